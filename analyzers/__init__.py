@@ -1,0 +1,1 @@
+"""Analyzers: pure functions from (model adapter, dataset, parameters) to typed Results."""

@@ -1,0 +1,230 @@
+"""FISC against closed forms (fisc.md section 1) on designs where they hold exactly.
+
+``factorial_dataset`` holds every ±1 combination of the features with balanced noise, so the
+features are exactly independent with variance 1 under the empirical distribution, and
+L(f_m) − L* = E[(f_m − f)²] for an oracle f. With the exact estimator there is no sampling noise,
+so the expectations below hold to float precision, not "approximately".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analyzers.rashomon import explore_rashomon
+from analyzers.rashomon_result import RashomonResult
+from tests.conftest import factorial_dataset, oracle
+from workbench import Dataset
+from workbench.errors import ParameterError
+
+SEARCH_RESOLUTION = 1e-4  # the last of 4 refinements of a 0.1 step
+
+
+def product_plus_linear(x):
+    return x[:, 0] * x[:, 1] + x[:, 2]
+
+
+@pytest.fixture(scope="module")
+def product_result() -> RashomonResult:
+    dataset = factorial_dataset(3, formula=product_plus_linear)
+    return explore_rashomon(
+        oracle(product_plus_linear), dataset, epsilon_rate=0.4, estimator="exact"
+    )
+
+
+def test_reference_fis_of_a_product_is_minus_twice_the_variance_product(product_result):
+    fis = product_result.reference_fis.set_index("interaction")["fis"]
+    # FIS_12 = -2 Var(x1) Var(x2) = -2; x3 enters additively: FIS_13 = FIS_23 = 0.
+    assert fis["x1 × x2"] == pytest.approx(-2.0, abs=1e-9)
+    assert fis["x1 × x3"] == pytest.approx(0.0, abs=1e-9)
+    assert fis["x2 × x3"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_fis_of_each_joint_model_is_computed_on_that_model(product_result):
+    # f_m = a x1 x2 + x3 with a = m1 m2, against y = x1 x2 + x3 + noise: replacing x1, x2 or
+    # both gives E[(a x1' x2 - x1 x2)^2] - (a - 1)^2 = 2a, so FIS_12(f_m) = 2a - 4a = -2 m1 m2.
+    # The reference code's "mixed" score (joint effect of f_m minus main effects of the
+    # single-mask models, fisc.md B5) gives 2 (m1 m2 - m1 - m2) instead, which this rejects.
+    cloud = product_result.fis_cloud.query("interaction == 'x1 × x2'")
+    expected = -2.0 * cloud["mask_1"] * cloud["mask_2"]
+    np.testing.assert_allclose(cloud["fis"], expected, rtol=1e-6)  # float32 model
+    assert len(cloud) == 36
+    assert (product_result.fis_cloud.query("interaction != 'x1 × x2'")["fis"].abs() < 1e-9).all()
+
+
+def test_boundary_masks_match_the_closed_form_loss_curve(product_result):
+    # Scaling one group by m raises the loss by c (m - 1)^2 with c = E[g_i^2] = 1 here,
+    # so the boundary for budget t·ε sits at 1 ± sqrt(t ε).
+    eps = product_result.epsilon
+    bounds = product_result.boundaries
+    expected = 1 + np.where(bounds["direction"] == "+", 1, -1) * np.sqrt(bounds["t"] * eps)
+    # The search approaches from inside: within one final step of the boundary, never past it.
+    distance_inside = np.where(
+        bounds["direction"] == "+", expected - bounds["mask"], bounds["mask"] - expected
+    )
+    assert (distance_inside >= -1e-12).all()
+    assert (distance_inside <= SEARCH_RESOLUTION + 1e-9).all()
+
+
+def test_every_accepted_step_stays_inside_its_budget(product_result):
+    trace = product_result.trace
+    assert len(trace) > 0
+    assert (trace["loss_increase"] < trace["t"] * product_result.epsilon).all()
+    bounds = product_result.boundaries
+    assert (bounds["loss_increase"] < bounds["budget"] + 1e-15).all()
+
+
+def test_boundaries_are_monotone_because_the_mask_is_never_reset(product_result):
+    for (_, direction), rows in product_result.boundaries.groupby(["group", "direction"]):
+        steps = np.diff(rows.sort_values("t")["mask"].to_numpy())
+        assert (steps >= 0).all() if direction == "+" else (steps <= 0).all()
+
+
+def test_halo_of_a_non_interacting_pair_lies_on_the_ring(product_result):
+    cloud = product_result.fis_cloud.query("interaction == 'x1 × x3'")
+    ratio = cloud["loss_increase"] / product_result.epsilon
+    np.testing.assert_allclose(ratio, 1.0, atol=0.01)
+
+
+def test_halo_of_a_product_pair_bulges_in_same_sign_quadrants(product_result):
+    cloud = product_result.fis_cloud.query("interaction == 'x1 × x2'")
+    ratio = cloud["loss_increase"] / product_result.epsilon
+    same_sign = cloud["signs"].isin(["++", "--"])
+    assert (ratio[same_sign] > 1.0).all()
+    assert (ratio[~same_sign] < 1.0).all()
+    assert not cloud.loc[same_sign, "in_set"].any()
+    assert cloud.loc[~same_sign, "in_set"].all()
+
+
+def test_additive_model_on_independent_features_scores_zero_everywhere():
+    additive = lambda x: x[:, 0] + 2 * x[:, 1] - x[:, 2]  # noqa: E731
+    result = explore_rashomon(
+        oracle(additive),
+        factorial_dataset(3, formula=additive),
+        epsilon_rate=0.2,
+        estimator="exact",
+    )
+    assert result.fis_cloud["fis"].abs().max() < 1e-9
+    assert result.reference_fis["fis"].abs().max() < 1e-9
+
+
+def test_correlated_additive_pair_does_not_score_zero(rng):
+    # Permuting x1 and x2 separately breaks their correlation, so the joint effect gains a
+    # cross term: for f = x1 + x2, FIS_12 = +2 Cov(x1, x2) (fisc.md section 1), not 0.
+    x1 = rng.choice([-1.0, 1.0], size=400)
+    x2 = np.where(rng.random(400) < 0.8, x1, -x1)  # correlated copy
+    X = np.column_stack([x1, x2])
+    y = x1 + x2 + rng.normal(scale=0.3, size=400)
+    additive = lambda x: x[:, 0] + x[:, 1]  # noqa: E731
+    result = explore_rashomon(
+        oracle(additive), Dataset.from_arrays(X, y), epsilon_rate=0.1, estimator="exact"
+    )
+    covariance = np.mean(x1 * x2) - x1.mean() * x2.mean()
+    assert result.reference_fis["fis"].iloc[0] == pytest.approx(2 * covariance, rel=1e-6)
+    assert covariance > 0.5
+
+
+def test_ignored_feature_is_dropped_and_never_walked():
+    formula = lambda x: x[:, 0] * x[:, 1]  # noqa: E731  (x3 ignored)
+    result = explore_rashomon(
+        oracle(formula),
+        factorial_dataset(3, formula=formula),
+        epsilon_rate=0.3,
+        estimator="exact",
+    )
+    assert result.dropped_groups == ("x3",)
+    assert "x3" not in set(result.boundaries["group"]) | set(result.trace["group"])
+    assert list(result.interactions) == ["x1 × x2"]
+
+
+def test_third_order_fis_of_a_triple_product():
+    # f = x1 x2 x3 has one ANOVA component, so φ_S = 2 for every non-empty S and
+    # FIS_123 = φ_123 - φ_1 - φ_2 - φ_3 = -4; on f_m = a x1 x2 x3 every φ_S is 2a, so the
+    # joint models score -4 m1 m2 m3. The 36 splits × 8 signs give 288 models.
+    formula = lambda x: x[:, 0] * x[:, 1] * x[:, 2]  # noqa: E731
+    result = explore_rashomon(
+        oracle(formula),
+        factorial_dataset(3, formula=formula),
+        epsilon_rate=0.3,
+        order=3,
+        estimator="exact",
+    )
+    assert result.reference_fis["fis"].iloc[0] == pytest.approx(-4.0, abs=1e-9)
+    cloud = result.fis_cloud
+    assert len(cloud) == 288
+    expected = -4.0 * cloud["mask_1"] * cloud["mask_2"] * cloud["mask_3"]
+    np.testing.assert_allclose(cloud["fis"], expected, rtol=1e-6)
+
+
+def test_extra_rings_scale_the_budget():
+    result = explore_rashomon(
+        oracle(product_plus_linear),
+        factorial_dataset(3, formula=product_plus_linear),
+        epsilon_rate=0.4,
+        radii=(0.5, 1.0),
+        estimator="exact",
+        interactions=[("x1", "x3")],
+    )
+    cloud = result.fis_cloud
+    for radius in (0.5, 1.0):
+        ratio = cloud.query("radius == @radius")["loss_increase"] / result.epsilon
+        np.testing.assert_allclose(ratio, radius, atol=0.01)
+
+
+def test_batching_is_invisible():
+    dataset = factorial_dataset(3, formula=product_plus_linear)
+    kwargs = dict(epsilon_rate=0.4, estimator="permutation", n_permutations=5, seed=3)
+    tiny = explore_rashomon(oracle(product_plus_linear), dataset, max_batch_rows=1, **kwargs)
+    large = explore_rashomon(oracle(product_plus_linear), dataset, max_batch_rows=10**5, **kwargs)
+    for name in ("boundaries", "fis_cloud", "main_effect_cloud"):
+        left, right = getattr(tiny, name), getattr(large, name)
+        numeric = left.select_dtypes("number").columns
+        np.testing.assert_allclose(left[numeric], right[numeric], rtol=1e-6, atol=1e-12)
+
+
+def test_absolute_option_reports_magnitudes(product_result):
+    absolute = explore_rashomon(
+        oracle(product_plus_linear),
+        factorial_dataset(3, formula=product_plus_linear),
+        epsilon_rate=0.4,
+        estimator="exact",
+        absolute=True,
+    )
+    np.testing.assert_allclose(absolute.fis_cloud["fis"], product_result.fis_cloud["fis"].abs())
+
+
+def test_result_round_trips_through_json(product_result):
+    again = RashomonResult.from_json(product_result.to_json())
+    assert again.epsilon == product_result.epsilon
+    assert again.settings == product_result.settings
+    pd.testing.assert_frame_equal(again.fis_cloud, product_result.fis_cloud, check_dtype=False)
+    pd.testing.assert_frame_equal(again.summary(), product_result.summary(), check_dtype=False)
+
+
+def test_relative_epsilon_with_zero_reference_loss_is_a_clear_error():
+    formula = lambda x: x[:, 0] + x[:, 1]  # noqa: E731
+    noise_free = factorial_dataset(2, noise=0.0, formula=formula)
+    with pytest.raises(ParameterError, match=r"reference loss is 0.*epsilon="):
+        explore_rashomon(oracle(formula), noise_free, epsilon_rate=0.1)
+    result = explore_rashomon(oracle(formula), noise_free, epsilon=0.05, estimator="exact")
+    assert result.epsilon == 0.05
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"delta": 0.3}, "delta"),
+        ({"epsilon_rate": -0.1}, "epsilon_rate"),
+        ({"order": 4}, "order"),
+        ({"groups": ["nope"]}, "unknown group 'nope'"),
+        ({"interactions": [("x1", "zz")]}, "unknown group 'zz'"),
+        ({"radii": [0]}, "radii"),
+        ({"estimator": "fast"}, "estimator"),
+    ],
+)
+def test_bad_parameters_get_one_line_errors(kwargs, message):
+    dataset = factorial_dataset(2, formula=lambda x: x[:, 0])
+    with pytest.raises(ParameterError, match=message) as error:
+        explore_rashomon(oracle(lambda x: x[:, 0] + x[:, 1]), dataset, **kwargs)
+    assert "\n" not in str(error.value)

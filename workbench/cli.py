@@ -1,0 +1,228 @@
+"""The ``workbench`` command line: one subcommand per analysis, writing files for scripts and CI.
+
+Errors a user can fix (bad data, model or parameters) print one line and exit with status 2;
+an interrupted run exits with 130 and leaves no partial output (see ``workbench.report``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from workbench.errors import WorkbenchError
+
+MODEL_HELP = (
+    "a built-in sample model (see `workbench models`) trained on --data, or a model file: "
+    "TorchScript (.pt/.pth/.ts), torch.export archive (.pt2) or a scikit-learn joblib/pickle file "
+    "(.joblib/.pkl). WARNING: joblib and pickle files run code when loaded; only pass files you "
+    "created yourself"
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 0
+    try:
+        return args.run(args)
+    except WorkbenchError as error:
+        print(f"workbench: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("workbench: interrupted; no output was written", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workbench", description="Interaction Workbench: interactions of trained models."
+    )
+    commands = parser.add_subparsers(dest="command")
+
+    models = commands.add_parser("models", help="list the built-in sample models")
+    models.set_defaults(run=_run_models)
+
+    fisc = commands.add_parser(
+        "fisc",
+        help="Rashomon-set feature interaction clouds (FISC): tables, halo and swarm plots",
+        description="Sample the Rashomon set of a model and write the FIS cloud (JSON + CSV) "
+        "and its figures (HTML, PNG, SVG) to --out.",
+    )
+    fisc.add_argument("--data", required=True, help="CSV (.csv, .csv.gz) or Parquet file")
+    fisc.add_argument("--target", required=True, help="target column")
+    fisc.add_argument("--model", default="mlp", help=MODEL_HELP)
+    fisc.add_argument("--task", choices=["auto", "classification", "regression"], default="auto")
+    fisc.add_argument(
+        "--output-kind",
+        choices=["probability", "logit", "value"],
+        help="what a torch model file returns (default: logit for classification)",
+    )
+    fisc.add_argument("--out", required=True, help="output folder")
+    fisc.add_argument(
+        "--groups",
+        default="columns",
+        help="'columns' (one group per column), 'prefix' (Name=level blocks together) or "
+        "explicit groups 'name:col1,col2;other:col3'",
+    )
+    fisc.add_argument(
+        "--features", help="comma-separated feature columns (default: all but target)"
+    )
+    fisc.add_argument(
+        "--rows",
+        choices=["test", "all"],
+        default=None,
+        help="rows to explain: the 20%% test split (default for sample models) or all rows "
+        "(default for model files)",
+    )
+    fisc.add_argument("--epsilon-rate", type=float, default=0.1, help="ε as a fraction of L*")
+    fisc.add_argument("--epsilon", type=float, help="absolute ε (overrides --epsilon-rate)")
+    fisc.add_argument("--order", type=int, choices=[2, 3], default=2)
+    fisc.add_argument(
+        "--interactions", help="explicit interactions 'a,b;c,d,e' instead of all of --order"
+    )
+    fisc.add_argument("--estimator", choices=["auto", "exact", "permutation"], default="auto")
+    fisc.add_argument("--n-permutations", type=int, default=30)
+    fisc.add_argument("--permutation", choices=["independent", "joint"], default="independent")
+    fisc.add_argument("--delta", type=float, default=0.1, help="boundary grid spacing")
+    fisc.add_argument("--radii", default="1", help="comma-separated ring radii in units of ε")
+    fisc.add_argument("--absolute", action="store_true", help="report |FIS|")
+    fisc.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    fisc.add_argument("--max-batch-rows", type=int, help="rows per forward pass (default: auto)")
+    fisc.add_argument("--seed", type=int, default=0)
+    fisc.add_argument("--formats", default="html,png,svg", help="figure formats ('' for none)")
+    fisc.add_argument("--halo-plots", type=int, default=3, help="halo plots of the top pairs")
+    fisc.add_argument("--no-progress", action="store_true", help="no progress bar")
+    fisc.set_defaults(run=_run_fisc)
+    return parser
+
+
+def _run_models(args: argparse.Namespace) -> int:
+    from workbench.samples import SAMPLE_MODELS
+
+    for name, description in SAMPLE_MODELS.items():
+        print(f"{name:10s} {description}")
+    return 0
+
+
+def _run_fisc(args: argparse.Namespace) -> int:
+    from analyzers.rashomon import explore_rashomon
+    from workbench.data import Dataset
+    from workbench.models import load_model_file
+    from workbench.report import write_rashomon_report
+    from workbench.samples import SAMPLE_MODELS, infer_task, train_sample_model
+
+    dataset = _load_dataset(Dataset, args)
+    task = infer_task(dataset) if args.task == "auto" else args.task
+    if args.model in SAMPLE_MODELS:
+        sample = train_sample_model(args.model, dataset, task=task, device=args.device)
+        model = sample.adapter
+        rows = sample.test if args.rows in (None, "test") else dataset
+        print(
+            f"trained sample model {args.model!r}: test loss {sample.test_loss:.4f}",
+            file=sys.stderr,
+        )
+    else:
+        model = load_model_file(args.model, task=task, output=args.output_kind, device=args.device)
+        rows = dataset.train_test_split(0.2, seed=args.seed)[1] if args.rows == "test" else dataset
+    started = time.perf_counter()
+    with _ProgressBar(enabled=not args.no_progress) as bar:
+        result = explore_rashomon(
+            model,
+            rows,
+            epsilon_rate=args.epsilon_rate,
+            epsilon=args.epsilon,
+            order=args.order,
+            interactions=_parse_interactions(args.interactions),
+            estimator=args.estimator,
+            n_permutations=args.n_permutations,
+            permutation=args.permutation,
+            delta=args.delta,
+            radii=_parse_floats(args.radii, "--radii"),
+            absolute=args.absolute,
+            max_batch_rows=args.max_batch_rows,
+            seed=args.seed,
+            progress=bar.update,
+        )
+    formats = tuple(f for f in args.formats.split(",") if f)
+    written = write_rashomon_report(result, args.out, formats=formats, n_halo_plots=args.halo_plots)
+    summary = result.summary().sort_values("range", ascending=False)
+    print(
+        f"{len(result.interactions)} interactions over {len(result.group_names)} groups "
+        f"({len(result.dropped_groups)} dropped), L* = {result.reference_loss:.4f}, "
+        f"ε = {result.epsilon:.4g}, {time.perf_counter() - started:.1f} s"
+    )
+    print(summary.head(10).to_string(index=False))
+    print(f"wrote {len(written)} files to {Path(args.out)}")
+    return 0
+
+
+def _load_dataset(Dataset, args: argparse.Namespace):
+    path = Path(args.data)
+    features = args.features.split(",") if args.features else None
+    groups = _parse_groups(args.groups)
+    if path.suffix == ".parquet":
+        return Dataset.from_parquet(path, target=args.target, features=features, groups=groups)
+    return Dataset.from_csv(path, target=args.target, features=features, groups=groups)
+
+
+def _parse_groups(text: str):
+    if text in ("columns", "prefix"):
+        return text
+    groups = {}
+    for part in text.split(";"):
+        name, sep, columns = part.partition(":")
+        if not sep or not columns:
+            raise WorkbenchError(f"--groups: expected 'name:col1,col2;...', got {part!r}")
+        groups[name.strip()] = [c.strip() for c in columns.split(",")]
+    return groups
+
+
+def _parse_interactions(text: str | None):
+    if not text:
+        return None
+    return [tuple(name.strip() for name in part.split(",")) for part in text.split(";")]
+
+
+def _parse_floats(text: str, flag: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise WorkbenchError(f"{flag}: expected comma-separated numbers, got {text!r}") from None
+
+
+class _ProgressBar:
+    """A tqdm bar per analysis stage, fed by the analyzer's progress callback."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar = None
+        self.stage = None
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        if stage != self.stage:
+            if self.bar is not None:
+                self.bar.close()
+            self.bar = tqdm(total=total, desc=f"{stage:>12s}", unit="", leave=True, file=sys.stderr)
+            self.stage = stage
+        self.bar.total = total
+        self.bar.n = done
+        self.bar.refresh()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Data as level codes per feature group, so perturbations are cheap integer substitutions.
+
+Every group (a column, a one-hot block, an embedded field) takes a finite set of distinct
+value patterns in the data: its *levels*. A row is then a vector of level codes, one per group,
+and any perturbation the kernels need (replace a group by another row's value, or by each of its
+levels in turn) is a substitution of codes. Codes also make identical rows easy to find: the
+kernels evaluate each distinct perturbed row once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+# Mixed-radix keys must fit a signed 64-bit integer; beyond this we fall back to row-wise unique.
+_MAX_KEY_BITS = 62
+
+
+@dataclass(frozen=True, eq=False)
+class GroupCoding:
+    """Level codes of a data set's groups.
+
+    Attributes
+    ----------
+    codes : Tensor
+        (rows, groups) int64: the level of each group in each row.
+    levels : tuple of Tensor
+        Per group, (levels, group columns) float32: the distinct value patterns.
+    columns : tuple of Tensor
+        Per group, the column indices (int64) it covers in the feature matrix.
+    n_features : int
+        Width of the decoded feature matrix.
+    """
+
+    codes: torch.Tensor
+    levels: tuple[torch.Tensor, ...]
+    columns: tuple[torch.Tensor, ...]
+    n_features: int
+
+    @classmethod
+    def from_matrix(cls, X: torch.Tensor, group_columns: list[tuple[int, ...]]) -> GroupCoding:
+        codes = torch.empty((X.shape[0], len(group_columns)), dtype=torch.int64)  # (rows, groups)
+        levels = []
+        for g, cols in enumerate(group_columns):
+            block = X[:, list(cols)]  # (rows, group columns)
+            patterns, inverse = torch.unique(block, dim=0, return_inverse=True)
+            levels.append(patterns.contiguous())
+            codes[:, g] = inverse
+        columns = tuple(torch.tensor(cols, dtype=torch.int64) for cols in group_columns)
+        return cls(codes, tuple(levels), columns, X.shape[1])
+
+    @property
+    def n_groups(self) -> int:
+        return self.codes.shape[1]
+
+    @property
+    def n_levels(self) -> tuple[int, ...]:
+        return tuple(level.shape[0] for level in self.levels)
+
+    def marginal(self, group: int) -> torch.Tensor:
+        """(levels,) float64: the empirical distribution of a group's levels."""
+        counts = torch.bincount(self.codes[:, group], minlength=self.n_levels[group])
+        return counts.to(torch.float64) / self.codes.shape[0]
+
+    def joint(self, groups: tuple[int, ...]) -> torch.Tensor:
+        """(L_g1, ..., L_gk) float64: the empirical joint distribution of several groups."""
+        shape = [self.n_levels[g] for g in groups]
+        flat = torch.zeros(math.prod(shape), dtype=torch.float64)
+        index = torch.zeros(self.codes.shape[0], dtype=torch.int64)
+        for g, size in zip(groups, shape, strict=True):
+            index = index * size + self.codes[:, g]
+        flat.index_add_(0, index, torch.ones_like(index, dtype=torch.float64))
+        return (flat / self.codes.shape[0]).reshape(shape)
+
+    def decode(self, codes: torch.Tensor, device: torch.device) -> torch.Tensor:
+        """(rows, features) float32 on ``device`` for (rows, groups) codes."""
+        X = torch.empty((codes.shape[0], self.n_features), dtype=torch.float32, device=device)
+        for g, cols in enumerate(self.columns):
+            level_values = self.levels[g].to(device)
+            X[:, cols.to(device)] = level_values[codes[:, g].to(device)]
+        return X
+
+
+def unique_rows(codes: torch.Tensor, radices: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Distinct rows of a code matrix and, for each input row, the index of its distinct row.
+
+    Uses a mixed-radix integer key when the code space fits 62 bits (one 1-D sort), and a
+    row-wise ``torch.unique`` otherwise.
+    """
+    if sum(math.log2(max(r, 1)) for r in radices) < _MAX_KEY_BITS:
+        keys = torch.zeros(codes.shape[0], dtype=torch.int64)
+        for column, radix in enumerate(radices):
+            keys = keys * radix + codes[:, column]
+        _, first_index, inverse = _unique_with_first(keys)
+        return codes[first_index], inverse
+    distinct, inverse = torch.unique(codes, dim=0, return_inverse=True)
+    return distinct, inverse
+
+
+def _unique_with_first(keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    distinct, inverse = torch.unique(keys, return_inverse=True)
+    first_index = torch.full((distinct.shape[0],), keys.shape[0], dtype=torch.int64)
+    first_index.scatter_reduce_(
+        0, inverse, torch.arange(keys.shape[0]), reduce="amin", include_self=True
+    )
+    return distinct, first_index, inverse

@@ -1,0 +1,389 @@
+"""The perturbation kernel: mean loss of many model variants, with subsets of groups replaced.
+
+A *variant* is a model-class member, here an input-scaling mask ``m`` over groups
+(``f_m(x) = f(m ⊙ x)``), together with a *focus*: a small tuple of groups whose values are
+replaced by draws from the data. For each variant the kernel returns the mean loss for every
+subset of its focus being replaced, so one call gives L(f_m), L with i replaced, with j
+replaced and with both replaced: everything a main effect, a joint effect or an interaction
+score of that model needs, evaluated on shared rows.
+
+Where replacement values come from (``estimator``):
+- "exact": the expectation over a uniform random row permutation equals the average over the
+  group's empirical marginal (the product of marginals for independent permutations, the joint
+  empirical distribution for a joint one). Each row is evaluated at every level of the focus
+  groups, with no sampling noise. For a binary pair that is 4 evaluations per distinct row.
+- "permutation": Monte-Carlo over ``n_permutations`` seeded row permutations per group. The
+  permutations depend only on (seed, group), so every variant that replaces a group uses the
+  same draws (common random numbers): differences such as FIS carry less noise, and results do
+  not depend on how variants are batched.
+- "auto": exact where the focus groups have few levels, permutation otherwise.
+
+The rows to evaluate for a focus do not depend on the mask, so they are built once per focus,
+reduced to distinct rows (label statistics summed, see ``workbench.losses``), and then every
+mask of that focus runs over them in large batches.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import torch
+
+from workbench.errors import DataError, ParameterError
+from workbench.kernels.batching import estimate_bytes_per_row, resolve_batch_rows
+from workbench.kernels.coding import GroupCoding, unique_rows
+
+ESTIMATORS = ("auto", "exact", "permutation")
+PERMUTATIONS = ("independent", "joint")
+_FOCUS_CACHE_SIZE = 64
+
+# (subset index, rows of the stacked code matrix, label statistics of those rows)
+Contribution = tuple[int, slice, torch.Tensor]
+
+
+@dataclass(frozen=True, eq=False)
+class FocusRows:
+    """The distinct rows evaluated for one focus, and how they add up to each subset's loss.
+
+    Attributes
+    ----------
+    codes : Tensor
+        (rows, groups [+ label]) int64 codes of the distinct perturbed rows.
+    inputs : Tensor
+        (rows, features) float32 decoded inputs on the model's device.
+    weights : Tensor
+        (subsets, rows, stats) float64 on the device: label statistics of the data rows that map
+        to each distinct row under each subset's replacement, divided by the number of data rows.
+    labels : Tensor or None
+        (rows,) label of each row, only for losses that cannot be regrouped.
+    estimator : str
+        "exact" or "permutation", whichever built these rows.
+    """
+
+    codes: torch.Tensor
+    inputs: torch.Tensor
+    weights: torch.Tensor
+    labels: torch.Tensor | None
+    estimator: str
+
+
+class SubsetLossKernel:
+    """Mean losses of masked model variants with subsets of groups replaced.
+
+    Parameters
+    ----------
+    adapter : ModelAdapter
+        The model (``forward``, ``loss``, ``device``).
+    dataset : Dataset
+        Explanation rows with a target; groups define what a mask scales and what is replaced.
+    estimator : {"auto", "exact", "permutation"}
+        Source of replacement values (see the module docstring).
+    n_permutations : int
+        Permutations per group for the Monte-Carlo estimator.
+    permutation : {"independent", "joint"}
+        Replace several groups with one permutation each, or with one shared permutation.
+    max_exact_levels : int
+        "auto" uses the exact estimator when every focus group has at most this many levels
+        and their product is at most ``max_exact_levels ** 2``.
+    max_batch_rows : int or None
+        Rows per forward pass; None sizes it from the device.
+    seed : int
+        Seed of the permutations.
+
+    Examples
+    --------
+    >>> kernel = SubsetLossKernel(adapter, dataset, estimator="exact")
+    >>> ones = torch.ones(1, dataset.n_groups)
+    >>> kernel.subset_losses(ones, torch.tensor([[0, 1]]))  # L, L(0 replaced), L(1), L(0, 1)
+    """
+
+    def __init__(
+        self,
+        adapter,
+        dataset,
+        *,
+        estimator: str = "auto",
+        n_permutations: int = 30,
+        permutation: str = "independent",
+        max_exact_levels: int = 64,
+        max_batch_rows: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        if estimator not in ESTIMATORS:
+            raise ParameterError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
+        if permutation not in PERMUTATIONS:
+            raise ParameterError(f"permutation must be one of {PERMUTATIONS}, got {permutation!r}")
+        if int(n_permutations) < 1:
+            raise ParameterError(f"n_permutations must be >= 1, got {n_permutations!r}")
+        if dataset.y is None:
+            raise DataError("dataset has no target column; losses need one (pass target=...)")
+        if adapter.n_features is not None and adapter.n_features != dataset.n_features:
+            raise DataError(
+                f"dataset has {dataset.n_features} feature columns but the model expects "
+                f"{adapter.n_features}"
+            )
+        self.adapter = adapter
+        self.dataset = dataset
+        self.estimator = estimator
+        self.n_permutations = int(n_permutations)
+        self.permutation = permutation
+        self.max_exact_levels = int(max_exact_levels)
+        self.seed = int(seed)
+        self.device = adapter.device
+        self.loss = adapter.loss
+        self.coding = GroupCoding.from_matrix(dataset.X, [g.columns for g in dataset.groups])
+        self.n_rows = dataset.n_rows
+        self.batch_rows = resolve_batch_rows(
+            max_batch_rows,
+            self.device,
+            estimate_bytes_per_row(adapter.module, dataset.n_features),
+            adapter.max_rows_per_call,
+        )
+        self._prepare_labels(dataset.y)
+        self._focus_cache: OrderedDict[tuple[int, ...], FocusRows] = OrderedDict()
+        self._permutation_cache: dict[int, torch.Tensor] = {}
+        self.rows_evaluated = 0
+
+    # ------------------------------------------------------------------ data preparation
+    def _prepare_labels(self, y: torch.Tensor) -> None:
+        codes = self.coding.codes
+        self._radices = self.coding.n_levels
+        if self.loss.compressible:
+            self._row_stats = self.loss.label_stats(y)  # (rows, stats)
+            self._label_values = None
+        else:
+            # A callable loss needs each evaluated row's own label: labels become one more
+            # code column, so rows that differ only in label are kept apart.
+            values, label_codes = torch.unique(y, return_inverse=True)
+            codes = torch.cat([codes, label_codes.unsqueeze(1)], dim=1)
+            self._radices = (*self._radices, values.shape[0])
+            self._row_stats = torch.ones((y.shape[0], 1), dtype=torch.float64)
+            self._label_values = values
+        self._row_codes = codes  # (rows, groups [+ label])
+        # Distinct data rows with their summed label statistics: the base every focus perturbs.
+        distinct, inverse = unique_rows(codes, self._radices)
+        stats = torch.zeros((distinct.shape[0], self._row_stats.shape[1]), dtype=torch.float64)
+        stats.index_add_(0, inverse, self._row_stats)
+        self._base_codes = distinct  # (patterns, groups [+ label])
+        self._base_stats = stats  # (patterns, stats)
+
+    @property
+    def n_patterns(self) -> int:
+        """Distinct rows of the explanation data (as seen by the loss)."""
+        return self._base_codes.shape[0]
+
+    # ------------------------------------------------------------------ public API
+    def losses(self, masks: torch.Tensor) -> torch.Tensor:
+        """(variants,) float64 mean loss of each masked model on the unperturbed data."""
+        empty = torch.empty((masks.shape[0], 0), dtype=torch.int64)
+        return self.subset_losses(masks, empty)[:, 0]
+
+    def subset_losses(self, masks: torch.Tensor, focus: torch.Tensor) -> torch.Tensor:
+        """Mean loss of each variant for every subset of its focus groups replaced.
+
+        Parameters
+        ----------
+        masks : Tensor
+            (variants, groups) scaling of each group's columns.
+        focus : Tensor
+            (variants, k) int64 group indices, distinct within a row (k may be 0).
+
+        Returns
+        -------
+        Tensor
+            (variants, 2**k) float64 on the CPU; column ``b`` is the mean loss with the focus
+            groups whose bit is set in ``b`` replaced (bit j for ``focus[:, j]``). Column 0 is
+            the loss of the masked model itself.
+        """
+        masks, focus = self._check_variants(masks, focus)
+        n_subsets = 1 << focus.shape[1]
+        out = torch.empty((masks.shape[0], n_subsets), dtype=torch.float64)
+        if masks.shape[0] == 0:
+            return out
+        if focus.shape[1] == 0:
+            return self._evaluate(masks, self._rows_for_focus(()))
+        distinct_focus, focus_index = torch.unique(focus, dim=0, return_inverse=True)
+        for f, focus_row in enumerate(distinct_focus.tolist()):
+            members = torch.nonzero(focus_index == f).squeeze(1)
+            rows = self._rows_for_focus(tuple(focus_row))
+            out[members] = self._evaluate(masks[members], rows)
+        return out
+
+    # ------------------------------------------------------------------ evaluation
+    def _evaluate(self, masks: torch.Tensor, rows: FocusRows) -> torch.Tensor:
+        n_rows = rows.inputs.shape[0]
+        column_masks = self._column_masks(masks).to(self.device)  # (variants, features)
+        totals = torch.zeros(
+            (masks.shape[0], rows.weights.shape[0]), dtype=torch.float64, device=self.device
+        )  # (variants, subsets)
+        row_chunk = min(n_rows, self.batch_rows)
+        variant_chunk = max(1, self.batch_rows // row_chunk)
+        for r0 in range(0, n_rows, row_chunk):
+            inputs = rows.inputs[r0 : r0 + row_chunk]  # (chunk rows, features)
+            weights = rows.weights[:, r0 : r0 + row_chunk]  # (subsets, chunk rows, stats)
+            labels = None if rows.labels is None else rows.labels[r0 : r0 + row_chunk]
+            for v0 in range(0, masks.shape[0], variant_chunk):
+                scale = column_masks[v0 : v0 + variant_chunk]  # (v, features)
+                batch = (scale[:, None, :] * inputs[None, :, :]).reshape(-1, inputs.shape[1])
+                outputs = self.adapter.forward(batch)  # (v * chunk rows[, classes])
+                outputs = outputs.reshape(scale.shape[0], inputs.shape[0], *outputs.shape[1:])
+                batch_labels = None if labels is None else labels.expand(scale.shape[0], -1)
+                basis = self.loss.basis(outputs, batch_labels)  # (v, chunk rows, stats)
+                totals[v0 : v0 + variant_chunk] += torch.einsum("vrs,qrs->vq", basis, weights)
+                self.rows_evaluated += batch.shape[0]
+        return totals.cpu()
+
+    def _column_masks(self, masks: torch.Tensor) -> torch.Tensor:
+        column_masks = torch.ones((masks.shape[0], self.coding.n_features), dtype=torch.float32)
+        for g, cols in enumerate(self.coding.columns):
+            column_masks[:, cols] = masks[:, g : g + 1].to(torch.float32)
+        return column_masks
+
+    def _check_variants(
+        self, masks: torch.Tensor, focus: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        masks = torch.as_tensor(masks, dtype=torch.float64)
+        focus = torch.as_tensor(focus, dtype=torch.int64)
+        n_groups = self.coding.n_groups
+        if masks.ndim != 2 or masks.shape[1] != n_groups:
+            raise ParameterError(
+                f"masks must have shape (variants, {n_groups}), got {tuple(masks.shape)}"
+            )
+        if focus.ndim != 2 or focus.shape[0] != masks.shape[0]:
+            raise ParameterError(
+                f"focus must have shape ({masks.shape[0]}, k), got {tuple(focus.shape)}"
+            )
+        if not torch.isfinite(masks).all():
+            raise ParameterError("masks contain NaN or infinite values")
+        if focus.numel() and (focus.min() < 0 or focus.max() >= n_groups):
+            raise ParameterError(f"focus holds a group index outside 0..{n_groups - 1}")
+        return masks, focus
+
+    # ------------------------------------------------------------------ focus rows
+    def _rows_for_focus(self, focus: tuple[int, ...]) -> FocusRows:
+        cached = self._focus_cache.get(focus)
+        if cached is not None:
+            self._focus_cache.move_to_end(focus)
+            return cached
+        if len(set(focus)) != len(focus):
+            raise ParameterError(f"focus groups must be distinct, got {focus}")
+        estimator = self._estimator_for(focus)
+        if not focus:
+            codes, contributions = self._base_codes, [(0, slice(None), self._base_stats)]
+        elif estimator == "exact":
+            codes, contributions = self._exact_rows(focus)
+        else:
+            codes, contributions = self._permutation_rows(focus)
+        rows = self._distinct(codes, contributions, 1 << len(focus), estimator)
+        self._focus_cache[focus] = rows
+        if len(self._focus_cache) > _FOCUS_CACHE_SIZE:
+            self._focus_cache.popitem(last=False)
+        return rows
+
+    def estimator_for(self, focus: tuple[int, ...]) -> str:
+        """Which estimator a focus uses ("exact" or "permutation")."""
+        return self._estimator_for(tuple(focus))
+
+    def _estimator_for(self, focus: tuple[int, ...]) -> str:
+        if not focus or self.estimator == "permutation":
+            return "exact" if not focus else "permutation"
+        levels = [self.coding.n_levels[g] for g in focus]
+        small = max(levels) <= self.max_exact_levels and math.prod(levels) <= (
+            self.max_exact_levels**2
+        )
+        if self.estimator == "exact":
+            if math.prod(levels) * self.n_patterns > 50_000_000:
+                name = self.dataset.groups[focus[levels.index(max(levels))]].name
+                raise ParameterError(
+                    f"estimator='exact' needs {math.prod(levels)} evaluations per row for group "
+                    f"{name!r} ({max(levels)} distinct values); "
+                    "use estimator='permutation' or 'auto'"
+                )
+            return "exact"
+        return "exact" if small else "permutation"
+
+    def _exact_rows(self, focus: tuple[int, ...]) -> tuple[torch.Tensor, list[Contribution]]:
+        """Every distinct data row at every level combination of the focus groups."""
+        base, stats = self._base_codes, self._base_stats  # (patterns, G'), (patterns, stats)
+        level_counts = [self.coding.n_levels[g] for g in focus]
+        combos = torch.tensor(
+            list(itertools.product(*[range(n) for n in level_counts])), dtype=torch.int64
+        ).reshape(math.prod(level_counts), len(focus))  # (combos, k)
+        n_patterns, n_combos = base.shape[0], combos.shape[0]
+        codes = base.unsqueeze(1).repeat(1, n_combos, 1)  # (patterns, combos, G')
+        for j, g in enumerate(focus):
+            codes[:, :, g] = combos[:, j].unsqueeze(0)
+        own = torch.stack(
+            [combos[None, :, j] == base[:, g, None] for j, g in enumerate(focus)], dim=-1
+        )  # (patterns, combos, k): whether a combo keeps the row's own level of group j
+        marginals = [self.coding.marginal(g) for g in focus]
+        contributions: list[Contribution] = []
+        for subset in range(1 << len(focus)):
+            replaced = [j for j in range(len(focus)) if subset >> j & 1]
+            weight = torch.ones((n_patterns, n_combos), dtype=torch.float64)
+            for j in range(len(focus)):
+                if j not in replaced:
+                    weight = weight * own[:, :, j]
+            if replaced and self.permutation == "joint":
+                joint = self.coding.joint(tuple(focus[j] for j in replaced))
+                weight = weight * joint[tuple(combos[:, j] for j in replaced)].unsqueeze(0)
+            else:
+                for j in replaced:
+                    weight = weight * marginals[j][combos[:, j]].unsqueeze(0)
+            weighted = weight.unsqueeze(-1) * stats.unsqueeze(1)  # (patterns, combos, stats)
+            contributions.append((subset, slice(None), weighted.reshape(-1, stats.shape[1])))
+        return codes.reshape(n_patterns * n_combos, -1), contributions
+
+    def _permutation_rows(self, focus: tuple[int, ...]) -> tuple[torch.Tensor, list[Contribution]]:
+        """Data rows with the focus groups taken from seeded permuted rows, per subset."""
+        rows, stats = self._row_codes, self._row_stats  # (n, G'), (n, stats)
+        n, s = rows.shape[0], self.n_permutations
+        blocks = [rows]
+        contributions: list[Contribution] = [(0, slice(0, n), stats)]
+        offset = n
+        for subset in range(1, 1 << len(focus)):
+            block = rows.unsqueeze(0).repeat(s, 1, 1)  # (permutations, n, G')
+            for j, g in enumerate(focus):
+                if subset >> j & 1:
+                    source = self._permutations(g)  # (permutations, n)
+                    block[:, :, g] = rows[:, g][source]
+            blocks.append(block.reshape(s * n, -1))
+            contributions.append((subset, slice(offset, offset + s * n), stats.repeat(s, 1) / s))
+            offset += s * n
+        return torch.cat(blocks), contributions
+
+    def _permutations(self, group: int) -> torch.Tensor:
+        """(permutations, rows) seeded row permutations used whenever ``group`` is replaced."""
+        key = -1 if self.permutation == "joint" else group
+        cached = self._permutation_cache.get(key)
+        if cached is None:
+            generator = torch.Generator().manual_seed(self.seed * 1_000_003 + key + 1)
+            draws = [
+                torch.randperm(self.n_rows, generator=generator) for _ in range(self.n_permutations)
+            ]
+            cached = torch.stack(draws)
+            self._permutation_cache[key] = cached
+        return cached
+
+    def _distinct(
+        self, codes: torch.Tensor, contributions: list[Contribution], n_subsets: int, estimator: str
+    ) -> FocusRows:
+        """Merge identical rows, summing each subset's label statistics; drop unused rows."""
+        distinct, inverse = unique_rows(codes, self._radices)
+        n_stats = self._row_stats.shape[1]
+        weights = torch.zeros(
+            (n_subsets, distinct.shape[0], n_stats), dtype=torch.float64
+        )  # (subsets, rows, stats)
+        for subset, rows, stats in contributions:
+            weights[subset].index_add_(0, inverse[rows], stats)
+        used = weights.abs().sum(dim=(0, 2)) > 0
+        distinct, weights = distinct[used], weights[:, used] / self.n_rows
+        n_groups = self.coding.n_groups
+        labels = None
+        if self._label_values is not None:
+            labels = self._label_values[distinct[:, n_groups]].to(self.device)
+        inputs = self.coding.decode(distinct[:, :n_groups], self.device)
+        return FocusRows(distinct, inputs, weights.to(self.device), labels, estimator)

@@ -1,0 +1,108 @@
+"""Built-in sample models and data, so every command runs without a model of the user's.
+
+A sample model is trained reproducibly (fixed split and seed) on whatever data set it is given,
+and explained on the held-out rows, the setup of the FISC peer baseline on COMPAS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from workbench.errors import ParameterError
+
+SAMPLE_DATA_DIR = Path(__file__).resolve().parents[1] / "sample_data"
+
+SAMPLE_MODELS = {
+    "mlp": "scikit-learn MLPClassifier(64, 64), max_iter=300, seed 0 (MLPRegressor for a "
+    "numeric target), trained on an 80/20 split (seed 0); explains the 20% test rows",
+    "logistic": "scikit-learn LogisticRegression(max_iter=1000) (Ridge for a numeric target), "
+    "same split",
+}
+
+
+@dataclass(frozen=True)
+class SampleModel:
+    """A trained sample model with the data it was trained and is explained on."""
+
+    name: str
+    adapter: object
+    estimator: object
+    train: object
+    test: object
+    test_loss: float
+
+
+def sample_data_path(name: str) -> Path:
+    """Path of a file shipped in ``sample_data/`` (a one-line error if it is missing)."""
+    path = SAMPLE_DATA_DIR / name
+    if not path.exists():
+        raise ParameterError(f"sample data file {name!r} not found in {SAMPLE_DATA_DIR}")
+    return path
+
+
+def infer_task(dataset) -> str:
+    """ "classification" for an encoded or 0/1-like integer target, "regression" otherwise."""
+    if dataset.target_classes is not None:
+        return "classification"
+    y = dataset.y.numpy()
+    values = np.unique(y)
+    if values.size <= 10 and np.all(values == np.round(values)):
+        return "classification"
+    return "regression"
+
+
+def train_sample_model(
+    name: str,
+    dataset,
+    *,
+    task: str = "auto",
+    device: str = "auto",
+    test_size: float = 0.2,
+    seed: int = 0,
+) -> SampleModel:
+    """Train a built-in sample model on ``dataset`` and wrap it for analysis.
+
+    Parameters
+    ----------
+    name : str
+        One of ``SAMPLE_MODELS``.
+    dataset : Dataset
+        Data with a target.
+    task : {"auto", "classification", "regression"}
+    device : str
+        Device of the wrapped model ("auto": CUDA when present).
+    test_size, seed : float, int
+        The split (scikit-learn's ``train_test_split`` with ``random_state=seed``).
+
+    Returns
+    -------
+    SampleModel
+    """
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    from workbench.models import wrap_model
+
+    if name not in SAMPLE_MODELS:
+        raise ParameterError(
+            f"model: unknown sample model {name!r}; built-in: {', '.join(SAMPLE_MODELS)}"
+        )
+    if dataset.y is None:
+        raise ParameterError("a sample model needs a data set with a target (pass --target)")
+    task = infer_task(dataset) if task == "auto" else task
+    train, test = dataset.train_test_split(test_size=test_size, seed=seed)
+    classification = task == "classification"
+    if name == "mlp":
+        cls = MLPClassifier if classification else MLPRegressor
+        estimator = cls(hidden_layer_sizes=(64, 64), max_iter=300, random_state=seed)
+    else:
+        estimator = LogisticRegression(max_iter=1000) if classification else Ridge()
+    y_train = train.y.numpy()
+    estimator.fit(train.X.numpy(), y_train.astype(int) if classification else y_train)
+    adapter = wrap_model(estimator, task=task, device=device)
+    outputs = adapter.predict(test.X)
+    test_loss = float(adapter.loss.per_row(outputs, test.y.to(outputs.device)).mean())
+    return SampleModel(name, adapter, estimator, train, test, test_loss)
