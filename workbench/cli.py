@@ -128,7 +128,6 @@ def _run_fisc(args: argparse.Namespace) -> int:
     else:
         model = load_model_file(args.model, task=task, output=args.output_kind, device=args.device)
         rows = dataset.train_test_split(0.2, seed=args.seed)[1] if args.rows == "test" else dataset
-    started = time.perf_counter()
     with _ProgressBar(enabled=not args.no_progress) as bar:
         result = explore_rashomon(
             model,
@@ -148,12 +147,15 @@ def _run_fisc(args: argparse.Namespace) -> int:
             progress=bar.update,
         )
     formats = tuple(f for f in args.formats.split(",") if f)
+    writing = time.perf_counter()
     written = write_rashomon_report(result, args.out, formats=formats, n_halo_plots=args.halo_plots)
+    write_seconds = time.perf_counter() - writing
     summary = result.summary().sort_values("range", ascending=False)
     print(
         f"{len(result.interactions)} interactions over {len(result.group_names)} groups "
         f"({len(result.dropped_groups)} dropped), L* = {result.reference_loss:.4f}, "
-        f"ε = {result.epsilon:.4g}, {time.perf_counter() - started:.1f} s"
+        f"ε = {result.epsilon:.4g}; analysis {result.seconds:.1f} s, "
+        f"files {write_seconds:.1f} s"
     )
     print(summary.head(10).to_string(index=False))
     print(f"wrote {len(written)} files to {Path(args.out)}")
@@ -220,8 +222,7 @@ class _ProgressBar:
             self.bar = tqdm(total=total, desc=f"{stage:>12s}", unit="", leave=True, file=sys.stderr)
             self.stage = stage
         self.bar.total = total
-        self.bar.n = done
-        self.bar.refresh()
+        self.bar.update(done - self.bar.n)  # honours tqdm's refresh interval
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from analyzers.rashomon_result import RashomonResult
 
+_SWARM_ROWS = 20
+
 
 def write_rashomon_report(
     result: RashomonResult,
@@ -74,7 +76,8 @@ def _figures_of(result: RashomonResult, n_halo_plots: int) -> dict:
     from analyzers import figures
 
     built = {
-        "swarm_fis": figures.swarm_plot(result),
+        # Past ~20 rows a swarm is unreadable; the CSV tables hold every interaction.
+        "swarm_fis": figures.swarm_plot(result, top=_SWARM_ROWS),
         "swarm_main_effects": figures.main_effect_swarm_plot(result),
         "search_trace": figures.search_trace_plot(result),
     }

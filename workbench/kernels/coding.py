@@ -83,6 +83,33 @@ class GroupCoding:
         return X
 
 
+class MixedRadix:
+    """Rows of codes as single int64 keys, when the code space fits 62 bits.
+
+    A key changes by ``(new - old) * place[g]`` when one code changes, so perturbed rows get
+    their keys without building their code matrix: one 1-D sort then finds distinct rows.
+    """
+
+    def __init__(self, radices: tuple[int, ...]) -> None:
+        self.radices = torch.tensor(radices, dtype=torch.int64)
+        place = [1] * len(radices)
+        for column in range(len(radices) - 2, -1, -1):
+            place[column] = place[column + 1] * max(radices[column + 1], 1)
+        self.place = torch.tensor(place, dtype=torch.int64)  # (columns,)
+
+    @staticmethod
+    def fits(radices: tuple[int, ...]) -> bool:
+        return sum(math.log2(max(r, 1)) for r in radices) < _MAX_KEY_BITS
+
+    def encode(self, codes: torch.Tensor) -> torch.Tensor:
+        """(rows,) keys of (rows, columns) codes."""
+        return (codes * self.place).sum(dim=1)
+
+    def decode(self, keys: torch.Tensor) -> torch.Tensor:
+        """(rows, columns) codes of (rows,) keys."""
+        return (keys.unsqueeze(1) // self.place) % self.radices
+
+
 def unique_rows(codes: torch.Tensor, radices: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
     """Distinct rows of a code matrix and, for each input row, the index of its distinct row.
 

@@ -34,7 +34,7 @@ import torch
 
 from workbench.errors import DataError, ParameterError
 from workbench.kernels.batching import estimate_bytes_per_row, resolve_batch_rows
-from workbench.kernels.coding import GroupCoding, unique_rows
+from workbench.kernels.coding import GroupCoding, MixedRadix, unique_rows
 
 ESTIMATORS = ("auto", "exact", "permutation")
 PERMUTATIONS = ("independent", "joint")
@@ -163,12 +163,17 @@ class SubsetLossKernel:
             self._row_stats = torch.ones((y.shape[0], 1), dtype=torch.float64)
             self._label_values = values
         self._row_codes = codes  # (rows, groups [+ label])
+        # Keys let perturbed rows be built and merged as integers; None when they do not fit.
+        self._radix = MixedRadix(self._radices) if MixedRadix.fits(self._radices) else None
         # Distinct data rows with their summed label statistics: the base every focus perturbs.
         distinct, inverse = unique_rows(codes, self._radices)
         stats = torch.zeros((distinct.shape[0], self._row_stats.shape[1]), dtype=torch.float64)
         stats.index_add_(0, inverse, self._row_stats)
         self._base_codes = distinct  # (patterns, groups [+ label])
         self._base_stats = stats  # (patterns, stats)
+        if self._radix is not None:
+            self._row_keys = self._radix.encode(codes)  # (rows,)
+            self._base_keys = self._radix.encode(distinct)  # (patterns,)
 
     @property
     def n_patterns(self) -> int:
@@ -272,7 +277,8 @@ class SubsetLossKernel:
             raise ParameterError(f"focus groups must be distinct, got {focus}")
         estimator = self._estimator_for(focus)
         if not focus:
-            codes, contributions = self._base_codes, [(0, slice(None), self._base_stats)]
+            base = self._base_codes if self._radix is None else self._base_keys
+            codes, contributions = base, [(0, slice(None), self._base_stats)]
         elif estimator == "exact":
             codes, contributions = self._exact_rows(focus)
         else:
@@ -313,9 +319,16 @@ class SubsetLossKernel:
             list(itertools.product(*[range(n) for n in level_counts])), dtype=torch.int64
         ).reshape(math.prod(level_counts), len(focus))  # (combos, k)
         n_patterns, n_combos = base.shape[0], combos.shape[0]
-        codes = base.unsqueeze(1).repeat(1, n_combos, 1)  # (patterns, combos, G')
-        for j, g in enumerate(focus):
-            codes[:, :, g] = combos[:, j].unsqueeze(0)
+        if self._radix is not None:
+            rows = self._base_keys.unsqueeze(1).repeat(1, n_combos)  # (patterns, combos)
+            for j, g in enumerate(focus):
+                rows += (combos[None, :, j] - base[:, g, None]) * self._radix.place[g]
+            rows = rows.reshape(-1)
+        else:
+            rows = base.unsqueeze(1).repeat(1, n_combos, 1)  # (patterns, combos, G')
+            for j, g in enumerate(focus):
+                rows[:, :, g] = combos[:, j].unsqueeze(0)
+            rows = rows.reshape(n_patterns * n_combos, -1)
         own = torch.stack(
             [combos[None, :, j] == base[:, g, None] for j, g in enumerate(focus)], dim=-1
         )  # (patterns, combos, k): whether a combo keeps the row's own level of group j
@@ -335,22 +348,33 @@ class SubsetLossKernel:
                     weight = weight * marginals[j][combos[:, j]].unsqueeze(0)
             weighted = weight.unsqueeze(-1) * stats.unsqueeze(1)  # (patterns, combos, stats)
             contributions.append((subset, slice(None), weighted.reshape(-1, stats.shape[1])))
-        return codes.reshape(n_patterns * n_combos, -1), contributions
+        return rows, contributions
 
     def _permutation_rows(self, focus: tuple[int, ...]) -> tuple[torch.Tensor, list[Contribution]]:
-        """Data rows with the focus groups taken from seeded permuted rows, per subset."""
-        rows, stats = self._row_codes, self._row_stats  # (n, G'), (n, stats)
-        n, s = rows.shape[0], self.n_permutations
-        blocks = [rows]
+        """Data rows with the focus groups taken from seeded permuted rows, per subset.
+
+        Returns keys (rows,) when the code space fits a key, codes (rows, G') otherwise.
+        """
+        codes, stats = self._row_codes, self._row_stats  # (n, G'), (n, stats)
+        n, s = codes.shape[0], self.n_permutations
+        use_keys = self._radix is not None
+        blocks = [self._row_keys if use_keys else codes]
         contributions: list[Contribution] = [(0, slice(0, n), stats)]
         offset = n
         for subset in range(1, 1 << len(focus)):
-            block = rows.unsqueeze(0).repeat(s, 1, 1)  # (permutations, n, G')
+            if use_keys:
+                block = self._row_keys.unsqueeze(0).repeat(s, 1)  # (permutations, n)
+            else:
+                block = codes.unsqueeze(0).repeat(s, 1, 1)  # (permutations, n, G')
             for j, g in enumerate(focus):
                 if subset >> j & 1:
+                    column = codes[:, g]
                     source = self._permutations(g)  # (permutations, n)
-                    block[:, :, g] = rows[:, g][source]
-            blocks.append(block.reshape(s * n, -1))
+                    if use_keys:
+                        block += (column[source] - column.unsqueeze(0)) * self._radix.place[g]
+                    else:
+                        block[:, :, g] = column[source]
+            blocks.append(block.reshape(s * n) if use_keys else block.reshape(s * n, -1))
             contributions.append((subset, slice(offset, offset + s * n), stats.repeat(s, 1) / s))
             offset += s * n
         return torch.cat(blocks), contributions
@@ -371,8 +395,15 @@ class SubsetLossKernel:
     def _distinct(
         self, codes: torch.Tensor, contributions: list[Contribution], n_subsets: int, estimator: str
     ) -> FocusRows:
-        """Merge identical rows, summing each subset's label statistics; drop unused rows."""
-        distinct, inverse = unique_rows(codes, self._radices)
+        """Merge identical rows, summing each subset's label statistics; drop unused rows.
+
+        ``codes`` holds keys (rows,) when the code space fits a key, codes (rows, G') otherwise.
+        """
+        if codes.ndim == 1:
+            keys, inverse = torch.unique(codes, return_inverse=True)
+            distinct = self._radix.decode(keys)
+        else:
+            distinct, inverse = unique_rows(codes, self._radices)
         n_stats = self._row_stats.shape[1]
         weights = torch.zeros(
             (n_subsets, distinct.shape[0], n_stats), dtype=torch.float64

@@ -187,3 +187,20 @@ def test_bad_variants_and_data_get_one_line_errors(binary_data, net_adapter):
     unlabeled = Dataset.from_arrays(binary_data.X.numpy())
     with pytest.raises(DataError, match="target"):
         SubsetLossKernel(net_adapter, unlabeled)
+
+
+@pytest.mark.parametrize("estimator", ["exact", "permutation"])
+def test_row_merging_without_integer_keys_gives_the_same_losses(
+    binary_data, net_adapter, estimator, monkeypatch
+):
+    # Data whose code space passes 62 bits cannot use integer row keys; the row-wise path
+    # must give the same answer.
+    masks = torch.rand(6, 3, generator=torch.Generator().manual_seed(1)) + 0.5
+    focus = torch.tensor([[0, 2]] * 3 + [[1, 0]] * 3)
+    keyed = SubsetLossKernel(net_adapter, binary_data, estimator=estimator)
+    monkeypatch.setattr("workbench.kernels.coding.MixedRadix.fits", staticmethod(lambda r: False))
+    rowwise = SubsetLossKernel(net_adapter, binary_data, estimator=estimator)
+    assert rowwise._radix is None and keyed._radix is not None
+    np.testing.assert_allclose(
+        rowwise.subset_losses(masks, focus), keyed.subset_losses(masks, focus), rtol=1e-9
+    )
