@@ -23,7 +23,9 @@ import torch
 from workbench.errors import ParameterError
 
 OUTPUT_KINDS = ("probability", "logit", "value")
-_PROBABILITY_FLOOR = 1e-15  # clip as scikit-learn's log_loss does, in float64
+# Probabilities are clipped away from 0 and 1 before the log (scikit-learn clips at the dtype's
+# eps); only models that output exact 0/1 probabilities see the difference.
+_PROBABILITY_FLOOR = 1e-15
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,8 @@ def resolve_loss(
             loss = "log_loss" if n_classes <= 2 else "cross_entropy"
     if loss == "log_loss" and n_classes > 2:
         loss = "cross_entropy"
+    if loss == "cross_entropy" and n_classes <= 2:
+        loss = "log_loss"  # a binary model has one output column, not one per class
     if loss in ("log_loss", "cross_entropy"):
         if output_kind == "value":
             raise ParameterError(
