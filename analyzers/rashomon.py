@@ -17,12 +17,21 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 
 from analyzers.boundary_search import search_boundaries
+from analyzers.rashomon_frames import (
+    JointModel,
+    boundary_frame,
+    effects_from_subset_losses,
+    empty_fis_frame,
+    fis_frame,
+    trace_frame,
+)
 from analyzers.rashomon_result import RashomonResult, interaction_label
 from workbench.errors import ParameterError
 from workbench.kernels import SubsetLossKernel
@@ -30,6 +39,7 @@ from workbench.kernels import SubsetLossKernel
 ProgressCallback = Callable[[str, int, int], None]
 QUADRANT_SIGNS = {k: ["".join(s) for s in itertools.product("+-", repeat=k)] for k in (2, 3)}
 _IN_SET_SLACK = 1e-12  # relative slack so a model exactly on the boundary counts as inside
+_INTERACTIONS_PER_CALL = 32  # interactions per kernel call: large batches, regular progress
 
 
 def explore_rashomon(
@@ -134,14 +144,13 @@ def explore_rashomon(
     kept = [g for g in selected if abs(main_effects[g]) > tolerance]
     dropped = [g for g in selected if g not in kept]
     wanted = _interactions(names, kept, dropped, order, interactions)
-    reference_fis = _reference_fis(kernel, n_groups, wanted, names, absolute)
+    context = _Context(kernel, n_groups, names, reference_loss, eps, radii, units, absolute, report)
+    reference_fis = _reference_fis(context, wanted)
     report("reference", 1, 1)
 
-    # One threshold list covers every ring: boundary fraction t of ring r sits at t·r·ε.
-    fractions = sorted({round(j * r / units, 12) for r in radii for j in range(units + 1)})
-    threshold_of = {value: i for i, value in enumerate(fractions)}
     kept_array = np.repeat(np.array(kept, dtype=np.int64), 2)
     directions = np.tile(np.array([1.0, -1.0]), len(kept))
+    fractions = context.fractions
     search = search_boundaries(
         kernel.losses,
         n_groups,
@@ -155,41 +164,9 @@ def explore_rashomon(
         max_mask_distance=max_mask_distance,
         on_step=lambda done, total: report("search", done, total),
     )
-    search_index = {
-        (int(g), "+" if d > 0 else "-"): s
-        for s, (g, d) in enumerate(zip(kept_array, directions, strict=True))
-    }
-
-    def boundary(group: int, sign: str, fraction: float) -> float:
-        return float(search.masks[search_index[(group, sign)], threshold_of[round(fraction, 12)]])
-
-    main_cloud = _main_effect_cloud(
-        kernel,
-        n_groups,
-        kept,
-        names,
-        search,
-        search_index,
-        fractions,
-        reference_loss,
-        eps,
-        radii,
-        units,
-        report,
-    )
-    fis_cloud = _fis_cloud(
-        kernel,
-        n_groups,
-        wanted,
-        names,
-        boundary,
-        radii,
-        units,
-        reference_loss,
-        eps,
-        absolute,
-        report,
-    )
+    boundaries = _Boundaries(search, kept_array, directions, fractions)
+    main_cloud = _main_effect_cloud(context, kept, boundaries)
+    fis_cloud = _fis_cloud(context, wanted, boundaries)
     settings = {
         "loss": model.loss.name,
         "output_kind": model.output_kind,
@@ -227,8 +204,8 @@ def explore_rashomon(
             }
         ),
         reference_fis=reference_fis,
-        boundaries=_boundary_frame(search, kept_array, directions, names, fractions, eps),
-        trace=_trace_frame(search, kept_array, directions, names, fractions),
+        boundaries=boundary_frame(search, kept_array, directions, names, fractions, eps),
+        trace=trace_frame(search, kept_array, directions, names, fractions),
         main_effect_cloud=main_cloud,
         fis_cloud=fis_cloud,
         extra={"search_steps": search.n_steps, "rows_evaluated": kernel.rows_evaluated},
@@ -309,26 +286,64 @@ def _interactions(
 
 
 # ---------------------------------------------------------------------------- computations
-def _effects(subset_losses: torch.Tensor, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Loss, joint effect φ_I and per-group main effects φ_i from (variants, 2**k) losses."""
-    losses = subset_losses.numpy()
-    base = losses[:, 0]
-    joint = losses[:, (1 << k) - 1] - base
-    mains = np.stack([losses[:, 1 << j] - base for j in range(k)], axis=1)  # (variants, k)
-    return base, joint, mains
+@dataclass(frozen=True)
+class _Context:
+    """What every stage of one exploration shares."""
+
+    kernel: SubsetLossKernel
+    n_groups: int
+    names: list[str]
+    reference_loss: float
+    epsilon: float
+    radii: list[float]
+    units: int
+    absolute: bool
+    report: ProgressCallback
+
+    @property
+    def fractions(self) -> list[float]:
+        """Every budget fraction searched: boundary t of ring r sits at t·r (times ε)."""
+        return sorted(
+            {_fraction(j, r, self.units) for r in self.radii for j in range(self.units + 1)}
+        )
+
+    def in_set(self, loss: np.ndarray) -> np.ndarray:
+        return loss - self.reference_loss <= self.epsilon * (1 + _IN_SET_SLACK)
 
 
-def _reference_fis(kernel, n_groups, wanted, names, absolute) -> pd.DataFrame:
+def _fraction(units_of_budget: int, radius: float, units: int) -> float:
+    # Rounded so the same fraction reached from different rings is one dictionary key.
+    return round(units_of_budget * radius / units, 12)
+
+
+class _Boundaries:
+    """Boundary masks m^σ_i(t) of the search, looked up by group, sign and budget fraction."""
+
+    def __init__(self, search, groups: np.ndarray, directions: np.ndarray, fractions) -> None:
+        self._masks = search.masks
+        self._search_of = {
+            (int(g), "+" if d > 0 else "-"): s
+            for s, (g, d) in enumerate(zip(groups, directions, strict=True))
+        }
+        self._threshold_of = {value: i for i, value in enumerate(fractions)}
+
+    def mask(self, group: int, sign: str, units_of_budget: int, radius: float, units: int):
+        threshold = self._threshold_of[_fraction(units_of_budget, radius, units)]
+        return float(self._masks[self._search_of[(group, sign)], threshold])
+
+
+def _reference_fis(context: _Context, wanted: list[tuple[int, ...]]) -> pd.DataFrame:
     rows = []
     for k in (2, 3):
         items = [i for i in wanted if len(i) == k]
         if not items:
             continue
-        masks = torch.ones((len(items), n_groups), dtype=torch.float64)
-        _, joint, mains = _effects(kernel.subset_losses(masks, torch.tensor(items)), k)
+        masks = torch.ones((len(items), context.n_groups), dtype=torch.float64)
+        losses = context.kernel.subset_losses(masks, torch.tensor(items))
+        _, joint, mains = effects_from_subset_losses(losses, k)
         fis = joint - mains.sum(axis=1)
         for item, j, f in zip(items, joint, fis, strict=True):
-            labels = [names[g] for g in item]
+            labels = [context.names[g] for g in item]
             rows.append(
                 {
                     "interaction": interaction_label(labels),
@@ -337,58 +352,44 @@ def _reference_fis(kernel, n_groups, wanted, names, absolute) -> pd.DataFrame:
                     "group_2": labels[1],
                     "group_3": labels[2] if k == 3 else None,
                     "joint_effect": float(j),
-                    "fis": float(abs(f) if absolute else f),
+                    "fis": float(abs(f) if context.absolute else f),
                 }
             )
     columns = ["interaction", "order", "group_1", "group_2", "group_3", "joint_effect", "fis"]
     return pd.DataFrame(rows, columns=columns)
 
 
-def _main_effect_cloud(
-    kernel,
-    n_groups,
-    kept,
-    names,
-    search,
-    search_index,
-    fractions,
-    reference_loss,
-    eps,
-    radii,
-    units,
-    report,
-) -> pd.DataFrame:
+def _main_effect_cloud(context: _Context, kept: list[int], boundaries: _Boundaries) -> pd.DataFrame:
     """φ_i of every single-mask boundary model m^σ_i(t·r)."""
-    records = []
-    for g in kept:
-        for sign in "+-":
-            s = search_index[(g, sign)]
-            for r in radii:
-                for j in range(units + 1):
-                    t_index = fractions.index(round(j * r / units, 12))
-                    records.append((g, sign, j / units, r, float(search.masks[s, t_index])))
-    report("main effects", 0, 1)
-    masks = torch.ones((len(records), n_groups), dtype=torch.float64)
+    units = context.units
+    records = [
+        (g, sign, j / units, r, boundaries.mask(g, sign, j, r, units))
+        for g in kept
+        for sign in "+-"
+        for r in context.radii
+        for j in range(units + 1)
+    ]
+    context.report("main effects", 0, 1)
+    masks = torch.ones((len(records), context.n_groups), dtype=torch.float64)
     for v, (g, _, _, _, m) in enumerate(records):
         masks[v, g] = m
     focus = torch.tensor([[g] for g, *_ in records], dtype=torch.int64).reshape(-1, 1)
-    losses = kernel.subset_losses(masks, focus).numpy() if records else np.zeros((0, 2))
-    report("main effects", 1, 1)
-    frame = pd.DataFrame(
+    losses = context.kernel.subset_losses(masks, focus).numpy()
+    context.report("main effects", 1, 1)
+    return pd.DataFrame(
         {
             "model_id": np.arange(len(records)),
-            "group": [names[g] for g, *_ in records],
+            "group": [context.names[g] for g, *_ in records],
             "direction": [sign for _, sign, *_ in records],
             "t": [t for _, _, t, _, _ in records],
             "radius": [r for *_, r, _ in records],
             "mask": [m for *_, m in records],
             "loss": losses[:, 0],
-            "loss_increase": losses[:, 0] - reference_loss,
-            "in_set": losses[:, 0] - reference_loss <= eps * (1 + _IN_SET_SLACK),
+            "loss_increase": losses[:, 0] - context.reference_loss,
+            "in_set": context.in_set(losses[:, 0]),
             "main_effect": losses[:, 1] - losses[:, 0],
         }
     )
-    return frame
 
 
 def _budget_splits(units: int, k: int) -> list[tuple[int, ...]]:
@@ -397,144 +398,54 @@ def _budget_splits(units: int, k: int) -> list[tuple[int, ...]]:
 
 
 def _fis_cloud(
-    kernel,
-    n_groups,
-    wanted,
-    names,
-    boundary,
-    radii,
-    units,
-    reference_loss,
-    eps,
-    absolute,
-    report,
+    context: _Context, wanted: list[tuple[int, ...]], boundaries: _Boundaries
 ) -> pd.DataFrame:
     """FIS of every sum-to-one joint model, on that same model."""
-    frames = []
-    chunk = 32
+    frames = [empty_fis_frame()]
     total = len(wanted)
-    report("interactions", 0, total)
+    context.report("interactions", 0, total)
     next_id = 0
-    for start in range(0, total, chunk):
-        block = wanted[start : start + chunk]
+    for start in range(0, total, _INTERACTIONS_PER_CALL):
+        block = wanted[start : start + _INTERACTIONS_PER_CALL]
         for k in (2, 3):
-            items = [i for i in block if len(i) == k]
-            if not items:
+            models = [
+                JointModel(item, r, split, quadrant, signs, masks)
+                for item in block
+                if len(item) == k
+                for r in context.radii
+                for split in _budget_splits(context.units, k)
+                for quadrant, signs in enumerate(QUADRANT_SIGNS[k])
+                for masks in [
+                    tuple(
+                        boundaries.mask(g, sign, share, r, context.units)
+                        for g, share, sign in zip(item, split, signs, strict=True)
+                    )
+                ]
+            ]
+            if not models:
                 continue
-            records, masks, focus = [], [], []
-            for item in items:
-                for r in radii:
-                    for split in _budget_splits(units, k):
-                        for quadrant, signs in enumerate(QUADRANT_SIGNS[k]):
-                            mask = np.ones(n_groups)
-                            group_masks = []
-                            for g, share, sign in zip(item, split, signs, strict=True):
-                                mask[g] = boundary(g, sign, share * r / units)
-                                group_masks.append(mask[g])
-                            records.append((item, r, split, quadrant, signs, group_masks))
-                            masks.append(mask)
-                            focus.append(item)
-            losses = kernel.subset_losses(torch.tensor(np.array(masks)), torch.tensor(focus))
-            loss, joint, mains = _effects(losses, k)
-            fis = joint - mains.sum(axis=1)
+            variant_masks = torch.ones((len(models), context.n_groups), dtype=torch.float64)
+            for v, model in enumerate(models):
+                variant_masks[v, list(model.groups)] = torch.tensor(
+                    model.masks, dtype=torch.float64
+                )
+            focus = torch.tensor([model.groups for model in models])
+            losses = context.kernel.subset_losses(variant_masks, focus)
+            loss, joint, mains = effects_from_subset_losses(losses, k)
             frames.append(
-                _fis_frame(
-                    records,
+                fis_frame(
+                    models,
                     loss,
                     joint,
                     mains,
-                    fis,
-                    names,
-                    reference_loss,
-                    eps,
-                    units,
-                    absolute,
+                    context.names,
+                    context.reference_loss,
+                    context.in_set(loss),
+                    context.units,
+                    context.absolute,
                     next_id,
                 )
             )
-            next_id += len(records)
-        report("interactions", min(start + chunk, total), total)
-    if not frames:
-        return _fis_frame(
-            [],
-            np.zeros(0),
-            np.zeros(0),
-            np.zeros((0, 2)),
-            np.zeros(0),
-            names,
-            reference_loss,
-            eps,
-            units,
-            absolute,
-            0,
-        )
+            next_id += len(models)
+        context.report("interactions", min(start + _INTERACTIONS_PER_CALL, total), total)
     return pd.concat(frames, ignore_index=True)
-
-
-def _fis_frame(
-    records, loss, joint, mains, fis, names, reference_loss, eps, units, absolute, first_id
-) -> pd.DataFrame:
-    def column(values_of_record, k_index, default=None):
-        return [
-            values_of_record(rec)[k_index] if len(rec[0]) > k_index else default for rec in records
-        ]
-
-    data = {
-        "model_id": np.arange(first_id, first_id + len(records)),
-        "interaction": [interaction_label([names[g] for g in rec[0]]) for rec in records],
-        "order": [len(rec[0]) for rec in records],
-        "radius": [rec[1] for rec in records],
-        "split": [":".join(str(s) for s in rec[2]) for rec in records],
-        "quadrant": [rec[3] for rec in records],
-        "signs": [rec[4] for rec in records],
-    }
-    for k in range(3):
-        data[f"group_{k + 1}"] = column(lambda rec: [names[g] for g in rec[0]], k)
-    for k in range(3):
-        data[f"share_{k + 1}"] = column(lambda rec: [s / units for s in rec[2]], k, np.nan)
-    for k in range(3):
-        data[f"mask_{k + 1}"] = column(lambda rec: rec[5], k, np.nan)
-    data["loss"] = loss
-    data["loss_increase"] = loss - reference_loss
-    data["in_set"] = loss - reference_loss <= eps * (1 + _IN_SET_SLACK)
-    data["joint_effect"] = joint
-    for k in range(3):
-        data[f"main_effect_{k + 1}"] = [
-            mains[v, k] if k < mains.shape[1] else np.nan for v in range(len(records))
-        ]
-    data["fis"] = np.abs(fis) if absolute else fis
-    return pd.DataFrame(data)
-
-
-def _boundary_frame(search, groups, directions, names, fractions, eps) -> pd.DataFrame:
-    rows = []
-    for s, (g, d) in enumerate(zip(groups, directions, strict=True)):
-        for t_index, fraction in enumerate(fractions):
-            rows.append(
-                {
-                    "group": names[g],
-                    "direction": "+" if d > 0 else "-",
-                    "t": fraction,
-                    "mask": float(search.masks[s, t_index]),
-                    "loss_increase": float(search.loss_increases[s, t_index]),
-                    "budget": fraction * eps,
-                    "stop": str(search.stops[s, t_index]),
-                }
-            )
-    columns = ["group", "direction", "t", "mask", "loss_increase", "budget", "stop"]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _trace_frame(search, groups, directions, names, fractions) -> pd.DataFrame:
-    rows = [
-        {
-            "group": names[groups[s]],
-            "direction": "+" if directions[s] > 0 else "-",
-            "t": fractions[t_index],
-            "step": step,
-            "mask": mask,
-            "loss_increase": increase,
-        }
-        for s, t_index, step, mask, increase in search.trace
-    ]
-    return pd.DataFrame(rows, columns=["group", "direction", "t", "step", "mask", "loss_increase"])

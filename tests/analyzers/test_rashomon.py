@@ -228,3 +228,23 @@ def test_bad_parameters_get_one_line_errors(kwargs, message):
     with pytest.raises(ParameterError, match=message) as error:
         explore_rashomon(oracle(lambda x: x[:, 0] + x[:, 1]), dataset, **kwargs)
     assert "\n" not in str(error.value)
+
+
+def test_multiclass_and_cpu_models_run_through_the_same_kernel(rng):
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss
+
+    from workbench import wrap_model
+
+    X = rng.integers(0, 2, size=(300, 3)).astype(float)
+    y = (X[:, 0] + X[:, 1] * X[:, 2] + (rng.random(300) < 0.2)).astype(int)  # classes 0..2
+    dataset = Dataset.from_arrays(X, y)
+    for estimator in (LogisticRegression(max_iter=500), RandomForestClassifier(20, random_state=0)):
+        fitted = estimator.fit(X, y)
+        result = explore_rashomon(
+            wrap_model(fitted, device="cpu"), dataset, epsilon_rate=0.1, estimator="exact"
+        )
+        expected = log_loss(y, fitted.predict_proba(X))
+        assert result.reference_loss == pytest.approx(expected, rel=1e-5)
+        assert len(result.fis_cloud) == 3 * 36
