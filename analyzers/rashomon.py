@@ -208,7 +208,16 @@ def explore_rashomon(
         trace=trace_frame(search, kept_array, directions, names, fractions),
         main_effect_cloud=main_cloud,
         fis_cloud=fis_cloud,
-        extra={"search_steps": search.n_steps, "rows_evaluated": kernel.rows_evaluated},
+        extra={
+            "search_steps": search.n_steps,
+            "rows_evaluated": kernel.rows_evaluated,
+            # Requested interactions with an insensitive group: no boundary to sample around.
+            "skipped_interactions": [
+                interaction_label(list(item))
+                for item in interactions or []
+                if any(names.index(name) in dropped for name in item)
+            ],
+        },
     )
 
 

@@ -93,7 +93,12 @@ def _parser() -> argparse.ArgumentParser:
     fisc.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
     fisc.add_argument("--max-batch-rows", type=int, help="rows per forward pass (default: auto)")
     fisc.add_argument("--seed", type=int, default=0)
-    fisc.add_argument("--formats", default="html,png,svg", help="figure formats ('' for none)")
+    fisc.add_argument(
+        "--formats",
+        default=None,
+        help="figure formats among html,png,svg ('' for none); default: all three when a "
+        "Chromium is installed (PNG/SVG need one), else html",
+    )
     fisc.add_argument("--halo-plots", type=int, default=3, help="halo plots of the top pairs")
     fisc.add_argument("--no-progress", action="store_true", help="no progress bar")
     fisc.set_defaults(run=_run_fisc)
@@ -115,6 +120,7 @@ def _run_fisc(args: argparse.Namespace) -> int:
     from workbench.report import write_rashomon_report
     from workbench.samples import SAMPLE_MODELS, infer_task, train_sample_model
 
+    formats = _figure_formats(args.formats)
     dataset = _load_dataset(Dataset, args)
     task = infer_task(dataset) if args.task == "auto" else args.task
     if args.model in SAMPLE_MODELS:
@@ -146,7 +152,6 @@ def _run_fisc(args: argparse.Namespace) -> int:
             seed=args.seed,
             progress=bar.update,
         )
-    formats = tuple(f for f in args.formats.split(",") if f)
     writing = time.perf_counter()
     written = write_rashomon_report(result, args.out, formats=formats, n_halo_plots=args.halo_plots)
     write_seconds = time.perf_counter() - writing
@@ -160,6 +165,31 @@ def _run_fisc(args: argparse.Namespace) -> int:
     print(summary.head(10).to_string(index=False))
     print(f"wrote {len(written)} files to {Path(args.out)}")
     return 0
+
+
+def _figure_formats(text: str | None) -> tuple[str, ...]:
+    """Formats to write, checked before any work: PNG/SVG need a Chromium for kaleido."""
+    from analyzers.figures import find_chromium
+
+    if text is None:
+        if find_chromium() is None:
+            print(
+                "workbench: no Chromium found, writing HTML figures only "
+                "(apt-get install chromium for PNG/SVG)",
+                file=sys.stderr,
+            )
+            return ("html",)
+        return ("html", "png", "svg")
+    formats = tuple(f.strip() for f in text.split(",") if f.strip())
+    unknown = [f for f in formats if f not in ("html", "png", "svg", "pdf")]
+    if unknown:
+        raise WorkbenchError(f"--formats: unknown format {unknown[0]!r}; use html, png, svg")
+    if set(formats) - {"html"} and find_chromium() is None:
+        raise WorkbenchError(
+            "--formats: PNG/SVG export needs Chromium (apt-get install chromium); "
+            "use --formats html"
+        )
+    return formats
 
 
 def _load_dataset(Dataset, args: argparse.Namespace):

@@ -4,13 +4,14 @@ The app and the CLI call the same builders, so a plot looks the same everywhere.
 reshape the result's frames; ``export`` is the one module that writes files.
 """
 
-from analyzers.figures.export import write_figure, write_figures
+from analyzers.figures.export import find_chromium, write_figure, write_figures
 from analyzers.figures.halo import halo_plot
 from analyzers.figures.halo3d import halo_plot_3d
 from analyzers.figures.swarm import main_effect_swarm_plot, swarm_plot
 from analyzers.figures.trace import search_trace_plot
 
 __all__ = [
+    "find_chromium",
     "halo_plot",
     "halo_plot_3d",
     "main_effect_swarm_plot",

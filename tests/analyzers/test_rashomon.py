@@ -136,6 +136,15 @@ def test_ignored_feature_is_dropped_and_never_walked():
     assert result.dropped_groups == ("x3",)
     assert "x3" not in set(result.boundaries["group"]) | set(result.trace["group"])
     assert list(result.interactions) == ["x1 × x2"]
+    asked = explore_rashomon(
+        oracle(formula),
+        factorial_dataset(3, formula=formula),
+        epsilon_rate=0.3,
+        estimator="exact",
+        interactions=[("x1", "x3"), ("x1", "x2")],
+    )
+    assert list(asked.interactions) == ["x1 × x2"]
+    assert asked.extra["skipped_interactions"] == ["x1 × x3"]
 
 
 def test_third_order_fis_of_a_triple_product():

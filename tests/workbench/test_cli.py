@@ -144,3 +144,39 @@ def test_an_interrupted_run_leaves_no_partial_output(csv_path, tmp_path, monkeyp
     assert "interrupted" in capsys.readouterr().err
     assert not out.exists()
     assert list(tmp_path.iterdir()) == [csv_path]  # no staging folder left behind either
+
+
+def test_without_chromium_figures_fall_back_to_html(csv_path, tmp_path, monkeypatch, capsys):
+    import analyzers.figures as figures
+
+    monkeypatch.setattr(figures, "find_chromium", lambda: None)
+    out = tmp_path / "out"
+    code = run(
+        "fisc",
+        "--data",
+        csv_path,
+        "--target",
+        "y",
+        "--model",
+        "logistic",
+        "--out",
+        out,
+        "--no-progress",
+    )
+    assert code == 0
+    assert "HTML figures only" in capsys.readouterr().err
+    assert (out / "swarm_fis.html").exists() and not list(out.glob("*.png"))
+    asked = run(
+        "fisc",
+        "--data",
+        csv_path,
+        "--target",
+        "y",
+        "--out",
+        tmp_path / "o2",
+        "--formats",
+        "png",
+        "--no-progress",
+    )
+    assert asked == 2
+    assert "needs Chromium" in capsys.readouterr().err

@@ -1,16 +1,20 @@
-"""How many model-input rows one forward pass may hold, and running the model on them."""
+"""How many model-input rows one forward pass may hold."""
 
 from __future__ import annotations
+
+import os
 
 import torch
 
 from workbench.errors import ParameterError
 
-# On the CPU, batches past ~64k rows stop paying off (the model is memory-bound already) and
-# only cost memory; on a GPU the budget comes from free memory.
+# On the CPU a batch is capped at 64k rows (and a share of free memory): enough rows that the
+# per-call overhead of Python and torch is small beside the model's own work; more rows only
+# hold more memory. On a GPU the budget comes from free device memory.
 _CPU_DEFAULT_ROWS = 1 << 16
 _GPU_MAX_ROWS = 1 << 23
 _GPU_MEMORY_SHARE = 0.5
+_CPU_MEMORY_SHARE = 0.25
 
 
 def resolve_batch_rows(
@@ -21,7 +25,7 @@ def resolve_batch_rows(
     Parameters
     ----------
     max_batch_rows : int or None
-        User's budget; None sizes it from the device (free memory on CUDA).
+        User's budget; None sizes it from free memory (device memory on CUDA).
     device : torch.device
     bytes_per_row : int
         Rough memory held per input row during a forward pass (inputs, activations, losses).
@@ -36,10 +40,18 @@ def resolve_batch_rows(
         free_bytes, _ = torch.cuda.mem_get_info(device)
         rows = int(min(_GPU_MAX_ROWS, free_bytes * _GPU_MEMORY_SHARE // max(bytes_per_row, 1)))
     else:
-        rows = _CPU_DEFAULT_ROWS
+        rows = min(_CPU_DEFAULT_ROWS, int(_free_host_bytes() * _CPU_MEMORY_SHARE // bytes_per_row))
     if adapter_limit is not None:
         rows = min(rows, int(adapter_limit))
     return max(rows, 1)
+
+
+def _free_host_bytes() -> int:
+    """Available host memory (Linux sysconf); a generous default where it cannot be read."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 33
 
 
 def estimate_bytes_per_row(module: torch.nn.Module | None, n_features: int) -> int:
