@@ -257,3 +257,30 @@ def test_multiclass_and_cpu_models_run_through_the_same_kernel(rng):
         expected = log_loss(y, fitted.predict_proba(X))
         assert result.reference_loss == pytest.approx(expected, rel=1e-5)
         assert len(result.fis_cloud) == 3 * 36
+
+
+def test_main_effect_cloud_is_each_models_own_main_effect(product_result):
+    # f_m = x1 x2 + m x3 (or m x1 x2 + x3): replacing the scaled group gives
+    # E[(m g' - g)^2] - (m - 1)^2 = 2m. The reference code's cache (fisc.md B4) returned
+    # another feature's effect here.
+    cloud = product_result.main_effect_cloud
+    np.testing.assert_allclose(cloud["main_effect"], 2.0 * cloud["mask"], rtol=1e-6)
+    assert set(cloud["group"]) == {"x1", "x2", "x3"}
+    assert len(cloud) == 3 * 2 * 11  # groups × directions × boundary fractions
+
+
+def test_any_delta_that_divides_one_builds_its_own_splits():
+    # The reference code hard-codes tenths and crashes for other δ (fisc.md B2).
+    result = explore_rashomon(
+        oracle(product_plus_linear),
+        factorial_dataset(3, formula=product_plus_linear),
+        epsilon_rate=0.4,
+        estimator="exact",
+        delta=0.25,
+        interactions=[("x1", "x3")],
+    )
+    cloud = result.fis_cloud
+    assert sorted(set(cloud["split"])) == ["1:3", "2:2", "3:1"]
+    assert len(cloud) == 3 * 4
+    np.testing.assert_allclose(cloud["loss_increase"] / result.epsilon, 1.0, atol=0.01)
+    assert sorted(set(result.boundaries["t"])) == [0.0, 0.25, 0.5, 0.75, 1.0]
