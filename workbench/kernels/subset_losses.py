@@ -140,7 +140,9 @@ class SubsetLossKernel:
             max_batch_rows,
             self.device,
             estimate_bytes_per_row(adapter.module, dataset.n_features),
-            adapter.max_rows_per_call,
+            # The chunk size binds CPU callables only; a torch module takes the whole batch,
+            # so on a GPU the budget comes from device memory.
+            adapter.max_rows_per_call if adapter.module is None else None,
         )
         self._prepare_labels(dataset.y)
         self._focus_cache: OrderedDict[tuple[int, ...], FocusRows] = OrderedDict()
