@@ -10,7 +10,8 @@ same kernel call. Each search also evaluates several steps ahead at once (``look
 candidates m + σ·step, m + 2σ·step, ... built by the same repeated additions the sequential
 walk would make) and keeps the accepted prefix, exactly what the sequential walk would have
 accepted, since a candidate's loss does not depend on the path. The lookahead doubles while
-every candidate is accepted and drops to 10 after a rejection (a step ten times finer fits at
+every candidate is accepted (up to 64: longer runs of speculation cost more in discarded
+candidates past each boundary than they save in calls) and drops to 10 after a rejection (a step ten times finer fits at
 most nine times before reaching the point just rejected), so a walk of hundreds of steps costs a
 handful of kernel calls instead of hundreds.
 
@@ -29,7 +30,7 @@ import numpy as np
 import torch
 
 STOP_BOUNDARY, STOP_STALL, STOP_MASK_LIMIT = "boundary", "stall", "mask_limit"
-_FIRST_LOOKAHEAD, _REFINED_LOOKAHEAD, _MAX_LOOKAHEAD = 4, 10, 512
+_FIRST_LOOKAHEAD, _REFINED_LOOKAHEAD, _MAX_LOOKAHEAD = 4, 10, 64
 
 
 @dataclass(frozen=True)
