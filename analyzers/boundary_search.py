@@ -11,9 +11,9 @@ candidates m + σ·step, m + 2σ·step, ... built by the same repeated additions
 walk would make) and keeps the accepted prefix, exactly what the sequential walk would have
 accepted, since a candidate's loss does not depend on the path. The lookahead doubles while
 every candidate is accepted (up to 64: longer runs of speculation cost more in discarded
-candidates past each boundary than they save in calls) and drops to 10 after a rejection (a step ten times finer fits at
-most nine times before reaching the point just rejected), so a walk of hundreds of steps costs a
-handful of kernel calls instead of hundreds.
+candidates past each boundary than they save in calls) and drops to 10 after a rejection (a
+step ten times finer fits at most nine times before reaching the point just rejected), so a
+walk of hundreds of steps costs a handful of kernel calls instead of hundreds.
 
 Two guards the reference code lacks or gets wrong (fisc.md B8): a search whose accepted losses
 stop changing for ``stall_patience`` consecutive steps (the loss is flat along that axis) stops

@@ -143,7 +143,7 @@ def explore_rashomon(
     tolerance = drop_tolerance * reference_loss if reference_loss > 0 else drop_tolerance
     kept = [g for g in selected if abs(main_effects[g]) > tolerance]
     dropped = [g for g in selected if g not in kept]
-    wanted = _interactions(names, kept, dropped, order, interactions)
+    wanted, skipped = _interactions(names, kept, dropped, order, interactions)
     context = _Context(kernel, n_groups, names, reference_loss, eps, radii, units, absolute, report)
     reference_fis = _reference_fis(context, wanted)
     report("reference", 1, 1)
@@ -164,7 +164,7 @@ def explore_rashomon(
         max_mask_distance=max_mask_distance,
         on_step=lambda done, total: report("search", done, total),
     )
-    boundaries = _Boundaries(search, kept_array, directions, fractions)
+    boundaries = _Boundaries(search, kept_array, directions, fractions, units)
     main_cloud = _main_effect_cloud(context, kept, boundaries)
     fis_cloud = _fis_cloud(context, wanted, boundaries)
     settings = {
@@ -212,11 +212,7 @@ def explore_rashomon(
             "search_steps": search.n_steps,
             "rows_evaluated": kernel.rows_evaluated,
             # Requested interactions with an insensitive group: no boundary to sample around.
-            "skipped_interactions": [
-                interaction_label(list(item))
-                for item in interactions or []
-                if any(names.index(name) in dropped for name in item)
-            ],
+            "skipped_interactions": skipped,
         },
     )
 
@@ -270,12 +266,13 @@ def _interactions(
     dropped: list[int],
     order: int,
     explicit: Sequence[Sequence[str]] | None,
-) -> list[tuple[int, ...]]:
+) -> tuple[list[tuple[int, ...]], list[str]]:
+    """Group indices of the interactions to analyse, and labels of requested ones skipped."""
     if explicit is None:
         if order not in (2, 3):
             raise ParameterError(f"order must be 2 or 3, got {order!r}")
-        return list(itertools.combinations(kept, order))
-    chosen = []
+        return list(itertools.combinations(kept, order)), []
+    chosen, skipped = [], []
     for item in explicit:
         if isinstance(item, str) or len(item) not in (2, 3) or len(set(item)) != len(item):
             raise ParameterError(
@@ -286,12 +283,13 @@ def _interactions(
                 raise ParameterError(f"interactions: unknown group {name!r}")
         index = tuple(sorted(names.index(name) for name in item))
         if any(g in dropped for g in index):
-            continue  # an insensitive group has no boundary to search; listed in dropped_groups
+            skipped.append(interaction_label(list(item)))  # no boundary to search around
+            continue
         if any(g not in kept for g in index):
             raise ParameterError(f"interactions: {item!r} uses a group outside groups=")
         if index not in chosen:
             chosen.append(index)
-    return chosen
+    return chosen, skipped
 
 
 # ---------------------------------------------------------------------------- computations
@@ -328,17 +326,29 @@ def _fraction(units_of_budget: int, radius: float, units: int) -> float:
 class _Boundaries:
     """Boundary masks m^σ_i(t) of the search, looked up by group, sign and budget fraction."""
 
-    def __init__(self, search, groups: np.ndarray, directions: np.ndarray, fractions) -> None:
+    def __init__(
+        self, search, groups: np.ndarray, directions: np.ndarray, fractions, units: int
+    ) -> None:
         self._masks = search.masks
+        self._units = units
         self._search_of = {
             (int(g), "+" if d > 0 else "-"): s
             for s, (g, d) in enumerate(zip(groups, directions, strict=True))
         }
         self._threshold_of = {value: i for i, value in enumerate(fractions)}
 
-    def mask(self, group: int, sign: str, units_of_budget: int, radius: float, units: int):
-        threshold = self._threshold_of[_fraction(units_of_budget, radius, units)]
+    def mask(self, group: int, sign: str, units_of_budget: int, radius: float) -> float:
+        threshold = self._threshold_of[_fraction(units_of_budget, radius, self._units)]
         return float(self._masks[self._search_of[(group, sign)], threshold])
+
+    def joint_masks(
+        self, groups: tuple[int, ...], split: tuple[int, ...], signs: str, radius: float
+    ) -> tuple[float, ...]:
+        """Masks of a joint model: each group at its share of the ring's budget and sign."""
+        return tuple(
+            self.mask(g, sign, share, radius)
+            for g, share, sign in zip(groups, split, signs, strict=True)
+        )
 
 
 def _reference_fis(context: _Context, wanted: list[tuple[int, ...]]) -> pd.DataFrame:
@@ -372,7 +382,7 @@ def _main_effect_cloud(context: _Context, kept: list[int], boundaries: _Boundari
     """φ_i of every single-mask boundary model m^σ_i(t·r)."""
     units = context.units
     records = [
-        (g, sign, j / units, r, boundaries.mask(g, sign, j, r, units))
+        (g, sign, j / units, r, boundaries.mask(g, sign, j, r))
         for g in kept
         for sign in "+-"
         for r in context.radii
@@ -418,18 +428,14 @@ def _fis_cloud(
         block = wanted[start : start + _INTERACTIONS_PER_CALL]
         for k in (2, 3):
             models = [
-                JointModel(item, r, split, quadrant, signs, masks)
+                JointModel(
+                    item, r, split, quadrant, signs, boundaries.joint_masks(item, split, signs, r)
+                )
                 for item in block
                 if len(item) == k
                 for r in context.radii
                 for split in _budget_splits(context.units, k)
                 for quadrant, signs in enumerate(QUADRANT_SIGNS[k])
-                for masks in [
-                    tuple(
-                        boundaries.mask(g, sign, share, r, context.units)
-                        for g, share, sign in zip(item, split, signs, strict=True)
-                    )
-                ]
             ]
             if not models:
                 continue
