@@ -108,28 +108,3 @@ class MixedRadix:
     def decode(self, keys: torch.Tensor) -> torch.Tensor:
         """(rows, columns) codes of (rows,) keys."""
         return (keys.unsqueeze(1) // self.place) % self.radices
-
-
-def unique_rows(codes: torch.Tensor, radices: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Distinct rows of a code matrix and, for each input row, the index of its distinct row.
-
-    Uses a mixed-radix integer key when the code space fits 62 bits (one 1-D sort), and a
-    row-wise ``torch.unique`` otherwise.
-    """
-    if sum(math.log2(max(r, 1)) for r in radices) < _MAX_KEY_BITS:
-        keys = torch.zeros(codes.shape[0], dtype=torch.int64)
-        for column, radix in enumerate(radices):
-            keys = keys * radix + codes[:, column]
-        _, first_index, inverse = _unique_with_first(keys)
-        return codes[first_index], inverse
-    distinct, inverse = torch.unique(codes, dim=0, return_inverse=True)
-    return distinct, inverse
-
-
-def _unique_with_first(keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    distinct, inverse = torch.unique(keys, return_inverse=True)
-    first_index = torch.full((distinct.shape[0],), keys.shape[0], dtype=torch.int64)
-    first_index.scatter_reduce_(
-        0, inverse, torch.arange(keys.shape[0]), reduce="amin", include_self=True
-    )
-    return distinct, first_index, inverse

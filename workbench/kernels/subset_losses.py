@@ -34,7 +34,7 @@ import torch
 
 from workbench.errors import DataError, ParameterError
 from workbench.kernels.batching import estimate_bytes_per_row, resolve_batch_rows
-from workbench.kernels.coding import GroupCoding, MixedRadix, unique_rows
+from workbench.kernels.coding import GroupCoding, MixedRadix
 
 ESTIMATORS = ("auto", "exact", "permutation")
 PERMUTATIONS = ("independent", "joint")
@@ -167,15 +167,27 @@ class SubsetLossKernel:
         self._row_codes = codes  # (rows, groups [+ label])
         # Keys let perturbed rows be built and merged as integers; None when they do not fit.
         self._radix = MixedRadix(self._radices) if MixedRadix.fits(self._radices) else None
+        if self._radix is not None:
+            self._row_keys = self._radix.encode(codes)  # (rows,)
         # Distinct data rows with their summed label statistics: the base every focus perturbs.
-        distinct, inverse = unique_rows(codes, self._radices)
+        distinct, inverse = self._merge(codes if self._radix is None else self._row_keys)
         stats = torch.zeros((distinct.shape[0], self._row_stats.shape[1]), dtype=torch.float64)
         stats.index_add_(0, inverse, self._row_stats)
         self._base_codes = distinct  # (patterns, groups [+ label])
         self._base_stats = stats  # (patterns, stats)
         if self._radix is not None:
-            self._row_keys = self._radix.encode(codes)  # (rows,)
             self._base_keys = self._radix.encode(distinct)  # (patterns,)
+
+    def _merge(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Distinct rows (as codes) of keys (rows,) or codes (rows, G'), and each row's index.
+
+        Keys need one 1-D sort; codes, used when the code space does not fit a key, a row-wise
+        unique.
+        """
+        if rows.ndim == 1:
+            keys, inverse = torch.unique(rows, return_inverse=True)
+            return self._radix.decode(keys), inverse
+        return torch.unique(rows, dim=0, return_inverse=True)
 
     @property
     def n_patterns(self) -> int:
@@ -362,6 +374,7 @@ class SubsetLossKernel:
         use_keys = self._radix is not None
         blocks = [self._row_keys if use_keys else codes]
         contributions: list[Contribution] = [(0, slice(0, n), stats)]
+        shuffled_stats = stats.repeat(s, 1) / s  # each of the s copies of a row counts 1/s
         offset = n
         for subset in range(1, 1 << len(focus)):
             if use_keys:
@@ -377,7 +390,7 @@ class SubsetLossKernel:
                     else:
                         block[:, :, g] = column[source]
             blocks.append(block.reshape(s * n) if use_keys else block.reshape(s * n, -1))
-            contributions.append((subset, slice(offset, offset + s * n), stats.repeat(s, 1) / s))
+            contributions.append((subset, slice(offset, offset + s * n), shuffled_stats))
             offset += s * n
         return torch.cat(blocks), contributions
 
@@ -401,11 +414,7 @@ class SubsetLossKernel:
 
         ``codes`` holds keys (rows,) when the code space fits a key, codes (rows, G') otherwise.
         """
-        if codes.ndim == 1:
-            keys, inverse = torch.unique(codes, return_inverse=True)
-            distinct = self._radix.decode(keys)
-        else:
-            distinct, inverse = unique_rows(codes, self._radices)
+        distinct, inverse = self._merge(codes)
         n_stats = self._row_stats.shape[1]
         weights = torch.zeros(
             (n_subsets, distinct.shape[0], n_stats), dtype=torch.float64
