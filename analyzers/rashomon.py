@@ -145,7 +145,6 @@ def explore_rashomon(
     dropped = [g for g in selected if g not in kept]
     wanted, skipped = _interactions(names, kept, dropped, order, interactions)
     context = _Context(kernel, n_groups, names, reference_loss, eps, radii, units, absolute, report)
-    reference_fis = _reference_fis(context, wanted)
     report("reference", 1, 1)
 
     kept_array = np.repeat(np.array(kept, dtype=np.int64), 2)
@@ -166,7 +165,7 @@ def explore_rashomon(
     )
     boundaries = _Boundaries(search, kept_array, directions, fractions, units)
     main_cloud = _main_effect_cloud(context, kept, boundaries)
-    fis_cloud = _fis_cloud(context, wanted, boundaries)
+    reference_fis, fis_cloud = _interaction_clouds(context, wanted, boundaries)
     settings = {
         "loss": model.loss.name,
         "output_kind": model.output_kind,
@@ -351,31 +350,27 @@ class _Boundaries:
         )
 
 
-def _reference_fis(context: _Context, wanted: list[tuple[int, ...]]) -> pd.DataFrame:
+def _reference_rows(
+    context: _Context, items: list[tuple[int, ...]], subset_losses: torch.Tensor, k: int
+) -> list[dict]:
+    """reference_fis rows of interactions of order k from the reference model's subset losses."""
+    _, joint, mains = effects_from_subset_losses(subset_losses, k)
+    fis = joint - mains.sum(axis=1)
     rows = []
-    for k in (2, 3):
-        items = [i for i in wanted if len(i) == k]
-        if not items:
-            continue
-        masks = torch.ones((len(items), context.n_groups), dtype=torch.float64)
-        losses = context.kernel.subset_losses(masks, torch.tensor(items))
-        _, joint, mains = effects_from_subset_losses(losses, k)
-        fis = joint - mains.sum(axis=1)
-        for item, j, f in zip(items, joint, fis, strict=True):
-            labels = [context.names[g] for g in item]
-            rows.append(
-                {
-                    "interaction": interaction_label(labels),
-                    "order": k,
-                    "group_1": labels[0],
-                    "group_2": labels[1],
-                    "group_3": labels[2] if k == 3 else None,
-                    "joint_effect": float(j),
-                    "fis": float(abs(f) if context.absolute else f),
-                }
-            )
-    columns = ["interaction", "order", "group_1", "group_2", "group_3", "joint_effect", "fis"]
-    return pd.DataFrame(rows, columns=columns)
+    for item, j, f in zip(items, joint, fis, strict=True):
+        labels = [context.names[g] for g in item]
+        rows.append(
+            {
+                "interaction": interaction_label(labels),
+                "order": k,
+                "group_1": labels[0],
+                "group_2": labels[1],
+                "group_3": labels[2] if k == 3 else None,
+                "joint_effect": float(j),
+                "fis": float(abs(f) if context.absolute else f),
+            }
+        )
+    return rows
 
 
 def _main_effect_cloud(context: _Context, kept: list[int], boundaries: _Boundaries) -> pd.DataFrame:
@@ -416,10 +411,15 @@ def _budget_splits(units: int, k: int) -> list[tuple[int, ...]]:
     return [c for c in itertools.product(range(1, units), repeat=k) if sum(c) == units]
 
 
-def _fis_cloud(
+def _interaction_clouds(
     context: _Context, wanted: list[tuple[int, ...]], boundaries: _Boundaries
-) -> pd.DataFrame:
-    """FIS of every sum-to-one joint model, on that same model."""
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Reference FIS and the FIS of every sum-to-one joint model, each on its own model.
+
+    The reference model (all masks 1) of each interaction rides in the same kernel call as its
+    joint models, so the rows of each focus are built once for both.
+    """
+    reference_rows: list[dict] = []
     frames = [empty_fis_frame()]
     total = len(wanted)
     context.report("interactions", 0, total)
@@ -427,26 +427,30 @@ def _fis_cloud(
     for start in range(0, total, _INTERACTIONS_PER_CALL):
         block = wanted[start : start + _INTERACTIONS_PER_CALL]
         for k in (2, 3):
+            items = [item for item in block if len(item) == k]
+            if not items:
+                continue
             models = [
                 JointModel(
                     item, r, split, quadrant, signs, boundaries.joint_masks(item, split, signs, r)
                 )
-                for item in block
-                if len(item) == k
+                for item in items
                 for r in context.radii
                 for split in _budget_splits(context.units, k)
                 for quadrant, signs in enumerate(QUADRANT_SIGNS[k])
             ]
-            if not models:
-                continue
-            variant_masks = torch.ones((len(models), context.n_groups), dtype=torch.float64)
-            for v, model in enumerate(models):
+            # (references + joint models, groups): the first len(items) rows are all ones.
+            variant_masks = torch.ones(
+                (len(items) + len(models), context.n_groups), dtype=torch.float64
+            )
+            for v, model in enumerate(models, start=len(items)):
                 variant_masks[v, list(model.groups)] = torch.tensor(
                     model.masks, dtype=torch.float64
                 )
-            focus = torch.tensor([model.groups for model in models])
+            focus = torch.tensor(items + [model.groups for model in models])
             losses = context.kernel.subset_losses(variant_masks, focus)
-            loss, joint, mains = effects_from_subset_losses(losses, k)
+            reference_rows += _reference_rows(context, items, losses[: len(items)], k)
+            loss, joint, mains = effects_from_subset_losses(losses[len(items) :], k)
             frames.append(
                 fis_frame(
                     models,
@@ -463,4 +467,5 @@ def _fis_cloud(
             )
             next_id += len(models)
         context.report("interactions", min(start + _INTERACTIONS_PER_CALL, total), total)
-    return pd.concat(frames, ignore_index=True)
+    columns = ["interaction", "order", "group_1", "group_2", "group_3", "joint_effect", "fis"]
+    return pd.DataFrame(reference_rows, columns=columns), pd.concat(frames, ignore_index=True)
