@@ -110,13 +110,11 @@ def train_reference_model(
     return model, time.perf_counter() - started, state
 
 
-def run_peer(
-    model: MLPClassifier, X_test: pd.DataFrame, y_test: pd.Series, features: list[str]
-) -> Run:
+def peer_explainer(model, X_test, y_test, features: list[str], seed: int):
+    """The peer's explainer in the published setup (log-loss, 30 shuffles, n_jobs=1)."""
     from generalized_rashomon_set import RashomonExplainer
 
-    started = time.perf_counter()
-    explainer = RashomonExplainer(
+    return RashomonExplainer(
         model,
         X_test,
         y_test,
@@ -126,8 +124,15 @@ def run_peer(
         features=features,
         shuffle_times=N_SHUFFLES,
         n_jobs=1,
-        random_state=SEED,
-    ).fit(order=2)
+        random_state=seed,
+    )
+
+
+def run_peer(
+    model: MLPClassifier, X_test: pd.DataFrame, y_test: pd.Series, features: list[str]
+) -> Run:
+    started = time.perf_counter()
+    explainer = peer_explainer(model, X_test, y_test, features, SEED).fit(order=2)
     summary = explainer.interaction_summary()
     seconds = time.perf_counter() - started
     pairs = pd.DataFrame(
@@ -162,22 +167,9 @@ def peer_noise_floor(
     The peer estimates each effect from 30 shuffles, with independent draws for the joint and
     the main effects, so its FIS carries Monte-Carlo noise; this is the agreement to expect.
     """
-    from generalized_rashomon_set import RashomonExplainer
-
     agreements = []
     for seed in seeds:
-        explainer = RashomonExplainer(
-            model,
-            X_test,
-            y_test,
-            loss="log_loss",
-            epsilon_rate=EPSILON_RATE,
-            delta=DELTA,
-            features=features,
-            shuffle_times=N_SHUFFLES,
-            n_jobs=1,
-            random_state=seed,
-        )
+        explainer = peer_explainer(model, X_test, y_test, features, seed)
         reference = explainer.explain_reference(order=2)
         pairs = pd.DataFrame(
             {

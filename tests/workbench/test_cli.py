@@ -30,6 +30,23 @@ def run(*argv):
     return cli.main([str(a) for a in argv])
 
 
+def run_fisc(data, out, *options, model="logistic"):
+    """``workbench fisc`` on a data file with target ``y``, quietly, plus extra options."""
+    return run(
+        "fisc",
+        "--data",
+        data,
+        "--target",
+        "y",
+        "--model",
+        model,
+        "--out",
+        out,
+        "--no-progress",
+        *options,
+    )
+
+
 def test_models_lists_the_sample_models(capsys):
     assert run("models") == 0
     assert "mlp" in capsys.readouterr().out
@@ -37,22 +54,7 @@ def test_models_lists_the_sample_models(capsys):
 
 def test_fisc_writes_tables_and_figures(csv_path, tmp_path, capsys):
     out = tmp_path / "out"
-    code = run(
-        "fisc",
-        "--data",
-        csv_path,
-        "--target",
-        "y",
-        "--model",
-        "logistic",
-        "--out",
-        out,
-        "--formats",
-        "html",
-        "--no-progress",
-        "--estimator",
-        "exact",
-    )
+    code = run_fisc(csv_path, out, "--formats", "html", "--estimator", "exact")
     assert code == 0, capsys.readouterr().err
     result = RashomonResult.from_json((out / "result.json").read_text())
     assert len(result.interactions) == 6  # 4 groups -> 6 pairs
@@ -69,22 +71,7 @@ def test_fisc_reads_a_model_file(csv_path, tmp_path, capsys):
     model_path = tmp_path / "model.joblib"
     joblib.dump(model, model_path)
     out = tmp_path / "out"
-    code = run(
-        "fisc",
-        "--data",
-        csv_path,
-        "--target",
-        "y",
-        "--model",
-        model_path,
-        "--out",
-        out,
-        "--formats",
-        "",
-        "--no-progress",
-        "--interactions",
-        "a,b;c,d",
-    )
+    code = run_fisc(csv_path, out, "--formats", "", "--interactions", "a,b;c,d", model=model_path)
     assert code == 0, capsys.readouterr().err
     data = json.loads((out / "result.json").read_text())
     assert data["settings"]["n_rows"] == 400  # model files explain all rows by default
@@ -126,20 +113,7 @@ def test_an_interrupted_run_leaves_no_partial_output(csv_path, tmp_path, monkeyp
 
     monkeypatch.setattr(figures, "write_figures", interrupted)
     out = tmp_path / "out"
-    code = run(
-        "fisc",
-        "--data",
-        csv_path,
-        "--target",
-        "y",
-        "--model",
-        "logistic",
-        "--out",
-        out,
-        "--formats",
-        "html",
-        "--no-progress",
-    )
+    code = run_fisc(csv_path, out, "--formats", "html")
     assert code == 130
     assert "interrupted" in capsys.readouterr().err
     assert not out.exists()
@@ -151,32 +125,10 @@ def test_without_chromium_figures_fall_back_to_html(csv_path, tmp_path, monkeypa
 
     monkeypatch.setattr(figures, "find_chromium", lambda: None)
     out = tmp_path / "out"
-    code = run(
-        "fisc",
-        "--data",
-        csv_path,
-        "--target",
-        "y",
-        "--model",
-        "logistic",
-        "--out",
-        out,
-        "--no-progress",
-    )
+    code = run_fisc(csv_path, out)
     assert code == 0
     assert "HTML figures only" in capsys.readouterr().err
     assert (out / "swarm_fis.html").exists() and not list(out.glob("*.png"))
-    asked = run(
-        "fisc",
-        "--data",
-        csv_path,
-        "--target",
-        "y",
-        "--out",
-        tmp_path / "o2",
-        "--formats",
-        "png",
-        "--no-progress",
-    )
+    asked = run_fisc(csv_path, tmp_path / "o2", "--formats", "png", model="mlp")
     assert asked == 2
     assert "needs Chromium" in capsys.readouterr().err
