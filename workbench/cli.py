@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from workbench import cli_app
 from workbench.errors import WorkbenchError
 
 MODEL_HELP = (
@@ -102,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     fisc.add_argument("--halo-plots", type=int, default=3, help="halo plots of the top pairs")
     fisc.add_argument("--no-progress", action="store_true", help="no progress bar")
     fisc.set_defaults(run=_run_fisc)
+    cli_app.add_parser(commands)
     return parser
 
 

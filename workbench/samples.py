@@ -20,6 +20,8 @@ SAMPLE_MODELS = {
     "numeric target), trained on an 80/20 split (seed 0); explains the 20% test rows",
     "logistic": "scikit-learn LogisticRegression(max_iter=1000) (Ridge for a numeric target), "
     "same split",
+    "gbt": "scikit-learn GradientBoostingClassifier(100 trees of depth 3), seed 0 "
+    "(GradientBoostingRegressor for a numeric target), same split; runs on the CPU",
 }
 
 
@@ -81,6 +83,7 @@ def train_sample_model(
     -------
     SampleModel
     """
+    from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
     from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 
@@ -98,6 +101,9 @@ def train_sample_model(
     if name == "mlp":
         cls = MLPClassifier if classification else MLPRegressor
         estimator = cls(hidden_layer_sizes=(64, 64), max_iter=300, random_state=seed)
+    elif name == "gbt":
+        cls = GradientBoostingClassifier if classification else GradientBoostingRegressor
+        estimator = cls(n_estimators=100, max_depth=3, random_state=seed)
     else:
         estimator = LogisticRegression(max_iter=1000) if classification else Ridge()
     y_train = train.y.numpy()

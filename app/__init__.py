@@ -1,0 +1,78 @@
+"""The Dash app: pages over a workspace's data sets, models and cached results.
+
+``create_app(workspace)`` builds the app; ``workbench serve`` / ``workbench demo`` /
+``workbench.open`` run it. Long analyses are Dash background callbacks (diskcache manager: each
+job runs in a forked process) that write their result to the workspace store; pages render from
+the store, so a reload or a second tab shows a finished result without recomputing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+from dash import Dash, dcc, html
+
+from app.components import register_exports
+from app.pages import PAGES
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+JOB_MANAGERS = ("diskcache",)
+
+
+def create_app(workspace, *, jobs: str = "diskcache", jobs_dir: str | Path | None = None) -> Dash:
+    """The workbench app over ``workspace``.
+
+    Parameters
+    ----------
+    workspace : workbench.workspace.Workspace
+    jobs : "diskcache"
+        Background job manager: jobs run in processes forked from the server.
+    jobs_dir : path, optional
+        Folder of the job manager's cache (default: ``<workspace>/jobs``).
+
+    Returns
+    -------
+    dash.Dash
+        Run it with ``app.run(host="127.0.0.1", port=8050)`` or ``app.server`` under a WSGI server.
+    """
+    from workbench.errors import ParameterError
+
+    if jobs not in JOB_MANAGERS:
+        raise ParameterError(f"jobs: expected one of {', '.join(JOB_MANAGERS)}, got {jobs!r}")
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(ASSETS),
+        background_callback_manager=_diskcache_manager(jobs_dir or workspace.root / "jobs"),
+        suppress_callback_exceptions=True,
+        title="Interaction Workbench",
+        update_title=None,
+    )
+    for page in PAGES:
+        page.register(app, workspace)
+    register_exports(app)
+    app.layout = _shell
+    return app
+
+
+def _diskcache_manager(folder: str | Path):
+    import diskcache
+    from dash import DiskcacheManager
+
+    return DiskcacheManager(diskcache.Cache(str(folder)))
+
+
+def _shell() -> html.Div:
+    pages = sorted(dash.page_registry.values(), key=lambda page: page["order"])
+    links = [dcc.Link(page["name"], href=page["relative_path"]) for page in pages]
+    return html.Div(
+        [
+            html.Nav(
+                [html.Span("Interaction Workbench", className="wb-brand"), *links],
+                className="wb-nav",
+            ),
+            html.Main(dash.page_container, className="wb-page"),
+        ]
+    )

@@ -1,0 +1,135 @@
+"""Building blocks shared by the pages: figure cards with exports, tables with CSV downloads.
+
+Ids are dicts so one pattern-matching callback serves every card: a graph
+``{"type": "graph", "figure": name}`` has buttons ``{"type": "export", "figure": name,
+"format": fmt}``; one callback per page serves its tables, ``{"type": "csv", "page": page,
+"table": name}``. Exports are built on the server from the figure the browser holds (plain JSON)
+with plotly/kaleido; nothing sent by the browser is ever unpickled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import plotly.graph_objects as go
+from dash import ALL, MATCH, Dash, Input, Output, State, ctx, dcc, html, no_update
+
+EXPORT_FORMATS = ("png", "svg", "html")
+TABLE_PREVIEW_ROWS = 15
+
+#: name of a table → function of the page's result reference returning the full frame
+TableSource = Callable[[dict], pd.DataFrame]
+
+
+def figure_card(name: str, figure: go.Figure, title: str | None = None) -> html.Div:
+    """A graph with PNG/SVG/HTML export buttons (the modebar camera also saves a PNG)."""
+    buttons = [
+        html.Button(fmt.upper(), id={"type": "export", "figure": name, "format": fmt}, n_clicks=0)
+        for fmt in EXPORT_FORMATS
+    ]
+    return html.Div(
+        [
+            html.H3(title) if title else None,
+            dcc.Graph(
+                id={"type": "graph", "figure": name},
+                figure=figure,
+                config={"displaylogo": False, "toImageButtonOptions": {"filename": name}},
+            ),
+            html.Div(
+                [html.Span("Export: ", className="wb-muted"), *buttons], className="wb-buttons"
+            ),
+            dcc.Download(id={"type": "download", "figure": name}),
+        ],
+        className="wb-card",
+    )
+
+
+def table_card(
+    page: str, name: str, frame: pd.DataFrame, title: str, note: str | None = None
+) -> html.Div:
+    """The first rows of ``frame`` and a button that downloads all of it as CSV."""
+    return html.Div(
+        [
+            html.H3(title),
+            frame_table(frame.head(TABLE_PREVIEW_ROWS)),
+            html.Div(
+                [
+                    html.Span(
+                        note or f"{len(frame):,} rows; the first {TABLE_PREVIEW_ROWS} shown",
+                        className="wb-muted",
+                    ),
+                    html.Button(
+                        "Download CSV", id={"type": "csv", "page": page, "table": name}, n_clicks=0
+                    ),
+                ],
+                className="wb-buttons",
+            ),
+            dcc.Download(id={"type": "csv-download", "page": page, "table": name}),
+        ],
+        className="wb-card",
+    )
+
+
+def frame_table(frame: pd.DataFrame) -> html.Table:
+    """A plain HTML table of a small frame (numbers to 4 significant digits)."""
+    header = html.Tr([html.Th(str(c)) for c in frame.columns])
+    body = [
+        html.Tr([html.Td(_cell(v)) for v in row])
+        for row in frame.itertuples(index=False, name=None)
+    ]
+    return html.Table([html.Thead(header), html.Tbody(body)], className="wb-table")
+
+
+def metric(label: str, value: str) -> html.Div:
+    return html.Div([html.B(value), html.Span(label, className="wb-muted")], className="wb-metric")
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return "" if pd.isna(value) else f"{value:.4g}"
+    return str(value)
+
+
+def register_exports(app: Dash) -> None:
+    """The one callback that exports any figure card."""
+
+    @app.callback(
+        Output({"type": "download", "figure": MATCH}, "data"),
+        Input({"type": "export", "figure": MATCH, "format": ALL}, "n_clicks"),
+        State({"type": "graph", "figure": MATCH}, "figure"),
+        prevent_initial_call=True,
+    )
+    def export_figure(clicks, figure):
+        trigger = ctx.triggered_id
+        if not trigger or not any(clicks) or figure is None:
+            return no_update
+        return figure_download(figure, trigger["figure"], trigger["format"])
+
+
+def figure_download(figure: dict, name: str, fmt: str) -> dict:
+    """``dcc.Download`` data for a figure (as the browser holds it) in ``fmt``."""
+    fig = go.Figure(figure)
+    if fmt == "html":
+        return dcc.send_string(fig.to_html(include_plotlyjs=True, full_html=True), f"{name}.html")
+    # kaleido drives the installed Chromium; the figure's own size is kept.
+    return dcc.send_bytes(fig.to_image(format=fmt), f"{name}.{fmt}")
+
+
+def register_table_downloads(
+    app: Dash, page: str, reference_id: str, sources: dict[str, TableSource]
+) -> None:
+    """CSV downloads of one page's tables; ``reference_id`` is the dcc.Store naming its result."""
+
+    @app.callback(
+        Output({"type": "csv-download", "page": page, "table": MATCH}, "data"),
+        Input({"type": "csv", "page": page, "table": MATCH}, "n_clicks"),
+        State(reference_id, "data"),
+        prevent_initial_call=True,
+    )
+    def download_table(clicks, reference):
+        trigger = ctx.triggered_id
+        if not clicks or not reference or trigger["table"] not in sources:
+            return no_update
+        frame = sources[trigger["table"]](reference)
+        return dcc.send_data_frame(frame.to_csv, f"{trigger['table']}.csv", index=False)

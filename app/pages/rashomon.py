@@ -1,0 +1,304 @@
+"""Rashomon / FISC: run the exploration as a background job, then halo and swarm plots.
+
+The view state (data set, model, parameters, selected pair) lives in the URL query, so a view is
+a bookmark. The page renders from the workspace store: a finished job's result shows at once on a
+reload or in another tab. A job writes its result only when complete, so a cancelled job leaves
+nothing behind.
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import parse_qsl, urlencode
+
+import dash
+from dash import Dash, Input, Output, State, dcc, html, no_update
+
+from app.components import figure_card, metric, register_table_downloads, table_card
+from workbench.analyses import analysis, compute_result, stored_result
+from workbench.errors import WorkbenchError
+
+PATH = "/rashomon"
+PAGE = "rashomon"
+DATA = "fisc-data"
+MODEL = "fisc-model"
+EPSILON_RATE = "fisc-epsilon-rate"
+ESTIMATOR = "fisc-estimator"
+RUN = "fisc-run"
+CANCEL = "fisc-cancel"
+PROGRESS = "fisc-progress"
+PROGRESS_TEXT = "fisc-progress-text"
+STATUS = "fisc-status"
+RESULTS = "fisc-results"
+PAIR = "fisc-pair"
+URL = "fisc-url"
+RESULT_REFERENCE = "fisc-result-reference"
+SWARM_TOP = 20
+#: URL query names of the form's parameters (the rest take the analysis defaults)
+FORM_PARAMETERS = ("epsilon_rate", "estimator")
+_PROGRESS_INTERVAL_SECONDS = 0.25
+
+
+def register(app: Dash, workspace) -> None:
+    dash.register_page(
+        PAGE,
+        path=PATH,
+        name="Rashomon / FISC",
+        order=1,
+        title="Rashomon / FISC",
+        layout=lambda **query: layout(workspace, **query),
+    )
+
+    @app.callback(
+        Output(MODEL, "options"),
+        Output(MODEL, "value"),
+        Input(DATA, "value"),
+        State(MODEL, "value"),
+        prevent_initial_call=True,
+    )
+    def models_of_data(data, model):
+        names = workspace.model_names(data)
+        return names, model if model in names else (names[0] if names else None)
+
+    @app.callback(
+        Output(URL, "search"),
+        Output(RESULTS, "children"),
+        Output(STATUS, "children"),
+        Input(RUN, "n_clicks"),
+        State(DATA, "value"),
+        State(MODEL, "value"),
+        State(EPSILON_RATE, "value"),
+        State(ESTIMATOR, "value"),
+        background=True,
+        prevent_initial_call=True,
+        running=[
+            (Output(RUN, "disabled"), True, False),
+            (Output(CANCEL, "disabled"), False, True),
+            (Output(PROGRESS, "style"), {"visibility": "visible"}, {"visibility": "hidden"}),
+        ],
+        progress=[
+            Output(PROGRESS, "value"),
+            Output(PROGRESS, "max"),
+            Output(PROGRESS_TEXT, "children"),
+        ],
+        cancel=[Input(CANCEL, "n_clicks")],
+    )
+    def run_exploration(set_progress, clicks, data, model, epsilon_rate, estimator):
+        parameters = {"epsilon_rate": epsilon_rate, "estimator": estimator}
+        try:
+            result = compute_result(
+                workspace, "rashomon", model, parameters, progress=_throttled(set_progress)
+            )
+        except WorkbenchError as error:
+            return no_update, no_update, html.Span(str(error), className="wb-error")
+        search = view_search(data, model, parameters, pair=None)
+        done = f"Done in {result.seconds:.1f} s; stored, so this view reloads from the store."
+        return (
+            search,
+            result_view(result, None, model, parameters),
+            html.Span(done, className="wb-ok"),
+        )
+
+    @app.callback(
+        Output(STATUS, "children", allow_duplicate=True),
+        Input(CANCEL, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def report_cancel(clicks):
+        return html.Span("Cancelled: nothing was stored.", className="wb-muted")
+
+    @app.callback(
+        Output(URL, "search", allow_duplicate=True),
+        Input(PAIR, "value"),
+        Input({"type": "graph", "figure": "fisc-swarm"}, "clickData"),
+        State({"type": "graph", "figure": "fisc-swarm"}, "figure"),
+        State(URL, "search"),
+        prevent_initial_call=True,
+    )
+    def select_pair(pair, click, swarm, search):
+        if dash.ctx.triggered_id != PAIR:
+            pair = clicked_interaction(click, swarm)
+        if not pair:
+            return no_update
+        query = dict(parse_qsl((search or "").lstrip("?")))
+        query["pair"] = pair
+        return "?" + urlencode(query)
+
+    def table_source(frame_name: str):
+        def read(reference: dict):
+            result = stored_result(
+                workspace, "rashomon", reference["model"], reference["parameters"]
+            )
+            frames = {
+                "summary": lambda: result.summary().sort_values("range", ascending=False),
+                "main_effects": result.main_effect_summary,
+                "fis_cloud": lambda: result.fis_cloud,
+                "boundaries": lambda: result.boundaries,
+            }
+            return frames[frame_name]()
+
+        return read
+
+    register_table_downloads(
+        app,
+        PAGE,
+        RESULT_REFERENCE,
+        {
+            name: table_source(name)
+            for name in ("summary", "main_effects", "fis_cloud", "boundaries")
+        },
+    )
+
+
+def layout(workspace, data=None, model=None, pair=None, **query) -> html.Div:
+    data_names = workspace.data_names
+    data = data if data in data_names else (data_names[0] if data_names else None)
+    models = workspace.model_names(data) if data else []
+    model = model if model in models else (models[0] if models else None)
+    given = {name: query[name] for name in FORM_PARAMETERS if name in query}
+    problem = None
+    try:
+        parameters = analysis("rashomon").parameters(given)
+    except WorkbenchError as error:
+        problem, parameters = str(error), analysis("rashomon").parameters({})
+    result = stored_result(workspace, "rashomon", model, parameters) if model else None
+    if result is not None:
+        view = result_view(result, pair, model, parameters)
+    else:
+        view = html.P("No stored result for these settings yet: press Run.", className="wb-muted")
+    return html.Div(
+        [
+            dcc.Location(id=URL, refresh="callback-nav"),
+            html.H2("Rashomon set: feature interaction clouds (FISC)"),
+            _form(data_names, data, models, model, parameters),
+            html.Div(html.Span(problem, className="wb-error") if problem else None, id=STATUS),
+            html.Div(view, id=RESULTS),
+        ]
+    )
+
+
+def _form(data_names, data, models, model, parameters) -> html.Div:
+    def field(label, control):
+        return html.Div([html.Label(label), control], className="wb-field")
+
+    return html.Div(
+        [
+            html.Div(
+                [
+                    field("Data set", dcc.Dropdown(data_names, data, id=DATA, clearable=False)),
+                    field("Model", dcc.Dropdown(models, model, id=MODEL, clearable=False)),
+                    field(
+                        "ε as a fraction of the reference loss",
+                        dcc.Input(
+                            id=EPSILON_RATE,
+                            type="number",
+                            value=parameters["epsilon_rate"],
+                            min=0,
+                            step="any",
+                        ),
+                    ),
+                    field(
+                        "Estimator",
+                        dcc.Dropdown(
+                            ["auto", "exact", "permutation"],
+                            parameters["estimator"],
+                            id=ESTIMATOR,
+                            clearable=False,
+                        ),
+                    ),
+                    html.Button("Run", id=RUN, className="wb-primary", n_clicks=0),
+                    html.Button("Cancel", id=CANCEL, n_clicks=0, disabled=True),
+                ],
+                className="wb-form",
+            ),
+            html.Div(
+                [
+                    html.Progress(id=PROGRESS, value="0", max="1", style={"visibility": "hidden"}),
+                    html.Span(id=PROGRESS_TEXT, className="wb-muted"),
+                ]
+            ),
+        ],
+        className="wb-card",
+    )
+
+
+def result_view(result, pair: str | None, model: str, parameters: dict) -> list:
+    """Metrics, swarm, halo of the selected pair (default: the widest range), and tables."""
+    from analyzers.figures import halo_plot, halo_plot_3d, main_effect_swarm_plot, swarm_plot
+
+    summary = result.summary().sort_values("range", ascending=False)
+    interactions = summary["interaction"].tolist()
+    pair = pair if pair in interactions else (interactions[0] if interactions else None)
+    in_set = int(result.fis_cloud["in_set"].sum())
+    children = [
+        dcc.Store(id=RESULT_REFERENCE, data={"model": model, "parameters": parameters}),
+        html.Div(
+            [
+                metric("reference loss L*", f"{result.reference_loss:.4f}"),
+                metric("ε", f"{result.epsilon:.4g}"),
+                metric("groups", str(len(result.group_names))),
+                metric("interactions", str(len(interactions))),
+                metric(
+                    "sampled joint models in the set", f"{in_set:,} / {len(result.fis_cloud):,}"
+                ),
+                metric("analysis time", f"{result.seconds:.1f} s"),
+            ],
+            className="wb-card wb-metrics",
+        ),
+    ]
+    if pair is None:
+        return [*children, html.P("No interactions to show.", className="wb-muted")]
+    order = int(summary.set_index("interaction").loc[pair, "order"])
+    halo = halo_plot(result, pair) if order == 2 else halo_plot_3d(result, pair)
+    children += [
+        html.Div(
+            [
+                html.Label("Interaction shown in the halo plot (or click a row of the swarm)"),
+                dcc.Dropdown(interactions, pair, id=PAIR, clearable=False),
+            ],
+            className="wb-card",
+        ),
+        figure_card("fisc-halo", halo, f"Halo plot: {pair}"),
+        figure_card("fisc-swarm", swarm_plot(result, top=SWARM_TOP), "FIS swarm (widest ranges)"),
+        figure_card("fisc-main-effects", main_effect_swarm_plot(result), "Main effects"),
+        table_card(PAGE, "summary", summary, "FIS range per interaction"),
+        table_card(PAGE, "fis_cloud", result.fis_cloud, "FIS cloud: every sampled joint model"),
+        table_card(PAGE, "main_effects", result.main_effect_summary(), "Main effects"),
+        table_card(PAGE, "boundaries", result.boundaries, "Rashomon boundary per group"),
+    ]
+    return children
+
+
+def view_search(data: str, model: str, parameters: dict, pair: str | None) -> str:
+    query = {"data": data, "model": model}
+    query.update({name: parameters[name] for name in FORM_PARAMETERS})
+    if pair:
+        query["pair"] = pair
+    return "?" + urlencode(query)
+
+
+def clicked_interaction(click: dict | None, swarm: dict | None) -> str | None:
+    """The interaction of the swarm row a user clicked (rows sit at integer y)."""
+    if not click or not swarm or not click.get("points"):
+        return None
+    labels = swarm["layout"]["yaxis"]["ticktext"]
+    row = round(float(click["points"][0]["y"]))
+    return labels[row] if 0 <= row < len(labels) else None
+
+
+def _throttled(set_progress):
+    """Forward analyzer progress to the page at most every 0.25 s (each update is a disk write)."""
+    last = {"time": 0.0, "stage": None}
+
+    def update(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if (
+            stage == last["stage"]
+            and now - last["time"] < _PROGRESS_INTERVAL_SECONDS
+            and done < total
+        ):
+            return
+        last.update(time=now, stage=stage)
+        set_progress((str(done), str(max(total, 1)), f"{stage}: {done} / {total}"))
+
+    return update

@@ -1,0 +1,101 @@
+"""Browser fixtures: the app served on 127.0.0.1 in a thread, driven by headless Debian Chromium.
+
+Selenium 4.2 (pinned by dash[testing]) uses the ``chromedriver`` on PATH (Debian's
+``chromium-driver``). Screenshots go to ``test-artifacts/screenshots`` for a human look.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+
+
+def _chrome(download_dir: Path):
+    from selenium import webdriver
+
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(flag)
+    options.add_argument("--window-size=1400,1000")
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.add_experimental_option(
+        "prefs",
+        {"download.default_directory": str(download_dir), "download.prompt_for_download": False},
+    )
+    return webdriver.Chrome(options=options)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if shutil.which("chromedriver") is None or shutil.which("chromium") is None:
+        pytest.fail("browser tests need Debian's chromium and chromium-driver (see README)")
+    downloads = tmp_path_factory.mktemp("downloads")
+    driver = _chrome(downloads)
+    driver.download_dir = downloads
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo workspace, served; yields (workspace, url)."""
+    from app import create_app
+    from app.server import serve_in_thread
+    from workbench.workspace import demo_workspace
+
+    workspace = demo_workspace(tmp_path_factory.mktemp("workspace"))
+    server = serve_in_thread(create_app(workspace))
+    yield workspace, server.url
+    server.stop()
+
+
+def wait_for(driver, css: str, timeout: float = 30.0):
+    """The first element matching ``css`` once it is displayed."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(
+        expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css))
+    )
+
+
+def wait_for_text(driver, css: str, text: str, timeout: float = 30.0):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout).until(
+        expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, css), text)
+    )
+    return driver.find_element(By.CSS_SELECTOR, css)
+
+
+def wait_for_file(folder: Path, pattern: str, timeout: float = 30.0) -> Path:
+    """A finished download (Chromium writes ``*.crdownload`` until it is done)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = [p for p in folder.glob(pattern) if not p.name.endswith(".crdownload")]
+        if done and done[0].stat().st_size > 0:
+            return done[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no {pattern} downloaded to {folder} within {timeout} s")
+
+
+def console_errors(driver) -> list[str]:
+    """SEVERE browser console entries since the last call (Chromium clears the log on read)."""
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def screenshot(driver, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    return path

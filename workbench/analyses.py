@@ -1,0 +1,150 @@
+"""Analyses run against a workspace, with their results cached in its store.
+
+One registry entry per analysis names the function that computes it from a loaded model and
+JSON-safe parameters, the result class that reads it back, and the parameters' defaults. The web
+app and scripts go through :func:`stored_result` (cache only) and :func:`compute_result` (cache,
+else compute and store), so a result computed once is served everywhere.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from threading import Lock
+from typing import Any
+
+from workbench.errors import ParameterError
+from workbench.store import ResultKey
+
+ProgressCallback = Callable[[str, int, int], None]
+_PARSED_CACHE_SIZE = 16
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """How to compute one kind of result and read it back from the store."""
+
+    name: str
+    compute: Callable[[Any, dict, ProgressCallback | None], Any]
+    read: Callable[[dict], Any]
+    defaults: dict = field(default_factory=dict)
+    choices: dict = field(default_factory=dict)
+
+    def parameters(self, given: dict | None) -> dict:
+        """``given`` over the defaults, typed like the defaults; unknown names are an error."""
+        given = dict(given or {})
+        unknown = sorted(set(given) - set(self.defaults))
+        if unknown:
+            raise ParameterError(
+                f"{self.name}: unknown parameter {unknown[0]!r}; known: {', '.join(self.defaults)}"
+            )
+        merged = {}
+        for name, default in self.defaults.items():
+            value = given.get(name, default)
+            if value is None or value == "":
+                value = default
+            try:
+                value = type(default)(value) if default is not None else value
+            except (TypeError, ValueError):
+                raise ParameterError(
+                    f"{name}: expected a {type(default).__name__}, got {value!r}"
+                ) from None
+            allowed = self.choices.get(name)
+            if allowed and value not in allowed:
+                raise ParameterError(f"{name}: expected one of {', '.join(allowed)}, got {value!r}")
+            merged[name] = value
+        return merged
+
+
+def _compute_rashomon(model, parameters: dict, progress: ProgressCallback | None):
+    from analyzers.rashomon import explore_rashomon
+
+    return explore_rashomon(model.adapter, model.rows, progress=progress, **parameters)
+
+
+def _read_rashomon(payload: dict):
+    from analyzers.rashomon_result import RashomonResult
+
+    return RashomonResult.from_dict(payload)
+
+
+ANALYSES: dict[str, Analysis] = {
+    "rashomon": Analysis(
+        name="rashomon",
+        compute=_compute_rashomon,
+        read=_read_rashomon,
+        defaults={
+            "epsilon_rate": 0.05,
+            "estimator": "auto",
+            "n_permutations": 30,
+            "order": 2,
+            "delta": 0.1,
+            "seed": 0,
+        },
+        choices={"estimator": ("auto", "exact", "permutation"), "order": (2, 3)},
+    ),
+}
+
+_parsed: OrderedDict[str, Any] = OrderedDict()
+_parsed_lock = Lock()
+
+
+def analysis(name: str) -> Analysis:
+    if name not in ANALYSES:
+        raise ParameterError(f"analysis: unknown {name!r}; known: {', '.join(ANALYSES)}")
+    return ANALYSES[name]
+
+
+def result_key(workspace, analysis_name: str, model_name: str, parameters: dict) -> ResultKey:
+    """The store key of an analysis of a workspace model (loads the model if needed)."""
+    spec = analysis(analysis_name)
+    model = workspace.model(model_name)
+    return ResultKey(
+        analyzer=spec.name,
+        model_fingerprint=model.adapter.fingerprint(),
+        data_fingerprint=model.rows.fingerprint(),
+        parameters=spec.parameters(parameters),
+    )
+
+
+def stored_result(workspace, analysis_name: str, model_name: str, parameters: dict):
+    """The cached result, or None; parsed results are kept in memory for quick re-renders."""
+    key = result_key(workspace, analysis_name, model_name, parameters)
+    return read_stored(workspace, key)
+
+
+def read_stored(workspace, key: ResultKey):
+    """The result stored under ``key`` (None when absent)."""
+    cache_name = f"{workspace.store.root}:{key.analyzer}:{key.digest}"
+    with _parsed_lock:
+        if cache_name in _parsed:
+            _parsed.move_to_end(cache_name)
+            return _parsed[cache_name]
+    payload = workspace.store.get(key)
+    if payload is None:
+        return None
+    result = analysis(key.analyzer).read(payload)
+    with _parsed_lock:
+        _parsed[cache_name] = result
+        while len(_parsed) > _PARSED_CACHE_SIZE:
+            _parsed.popitem(last=False)
+    return result
+
+
+def compute_result(
+    workspace,
+    analysis_name: str,
+    model_name: str,
+    parameters: dict,
+    progress: ProgressCallback | None = None,
+):
+    """The cached result, else computed, stored (atomically) and returned."""
+    key = result_key(workspace, analysis_name, model_name, parameters)
+    cached = read_stored(workspace, key)
+    if cached is not None:
+        return cached
+    spec = analysis(analysis_name)
+    result = spec.compute(workspace.model(model_name), key.parameters, progress)
+    workspace.store.put(key, result.to_dict(), seconds=getattr(result, "seconds", None))
+    return result

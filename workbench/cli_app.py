@@ -1,0 +1,90 @@
+"""``workbench demo`` and ``workbench serve``: the web app over a workspace."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+from pathlib import Path
+
+# Kept here rather than imported from app.server: importing the app loads Dash, which every
+# other subcommand would then pay for.
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8050
+DEFAULT_DEMO_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / (
+    "interaction-workbench/demo"
+)
+
+
+def add_parser(commands) -> None:
+    demo = commands.add_parser(
+        "demo",
+        help="serve the sample models on the sample data in the browser",
+        description="Create (or reopen) the demo workspace: COMPAS with logistic, MLP and "
+        "boosted-tree sample models. Serves at http://127.0.0.1:8050 by default.",
+    )
+    demo.add_argument(
+        "--workspace", default=str(DEFAULT_DEMO_DIR), help="demo workspace folder (%(default)s)"
+    )
+    _server_arguments(demo)
+    demo.set_defaults(run=_run_demo)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve a workspace in the browser",
+        description="Serve the data sets, models and cached results of a workspace folder.",
+    )
+    serve.add_argument("--workspace", required=True, help="workspace folder (has workspace.json)")
+    _server_arguments(serve)
+    serve.set_defaults(run=_run_serve)
+
+
+def _server_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help="address to listen on (default %(default)s: this machine only; 0.0.0.0 exposes "
+        "the app, which has no login, to the network)",
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (%(default)s)")
+    parser.add_argument(
+        "--jobs", choices=["diskcache"], default="diskcache", help="background job manager"
+    )
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from workbench.workspace import demo_workspace
+
+    return _serve(demo_workspace(args.workspace), args)
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from workbench.workspace import Workspace
+
+    return _serve(Workspace.open(args.workspace), args)
+
+
+def _serve(workspace, args: argparse.Namespace) -> int:
+    from app import create_app
+    from app.server import check_port_free, serve
+
+    check_port_free(args.host, args.port)
+    app = create_app(workspace, jobs=args.jobs)
+    warm_up(workspace)
+    serve(app, host=args.host, port=args.port)
+    return 0
+
+
+def warm_up(workspace) -> threading.Thread:
+    """Train/load every model in a background thread, so the first page does not wait for all."""
+
+    def load_all() -> None:
+        for name in workspace.model_names():
+            try:
+                workspace.model(name)
+            except Exception:  # the page that needs this model shows its error; warm the rest
+                continue
+
+    thread = threading.Thread(target=load_all, name="workbench-warm-up", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,159 @@
+"""Results cache: one JSON file per (model, data, analyzer, parameters, code version).
+
+A result is stored only once it is complete: it is written to a temporary file in the same folder
+and renamed over the final name, which is atomic on POSIX, so a job killed mid-write (a cancelled
+background callback, Ctrl-C) leaves at most a ``*.tmp`` file that readers never see and that
+:meth:`ResultStore.remove_partial` deletes. Nothing here unpickles: results are JSON made by each
+result class's ``to_dict`` and read back with its ``from_dict``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import ParameterError
+
+_SOURCE_PACKAGES = ("workbench", "analyzers")
+_PARTIAL_SUFFIX = ".tmp"
+
+
+@cache
+def code_version() -> str:
+    """Digest of the analysis code, so a code change never serves a stale cached result."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for package in _SOURCE_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ResultKey:
+    """What a cached result depends on; its digest names the file.
+
+    Attributes
+    ----------
+    analyzer : str
+        Analysis name ("rashomon", "interactions", ...); also the store's sub-folder.
+    model_fingerprint, data_fingerprint : str
+        ``ModelAdapter.fingerprint()`` and ``Dataset.fingerprint()`` (of the rows analysed).
+    parameters : dict
+        The analysis parameters, JSON-safe.
+    code_version : str
+        :func:`code_version` by default.
+    """
+
+    analyzer: str
+    model_fingerprint: str
+    data_fingerprint: str
+    parameters: dict = field(default_factory=dict)
+    code_version: str = field(default_factory=code_version)
+
+    def __post_init__(self) -> None:
+        if not self.analyzer.isidentifier():
+            raise ParameterError(f"analyzer: expected a plain name, got {self.analyzer!r}")
+        try:
+            json.dumps(self.parameters, sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise ParameterError(f"parameters: not JSON-safe ({error})") from None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "analyzer": self.analyzer,
+            "model_fingerprint": self.model_fingerprint,
+            "data_fingerprint": self.data_fingerprint,
+            "parameters": self.parameters,
+            "code_version": self.code_version,
+        }
+
+    @property
+    def digest(self) -> str:
+        text = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class ResultStore:
+    """A folder of cached results, safe to share between processes (web workers, jobs).
+
+    Parameters
+    ----------
+    root : str or Path
+        Folder of the cache (created when missing).
+
+    Example
+    -------
+    >>> store = ResultStore(tmp_path)  # doctest: +SKIP
+    >>> key = ResultKey("rashomon", model.fingerprint(), rows.fingerprint(), {"epsilon_rate": 0.05})
+    >>> store.put(key, result.to_dict()); store.get(key) == result.to_dict()
+    True
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, key: ResultKey) -> Path:
+        return self.root / key.analyzer / f"{key.digest}.json"
+
+    def __contains__(self, key: ResultKey) -> bool:
+        return self.path_for(key).is_file()
+
+    def get(self, key: ResultKey) -> dict[str, Any] | None:
+        """The stored payload, or None when there is none (or it cannot be read)."""
+        record = self._read(self.path_for(key))
+        return None if record is None else record["result"]
+
+    def put(self, key: ResultKey, payload: dict[str, Any], seconds: float | None = None) -> Path:
+        """Store ``payload`` (JSON-safe) under ``key``, atomically; returns the file written."""
+        path = self.path_for(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = {"key": key.as_dict(), "saved": time.time(), "seconds": seconds, "result": payload}
+        text = json.dumps(record, allow_nan=False, separators=(",", ":"))
+        partial = path.with_name(f".{path.stem}.{uuid.uuid4().hex}{_PARTIAL_SUFFIX}")
+        try:
+            with open(partial, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+        return path
+
+    def entries(self, analyzer: str | None = None) -> list[dict[str, Any]]:
+        """Keys and save times of the stored results (newest first)."""
+        pattern = f"{analyzer}/*.json" if analyzer else "*/*.json"
+        records = [self._read(path, header_only=True) for path in self.root.glob(pattern)]
+        found = [r for r in records if r is not None]
+        return sorted(found, key=lambda r: r["saved"], reverse=True)
+
+    def partial_files(self) -> list[Path]:
+        """Temporary files of writes that never finished (a killed job)."""
+        return sorted(self.root.glob(f"*/.*{_PARTIAL_SUFFIX}"))
+
+    def remove_partial(self) -> int:
+        """Delete what killed writers left behind; returns how many files went."""
+        stale = self.partial_files()
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)
+
+    @staticmethod
+    def _read(path: Path, header_only: bool = False) -> dict[str, Any] | None:
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if header_only:
+            return {k: record.get(k) for k in ("key", "saved", "seconds")}
+        return record

@@ -1,0 +1,310 @@
+"""A workspace: a folder with a manifest of data sets and models, and a results store.
+
+``workspace.json`` lists data sets (a CSV/Parquet file and how to read it) and models (a built-in
+sample model trained on one of the data sets, or a model file). Data sets and models are loaded on
+first use and kept for the life of the process; background jobs forked from the web process
+inherit them. Models given from Python (``workbench.open``) live in memory only: the manifest holds
+nothing that would need pickle.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench.errors import DataError, ParameterError, WorkbenchError
+from workbench.store import ResultStore
+
+MANIFEST_NAME = "workspace.json"
+_MANIFEST_VERSION = 1
+
+
+@dataclass(frozen=True)
+class DataEntry:
+    """A data set of the workspace: a CSV or Parquet file and how to read it into a Dataset."""
+
+    name: str
+    path: str
+    target: str
+    groups: str | dict[str, list[str]] = "columns"
+    features: list[str] | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A model of the workspace, explained on ``data``.
+
+    ``kind`` is "sample" (``sample`` names a built-in model, trained on an 80/20 split of the data
+    and explained on the test rows) or "file" (``path`` to a model file, explained on all rows).
+    """
+
+    name: str
+    data: str
+    kind: str
+    sample: str | None = None
+    path: str | None = None
+    task: str = "auto"
+    output: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model ready to analyse: the adapter, the rows it is explained on, and its metrics there."""
+
+    name: str
+    data: str
+    adapter: Any
+    rows: Any
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+class Workspace:
+    """Data sets, models and cached results under one folder.
+
+    Parameters
+    ----------
+    root : str or Path
+        The folder; :meth:`create` makes a new one, :meth:`open` reads an existing one.
+    """
+
+    def __init__(self, root: Path, data: dict[str, DataEntry], models: dict[str, ModelEntry]):
+        self.root = root
+        self._data = dict(data)
+        self._models = dict(models)
+        self.store = ResultStore(root / "results")
+        self._datasets: dict[str, Any] = {}
+        self._loaded: dict[str, LoadedModel] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    # -- creating and opening ---------------------------------------------------------------
+
+    @classmethod
+    def create(cls, root: str | Path) -> Workspace:
+        """An empty workspace in ``root`` (created; an existing workspace there is opened)."""
+        root = Path(root).expanduser().resolve()
+        if (root / MANIFEST_NAME).exists():
+            return cls.open(root)
+        root.mkdir(parents=True, exist_ok=True)
+        workspace = cls(root, {}, {})
+        workspace.save()
+        return workspace
+
+    @classmethod
+    def open(cls, root: str | Path) -> Workspace:
+        """Read the workspace in ``root`` (a one-line error when it is not one)."""
+        root = Path(root).expanduser().resolve()
+        manifest = root / MANIFEST_NAME
+        if not manifest.is_file():
+            raise ParameterError(
+                f"workspace: {root} has no {MANIFEST_NAME}; create one with `workbench demo` "
+                "or workbench.workspace.Workspace.create"
+            )
+        try:
+            content = json.loads(manifest.read_text(encoding="utf-8"))
+            data = {d["name"]: DataEntry(**d) for d in content["data"]}
+            models = {m["name"]: ModelEntry(**m) for m in content["models"]}
+        except (ValueError, KeyError, TypeError) as error:
+            raise ParameterError(
+                f"workspace: {manifest} is not a valid manifest ({error})"
+            ) from None
+        workspace = cls(root, data, models)
+        workspace.store.remove_partial()
+        return workspace
+
+    def save(self) -> None:
+        """Write the manifest atomically (models held only in memory are left out)."""
+        content = {
+            "version": _MANIFEST_VERSION,
+            "data": [asdict(d) for d in self._data.values() if d.path],
+            "models": [asdict(m) for m in self._models.values() if m.kind != "memory"],
+        }
+        path = self.root / MANIFEST_NAME
+        partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        partial.write_text(json.dumps(content, indent=2), encoding="utf-8")
+        os.replace(partial, path)
+
+    # -- registering ------------------------------------------------------------------------
+
+    def add_data(self, entry: DataEntry, *, copy: bool = False) -> DataEntry:
+        """Register a data set once it loads; ``copy`` puts the file in the workspace folder."""
+        self._check_new_name(entry.name, self._data, "data set")
+        if copy:
+            target = self.root / "data" / Path(entry.path).name
+            target.parent.mkdir(exist_ok=True)
+            shutil.copyfile(entry.path, target)
+            entry = DataEntry(**{**asdict(entry), "path": str(target)})
+        self._datasets[entry.name] = _read_dataset(entry)
+        self._data[entry.name] = entry
+        self.save()
+        return entry
+
+    def add_dataset(self, name: str, dataset: Any) -> None:
+        """Register an in-memory ``Dataset`` (not saved in the manifest)."""
+        self._check_new_name(name, self._data, "data set")
+        self._data[name] = DataEntry(name=name, path="", target=dataset.target_name or "")
+        self._datasets[name] = dataset
+
+    def add_model(self, entry: ModelEntry) -> ModelEntry:
+        """Register a sample model or a model file explained on one of the data sets."""
+        self._check_new_name(entry.name, self._models, "model")
+        if entry.data not in self._data:
+            raise ParameterError(f"model {entry.name!r}: unknown data set {entry.data!r}")
+        if entry.kind == "sample":
+            from workbench.samples import SAMPLE_MODELS
+
+            if entry.sample not in SAMPLE_MODELS:
+                raise ParameterError(
+                    f"model {entry.name!r}: unknown sample model {entry.sample!r}; "
+                    f"built-in: {', '.join(SAMPLE_MODELS)}"
+                )
+        elif entry.kind == "file":
+            if not entry.path or not Path(entry.path).is_file():
+                raise ParameterError(f"model {entry.name!r}: no model file at {entry.path!r}")
+        else:
+            raise ParameterError(f"model {entry.name!r}: kind must be 'sample' or 'file'")
+        self._models[entry.name] = entry
+        self.save()
+        return entry
+
+    def add_model_object(self, name: str, model: Any, data: str, *, task: str = "auto") -> None:
+        """Register a trained model object (torch, scikit-learn, callable), kept in memory only."""
+        from workbench.models import wrap_model
+        from workbench.samples import infer_task
+
+        self._check_new_name(name, self._models, "model")
+        dataset = self.dataset(data)
+        task = infer_task(dataset) if task == "auto" else task
+        adapter = model if hasattr(model, "fingerprint") else wrap_model(model, task=task)
+        self._models[name] = ModelEntry(name=name, data=data, kind="memory", task=task)
+        self._loaded[name] = LoadedModel(name, data, adapter, dataset, _metrics(adapter, dataset))
+
+    # -- reading ----------------------------------------------------------------------------
+
+    @property
+    def data_names(self) -> list[str]:
+        return list(self._data)
+
+    def model_names(self, data: str | None = None) -> list[str]:
+        return [m.name for m in self._models.values() if data is None or m.data == data]
+
+    def data_entry(self, name: str) -> DataEntry:
+        return _lookup(self._data, name, "data set")
+
+    def model_entry(self, name: str) -> ModelEntry:
+        return _lookup(self._models, name, "model")
+
+    def dataset(self, name: str) -> Any:
+        """The ``Dataset`` named ``name`` (read once)."""
+        entry = self.data_entry(name)
+        with self._lock(f"data:{name}"):
+            if name not in self._datasets:
+                self._datasets[name] = _read_dataset(entry)
+        return self._datasets[name]
+
+    def model(self, name: str) -> LoadedModel:
+        """The model named ``name``, trained or loaded once per process (thread-safe)."""
+        entry = self.model_entry(name)
+        with self._lock(f"model:{name}"):
+            if name not in self._loaded:
+                self._loaded[name] = self._load_model(entry)
+        return self._loaded[name]
+
+    def is_loaded(self, name: str) -> bool:
+        return name in self._loaded
+
+    def _load_model(self, entry: ModelEntry) -> LoadedModel:
+        from workbench.models import load_model_file
+        from workbench.samples import infer_task, train_sample_model
+
+        dataset = self.dataset(entry.data)
+        task = infer_task(dataset) if entry.task == "auto" else entry.task
+        if entry.kind == "sample":
+            sample = train_sample_model(entry.sample, dataset, task=task)
+            adapter, rows = sample.adapter, sample.test
+        else:
+            adapter = load_model_file(entry.path, task=task, output=entry.output)
+            rows = dataset
+        return LoadedModel(entry.name, entry.data, adapter, rows, _metrics(adapter, rows))
+
+    def _lock(self, name: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(name, threading.Lock())
+
+    @staticmethod
+    def _check_new_name(name: str, taken: dict, what: str) -> None:
+        if not isinstance(name, str) or not name.strip():
+            raise ParameterError(f"{what} name: expected a non-empty string, got {name!r}")
+        if name in taken:
+            raise ParameterError(f"{what} name: {name!r} is already in the workspace")
+
+
+def _lookup(entries: dict, name: str, what: str):
+    if name not in entries:
+        known = ", ".join(entries) or "none"
+        raise ParameterError(f"{what}: unknown name {name!r}; the workspace has: {known}")
+    return entries[name]
+
+
+def _read_dataset(entry: DataEntry):
+    from workbench.data import Dataset
+
+    path = Path(entry.path)
+    if not path.is_file():
+        raise DataError(f"data set {entry.name!r}: file {path} not found")
+    read = Dataset.from_parquet if path.suffix == ".parquet" else Dataset.from_csv
+    return read(path, target=entry.target, features=entry.features, groups=entry.groups)
+
+
+def _metrics(adapter, rows) -> dict[str, float]:
+    """Loss, and accuracy/AUC for binary classifiers, on the rows the model is explained on."""
+    from sklearn.metrics import roc_auc_score
+
+    if rows.y is None:
+        return {}
+    try:
+        outputs = adapter.predict(rows.X)
+    except WorkbenchError:
+        return {}
+    y = rows.y.to(outputs.device)
+    metrics = {"loss": float(adapter.loss.per_row(outputs, y).mean()), "rows": rows.n_rows}
+    if adapter.task == "classification" and adapter.n_classes == 2:
+        score = outputs.reshape(-1).double().cpu().numpy()
+        threshold = 0.5 if adapter.output_kind == "probability" else 0.0
+        truth = rows.y.numpy()
+        metrics["accuracy"] = float(np.mean((score > threshold) == (truth > 0.5)))
+        if len(np.unique(truth)) == 2:
+            metrics["auc"] = float(roc_auc_score(truth, score))
+    return metrics
+
+
+def demo_workspace(root: str | Path) -> Workspace:
+    """The demo: COMPAS (7 one-hot groups) with the logistic, MLP and boosted-tree sample models."""
+    from workbench.samples import sample_data_path
+
+    workspace = Workspace.create(root)
+    if "compas" not in workspace.data_names:
+        workspace.add_data(
+            DataEntry(
+                name="compas",
+                path=str(sample_data_path("compas.csv")),
+                target="Recidivate-Within-Two-Years",
+                groups="prefix",
+                description="COMPAS recidivism (binarized, the FISC paper's data), 7 groups",
+            )
+        )
+    for sample in ("logistic", "mlp", "gbt"):
+        name = f"compas-{sample}"
+        if name not in workspace.model_names():
+            workspace.add_model(ModelEntry(name=name, data="compas", kind="sample", sample=sample))
+    return workspace
