@@ -51,6 +51,8 @@ def demo(tmp_path_factory):
     from workbench.workspace import demo_workspace
 
     workspace = demo_workspace(tmp_path_factory.mktemp("workspace"))
+    for name in workspace.model_names():  # trained up front, so page waits time the app only
+        workspace.model(name)
     server = serve_in_thread(create_app(workspace))
     yield workspace, server.url
     server.stop()

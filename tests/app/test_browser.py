@@ -69,7 +69,9 @@ def test_fisc_job_shows_progress_finishes_and_reloads_from_store(browser, demo):
     started = time.monotonic()
     click(browser, "#fisc-run")
     wait_for(browser, HALO, timeout=120)
-    record_timing("fisc job, demo MLP, permutation estimator (click to halo)", time.monotonic() - started)
+    record_timing(
+        "fisc job, demo MLP, permutation estimator (click to halo)", time.monotonic() - started
+    )
     wait_for(browser, SWARM)
     seen = browser.execute_script("return window.progressSeen")
     assert any("/" in text for text in seen), seen
@@ -109,7 +111,7 @@ def test_selecting_a_pair_opens_its_halo_and_puts_it_in_the_url(browser, demo):
 
 
 def test_png_export_and_csv_download_arrive_valid(browser, demo):
-    workspace, url = demo
+    _, url = demo
     browser.get(url + "rashomon?data=compas&model=compas-mlp&estimator=permutation")
     wait_for(browser, HALO)
     click(browser, '[id=\'{"figure":"fisc-halo","format":"png","type":"export"}\']')

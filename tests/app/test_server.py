@@ -1,0 +1,92 @@
+"""Serving: 127.0.0.1 by default, a clear error for a taken port, workbench.open, the demo CLI."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+import workbench
+from app.server import check_port_free
+from workbench.errors import ParameterError
+
+
+def test_taken_port_is_a_one_line_error():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ParameterError, match=f"127.0.0.1:{port} is already in use"):
+            check_port_free("127.0.0.1", port)
+
+
+def test_cli_reports_a_taken_port_and_a_missing_workspace(tmp_path, capsys):
+    from workbench.cli import main
+
+    assert main(["serve", "--workspace", str(tmp_path)]) == 2
+    assert "has no workspace.json" in capsys.readouterr().err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["demo", "--workspace", str(tmp_path / "demo"), "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "already in use" in err
+
+
+def test_open_serves_in_memory_models_on_localhost(tmp_path):
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"])
+    frame["y"] = (frame["a"] * frame["b"] > 0).astype(int)
+    model = LogisticRegression().fit(frame[["a", "b", "c"]], frame["y"])
+    server = workbench.open({"logit": model}, frame, target="y", workspace=tmp_path)
+    try:
+        assert server.url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(server.url + "_dash-layout", timeout=30) as response:
+            assert b"Interaction Workbench" in response.read()
+    finally:
+        server.stop()
+    with pytest.raises(ParameterError, match="target"):
+        workbench.open({"logit": model}, frame)
+
+
+@pytest.mark.slow
+def test_demo_command_serves_the_first_page(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [
+        sys.executable,
+        "-m",
+        "workbench",
+        "demo",
+        "--workspace",
+        str(tmp_path),
+        "--port",
+        str(port),
+    ]
+    started = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        banner = process.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in banner
+        deadline = started + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the demo did not answer"
+                time.sleep(0.3)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
