@@ -1,0 +1,456 @@
+"""Put the interaction scores of several models side by side: agreement, disagreement, Rashomon.
+
+Every model is scored with the same index on the same data (``analyzers.interactions``); this
+module only aligns and compares the results, so it runs in milliseconds and can be re-run with
+other knobs (top k, aggregation) without touching a model.
+
+Measures, all over the interactions scored by every model ("pairs", triples included):
+
+- strength = |global value|; share = value / (sum of the model's strengths), so models with
+  different output scales (a logit and a regression value, say) become comparable. A model
+  whose total strength is at most ``zero_tolerance`` × the largest total of the compared models
+  has no interactions: its shares are 0, not amplified rounding noise.
+- rank agreement between two models: Spearman's rho and Kendall's tau-b of their strengths, and
+  the top-k overlap |top_k(a) ∩ top_k(b)| / k (ties broken by pair order).
+- disagreement of a pair: max − min of its share over the models, in [0, 1] for strengths. It is
+  0 when every model gives the pair the same part of its interaction budget.
+- Rashomon check (index "fis" only): FISC scores are permutation FIS on the loss scale (fisc.md
+  section 1), so only permutation FIS values of the other models are on the same scale as the
+  reference model's FIS range; other indices raise a ``ParameterError``. A value inside
+  [min, max] of the range (the reference model included) is "explained by the Rashomon set",
+  outside it is "a real difference".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analyzers.compare_result import (
+    INSIDE_VERDICT,
+    NOT_ANALYSED_VERDICT,
+    OUTSIDE_VERDICT,
+    ComparisonResult,
+)
+from analyzers.interaction_result import AGGREGATES, InteractionResult
+from analyzers.rashomon_result import INTERACTION_SEPARATOR, RashomonResult
+from workbench.errors import ParameterError
+
+_INSIDE_SLACK = 1e-9  # relative: a value equal to an end of the range up to rounding is inside
+_SCALE_SETTINGS = ("loss", "n_rows")  # settings that must agree for FIS to share a scale
+
+
+def compare_results(
+    results: Sequence[InteractionResult],
+    *,
+    aggregate: str = "mean_abs",
+    top_k: int = 5,
+    rashomon: Mapping[str, RashomonResult] | None = None,
+    in_set_only: bool = True,
+    zero_tolerance: float = 1e-6,
+    dataset_fingerprint: str | None = None,
+) -> ComparisonResult:
+    """Align the interaction scores of several models and compare them.
+
+    Parameters
+    ----------
+    results : sequence of InteractionResult
+        One per model, all of one index on one data set (same groups), distinct model names.
+    aggregate : {"mean_abs", "mean"}
+        How local values become one value per pair (``InteractionResult.global_scores``).
+    top_k : int
+        k of the top-k overlap (capped at the number of aligned pairs).
+    rashomon : mapping of model name to RashomonResult, optional
+        FISC results of some of the models; each other model's FIS is checked against the
+        reference model's FIS range. Needs ``index == "fis"``.
+    in_set_only : bool
+        FIS range over the sampled models inside the Rashomon set only (default), or over all
+        sampled joint models.
+    zero_tolerance : float
+        A model whose total strength is at most this fraction of the largest total has no
+        interactions (shares 0, agreement NaN).
+    dataset_fingerprint : str, optional
+        ``Dataset.fingerprint()`` of the data the results were computed on; checked against
+        the results' ``settings["dataset_fingerprint"]`` where they have one.
+
+    Returns
+    -------
+    ComparisonResult
+
+    Examples
+    --------
+    >>> comparison = compare_results([sii_mlp, sii_logistic], top_k=3)
+    >>> comparison.top_disagreements(3)
+    """
+    started = time.perf_counter()
+    results = _check_results(results, dataset_fingerprint)
+    if aggregate not in AGGREGATES:
+        raise ParameterError(f"aggregate must be one of {AGGREGATES}; got {aggregate!r}")
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+        raise ParameterError(f"top_k must be a positive integer; got {top_k!r}")
+    if not 0 <= zero_tolerance < 1:
+        raise ParameterError(f"zero_tolerance must be in [0, 1); got {zero_tolerance!r}")
+    models = tuple(r.model for r in results)
+    pairs = _common_pairs(results)
+    values = pd.DataFrame(
+        {r.model: r.global_scores(aggregate).set_index("pair")["value"] for r in results}
+    ).loc[list(pairs), list(models)]  # (pairs, models)
+    strengths = values.abs()
+    totals = strengths.sum(axis=0)
+    has_interactions = totals > zero_tolerance * totals.max()
+    shares = values.div(totals.where(has_interactions, np.inf), axis=1)
+    table = _long_table(values, strengths, shares)
+    fisc = _rashomon_frame(results, pairs, rashomon or {}, in_set_only)
+    fingerprints = {r.settings.get("dataset_fingerprint") for r in results} - {None}
+    settings = {
+        "aggregate": aggregate,
+        "top_k": top_k,
+        "zero_tolerance": zero_tolerance,
+        "in_set_only": in_set_only,
+        "dataset_fingerprint": dataset_fingerprint or next(iter(fingerprints), None),
+        "rashomon_models": sorted(rashomon or {}),
+        "results": {r.model: r.settings for r in results},
+    }
+    return ComparisonResult(
+        index=results[0].index,
+        models=models,
+        pairs=pairs,
+        table=table,
+        models_summary=pd.DataFrame(
+            {
+                "model": list(models),
+                "total_strength": totals.to_numpy(dtype=float),
+                "has_interactions": has_interactions.to_numpy(dtype=bool),
+            }
+        ),
+        agreement=_agreement(strengths, has_interactions, top_k),
+        disagreement=_disagreement(values, shares),
+        rashomon=fisc,
+        settings=settings,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def score_models(
+    models: Mapping[str, Any], dataset, index: str = "sii", **score_kwargs: Any
+) -> list[InteractionResult]:
+    """Score every model with one index on one data set (``score_interactions`` per model).
+
+    Parameters
+    ----------
+    models : mapping of str to model
+        Model name to ModelAdapter (or anything ``wrap_model`` takes); at least two.
+    dataset : Dataset
+        The rows every model is explained on.
+    index : str
+        One of ``INTERACTION_INDICES``.
+    **score_kwargs
+        Passed to ``analyzers.interactions.score_interactions`` (order, rows, background,
+        seed...), the same for every model.
+
+    Returns
+    -------
+    list of InteractionResult
+        In the order of ``models``.
+    """
+    from analyzers.interactions import score_interactions
+
+    if not isinstance(models, Mapping):
+        raise ParameterError(
+            f"models must be a mapping of name to model; got {type(models).__name__}"
+        )
+    if len(models) < 2:
+        raise ParameterError(f"models: need at least two models to compare; got {len(models)}")
+    return [
+        score_interactions(model, dataset, index=index, model_name=str(name), **score_kwargs)
+        for name, model in models.items()
+    ]
+
+
+def compare_models(
+    models: Mapping[str, Any],
+    dataset,
+    index: str = "sii",
+    *,
+    aggregate: str = "mean_abs",
+    top_k: int = 5,
+    rashomon: Mapping[str, RashomonResult] | None = None,
+    in_set_only: bool = True,
+    zero_tolerance: float = 1e-6,
+    **score_kwargs: Any,
+) -> ComparisonResult:
+    """Score several models with one index on one data set and compare them.
+
+    Parameters
+    ----------
+    models : mapping of str to model
+        Model name to ModelAdapter (or anything ``wrap_model`` takes); at least two.
+    dataset : Dataset
+        The rows every model is explained on.
+    index : str
+        One of ``INTERACTION_INDICES``; "fis" to check against ``rashomon`` results.
+    aggregate, top_k, rashomon, in_set_only, zero_tolerance
+        As for ``compare_results``.
+    **score_kwargs
+        Passed to ``score_interactions`` for every model.
+
+    Returns
+    -------
+    ComparisonResult
+        ``seconds`` counts the scoring too.
+
+    Examples
+    --------
+    >>> comparison = compare_models({"mlp": mlp, "logistic": logit}, ds, index="fis",
+    ...                             rashomon={"mlp": explore_rashomon(mlp, ds)})
+    >>> comparison.rashomon.groupby("verdict").size()
+    """
+    started = time.perf_counter()
+    unknown = sorted(set(rashomon or {}) - set(models))
+    if unknown:
+        raise ParameterError(
+            f"rashomon: unknown model name {unknown[0]!r}; models are {', '.join(models)}"
+        )
+    if rashomon and index != "fis":
+        raise ParameterError(_scale_message(index))
+    results = score_models(models, dataset, index, **score_kwargs)
+    comparison = compare_results(
+        results,
+        aggregate=aggregate,
+        top_k=top_k,
+        rashomon=rashomon,
+        in_set_only=in_set_only,
+        zero_tolerance=zero_tolerance,
+        dataset_fingerprint=dataset.fingerprint(),
+    )
+    return dataclasses.replace(comparison, seconds=time.perf_counter() - started)
+
+
+# ---------------------------------------------------------------------------- checks
+def _check_results(
+    results: Sequence[InteractionResult], dataset_fingerprint: str | None
+) -> list[InteractionResult]:
+    results = list(results)
+    if len(results) < 2:
+        raise ParameterError(f"results: need at least two models to compare; got {len(results)}")
+    for result in results:
+        if not isinstance(result, InteractionResult):
+            raise ParameterError(f"results must be InteractionResults; got {type(result).__name__}")
+    first = results[0]
+    names = [r.model for r in results]
+    repeated = next((name for name in names if names.count(name) > 1), None)
+    if repeated is not None:
+        raise ParameterError(f"results: model name {repeated!r} appears twice; names must differ")
+    for result in results[1:]:
+        if result.index != first.index:
+            raise ParameterError(
+                f"results: {first.model!r} uses index {first.index!r} but {result.model!r} "
+                f"uses {result.index!r}; compare results of one index"
+            )
+        if tuple(result.group_names) != tuple(first.group_names):
+            raise ParameterError(
+                f"results: {result.model!r} scores groups {list(result.group_names)} but "
+                f"{first.model!r} scores {list(first.group_names)}; compare results of one data set"
+            )
+    expected = dataset_fingerprint
+    for result in results:
+        found = result.settings.get("dataset_fingerprint")
+        if found is None:
+            continue
+        if expected is not None and found != expected:
+            raise ParameterError(
+                f"results: {result.model!r} was computed on another data set (fingerprint "
+                f"{found[:12]}..., expected {expected[:12]}...); compare results of one data set"
+            )
+        expected = found
+    return results
+
+
+def _common_pairs(results: list[InteractionResult]) -> tuple[str, ...]:
+    scored = [{_key(p) for p in r.pairs} for r in results]
+    common = set.intersection(*scored)
+    # Labels follow group order, so equal group tuples give equal labels; keys guard the rest.
+    pairs = tuple(p for p in results[0].pairs if _key(p) in common)
+    if not pairs:
+        raise ParameterError(
+            "results: the models share no scored interaction; score the same pairs for each"
+        )
+    for result in results[1:]:
+        labels = {_key(p): p for p in result.pairs}
+        if any(labels[_key(p)] != p for p in pairs):
+            raise ParameterError(
+                f"results: {result.model!r} labels its pairs in another group order; "
+                "score every model on the same data set"
+            )
+    return pairs
+
+
+def _key(label: str) -> frozenset[str]:
+    return frozenset(label.split(INTERACTION_SEPARATOR))
+
+
+def _scale_message(index: str) -> str:
+    return (
+        f"rashomon: FISC ranges are permutation FIS on the loss scale; "
+        f"compare them with index 'fis' results only, got index {index!r}"
+    )
+
+
+# ---------------------------------------------------------------------------- frames
+def _long_table(values: pd.DataFrame, strengths: pd.DataFrame, shares: pd.DataFrame):
+    ranks = strengths.rank(axis=0, ascending=False, method="min").astype("int64")
+    frames = {"value": values, "strength": strengths, "share": shares, "rank": ranks}
+    long = {
+        name: frame.rename_axis(index="pair", columns="model").stack()
+        for name, frame in frames.items()
+    }
+    table = pd.DataFrame(long).reset_index()
+    table["value"] = table["value"].astype(float)
+    table["strength"] = table["strength"].astype(float)
+    table["share"] = table["share"].astype(float)
+    return table[["pair", "model", "value", "strength", "share", "rank"]]
+
+
+def _agreement(strengths: pd.DataFrame, has_interactions: pd.Series, top_k: int) -> pd.DataFrame:
+    n_pairs = len(strengths)
+    k = min(top_k, n_pairs)
+    rows = []
+    for model_a, model_b in itertools.combinations(strengths.columns, 2):
+        a = strengths[model_a].to_numpy(dtype=float)
+        b = strengths[model_b].to_numpy(dtype=float)
+        comparable = has_interactions[model_a] and has_interactions[model_b]
+        ranked = comparable and n_pairs >= 2 and np.ptp(a) > 0 and np.ptp(b) > 0
+        rows.append(
+            {
+                "model_a": model_a,
+                "model_b": model_b,
+                "spearman": float(stats.spearmanr(a, b).statistic) if ranked else np.nan,
+                "kendall": float(stats.kendalltau(a, b).statistic) if ranked else np.nan,
+                "top_k_overlap": (len(_top(a, k) & _top(b, k)) / k if comparable else np.nan),
+                "n_pairs": n_pairs,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    return frame.astype({"spearman": float, "kendall": float, "top_k_overlap": float})
+
+
+def _top(strengths: np.ndarray, k: int) -> set[int]:
+    # Stable sort of the negated strengths: ties go to the pair computed first.
+    return set(np.argsort(-strengths, kind="stable")[:k].tolist())
+
+
+def _disagreement(values: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "pair": list(values.index),
+            "disagreement": (shares.max(axis=1) - shares.min(axis=1)).to_numpy(dtype=float),
+            "value_range": (values.max(axis=1) - values.min(axis=1)).to_numpy(dtype=float),
+            "model_high": list(shares.idxmax(axis=1)),
+            "model_low": list(shares.idxmin(axis=1)),
+        }
+    )
+    order = np.argsort(-frame["disagreement"].to_numpy(), kind="stable")
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def _rashomon_frame(
+    results: list[InteractionResult],
+    pairs: tuple[str, ...],
+    rashomon: Mapping[str, RashomonResult],
+    in_set_only: bool,
+) -> pd.DataFrame:
+    columns = {
+        "reference_model": str,
+        "model": str,
+        "pair": str,
+        "value": float,
+        "reference_fis": float,
+        "fis_min": float,
+        "fis_max": float,
+        "inside": bool,
+        "distance": float,
+        "verdict": str,
+    }
+    by_name = {r.model: r for r in results}
+    rows = []
+    for reference, fisc in rashomon.items():
+        _check_rashomon(reference, fisc, by_name, results[0].index)
+        ranges = _fis_ranges(fisc, in_set_only)
+        absolute = bool(fisc.settings.get("absolute", False))
+        for result in results:
+            if result.model == reference:
+                continue
+            signed = result.global_scores("mean").set_index("pair")["value"]
+            for pair in pairs:
+                value = abs(signed[pair]) if absolute else float(signed[pair])
+                rows.append(_verdict_row(reference, result.model, pair, value, ranges))
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
+    return pd.DataFrame(rows, columns=list(columns)).astype(columns)
+
+
+def _check_rashomon(
+    reference: str, fisc: Any, by_name: dict[str, InteractionResult], index: str
+) -> None:
+    if reference not in by_name:
+        raise ParameterError(
+            f"rashomon: unknown model name {reference!r}; models are {', '.join(by_name)}"
+        )
+    if not isinstance(fisc, RashomonResult):
+        raise ParameterError(
+            f"rashomon[{reference!r}] must be a RashomonResult; got {type(fisc).__name__}"
+        )
+    if index != "fis":
+        raise ParameterError(_scale_message(index))
+    for name in _SCALE_SETTINGS:
+        for result in by_name.values():
+            ours, theirs = result.settings.get(name), fisc.settings.get(name)
+            if ours is not None and theirs is not None and ours != theirs:
+                raise ParameterError(
+                    f"rashomon[{reference!r}]: FIS range has {name}={theirs!r} but "
+                    f"{result.model!r} was scored with {name}={ours!r}; use the same for both"
+                )
+
+
+def _fis_ranges(fisc: RashomonResult, in_set_only: bool) -> dict[frozenset[str], tuple]:
+    summary = fisc.summary(in_set_only=in_set_only)
+    ranges = {}
+    for row in summary.itertuples(index=False):
+        # The reference model is in its own Rashomon set: its FIS belongs to the range.
+        low = np.nanmin([row.min, row.reference_fis])
+        high = np.nanmax([row.max, row.reference_fis])
+        ranges[_key(row.interaction)] = (float(row.reference_fis), float(low), float(high))
+    return ranges
+
+
+def _verdict_row(reference: str, model: str, pair: str, value: float, ranges: dict) -> dict:
+    found = ranges.get(_key(pair))
+    if found is None:
+        reference_fis = low = high = distance = np.nan
+        inside, verdict = False, NOT_ANALYSED_VERDICT
+    else:
+        reference_fis, low, high = found
+        slack = _INSIDE_SLACK * max(abs(low), abs(high), 1e-300)
+        distance = max(low - value, value - high, 0.0)
+        inside = distance <= slack
+        distance = 0.0 if inside else distance
+        verdict = INSIDE_VERDICT if inside else OUTSIDE_VERDICT
+    return {
+        "reference_model": reference,
+        "model": model,
+        "pair": pair,
+        "value": value,
+        "reference_fis": reference_fis,
+        "fis_min": low,
+        "fis_max": high,
+        "inside": inside,
+        "distance": distance,
+        "verdict": verdict,
+    }
