@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -92,7 +93,7 @@ def score_interactions(
     >>> result = score_interactions(adapter, data, index="sii", rows=50, background=30)
     >>> result.global_scores().sort_values("value").tail(3)  # doctest: +SKIP
     """
-    from analyzers.interactions import friedman_h, permutation_fis, shapley, tree_shap
+    from analyzers.interactions import tree_shap
 
     if index not in INTERACTION_INDICES:
         raise ParameterError(f"index must be one of {INTERACTION_INDICES}, got {index!r}")
@@ -105,7 +106,7 @@ def score_interactions(
     default_rows = dataset.n_rows if index == "fis" else DEFAULT_ROWS
     row_positions = _row_positions(rows, dataset.n_rows, default_rows, generator, "rows")
     if index == "tree":
-        return tree_shap.tree_interactions(
+        result = tree_shap.tree_interactions(
             model,
             dataset,
             row_positions,
@@ -114,7 +115,48 @@ def score_interactions(
             output=output,
             class_index=class_index,
         )
-    adapter = _as_adapter(model, dataset, device)
+    else:
+        result = _model_agnostic(
+            index,
+            _as_adapter(model, dataset, device),
+            dataset,
+            row_positions,
+            lambda: _background(background, dataset, generator),
+            order=order,
+            name=name,
+            output=output,
+            class_index=class_index,
+            estimator=estimator,
+            n_samples=n_samples,
+            max_exact_groups=max_exact_groups,
+            n_permutations=n_permutations,
+            max_batch_rows=max_batch_rows,
+            seed=seed,
+        )
+    # The explained rows, so results of several models can be checked for the same rows.
+    return replace(result, settings={**result.settings, "rows": row_positions.tolist()})
+
+
+def _model_agnostic(
+    index: str,
+    adapter: ModelAdapter,
+    dataset,
+    row_positions: np.ndarray,
+    background,
+    *,
+    order: int,
+    name: str,
+    output: str | None,
+    class_index: int | None,
+    estimator: str,
+    n_samples: int,
+    max_exact_groups: int,
+    n_permutations: int,
+    max_batch_rows: int | None,
+    seed: int,
+) -> InteractionResult:
+    from analyzers.interactions import friedman_h, permutation_fis, shapley
+
     if index == "fis":
         return permutation_fis.permutation_fis(
             adapter,
@@ -141,7 +183,7 @@ def score_interactions(
         adapter,
         dataset,
         row_positions,
-        _background(background, dataset, generator),
+        background(),
         index=index,
         order=order,
         model_name=name,
