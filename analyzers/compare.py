@@ -43,7 +43,6 @@ from analyzers.interaction_result import AGGREGATES, InteractionResult
 from analyzers.rashomon_result import INTERACTION_SEPARATOR, RashomonResult
 from workbench.errors import ParameterError
 
-_INSIDE_SLACK = 1e-9  # relative: a value equal to an end of the range up to rounding is inside
 _SCALE_SETTINGS = ("loss", "n_rows")  # settings that must agree for FIS to share a scale
 
 
@@ -55,6 +54,7 @@ def compare_results(
     rashomon: Mapping[str, RashomonResult] | None = None,
     in_set_only: bool = True,
     zero_tolerance: float = 1e-6,
+    range_tolerance: float = 1e-4,
     dataset_fingerprint: str | None = None,
 ) -> ComparisonResult:
     """Align the interaction scores of several models and compare them.
@@ -76,6 +76,10 @@ def compare_results(
     zero_tolerance : float
         A model whose total strength is at most this fraction of the largest total has no
         interactions (shares 0, agreement NaN).
+    range_tolerance : float
+        A value within this fraction of the reference model's largest |main effect| or |FIS|
+        of its FIS range counts as inside: float32 models give permutation losses to about
+        1e-7 relative, so a pair without interaction has a range of rounding-noise width.
     dataset_fingerprint : str, optional
         ``Dataset.fingerprint()`` of the data the results were computed on; checked against
         the results' ``settings["dataset_fingerprint"]`` where they have one.
@@ -95,8 +99,12 @@ def compare_results(
         raise ParameterError(f"aggregate must be one of {AGGREGATES}; got {aggregate!r}")
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
         raise ParameterError(f"top_k must be a positive integer; got {top_k!r}")
-    if not 0 <= zero_tolerance < 1:
-        raise ParameterError(f"zero_tolerance must be in [0, 1); got {zero_tolerance!r}")
+    for name, tolerance in (
+        ("zero_tolerance", zero_tolerance),
+        ("range_tolerance", range_tolerance),
+    ):
+        if not 0 <= tolerance < 1:
+            raise ParameterError(f"{name} must be in [0, 1); got {tolerance!r}")
     models = tuple(r.model for r in results)
     pairs = _common_pairs(results)
     values = pd.DataFrame(
@@ -106,14 +114,17 @@ def compare_results(
     totals = strengths.sum(axis=0)
     has_interactions = totals > zero_tolerance * totals.max()
     shares = values.div(totals.where(has_interactions, np.inf), axis=1)
-    table = _long_table(values, strengths, shares)
-    fisc = _rashomon_frame(results, pairs, rashomon or {}, in_set_only)
+    # Rounding noise must not order pairs: strengths below the tolerance rank as ties at 0.
+    ranked = strengths.where(strengths > zero_tolerance * totals, 0.0)
+    table = _long_table(values, strengths, shares, ranked)
+    fisc = _rashomon_frame(results, pairs, rashomon or {}, in_set_only, range_tolerance)
     fingerprints = {r.settings.get("dataset_fingerprint") for r in results} - {None}
     settings = {
         "aggregate": aggregate,
         "top_k": top_k,
         "zero_tolerance": zero_tolerance,
         "in_set_only": in_set_only,
+        "range_tolerance": range_tolerance,
         "dataset_fingerprint": dataset_fingerprint or next(iter(fingerprints), None),
         "rashomon_models": sorted(rashomon or {}),
         "results": {r.model: r.settings for r in results},
@@ -130,7 +141,7 @@ def compare_results(
                 "has_interactions": has_interactions.to_numpy(dtype=bool),
             }
         ),
-        agreement=_agreement(strengths, has_interactions, top_k),
+        agreement=_agreement(ranked, has_interactions, top_k),
         disagreement=_disagreement(values, shares),
         rashomon=fisc,
         settings=settings,
@@ -184,6 +195,7 @@ def compare_models(
     rashomon: Mapping[str, RashomonResult] | None = None,
     in_set_only: bool = True,
     zero_tolerance: float = 1e-6,
+    range_tolerance: float = 1e-4,
     **score_kwargs: Any,
 ) -> ComparisonResult:
     """Score several models with one index on one data set and compare them.
@@ -196,7 +208,7 @@ def compare_models(
         The rows every model is explained on.
     index : str
         One of ``INTERACTION_INDICES``; "fis" to check against ``rashomon`` results.
-    aggregate, top_k, rashomon, in_set_only, zero_tolerance
+    aggregate, top_k, rashomon, in_set_only, zero_tolerance, range_tolerance
         As for ``compare_results``.
     **score_kwargs
         Passed to ``score_interactions`` for every model.
@@ -228,6 +240,7 @@ def compare_models(
         rashomon=rashomon,
         in_set_only=in_set_only,
         zero_tolerance=zero_tolerance,
+        range_tolerance=range_tolerance,
         dataset_fingerprint=dataset.fingerprint(),
     )
     return dataclasses.replace(comparison, seconds=time.perf_counter() - started)
@@ -259,6 +272,12 @@ def _check_results(
                 f"results: {result.model!r} scores groups {list(result.group_names)} but "
                 f"{first.model!r} scores {list(first.group_names)}; compare results of one data set"
             )
+    _check_same_data(results, dataset_fingerprint)
+    return results
+
+
+def _check_same_data(results: list[InteractionResult], dataset_fingerprint: str | None) -> None:
+    """Results that record their data set or explained rows must agree on them."""
     expected = dataset_fingerprint
     for result in results:
         found = result.settings.get("dataset_fingerprint")
@@ -270,7 +289,13 @@ def _check_results(
                 f"{found[:12]}..., expected {expected[:12]}...); compare results of one data set"
             )
         expected = found
-    return results
+    with_rows = [r for r in results if r.settings.get("rows") is not None]
+    for result in with_rows[1:]:
+        if list(result.settings["rows"]) != list(with_rows[0].settings["rows"]):
+            raise ParameterError(
+                f"results: {result.model!r} explains other rows than {with_rows[0].model!r}; "
+                "score every model on the same rows (same rows= and seed=)"
+            )
 
 
 def _common_pairs(results: list[InteractionResult]) -> tuple[str, ...]:
@@ -304,8 +329,10 @@ def _scale_message(index: str) -> str:
 
 
 # ---------------------------------------------------------------------------- frames
-def _long_table(values: pd.DataFrame, strengths: pd.DataFrame, shares: pd.DataFrame):
-    ranks = strengths.rank(axis=0, ascending=False, method="min").astype("int64")
+def _long_table(
+    values: pd.DataFrame, strengths: pd.DataFrame, shares: pd.DataFrame, ranked: pd.DataFrame
+) -> pd.DataFrame:
+    ranks = ranked.rank(axis=0, ascending=False, method="min").astype("int64")
     frames = {"value": values, "strength": strengths, "share": shares, "rank": ranks}
     long = {
         name: frame.rename_axis(index="pair", columns="model").stack()
@@ -365,6 +392,7 @@ def _rashomon_frame(
     pairs: tuple[str, ...],
     rashomon: Mapping[str, RashomonResult],
     in_set_only: bool,
+    range_tolerance: float,
 ) -> pd.DataFrame:
     columns = {
         "reference_model": str,
@@ -383,6 +411,7 @@ def _rashomon_frame(
     for reference, fisc in rashomon.items():
         _check_rashomon(reference, fisc, by_name, results[0].index)
         ranges = _fis_ranges(fisc, in_set_only)
+        slack = range_tolerance * _effect_scale(fisc)
         absolute = bool(fisc.settings.get("absolute", False))
         for result in results:
             if result.model == reference:
@@ -390,7 +419,7 @@ def _rashomon_frame(
             signed = result.global_scores("mean").set_index("pair")["value"]
             for pair in pairs:
                 value = abs(signed[pair]) if absolute else float(signed[pair])
-                rows.append(_verdict_row(reference, result.model, pair, value, ranges))
+                rows.append(_verdict_row(reference, result.model, pair, value, ranges, slack))
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
     return pd.DataFrame(rows, columns=list(columns)).astype(columns)
@@ -430,14 +459,25 @@ def _fis_ranges(fisc: RashomonResult, in_set_only: bool) -> dict[frozenset[str],
     return ranges
 
 
-def _verdict_row(reference: str, model: str, pair: str, value: float, ranges: dict) -> dict:
+def _effect_scale(fisc: RashomonResult) -> float:
+    """The reference model's largest |main effect| or |FIS|: the scale of FIS rounding."""
+    effects = [fisc.reference_fis["fis"].to_numpy(dtype=float)]
+    if "main_effect" in fisc.reference_main_effects:
+        effects.append(fisc.reference_main_effects["main_effect"].to_numpy(dtype=float))
+    values = np.abs(np.concatenate(effects))
+    values = values[np.isfinite(values)]
+    return float(values.max()) if values.size else 0.0
+
+
+def _verdict_row(
+    reference: str, model: str, pair: str, value: float, ranges: dict, slack: float
+) -> dict:
     found = ranges.get(_key(pair))
     if found is None:
         reference_fis = low = high = distance = np.nan
         inside, verdict = False, NOT_ANALYSED_VERDICT
     else:
         reference_fis, low, high = found
-        slack = _INSIDE_SLACK * max(abs(low), abs(high), 1e-300)
         distance = max(low - value, value - high, 0.0)
         inside = distance <= slack
         distance = 0.0 if inside else distance

@@ -38,13 +38,15 @@ class ComparisonResult:
     table : DataFrame
         The aligned pair × model table, long: pair, model, value (the global value under
         ``settings["aggregate"]``), strength (|value|), share (value / the model's total
-        strength; 0 for a model without interactions) and rank (1 = the model's strongest pair).
+        strength; 0 for a model without interactions) and rank (1 = the model's strongest pair;
+        pairs below ``settings["zero_tolerance"]`` × the model's total tie at the last rank).
     models_summary : DataFrame
         model, total_strength (sum of strengths over the aligned pairs), has_interactions
         (total_strength above ``settings["zero_tolerance"]`` times the largest total).
     agreement : DataFrame
         One row per two models: model_a, model_b, spearman, kendall (tau-b), top_k_overlap
-        (shared pairs among each model's top k, over k), n_pairs. Ranks are of strength.
+        (shared pairs among each model's top k, over k), n_pairs. Ranks are of strength, with
+        strengths below the zero tolerance tied at 0.
         NaN when a model has no interactions or fewer than two pairs are aligned.
     disagreement : DataFrame
         One row per pair, largest first: pair, disagreement (max − min share over the models),

@@ -258,6 +258,14 @@ def bad_cases():
             {},
             "another data set",
         ),
+        "different rows": (
+            [
+                global_result("x", {"a × b": 1.0}, settings={"rows": [0, 1, 2]}),
+                global_result("y", {"a × b": 1.0}, settings={"rows": [0, 1, 3]}),
+            ],
+            {},
+            "explains other rows",
+        ),
         "repeated name": ([sii, sii], {}, "appears twice"),
         "no common pair": (
             [global_result("x", {"a × b": 1.0}), global_result("y", {"c × d": 1.0})],
@@ -294,3 +302,31 @@ def test_bad_inputs_give_one_line_errors(case):
     with pytest.raises(ParameterError, match=message) as error:
         compare_results(results, **kwargs)
     assert "\n" not in str(error.value)
+
+
+def test_range_tolerance_absorbs_rounding_at_the_ends_of_a_range():
+    fisc, reference, _ = rashomon_case()
+    # a × c ranges over [-0.1, 0.1]; the scale is the largest |reference FIS|, 0.5.
+    nudged = global_result("other", {"a × b": -0.5, "a × c": 0.1 + 2e-5, "b × c": 0.0}, "fis")
+
+    def verdict(**kwargs):
+        comparison = compare_results([reference, nudged], rashomon={"ref": fisc}, **kwargs)
+        return comparison.rashomon.set_index("pair").loc["a × c", "verdict"]
+
+    assert verdict() == INSIDE_VERDICT  # 2e-5 <= 1e-4 · 0.5
+    assert verdict(range_tolerance=1e-5) == OUTSIDE_VERDICT  # 2e-5 > 1e-5 · 0.5
+
+
+def test_rounding_noise_does_not_order_pairs():
+    # Pairs at 1e-12 of a model whose total is 2 are no interaction: tied, not ranked by noise,
+    # so two models with one real interaction on the same pair agree fully.
+    first = {"a × b": 2.0, "a × c": 1e-12, "b × c": 3e-12}
+    second = {"a × b": 5.0, "a × c": 4e-12, "b × c": 1e-12}
+    groups = ("a", "b", "c")
+    comparison = compare_results(
+        [global_result("x", first, groups=groups), global_result("y", second, groups=groups)],
+        top_k=1,
+    )
+    assert list(comparison.wide_table("rank")["x"]) == [1, 2, 2]
+    (row,) = comparison.agreement.itertuples(index=False)
+    assert (row.spearman, row.kendall, row.top_k_overlap) == pytest.approx((1.0, 1.0, 1.0))
