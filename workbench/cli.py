@@ -103,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     fisc.add_argument("--no-progress", action="store_true", help="no progress bar")
     fisc.set_defaults(run=_run_fisc)
     __import__("workbench.cli_interactions", fromlist=["add_parser"]).add_parser(commands)
+    __import__("workbench.cli_compare", fromlist=["add_parser"]).add_parser(commands)
     return parser
 
 

@@ -92,6 +92,7 @@ def model_dumbbell_plot(
         height=max(320, 28 * len(pairs) + 160),
         template="plotly_white",
         legend_title_text="model",
+        hovermode="y unified",  # identical values hide each other; hovering a row lists all
     )
     return fig
 
@@ -238,8 +239,10 @@ def rashomon_overlay_plot(
             )
         )
     fig.update_layout(
-        title=f"Other models' FIS against the Rashomon set of {reference_model} "
-        "(circle: explained by the set, cross: a real difference)",
+        title=f"Other models' FIS against the Rashomon set of {reference_model}<br><sup>"
+        "circle: inside the FIS range (explained by the Rashomon set); "
+        "cross: outside it (a real difference)</sup>",
+        hovermode="y unified",
         xaxis_title="permutation FIS (loss increase)",
         yaxis={"categoryorder": "array", "categoryarray": pairs[::-1], "title": "pair"},
         height=max(320, 28 * len(pairs) + 160),
