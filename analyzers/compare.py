@@ -106,10 +106,9 @@ def compare_results(
         if not 0 <= tolerance < 1:
             raise ParameterError(f"{name} must be in [0, 1); got {tolerance!r}")
     models = tuple(r.model for r in results)
-    pairs = _common_pairs(results)
-    values = pd.DataFrame(
-        {r.model: r.global_scores(aggregate).set_index("pair")["value"] for r in results}
-    ).loc[list(pairs), list(models)]  # (pairs, models)
+    scored = {r.model: _finite_global_values(r, aggregate) for r in results}
+    pairs = _common_pairs(scored)
+    values = pd.DataFrame(scored).loc[list(pairs), list(models)]  # (pairs, models)
     strengths = values.abs()
     totals = strengths.sum(axis=0)
     has_interactions = totals > zero_tolerance * totals.max()
@@ -127,6 +126,8 @@ def compare_results(
         "range_tolerance": range_tolerance,
         "dataset_fingerprint": dataset_fingerprint or next(iter(fingerprints), None),
         "rashomon_models": sorted(rashomon or {}),
+        # Pairs some model did not score (or scored NaN): left out of every measure.
+        "unaligned_pairs": sorted(set().union(*(v.index for v in scored.values())) - set(pairs)),
         "results": {r.model: r.settings for r in results},
     }
     return ComparisonResult(
@@ -298,22 +299,21 @@ def _check_same_data(results: list[InteractionResult], dataset_fingerprint: str 
             )
 
 
-def _common_pairs(results: list[InteractionResult]) -> tuple[str, ...]:
-    scored = [{_key(p) for p in r.pairs} for r in results]
-    common = set.intersection(*scored)
-    # Labels follow group order, so equal group tuples give equal labels; keys guard the rest.
-    pairs = tuple(p for p in results[0].pairs if _key(p) in common)
+def _finite_global_values(result: InteractionResult, aggregate: str) -> pd.Series:
+    """pair -> global value, without pairs the index could not score (NaN, inf)."""
+    values = result.global_scores(aggregate).set_index("pair")["value"].astype(float)
+    return values[np.isfinite(values.to_numpy())]
+
+
+def _common_pairs(scored: dict[str, pd.Series]) -> tuple[str, ...]:
+    """Pairs every model scored, in the first model's order."""
+    # Equal group tuples give equal labels (groups joined in group order).
+    common = set.intersection(*(set(values.index) for values in scored.values()))
+    pairs = tuple(p for p in next(iter(scored.values())).index if p in common)
     if not pairs:
         raise ParameterError(
             "results: the models share no scored interaction; score the same pairs for each"
         )
-    for result in results[1:]:
-        labels = {_key(p): p for p in result.pairs}
-        if any(labels[_key(p)] != p for p in pairs):
-            raise ParameterError(
-                f"results: {result.model!r} labels its pairs in another group order; "
-                "score every model on the same data set"
-            )
     return pairs
 
 

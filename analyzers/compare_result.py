@@ -75,6 +75,10 @@ class ComparisonResult:
     settings: dict[str, Any]
     seconds: float
 
+    def to_frame(self) -> pd.DataFrame:
+        """The aligned pair × model table, long (a copy of ``table``)."""
+        return self.table.copy()
+
     def wide_table(self, column: str = "share") -> pd.DataFrame:
         """The pair × model table of one column ("value", "strength", "share" or "rank").
 

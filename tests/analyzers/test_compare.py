@@ -94,6 +94,7 @@ def test_two_copies_of_one_model_agree_perfectly(rng):
     assert agreement.n_pairs == len(PAIRS)
     np.testing.assert_array_equal(comparison.disagreement["disagreement"], 0.0)
     np.testing.assert_array_equal(comparison.disagreement["value_range"], 0.0)
+    assert_frame_equal(comparison.to_frame(), comparison.table)
     wide = comparison.wide_table("share")
     np.testing.assert_allclose(wide["mlp"].sum(), 1.0)
     assert_frame_equal(
@@ -167,12 +168,16 @@ def test_rank_agreement_by_hand(a, b, spearman, kendall, overlap):
     assert row.top_k_overlap == overlap
 
 
-def test_pairs_are_aligned_by_groups_and_restricted_to_those_every_model_scored():
+def test_pairs_are_restricted_to_those_every_model_scored():
     first = global_result("x", {"a × b": 1.0, "a × c": 2.0, "b × c": 3.0})
     second = global_result("y", {"b × c": 30.0, "a × b": 10.0})
+    third = global_result("z", {"a × b": 5.0, "a × c": 2.0, "b × c": np.nan})
     comparison = compare_results([first, second])
     assert comparison.pairs == ("a × b", "b × c")
     np.testing.assert_allclose(comparison.wide_table("value")["y"], [10.0, 30.0])
+    assert comparison.settings["unaligned_pairs"] == ["a × c"]
+    # A pair an index could not score (NaN) is left out like a missing one.
+    assert compare_results([first, third]).pairs == ("a × b", "a × c")
 
 
 def rashomon_case(absolute=False):
