@@ -1,10 +1,12 @@
 """SII, STII and k-SII of one model with the interventional value function, per row.
 
 The game of an explained row x is v_x(S) = mean_b f(x_S, b_{-S}) over a background sample
-(``workbench.kernels.CoalitionValueKernel``). Up to ``max_exact_groups`` groups all 2**p
-coalitions of all rows are evaluated in one batched kernel call and the indices follow exactly
-(``shapley_exact``); beyond, coalitions are sampled with the index's own weighting and the
-standard error of each global (signed mean) score is reported (``shapley_sampling``).
+(``workbench.kernels.CoalitionValueKernel``). Up to ``max_exact_groups`` groups the indices are
+exact: each (row, background row) pair's game is evaluated on all coalitions of the groups where
+the two rows differ (2**d model rows, batched by the kernel), transformed, and averaged over
+the background (``shapley_exact``); beyond, coalitions are sampled with the index's own
+weighting and the standard error of each global (signed mean) score is reported
+(``shapley_sampling``).
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import torch
 
 from analyzers.interaction_result import InteractionResult
 from analyzers.interactions import frames
-from analyzers.interactions.shapley_exact import exact_indices
+from analyzers.interactions.shapley_exact import exact_indices_from_pair_games
 from analyzers.interactions.shapley_sampling import sampled_indices
 from workbench.errors import ParameterError
-from workbench.kernels.coalition_values import CoalitionValueKernel, all_coalitions
+from workbench.kernels.coalition_values import CoalitionValueKernel
 
 SHAPLEY_ESTIMATORS = ("auto", "exact", "sampling")
 # 2**22 coalitions of one row in float64 is 32 MiB per row: past this "exact" is not sensible.
@@ -98,8 +100,7 @@ def shapley_interactions(
     )
     explained = dataset.X[torch.as_tensor(rows, dtype=torch.int64)]  # (rows, features)
     if exact:
-        games = kernel.values(explained, all_coalitions(p))  # (rows, 2**p)
-        values = exact_indices(games, p, index, order)
+        values = exact_indices_from_pair_games(kernel, explained, p, index, order)
         errors = None
     else:
         values, errors = sampled_indices(kernel, explained, p, index, order, int(n_samples), seed)

@@ -16,7 +16,8 @@ under the row budget of ``resolve_batch_rows``, on the adapter's device.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import torch
 
@@ -28,6 +29,34 @@ from workbench.losses import OUTPUT_KINDS
 _PROBABILITY_FLOOR = 1e-7
 # int64 bitmasks: bit 63 is the sign, so at most 62 groups.
 _MAX_GROUPS = 62
+
+
+@dataclass(frozen=True, eq=False)
+class PairGames:
+    """The games of several (explained row, background row) pairs with d differing groups.
+
+    For one explained row x and one background row b, f(x_S, b_{-S}) depends on S only
+    through S ∩ D, D the groups where x and b differ: every other group is a null player.
+    So the pair's game is one on its d = |D| differing groups, 2**d values instead of 2**p.
+
+    Attributes
+    ----------
+    rows : Tensor
+        (pairs,) int64 position of each pair's explained row (in the ``explained`` given).
+    players : Tensor
+        (pairs, d) int64 the differing groups, ascending: local player j is group players[:, j].
+    values : Tensor
+        (pairs, 2**d) float64 on the CPU: f(x_L, b_{-L}) on the game's scale for every local
+        coalition bitmask L (bit j: group players[:, j] takes the explained row's value).
+    """
+
+    rows: torch.Tensor
+    players: torch.Tensor
+    values: torch.Tensor
+
+    @property
+    def n_players(self) -> int:
+        return self.players.shape[1]
 
 
 class CoalitionValueKernel:
@@ -155,6 +184,83 @@ class CoalitionValueKernel:
                     totals[c0 : c0 + keep.shape[0], r0 : r0 + rows.shape[0]] += scaled.sum(dim=2)
                     self.rows_evaluated += outputs.shape[0]
         return (totals / n_background).T.cpu()
+
+    def pair_games(self, explained: torch.Tensor) -> Iterator[PairGames]:
+        """The game of every (explained row, background row) pair, on its differing groups only.
+
+        v_x(S) is the mean over background rows b of these games (extended by null players),
+        and every Shapley index is linear in the game and blind to null players, so an index of
+        v_x is the mean over b of the index of each pair's game. On data with discrete groups a
+        row and a background row agree on many groups, and the pair needs 2**d model rows
+        instead of 2**p: the work falls by orders of magnitude with the same answer. Pairs that
+        differ in no group (constant games) are skipped.
+
+        Parameters
+        ----------
+        explained : Tensor
+            (rows, features) float32.
+
+        Yields
+        ------
+        PairGames
+            Batches of pairs sharing one d, each batch at most ``batch_rows`` model rows (or
+            one pair).
+        """
+        explained = explained.to(self.device, torch.float32)
+        column_group = self._column_group
+        # (rows, background, groups): whether any column of the group differs
+        differs = torch.zeros(
+            (explained.shape[0], self.n_background, self.n_groups),
+            dtype=torch.bool,
+            device=self.device,
+        )
+        unequal = (
+            explained[:, None, :] != self.background[None, :, :]
+        )  # (rows, background, features)
+        for g in range(self.n_groups):
+            differs[:, :, g] = unequal[:, :, column_group == g].any(dim=2)
+        counts = differs.sum(dim=2)  # (rows, background)
+        for d in range(1, self.n_groups + 1):
+            row_index, background_index = torch.nonzero(counts == d, as_tuple=True)
+            if row_index.numel() == 0:
+                continue
+            players = torch.nonzero(differs[row_index, background_index])[:, 1].reshape(-1, d)
+            per_batch = max(1, self.batch_rows >> d)
+            for p0 in range(0, row_index.shape[0], per_batch):
+                chunk = slice(p0, p0 + per_batch)
+                values = self._pair_values(
+                    explained[row_index[chunk]],
+                    self.background[background_index[chunk]],
+                    players[chunk],
+                )
+                yield PairGames(row_index[chunk].cpu(), players[chunk].cpu(), values)
+
+    def _pair_values(
+        self, rows: torch.Tensor, backgrounds: torch.Tensor, players: torch.Tensor
+    ) -> torch.Tensor:
+        """(pairs, 2**d) outputs for every local coalition of each pair's players."""
+        n_pairs, d = players.shape
+        n_local = 1 << d
+        local_bits = (
+            (
+                torch.arange(n_local, device=self.device)[:, None]
+                >> torch.arange(d, device=self.device)
+            )
+            & 1
+        ).bool()  # (2**d, d)
+        out = torch.empty((n_pairs * n_local,), dtype=torch.float64, device=self.device)
+        for k0 in range(0, n_pairs * n_local, self.batch_rows):
+            k = torch.arange(k0, min(k0 + self.batch_rows, n_pairs * n_local), device=self.device)
+            pair, local = k // n_local, k % n_local
+            keep_group = torch.zeros(
+                (k.shape[0], self.n_groups), dtype=torch.bool, device=self.device
+            )
+            keep_group.scatter_(1, players[pair], local_bits[local])  # (k, groups)
+            keep = keep_group[:, self._column_group]  # (k, features)
+            batch = torch.where(keep, rows[pair], backgrounds[pair])  # (k, features)
+            out[k0 : k0 + k.shape[0]] = self._on_scale(self.adapter.forward(batch))
+            self.rows_evaluated += k.shape[0]
+        return out.reshape(n_pairs, n_local).cpu()
 
     def predictions(self, explained: torch.Tensor) -> torch.Tensor:
         """(rows,) float64 model output on the game's scale: v_x(all groups)."""
