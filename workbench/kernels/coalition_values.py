@@ -23,6 +23,7 @@ import torch
 
 from workbench.errors import DataError, ParameterError
 from workbench.kernels.batching import estimate_bytes_per_row, resolve_batch_rows
+from workbench.kernels.coding import GroupCoding, MixedRadix
 from workbench.losses import OUTPUT_KINDS
 
 # Probabilities are clipped before taking logits so a saturated model stays finite.
@@ -121,6 +122,7 @@ class CoalitionValueKernel:
             missing = int(torch.nonzero(column_group < 0)[0, 0])
             raise DataError(f"feature column {missing} belongs to no group")
         self._column_group = column_group.to(self.device)  # (features,)
+        self._group_columns = [tuple(int(c) for c in columns) for columns in group_columns]
         self.background = background.to(self.device, torch.float32)  # (background, features)
         self.batch_rows = resolve_batch_rows(
             max_batch_rows,
@@ -185,6 +187,21 @@ class CoalitionValueKernel:
                     self.rows_evaluated += outputs.shape[0]
         return (totals / n_background).T.cpu()
 
+    def pair_game_rows(self, explained: torch.Tensor) -> int:
+        """Model rows ``pair_games`` would need before removing repeats: sum over pairs of 2**d."""
+        _, row_codes, background_codes = self._codes(explained)
+        counts = (row_codes[:, None, :] != background_codes[None, :, :]).sum(dim=2)
+        return int((torch.ones_like(counts) << counts)[counts > 0].sum())
+
+    def _codes(self, explained: torch.Tensor) -> tuple[GroupCoding, torch.Tensor, torch.Tensor]:
+        """Level codes of the explained and background rows, over one shared coding."""
+        coding = GroupCoding.from_matrix(
+            torch.cat([explained.detach().to("cpu", torch.float32), self.background.cpu()]),
+            self._group_columns,
+        )
+        n_rows = explained.shape[0]
+        return coding, coding.codes[:n_rows], coding.codes[n_rows:]
+
     def pair_games(self, explained: torch.Tensor) -> Iterator[PairGames]:
         """The game of every (explained row, background row) pair, on its differing groups only.
 
@@ -206,20 +223,12 @@ class CoalitionValueKernel:
             Batches of pairs sharing one d, each batch at most ``batch_rows`` model rows (or
             one pair).
         """
-        explained = explained.to(self.device, torch.float32)
-        column_group = self._column_group
-        # (rows, background, groups): whether any column of the group differs
-        differs = torch.zeros(
-            (explained.shape[0], self.n_background, self.n_groups),
-            dtype=torch.bool,
-            device=self.device,
-        )
-        unequal = (
-            explained[:, None, :] != self.background[None, :, :]
-        )  # (rows, background, features)
-        for g in range(self.n_groups):
-            differs[:, :, g] = unequal[:, :, column_group == g].any(dim=2)
+        coding, row_codes, background_codes = self._codes(explained)
+        differs = (
+            row_codes[:, None, :] != background_codes[None, :, :]
+        )  # (rows, background, groups)
         counts = differs.sum(dim=2)  # (rows, background)
+        evaluate = _DistinctRowValues(self, coding)
         for d in range(1, self.n_groups + 1):
             row_index, background_index = torch.nonzero(counts == d, as_tuple=True)
             if row_index.numel() == 0:
@@ -229,38 +238,38 @@ class CoalitionValueKernel:
             for p0 in range(0, row_index.shape[0], per_batch):
                 chunk = slice(p0, p0 + per_batch)
                 values = self._pair_values(
-                    explained[row_index[chunk]],
-                    self.background[background_index[chunk]],
+                    row_codes[row_index[chunk]],
+                    background_codes[background_index[chunk]],
                     players[chunk],
+                    evaluate,
                 )
-                yield PairGames(row_index[chunk].cpu(), players[chunk].cpu(), values)
+                yield PairGames(row_index[chunk], players[chunk], values)
 
     def _pair_values(
-        self, rows: torch.Tensor, backgrounds: torch.Tensor, players: torch.Tensor
+        self,
+        row_codes: torch.Tensor,
+        background_codes: torch.Tensor,
+        players: torch.Tensor,
+        evaluate: _DistinctRowValues,
     ) -> torch.Tensor:
         """(pairs, 2**d) outputs for every local coalition of each pair's players."""
         n_pairs, d = players.shape
         n_local = 1 << d
-        local_bits = (
-            (
-                torch.arange(n_local, device=self.device)[:, None]
-                >> torch.arange(d, device=self.device)
-            )
-            & 1
-        ).bool()  # (2**d, d)
-        out = torch.empty((n_pairs * n_local,), dtype=torch.float64, device=self.device)
+        local_bits = ((torch.arange(n_local)[:, None] >> torch.arange(d)) & 1).bool()  # (2**d, d)
+        out = torch.empty((n_pairs * n_local,), dtype=torch.float64)
         for k0 in range(0, n_pairs * n_local, self.batch_rows):
-            k = torch.arange(k0, min(k0 + self.batch_rows, n_pairs * n_local), device=self.device)
+            k = torch.arange(k0, min(k0 + self.batch_rows, n_pairs * n_local))
             pair, local = k // n_local, k % n_local
-            keep_group = torch.zeros(
-                (k.shape[0], self.n_groups), dtype=torch.bool, device=self.device
-            )
-            keep_group.scatter_(1, players[pair], local_bits[local])  # (k, groups)
-            keep = keep_group[:, self._column_group]  # (k, features)
-            batch = torch.where(keep, rows[pair], backgrounds[pair])  # (k, features)
-            out[k0 : k0 + k.shape[0]] = self._on_scale(self.adapter.forward(batch))
-            self.rows_evaluated += k.shape[0]
-        return out.reshape(n_pairs, n_local).cpu()
+            keep = torch.zeros((k.shape[0], self.n_groups), dtype=torch.bool)
+            keep.scatter_(1, players[pair], local_bits[local])  # (k, groups)
+            codes = torch.where(keep, row_codes[pair], background_codes[pair])  # (k, groups)
+            out[k0 : k0 + k.shape[0]] = evaluate(codes)
+        return out.reshape(n_pairs, n_local)
+
+    def _evaluate(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(rows,) float64 CPU outputs on the game's scale for (rows, features) inputs."""
+        self.rows_evaluated += inputs.shape[0]
+        return self._on_scale(self.adapter.forward(inputs)).cpu()
 
     def predictions(self, explained: torch.Tensor) -> torch.Tensor:
         """(rows,) float64 model output on the game's scale: v_x(all groups)."""
@@ -282,6 +291,42 @@ class CoalitionValueKernel:
         if kind == "probability" and wanted == "logit":
             return torch.logit(outputs.clamp(_PROBABILITY_FLOOR, 1 - _PROBABILITY_FLOOR))
         return outputs
+
+
+class _DistinctRowValues:
+    """Model outputs of rows given as group codes, each distinct row evaluated once.
+
+    Pair games of discrete data repeat the same inputs many times (across coalitions, pairs
+    and batches): rows become mixed-radix keys, and only keys never seen before in this call
+    reach the model. When the code space does not fit a key (many continuous levels, where
+    repeats are rare anyway) rows are evaluated as they come.
+    """
+
+    def __init__(self, kernel: CoalitionValueKernel, coding: GroupCoding) -> None:
+        self.kernel = kernel
+        self.coding = coding
+        self.radix = MixedRadix(coding.n_levels) if MixedRadix.fits(coding.n_levels) else None
+        self.keys = torch.empty(0, dtype=torch.int64)  # sorted keys evaluated so far
+        self.values = torch.empty(0, dtype=torch.float64)
+
+    def __call__(self, codes: torch.Tensor) -> torch.Tensor:
+        """(rows,) float64 CPU outputs for (rows, groups) codes."""
+        device = self.kernel.device
+        if self.radix is None:
+            return self.kernel._evaluate(self.coding.decode(codes, device))
+        unique, inverse = torch.unique(self.radix.encode(codes), return_inverse=True)
+        position = torch.searchsorted(self.keys, unique).clamp_max(max(len(self.keys) - 1, 0))
+        found = self.keys[position] == unique if len(self.keys) else torch.zeros_like(unique).bool()
+        values = torch.empty(unique.shape[0], dtype=torch.float64)
+        values[found] = self.values[position[found]]
+        missing = unique[~found]
+        if missing.numel():
+            new = self.kernel._evaluate(self.coding.decode(self.radix.decode(missing), device))
+            values[~found] = new
+            keys = torch.cat([self.keys, missing])
+            order = keys.argsort()
+            self.keys, self.values = keys[order], torch.cat([self.values, new])[order]
+        return values[inverse]
 
 
 def all_coalitions(n_groups: int) -> torch.Tensor:
