@@ -1,9 +1,12 @@
 """SII, STII and k-SII of one model with the interventional value function, per row.
 
 The game of an explained row x is v_x(S) = mean_b f(x_S, b_{-S}) over a background sample
-(``workbench.kernels.CoalitionValueKernel``). Up to ``max_exact_groups`` groups all 2**p
-coalitions of all rows are evaluated in one batched kernel call and the indices follow exactly
-(``shapley_exact``); beyond, coalitions are sampled with the index's own weighting and the
+(``workbench.kernels.CoalitionValueKernel``). Up to ``max_exact_groups`` groups the indices are
+exact: each (row, background row) pair's game is evaluated on all coalitions of the groups where
+the two rows differ (2**d model rows, batched by the kernel), transformed, and averaged over
+the background; where rows differ from the background in nearly every group (continuous
+data) the kernel evaluates v_x on all 2**p coalitions of all rows instead (``shapley_exact``).
+Beyond ``max_exact_groups``, coalitions are sampled with the index's own weighting and the
 standard error of each global (signed mean) score is reported (``shapley_sampling``).
 """
 
@@ -16,7 +19,7 @@ import torch
 
 from analyzers.interaction_result import InteractionResult
 from analyzers.interactions import frames
-from analyzers.interactions.shapley_exact import exact_indices
+from analyzers.interactions.shapley_exact import exact_indices, exact_indices_from_pair_games
 from analyzers.interactions.shapley_sampling import sampled_indices
 from workbench.errors import ParameterError
 from workbench.kernels.coalition_values import CoalitionValueKernel, all_coalitions
@@ -24,6 +27,9 @@ from workbench.kernels.coalition_values import CoalitionValueKernel, all_coaliti
 SHAPLEY_ESTIMATORS = ("auto", "exact", "sampling")
 # 2**22 coalitions of one row in float64 is 32 MiB per row: past this "exact" is not sensible.
 _MAX_EXACT_GROUPS_HARD = 22
+# Pair games transform one 2**d game per (row, background row) instead of one 2**p game per
+# row: worth it only when they also save most of the model rows.
+_PAIR_GAME_SHARE = 0.5
 
 
 def shapley_interactions(
@@ -98,8 +104,11 @@ def shapley_interactions(
     )
     explained = dataset.X[torch.as_tensor(rows, dtype=torch.int64)]  # (rows, features)
     if exact:
-        games = kernel.values(explained, all_coalitions(p))  # (rows, 2**p)
-        values = exact_indices(games, p, index, order)
+        full_rows = explained.shape[0] * kernel.n_background << p
+        if kernel.pair_game_rows(explained) < full_rows * _PAIR_GAME_SHARE:
+            values = exact_indices_from_pair_games(kernel, explained, p, index, order)
+        else:  # rows differ from the background in (nearly) every group: v_x on all 2**p
+            values = exact_indices(kernel.values(explained, all_coalitions(p)), p, index, order)
         errors = None
     else:
         values, errors = sampled_indices(kernel, explained, p, index, order, int(n_samples), seed)

@@ -110,6 +110,49 @@ def exact_indices(
     raise ValueError(f"index must be one of {SHAPLEY_INDICES}, got {index!r}")
 
 
+def exact_indices_from_pair_games(
+    kernel, explained: torch.Tensor, n_groups: int, index: str, order: int
+) -> dict[int, torch.Tensor]:
+    """Exact indices of v_x = mean_b g_{x,b}, from the kernel's per-pair games.
+
+    Each (row, background row) game lives on the d groups where the two rows differ; all
+    three indices are linear in the game and give null players nothing (their weights depend on
+    coalition sizes only), so the index of v_x is the mean over b of each small game's index,
+    placed at the global groups of its players. Same numbers as ``exact_indices`` on the full
+    2**p values, with 2**d model rows per pair instead of 2**p.
+
+    Returns
+    -------
+    dict
+        order s -> (rows, C(p, s)) float64, as ``exact_indices``.
+    """
+    n_rows = explained.shape[0]
+    out = {
+        s: torch.zeros((n_rows, math.comb(n_groups, s)), dtype=torch.float64)
+        for s in range(1, order + 1)
+    }
+    lookup = {s: _set_ids(n_groups, s) for s in range(1, order + 1)}
+    for games in kernel.pair_games(explained):
+        local = exact_indices(games.values, games.n_players, index, order)
+        for s, values in local.items():
+            combos = interactions_of_order(games.n_players, s)
+            if not combos:
+                continue
+            members = games.players[:, torch.tensor(combos, dtype=torch.int64)]  # (pairs, sets, s)
+            ids = lookup[s][tuple(members.unbind(dim=2))]  # (pairs, sets)
+            rows = games.rows[:, None].expand_as(ids)
+            out[s].index_put_((rows, ids), values, accumulate=True)
+    return {s: v / kernel.n_background for s, v in out.items()}
+
+
+def _set_ids(n_groups: int, size: int) -> torch.Tensor:
+    """(p,)*size int64 tensor: position of each ascending tuple in interactions_of_order."""
+    ids = torch.full((n_groups,) * size, -1, dtype=torch.int64)
+    for j, combo in enumerate(interactions_of_order(n_groups, size)):
+        ids[combo] = j
+    return ids
+
+
 def _sii_sums(moebius: torch.Tensor, sizes: torch.Tensor, order: int) -> torch.Tensor:
     """SII of order ``order`` at every bitmask of that size (other entries meaningless)."""
     weights = 1.0 / (sizes - order + 1).clamp_min(1).to(torch.float64)

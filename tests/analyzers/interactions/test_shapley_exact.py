@@ -8,9 +8,14 @@ import torch
 from shapiq import ExactComputer
 
 from analyzers.interactions import score_interactions
-from analyzers.interactions.shapley_exact import exact_indices, interactions_of_order
+from analyzers.interactions.shapley_exact import (
+    exact_indices,
+    exact_indices_from_pair_games,
+    interactions_of_order,
+)
 from tests.conftest import oracle
-from workbench import Dataset
+from workbench import Dataset, wrap_model
+from workbench.kernels.coalition_values import CoalitionValueKernel, all_coalitions
 
 SHAPIQ_NAMES = {"sii": "SII", "stii": "STII", "ksii": "k-SII"}
 
@@ -68,3 +73,23 @@ def test_model_game_matches_shapiq_on_the_same_background(index):
                 label = " × ".join(f"x{g}" for g in combo)
                 assert local[label] == pytest.approx(expected[combo], abs=1e-8)
     assert result.settings["estimator"] == "exact"
+
+
+@pytest.mark.parametrize("index", ["sii", "stii", "ksii"])
+def test_pair_games_give_the_indices_of_the_full_game(index):
+    # Mixed data: discrete groups (rows often agree with background rows) and a continuous one,
+    # a two-column group, and an MLP; the per-pair games must add up to the full 2**p game.
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(6, 12), torch.nn.Tanh(), torch.nn.Linear(12, 1))
+    rng = np.random.default_rng(1)
+    X = rng.integers(0, 2, size=(30, 6)).astype(np.float32)
+    X[:, 5] = rng.normal(size=30)
+    groups = [(0,), (1, 2), (3,), (4,), (5,)]
+
+    adapter = wrap_model(module, task="regression", device="cpu")
+    kernel = CoalitionValueKernel(adapter, groups, torch.tensor(X[:10]), max_batch_rows=64)
+    explained = torch.tensor(X[10:16])
+    full = exact_indices(kernel.values(explained, all_coalitions(5)), 5, index, 3)
+    pairs = exact_indices_from_pair_games(kernel, explained, 5, index, 3)
+    for size in (1, 2, 3):
+        torch.testing.assert_close(pairs[size], full[size], rtol=0, atol=1e-6)
