@@ -33,17 +33,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analyzers.compare_result import (
-    INSIDE_VERDICT,
-    NOT_ANALYSED_VERDICT,
-    OUTSIDE_VERDICT,
-    ComparisonResult,
-)
+from analyzers.compare_rashomon import rashomon_verdicts, scale_message
+from analyzers.compare_result import ComparisonResult
 from analyzers.interaction_result import AGGREGATES, InteractionResult
-from analyzers.rashomon_result import INTERACTION_SEPARATOR, RashomonResult
+from analyzers.rashomon_result import RashomonResult
 from workbench.errors import ParameterError
-
-_SCALE_SETTINGS = ("loss", "n_rows")  # settings that must agree for FIS to share a scale
 
 
 def compare_results(
@@ -116,7 +110,7 @@ def compare_results(
     # Rounding noise must not order pairs: strengths below the tolerance rank as ties at 0.
     ranked = strengths.where(strengths > zero_tolerance * totals, 0.0)
     table = _long_table(values, strengths, shares, ranked)
-    fisc = _rashomon_frame(results, pairs, rashomon or {}, in_set_only, range_tolerance)
+    fisc = rashomon_verdicts(results, pairs, rashomon or {}, in_set_only, range_tolerance)
     fingerprints = {r.settings.get("dataset_fingerprint") for r in results} - {None}
     settings = {
         "aggregate": aggregate,
@@ -232,7 +226,7 @@ def compare_models(
             f"rashomon: unknown model name {unknown[0]!r}; models are {', '.join(models)}"
         )
     if rashomon and index != "fis":
-        raise ParameterError(_scale_message(index))
+        raise ParameterError(scale_message(index))
     results = score_models(models, dataset, index, **score_kwargs)
     comparison = compare_results(
         results,
@@ -317,17 +311,6 @@ def _common_pairs(scored: dict[str, pd.Series]) -> tuple[str, ...]:
     return pairs
 
 
-def _key(label: str) -> frozenset[str]:
-    return frozenset(label.split(INTERACTION_SEPARATOR))
-
-
-def _scale_message(index: str) -> str:
-    return (
-        f"rashomon: FISC ranges are permutation FIS on the loss scale; "
-        f"compare them with index 'fis' results only, got index {index!r}"
-    )
-
-
 # ---------------------------------------------------------------------------- frames
 def _long_table(
     values: pd.DataFrame, strengths: pd.DataFrame, shares: pd.DataFrame, ranked: pd.DataFrame
@@ -385,112 +368,3 @@ def _disagreement(values: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFrame:
     )
     order = np.argsort(-frame["disagreement"].to_numpy(), kind="stable")
     return frame.iloc[order].reset_index(drop=True)
-
-
-def _rashomon_frame(
-    results: list[InteractionResult],
-    pairs: tuple[str, ...],
-    rashomon: Mapping[str, RashomonResult],
-    in_set_only: bool,
-    range_tolerance: float,
-) -> pd.DataFrame:
-    columns = {
-        "reference_model": str,
-        "model": str,
-        "pair": str,
-        "value": float,
-        "reference_fis": float,
-        "fis_min": float,
-        "fis_max": float,
-        "inside": bool,
-        "distance": float,
-        "verdict": str,
-    }
-    by_name = {r.model: r for r in results}
-    rows = []
-    for reference, fisc in rashomon.items():
-        _check_rashomon(reference, fisc, by_name, results[0].index)
-        ranges = _fis_ranges(fisc, in_set_only)
-        slack = range_tolerance * _effect_scale(fisc)
-        absolute = bool(fisc.settings.get("absolute", False))
-        for result in results:
-            if result.model == reference:
-                continue
-            signed = result.global_scores("mean").set_index("pair")["value"]
-            for pair in pairs:
-                value = abs(signed[pair]) if absolute else float(signed[pair])
-                rows.append(_verdict_row(reference, result.model, pair, value, ranges, slack))
-    if not rows:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
-    return pd.DataFrame(rows, columns=list(columns)).astype(columns)
-
-
-def _check_rashomon(
-    reference: str, fisc: Any, by_name: dict[str, InteractionResult], index: str
-) -> None:
-    if reference not in by_name:
-        raise ParameterError(
-            f"rashomon: unknown model name {reference!r}; models are {', '.join(by_name)}"
-        )
-    if not isinstance(fisc, RashomonResult):
-        raise ParameterError(
-            f"rashomon[{reference!r}] must be a RashomonResult; got {type(fisc).__name__}"
-        )
-    if index != "fis":
-        raise ParameterError(_scale_message(index))
-    for name in _SCALE_SETTINGS:
-        for result in by_name.values():
-            ours, theirs = result.settings.get(name), fisc.settings.get(name)
-            if ours is not None and theirs is not None and ours != theirs:
-                raise ParameterError(
-                    f"rashomon[{reference!r}]: FIS range has {name}={theirs!r} but "
-                    f"{result.model!r} was scored with {name}={ours!r}; use the same for both"
-                )
-
-
-def _fis_ranges(fisc: RashomonResult, in_set_only: bool) -> dict[frozenset[str], tuple]:
-    summary = fisc.summary(in_set_only=in_set_only)
-    ranges = {}
-    for row in summary.itertuples(index=False):
-        # The reference model is in its own Rashomon set: its FIS belongs to the range.
-        low = np.nanmin([row.min, row.reference_fis])
-        high = np.nanmax([row.max, row.reference_fis])
-        ranges[_key(row.interaction)] = (float(row.reference_fis), float(low), float(high))
-    return ranges
-
-
-def _effect_scale(fisc: RashomonResult) -> float:
-    """The reference model's largest |main effect| or |FIS|: the scale of FIS rounding."""
-    effects = [fisc.reference_fis["fis"].to_numpy(dtype=float)]
-    if "main_effect" in fisc.reference_main_effects:
-        effects.append(fisc.reference_main_effects["main_effect"].to_numpy(dtype=float))
-    values = np.abs(np.concatenate(effects))
-    values = values[np.isfinite(values)]
-    return float(values.max()) if values.size else 0.0
-
-
-def _verdict_row(
-    reference: str, model: str, pair: str, value: float, ranges: dict, slack: float
-) -> dict:
-    found = ranges.get(_key(pair))
-    if found is None:
-        reference_fis = low = high = distance = np.nan
-        inside, verdict = False, NOT_ANALYSED_VERDICT
-    else:
-        reference_fis, low, high = found
-        distance = max(low - value, value - high, 0.0)
-        inside = distance <= slack
-        distance = 0.0 if inside else distance
-        verdict = INSIDE_VERDICT if inside else OUTSIDE_VERDICT
-    return {
-        "reference_model": reference,
-        "model": model,
-        "pair": pair,
-        "value": value,
-        "reference_fis": reference_fis,
-        "fis_min": low,
-        "fis_max": high,
-        "inside": inside,
-        "distance": distance,
-        "verdict": verdict,
-    }
