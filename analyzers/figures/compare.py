@@ -164,8 +164,8 @@ def rashomon_overlay_plot(
     -------
     plotly.graph_objects.Figure
         A "range" trace (one bar per pair, None-separated), the reference model's FIS (orange
-        stars), and one marker trace per other model: circles inside the range ("explained by
-        the Rashomon set"), crosses outside ("a real difference").
+        stars), and two marker traces per other model (one legend entry): circles inside the
+        range ("explained by the Rashomon set"), then crosses outside ("a real difference").
 
     Example
     -------
@@ -219,25 +219,28 @@ def rashomon_overlay_plot(
     others = [m for m in result.models if m != reference_model]
     for colour, model in zip(_colours(len(result.models))[1:], others, strict=True):
         points = rows[rows["model"] == model].set_index("pair").reindex(pairs)
-        fig.add_trace(
-            go.Scatter(
-                x=points["value"].to_numpy(),
-                y=pairs,
-                mode="markers",
-                marker={
-                    "size": 11,
-                    "color": colour,
-                    "symbol": [
-                        _INSIDE_SYMBOL if inside else _OUTSIDE_SYMBOL
-                        for inside in points["inside"].astype(bool)
-                    ],
-                },
-                name=str(model),
-                customdata=points["verdict"].to_numpy(),
-                hovertemplate=f"{model}<br>%{{y}}: FIS %{{x:.4g}}<br>%{{customdata}}"
-                "<extra></extra>",
+        inside = points["inside"].astype(bool).to_numpy()
+        # Inside and outside points as two traces of one legend entry, so the legend shows
+        # the model's colour with a neutral circle rather than its first point's verdict.
+        for verdict_points, symbol, in_legend in (
+            (inside, _INSIDE_SYMBOL, True),
+            (~inside, _OUTSIDE_SYMBOL, False),
+        ):
+            chosen = points[verdict_points]
+            fig.add_trace(
+                go.Scatter(
+                    x=chosen["value"].to_numpy(),
+                    y=list(chosen.index),
+                    mode="markers",
+                    marker={"size": 11, "color": colour, "symbol": symbol},
+                    name=str(model),
+                    legendgroup=str(model),
+                    showlegend=in_legend,
+                    customdata=chosen["verdict"].to_numpy(),
+                    hovertemplate=f"{model}<br>%{{y}}: FIS %{{x:.4g}}<br>%{{customdata}}"
+                    "<extra></extra>",
+                )
             )
-        )
     fig.update_layout(
         title=f"Other models' FIS against the Rashomon set of {reference_model}<br><sup>"
         "circle: inside the FIS range (explained by the Rashomon set); "

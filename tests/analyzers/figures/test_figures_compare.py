@@ -99,16 +99,25 @@ def test_agreement_heatmap_shows_the_agreement_matrix(comparison):
 def test_rashomon_overlay_shows_ranges_reference_and_verdicts(comparison):
     fig = rashomon_overlay_plot(comparison)
     names = [t.name for t in fig.data]
-    assert names == ["FIS range of ref's Rashomon set", "ref (reference)", "near", "far"]
+    assert names == [
+        "FIS range of ref's Rashomon set",
+        "ref (reference)",
+        *["near"] * 2,
+        *["far"] * 2,
+    ]
+    assert [t.showlegend for t in fig.data[2:]] == [True, False, True, False]
     # far: a × b at -1.5 is 0.7 below [-0.8, -0.3]; sorted first. b × c was not analysed.
     assert list(fig.data[1].y) == ["a × b", "a × c"]
     np.testing.assert_allclose(fig.data[0].x[:2], [-0.8, -0.3])
     np.testing.assert_allclose(fig.data[1].x, [-0.5, 0.0])
-    near, far = fig.data[2], fig.data[3]
-    np.testing.assert_allclose(near.x, [-0.4, 0.1])
-    assert list(near.marker.symbol) == ["circle", "circle"]  # 0.1 ends [-0.1, 0.1]: inside
-    assert list(far.marker.symbol) == ["x", "x"]
-    assert far.customdata[0] == "a real difference"
+    near_inside, near_outside, far_inside, far_outside = fig.data[2:]
+    assert (near_inside.marker.symbol, near_outside.marker.symbol) == ("circle", "x")
+    # near: -0.4 in [-0.8, -0.3]; 0.1 ends [-0.1, 0.1], still inside.
+    assert list(near_inside.y) == ["a × b", "a × c"] and len(near_outside.y) == 0
+    np.testing.assert_allclose(near_inside.x, [-0.4, 0.1])
+    assert len(far_inside.y) == 0 and list(far_outside.y) == ["a × b", "a × c"]
+    np.testing.assert_allclose(far_outside.x, [-1.5, 0.5])
+    assert list(far_outside.customdata) == ["a real difference"] * 2
 
 
 def test_bad_arguments_raise_one_line(comparison):
