@@ -21,7 +21,6 @@ INTERACTION_INDICES = ("fis", "h2", "sii", "stii", "ksii", "tree")
 AGGREGATES = ("mean_abs", "mean")
 
 _SCORE_COLUMNS = ("model", "index", "pair", "value")
-_MAIN_EFFECT_COLUMNS = ("model", "index", "group", "value")
 _ERROR_COLUMNS = ("pair", "standard_error")
 
 
@@ -141,13 +140,6 @@ class InteractionResult:
     @classmethod
     def from_json(cls, text: str) -> InteractionResult:
         return cls.from_dict(json.loads(text))
-
-
-def empty_main_effects() -> pd.DataFrame:
-    """A main-effects frame with its columns and no rows."""
-    return pd.DataFrame(
-        {c: pd.Series(dtype=float if c == "value" else str) for c in _MAIN_EFFECT_COLUMNS}
-    )
 
 
 def split_pair(label: str) -> tuple[str, ...]:
