@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from workbench import cli_app
+from workbench import cli_app, cli_compare, cli_interactions
 from workbench.errors import WorkbenchError
 
 MODEL_HELP = (
@@ -104,6 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     fisc.add_argument("--no-progress", action="store_true", help="no progress bar")
     fisc.set_defaults(run=_run_fisc)
     cli_app.add_parser(commands)
+    cli_interactions.add_parser(commands)
+    cli_compare.add_parser(commands)
     return parser
 
 

@@ -159,7 +159,10 @@ def _write_images(figures: list[go.Figure], paths: list[Path], html_written: lis
     batch = getattr(pio, "write_images", None)
     try:
         if batch is not None:
-            batch(figures, paths)
+            # write_images ignores layout.width/height (700 × 500 for all); pass them on.
+            width = [fig.layout.width for fig in figures]
+            height = [fig.layout.height for fig in figures]
+            batch(figures, paths, width=width, height=height)
         else:
             for fig, path in zip(figures, paths, strict=True):
                 fig.write_image(path)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
 import time
 
 import pandas as pd
@@ -176,3 +179,26 @@ def test_invalid_upload_shows_one_line_error_and_app_keeps_working(browser, demo
     wait_for_text(browser, "#overview-models", "tiny-mlp")
     assert "tiny" in workspace.data_names
     assert console_errors(browser) == []
+
+
+def test_demo_command_first_page_time(browser, tmp_path):
+    """`workbench demo` from a cold start to the Overview with every model's metrics."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "workbench", "demo", "--workspace", str(tmp_path)]
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [*command, "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        assert f"http://127.0.0.1:{port}/" in process.stdout.readline()
+        browser.get(f"http://127.0.0.1:{port}/")
+        wait_for_text(browser, "#overview-models", "compas-gbt", timeout=120)
+        record_timing(
+            "workbench demo: start to first page with metrics", time.monotonic() - started
+        )
+        assert console_errors(browser) == []
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

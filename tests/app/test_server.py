@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
-import time
 import urllib.request
 
 import pytest
@@ -56,37 +53,3 @@ def test_open_serves_in_memory_models_on_localhost(tmp_path):
         server.stop()
     with pytest.raises(ParameterError, match="target"):
         workbench.open({"logit": model}, frame)
-
-
-@pytest.mark.slow
-def test_demo_command_serves_the_first_page(tmp_path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [
-        sys.executable,
-        "-m",
-        "workbench",
-        "demo",
-        "--workspace",
-        str(tmp_path),
-        "--port",
-        str(port),
-    ]
-    started = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        banner = process.stdout.readline()
-        assert f"http://127.0.0.1:{port}/" in banner
-        deadline = started + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
-                    assert response.status == 200
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the demo did not answer"
-                time.sleep(0.3)
-    finally:
-        process.terminate()
-        process.wait(timeout=20)

@@ -1,4 +1,5 @@
 import re
+import struct
 
 import pytest
 
@@ -43,6 +44,15 @@ def test_several_figures_in_one_go(result, tmp_path):
     paths = write_figures(figures, tmp_path, formats=("html", "svg"))
     assert [p.name for p in paths] == ["swarm.html", "swarm.svg", "trace.html", "trace.svg"]
     assert all(p.stat().st_size > 0 for p in paths)
+
+
+@needs_chromium
+def test_images_keep_the_size_set_in_the_layout(result, tmp_path):
+    tall = search_trace_plot(result).update_layout(width=640, height=900)
+    plain = search_trace_plot(result).update_layout(width=None, height=None)
+    paths = write_figures({"tall": tall, "plain": plain}, tmp_path, formats="png")
+    sizes = [struct.unpack(">II", p.read_bytes()[16:24]) for p in paths]  # PNG IHDR width, height
+    assert sizes == [(640, 900), (700, 500)]  # plotly's default where the layout sets none
 
 
 def test_missing_browser_keeps_html_and_says_what_to_install(result, tmp_path, monkeypatch):

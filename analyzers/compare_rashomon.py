@@ -1,0 +1,165 @@
+"""Is a difference between models larger than one model's Rashomon variability?
+
+For a model with a FISC result (``analyzers.rashomon``), each other model's FIS of a pair is
+compared with the range of the pair's FIS over the reference model's Rashomon set (the reference
+model included). Inside: "explained by the Rashomon set"; outside: "a real difference".
+
+Only permutation FIS (index "fis") shares the FISC scale: both are loss increases of the same
+definition (fisc.md section 1), so other indices are refused rather than rescaled, and results
+scored with another loss or on another number of rows are refused too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analyzers.compare_result import INSIDE_VERDICT, NOT_ANALYSED_VERDICT, OUTSIDE_VERDICT
+from analyzers.interaction_result import InteractionResult
+from analyzers.rashomon_result import INTERACTION_SEPARATOR, RashomonResult
+from workbench.errors import ParameterError
+
+_SCALE_SETTINGS = ("loss", "n_rows")  # settings that must agree for FIS to share a scale
+
+
+def scale_message(index: str) -> str:
+    """The one-line refusal of a FIS range check on another index."""
+    return (
+        f"rashomon: FISC ranges are permutation FIS on the loss scale; "
+        f"compare them with index 'fis' results only, got index {index!r}"
+    )
+
+
+def rashomon_verdicts(
+    results: list[InteractionResult],
+    pairs: tuple[str, ...],
+    rashomon: Mapping[str, RashomonResult],
+    in_set_only: bool,
+    range_tolerance: float,
+) -> pd.DataFrame:
+    """One row per reference model, other model and aligned pair (see ``ComparisonResult``).
+
+    Parameters
+    ----------
+    results : list of InteractionResult
+        The compared results (index "fis" when ``rashomon`` is not empty).
+    pairs : tuple of str
+        The aligned pairs.
+    rashomon : mapping of model name to RashomonResult
+    in_set_only : bool
+        Range over the sampled models inside the set only, or over all of them.
+    range_tolerance : float
+        Slack at the ends of a range, as a fraction of the reference model's effect scale.
+
+    Returns
+    -------
+    DataFrame
+        Empty (with its columns) when ``rashomon`` is empty.
+    """
+    columns = {
+        "reference_model": str,
+        "model": str,
+        "pair": str,
+        "value": float,
+        "reference_fis": float,
+        "fis_min": float,
+        "fis_max": float,
+        "inside": bool,
+        "distance": float,
+        "verdict": str,
+    }
+    by_name = {r.model: r for r in results}
+    rows = []
+    for reference, fisc in rashomon.items():
+        _check_rashomon(reference, fisc, by_name, results[0].index)
+        ranges = _fis_ranges(fisc, in_set_only)
+        slack = range_tolerance * _effect_scale(fisc)
+        absolute = bool(fisc.settings.get("absolute", False))
+        for result in results:
+            if result.model == reference:
+                continue
+            signed = result.global_scores("mean").set_index("pair")["value"]
+            for pair in pairs:
+                value = abs(signed[pair]) if absolute else float(signed[pair])
+                rows.append(_verdict_row(reference, result.model, pair, value, ranges, slack))
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
+    return pd.DataFrame(rows, columns=list(columns)).astype(columns)
+
+
+def _check_rashomon(
+    reference: str, fisc: Any, by_name: dict[str, InteractionResult], index: str
+) -> None:
+    if reference not in by_name:
+        raise ParameterError(
+            f"rashomon: unknown model name {reference!r}; models are {', '.join(by_name)}"
+        )
+    if not isinstance(fisc, RashomonResult):
+        raise ParameterError(
+            f"rashomon[{reference!r}] must be a RashomonResult; got {type(fisc).__name__}"
+        )
+    if index != "fis":
+        raise ParameterError(scale_message(index))
+    for name in _SCALE_SETTINGS:
+        for result in by_name.values():
+            ours, theirs = result.settings.get(name), fisc.settings.get(name)
+            if ours is not None and theirs is not None and ours != theirs:
+                raise ParameterError(
+                    f"rashomon[{reference!r}]: FIS range has {name}={theirs!r} but "
+                    f"{result.model!r} was scored with {name}={ours!r}; use the same for both"
+                )
+
+
+def _fis_ranges(fisc: RashomonResult, in_set_only: bool) -> dict[frozenset[str], tuple]:
+    summary = fisc.summary(in_set_only=in_set_only)
+    ranges = {}
+    for row in summary.itertuples(index=False):
+        # The reference model is in its own Rashomon set: its FIS belongs to the range.
+        low = np.nanmin([row.min, row.reference_fis])
+        high = np.nanmax([row.max, row.reference_fis])
+        ranges[_key(row.interaction)] = (float(row.reference_fis), float(low), float(high))
+    return ranges
+
+
+def _effect_scale(fisc: RashomonResult) -> float:
+    """The reference model's largest |main effect| or |FIS|: the scale of FIS rounding."""
+    effects = [fisc.reference_fis["fis"].to_numpy(dtype=float)]
+    if "main_effect" in fisc.reference_main_effects:
+        effects.append(fisc.reference_main_effects["main_effect"].to_numpy(dtype=float))
+    values = np.abs(np.concatenate(effects))
+    values = values[np.isfinite(values)]
+    return float(values.max()) if values.size else 0.0
+
+
+def _verdict_row(
+    reference: str, model: str, pair: str, value: float, ranges: dict, slack: float
+) -> dict:
+    found = ranges.get(_key(pair))
+    if found is None:
+        reference_fis = low = high = distance = np.nan
+        inside, verdict = False, NOT_ANALYSED_VERDICT
+    else:
+        reference_fis, low, high = found
+        distance = max(low - value, value - high, 0.0)
+        inside = distance <= slack
+        distance = 0.0 if inside else distance
+        verdict = INSIDE_VERDICT if inside else OUTSIDE_VERDICT
+    return {
+        "reference_model": reference,
+        "model": model,
+        "pair": pair,
+        "value": value,
+        "reference_fis": reference_fis,
+        "fis_min": low,
+        "fis_max": high,
+        "inside": inside,
+        "distance": distance,
+        "verdict": verdict,
+    }
+
+
+def _key(label: str) -> frozenset[str]:
+    return frozenset(label.split(INTERACTION_SEPARATOR))

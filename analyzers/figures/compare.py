@@ -1,0 +1,292 @@
+"""Figures of a comparison across models: per-pair dumbbells, agreement matrix, Rashomon overlay.
+
+Builders only reshape the frames of a ``ComparisonResult``; nothing is recomputed here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from analyzers.compare_result import AGREEMENT_MEASURES, NOT_ANALYSED_VERDICT, ComparisonResult
+from analyzers.figures.swarm import REFERENCE_ORANGE
+from workbench.errors import ParameterError
+
+_VALUE_TITLES = {
+    "share": "share of the model's total interaction strength",
+    "value": "global interaction value",
+    "strength": "interaction strength |value|",
+}
+_RANGE_GREY = "rgba(120, 120, 120, 0.55)"
+_INSIDE_SYMBOL, _OUTSIDE_SYMBOL = "circle", "x"
+
+
+def model_dumbbell_plot(
+    result: ComparisonResult,
+    value: str = "share",
+    top: int | None = 20,
+    style: str = "dumbbell",
+) -> go.Figure:
+    """Each model's value of each pair, pairs sorted by disagreement (largest first).
+
+    Parameters
+    ----------
+    result : ComparisonResult
+    value : {"share", "value", "strength"}
+        The column of ``result.table`` to plot; "share" puts models of different output scales
+        on one axis.
+    top : int or None
+        Show only the ``top`` pairs with the largest disagreement; None shows all.
+    style : {"dumbbell", "slope"}
+        "dumbbell": one row per pair, a marker per model joined by a grey bar from the lowest
+        to the highest model. "slope": models along x, one line per pair.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Dumbbell: a "range" trace (bars, None-separated) and one marker trace per model, in
+        ``result.models`` order. Slope: one line trace per pair.
+
+    Example
+    -------
+    >>> fig = model_dumbbell_plot(comparison, top=10)  # doctest: +SKIP
+    """
+    if value not in _VALUE_TITLES:
+        raise ParameterError(f"value must be one of {', '.join(_VALUE_TITLES)}; got {value!r}")
+    if style not in ("dumbbell", "slope"):
+        raise ParameterError(f"style must be 'dumbbell' or 'slope'; got {style!r}")
+    pairs = list(_head(result.disagreement, top)["pair"])
+    wide = result.wide_table(value).loc[pairs]  # (pairs, models), largest disagreement first
+    title = f"{result.index.upper()} across models: {_VALUE_TITLES[value]}"
+    if style == "slope":
+        return _slope(wide, title)
+    fig = go.Figure()
+    low, high = wide.min(axis=1), wide.max(axis=1)
+    fig.add_trace(
+        go.Scatter(
+            x=_segments(low.to_numpy(), high.to_numpy()),
+            y=_segments(pairs, pairs),
+            mode="lines",
+            line={"color": _RANGE_GREY, "width": 6},
+            name="range over models",
+            hoverinfo="skip",
+        )
+    )
+    for colour, model in zip(_colours(len(wide.columns)), wide.columns, strict=True):
+        fig.add_trace(
+            go.Scatter(
+                x=wide[model].to_numpy(),
+                y=pairs,
+                mode="markers",
+                marker={"size": 11, "color": colour},
+                name=str(model),
+                hovertemplate=f"{model}<br>%{{y}}: %{{x:.4g}}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title=title,
+        xaxis_title=_VALUE_TITLES[value],
+        yaxis={"categoryorder": "array", "categoryarray": pairs[::-1], "title": "pair"},
+        height=max(320, 28 * len(pairs) + 160),
+        template="plotly_white",
+        legend_title_text="model",
+        hovermode="y unified",  # identical values hide each other; hovering a row lists all
+    )
+    return fig
+
+
+def agreement_heatmap(result: ComparisonResult, measure: str = "spearman") -> go.Figure:
+    """Model × model matrix of one rank-agreement measure.
+
+    Parameters
+    ----------
+    result : ComparisonResult
+    measure : {"spearman", "kendall", "top_k_overlap"}
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One heatmap trace, z = ``result.agreement_matrix(measure)`` (NaN where undefined),
+        each cell labelled with its value.
+
+    Example
+    -------
+    >>> fig = agreement_heatmap(comparison, "kendall")  # doctest: +SKIP
+    """
+    if measure not in AGREEMENT_MEASURES:
+        raise ParameterError(f"measure must be one of {AGREEMENT_MEASURES}; got {measure!r}")
+    matrix = result.agreement_matrix(measure)
+    z = matrix.to_numpy(dtype=float)  # (models, models)
+    labels = [["" if np.isnan(v) else f"{v:.2f}" for v in row] for row in z]
+    overlap = measure == "top_k_overlap"
+    name = f"top-{result.settings['top_k']} overlap" if overlap else f"{measure.title()} rank corr."
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=list(matrix.columns),
+            y=list(matrix.index),
+            zmin=0.0 if overlap else -1.0,
+            zmax=1.0,
+            colorscale="Viridis" if overlap else "RdBu",
+            text=labels,
+            texttemplate="%{text}",
+            colorbar={"title": {"text": name}},
+            hovertemplate="%{y} vs %{x}: %{z:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=f"Agreement between models on {result.index.upper()} pair rankings: {name}",
+        yaxis={"autorange": "reversed"},
+        template="plotly_white",
+        width=max(420, 90 * len(matrix) + 220),
+        height=max(380, 90 * len(matrix) + 160),
+    )
+    return fig
+
+
+def rashomon_overlay_plot(
+    result: ComparisonResult, reference_model: str | None = None, top: int | None = 20
+) -> go.Figure:
+    """The FIS range of one model's Rashomon set per pair, with the other models' FIS on it.
+
+    Parameters
+    ----------
+    result : ComparisonResult
+        A comparison with a FISC result (``result.rashomon`` not empty).
+    reference_model : str, optional
+        The model whose Rashomon set gives the ranges; default the first one with a FISC result.
+    top : int or None
+        Show the ``top`` pairs farthest outside the range first; None shows all analysed pairs.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        A "range" trace (one bar per pair, None-separated), the reference model's FIS (orange
+        stars), and two marker traces per other model (one legend entry): circles inside the
+        range ("explained by the Rashomon set"), then crosses outside ("a real difference").
+
+    Example
+    -------
+    >>> fig = rashomon_overlay_plot(comparison, "mlp")  # doctest: +SKIP
+    """
+    frame = result.rashomon
+    if frame.empty:
+        raise ParameterError(
+            "this comparison has no FISC result; pass rashomon={model: RashomonResult}"
+        )
+    references = list(dict.fromkeys(frame["reference_model"]))
+    reference_model = references[0] if reference_model is None else reference_model
+    if reference_model not in references:
+        raise ParameterError(
+            f"reference_model {reference_model!r} has no FISC result; "
+            f"choose one of {', '.join(references)}"
+        )
+    rows = frame[
+        (frame["reference_model"] == reference_model) & (frame["verdict"] != NOT_ANALYSED_VERDICT)
+    ]
+    ranges = rows.groupby("pair", sort=False).agg(
+        fis_min=("fis_min", "first"),
+        fis_max=("fis_max", "first"),
+        reference_fis=("reference_fis", "first"),
+        distance=("distance", "max"),
+    )
+    order = np.argsort(-ranges["distance"].to_numpy(), kind="stable")
+    ranges = _head(ranges.iloc[order], top)
+    pairs = list(ranges.index)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=_segments(ranges["fis_min"].to_numpy(), ranges["fis_max"].to_numpy()),
+            y=_segments(pairs, pairs),
+            mode="lines",
+            line={"color": _RANGE_GREY, "width": 10},
+            name=f"FIS range of {reference_model}'s Rashomon set",
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=ranges["reference_fis"].to_numpy(),
+            y=pairs,
+            mode="markers",
+            marker={"symbol": "star", "size": 14, "color": REFERENCE_ORANGE},
+            name=f"{reference_model} (reference)",
+            hovertemplate=f"{reference_model}<br>%{{y}}: FIS %{{x:.4g}}<extra></extra>",
+        )
+    )
+    others = [m for m in result.models if m != reference_model]
+    for colour, model in zip(_colours(len(result.models))[1:], others, strict=True):
+        points = rows[rows["model"] == model].set_index("pair").reindex(pairs)
+        inside = points["inside"].astype(bool).to_numpy()
+        # Inside and outside points as two traces of one legend entry, so the legend shows
+        # the model's colour with a neutral circle rather than its first point's verdict.
+        for verdict_points, symbol, in_legend in (
+            (inside, _INSIDE_SYMBOL, True),
+            (~inside, _OUTSIDE_SYMBOL, False),
+        ):
+            chosen = points[verdict_points]
+            fig.add_trace(
+                go.Scatter(
+                    x=chosen["value"].to_numpy(),
+                    y=list(chosen.index),
+                    mode="markers",
+                    marker={"size": 11, "color": colour, "symbol": symbol},
+                    name=str(model),
+                    legendgroup=str(model),
+                    showlegend=in_legend,
+                    customdata=chosen["verdict"].to_numpy(),
+                    hovertemplate=f"{model}<br>%{{y}}: FIS %{{x:.4g}}<br>%{{customdata}}"
+                    "<extra></extra>",
+                )
+            )
+    fig.update_layout(
+        title=f"Other models' FIS against the Rashomon set of {reference_model}<br><sup>"
+        "circle: inside the FIS range (explained by the Rashomon set); "
+        "cross: outside it (a real difference)</sup>",
+        hovermode="y unified",
+        xaxis_title="permutation FIS (loss increase)",
+        yaxis={"categoryorder": "array", "categoryarray": pairs[::-1], "title": "pair"},
+        height=max(320, 28 * len(pairs) + 160),
+        template="plotly_white",
+    )
+    return fig
+
+
+def _slope(wide: pd.DataFrame, title: str) -> go.Figure:
+    fig = go.Figure()
+    models = [str(m) for m in wide.columns]
+    for pair, values in wide.iterrows():
+        fig.add_trace(
+            go.Scatter(x=models, y=values.to_numpy(), mode="lines+markers", name=str(pair))
+        )
+    fig.update_layout(
+        title=title,
+        xaxis={"title": "model", "categoryorder": "array", "categoryarray": models},
+        yaxis_title=title.split(": ", 1)[1],
+        template="plotly_white",
+        legend_title_text="pair",
+    )
+    return fig
+
+
+def _segments(starts, ends) -> list:
+    """x or y of one line trace drawing a segment per pair (None breaks the line)."""
+    points: list = []
+    for start, end in zip(starts, ends, strict=True):
+        points += [start, end, None]
+    return points
+
+
+def _colours(n: int) -> list[str]:
+    palette = px.colors.qualitative.Plotly
+    return [palette[i % len(palette)] for i in range(n)]
+
+
+def _head(frame: pd.DataFrame, top: int | None) -> pd.DataFrame:
+    if top is None:
+        return frame
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise ParameterError(f"top must be a positive integer or None; got {top!r}")
+    return frame.head(top)

@@ -1,0 +1,241 @@
+"""One entry point for every interaction index of one model: ``score_interactions``."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import torch
+
+from analyzers.interaction_result import INTERACTION_INDICES, InteractionResult
+from workbench.errors import ParameterError
+from workbench.models import ModelAdapter, wrap_model
+
+DEFAULT_ROWS = 100
+DEFAULT_BACKGROUND = 50
+
+
+def score_interactions(
+    model: Any,
+    dataset,
+    index: str = "sii",
+    order: int = 2,
+    *,
+    rows: int | np.ndarray | list[int] | None = None,
+    background: int | np.ndarray | torch.Tensor | None = None,
+    seed: int = 0,
+    model_name: str | None = None,
+    output: str | None = None,
+    class_index: int | None = None,
+    estimator: str = "auto",
+    n_samples: int = 64,
+    max_exact_groups: int = 14,
+    n_permutations: int = 30,
+    tree_value_function: str = "path_dependent",
+    max_batch_rows: int | None = None,
+    device: str = "auto",
+) -> InteractionResult:
+    """Score every pair (and, with ``order=3``, triple) of groups of one model.
+
+    Parameters
+    ----------
+    model : ModelAdapter, torch module, fitted scikit-learn estimator or callable
+        Anything ``wrap_model`` takes (wrapped with the task inferred from the data). The
+        "tree" index needs the fitted scikit-learn tree model itself.
+    dataset : Dataset
+        Rows and groups; "fis" also needs its target.
+    index : {"sii", "stii", "ksii", "h2", "fis", "tree"}
+        - "sii", "stii", "ksii": Shapley interactions (Grabisch-Roubens SII, Shapley-Taylor,
+          k-SII) of the interventional game v_x(S) = mean_b f(x_S, b_{-S}), per row.
+        - "h2": Friedman's H² from centred partial dependence on the row sample (global).
+        - "fis": permutation feature interaction score of the model itself, the FISC
+          definition FIS_ij = φ_ij - φ_i - φ_j on the loss (global).
+        - "tree": ``shap.TreeExplainer(...).shap_interaction_values`` on the SII scale.
+    order : {2, 3}
+        Highest interaction order ("h2" and "tree": 2 only).
+    rows : int, sequence of int or None
+        Rows to explain: a count (a seeded sample), positions in ``dataset``, or None:
+        all rows for "fis", a seeded sample of 100 otherwise.
+    background : int, array, Tensor or None
+        Background rows of the interventional game of the Shapley indices: a count (a seeded
+        sample of ``dataset``), a (rows, features) array, or None: 50 rows.
+    seed : int
+        Seed of every sample (rows, background, coalitions, permutations).
+    model_name : str or None
+        Name stored in the result (default: the model's class name).
+    output : {"logit", "probability", "value"} or None
+        Output scale; None: logit for classifiers, value for regression.
+    class_index : int or None
+        Class explained for a multi-class model.
+    estimator : str
+        Shapley indices: "auto", "exact" or "sampling". "fis": "auto", "exact" or "permutation"
+        (``SubsetLossKernel``).
+    n_samples : int
+        Sampled coalitions per interaction (Shapley sampling estimator).
+    max_exact_groups : int
+        "auto" enumerates all 2**p coalitions up to this many groups.
+    n_permutations : int
+        Permutations per group for "fis" with the permutation estimator.
+    tree_value_function : {"path_dependent"}
+        Value function of shap's TreeExplainer for "tree" (see ``tree_shap``).
+    max_batch_rows : int or None
+        Model rows per forward pass; None sizes it from the device.
+    device : str
+        Device used when ``model`` has to be wrapped.
+
+    Returns
+    -------
+    InteractionResult
+
+    Examples
+    --------
+    >>> result = score_interactions(adapter, data, index="sii", rows=50, background=30)
+    >>> result.global_scores().sort_values("value").tail(3)  # doctest: +SKIP
+    """
+    from analyzers.interactions import tree_shap
+
+    if index not in INTERACTION_INDICES:
+        raise ParameterError(f"index must be one of {INTERACTION_INDICES}, got {index!r}")
+    if order not in (2, 3):
+        raise ParameterError(f"order must be 2 or 3, got {order!r}")
+    if order == 3 and index in ("h2", "tree"):
+        raise ParameterError(f"index={index!r} scores pairs only; use order=2")
+    name = model_name or type(model).__name__
+    generator = np.random.default_rng(seed)
+    default_rows = dataset.n_rows if index == "fis" else DEFAULT_ROWS
+    row_positions = _row_positions(rows, dataset.n_rows, default_rows, generator, "rows")
+    if index == "tree":
+        result = tree_shap.tree_interactions(
+            model,
+            dataset,
+            row_positions,
+            model_name=name,
+            value_function=tree_value_function,
+            output=output,
+            class_index=class_index,
+        )
+    else:
+        result = _model_agnostic(
+            index,
+            _as_adapter(model, dataset, device),
+            dataset,
+            row_positions,
+            lambda: _background(background, dataset, generator),
+            order=order,
+            name=name,
+            output=output,
+            class_index=class_index,
+            estimator=estimator,
+            n_samples=n_samples,
+            max_exact_groups=max_exact_groups,
+            n_permutations=n_permutations,
+            max_batch_rows=max_batch_rows,
+            seed=seed,
+        )
+    # The explained rows, so results of several models can be checked for the same rows.
+    return replace(result, settings={**result.settings, "rows": row_positions.tolist()})
+
+
+def _model_agnostic(
+    index: str,
+    adapter: ModelAdapter,
+    dataset,
+    row_positions: np.ndarray,
+    background,
+    *,
+    order: int,
+    name: str,
+    output: str | None,
+    class_index: int | None,
+    estimator: str,
+    n_samples: int,
+    max_exact_groups: int,
+    n_permutations: int,
+    max_batch_rows: int | None,
+    seed: int,
+) -> InteractionResult:
+    from analyzers.interactions import friedman_h, permutation_fis, shapley
+
+    if index == "fis":
+        return permutation_fis.permutation_fis(
+            adapter,
+            dataset.subset(row_positions),
+            order=order,
+            model_name=name,
+            estimator=estimator,
+            n_permutations=n_permutations,
+            max_batch_rows=max_batch_rows,
+            seed=seed,
+        )
+    if index == "h2":
+        return friedman_h.friedman_h2(
+            adapter,
+            dataset,
+            row_positions,
+            model_name=name,
+            output=output,
+            class_index=class_index,
+            max_batch_rows=max_batch_rows,
+            seed=seed,
+        )
+    return shapley.shapley_interactions(
+        adapter,
+        dataset,
+        row_positions,
+        background(),
+        index=index,
+        order=order,
+        model_name=name,
+        estimator=estimator,
+        max_exact_groups=max_exact_groups,
+        n_samples=n_samples,
+        output=output,
+        class_index=class_index,
+        max_batch_rows=max_batch_rows,
+        seed=seed,
+    )
+
+
+def _as_adapter(model: Any, dataset, device: str) -> ModelAdapter:
+    if isinstance(model, ModelAdapter):
+        return model
+    from workbench.samples import infer_task
+
+    task = infer_task(dataset) if dataset.y is not None else "regression"
+    return wrap_model(model, task=task, device=device)
+
+
+def _row_positions(
+    rows: Any, n_rows: int, default: int, generator: np.random.Generator, argument: str
+) -> np.ndarray:
+    """Positions of the chosen rows: a seeded sample for a count, the given ones otherwise."""
+    if rows is None or isinstance(rows, int | np.integer):
+        count = default if rows is None else int(rows)
+        if count < 1:
+            raise ParameterError(f"{argument} must be >= 1, got {rows!r}")
+        if count >= n_rows:
+            return np.arange(n_rows)
+        return np.sort(generator.choice(n_rows, size=count, replace=False))
+    positions = np.asarray(rows).reshape(-1)
+    if positions.size == 0 or positions.dtype.kind not in "iu":
+        raise ParameterError(f"{argument} must be a count or integer row positions")
+    if positions.min() < 0 or positions.max() >= n_rows:
+        raise ParameterError(f"{argument}: positions must be in 0..{n_rows - 1}")
+    return positions.astype(np.int64)
+
+
+def _background(background: Any, dataset, generator: np.random.Generator) -> torch.Tensor:
+    """(rows, features) float32 background: a seeded sample of the data, or the rows given."""
+    if background is None or isinstance(background, int | np.integer):
+        count = DEFAULT_BACKGROUND if background is None else background
+        positions = _row_positions(count, dataset.n_rows, count, generator, "background")
+        return dataset.X[torch.as_tensor(positions)]
+    values = getattr(background, "X", background)  # a Dataset carries its rows as .X
+    tensor = torch.as_tensor(np.asarray(values, dtype=np.float32))
+    if tensor.ndim != 2 or tensor.shape[1] != dataset.n_features or tensor.shape[0] < 1:
+        raise ParameterError(
+            f"background must be a count or (rows, {dataset.n_features}) values, "
+            f"got shape {tuple(tensor.shape)}"
+        )
+    return tensor

@@ -1,0 +1,147 @@
+"""SII, STII and k-SII of one model with the interventional value function, per row.
+
+The game of an explained row x is v_x(S) = mean_b f(x_S, b_{-S}) over a background sample
+(``workbench.kernels.CoalitionValueKernel``). Up to ``max_exact_groups`` groups the indices are
+exact: each (row, background row) pair's game is evaluated on all coalitions of the groups where
+the two rows differ (2**d model rows, batched by the kernel), transformed, and averaged over
+the background; where rows differ from the background in nearly every group (continuous
+data) the kernel evaluates v_x on all 2**p coalitions of all rows instead (``shapley_exact``).
+Beyond ``max_exact_groups``, coalitions are sampled with the index's own weighting and the
+standard error of each global (signed mean) score is reported (``shapley_sampling``).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from analyzers.interaction_result import InteractionResult
+from analyzers.interactions import frames
+from analyzers.interactions.shapley_exact import exact_indices, exact_indices_from_pair_games
+from analyzers.interactions.shapley_sampling import sampled_indices
+from workbench.errors import ParameterError
+from workbench.kernels.coalition_values import CoalitionValueKernel, all_coalitions
+
+SHAPLEY_ESTIMATORS = ("auto", "exact", "sampling")
+# 2**22 coalitions of one row in float64 is 32 MiB per row: past this "exact" is not sensible.
+_MAX_EXACT_GROUPS_HARD = 22
+# Pair games transform one 2**d game per (row, background row) instead of one 2**p game per
+# row: worth it only when they also save most of the model rows.
+_PAIR_GAME_SHARE = 0.5
+
+
+def shapley_interactions(
+    adapter,
+    dataset,
+    rows: np.ndarray,
+    background: torch.Tensor,
+    *,
+    index: str,
+    order: int,
+    model_name: str,
+    estimator: str = "auto",
+    max_exact_groups: int = 14,
+    n_samples: int = 64,
+    output: str | None = None,
+    class_index: int | None = None,
+    max_batch_rows: int | None = None,
+    seed: int = 0,
+) -> InteractionResult:
+    """Local SII/STII/k-SII scores of every pair (and triple) of groups.
+
+    Parameters
+    ----------
+    adapter : ModelAdapter
+    dataset : Dataset
+        Supplies the groups and the explained rows.
+    rows : ndarray
+        Positions of the explained rows in ``dataset``.
+    background : Tensor
+        (background rows, features) rows absent groups are drawn from.
+    index : {"sii", "stii", "ksii"}
+    order : {2, 3}
+    model_name : str
+    estimator : {"auto", "exact", "sampling"}
+        "auto": exact up to ``max_exact_groups`` groups, sampling beyond.
+    max_exact_groups : int
+    n_samples : int
+        Coalitions drawn per interaction (sampling only).
+    output, class_index, max_batch_rows
+        See ``CoalitionValueKernel``.
+    seed : int
+        Seed of the coalition draws.
+
+    Returns
+    -------
+    InteractionResult
+        Local scores (one row per explained row and interaction); main effects are the order-1
+        terms of the index (Shapley values for SII), as mean |value| over rows.
+    """
+    if estimator not in SHAPLEY_ESTIMATORS:
+        raise ParameterError(f"estimator must be one of {SHAPLEY_ESTIMATORS}, got {estimator!r}")
+    if int(n_samples) < 2:
+        raise ParameterError(f"n_samples must be >= 2, got {n_samples!r}")
+    start = time.perf_counter()
+    names = dataset.group_names
+    p = len(names)
+    if order > p:
+        raise ParameterError(f"order={order} needs at least {order} groups, the data has {p}")
+    exact = estimator == "exact" or (estimator == "auto" and p <= max_exact_groups)
+    if exact and p > _MAX_EXACT_GROUPS_HARD:
+        raise ParameterError(
+            f"estimator='exact' with {p} groups needs 2**{p} coalitions per row; "
+            "use estimator='sampling'"
+        )
+    kernel = CoalitionValueKernel(
+        adapter,
+        [g.columns for g in dataset.groups],
+        background,
+        output=output,
+        class_index=class_index,
+        max_batch_rows=max_batch_rows,
+    )
+    explained = dataset.X[torch.as_tensor(rows, dtype=torch.int64)]  # (rows, features)
+    if exact:
+        full_rows = explained.shape[0] * kernel.n_background << p
+        if kernel.pair_game_rows(explained) < full_rows * _PAIR_GAME_SHARE:
+            values = exact_indices_from_pair_games(kernel, explained, p, index, order)
+        else:  # rows differ from the background in (nearly) every group: v_x on all 2**p
+            values = exact_indices(kernel.values(explained, all_coalitions(p)), p, index, order)
+        errors = None
+    else:
+        values, errors = sampled_indices(kernel, explained, p, index, order, int(n_samples), seed)
+    orders = range(2, order + 1)
+    numpy_values = {s: v.numpy() for s, v in values.items()}
+    scores = frames.local_scores(model_name, index, names, numpy_values, rows, orders)
+    mains = frames.main_effect_frame(model_name, index, names, np.abs(numpy_values[1]).mean(0))
+    standard_errors = None
+    if errors is not None:
+        labels = frames.pair_labels(names, orders)
+        standard_errors = frames.error_frame(
+            labels, np.concatenate([errors[s].numpy() for s in orders])
+        )
+    settings = {
+        "estimator": "exact" if exact else "sampling",
+        "value_function": "interventional",
+        "output": kernel.output,
+        "class_index": kernel.class_index,
+        "order": order,
+        "n_rows": len(rows),
+        "n_background": kernel.n_background,
+        "n_samples": None if exact else int(n_samples),
+        "seed": seed,
+        "model_rows_evaluated": kernel.rows_evaluated,
+        "main_effect_aggregate": "mean_abs",
+    }
+    return InteractionResult(
+        model=model_name,
+        index=index,
+        group_names=names,
+        scores=scores,
+        main_effects=mains,
+        settings=settings,
+        seconds=time.perf_counter() - start,
+        standard_errors=standard_errors,
+    )

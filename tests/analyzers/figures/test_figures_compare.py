@@ -1,0 +1,146 @@
+"""Comparison figures: structure and the values shown, on hand-built comparisons."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analyzers.compare import compare_results
+from analyzers.figures import write_figures
+from analyzers.figures.compare import (
+    agreement_heatmap,
+    model_dumbbell_plot,
+    rashomon_overlay_plot,
+)
+from analyzers.interaction_result import InteractionResult
+from analyzers.rashomon_result import RashomonResult
+from workbench.errors import ParameterError
+
+GROUPS = ("a", "b", "c")
+PAIRS = ("a × b", "a × c", "b × c")
+
+
+def result(model, values, index="fis"):
+    scores = pd.DataFrame(
+        {"model": model, "index": index, "pair": list(PAIRS), "value": list(values)}
+    )
+    return InteractionResult(model, index, GROUPS, scores, pd.DataFrame(), {}, 0.0)
+
+
+def fisc():
+    reference = pd.DataFrame({"interaction": ["a × b", "a × c"], "order": 2, "fis": [-0.5, 0.0]})
+    cloud = pd.DataFrame(
+        {
+            "model_id": [0, 1, 2, 3],
+            "interaction": ["a × b", "a × b", "a × c", "a × c"],
+            "fis": [-0.8, -0.3, -0.1, 0.1],
+            "in_set": True,
+        }
+    )
+    empty = pd.DataFrame()
+    return RashomonResult(
+        1.0, 0.1, GROUPS, (), {"absolute": False}, 0.0, empty, reference, empty, empty, empty, cloud
+    )
+
+
+@pytest.fixture
+def comparison():
+    # Shares: ref (0.5, 0, 0.5); near (0.4, 0.1, 0.5); far (0.75, 0.25, 0).
+    # Disagreement (max - min share): a × b 0.35, a × c 0.25, b × c 0.5.
+    return compare_results(
+        [
+            result("ref", [-0.5, 0.0, 0.5]),
+            result("near", [-0.4, 0.1, 0.5]),
+            result("far", [-1.5, 0.5, 0.0]),
+        ],
+        rashomon={"ref": fisc()},
+        top_k=1,
+    )
+
+
+def test_dumbbell_has_a_range_bar_and_a_marker_per_model_sorted_by_disagreement(comparison):
+    fig = model_dumbbell_plot(comparison)
+    assert [t.name for t in fig.data] == ["range over models", "ref", "near", "far"]
+    order = ["b × c", "a × b", "a × c"]
+    assert list(fig.data[1].y) == order
+    assert list(fig.layout.yaxis.categoryarray) == order[::-1]  # largest on top
+    np.testing.assert_allclose(fig.data[3].x, [0.0, 0.75, 0.25])
+    bar = fig.data[0]
+    assert list(bar.y) == ["b × c", "b × c", None, "a × b", "a × b", None, "a × c", "a × c", None]
+    np.testing.assert_allclose([bar.x[0], bar.x[1]], [0.0, 0.5])  # b × c: far 0 .. ref/near 0.5
+
+
+def test_dumbbell_top_values_and_slope_style(comparison):
+    raw = model_dumbbell_plot(comparison, value="value", top=1)
+    assert list(raw.data[1].y) == ["b × c"]
+    assert [t.x[0] for t in raw.data[1:]] == [0.5, 0.5, 0.0]
+    slope = model_dumbbell_plot(comparison, style="slope", top=2)
+    assert [t.name for t in slope.data] == ["b × c", "a × b"]
+    assert list(slope.data[1].x) == ["ref", "near", "far"]
+    np.testing.assert_allclose(slope.data[1].y, [0.5, 0.4, 0.75])
+
+
+def test_agreement_heatmap_shows_the_agreement_matrix(comparison):
+    fig = agreement_heatmap(comparison, "spearman")
+    (heatmap,) = fig.data
+    assert list(heatmap.x) == list(heatmap.y) == ["ref", "near", "far"]
+    z = np.array(heatmap.z, dtype=float)
+    np.testing.assert_allclose(z, comparison.agreement_matrix("spearman").to_numpy())
+    np.testing.assert_allclose(np.diag(z), 1.0)
+    assert (heatmap.zmin, heatmap.zmax) == (-1.0, 1.0)
+    assert heatmap.text[0][0] == "1.00"
+    overlap = agreement_heatmap(comparison, "top_k_overlap").data[0]
+    assert overlap.zmin == 0.0
+    # Top 1: ref's strongest is a × b (tie with b × c, earlier pair); far's is a × b too.
+    assert overlap.z[0][2] == 1.0 and overlap.z[1][2] == 0.0
+
+
+def test_rashomon_overlay_shows_ranges_reference_and_verdicts(comparison):
+    fig = rashomon_overlay_plot(comparison)
+    names = [t.name for t in fig.data]
+    assert names == [
+        "FIS range of ref's Rashomon set",
+        "ref (reference)",
+        *["near"] * 2,
+        *["far"] * 2,
+    ]
+    assert [t.showlegend for t in fig.data[2:]] == [True, False, True, False]
+    # far: a × b at -1.5 is 0.7 below [-0.8, -0.3]; sorted first. b × c was not analysed.
+    assert list(fig.data[1].y) == ["a × b", "a × c"]
+    np.testing.assert_allclose(fig.data[0].x[:2], [-0.8, -0.3])
+    np.testing.assert_allclose(fig.data[1].x, [-0.5, 0.0])
+    near_inside, near_outside, far_inside, far_outside = fig.data[2:]
+    assert (near_inside.marker.symbol, near_outside.marker.symbol) == ("circle", "x")
+    # near: -0.4 in [-0.8, -0.3]; 0.1 ends [-0.1, 0.1], still inside.
+    assert list(near_inside.y) == ["a × b", "a × c"] and len(near_outside.y) == 0
+    np.testing.assert_allclose(near_inside.x, [-0.4, 0.1])
+    assert len(far_inside.y) == 0 and list(far_outside.y) == ["a × b", "a × c"]
+    np.testing.assert_allclose(far_outside.x, [-1.5, 0.5])
+    assert list(far_outside.customdata) == ["a real difference"] * 2
+
+
+def test_bad_arguments_raise_one_line(comparison):
+    plain = compare_results([result("x", [1.0, 2.0, 3.0]), result("y", [3.0, 2.0, 1.0])])
+    cases = [
+        (lambda: rashomon_overlay_plot(plain), "no FISC result"),
+        (lambda: rashomon_overlay_plot(comparison, "far"), "'far' has no FISC result"),
+        (lambda: agreement_heatmap(comparison, "pearson"), "measure"),
+        (lambda: model_dumbbell_plot(comparison, value="rank"), "value"),
+        (lambda: model_dumbbell_plot(comparison, top=0), "top"),
+    ]
+    for build, message in cases:
+        with pytest.raises(ParameterError, match=message) as error:
+            build()
+        assert "\n" not in str(error.value)
+
+
+def test_figures_export_to_html(comparison, tmp_path):
+    figures = {
+        "dumbbell": model_dumbbell_plot(comparison),
+        "agreement": agreement_heatmap(comparison),
+        "rashomon": rashomon_overlay_plot(comparison),
+    }
+    written = write_figures(figures, tmp_path, formats="html")
+    assert [p.name for p in written] == ["dumbbell.html", "agreement.html", "rashomon.html"]
+    assert all(p.stat().st_size > 1000 for p in written)

@@ -1,0 +1,42 @@
+"""Friedman's H²: zero for additive functions, the closed form for a product."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from analyzers.interactions import score_interactions
+from tests.conftest import oracle
+from workbench import Dataset
+
+
+def grid_dataset(levels_1, levels_2, levels_3=(0.0, 1.0)) -> Dataset:
+    """Every combination of the levels: the sample's empirical distribution is independent."""
+    X = np.array(list(itertools.product(levels_1, levels_2, levels_3)), dtype=np.float32)
+    return Dataset.from_arrays(X, np.zeros(len(X)))
+
+
+def test_additive_function_has_zero_h2_everywhere():
+    data = grid_dataset([-1.0, 0.5, 2.0], [0.0, 1.0, 3.0])
+    model = oracle(lambda x: x[:, 0] ** 2 + 3 * x[:, 1] - x[:, 2])
+    result = score_interactions(model, data, "h2", rows=None)
+    np.testing.assert_allclose(result.scores["value"], 0.0, atol=1e-10)
+    np.testing.assert_allclose(list(result.settings["one_vs_all"].values()), 0.0, atol=1e-10)
+
+
+def test_product_matches_the_closed_form():
+    levels_1, levels_2 = [1.0, 2.0, 4.0], [0.0, 1.0, 1.0, 5.0]
+    data = grid_dataset(levels_1, levels_2)
+    result = score_interactions(oracle(lambda x: x[:, 0] * x[:, 1]), data, "h2", rows=None)
+    # Centred PD: x1x2 - μ1μ2, μ2(x1 - μ1), μ1(x2 - μ2); the residual is (x1-μ1)(x2-μ2), so
+    # H² = σ1²σ2² / ((σ1² + μ1²)(σ2² + μ2²) - μ1²μ2²).
+    m1, m2, v1, v2 = np.mean(levels_1), np.mean(levels_2), np.var(levels_1), np.var(levels_2)
+    expected = v1 * v2 / ((v1 + m1**2) * (v2 + m2**2) - m1**2 * m2**2)
+    h2 = result.global_scores("mean").set_index("pair")["value"]
+    assert h2["x0 × x1"] == pytest.approx(expected, rel=1e-6)
+    assert h2["x0 × x2"] == pytest.approx(0.0, abs=1e-10)
+    # One-vs-all: f - PD_1 - PD_-1 leaves the same residual over Var(f).
+    one_vs_all = result.settings["one_vs_all"]["x0"]
+    assert one_vs_all == pytest.approx(expected, rel=1e-6)
