@@ -66,6 +66,8 @@ class LoadedModel:
     adapter: Any
     rows: Any
     metrics: dict[str, float] = field(default_factory=dict)
+    #: the model object as trained or given (tree SHAP reads a fitted scikit-learn tree itself)
+    estimator: Any = None
 
 
 class Workspace:
@@ -187,7 +189,9 @@ class Workspace:
         task = infer_task(dataset) if task == "auto" else task
         adapter = model if hasattr(model, "fingerprint") else wrap_model(model, task=task)
         self._models[name] = ModelEntry(name=name, data=data, kind="memory", task=task)
-        self._loaded[name] = LoadedModel(name, data, adapter, dataset, _metrics(adapter, dataset))
+        self._loaded[name] = LoadedModel(
+            name, data, adapter, dataset, _metrics(adapter, dataset), estimator=model
+        )
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -231,11 +235,12 @@ class Workspace:
         task = infer_task(dataset) if entry.task == "auto" else entry.task
         if entry.kind == "sample":
             sample = train_sample_model(entry.sample, dataset, task=task)
-            adapter, rows = sample.adapter, sample.test
+            adapter, rows, estimator = sample.adapter, sample.test, sample.estimator
         else:
             adapter = load_model_file(entry.path, task=task, output=entry.output)
-            rows = dataset
-        return LoadedModel(entry.name, entry.data, adapter, rows, _metrics(adapter, rows))
+            rows, estimator = dataset, None
+        metrics = _metrics(adapter, rows)
+        return LoadedModel(entry.name, entry.data, adapter, rows, metrics, estimator=estimator)
 
     def _lock(self, name: str) -> threading.Lock:
         with self._guard:

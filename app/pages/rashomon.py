@@ -8,13 +8,13 @@ nothing behind.
 
 from __future__ import annotations
 
-import time
 from urllib.parse import parse_qsl, urlencode
 
 import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from app.components import figure_card, metric, register_table_downloads, table_card
+from app.jobs import JobIds, field, job_panel, register_job
 from workbench.analyses import analysis, compute_result, stored_result
 from workbench.errors import WorkbenchError
 
@@ -24,19 +24,15 @@ DATA = "fisc-data"
 MODEL = "fisc-model"
 EPSILON_RATE = "fisc-epsilon-rate"
 ESTIMATOR = "fisc-estimator"
-RUN = "fisc-run"
-CANCEL = "fisc-cancel"
-PROGRESS = "fisc-progress"
-PROGRESS_TEXT = "fisc-progress-text"
-STATUS = "fisc-status"
-RESULTS = "fisc-results"
+JOB = JobIds("fisc")
+STATUS = JOB.status
+RESULTS = JOB.results
+URL = JOB.url
 PAIR = "fisc-pair"
-URL = "fisc-url"
 RESULT_REFERENCE = "fisc-result-reference"
 SWARM_TOP = 20
 #: URL query names of the form's parameters (the rest take the analysis defaults)
 FORM_PARAMETERS = ("epsilon_rate", "estimator")
-_PROGRESS_INTERVAL_SECONDS = 0.25
 
 
 def register(app: Dash, workspace) -> None:
@@ -60,52 +56,15 @@ def register(app: Dash, workspace) -> None:
         names = workspace.model_names(data)
         return names, model if model in names else (names[0] if names else None)
 
-    @app.callback(
-        Output(URL, "search"),
-        Output(RESULTS, "children"),
-        Output(STATUS, "children"),
-        Input(RUN, "n_clicks"),
-        State(DATA, "value"),
-        State(MODEL, "value"),
-        State(EPSILON_RATE, "value"),
-        State(ESTIMATOR, "value"),
-        background=True,
-        prevent_initial_call=True,
-        running=[
-            (Output(RUN, "disabled"), True, False),
-            (Output(CANCEL, "disabled"), False, True),
-            (Output(PROGRESS, "style"), {"visibility": "visible"}, {"visibility": "hidden"}),
-        ],
-        progress=[
-            Output(PROGRESS, "value"),
-            Output(PROGRESS, "max"),
-            Output(PROGRESS_TEXT, "children"),
-        ],
-        cancel=[Input(CANCEL, "n_clicks")],
-    )
-    def run_exploration(set_progress, clicks, data, model, epsilon_rate, estimator):
+    def explore(progress, data, model, epsilon_rate, estimator):
         parameters = {"epsilon_rate": epsilon_rate, "estimator": estimator}
-        try:
-            result = compute_result(
-                workspace, "rashomon", model, parameters, progress=_throttled(set_progress)
-            )
-        except WorkbenchError as error:
-            return no_update, no_update, html.Span(str(error), className="wb-error")
-        search = view_search(data, model, parameters, pair=None)
+        result = compute_result(workspace, "rashomon", model, parameters, progress=progress)
+        view = result_view(result, None, model, parameters)
         done = f"Done in {result.seconds:.1f} s; stored, so this view reloads from the store."
-        return (
-            search,
-            result_view(result, None, model, parameters),
-            html.Span(done, className="wb-ok"),
-        )
+        return view_search(data, model, parameters, pair=None), view, done
 
-    @app.callback(
-        Output(STATUS, "children", allow_duplicate=True),
-        Input(CANCEL, "n_clicks"),
-        prevent_initial_call=True,
-    )
-    def report_cancel(clicks):
-        return html.Span("Cancelled: nothing was stored.", className="wb-muted")
+    states = [State(DATA, "value"), State(MODEL, "value"), State(EPSILON_RATE, "value")]
+    register_job(app, JOB, [*states, State(ESTIMATOR, "value")], explore)
 
     @app.callback(
         Output(URL, "search", allow_duplicate=True),
@@ -168,7 +127,6 @@ def layout(workspace, data=None, model=None, pair=None, **query) -> html.Div:
         view = html.P("No stored result for these settings yet: press Run.", className="wb-muted")
     return html.Div(
         [
-            dcc.Location(id=URL, refresh="callback-nav"),
             html.H2("Rashomon set: feature interaction clouds (FISC)"),
             _form(data_names, data, models, model, parameters),
             html.Div(html.Span(problem, className="wb-error") if problem else None, id=STATUS),
@@ -178,9 +136,6 @@ def layout(workspace, data=None, model=None, pair=None, **query) -> html.Div:
 
 
 def _form(data_names, data, models, model, parameters) -> html.Div:
-    def field(label, control):
-        return html.Div([html.Label(label), control], className="wb-field")
-
     return html.Div(
         [
             html.Div(
@@ -206,17 +161,10 @@ def _form(data_names, data, models, model, parameters) -> html.Div:
                             clearable=False,
                         ),
                     ),
-                    html.Button("Run", id=RUN, className="wb-primary", n_clicks=0),
-                    html.Button("Cancel", id=CANCEL, n_clicks=0, disabled=True),
                 ],
                 className="wb-form",
             ),
-            html.Div(
-                [
-                    html.Progress(id=PROGRESS, value="0", max="1", style={"visibility": "hidden"}),
-                    html.Span(id=PROGRESS_TEXT, className="wb-muted"),
-                ]
-            ),
+            *job_panel(JOB),
         ],
         className="wb-card",
     )
@@ -284,21 +232,3 @@ def clicked_interaction(click: dict | None, swarm: dict | None) -> str | None:
     labels = swarm["layout"]["yaxis"]["ticktext"]
     row = round(float(click["points"][0]["y"]))
     return labels[row] if 0 <= row < len(labels) else None
-
-
-def _throttled(set_progress):
-    """Forward analyzer progress to the page at most every 0.25 s (each update is a disk write)."""
-    last = {"time": 0.0, "stage": None}
-
-    def update(stage: str, done: int, total: int) -> None:
-        now = time.monotonic()
-        if (
-            stage == last["stage"]
-            and now - last["time"] < _PROGRESS_INTERVAL_SECONDS
-            and done < total
-        ):
-            return
-        last.update(time=now, stage=stage)
-        set_progress((str(done), str(max(total, 1)), f"{stage}: {done} / {total}"))
-
-    return update

@@ -1,0 +1,117 @@
+"""Background jobs of the pages: Run/Cancel buttons, a progress bar, and the job callback.
+
+Every analysis page runs its work the same way: a Dash background callback (a process forked from
+the server, with the diskcache manager) that reports progress, can be cancelled (Dash terminates
+the process), and stores its result only when complete. The job returns the page's new URL query,
+the rendered result and a status line.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dash import Dash, Input, Output, State, dcc, html, no_update
+
+from workbench.errors import WorkbenchError
+
+_PROGRESS_INTERVAL_SECONDS = 0.25
+#: how often the browser polls a running job, milliseconds
+POLL_INTERVAL_MS = 500
+
+
+@dataclass(frozen=True)
+class JobIds:
+    """Component ids of one page's job, all starting with ``prefix``."""
+
+    prefix: str
+
+    def __getattr__(self, part: str) -> str:
+        if part.startswith("_"):
+            raise AttributeError(part)
+        return f"{self.prefix}-{part.replace('_', '-')}"
+
+
+#: job(set_progress, *state values) -> (URL query or None, result view, status text)
+JobWork = Callable[..., tuple[str | None, list, str]]
+
+
+def job_panel(ids: JobIds) -> list:
+    """Run and Cancel buttons, the progress bar and the status line."""
+    return [
+        html.Div(
+            [
+                html.Button("Run", id=ids.run, className="wb-primary", n_clicks=0),
+                html.Button("Cancel", id=ids.cancel, n_clicks=0, disabled=True),
+                html.Progress(id=ids.progress, value="0", max="1", style={"visibility": "hidden"}),
+                html.Span(id=ids.progress_text, className="wb-muted"),
+            ],
+            className="wb-form",
+        ),
+        dcc.Location(id=ids.url, refresh="callback-nav"),
+    ]
+
+
+def register_job(app: Dash, ids: JobIds, states: list[State], work: JobWork) -> None:
+    """The page's background job and the message shown when a user cancels it."""
+
+    @app.callback(
+        Output(ids.url, "search"),
+        Output(ids.results, "children"),
+        Output(ids.status, "children"),
+        Input(ids.run, "n_clicks"),
+        *states,
+        background=True,
+        interval=POLL_INTERVAL_MS,
+        prevent_initial_call=True,
+        running=[
+            (Output(ids.run, "disabled"), True, False),
+            (Output(ids.cancel, "disabled"), False, True),
+            (Output(ids.progress, "style"), {"visibility": "visible"}, {"visibility": "hidden"}),
+        ],
+        progress=[
+            Output(ids.progress, "value"),
+            Output(ids.progress, "max"),
+            Output(ids.progress_text, "children"),
+        ],
+        cancel=[Input(ids.cancel, "n_clicks")],
+    )
+    def run_job(set_progress, clicks, *values):
+        try:
+            search, view, message = work(throttled(set_progress), *values)
+        except WorkbenchError as error:
+            return no_update, no_update, html.Span(str(error), className="wb-error")
+        return (
+            no_update if search is None else search,
+            view,
+            html.Span(message, className="wb-ok"),
+        )
+
+    @app.callback(
+        Output(ids.status, "children", allow_duplicate=True),
+        Input(ids.cancel, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def report_cancel(clicks):
+        return html.Span("Cancelled: nothing was stored.", className="wb-muted")
+
+
+def throttled(set_progress) -> Callable[[str, int, int], None]:
+    """Analyzer progress to the page, at most every 0.25 s per stage (each is a disk write)."""
+    last = {"time": 0.0, "stage": None}
+
+    def update(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        same_stage = stage == last["stage"]
+        if same_stage and now - last["time"] < _PROGRESS_INTERVAL_SECONDS and done < total:
+            return
+        last.update(time=now, stage=stage)
+        set_progress((str(done), str(max(total, 1)), f"{stage}: {done} / {total}"))
+
+    return update
+
+
+def field(label: str, control) -> html.Div:
+    """A labelled form control."""
+    return html.Div([html.Label(label), control], className="wb-field")
