@@ -69,6 +69,38 @@ def _read_rashomon(payload: dict):
     return RashomonResult.from_dict(payload)
 
 
+def _compute_interactions(model, parameters: dict, progress: ProgressCallback | None):
+    from analyzers.interactions import score_interactions
+
+    if progress:
+        progress("scoring", 0, 1)
+    # shap's TreeExplainer reads the fitted trees themselves, not the torch/CPU adapter.
+    target = model.estimator if parameters["index"] == "tree" else model.adapter
+    if target is None:
+        raise ParameterError(f"index 'tree': model {model.name!r} is not a scikit-learn tree model")
+    rows = parameters["rows"] if parameters["index"] != "fis" else None
+    result = score_interactions(
+        target,
+        model.rows,
+        index=parameters["index"],
+        order=parameters["order"],
+        rows=rows,
+        background=parameters["background"],
+        estimator=parameters["estimator"],
+        seed=parameters["seed"],
+        model_name=model.name,
+    )
+    if progress:
+        progress("scoring", 1, 1)
+    return result
+
+
+def _read_interactions(payload: dict):
+    from analyzers.interaction_result import InteractionResult
+
+    return InteractionResult.from_dict(payload)
+
+
 ANALYSES: dict[str, Analysis] = {
     "rashomon": Analysis(
         name="rashomon",
@@ -83,6 +115,25 @@ ANALYSES: dict[str, Analysis] = {
             "seed": 0,
         },
         choices={"estimator": ("auto", "exact", "permutation"), "order": (2, 3)},
+    ),
+    "interactions": Analysis(
+        name="interactions",
+        compute=_compute_interactions,
+        read=_read_interactions,
+        # rows/background: seeded samples of the explained rows ("fis" uses them all).
+        defaults={
+            "index": "sii",
+            "order": 2,
+            "rows": 100,
+            "background": 50,
+            "estimator": "auto",
+            "seed": 0,
+        },
+        choices={
+            "index": ("sii", "stii", "ksii", "h2", "fis", "tree"),
+            "order": (2, 3),
+            "estimator": ("auto", "exact", "sampling", "permutation"),
+        },
     ),
 }
 

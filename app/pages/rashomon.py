@@ -176,7 +176,7 @@ def result_view(result, pair: str | None, model: str, parameters: dict) -> list:
 
     summary = result.summary().sort_values("range", ascending=False)
     interactions = summary["interaction"].tolist()
-    pair = pair if pair in interactions else (interactions[0] if interactions else None)
+    pair = _known_interaction(result, pair) or (interactions[0] if interactions else None)
     in_set = int(result.fis_cloud["in_set"].sum())
     children = [
         dcc.Store(id=RESULT_REFERENCE, data={"model": model, "parameters": parameters}),
@@ -232,3 +232,13 @@ def clicked_interaction(click: dict | None, swarm: dict | None) -> str | None:
     labels = swarm["layout"]["yaxis"]["ticktext"]
     row = round(float(click["points"][0]["y"]))
     return labels[row] if 0 <= row < len(labels) else None
+
+
+def _known_interaction(result, pair: str | None) -> str | None:
+    """The stored label of ``pair`` (its groups in any order), or None when not analysed."""
+    if not pair:
+        return None
+    try:
+        return result.interaction_of(pair)
+    except WorkbenchError:
+        return None

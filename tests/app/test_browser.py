@@ -202,3 +202,46 @@ def test_demo_command_first_page_time(browser, tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_interactions_job_and_a_heatmap_click_opens_the_halo(browser, demo):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    _, url = demo
+    browser.get(url + "interactions?data=compas&model=compas-gbt&index=tree")
+    click(browser, "#inter-run")
+    heatmap = wait_for(browser, '[id=\'{"figure":"inter-heatmap","type":"graph"}\'] .nsewdrag')
+    wait_for(browser, '[id=\'{"figure":"inter-network","type":"graph"}\'] .main-svg')
+    assert "index=tree" in browser.current_url
+    screenshot(browser, "interactions")
+    # The heatmap is 7 × 7 with square cells spanning the plot's height: its centre is a
+    # diagonal cell, and one cell to the right is a pair.
+    ActionChains(browser).move_to_element(heatmap).move_by_offset(
+        heatmap.size["height"] // 7, 0
+    ).click().perform()
+    wait_for(browser, "#fisc-run")
+    assert "/rashomon?" in browser.current_url and "pair=" in browser.current_url
+    assert console_errors(browser) == []
+
+
+def test_compare_updates_every_view_when_models_change(browser, demo):
+    from workbench.analyses import compute_result
+
+    workspace, url = demo
+    for model in workspace.model_names("compas"):
+        compute_result(workspace, "interactions", model, {"index": "h2"})
+    browser.get(url + "compare?data=compas&models=compas-mlp,compas-gbt&index=h2")
+    wait_for(browser, '[id=\'{"figure":"cmp-dumbbell","type":"graph"}\'] .main-svg')
+    assert "2\\nmodels" in repr(browser.find_element("css selector", ".wb-metrics").text)
+    screenshot(browser, "compare")
+    browser.find_element("css selector", "#cmp-models").click()
+    wait_for(browser, ".dash-dropdown-option")
+    [option] = [
+        o
+        for o in browser.find_elements("css selector", ".dash-dropdown-option")
+        if o.text == "compas-logistic"
+    ]
+    option.click()
+    wait_for_text(browser, ".wb-metrics", "3\nmodels")
+    assert "compas-logistic" in browser.current_url
+    assert console_errors(browser) == []
