@@ -29,6 +29,7 @@ def run_interactions(data, out, *options, model="logistic"):
     return cli.main([str(a) for a in [*argv, *options]])
 
 
+@pytest.mark.slow  # trains the sample MLP: a few seconds, more on a busy machine
 def test_sii_writes_tables_and_figures(csv_path, tmp_path, capsys):
     out = tmp_path / "out"
     code = run_interactions(csv_path, out, "--formats", "html", "--rows", "20", model="mlp")
