@@ -33,6 +33,7 @@ def score_interactions(
     max_exact_groups: int = 14,
     n_permutations: int = 30,
     tree_value_function: str = "path_dependent",
+    h2_scale: str = "pair",
     max_batch_rows: int | None = None,
     device: str = "auto",
 ) -> InteractionResult:
@@ -79,6 +80,9 @@ def score_interactions(
         Permutations per group for "fis" with the permutation estimator.
     tree_value_function : {"path_dependent"}
         Value function of shap's TreeExplainer for "tree" (see ``tree_shap``).
+    h2_scale : {"pair", "output"}
+        "h2": Friedman's pair-scaled statistic, or the residual over the output's variance,
+        which ranks pairs by size (see ``friedman_h``).
     max_batch_rows : int or None
         Model rows per forward pass; None sizes it from the device.
     device : str
@@ -130,6 +134,7 @@ def score_interactions(
             n_samples=n_samples,
             max_exact_groups=max_exact_groups,
             n_permutations=n_permutations,
+            h2_scale=h2_scale,
             max_batch_rows=max_batch_rows,
             seed=seed,
         )
@@ -152,6 +157,7 @@ def _model_agnostic(
     n_samples: int,
     max_exact_groups: int,
     n_permutations: int,
+    h2_scale: str,
     max_batch_rows: int | None,
     seed: int,
 ) -> InteractionResult:
@@ -177,6 +183,7 @@ def _model_agnostic(
             output=output,
             class_index=class_index,
             max_batch_rows=max_batch_rows,
+            scale=h2_scale,
             seed=seed,
         )
     return shapley.shapley_interactions(
