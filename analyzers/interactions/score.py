@@ -64,7 +64,7 @@ def score_interactions(
     seed : int
         Seed of every sample (rows, background, coalitions, permutations).
     model_name : str or None
-        Name stored in the result (default: the model's class name).
+        Name stored in the result (default: the model's class name, or its torch module's).
     output : {"logit", "probability", "value"} or None
         Output scale; None: logit for classifiers, value for regression.
     class_index : int or None
@@ -105,7 +105,7 @@ def score_interactions(
         raise ParameterError(f"order must be 2 or 3, got {order!r}")
     if order == 3 and index in ("h2", "tree"):
         raise ParameterError(f"index={index!r} scores pairs only; use order=2")
-    name = model_name or type(model).__name__
+    name = model_name or _default_name(model)
     generator = np.random.default_rng(seed)
     default_rows = dataset.n_rows if index == "fis" else DEFAULT_ROWS
     row_positions = _row_positions(rows, dataset.n_rows, default_rows, generator, "rows")
@@ -202,6 +202,13 @@ def _model_agnostic(
         max_batch_rows=max_batch_rows,
         seed=seed,
     )
+
+
+def _default_name(model: Any) -> str:
+    """The class name of the model (of the module inside an adapter, when it has one)."""
+    if isinstance(model, ModelAdapter):
+        return type(model.module).__name__ if model.module is not None else "model"
+    return type(model).__name__
 
 
 def _as_adapter(model: Any, dataset, device: str) -> ModelAdapter:
