@@ -67,6 +67,12 @@ def add_parser(commands) -> None:
     parser.add_argument("--n-samples", type=int, default=64, help="coalitions per interaction")
     parser.add_argument("--max-exact-groups", type=int, default=14)
     parser.add_argument("--n-permutations", type=int, default=30, help="fis permutations")
+    parser.add_argument(
+        "--h2-scale",
+        choices=["pair", "output"],
+        default="pair",
+        help="h2: Friedman's pair-scaled H², or the residual over the output variance",
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
     parser.add_argument("--max-batch-rows", type=int, help="rows per forward pass")
     parser.add_argument("--seed", type=int, default=0)
@@ -106,6 +112,7 @@ def run_interactions(args: argparse.Namespace) -> int:
         n_samples=args.n_samples,
         max_exact_groups=args.max_exact_groups,
         n_permutations=args.n_permutations,
+        h2_scale=args.h2_scale,
         max_batch_rows=args.max_batch_rows,
         device=args.device,
     )

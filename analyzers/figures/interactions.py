@@ -26,6 +26,7 @@ _INDEX_TITLES = {
 _AGGREGATE_WORDS = {"mean_abs": "mean |value|", "mean": "mean value"}
 _MAX_EDGE_WIDTH = 12.0
 _NODE_SIZES = (14.0, 46.0)
+_EDGE_FLOOR = 1e-6
 
 
 def pair_matrix(result: InteractionResult, aggregate: str = "mean_abs") -> np.ndarray:
@@ -98,8 +99,9 @@ def interaction_network(
     -------
     plotly.graph_objects.Figure
         One line trace per edge (named by the pair, width ∝ |score|, red for negative signed
-        scores), a marker trace at the edge midpoints carrying the hover text, and a node
-        trace named "groups" whose marker sizes follow the main effects.
+        scores; pairs below 1e-6 of the strongest get none), a marker trace at the edge
+        midpoints carrying the hover text, and a node trace named "groups" whose marker sizes
+        follow the main effects.
 
     Example
     -------
@@ -111,10 +113,11 @@ def interaction_network(
     angles = [math.pi / 2 - 2 * math.pi * g / max(len(names), 1) for g in range(len(names))]
     xy = {name: (math.cos(a), math.sin(a)) for name, a in zip(names, angles, strict=True)}
     edges = sorted(_pair_scores(result, aggregate), key=lambda item: -abs(item[1]))
-    edges = [(label, value) for label, value in edges if np.isfinite(value) and value != 0]
+    strongest = max((abs(v) for _, v in edges if np.isfinite(v)), default=0.0)
+    # Pairs at rounding level (an additive model's exact zeros come back as ~1e-9) get no edge.
+    edges = [(p, v) for p, v in edges if np.isfinite(v) and abs(v) > _EDGE_FLOOR * strongest]
     if top is not None:
         edges = edges[: int(top)]
-    strongest = max((abs(v) for _, v in edges), default=1.0)
     fig = go.Figure()
     middles = []
     for label, value in edges:

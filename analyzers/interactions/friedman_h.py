@@ -8,12 +8,17 @@ which is exactly the interventional coalition value v_{x_r}(S) with the sample i
 background: the n×n grid of every pair is one batch of kernel variants. With every PD centred
 over the sample (Friedman & Popescu 2008):
 
-- pairwise  H²_jk = sum_r (PD_jk - PD_j - PD_k)² / sum_r PD_jk²,
+- pairwise  H²_jk = sum_r (PD_jk - PD_j - PD_k)² / sum_r PD_jk²  (``scale="pair"``),
+  or over the output's variance, sum_r (PD_jk - PD_j - PD_k)² / sum_r f²  (``scale="output"``),
 - one-vs-all H²_j = sum_r (f - PD_j - PD_{-j})² / sum_r f²,
 - and as a main effect, the share of the output variance in PD_j: sum_r PD_j² / sum_r f².
 
-A pair whose joint PD carries no variance (below 1e-10 of the output's: rounding noise, where
-the ratio is meaningless) scores 0, as does a constant function.
+Friedman's pair-scaled H² divides by the pair's own PD variance, so a pair of weak groups (a rare
+one-hot level, say) can score near or above 1 from a tiny residual: it says how much of that
+pair's effect is interaction, not how large the interaction is. The output-scaled statistic
+ranks interactions by size and stays in [0, 1] for independent groups. A pair whose joint PD
+carries no variance (below 1e-10 of the output's: rounding noise, where the ratio is
+meaningless) scores 0, as does a constant function.
 """
 
 from __future__ import annotations
@@ -26,9 +31,11 @@ import torch
 
 from analyzers.interaction_result import InteractionResult
 from analyzers.interactions import frames
+from workbench.errors import ParameterError
 from workbench.kernels.coalition_values import CoalitionValueKernel
 
 _RELATIVE_FLOOR = 1e-10
+H2_SCALES = ("pair", "output")
 
 
 def friedman_h2(
@@ -40,6 +47,7 @@ def friedman_h2(
     output: str | None = None,
     class_index: int | None = None,
     max_batch_rows: int | None = None,
+    scale: str = "pair",
     seed: int = 0,
 ) -> InteractionResult:
     """Pairwise H² of every pair of groups, one-vs-all H² and PD variance shares per group.
@@ -54,6 +62,8 @@ def friedman_h2(
     model_name : str
     output, class_index, max_batch_rows
         See ``CoalitionValueKernel``.
+    scale : {"pair", "output"}
+        Denominator of the pairwise statistic (see the module docstring).
     seed : int
         Recorded only: the sample was drawn by the caller.
 
@@ -63,6 +73,8 @@ def friedman_h2(
         Global pair scores (H²_jk); main effects: PD variance share of each group;
         ``settings["one_vs_all"]``: {group: H²_j}.
     """
+    if scale not in H2_SCALES:
+        raise ParameterError(f"h2_scale must be one of {H2_SCALES}, got {scale!r}")
     start = time.perf_counter()
     names = dataset.group_names
     p = len(names)
@@ -91,7 +103,8 @@ def friedman_h2(
     residual = pair - single[:, j_index] - single[:, k_index]
     total = float((prediction**2).sum())
     floor = _RELATIVE_FLOOR * total
-    h2_pairs = _ratio((residual**2).sum(0), (pair**2).sum(0), floor)
+    denominator = (pair**2).sum(0) if scale == "pair" else np.full(len(pairs), total)
+    h2_pairs = _ratio((residual**2).sum(0), denominator, floor)
     one_vs_all = _ratio(
         ((prediction[:, None] - single - rest) ** 2).sum(0), np.full(p, total), floor
     )
@@ -103,6 +116,7 @@ def friedman_h2(
         "output": kernel.output,
         "class_index": kernel.class_index,
         "order": 2,
+        "h2_scale": scale,
         "n_rows": len(rows),
         "seed": seed,
         "model_rows_evaluated": kernel.rows_evaluated,

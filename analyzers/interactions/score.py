@@ -33,6 +33,7 @@ def score_interactions(
     max_exact_groups: int = 14,
     n_permutations: int = 30,
     tree_value_function: str = "path_dependent",
+    h2_scale: str = "pair",
     max_batch_rows: int | None = None,
     device: str = "auto",
 ) -> InteractionResult:
@@ -63,7 +64,7 @@ def score_interactions(
     seed : int
         Seed of every sample (rows, background, coalitions, permutations).
     model_name : str or None
-        Name stored in the result (default: the model's class name).
+        Name stored in the result (default: the model's class name, or its torch module's).
     output : {"logit", "probability", "value"} or None
         Output scale; None: logit for classifiers, value for regression.
     class_index : int or None
@@ -79,6 +80,9 @@ def score_interactions(
         Permutations per group for "fis" with the permutation estimator.
     tree_value_function : {"path_dependent"}
         Value function of shap's TreeExplainer for "tree" (see ``tree_shap``).
+    h2_scale : {"pair", "output"}
+        "h2": Friedman's pair-scaled statistic, or the residual over the output's variance,
+        which ranks pairs by size (see ``friedman_h``).
     max_batch_rows : int or None
         Model rows per forward pass; None sizes it from the device.
     device : str
@@ -101,7 +105,7 @@ def score_interactions(
         raise ParameterError(f"order must be 2 or 3, got {order!r}")
     if order == 3 and index in ("h2", "tree"):
         raise ParameterError(f"index={index!r} scores pairs only; use order=2")
-    name = model_name or type(model).__name__
+    name = model_name or _default_name(model)
     generator = np.random.default_rng(seed)
     default_rows = dataset.n_rows if index == "fis" else DEFAULT_ROWS
     row_positions = _row_positions(rows, dataset.n_rows, default_rows, generator, "rows")
@@ -130,6 +134,7 @@ def score_interactions(
             n_samples=n_samples,
             max_exact_groups=max_exact_groups,
             n_permutations=n_permutations,
+            h2_scale=h2_scale,
             max_batch_rows=max_batch_rows,
             seed=seed,
         )
@@ -152,6 +157,7 @@ def _model_agnostic(
     n_samples: int,
     max_exact_groups: int,
     n_permutations: int,
+    h2_scale: str,
     max_batch_rows: int | None,
     seed: int,
 ) -> InteractionResult:
@@ -177,6 +183,7 @@ def _model_agnostic(
             output=output,
             class_index=class_index,
             max_batch_rows=max_batch_rows,
+            scale=h2_scale,
             seed=seed,
         )
     return shapley.shapley_interactions(
@@ -195,6 +202,13 @@ def _model_agnostic(
         max_batch_rows=max_batch_rows,
         seed=seed,
     )
+
+
+def _default_name(model: Any) -> str:
+    """The class name of the model (of the module inside an adapter, when it has one)."""
+    if isinstance(model, ModelAdapter):
+        return type(model.module).__name__ if model.module is not None else "model"
+    return type(model).__name__
 
 
 def _as_adapter(model: Any, dataset, device: str) -> ModelAdapter:

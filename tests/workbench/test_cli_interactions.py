@@ -29,6 +29,7 @@ def run_interactions(data, out, *options, model="logistic"):
     return cli.main([str(a) for a in [*argv, *options]])
 
 
+@pytest.mark.slow  # trains the sample MLP: a few seconds, more on a busy machine
 def test_sii_writes_tables_and_figures(csv_path, tmp_path, capsys):
     out = tmp_path / "out"
     code = run_interactions(csv_path, out, "--formats", "html", "--rows", "20", model="mlp")
@@ -74,3 +75,21 @@ def test_bad_input_prints_one_line_and_exits_2(csv_path, tmp_path, capsys, optio
     assert code == 2
     assert len(errors) == 1 and message in errors[0] and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("index", "options", "n_interactions"),
+    [("h2", ["--h2-scale", "output"], 6), ("fis", ["--order", "3"], 10), ("ksii", [], 6)],
+)
+def test_every_model_index_writes_its_pairs(
+    csv_path, tmp_path, capsys, index, options, n_interactions
+):
+    out = tmp_path / "out"
+    code = run_interactions(
+        csv_path, out, "--index", index, "--formats", "", "--rows", "30", *options
+    )
+    assert code == 0, capsys.readouterr().err
+    result = InteractionResult.from_json((out / "result.json").read_text())
+    assert result.index == index and len(result.pairs) == n_interactions
+    assert len(pd.read_csv(out / "pairs.csv")) == n_interactions
+    assert not (out / "pair_heatmap.html").exists()

@@ -160,32 +160,60 @@ class CoalitionValueKernel:
             int(coalitions.min()) < 0 or int(coalitions.max()) >> self.n_groups
         ):
             raise ParameterError(f"coalitions must be bitmasks over {self.n_groups} groups")
-        explained = explained.to(self.device, torch.float32)
+        coding, row_codes, background_codes = self._codes(explained)
+        evaluate = _DistinctRowValues(self, coding)
+        if evaluate.radix is None:
+            return self._values_of_inputs(explained, coalitions)
         n_rows, n_coalitions, n_background = (
             explained.shape[0],
             coalitions.shape[0],
             self.n_background,
         )
+        totals = torch.zeros((n_coalitions, n_rows), dtype=torch.float64)
+        keeps = ((coalitions[:, None] >> torch.arange(self.n_groups)) & 1).bool()  # (c, groups)
+        chunks = self._chunks(n_rows, n_coalitions)
+        for (b0, b1), (r0, r1), (c0, c1) in chunks:
+            codes = torch.where(
+                keeps[c0:c1, None, None, :],
+                row_codes[None, r0:r1, None, :],
+                background_codes[None, None, b0:b1, :],
+            )  # (c, r, b, groups)
+            outputs = evaluate(codes.reshape(-1, self.n_groups)).reshape(codes.shape[:3])
+            totals[c0:c1, r0:r1] += outputs.sum(dim=2)
+        return (totals / n_background).T
+
+    def _values_of_inputs(self, explained: torch.Tensor, coalitions: torch.Tensor) -> torch.Tensor:
+        """``values`` for data whose codes do not fit a key: inputs built and run as they come."""
+        explained = explained.to(self.device, torch.float32)
+        n_rows, n_coalitions = explained.shape[0], coalitions.shape[0]
         totals = torch.zeros((n_coalitions, n_rows), dtype=torch.float64, device=self.device)
         # (coalitions, features): whether each column keeps the explained row's value
         keeps = ((coalitions.to(self.device)[:, None] >> self._column_group[None, :]) & 1).bool()
-        background_chunk = min(n_background, self.batch_rows)
+        for (b0, b1), (r0, r1), (c0, c1) in self._chunks(n_rows, n_coalitions):
+            batch = torch.where(
+                keeps[c0:c1, None, None, :],
+                explained[None, r0:r1, None, :],
+                self.background[None, None, b0:b1],
+            )  # (c, r, b, features)
+            outputs = self._evaluate(batch.reshape(-1, self.n_features))
+            totals[c0:c1, r0:r1] += outputs.to(self.device).reshape(batch.shape[:3]).sum(dim=2)
+        return (totals / self.n_background).T.cpu()
+
+    def _chunks(self, n_rows: int, n_coalitions: int) -> list[tuple[tuple[int, int], ...]]:
+        """(background, row, coalition) index ranges of batches within ``batch_rows``."""
+        background_chunk = min(self.n_background, self.batch_rows)
         row_chunk = min(n_rows, max(1, self.batch_rows // background_chunk))
         coalition_chunk = max(1, self.batch_rows // (row_chunk * background_chunk))
-        for b0 in range(0, n_background, background_chunk):
-            background = self.background[b0 : b0 + background_chunk]  # (b, features)
-            for r0 in range(0, n_rows, row_chunk):
-                rows = explained[r0 : r0 + row_chunk]  # (r, features)
-                for c0 in range(0, n_coalitions, coalition_chunk):
-                    keep = keeps[c0 : c0 + coalition_chunk]  # (c, features)
-                    batch = torch.where(
-                        keep[:, None, None, :], rows[None, :, None, :], background[None, None]
-                    )  # (c, r, b, features)
-                    outputs = self.adapter.forward(batch.reshape(-1, self.n_features))
-                    scaled = self._on_scale(outputs).reshape(batch.shape[:3])  # (c, r, b)
-                    totals[c0 : c0 + keep.shape[0], r0 : r0 + rows.shape[0]] += scaled.sum(dim=2)
-                    self.rows_evaluated += outputs.shape[0]
-        return (totals / n_background).T.cpu()
+        return [
+            (
+                (b0, min(b0 + background_chunk, self.n_background)),
+                (r0, min(r0 + row_chunk, n_rows)),
+                (c0, min(c0 + coalition_chunk, n_coalitions)),
+            )
+            for b0 in range(0, self.n_background, background_chunk)
+            for r0 in range(0, n_rows, row_chunk)
+            for c0 in range(0, n_coalitions, coalition_chunk)
+        ]
 
     def pair_game_rows(self, explained: torch.Tensor) -> int:
         """Model rows ``pair_games`` would need before removing repeats: sum over pairs of 2**d."""

@@ -40,3 +40,23 @@ def test_product_matches_the_closed_form():
     # One-vs-all: f - PD_1 - PD_-1 leaves the same residual over Var(f).
     one_vs_all = result.settings["one_vs_all"]["x0"]
     assert one_vs_all == pytest.approx(expected, rel=1e-6)
+
+
+def test_output_scale_divides_by_the_output_variance():
+    levels_1, levels_2 = [1.0, 2.0, 4.0], [0.0, 1.0, 1.0, 5.0]
+    data = grid_dataset(levels_1, levels_2, levels_3=(-1.0, 1.0))
+    model = oracle(lambda x: x[:, 0] * x[:, 1] + 2 * x[:, 2])
+    pair_scaled = score_interactions(model, data, "h2", rows=None)
+    output_scaled = score_interactions(model, data, "h2", rows=None, h2_scale="output")
+    m1, m2, v1, v2 = np.mean(levels_1), np.mean(levels_2), np.var(levels_1), np.var(levels_2)
+    product_variance = (v1 + m1**2) * (v2 + m2**2) - m1**2 * m2**2
+    # The residual of the pair is (x1-μ1)(x2-μ2) either way; Var(f) adds 4·Var(x3) = 4.
+    expected_pair = v1 * v2 / product_variance
+    expected_output = v1 * v2 / (product_variance + 4.0)
+    assert pair_scaled.global_scores().set_index("pair")["value"]["x0 × x1"] == pytest.approx(
+        expected_pair, rel=1e-6
+    )
+    assert output_scaled.global_scores().set_index("pair")["value"]["x0 × x1"] == pytest.approx(
+        expected_output, rel=1e-6
+    )
+    assert output_scaled.settings["h2_scale"] == "output"

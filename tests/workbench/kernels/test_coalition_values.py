@@ -20,17 +20,22 @@ def small_mlp(n_features: int) -> torch.nn.Module:
 
 
 def loop_values(module, explained, background, groups, coalitions):
-    """v_x(S) by hand: one forward per (row, coalition) over the background."""
+    """v_x(S) by hand: one forward per (row, coalition) over the background.
+
+    Returns the values and the number of distinct model inputs among all those batches.
+    """
     out = np.zeros((len(explained), len(coalitions)))
+    distinct = set()
     for r, x in enumerate(explained):
         for c, mask in enumerate(coalitions):
             batch = background.clone()
             for g, cols in enumerate(groups):
                 if mask >> g & 1:
                     batch[:, list(cols)] = x[list(cols)]
+            distinct.update(tuple(row) for row in batch.tolist())
             with torch.no_grad():
                 out[r, c] = module(batch).double().mean().item()
-    return out
+    return out, len(distinct)
 
 
 @pytest.mark.parametrize("max_batch_rows", [None, 7])
@@ -44,9 +49,10 @@ def test_values_match_a_plain_loop_for_grouped_columns(max_batch_rows):
     kernel = CoalitionValueKernel(adapter, groups, background, max_batch_rows=max_batch_rows)
     coalitions = all_coalitions(4)
     got = kernel.values(explained, coalitions).numpy()
-    expected = loop_values(module, explained, background, groups, coalitions.tolist())
+    expected, n_distinct = loop_values(module, explained, background, groups, coalitions.tolist())
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
-    assert kernel.rows_evaluated == 3 * 16 * 6
+    # Each distinct input runs once: the empty coalition is the same background for every row.
+    assert kernel.rows_evaluated == n_distinct < 3 * 16 * 6
 
 
 def test_classifier_scales_logit_and_probability():
@@ -76,3 +82,19 @@ def test_bad_arguments_are_one_line_errors():
     kernel = CoalitionValueKernel(adapter, [(0,), (1,), (2,)], torch.zeros(2, 3))
     with pytest.raises(ParameterError, match="bitmasks over 3 groups"):
         kernel.values(torch.zeros(1, 3), torch.tensor([8]))
+
+
+def test_values_without_keys_match_the_loop():
+    # 12 continuous columns of 44 distinct values: the code space exceeds a 62-bit key, so
+    # inputs are built from the float rows instead of codes.
+    module = small_mlp(12)
+    adapter = wrap_model(module, task="regression", device="cpu")
+    groups = [(g,) for g in range(12)]
+    generator = torch.Generator().manual_seed(2)
+    explained, background = torch.randn(4, 12, generator=generator), torch.randn(40, 12)
+    kernel = CoalitionValueKernel(adapter, groups, background, max_batch_rows=100)
+    coalitions = [0, 5, 4095, 1234]
+    got = kernel.values(explained, torch.tensor(coalitions)).numpy()
+    expected, _ = loop_values(module, explained, background, groups, coalitions)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    assert kernel.rows_evaluated == 4 * 4 * 40
