@@ -120,8 +120,8 @@ class MaskNet(CtrModel):
         head_in = int(block_width) * (int(n_blocks) if mode == "parallel" else 1)
         self.head = mlp(head_in, widths, dropout, out_features=1)
 
-    def logit(self, codes: torch.Tensor) -> torch.Tensor:
-        v_emb = self.embedding(codes).flatten(1)  # (batch, D)
+    def head(self, emb: torch.Tensor) -> torch.Tensor:
+        v_emb = emb.flatten(1)  # (batch, D)
         normed = self.embedding_norm(v_emb)
         if self.mode == "parallel":
             out = torch.cat([block(v_emb, normed) for block in self.blocks], dim=1)
