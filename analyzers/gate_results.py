@@ -145,8 +145,11 @@ class GateAblation(_FramesResult):
     seconds: float = 0.0
 
     def ranking(self, site: str, mode: str = "mean") -> list[str]:
-        """Fields by loss increase at one site and mode, largest first."""
-        rows = self.effects[(self.effects["site"] == site) & (self.effects["mode"] == mode)]
+        """Fields by loss increase at one site and mode, largest first (whole-site row left out)."""
+        effects = self.effects
+        rows = effects[
+            (effects["site"] == site) & (effects["mode"] == mode) & (effects["field"] != "(all)")
+        ]
         return rows.sort_values("loss_increase", ascending=False)["field"].tolist()
 
 
