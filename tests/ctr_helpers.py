@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import torch
 
@@ -20,7 +20,7 @@ def synthetic_split():
     return train, test, planted
 
 
-@lru_cache(maxsize=None)
+@cache
 def trained_on_synthetic(name: str, config: tuple = ()) -> TrainedModel:
     train, test, _ = synthetic_split()
     torch.manual_seed(0)

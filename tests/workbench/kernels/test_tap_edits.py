@@ -71,7 +71,7 @@ def test_capture_reads_the_tap_outputs(setup):
 def test_bad_sites_and_shapes(setup):
     data, _, adapter = setup
     kernel = TapKernel(adapter, data.X)
-    with pytest.raises(ParameterError, match="site 'nope'.*sites: cross0_gate"):
+    with pytest.raises(ParameterError, match=r"site 'nope'.*sites: cross0_gate"):
         kernel.capture(["nope"])
     wrong = TapEdit("cross0_gate", torch.ones(5, dtype=torch.bool), torch.zeros(5))
     with pytest.raises(ParameterError, match="does not match"):
