@@ -60,8 +60,8 @@ class TrainingConfig:
     """
 
     max_epochs: int = 30
-    batch_size: int = 512
-    learning_rate: float = 2e-3
+    batch_size: int = 2048
+    learning_rate: float = 5e-3
     weight_decay: float = 1e-6
     patience: int = 3
     valid_fraction: float = 0.1
