@@ -113,7 +113,8 @@ def _run_train(args: argparse.Namespace) -> int:
     print(
         f"{args.model} on {args.data}: test AUC {metrics['test_auc']:.4f}, "
         f"test log-loss {metrics['test_log_loss']:.4f} ({trained.test.n_rows} test rows; "
-        f"best epoch {metrics['best_epoch']}, {time.perf_counter() - start:.1f} s)"
+        f"best epoch {metrics['best_epoch']}; {time.perf_counter() - start:.1f} s wall, training "
+        f"{metrics['train_seconds']:.1f} s wall / {metrics['train_cpu_seconds']:.1f} s CPU)"
     )
     if args.out:
         meta = save_ctr_model(trained.model, Path(args.out) / args.model, metrics)
