@@ -123,7 +123,8 @@ def _run_train(args: argparse.Namespace) -> int:
 
 
 def _run_gates(args: argparse.Namespace) -> int:
-    from analyzers.gates import analyze_gates, sample_rows
+    from analyzers.gate_common import sample_rows
+    from analyzers.gates import analyze_gates
     from workbench.cli import _figure_formats
     from workbench.gate_report import write_gate_report
 
