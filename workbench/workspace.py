@@ -37,6 +37,10 @@ class DataEntry:
     groups: str | dict[str, list[str]] = "columns"
     features: list[str] | None = None
     description: str = ""
+    #: "table" (``Dataset.from_csv``/``from_parquet``), "fields" (one coded field per column for
+    #: the CTR zoo, numeric columns bucketised: ``workbench.zoo.ctr_data.fields_from_frame``) or
+    #: "adult" (the UCI Adult file as coded fields: ``adult_fields``)
+    coding: str = "table"
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,9 @@ class ModelEntry:
     """A model of the workspace, explained on ``data``.
 
     ``kind`` is "sample" (``sample`` names a built-in model, trained on an 80/20 split of the data
-    and explained on the test rows) or "file" (``path`` to a model file, explained on all rows).
+    and explained on the test rows), "zoo" (``sample`` names a CTR model of ``workbench.zoo``,
+    trained likewise on a coded data set, its weights cached in the workspace's ``zoo`` folder)
+    or "file" (``path`` to a model file, explained on all rows).
     """
 
     name: str
@@ -170,11 +176,19 @@ class Workspace:
                     f"model {entry.name!r}: unknown sample model {entry.sample!r}; "
                     f"built-in: {', '.join(SAMPLE_MODELS)}"
                 )
+        elif entry.kind == "zoo":
+            from workbench.zoo import MODELS as ZOO_MODELS
+
+            if entry.sample not in ZOO_MODELS:
+                raise ParameterError(
+                    f"model {entry.name!r}: unknown zoo model {entry.sample!r}; "
+                    f"known: {', '.join(ZOO_MODELS)}"
+                )
         elif entry.kind == "file":
             if not entry.path or not Path(entry.path).is_file():
                 raise ParameterError(f"model {entry.name!r}: no model file at {entry.path!r}")
         else:
-            raise ParameterError(f"model {entry.name!r}: kind must be 'sample' or 'file'")
+            raise ParameterError(f"model {entry.name!r}: kind must be 'sample', 'zoo' or 'file'")
         self._models[entry.name] = entry
         self.save()
         return entry
@@ -236,6 +250,13 @@ class Workspace:
         if entry.kind == "sample":
             sample = train_sample_model(entry.sample, dataset, task=task)
             adapter, rows, estimator = sample.adapter, sample.test, sample.estimator
+        elif entry.kind == "zoo":
+            from workbench.models import wrap_model
+            from workbench.zoo.training import sample_ctr_model
+
+            trained = sample_ctr_model(entry.sample, dataset, cache_dir=self.root / "zoo")
+            adapter = wrap_model(trained.model, task="classification", output="logit")
+            rows, estimator = trained.test, trained.model
         else:
             adapter = load_model_file(entry.path, task=task, output=entry.output)
             rows, estimator = dataset, None
@@ -262,11 +283,25 @@ def _lookup(entries: dict, name: str, what: str):
 
 
 def _read_dataset(entry: DataEntry):
+    import pandas as pd
+
     from workbench.data import Dataset
+    from workbench.zoo.ctr_data import adult_fields, fields_from_frame
 
     path = Path(entry.path)
     if not path.is_file():
         raise DataError(f"data set {entry.name!r}: file {path} not found")
+    if entry.coding == "adult":
+        return adult_fields(path)
+    if entry.coding == "fields":
+        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        columns = [*entry.features, entry.target] if entry.features else list(frame.columns)
+        return fields_from_frame(frame[columns], entry.target)
+    if entry.coding != "table":
+        raise ParameterError(
+            f"data set {entry.name!r}: coding must be 'table', 'fields' or 'adult', "
+            f"got {entry.coding!r}"
+        )
     read = Dataset.from_parquet if path.suffix == ".parquet" else Dataset.from_csv
     return read(path, target=entry.target, features=entry.features, groups=entry.groups)
 
@@ -293,11 +328,25 @@ def _metrics(adapter, rows) -> dict[str, float]:
     return metrics
 
 
+#: trained weights of the demo's CTR models, copied into a new demo workspace's zoo cache so the
+#: demo does not train them on first use (they are retrained if the code's cache key changed)
+DEMO_ZOO_WEIGHTS = "zoo"
+DEMO_ZOO_MODELS = ("finalmlp", "gdcn")
+
+
 def demo_workspace(root: str | Path) -> Workspace:
-    """The demo: COMPAS (7 one-hot groups) with the logistic, MLP and boosted-tree sample models."""
-    from workbench.samples import sample_data_path
+    """The demo: COMPAS (7 one-hot groups) with the logistic, MLP and boosted-tree sample models,
+    and UCI Adult (14 coded fields) with the FinalMLP and GDCN models of the CTR zoo."""
+    from workbench.samples import SAMPLE_DATA_DIR, sample_data_path
 
     workspace = Workspace.create(root)
+    shipped = SAMPLE_DATA_DIR / DEMO_ZOO_WEIGHTS
+    if shipped.is_dir():
+        cache = workspace.root / "zoo"
+        cache.mkdir(exist_ok=True)
+        for weights in shipped.iterdir():
+            if not (cache / weights.name).exists():
+                shutil.copyfile(weights, cache / weights.name)
     if "compas" not in workspace.data_names:
         workspace.add_data(
             DataEntry(
@@ -312,4 +361,18 @@ def demo_workspace(root: str | Path) -> Workspace:
         name = f"compas-{sample}"
         if name not in workspace.model_names():
             workspace.add_model(ModelEntry(name=name, data="compas", kind="sample", sample=sample))
+    if "adult" not in workspace.data_names:
+        workspace.add_data(
+            DataEntry(
+                name="adult",
+                path=str(sample_data_path("adult.csv.gz")),
+                target="income",
+                coding="adult",
+                description="UCI Adult census income, 14 coded fields (numeric ones bucketised)",
+            )
+        )
+    for zoo_model in DEMO_ZOO_MODELS:
+        name = f"adult-{zoo_model}"
+        if name not in workspace.model_names():
+            workspace.add_model(ModelEntry(name=name, data="adult", kind="zoo", sample=zoo_model))
     return workspace
