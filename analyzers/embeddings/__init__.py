@@ -1,0 +1,38 @@
+"""Embedding geometry: per-field geometry, relations between fields, hashed-table collisions,
+projections and comparison across models.
+
+Pure functions on tensors return frozen result dataclasses with ``to_dict``/``from_dict``.
+``invariance`` says which measures survive a re-parametrisation of the embeddings that leaves
+the model's function unchanged (few do: most numbers here are descriptive).
+"""
+
+from analyzers.embeddings.collisions import HashCollisions, expected_collision_rate, hash_collisions
+from analyzers.embeddings.compare import ModelComparison, compare_models
+from analyzers.embeddings.geometry import FieldGeometry, field_geometry
+from analyzers.embeddings.invariance import MEASURE_INVARIANCE, invariance_of
+from analyzers.embeddings.projection import Projection, clear_projection_cache, project
+from analyzers.embeddings.relations import (
+    FieldRelations,
+    field_relations,
+    linear_cka,
+    subspace_overlap,
+)
+
+__all__ = [
+    "MEASURE_INVARIANCE",
+    "FieldGeometry",
+    "FieldRelations",
+    "HashCollisions",
+    "ModelComparison",
+    "Projection",
+    "clear_projection_cache",
+    "compare_models",
+    "expected_collision_rate",
+    "field_geometry",
+    "field_relations",
+    "hash_collisions",
+    "invariance_of",
+    "linear_cka",
+    "project",
+    "subspace_overlap",
+]
