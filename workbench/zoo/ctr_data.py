@@ -193,7 +193,8 @@ class PlantedInteractions:
     pairs : tuple of (str, str)
         Field pairs with a pure pairwise term strength·s_a(x_a)·s_b(x_b).
     triples : tuple of (str, str, str)
-        Field triples with a 3-way term strength·s_a·s_b·s_c.
+        Field triples with a term strength·[s_a > 0]·[s_b > 0]·[s_c > 0] (an AND: a 3-way
+        interaction with lower-order parts).
     main_fields : tuple of str
         Fields with an additive effect.
     pair_strength_logit, triple_strength_logit, main_strength_logit : float
@@ -258,10 +259,11 @@ def synthetic_ctr(
     Each level of a planted field gets a random sign s(level) ∈ {-1, +1}, balanced over the
     field's traffic, and the click logit is
 
-        logit = b + main·Σ_{main f} s_f + pair·Σ_{(a,b)} s_a s_b + triple·Σ_{(a,b,c)} s_a s_b s_c
+        logit = b + main·Σ_{main f} s_f + pair·Σ_{(a,b)} s_a s_b
+                  + triple·Σ_{(a,b,c)} [s_a > 0][s_b > 0][s_c > 0]
 
-    so the pair and triple terms are pure interactions (no additive part on balanced signs).
-    Fields in none of the terms are noise.
+    so each pair term is a pure interaction (no additive part on balanced signs) and each
+    triple term an AND of three fields. Fields in none of the terms are noise.
 
     Parameters
     ----------
@@ -316,7 +318,9 @@ def synthetic_ctr(
     for a, b in pairs:
         logit += pair_strength * s[:, a] * s[:, b]
     for a, b, c in triples:
-        logit += triple_strength * s[:, a] * s[:, b] * s[:, c]
+        # An AND of the three signs: a 3-way term (with lower-order parts) that gradient training
+        # can find; a pure 3-way parity s_a·s_b·s_c gives no signal until all three are learnt.
+        logit += triple_strength * (s[:, a] > 0) * (s[:, b] > 0) * (s[:, c] > 0)
     probability = 1.0 / (1.0 + np.exp(-logit))
     y = (rng.random(n_rows) < probability).astype(np.float32)
     names = tuple(f"f{f}" for f in range(n_fields))

@@ -1,0 +1,188 @@
+"""What every CTR sample model shares: field embedding, named gate sites and a JSON config.
+
+A *gate site* is an ``nn.Identity`` tap placed right after a gate, mask or cross term, one tap
+per layer (captum's layer hooks need a module called once per forward, pytorch/captum#1236).
+Analyzers read a site with a forward hook on ``model.taps[name]`` and replace it by returning a
+new output from the hook, so no model code changes for an analysis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from workbench.errors import ParameterError
+from workbench.zoo.embedding import FieldEmbedding
+
+__all__ = ["CtrModel", "GateSite", "mlp"]
+
+SITE_KINDS = ("gate", "mask", "cross", "expert_gate")
+
+
+@dataclass(frozen=True)
+class GateSite:
+    """A named place in a model where a gate, mask or cross term can be read and replaced.
+
+    Attributes
+    ----------
+    name : str
+        Key of the tap in ``model.taps``.
+    kind : str
+        "gate" (bounded, multiplies the features), "mask" (unbounded multiplicative mask),
+        "cross" (a cross layer's interaction term) or "expert_gate" (softmax over experts).
+    width : int
+        Size of the tap output's last axis.
+    field_aligned : bool
+        Whether the last axis is the flattened embedding (field f at ``field_slices[f]``).
+    open_value : float or None
+        Value meaning "let everything through" (1 for multiplicative gates and masks); None
+        where no such value exists (cross terms, expert gates).
+    value_range : str
+        What values the site can take, for display: "(0, 1)", "(0, 2)", "real", "simplex".
+    """
+
+    name: str
+    kind: str
+    width: int
+    field_aligned: bool
+    open_value: float | None
+    value_range: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> GateSite:
+        return cls(**d)
+
+
+def mlp(
+    in_features: int, hidden: Sequence[int], dropout: float = 0.0, out_features: int | None = None
+) -> nn.Sequential:
+    """Linear → ReLU (→ Dropout) per hidden width, then an optional Linear to ``out_features``."""
+    layers: list[nn.Module] = []
+    width = in_features
+    for units in hidden:
+        layers += [nn.Linear(width, int(units)), nn.ReLU()]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        width = int(units)
+    if out_features is not None:
+        layers.append(nn.Linear(width, out_features))
+    return nn.Sequential(*layers)
+
+
+class CtrModel(nn.Module):
+    """Base of the sample CTR models: codes in (as float), one logit per row out.
+
+    Subclasses set ``name``, build their layers after calling ``super().__init__``, create
+    their taps with ``self._add_site`` and implement ``logit(codes)``. The constructor's keyword
+    arguments are the JSON config (``config``), so ``type(model)(**model.config)`` rebuilds it.
+
+    Parameters
+    ----------
+    vocab_sizes : sequence of int
+        Levels per field.
+    field_names : sequence of str, optional
+    embedding_dim : int
+    shared_buckets : int, optional
+        One hashed shared embedding table with this many rows instead of a table per field.
+    hash_seed : int
+    """
+
+    name: ClassVar[str] = "ctr"
+
+    def __init__(
+        self,
+        vocab_sizes: Sequence[int],
+        *,
+        field_names: Sequence[str] | None = None,
+        embedding_dim: int = 16,
+        shared_buckets: int | None = None,
+        hash_seed: int = 0,
+        **config: Any,
+    ) -> None:
+        super().__init__()
+        self.embedding = FieldEmbedding(
+            vocab_sizes,
+            embedding_dim,
+            field_names=field_names,
+            shared_buckets=shared_buckets,
+            hash_seed=hash_seed,
+        )
+        self.config: dict[str, Any] = {
+            "vocab_sizes": list(self.embedding.vocab_sizes),
+            "field_names": list(self.embedding.field_names),
+            "embedding_dim": int(embedding_dim),
+            "shared_buckets": shared_buckets,
+            "hash_seed": int(hash_seed),
+            **config,
+        }
+        self.taps = nn.ModuleDict()
+        self._sites: dict[str, GateSite] = {}
+
+    @property
+    def n_fields(self) -> int:
+        return self.embedding.n_fields
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return self.embedding.field_names
+
+    @property
+    def flat_dim(self) -> int:
+        """Width of the flattened embedding, F·d."""
+        return self.embedding.total_dim
+
+    def gate_sites(self) -> tuple[GateSite, ...]:
+        """Every named site of this model, in forward order."""
+        return tuple(self._sites.values())
+
+    def site(self, name: str) -> GateSite:
+        """The site called ``name``; ParameterError listing the model's sites otherwise."""
+        if name not in self._sites:
+            raise ParameterError(
+                f"site {name!r} is not a site of {self.name}; sites: {', '.join(self._sites)}"
+            )
+        return self._sites[name]
+
+    def field_slices(self) -> tuple[slice, ...]:
+        """Columns of each field on a field-aligned site's last axis."""
+        return self.embedding.field_slices()
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """(batch, n_fields) codes (any dtype, as in ``Dataset.X``) -> (batch,) logits."""
+        return self.logit(X.long())
+
+    def logit(self, codes: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _add_site(
+        self,
+        name: str,
+        kind: str,
+        width: int,
+        *,
+        field_aligned: bool,
+        open_value: float | None,
+        value_range: str,
+    ) -> nn.Identity:
+        tap = nn.Identity()
+        self.taps[name] = tap
+        self._sites[name] = GateSite(name, kind, width, field_aligned, open_value, value_range)
+        return tap
+
+
+def check_hidden(hidden: Sequence[int], argument: str) -> list[int]:
+    """Hidden widths as a list of positive ints (one-line error otherwise)."""
+    try:
+        widths = [int(h) for h in hidden]
+    except (TypeError, ValueError):
+        raise ParameterError(f"{argument} must be a list of integers, got {hidden!r}") from None
+    if any(w < 1 for w in widths):
+        raise ParameterError(f"{argument} must hold positive widths, got {list(hidden)!r}")
+    return widths
