@@ -6,6 +6,7 @@ Pure functions on tensors return frozen result dataclasses with ``to_dict``/``fr
 the model's function unchanged (few do: most numbers here are descriptive).
 """
 
+from analyzers.embeddings.analysis import EmbeddingReport, analyze_embeddings
 from analyzers.embeddings.collisions import HashCollisions, expected_collision_rate, hash_collisions
 from analyzers.embeddings.compare import ModelComparison, compare_models
 from analyzers.embeddings.extract import ModelEmbeddings, extract_embeddings, find_field_embedding
@@ -22,6 +23,7 @@ from analyzers.embeddings.relations import (
 
 __all__ = [
     "MEASURE_INVARIANCE",
+    "EmbeddingReport",
     "FieldGeometry",
     "FieldRelations",
     "HashCollisions",
@@ -29,6 +31,7 @@ __all__ = [
     "ModelEmbeddings",
     "PrivateRowsEffect",
     "Projection",
+    "analyze_embeddings",
     "clear_projection_cache",
     "compare_models",
     "expected_collision_rate",

@@ -3,12 +3,14 @@
 Interventional, through ``EmbeddingVariantKernel``: variants of the model in which the colliding
 features (of every field, or of one field) read private rows, initialised at their shared row.
 A private row has nothing to learn from until it is fitted, so every variant, including the
-unchanged shared table, has its table fitted for the same number of full-batch Adam steps on the
-fit rows with the rest of the model frozen. The effect of privatising is then the difference of
-held-out losses between a private variant and the shared one fitted alike, not the gain of
-fitting the table a little longer. A negative Δloss says collisions cost the model loss; about 0
-says they do not matter at this data size. This measure is about the model's function, so it
-holds under any re-parametrisation of the table.
+unchanged shared table, has its table fitted by the same full-batch Adam steps on the fit rows
+with the rest of the model frozen, and stopped at its best step on a validation share of them.
+The effect of privatising is then the difference of held-out losses between a private variant
+and the shared one fitted alike, not the gain of fitting the table a little longer. A negative
+Δloss says collisions cost the model loss; about 0 says they do not matter at this data size.
+The in-sample difference after all steps (``fit_delta_loss``) says how much capacity the
+collisions take away, whether or not that generalises. This measure is about the model's
+function, so it holds under any re-parametrisation of the table.
 """
 
 from __future__ import annotations
@@ -41,11 +43,13 @@ class PrivateRowsEffect:
     reference_loss : float
         Held-out mean loss of the model as trained.
     settings : dict
-        n_steps, learning_rate, n_fit_rows, n_eval_rows, loss, seconds.
+        n_steps, learning_rate, valid_fraction, row counts, n_buckets, loss, seconds.
     variants : DataFrame
         One row per variant: variant ("shared", "all" or a field name: whose colliding
-        features are privatised), n_private_rows, fit_loss_before, fit_loss_after, eval_loss,
-        delta_loss (eval_loss − the fitted shared variant's eval_loss).
+        features are privatised), n_private_rows, fit_loss_before, fit_loss_final,
+        fit_delta_loss (fit_loss_final − the shared variant's), best_step (by validation
+        loss), valid_loss, eval_loss (held-out, at best_step) and delta_loss (eval_loss − the
+        shared variant's eval_loss, fitted alike).
     measure_invariance : dict
     """
 
@@ -84,7 +88,8 @@ def private_rows_effect(
     *,
     per_field: bool = True,
     n_steps: int = 30,
-    learning_rate: float = 0.01,
+    learning_rate: float = 0.003,
+    valid_fraction: float = 0.25,
     max_fit_rows: int | None = 20_000,
     max_batch_rows: int | None = None,
     seed: int = 0,
@@ -97,26 +102,34 @@ def private_rows_effect(
     adapter : ModelAdapter
         A torch model holding one shared-table FieldEmbedding; binary or regression output.
     fit_data, eval_data : Dataset
-        Rows the variant tables are fitted on, and the held-out rows they are scored on
-        (codes data sets, column f = field f, with a target).
+        Rows the variant tables are fitted on (the training rows), and the held-out rows they
+        are scored on (codes data sets, column f = field f, with a target).
     per_field : bool
         Besides privatising every colliding feature, one variant per field privatising only
         that field's colliding features.
     n_steps : int
         Full-batch Adam steps on the tables of every variant (all variants fitted together).
     learning_rate : float
+    valid_fraction : float
+        Share of the fit rows held out to stop each variant at its best step: fitting a table
+        with the rest of the model frozen overfits within a few steps, and a larger table
+        (more private rows) overfits sooner, so a fixed step count would favour the shared one.
     max_fit_rows : int or None
-        Seeded sample of fit rows used for fitting (cost: variants × rows per step).
+        Seeded sample of fit rows used (cost: variants × rows per step).
     max_batch_rows : int or None
         Rows per forward pass; None sizes it from the device.
     seed : int
-        Seed of the fit-row sample.
+        Seed of the fit-row sample and of the validation split.
     embedding_name : str, optional
         Which embedding, when the model has several.
 
     Returns
     -------
     PrivateRowsEffect
+        ``delta_loss`` on the held-out rows at each variant's best step, and
+        ``fit_delta_loss`` on the fit rows after all steps: how much lower the training loss
+        can go with private rows (the capacity collisions take away), whether or not that
+        generalises.
 
     Example
     -------
@@ -131,6 +144,8 @@ def private_rows_effect(
         raise ParameterError(
             f"n_steps must be >= 0 and learning_rate > 0, got {n_steps!r}, {learning_rate!r}"
         )
+    if not 0 < float(valid_fraction) < 1:
+        raise ParameterError(f"valid_fraction must be in (0, 1), got {valid_fraction!r}")
     if max_fit_rows is not None and fit_data.n_rows > int(max_fit_rows):
         fit_data = fit_data.train_test_split(
             test_size=fit_data.n_rows - int(max_fit_rows), seed=seed
@@ -141,27 +156,35 @@ def private_rows_effect(
     index = index.to(device)
     with torch.no_grad():
         shared = embedding.shared_weight.detach().to(device)
-        private_init = shared[
-            torch.as_tensor(np.array(colliding["bucket"], dtype=np.int64), device=device)
-        ]
-        start = torch.cat([shared, private_init])  # (table_rows, dim)
+        buckets = torch.as_tensor(np.array(colliding["bucket"], dtype=np.int64), device=device)
+        start = torch.cat([shared, shared[buckets]])  # (table_rows, dim)
     tables = start.expand(len(names), *start.shape).clone().requires_grad_(True)
-    fit_kernel = EmbeddingVariantKernel(adapter, embedding, fit_data, max_batch_rows=max_batch_rows)
-    eval_kernel = EmbeddingVariantKernel(
-        adapter, embedding, eval_data, max_batch_rows=max_batch_rows
-    )
+    fit_part, valid_part = fit_data.train_test_split(float(valid_fraction), seed=seed)
+
+    def kernel(data) -> EmbeddingVariantKernel:
+        return EmbeddingVariantKernel(adapter, embedding, data, max_batch_rows=max_batch_rows)
+
+    fit_kernel, valid_kernel, eval_kernel = kernel(fit_part), kernel(valid_part), kernel(eval_data)
     reference = eval_kernel.mean_losses(start[None], index[:1])[0]
     optimizer = torch.optim.Adam([tables], lr=float(learning_rate))
-    fit_before = None
-    for _ in range(int(n_steps)):
-        optimizer.zero_grad()
-        fit_loss = fit_kernel.mean_losses(tables, index, grad=True)
-        fit_before = fit_loss if fit_before is None else fit_before
-        optimizer.step()
     with torch.no_grad():
-        fit_after = fit_kernel.mean_losses(tables, index)
-        fit_before = fit_after if fit_before is None else fit_before
-        eval_loss = eval_kernel.mean_losses(tables, index)
+        fit_before = fit_kernel.mean_losses(tables, index)
+        best_valid = valid_kernel.mean_losses(tables, index)
+    best_tables = tables.detach().clone()
+    best_step = torch.zeros(len(names), dtype=torch.int64, device=device)
+    for step in range(1, int(n_steps) + 1):
+        optimizer.zero_grad()
+        fit_kernel.mean_losses(tables, index, grad=True)
+        optimizer.step()
+        with torch.no_grad():
+            valid = valid_kernel.mean_losses(tables, index)
+            better = valid < best_valid
+            best_valid = torch.where(better, valid, best_valid)
+            best_tables[better] = tables.detach()[better]
+            best_step[better] = step
+    with torch.no_grad():
+        fit_final = fit_kernel.mean_losses(tables, index)
+        eval_loss = eval_kernel.mean_losses(best_tables, index)
     n_private = [0] + [
         len(colliding) if name == ALL_FIELDS else int((colliding["field"] == name).sum())
         for name in names[1:]
@@ -171,7 +194,10 @@ def private_rows_effect(
             "variant": names,
             "n_private_rows": n_private,
             "fit_loss_before": fit_before.cpu().numpy(),
-            "fit_loss_after": fit_after.cpu().numpy(),
+            "fit_loss_final": fit_final.cpu().numpy(),
+            "fit_delta_loss": (fit_final - fit_final[0]).cpu().numpy(),
+            "best_step": best_step.cpu().numpy(),
+            "valid_loss": best_valid.cpu().numpy(),
             "eval_loss": eval_loss.cpu().numpy(),
             "delta_loss": (eval_loss - eval_loss[0]).cpu().numpy(),
         }
@@ -179,7 +205,9 @@ def private_rows_effect(
     settings = {
         "n_steps": int(n_steps),
         "learning_rate": float(learning_rate),
-        "n_fit_rows": int(fit_data.n_rows),
+        "valid_fraction": float(valid_fraction),
+        "n_fit_rows": int(fit_part.n_rows),
+        "n_valid_rows": int(valid_part.n_rows),
         "n_eval_rows": int(eval_data.n_rows),
         "n_buckets": int(embedding.n_rows_total),
         "n_table_rows": int(table_rows),
