@@ -10,7 +10,12 @@ import pandas as pd
 import pytest
 import torch
 
-from analyzers.embeddings import extract_embeddings, private_rows_effect
+from analyzers.embeddings import (
+    EmbeddingReport,
+    analyze_embeddings,
+    extract_embeddings,
+    private_rows_effect,
+)
 from analyzers.embeddings.private_rows import PrivateRowsEffect
 from workbench import Dataset, wrap_model
 from workbench.errors import DataError, ModelError, ParameterError
@@ -160,3 +165,29 @@ def test_private_rows_need_a_shared_table(signal_data):
     adapter = wrap_model(model, task="classification", output="logit", device="cpu")
     with pytest.raises(ParameterError, match="table per field"):
         private_rows_effect(adapter, signal_data, signal_data)
+
+
+@pytest.mark.parametrize("points", ["table", "rows"])
+def test_analyze_embeddings_round_trips_and_carries_point_values(signal_data, points):
+    torch.manual_seed(0)
+    embedding = FieldEmbedding([4, 3], dim=3, field_names=["a", "b"], shared_buckets=5)
+    model = LinearOnEmbeddings(embedding)
+    n_points = 7 if points == "table" else 300
+    gate = np.linspace(0, 1, n_points)
+    report = analyze_embeddings(
+        model,
+        signal_data,
+        max_rows=300,
+        projection_points=points,
+        point_values={"gate_value": gate},
+        max_points=100,
+    )
+    coordinates = report.projection.coordinates
+    assert (coordinates["gate_value"].to_numpy() == gate[coordinates["point"].to_numpy()]).all()
+    assert report.collisions.n_buckets == 5
+    text = json.dumps(report.to_dict(), allow_nan=False)
+    back = EmbeddingReport.from_dict(json.loads(text))
+    assert json.dumps(back.to_dict(), allow_nan=False) == text
+    assert set(back.measure_invariance()) >= {"linear_cka", "collisions", "projection", "spectrum"}
+    with pytest.raises(ParameterError, match="one value per point"):
+        analyze_embeddings(model, signal_data, point_values={"gate_value": gate[:-1]})
