@@ -80,7 +80,7 @@ class CtrModel(nn.Module):
     """Base of the sample CTR models: codes in (as float), one logit per row out.
 
     Subclasses set ``name``, build their layers after calling ``super().__init__``, create
-    their taps with ``self._add_site`` and implement ``logit(codes)``. The constructor's keyword
+    their taps with ``self._add_site`` and implement ``head(embeddings)``. The constructor's keyword
     arguments are the JSON config (``config``), so ``type(model)(**model.config)`` rebuilds it.
 
     Parameters
@@ -156,9 +156,11 @@ class CtrModel(nn.Module):
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """(batch, n_fields) codes (any dtype, as in ``Dataset.X``) -> (batch,) logits."""
-        return self.logit(X.long())
+        return self.head(self.embedding(X.long()))
 
-    def logit(self, codes: torch.Tensor) -> torch.Tensor:
+    def head(self, emb: torch.Tensor) -> torch.Tensor:
+        """(batch, n_fields, dim) field embeddings -> (batch,) logits: everything after the
+        lookup, so gradient methods can interpolate embeddings (codes cannot be)."""
         raise NotImplementedError
 
     def _add_site(

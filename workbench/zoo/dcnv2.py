@@ -124,8 +124,8 @@ class DCNv2(CtrModel):
         self.dnn = mlp(D, widths, dropout)
         self.output = nn.Linear(D + (widths[-1] if widths else D), 1)
 
-    def logit(self, codes: torch.Tensor) -> torch.Tensor:
-        x0 = self.embedding(codes).flatten(1)  # (batch, D)
+    def head(self, emb: torch.Tensor) -> torch.Tensor:
+        x0 = emb.flatten(1)  # (batch, D)
         x = x0
         for layer, tap in enumerate(self.cross_taps):
             if self.cross_type == "full":

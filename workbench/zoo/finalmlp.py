@@ -132,8 +132,7 @@ class FinalMLP(CtrModel):
             )
         return [self.field_names.index(f) for f in fields]
 
-    def logit(self, codes: torch.Tensor) -> torch.Tensor:
-        emb = self.embedding(codes)  # (batch, fields, dim)
+    def head(self, emb: torch.Tensor) -> torch.Tensor:
         flat = emb.flatten(1)  # (batch, D)
         streams = []
         for s in range(2):

@@ -106,8 +106,8 @@ class GDCN(CtrModel):
         self.cross_layers = nn.ModuleList(layers)
         self.dnn = mlp(D, widths, dropout, out_features=1)
 
-    def logit(self, codes: torch.Tensor) -> torch.Tensor:
-        c0 = self.embedding(codes).flatten(1)  # (batch, D)
+    def head(self, emb: torch.Tensor) -> torch.Tensor:
+        c0 = emb.flatten(1)  # (batch, D)
         c = c0
         for layer in self.cross_layers:
             c = layer(c0, c)

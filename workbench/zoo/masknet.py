@@ -118,10 +118,10 @@ class MaskNet(CtrModel):
             blocks.append(MaskBlock(D, width_in, int(block_width), float(reduction), tap))
         self.blocks = nn.ModuleList(blocks)
         head_in = int(block_width) * (int(n_blocks) if mode == "parallel" else 1)
-        self.head = mlp(head_in, widths, dropout, out_features=1)
+        self.output_mlp = mlp(head_in, widths, dropout, out_features=1)
 
-    def logit(self, codes: torch.Tensor) -> torch.Tensor:
-        v_emb = self.embedding(codes).flatten(1)  # (batch, D)
+    def head(self, emb: torch.Tensor) -> torch.Tensor:
+        v_emb = emb.flatten(1)  # (batch, D)
         normed = self.embedding_norm(v_emb)
         if self.mode == "parallel":
             out = torch.cat([block(v_emb, normed) for block in self.blocks], dim=1)
@@ -129,4 +129,4 @@ class MaskNet(CtrModel):
             out = normed
             for block in self.blocks:
                 out = block(v_emb, out)  # (batch, block_width)
-        return self.head(out).squeeze(1)
+        return self.output_mlp(out).squeeze(1)

@@ -1,0 +1,181 @@
+"""Read and replace a model's internal activations at named sites, many edits per forward pass.
+
+A *site* is a submodule whose output is read or replaced (the zoo models' ``nn.Identity`` taps,
+``model.taps[name]``, or any module path). An *edit* replaces chosen units of the site's output
+by fixed values for every row. ``outputs`` stacks k edits of one site into one batch: the rows
+are tiled k times and a forward hook rewrites copy j of the site's output with edit j, so k
+ablations cost one forward pass instead of k. ``capture`` reads site outputs in row batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+
+from workbench.errors import ModelError, ParameterError
+from workbench.kernels.batching import estimate_bytes_per_row, resolve_batch_rows
+
+__all__ = ["TapEdit", "TapKernel", "find_site"]
+
+
+@dataclass(frozen=True)
+class TapEdit:
+    """Replace ``units`` of a site's per-row output by ``values`` (the same for every row).
+
+    Attributes
+    ----------
+    site : str
+        Tap name (``model.taps[site]``) or module path.
+    units : Tensor
+        Bool, the shape of one row of the site's output (e.g. (width,)); True = replaced.
+    values : Tensor
+        Float, same shape; read where ``units`` is True.
+    """
+
+    site: str
+    units: torch.Tensor
+    values: torch.Tensor
+
+
+def find_site(module: torch.nn.Module, site: str) -> torch.nn.Module:
+    """The submodule of a site: ``taps.<site>`` when the model has taps, else the module path."""
+    for path in (f"taps.{site}", site):
+        try:
+            return module.get_submodule(path)
+        except AttributeError:
+            continue
+    taps = getattr(module, "taps", None)
+    known = f"; sites: {', '.join(taps.keys())}" if isinstance(taps, torch.nn.ModuleDict) else ""
+    raise ParameterError(f"site {site!r} is not a submodule of the model{known}")
+
+
+class TapKernel:
+    """Batched reads and edits of internal sites of a torch model on fixed rows.
+
+    Parameters
+    ----------
+    adapter : ModelAdapter
+        A wrapped torch module (``adapter.module`` is hooked; the user's model is untouched).
+    X : Tensor
+        (rows, features) model inputs.
+    max_batch_rows : int or None
+        Model rows per forward pass (tiled copies count); None sizes it from the device.
+
+    Example
+    -------
+    >>> kernel = TapKernel(adapter, data.X)
+    >>> edit = TapEdit("cross0_gate", units=torch.ones(224, dtype=bool), values=torch.ones(224))
+    >>> kernel.outputs([edit]).shape  # (edits, rows)
+    """
+
+    def __init__(self, adapter, X: torch.Tensor, *, max_batch_rows: int | None = None) -> None:
+        if adapter.module is None:
+            raise ModelError("tap edits need a torch model; this adapter runs a CPU function")
+        if X.ndim != 2:
+            raise ParameterError(f"X must be (rows, features), got shape {tuple(X.shape)}")
+        self.adapter = adapter
+        self.X = X.to(adapter.device, adapter.dtype)  # (rows, features)
+        self.n_rows = X.shape[0]
+        self.batch_rows = resolve_batch_rows(
+            max_batch_rows,
+            adapter.device,
+            estimate_bytes_per_row(adapter.module, X.shape[1]),
+            None,
+        )
+        self.forward_passes = 0
+
+    def capture(
+        self,
+        sites: Sequence[str],
+        reduce: Callable[[str, torch.Tensor], torch.Tensor] | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """Outputs of ``sites`` on every row, on the CPU.
+
+        Parameters
+        ----------
+        sites : sequence of str
+        reduce : callable (site, batch output) -> tensor, optional
+            Applied per batch before results are kept (e.g. per-field means), to save memory.
+
+        Returns
+        -------
+        dict site -> Tensor (rows, ...)
+        """
+        pieces: dict[str, list[torch.Tensor]] = {site: [] for site in sites}
+
+        def keeper(site: str):
+            def hook(_module, _inputs, output):
+                kept = output.detach() if reduce is None else reduce(site, output.detach())
+                pieces[site].append(kept.cpu())
+
+            return hook
+
+        handles = [
+            find_site(self.adapter.module, site).register_forward_hook(keeper(site))
+            for site in sites
+        ]
+        try:
+            for chunk in self.X.split(self.batch_rows):
+                self.adapter.forward(chunk)
+                self.forward_passes += 1
+        finally:
+            for handle in handles:
+                handle.remove()
+        return {site: torch.cat(parts) for site, parts in pieces.items()}
+
+    def outputs(self, edits: Sequence[TapEdit]) -> torch.Tensor:
+        """(edits, rows) model outputs with each edit applied alone, on the CPU.
+
+        Edits of one site share forward passes: ``batch_rows // rows`` of them per pass when
+        all rows fit, else one edit per pass over row chunks.
+        """
+        result = torch.empty((len(edits), self.n_rows), dtype=torch.float32)
+        by_site: dict[str, list[int]] = {}
+        for i, edit in enumerate(edits):
+            by_site.setdefault(edit.site, []).append(i)
+        for site, members in by_site.items():
+            tap = find_site(self.adapter.module, site)
+            units = torch.stack([edits[i].units for i in members]).to(self.adapter.device)
+            values = torch.stack([edits[i].values for i in members]).to(
+                self.adapter.device, self.adapter.dtype
+            )  # (site edits, *row shape)
+            if self.n_rows <= self.batch_rows:
+                per_pass = max(1, self.batch_rows // self.n_rows)
+                for start in range(0, len(members), per_pass):
+                    stop = min(start + per_pass, len(members))
+                    out = self._edited(tap, units[start:stop], values[start:stop], self.X)
+                    result[members[start:stop]] = out.view(stop - start, self.n_rows).cpu()
+            else:
+                for j, member in enumerate(members):
+                    parts = [
+                        self._edited(tap, units[j : j + 1], values[j : j + 1], chunk).cpu()
+                        for chunk in self.X.split(self.batch_rows)
+                    ]
+                    result[member] = torch.cat(parts)
+        return result
+
+    def _edited(
+        self, tap: torch.nn.Module, units: torch.Tensor, values: torch.Tensor, X: torch.Tensor
+    ) -> torch.Tensor:
+        """Outputs for k edits on rows X: (k·rows,), copy j of the rows under edit j."""
+        k, rows = units.shape[0], X.shape[0]
+
+        def hook(_module, _inputs, output):
+            if output.shape[1:] != units.shape[1:]:
+                raise ParameterError(
+                    f"edit shape {tuple(units.shape[1:])} does not match the site's output "
+                    f"shape {tuple(output.shape[1:])}"
+                )
+            copies = output.reshape(k, rows, *output.shape[1:])  # (k, rows, ...)
+            mask = units.unsqueeze(1)  # (k, 1, ...)
+            return torch.where(mask, values.unsqueeze(1), copies).reshape(output.shape)
+
+        handle = tap.register_forward_hook(hook)
+        try:
+            out = self.adapter.forward(X.repeat(k, 1))  # (k·rows,)
+            self.forward_passes += 1
+        finally:
+            handle.remove()
+        return out
