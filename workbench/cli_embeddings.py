@@ -17,6 +17,7 @@ from pathlib import Path
 
 from workbench.errors import WorkbenchError
 
+_COLOUR_PREFIXES = ("gate:", "attribution:")
 _CSV_PREFIXES = {
     "geometry": ("geometry", "spectrum", "norm_strata"),
     "relations": ("pairs",),
@@ -56,6 +57,18 @@ def add_parser(commands) -> None:
     parser.add_argument("--max-points", type=int, default=5000)
     parser.add_argument("--max-rows", type=int, default=20_000, help="data rows sampled")
     parser.add_argument(
+        "--gate-site",
+        default="auto",
+        help="colour the table map by the mean gate per level at this field-aligned site of a "
+        "zoo model ('auto': the model's first such site, 'none': no gate colour)",
+    )
+    parser.add_argument(
+        "--attribution",
+        choices=["none", "feature_ablation", "integrated_gradients"],
+        default="none",
+        help="also colour the table map by each field's captum attribution (gates analyzer)",
+    )
+    parser.add_argument(
         "--private-rows",
         action="store_true",
         help="shared tables: Δloss on test rows when colliding features get private rows",
@@ -78,6 +91,7 @@ def run_embeddings(args: argparse.Namespace) -> int:
 
     formats = _figure_formats(args.formats)
     model, train, test = _model_and_data(args.model, args)
+    point_values = _point_values(model, train, args)
     with _ProgressBar(enabled=not args.no_progress) as bar:
         report = analyze_embeddings(
             model,
@@ -88,6 +102,7 @@ def run_embeddings(args: argparse.Namespace) -> int:
             projection_points=args.points,
             n_components=args.components,
             max_points=args.max_points,
+            point_values=point_values,
             private_rows_data=(train, test) if args.private_rows else None,
             per_field=args.per_field,
             n_steps=args.steps,
@@ -159,10 +174,11 @@ def write_embeddings_report(report, folder, *, formats=("html",), comparison=Non
             built["projection"] = embedding_figures.projection_scatter(
                 report.projection, color=color
             )
-            if "frequency" in report.projection.coordinates:
-                built["projection_frequency"] = embedding_figures.projection_scatter(
-                    report.projection, color="frequency"
-                )
+            for column in report.projection.coordinates.columns:
+                if column in ("frequency", "norm") or column.startswith(_COLOUR_PREFIXES):
+                    built[f"projection_{_slug(column)}"] = embedding_figures.projection_scatter(
+                        report.projection, color=column
+                    )
         if comparison is not None:
             (staging / "comparison.json").write_text(
                 json.dumps(comparison.to_dict(), allow_nan=False)
@@ -181,6 +197,39 @@ def write_embeddings_report(report, folder, *, formats=("html",), comparison=Non
         return written
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _point_values(adapter, train, args: argparse.Namespace) -> dict:
+    """Gate value per level and attribution per field, one value per point of the table map."""
+    module = adapter.module
+    if args.points != "table" or not hasattr(module, "gate_sites"):
+        return {}
+    from analyzers.embeddings.coloring import attribution_per_point, gate_values_per_level
+
+    names, vocab = module.field_names, module.embedding.vocab_sizes
+    values = {}
+    site = args.gate_site
+    if site == "auto":
+        site = next((s.name for s in module.gate_sites() if s.field_aligned), "none")
+    if site != "none":
+        from analyzers.gates import gate_statistics
+
+        statistics = gate_statistics(
+            adapter, train, sites=[site], max_batch_rows=args.max_batch_rows
+        )
+        values[f"gate:{site}"] = gate_values_per_level(statistics, site, names, vocab)
+    if args.attribution != "none":
+        from analyzers.gate_attributions import gate_attributions
+
+        attributions = gate_attributions(adapter, train, seed=args.seed)
+        values[f"attribution:{args.attribution}"] = attribution_per_point(
+            attributions, args.attribution, names, vocab
+        )
+    return values
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
 
 
 def _model_and_data(model_name: str, args: argparse.Namespace):

@@ -33,6 +33,7 @@ def run(*argv):
     return cli.main([str(a) for a in argv])
 
 
+@pytest.mark.slow  # writes 9 self-contained HTML figures and fits the private rows
 def test_embeddings_writes_report_tables_and_figures(saved, tmp_path, capsys):
     model, csv = saved
     out = tmp_path / "out"
@@ -56,6 +57,11 @@ def test_embeddings_writes_report_tables_and_figures(saved, tmp_path, capsys):
     ):
         assert (out / f"{name}.html").is_file(), name
     assert (out / "geometry_geometry.csv").is_file() and (out / "collisions_fields.csv").is_file()
+    # FinalMLP's first field-aligned gate colours the table map, one value per level
+    gate_columns = [c for c in report.projection.coordinates if c.startswith("gate:")]
+    assert gate_columns == ["gate:stream1_gate"]
+    assert report.projection.coordinates[gate_columns[0]].between(0, 2).all()  # 2·sigmoid
+    assert (out / "projection_gate_stream1_gate.html").is_file()
     # the model compared with itself: every field's CKA is 1
     comparison = ModelComparison.from_dict(json.loads((out / "comparison.json").read_text()))
     assert comparison.same_field_cka()["linear_cka"].to_numpy() == pytest.approx(1.0)
