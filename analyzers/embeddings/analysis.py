@@ -194,6 +194,7 @@ def analyze_embeddings(
             if weights is not None
             else max_points,
             seed=seed,
+            progress=progress,
         )
     report("embeddings", 3, stages)
     effect = None
