@@ -25,7 +25,16 @@ from analyzers.embeddings.geometry import GEOMETRY_COLUMNS, UNSEEN_STRATUM
 from workbench.errors import ParameterError
 
 _TABLE_DIGITS = 3
-_NOTE_Y = -0.18
+_NOTE_TAIL = " (descriptive: changes under re-parametrisations that keep the model's function)"
+_TABLE_FIRST_COLUMN_WIDTH = 2.5
+_MAX_HOVER_COLUMNS = 16
+_HEADERS = {  # short two-line headers: the table has 14 columns
+    "participation_ratio": "particip.<br>ratio",
+    "information_abundance": "info<br>abundance",
+    "mean_pairwise_cosine": "mean pair<br>cosine",
+    "mean_vector_ratio": "mean-vector<br>ratio",
+    "norm_log_frequency_spearman": "ρ(norm,<br>log freq)",
+}
 
 
 def geometry_table(
@@ -52,9 +61,21 @@ def geometry_table(
     frame = frame.sort_values(sort_by, ascending=False, kind="stable")
     columns = [c for c in GEOMETRY_COLUMNS if c != "weighting"]
     cells = [_rounded(frame[c]) for c in columns]
-    fig = go.Figure(go.Table(header={"values": columns}, cells={"values": cells}))
+    fig = go.Figure(
+        go.Table(
+            header={
+                "values": [_HEADERS.get(c, c.replace("_", "<br>")) for c in columns],
+                "font": {"size": 10},
+            },
+            cells={"values": cells, "font": {"size": 10}},
+            columnwidth=[_TABLE_FIRST_COLUMN_WIDTH] + [1.0] * (len(columns) - 1),
+        )
+    )
     view = frame["weighting"].iloc[0]
-    fig.update_layout(title=f"Field geometry ({view}-weighted), sorted by {sort_by}")
+    fig.update_layout(
+        title=f"Field geometry ({view}-weighted), sorted by {sort_by}",
+        height=max(400, 160 + 24 * len(frame)),
+    )
     return _with_note(fig, result.measure_invariance, ("row_norms", "spectrum", "anisotropy"))
 
 
@@ -210,9 +231,14 @@ def collision_chart(result: HashCollisions) -> go.Figure:
             go.Scatter(
                 x=fields["field"],
                 y=fields[expected],
-                name=f"{label} (uniform hash)",
+                name="uniform-hashing expectation",
                 mode="markers",
-                marker={"symbol": "line-ew-open", "size": 22, "color": "black"},
+                marker={
+                    "symbol": "line-ew-open",
+                    "size": 12,
+                    "color": "black",
+                    "line": {"width": 2},
+                },
                 offsetgroup=label,
                 showlegend=colour == 0,
                 legendgroup="expected",
@@ -223,11 +249,11 @@ def collision_chart(result: HashCollisions) -> go.Figure:
         barmode="group",
         scattermode="group",
         title=(
-            f"Collisions in a shared table of {result.n_buckets} rows: "
-            f"{summary['collision_rate']:.1%} of traffic collides "
+            f"Collisions: {summary['collision_rate']:.1%} of traffic collides "
             f"(uniform hashing {summary['expected_collision_rate']:.1%}), "
             f"mean purity {summary['mean_purity']:.2f}"
         ),
+        xaxis_title=f"field (shared table of {result.n_buckets} rows)",
         yaxis={"title": "traffic-weighted collision rate", "range": [0, 1]},
     )
     return _with_note(fig, result.measure_invariance, ("collisions",))
@@ -237,7 +263,7 @@ def projection_scatter(
     projection: Projection,
     *,
     color: str | None = "field",
-    hover: Sequence[str] = ("level", "frequency"),
+    hover: Sequence[str] | None = None,
 ) -> go.Figure:
     """2-D or 3-D scatter of a projection, coloured by a label column, with hover labels.
 
@@ -247,14 +273,18 @@ def projection_scatter(
     color : str or None
         Label column: a text column gives one trace per value (field, level ...), a numeric
         one a colour scale (frequency, norm, gate value, attribution).
-    hover : sequence of str
-        Label columns shown on hover (those present).
+    hover : sequence of str, optional
+        Label columns shown on hover (those present); default every label column (field,
+        level, frequency, norm, gate value ... for a table map; each field's level for a map
+        of data rows), at most ``_MAX_HOVER_COLUMNS``.
     """
     frame = projection.coordinates
+    labels = [c for c in frame.columns if c not in ("point", *projection.axes)]
     if color is not None and color not in frame:
-        labels = [c for c in frame.columns if c not in ("point", *projection.axes)]
         raise ParameterError(f"color must be one of the label columns {labels}, got {color!r}")
-    hover_columns = [c for c in hover if c in frame]
+    hover_columns = (
+        labels[:_MAX_HOVER_COLUMNS] if hover is None else [c for c in hover if c in frame]
+    )
     three_d = len(projection.axes) == 3
     fig = go.Figure()
     if color is None or not pd.api.types.is_numeric_dtype(frame[color]):
@@ -318,20 +348,17 @@ def _colour(index: int) -> str:
 
 
 def _with_note(fig: go.Figure, invariance: dict[str, str], measures: Sequence[str]) -> go.Figure:
-    """State under the plot whether its measures survive re-parametrisation (ctr-models §2.8)."""
+    """Say in the subtitle whether the plot's measures survive a re-parametrisation of the
+    embeddings that leaves the model's function unchanged (ctr-models.md §2.8)."""
     lines = [f"{m}: {invariance[m].split(':')[0]}" for m in measures if m in invariance]
     if lines:
-        fig.add_annotation(
-            text="; ".join(lines) + " (descriptive measures change under re-parametrisations "
-            "that leave the model's function unchanged)",
-            xref="paper",
-            yref="paper",
-            x=0,
-            y=_NOTE_Y,
-            showarrow=False,
-            xanchor="left",
-            font={"size": 10, "color": "grey"},
-            name="invariance_note",
+        fig.update_layout(
+            title={
+                "subtitle": {
+                    "text": "; ".join(lines) + _NOTE_TAIL,
+                    "font": {"size": 11, "color": "grey"},
+                }
+            },
+            margin={"t": 90},
         )
-        fig.update_layout(margin={"b": 90})
     return fig

@@ -37,7 +37,7 @@ def geometry(rng):
 
 
 def note_of(fig: go.Figure) -> str:
-    return next(a.text for a in fig.layout.annotations if a.name == "invariance_note")
+    return fig.layout.title.subtitle.text
 
 
 def test_geometry_table_sorts_fields_and_says_measures_are_descriptive(geometry):
@@ -102,6 +102,7 @@ def test_collision_chart_pairs_observed_bars_with_expectations():
     expected = [t for t in fig.data if isinstance(t, go.Scatter)]
     assert list(expected[2].y) == pytest.approx([1 - 0.75**4] * 2)
     assert "80.0% of traffic collides" in fig.layout.title.text
+    assert "collisions: invariant" in note_of(fig)
 
 
 def test_projection_scatter_colours_by_category_or_number(rng):
@@ -115,7 +116,9 @@ def test_projection_scatter_colours_by_category_or_number(rng):
     projection = project(rng.normal(size=(60, 5)), labels=labels, use_cache=False)
     by_field = projection_scatter(projection, color="field")
     assert [t.name for t in by_field.data] == ["a", "b"]
-    assert "frequency: %{customdata[1]}" in by_field.data[0].hovertemplate
+    assert "frequency: %{customdata[2]}" in by_field.data[0].hovertemplate  # every label
+    chosen = projection_scatter(projection, color="field", hover=["frequency"])
+    assert chosen.data[0].hovertemplate == "frequency: %{customdata[0]}<extra></extra>"
     by_frequency = projection_scatter(projection, color="frequency")
     assert len(by_frequency.data) == 1 and by_frequency.data[0].marker.showscale
     three_d = projection_scatter(
