@@ -21,8 +21,8 @@ import torch
 from captum.attr import FeatureAblation, LayerConductance, LayerIntegratedGradients
 from scipy.stats import spearmanr
 
+from analyzers.gate_common import as_ctr_adapter, model_name_of, sample_rows
 from analyzers.gate_results import GateAblation, GateAttributions, GateStatistics
-from analyzers.gates import _model_name, as_ctr_adapter, sample_rows
 from workbench.errors import ParameterError
 
 __all__ = ["gate_attributions", "mode_baseline"]
@@ -123,7 +123,7 @@ def gate_attributions(
             record("layer_integrated_gradients", site.name, _per_field(attr, slices))
     per_field_frame = pd.DataFrame(per_field)
     return GateAttributions(
-        model=_model_name(module, model_name),
+        model=model_name_of(module, model_name),
         field_names=tuple(names),
         per_field=per_field_frame,
         completeness=pd.DataFrame(completeness),

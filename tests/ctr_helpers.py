@@ -25,6 +25,6 @@ def trained_on_synthetic(name: str, config: tuple = ()) -> TrainedModel:
     train, test, _ = synthetic_split()
     torch.manual_seed(0)
     model = build_model(name, train, **dict(config))
-    metrics = train_ctr_model(model, train, TrainingConfig(max_epochs=12, patience=2))
+    metrics = train_ctr_model(model, train, TrainingConfig(max_epochs=15, patience=2))
     scores = evaluate_ctr_model(model, test)
     return TrainedModel(name, model, train, test, {"test_auc": scores["auc"], **metrics})

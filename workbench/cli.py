@@ -102,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     fisc.add_argument("--halo-plots", type=int, default=3, help="halo plots of the top pairs")
     fisc.add_argument("--no-progress", action="store_true", help="no progress bar")
     fisc.set_defaults(run=_run_fisc)
+    __import__("workbench.cli_ctr", fromlist=["add_parser"]).add_parser(commands)
     __import__("workbench.cli_embeddings", fromlist=["add_parser"]).add_parser(commands)
     return parser
 

@@ -27,6 +27,7 @@ __all__ = [
     "adult_fields",
     "field_levels",
     "field_vocab",
+    "fields_from_frame",
     "synthetic_ctr",
 ]
 
@@ -100,8 +101,6 @@ def adult_fields(path: str | Path | None = None, *, n_buckets: int = 10) -> Data
     """
     from workbench.samples import sample_data_path
 
-    if isinstance(n_buckets, bool) or not isinstance(n_buckets, int) or n_buckets < 2:
-        raise ParameterError(f"n_buckets must be an integer >= 2, got {n_buckets!r}")
     source = sample_data_path(ADULT_FILE) if path is None else Path(path)
     if not source.is_file():
         raise DataError(f"path={str(source)!r} is not a file")
@@ -110,21 +109,87 @@ def adult_fields(path: str | Path | None = None, *, n_buckets: int = 10) -> Data
     absent = [c for c in expected if c not in frame.columns]
     if absent:
         raise DataError(f"{source.name}: missing Adult columns {absent}")
-    names = tuple(c for c in frame.columns if c in expected and c != ADULT_TARGET)
+    # The Adult test file writes ">50K." for ">50K".
+    frame[ADULT_TARGET] = frame[ADULT_TARGET].astype(str).str.strip().str.rstrip(".")
+    features = [c for c in frame.columns if c in expected and c != ADULT_TARGET]
+    return fields_from_frame(
+        frame[[*features, ADULT_TARGET]],
+        ADULT_TARGET,
+        positive=">50K",
+        numeric=ADULT_NUMERIC,
+        n_buckets=n_buckets,
+    )
+
+
+def fields_from_frame(
+    frame: pd.DataFrame,
+    target: str,
+    *,
+    positive: str | None = None,
+    numeric: Sequence[str] | None = None,
+    n_buckets: int = 10,
+) -> Dataset:
+    """Any table as coded CTR fields: numeric columns bucketised, the others one level per value.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    target : str
+        A 0/1 column, or a column with two values (``positive`` names the clicked one; default
+        the second in sorted order).
+    positive : str, optional
+    numeric : sequence of str, optional
+        Columns to bucketise; default every numeric column with more than ``n_buckets`` values.
+    n_buckets : int
+        Quantile buckets per numeric field; fewer when quantiles coincide, and a value held by
+        more than 1/n_buckets of the rows gets a bucket of its own (capital-gain 0).
+
+    Returns
+    -------
+    Dataset
+        One float column of codes and one group per field; ``code_levels`` labels the codes.
+    """
+    if isinstance(n_buckets, bool) or not isinstance(n_buckets, int) or n_buckets < 2:
+        raise ParameterError(f"n_buckets must be an integer >= 2, got {n_buckets!r}")
+    if target not in frame.columns:
+        raise DataError(f"target={target!r} is not a column; columns: {list(frame.columns)[:8]}")
+    names = tuple(str(c) for c in frame.columns if c != target)
+    if not names:
+        raise DataError("the table has no feature columns besides the target")
+    if numeric is None:
+        numeric = [
+            c
+            for c in names
+            if pd.api.types.is_numeric_dtype(frame[c]) and frame[c].nunique() > n_buckets
+        ]
     columns, levels = [], {}
     for name in names:
-        if name in ADULT_NUMERIC:
+        if frame[name].isna().any():
+            raise DataError(f"feature {name!r} has missing values; encode them as a level")
+        if name in numeric:
             codes, labels = _quantile_buckets(frame[name].to_numpy(dtype=np.float64), n_buckets)
         else:
             codes, labels = _category_codes(frame[name].astype(str).str.strip().to_numpy())
         columns.append(codes)
         levels[name] = labels
-    income = frame[ADULT_TARGET].astype(str).str.strip().str.rstrip(".")
-    if not set(income) <= {"<=50K", ">50K"}:
-        raise DataError(f"{source.name}: income must be '<=50K' or '>50K'")
+    y, classes = _binary_target(frame[target], positive, target)
     X = np.stack(columns, axis=1).astype(np.float32)  # (rows, fields)
-    y = (income.to_numpy() == ">50K").astype(np.float32)  # (rows,)
-    return _coded_dataset(X, y, names, levels, ADULT_TARGET, ("<=50K", ">50K"))
+    return _coded_dataset(X, y, names, levels, str(target), classes)
+
+
+def _binary_target(
+    series: pd.Series, positive: str | None, name: str
+) -> tuple[np.ndarray, tuple[str, str]]:
+    values = series.astype(str).str.strip()
+    distinct = sorted(set(values))
+    if positive is None:
+        if len(distinct) != 2:
+            raise DataError(f"target {name!r} must have two values, got {distinct[:5]}")
+        positive = distinct[1]
+    if str(positive) not in distinct or len(distinct) > 2:
+        raise DataError(f"target {name!r} must take {positive!r} and one other value")
+    negative = next((v for v in distinct if v != str(positive)), "other")
+    return (values.to_numpy() == str(positive)).astype(np.float32), (negative, str(positive))
 
 
 def _quantile_buckets(values: np.ndarray, n_buckets: int) -> tuple[np.ndarray, tuple[str, ...]]:

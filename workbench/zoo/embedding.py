@@ -143,7 +143,9 @@ class FieldEmbedding(nn.Module):
             self.shared_weight: nn.Parameter | None = nn.Parameter(
                 torch.randn(shared_buckets, dim) * _INIT_STD
             )
-            self.tables = nn.ModuleList()
+            # No child modules: wrap_model reads the input width from the first leaf layer, and
+            # an empty ModuleList would let it skip to the model's first Linear.
+            self.tables: nn.ModuleList | None = None
             self.n_rows_total: int = shared_buckets
         else:
             self.shared_weight = None

@@ -104,3 +104,16 @@ def test_reaches_the_auc_bar_on_planted_interactions(name, config):
     _, _, planted = synthetic_split()
     trained = trained_on_synthetic(name, config)
     assert AUC_BAR <= trained.metrics["test_auc"] <= planted.oracle_auc + 0.01
+
+
+@pytest.mark.parametrize("name", ["finalmlp", "masknet", "gdcn", "dcnv2"])
+@pytest.mark.parametrize("shared_buckets", [None, 32])
+def test_wrap_model_takes_the_codes_unchanged(small_data, name, shared_buckets):
+    from workbench.models import wrap_model
+
+    torch.manual_seed(0)
+    model = build_model(name, small_data, embedding_dim=4, shared_buckets=shared_buckets)
+    adapter = wrap_model(model, task="classification", output="logit", device="cpu")
+    assert adapter.n_features in (None, small_data.n_features)
+    with torch.no_grad():
+        torch.testing.assert_close(adapter.predict(small_data.X), model.eval()(small_data.X))

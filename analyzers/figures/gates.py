@@ -1,0 +1,205 @@
+"""Figures of the gate/mask analyzer: gate distributions, level heat maps, ablation, agreement.
+
+Each function takes a result from ``analyzers.gates`` and returns a ``go.Figure``; write them
+with ``analyzers.figures.export.write_figures``.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from analyzers.gate_results import GateAblation, GateAttributions, GateReport, GateStatistics
+from workbench.errors import ParameterError
+
+__all__ = [
+    "ablation_bar",
+    "gate_attribution_scatter",
+    "gate_distribution",
+    "gate_figures",
+    "gate_level_heatmap",
+    "interaction_bar",
+]
+
+
+def _aligned_site(statistics: GateStatistics, site: str | None) -> str:
+    sites = list(dict.fromkeys(statistics.per_field["site"]))
+    if not sites:
+        raise ParameterError("the statistics hold no field-aligned site")
+    if site is None:
+        return sites[0]
+    if site not in sites:
+        raise ParameterError(f"site {site!r} has no per-field statistics; sites: {sites}")
+    return site
+
+
+def gate_distribution(statistics: GateStatistics, site: str | None = None) -> go.Figure:
+    """Box per field of the field-level gate over rows (whiskers: 5% and 95% quantiles).
+
+    Example
+    -------
+    >>> gate_distribution(report.statistics, "cross0_gate").show()  # doctest: +SKIP
+    """
+    site = _aligned_site(statistics, site)
+    rows = statistics.per_field[statistics.per_field["site"] == site]
+    fields = rows["field"].tolist()
+    fig = go.Figure(
+        go.Box(
+            x=fields,
+            q1=rows["q25"].tolist(),
+            median=rows["median"].tolist(),
+            q3=rows["q75"].tolist(),
+            lowerfence=rows["q05"].tolist(),
+            upperfence=rows["q95"].tolist(),
+            mean=rows["mean"].tolist(),
+            name=site,
+            boxpoints=False,
+        )
+    )
+    fig.update_layout(
+        title=f"{statistics.model}: gate values per field at {site} (boxes 25–75%, whiskers 5–95%)",
+        xaxis_title="field",
+        yaxis_title="field gate (mean over the field's units)",
+        template="plotly_white",
+    )
+    return fig
+
+
+def gate_level_heatmap(
+    statistics: GateStatistics, site: str | None = None, max_levels: int = 20
+) -> go.Figure:
+    """Mean field gate per level of each field (fields × levels, most frequent levels first)."""
+    site = _aligned_site(statistics, site)
+    levels = statistics.per_level[statistics.per_level["site"] == site]
+    fields = list(dict.fromkeys(levels["field"]))
+    z, text = [], []
+    for field in fields:
+        top = (
+            levels[levels["field"] == field]
+            .sort_values("rows", ascending=False, kind="stable")
+            .head(max_levels)
+        )
+        values = top["mean_gate"].tolist()
+        labels = [
+            f"{label} (n={n})" for label, n in zip(top["level_label"], top["rows"], strict=True)
+        ]
+        z.append(values + [None] * (max_levels - len(values)))
+        text.append(labels + [""] * (max_levels - len(labels)))
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[f"#{rank + 1}" for rank in range(max_levels)],
+            y=fields,
+            text=text,
+            hovertemplate="%{y} = %{text}<br>mean gate %{z:.3f}<extra></extra>",
+            colorscale="Viridis",
+            colorbar={"title": "mean gate"},
+        )
+    )
+    fig.update_layout(
+        title=f"{statistics.model}: mean gate at {site} by level (levels by frequency)",
+        xaxis_title="level rank by frequency",
+        yaxis_title="field",
+        template="plotly_white",
+    )
+    return fig
+
+
+def ablation_bar(ablation: GateAblation, site: str | None = None, mode: str = "zero") -> go.Figure:
+    """Loss increase per field when its gate at ``site`` is replaced, with bootstrap intervals."""
+    effects = ablation.effects
+    site = site or ablation.sites[0]
+    rows = effects[(effects["site"] == site) & (effects["mode"] == mode)]
+    if rows.empty:
+        raise ParameterError(f"no ablation rows for site {site!r} and mode {mode!r}")
+    rows = rows.sort_values("loss_increase", ascending=False)
+    fig = go.Figure(
+        go.Bar(
+            x=rows["field"].tolist(),
+            y=rows["loss_increase"].tolist(),
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": (rows["loss_increase_high"] - rows["loss_increase"]).tolist(),
+                "arrayminus": (rows["loss_increase"] - rows["loss_increase_low"]).tolist(),
+            },
+            name=f"{site} → {mode}",
+        )
+    )
+    confidence = ablation.settings.get("confidence", 0.95)
+    fig.update_layout(
+        title=f"{ablation.model}: Δ log-loss when the gate at {site} is set to {mode} "
+        f"({confidence:.0%} bootstrap intervals)",
+        xaxis_title="field ('(all)': the whole site)",
+        yaxis_title="loss increase",
+        template="plotly_white",
+    )
+    return fig
+
+
+def gate_attribution_scatter(
+    statistics: GateStatistics,
+    attributions: GateAttributions,
+    site: str | None = None,
+    method: str = "layer_conductance",
+) -> go.Figure:
+    """Mean gate (x) against mean |attribution| (y) per field: do open gates carry attribution?"""
+    site = _aligned_site(statistics, site)
+    gates = statistics.per_field[statistics.per_field["site"] == site].set_index("field")
+    frame = attributions.per_field
+    rows = frame[(frame["method"] == method) & (frame["site"].isin([site, "embedding"]))]
+    if rows.empty:
+        raise ParameterError(f"no attributions of method {method!r} at site {site!r}")
+    rows = rows.set_index("field").reindex(gates.index)
+    fig = go.Figure(
+        go.Scatter(
+            x=gates["mean"].tolist(),
+            y=rows["mean_abs_attribution"].tolist(),
+            text=gates.index.tolist(),
+            mode="markers+text",
+            textposition="top center",
+        )
+    )
+    fig.update_layout(
+        title=f"{statistics.model}: gate at {site} vs {method}",
+        xaxis_title="mean field gate",
+        yaxis_title="mean |attribution| per field",
+        template="plotly_white",
+    )
+    return fig
+
+
+def interaction_bar(report: GateReport, top: int = 15) -> go.Figure:
+    """Largest field-pair interaction scores (|FIS| on the loss) of the same model."""
+    rows = report.interactions.head(top)
+    fig = go.Figure(
+        go.Bar(
+            x=rows["fis"].tolist(),
+            y=[f"{a} × {b}" for a, b in zip(rows["field_1"], rows["field_2"], strict=True)],
+            orientation="h",
+        )
+    )
+    fig.update_layout(
+        title=f"{report.statistics.model}: field interactions (permutation FIS)",
+        xaxis_title="FIS (loss scale; large |FIS| = strong interaction)",
+        yaxis={"autorange": "reversed"},
+        template="plotly_white",
+    )
+    return fig
+
+
+def gate_figures(report: GateReport) -> dict[str, go.Figure]:
+    """Every figure of a report, named for ``write_figures``."""
+    figures: dict[str, go.Figure] = {}
+    aligned = list(dict.fromkeys(report.statistics.per_field["site"]))
+    for site in aligned:
+        figures[f"gate_distribution_{site}"] = gate_distribution(report.statistics, site)
+        figures[f"gate_levels_{site}"] = gate_level_heatmap(report.statistics, site)
+        if report.attributions is not None:
+            figures[f"gate_vs_conductance_{site}"] = gate_attribution_scatter(
+                report.statistics, report.attributions, site
+            )
+    for site in report.ablation.sites:
+        figures[f"ablation_{site}"] = ablation_bar(report.ablation, site, "zero")
+    if len(report.interactions):
+        figures["field_interactions"] = interaction_bar(report)
+    return figures
