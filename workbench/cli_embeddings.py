@@ -8,7 +8,6 @@ staging folder and renamed into place, so an interrupted run leaves no half-writ
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import shutil
 import sys
@@ -40,14 +39,23 @@ def add_parser(commands) -> None:
         help="a zoo model name (finalmlp, masknet, gdcn, dcnv2; trained on first use and "
         "cached) or the .json of a model saved by `workbench train`",
     )
-    parser.add_argument("--data", default="adult", help="'adult', 'synthetic' or a CSV of codes")
+    parser.add_argument(
+        "--data",
+        default="adult",
+        help="'adult', 'synthetic' or a CSV whose feature columns are the model's field codes",
+    )
     parser.add_argument("--target", help="target column of a CSV --data")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument(
-        "--shared-buckets",
-        type=int,
-        help="sample models: one hashed shared embedding table with this many rows",
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="zoo model option as for `workbench train`, JSON value; e.g. shared_buckets=256 "
+        "for one hashed shared embedding table (collisions, --private-rows); repeatable",
     )
+    parser.add_argument("--max-epochs", type=int, default=30, help="as for `workbench train`")
+    parser.add_argument("--cache-dir", help="where trained sample models are cached")
     parser.add_argument(
         "--compare", default="", help="comma-separated zoo models to compare with (CKA)"
     )
@@ -236,12 +244,19 @@ def _model_and_data(model_name: str, args: argparse.Namespace):
     """(adapter, train rows, test rows) for a zoo name or a saved model file."""
     from workbench.models import wrap_model
     from workbench.zoo import MODELS
-    from workbench.zoo.training import load_ctr_model, sample_ctr_model
+    from workbench.zoo.training import TrainingConfig, load_ctr_model, sample_ctr_model
 
     dataset = _dataset(args)
     if model_name in MODELS:
-        config = {"shared_buckets": args.shared_buckets} if args.shared_buckets else None
-        trained = sample_ctr_model(model_name, dataset, config=config)
+        # The same cache key as `workbench train` with equal options: a model trained there is
+        # loaded here, not trained again.
+        trained = sample_ctr_model(
+            model_name,
+            dataset,
+            config=_config(args.config),
+            training=TrainingConfig(max_epochs=args.max_epochs, seed=args.seed),
+            cache_dir=args.cache_dir,
+        )
         module, train, test = trained.model, trained.train, trained.test
         auc = trained.metrics.get("test_auc", float("nan"))
         print(f"sample model {model_name!r}: test AUC {auc:.4f}", file=sys.stderr)
@@ -254,11 +269,20 @@ def _model_and_data(model_name: str, args: argparse.Namespace):
             "model's .json"
         )
     adapter = wrap_model(module, task="classification", output="logit", device=args.device)
-    if adapter.n_features != dataset.n_features:
-        # wrap_model reads the input width from the first Linear layer; a model whose embedding
-        # has no Linear before it (a shared table) takes the data's field codes, not that width.
-        adapter = dataclasses.replace(adapter, n_features=dataset.n_features)
     return adapter, train, test
+
+
+def _config(items: list[str]) -> dict:
+    config = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise WorkbenchError(f"--config {item!r}: expected KEY=VALUE")
+        try:
+            config[key] = json.loads(value)
+        except json.JSONDecodeError:
+            config[key] = value  # a bare word such as mode=parallel
+    return config
 
 
 def _dataset(args: argparse.Namespace):

@@ -24,11 +24,7 @@ from workbench.zoo.embedding import FieldEmbedding
 
 
 class LinearOnEmbeddings(torch.nn.Module):
-    """logit = w · flattened field embeddings + b: the simplest model over a FieldEmbedding.
-
-    w and b are plain parameters, not an nn.Linear: wrap_model reads the input width from a
-    model's first Linear layer, which here would be the embedding width, not the field count.
-    """
+    """logit = w · flattened field embeddings + b: the simplest model over a FieldEmbedding."""
 
     def __init__(self, embedding: FieldEmbedding, *, use_flat: bool = False):
         super().__init__()

@@ -98,3 +98,10 @@ def test_embeddings_errors_are_one_line(saved, tmp_path, capsys, options, messag
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert not (tmp_path / "x").exists()
+
+
+def test_embeddings_rejects_a_malformed_config(saved, tmp_path, capsys):
+    _, csv = saved
+    argv = ["--model", "finalmlp", "--data", csv, "--target", "click", "--out", tmp_path / "y"]
+    assert run("embeddings", *argv, "--config", "shared_buckets", "--no-progress") == 2
+    assert "--config 'shared_buckets': expected KEY=VALUE" in capsys.readouterr().err
