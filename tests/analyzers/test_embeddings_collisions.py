@@ -10,6 +10,7 @@ import pytest
 
 from analyzers.embeddings import HashCollisions, expected_collision_rate, hash_collisions
 from workbench.errors import ParameterError
+from workbench.zoo.embedding import hash_bucket
 
 
 def test_hand_worked_table():
@@ -44,15 +45,23 @@ def uniform_hash(vocab_sizes, n_buckets, seed):
     return {f"f{i}": rng.integers(0, n_buckets, size=n) for i, n in enumerate(vocab_sizes)}
 
 
+def field_embedding_hash(vocab_sizes, n_buckets, seed):
+    """The buckets FieldEmbedding's shared table assigns (SplitMix64 of seed, field, level)."""
+    return {
+        f"f{i}": hash_bucket(seed, i, np.arange(n), n_buckets) for i, n in enumerate(vocab_sizes)
+    }
+
+
+@pytest.mark.parametrize("hashing", [uniform_hash, field_embedding_hash])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_uniform_hashing_matches_the_analytic_expectation(weighted):
+def test_hashing_matches_the_uniform_expectation(weighted, hashing):
     vocab_sizes, n_buckets, draws = (200, 600, 1200), 3000, 20
     n_total = sum(vocab_sizes)
     zipf = {f"f{i}": 1.0 / np.arange(1, n + 1) for i, n in enumerate(vocab_sizes)}
     rates = []
     for seed in range(draws):
         result = hash_collisions(
-            uniform_hash(vocab_sizes, n_buckets, seed), n_buckets, counts=zipf if weighted else None
+            hashing(vocab_sizes, n_buckets, seed), n_buckets, counts=zipf if weighted else None
         )
         rates.append(
             result.fields.set_index("field")[
