@@ -21,6 +21,7 @@ from analyzers.embeddings.private_rows import PrivateRowsEffect, private_rows_ef
 from analyzers.embeddings.projection import Projection, project
 from analyzers.embeddings.relations import FieldRelations, field_relations
 from workbench.errors import ParameterError
+from workbench.models import ModelAdapter, wrap_model
 
 PROJECTION_POINTS = ("table", "rows")
 Progress = Callable[[str, int, int], None]
@@ -124,7 +125,9 @@ def analyze_embeddings(
     Parameters
     ----------
     model : ModelAdapter or torch.nn.Module
-        Holds one FieldEmbedding (``workbench.zoo.embedding``).
+        Holds one FieldEmbedding (``workbench.zoo.embedding``). A bare module is wrapped as a
+        CPU classifier returning logits for the private-rows Δloss; wrap it yourself for
+        another task, output or device.
     dataset : Dataset
         Codes data set (column f = field f): frequencies and data rows.
     model_name : str
@@ -175,7 +178,7 @@ def analyze_embeddings(
     report("embeddings", 2, stages)
     mapped = None
     if projection is not None:
-        points, labels, weights = _projection_input(extracted, projection_points, dataset)
+        points, labels, weights = _projection_input(extracted, projection_points)
         for column, values in (point_values or {}).items():
             values = np.asarray(values)
             if values.shape != (len(labels),):
@@ -202,6 +205,9 @@ def analyze_embeddings(
         if not extracted.is_shared:
             raise ParameterError("private rows need a shared table; this model has one per field")
         fit_data, eval_data = private_rows_data
+        if not isinstance(model, ModelAdapter):
+            # A bare module is read as a CTR model: one logit per row, log-loss.
+            model = wrap_model(model, task="classification", output="logit", device="cpu")
         effect = private_rows_effect(
             model,
             fit_data,
@@ -229,7 +235,7 @@ def analyze_embeddings(
     return EmbeddingReport(model_name, settings, geometry, relations, collisions, mapped, effect)
 
 
-def _projection_input(extracted: ModelEmbeddings, points: str, dataset):
+def _projection_input(extracted: ModelEmbeddings, points: str):
     """Points, their labels and sampling weights for the map."""
     if points == "table":
         # All levels, so point_values can be given per level of the vocabulary; levels that

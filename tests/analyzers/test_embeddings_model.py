@@ -187,3 +187,11 @@ def test_analyze_embeddings_round_trips_and_carries_point_values(signal_data, po
     assert set(back.measure_invariance()) >= {"linear_cka", "collisions", "projection", "spectrum"}
     with pytest.raises(ParameterError, match="one value per point"):
         analyze_embeddings(model, signal_data, point_values={"gate_value": gate[:-1]})
+
+
+def test_analyze_embeddings_with_private_rows_on_a_bare_module(signal_data):
+    model = one_bucket_model().module  # a torch module, not an adapter
+    train, test = signal_data.train_test_split(0.3, seed=0)
+    report = analyze_embeddings(model, train, private_rows_data=(train, test), n_steps=1)
+    assert report.private_rows.variants["variant"].tolist() == ["shared", "all"]
+    assert report.private_rows.settings["loss"] == "log_loss"
