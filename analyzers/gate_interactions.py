@@ -50,31 +50,11 @@ def field_interactions(
         field_1, field_2, fis, main_effect_1, main_effect_2, source.
     """
     try:
-        from analyzers.interactions import score_interactions
-    except ImportError:
-        score_interactions = None
-    if score_interactions is not None:
-        result = score_interactions(
-            adapter,
-            dataset,
-            index="fis",
-            order=2,
-            estimator="permutation",
-            n_permutations=n_permutations,
-            seed=seed,
-            max_batch_rows=max_batch_rows,
-        )
-        mains = dict(zip(result.main_effects["group"], result.main_effects["value"], strict=True))
-        pairs = [label.split(INTERACTION_SEPARATOR) for label in result.scores["pair"]]
-        frame = pd.DataFrame(
-            {
-                "field_1": [p[0] for p in pairs],
-                "field_2": [p[1] for p in pairs],
-                "fis": result.scores["value"].to_numpy(dtype=float),
-            }
+        frame, mains = _from_interactions_analyzer(
+            adapter, dataset, n_permutations, seed, max_batch_rows
         )
         source = "analyzers.interactions.score_interactions(index='fis')"
-    else:
+    except ImportError:  # the interactions analyzer (issue 5) is not installed beside this one
         frame, mains = _permutation_fis(adapter, dataset, n_permutations, seed, max_batch_rows)
         source = "SubsetLossKernel permutation FIS"
     frame["main_effect_1"] = frame["field_1"].map(mains).astype(float)
@@ -82,6 +62,31 @@ def field_interactions(
     frame["source"] = source
     order = np.argsort(-frame["fis"].abs().to_numpy(), kind="stable")
     return frame.iloc[order].reset_index(drop=True)[COLUMNS]
+
+
+def _from_interactions_analyzer(adapter, dataset, n_permutations, seed, max_batch_rows):
+    from analyzers.interactions import score_interactions
+
+    result = score_interactions(
+        adapter,
+        dataset,
+        index="fis",
+        order=2,
+        estimator="permutation",
+        n_permutations=n_permutations,
+        seed=seed,
+        max_batch_rows=max_batch_rows,
+    )
+    mains = dict(zip(result.main_effects["group"], result.main_effects["value"], strict=True))
+    pairs = [label.split(INTERACTION_SEPARATOR) for label in result.scores["pair"]]
+    frame = pd.DataFrame(
+        {
+            "field_1": [p[0] for p in pairs],
+            "field_2": [p[1] for p in pairs],
+            "fis": result.scores["value"].to_numpy(dtype=float),
+        }
+    )
+    return frame, mains
 
 
 def _permutation_fis(adapter, dataset, n_permutations, seed, max_batch_rows):
