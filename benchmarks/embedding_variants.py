@@ -34,10 +34,10 @@ _NOISE = 0.05  # spread of the private rows around their shared row
 
 def build_variants(embedding, data, device: torch.device, seed: int):
     """(names, tables (variants, rows, dim), index (variants, fields, max_vocab))."""
-    from analyzers.embeddings.private_rows import _colliding_features, _variant_index
+    from analyzers.embeddings.private_rows import colliding_features, variant_index
 
-    colliding = _colliding_features(embedding, data)
-    names, index, _ = _variant_index(embedding, colliding, per_field=True)
+    colliding = colliding_features(embedding, data)
+    names, index, _ = variant_index(embedding, colliding, per_field=True)
     shared = embedding.shared_weight.detach().to(device)
     buckets = torch.as_tensor(colliding["bucket"].to_numpy().copy(), device=device)
     generator = torch.Generator().manual_seed(seed)

@@ -150,8 +150,8 @@ def private_rows_effect(
         fit_data = fit_data.train_test_split(
             test_size=fit_data.n_rows - int(max_fit_rows), seed=seed
         )[0]
-    colliding = _colliding_features(embedding, fit_data)
-    names, index, table_rows = _variant_index(embedding, colliding, per_field)
+    colliding = colliding_features(embedding, fit_data)
+    names, index, table_rows = variant_index(embedding, colliding, per_field)
     device = adapter.device
     index = index.to(device)
     with torch.no_grad():
@@ -217,8 +217,15 @@ def private_rows_effect(
     return PrivateRowsEffect(reference_loss=float(reference), settings=settings, variants=variants)
 
 
-def _colliding_features(embedding: torch.nn.Module, fit_data) -> pd.DataFrame:
-    """Features (field, level) that occur in the fit rows and share their bucket with another."""
+def colliding_features(embedding: torch.nn.Module, fit_data) -> pd.DataFrame:
+    """Features (field, level) that occur in the fit rows and share their bucket with another.
+
+    Returns
+    -------
+    DataFrame
+        ``HashCollisions.features`` rows of the colliding features: field, level, bucket,
+        count, intra_collision, inter_collision.
+    """
     if fit_data.n_features != len(embedding.vocab_sizes):
         raise ModelError(
             f"data has {fit_data.n_features} columns but the embedding has "
@@ -237,11 +244,21 @@ def _colliding_features(embedding: torch.nn.Module, fit_data) -> pd.DataFrame:
     )
 
 
-def _variant_index(
+def variant_index(
     embedding: torch.nn.Module, colliding: pd.DataFrame, per_field: bool
 ) -> tuple[list[str], torch.Tensor, int]:
-    """Variant names and their (variants, fields, max_vocab) row index into one table layout:
-    the shared rows, then one private row per colliding feature."""
+    """Variants that privatise colliding features, as rows into one table layout.
+
+    The layout is the shared rows, then one private row per colliding feature (in the order
+    of ``colliding``).
+
+    Returns
+    -------
+    (names, index, table_rows)
+        Variant names ("shared", "all", then each field with collisions when ``per_field``),
+        (variants, fields, max_vocab) int64 index of the row each level reads, rows in the
+        layout.
+    """
     vocab = embedding.vocab_sizes
     n_buckets = int(embedding.n_rows_total)
     base = torch.zeros(len(vocab), max(vocab), dtype=torch.int64)  # (fields, max_vocab)
