@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from workbench import cli_app, cli_compare, cli_ctr, cli_interactions
+from workbench import cli_app, cli_compare, cli_ctr, cli_embeddings, cli_interactions
 from workbench.errors import WorkbenchError
 
 MODEL_HELP = (
@@ -107,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_interactions.add_parser(commands)
     cli_compare.add_parser(commands)
     cli_ctr.add_parser(commands)
+    cli_embeddings.add_parser(commands)
     return parser
 
 
