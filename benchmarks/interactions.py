@@ -238,7 +238,8 @@ def main() -> None:
         f"({args.groups * (args.groups - 1) // 2} pairs), {len(positions)} explained rows, "
         f"{args.background} background rows, scale {'logit' if classification else 'value'}",
         *machine_lines(torch, str(make_adapter().device)),
-        f"shapiq {version('shapiq')}; load average (1 min) at start {load_start:.2f}",
+        f"shapiq {'not run' if args.skip_shapiq else version('shapiq')}; "
+        f"load average (1 min) at start {load_start:.2f}",
         "",
     ]
     ours_first, ours_second, ours_values, model_rows = run_ours(
