@@ -76,15 +76,35 @@ def _serve(workspace, args: argparse.Namespace) -> int:
 
 
 def warm_up(workspace) -> threading.Thread:
-    """Train/load every model in a background thread, so the first page does not wait for all."""
+    """Load every model, then compile UMAP, in a background thread.
 
-    def load_all() -> None:
+    The models come first: the Overview needs their metrics. UMAP's first fit JIT-compiles for
+    about 30 s on 2 cores; doing it here means the Embeddings page's jobs, forked from this
+    process, start with the compiled code.
+    """
+
+    def warm() -> None:
         for name in workspace.model_names():
             try:
                 workspace.model(name)
             except Exception:  # the page that needs this model shows its error; warm the rest
                 continue
+        compile_umap()
 
-    thread = threading.Thread(target=load_all, name="workbench-warm-up", daemon=True)
+    thread = threading.Thread(target=warm, name="workbench-warm-up", daemon=True)
     thread.start()
     return thread
+
+
+def compile_umap() -> None:
+    """One tiny seeded UMAP fit, to trigger numba's compilation of its kernels."""
+    import warnings
+
+    import numpy as np
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import umap
+
+        points = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
+        umap.UMAP(n_neighbors=8, n_epochs=10, random_state=0).fit_transform(points)

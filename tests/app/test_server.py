@@ -53,3 +53,24 @@ def test_open_serves_in_memory_models_on_localhost(tmp_path):
         server.stop()
     with pytest.raises(ParameterError, match="target"):
         workbench.open({"logit": model}, frame)
+
+
+def test_warm_up_loads_every_model_then_compiles_umap(tmp_path, monkeypatch):
+    from workbench import cli_app
+    from workbench.samples import sample_data_path
+    from workbench.workspace import DataEntry, ModelEntry, Workspace
+
+    workspace = Workspace.create(tmp_path)
+    workspace.add_data(
+        DataEntry("compas", str(sample_data_path("compas.csv")), "Recidivate-Within-Two-Years")
+    )
+    workspace.add_model(ModelEntry("logistic", "compas", "sample", sample="logistic"))
+    workspace.add_model(
+        ModelEntry("broken", "compas", "file", path=str(sample_data_path("compas.csv")))
+    )
+    order = []
+    monkeypatch.setattr(cli_app, "compile_umap", lambda: order.append("umap"))
+    cli_app.warm_up(workspace).join(timeout=120)
+    assert workspace.is_loaded("logistic")
+    assert not workspace.is_loaded("broken")  # its error waits for the page that needs it
+    assert order == ["umap"]
