@@ -22,7 +22,6 @@ def open(models, data, **kwargs):  # shadows the builtin only as workbench.open
     return open_app(models, data, **kwargs)
 
 
-
 __all__ = [
     "DataError",
     "Dataset",

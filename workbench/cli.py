@@ -12,14 +12,8 @@ import time
 from pathlib import Path
 
 from workbench import cli_app, cli_compare, cli_ctr, cli_embeddings, cli_interactions
+from workbench.cli_common import MODEL_HELP, ProgressBar, figure_formats, load_dataset
 from workbench.errors import WorkbenchError
-
-MODEL_HELP = (
-    "a built-in sample model (see `workbench models`) trained on --data, or a model file: "
-    "TorchScript (.pt/.pth/.ts), torch.export archive (.pt2) or a scikit-learn joblib/pickle file "
-    "(.joblib/.pkl). WARNING: joblib and pickle files run code when loaded; only pass files you "
-    "created yourself"
-)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,8 +120,8 @@ def _run_fisc(args: argparse.Namespace) -> int:
     from workbench.report import write_rashomon_report
     from workbench.samples import SAMPLE_MODELS, infer_task, train_sample_model
 
-    formats = _figure_formats(args.formats)
-    dataset = _load_dataset(Dataset, args)
+    formats = figure_formats(args.formats)
+    dataset = load_dataset(Dataset, args)
     task = infer_task(dataset) if args.task == "auto" else args.task
     if args.model in SAMPLE_MODELS:
         sample = train_sample_model(args.model, dataset, task=task, device=args.device)
@@ -140,7 +134,7 @@ def _run_fisc(args: argparse.Namespace) -> int:
     else:
         model = load_model_file(args.model, task=task, output=args.output_kind, device=args.device)
         rows = dataset.train_test_split(0.2, seed=args.seed)[1] if args.rows == "test" else dataset
-    with _ProgressBar(enabled=not args.no_progress) as bar:
+    with ProgressBar(enabled=not args.no_progress) as bar:
         result = explore_rashomon(
             model,
             rows,
@@ -173,52 +167,6 @@ def _run_fisc(args: argparse.Namespace) -> int:
     return 0
 
 
-def _figure_formats(text: str | None) -> tuple[str, ...]:
-    """Formats to write, checked before any work: PNG/SVG need a Chromium for kaleido."""
-    from analyzers.figures import find_chromium
-
-    if text is None:
-        if find_chromium() is None:
-            print(
-                "workbench: no Chromium found, writing HTML figures only "
-                "(apt-get install chromium for PNG/SVG)",
-                file=sys.stderr,
-            )
-            return ("html",)
-        return ("html", "png", "svg")
-    formats = tuple(f.strip() for f in text.split(",") if f.strip())
-    unknown = [f for f in formats if f not in ("html", "png", "svg", "pdf")]
-    if unknown:
-        raise WorkbenchError(f"--formats: unknown format {unknown[0]!r}; use html, png, svg")
-    if set(formats) - {"html"} and find_chromium() is None:
-        raise WorkbenchError(
-            "--formats: PNG/SVG export needs Chromium (apt-get install chromium); "
-            "use --formats html"
-        )
-    return formats
-
-
-def _load_dataset(Dataset, args: argparse.Namespace):
-    path = Path(args.data)
-    features = args.features.split(",") if args.features else None
-    groups = _parse_groups(args.groups)
-    if path.suffix == ".parquet":
-        return Dataset.from_parquet(path, target=args.target, features=features, groups=groups)
-    return Dataset.from_csv(path, target=args.target, features=features, groups=groups)
-
-
-def _parse_groups(text: str):
-    if text in ("columns", "prefix"):
-        return text
-    groups = {}
-    for part in text.split(";"):
-        name, sep, columns = part.partition(":")
-        if not sep or not columns:
-            raise WorkbenchError(f"--groups: expected 'name:col1,col2;...', got {part!r}")
-        groups[name.strip()] = [c.strip() for c in columns.split(",")]
-    return groups
-
-
 def _parse_interactions(text: str | None):
     if not text:
         return None
@@ -230,35 +178,6 @@ def _parse_floats(text: str, flag: str) -> list[float]:
         return [float(v) for v in text.split(",")]
     except ValueError:
         raise WorkbenchError(f"{flag}: expected comma-separated numbers, got {text!r}") from None
-
-
-class _ProgressBar:
-    """A tqdm bar per analysis stage, fed by the analyzer's progress callback."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bar = None
-        self.stage = None
-
-    def __enter__(self) -> _ProgressBar:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-    def update(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        from tqdm import tqdm
-
-        if stage != self.stage:
-            if self.bar is not None:
-                self.bar.close()
-            self.bar = tqdm(total=total, desc=f"{stage:>12s}", unit="", leave=True, file=sys.stderr)
-            self.stage = stage
-        self.bar.total = total
-        self.bar.update(done - self.bar.n)  # honours tqdm's refresh interval
 
 
 if __name__ == "__main__":

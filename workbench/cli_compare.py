@@ -21,7 +21,7 @@ _TEST_SIZE, _SPLIT_SEED = 0.2, 0  # the split the sample models are trained and 
 def add_parser(commands) -> None:
     """Add the ``compare`` subcommand to an argparse subparsers object."""
     from analyzers.interaction_result import AGGREGATES, INTERACTION_INDICES
-    from workbench.cli import MODEL_HELP
+    from workbench.cli_common import MODEL_HELP
 
     parser = commands.add_parser(
         "compare",
@@ -112,7 +112,7 @@ def add_parser(commands) -> None:
 
 def run_compare(args: argparse.Namespace) -> int:
     from analyzers.compare import compare_results, score_models
-    from workbench.cli import _figure_formats, _load_dataset
+    from workbench.cli_common import figure_formats, load_dataset
     from workbench.data import Dataset
     from workbench.report_compare import write_comparison_report
     from workbench.samples import infer_task
@@ -128,8 +128,8 @@ def run_compare(args: argparse.Namespace) -> int:
             f"--rashomon: FISC ranges are permutation FIS on the loss scale; use --index fis, "
             f"not {args.index!r}"
         )
-    formats = _figure_formats(args.formats)
-    dataset = _load_dataset(Dataset, args)
+    formats = figure_formats(args.formats)
+    dataset = load_dataset(Dataset, args)
     task = infer_task(dataset) if args.task == "auto" else args.task
     models, rows = _models_and_rows(args, specs, dataset, task)
     started = time.perf_counter()
@@ -190,7 +190,7 @@ def _model_specs(values: list[str]) -> dict[str, str]:
 
 def _models_and_rows(args: argparse.Namespace, specs: dict[str, str], dataset, task: str):
     """Each model (raw tree estimators for --index tree) and the one set of rows they share."""
-    from workbench.cli_interactions import _load_raw_estimator
+    from workbench.cli_common import load_raw_estimator
     from workbench.models import load_model_file
     from workbench.samples import SAMPLE_MODELS, train_sample_model
 
@@ -214,7 +214,7 @@ def _models_and_rows(args: argparse.Namespace, specs: dict[str, str], dataset, t
             print(f"trained {name!r}: test loss {sample.test_loss:.4f}", file=sys.stderr)
             models[name] = sample.adapter
         elif args.index == "tree":
-            models[name] = _load_raw_estimator(Path(spec))
+            models[name] = load_raw_estimator(Path(spec))
         else:
             models[name] = load_model_file(
                 spec, task=task, output=args.output_kind, device=args.device
@@ -226,11 +226,11 @@ def _models_and_rows(args: argparse.Namespace, specs: dict[str, str], dataset, t
 
 def _explore(args: argparse.Namespace, models: dict, rows) -> dict:
     from analyzers.rashomon import explore_rashomon
-    from workbench.cli import _ProgressBar
+    from workbench.cli_common import ProgressBar
 
     explored = {}
     for name in dict.fromkeys(args.rashomon):
-        with _ProgressBar(enabled=not args.no_progress) as bar:
+        with ProgressBar(enabled=not args.no_progress) as bar:
             explored[name] = explore_rashomon(
                 models[name],
                 rows,

@@ -125,10 +125,10 @@ def _run_train(args: argparse.Namespace) -> int:
 def _run_gates(args: argparse.Namespace) -> int:
     from analyzers.gate_common import sample_rows
     from analyzers.gates import analyze_gates
-    from workbench.cli import _figure_formats
+    from workbench.cli_common import figure_formats
     from workbench.gate_report import write_gate_report
 
-    formats = _figure_formats(args.formats)
+    formats = figure_formats(args.formats)
     trained = _trained(args)
     rows = trained.test
     if args.rows:

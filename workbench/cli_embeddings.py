@@ -95,12 +95,12 @@ def add_parser(commands) -> None:
 
 def run_embeddings(args: argparse.Namespace) -> int:
     from analyzers.embeddings import analyze_embeddings, compare_models, extract_embeddings
-    from workbench.cli import _figure_formats, _ProgressBar
+    from workbench.cli_common import ProgressBar, figure_formats
 
-    formats = _figure_formats(args.formats)
+    formats = figure_formats(args.formats)
     model, train, test = _model_and_data(args.model, args)
     point_values = _point_values(model, train, args)
-    with _ProgressBar(enabled=not args.no_progress) as bar:
+    with ProgressBar(enabled=not args.no_progress) as bar:
         report = analyze_embeddings(
             model,
             train,

@@ -7,15 +7,14 @@ import sys
 import time
 from pathlib import Path
 
+from workbench.cli_common import load_raw_estimator
 from workbench.errors import ModelError
-
-_JOBLIB_SUFFIXES = (".joblib", ".pkl")
 
 
 def add_parser(commands) -> None:
     """Add the ``interactions`` subcommand to an argparse subparsers object."""
     from analyzers.interaction_result import INTERACTION_INDICES
-    from workbench.cli import MODEL_HELP
+    from workbench.cli_common import MODEL_HELP
 
     parser = commands.add_parser(
         "interactions",
@@ -88,13 +87,13 @@ def add_parser(commands) -> None:
 
 def run_interactions(args: argparse.Namespace) -> int:
     from analyzers.interactions import score_interactions
-    from workbench.cli import _figure_formats, _load_dataset
+    from workbench.cli_common import figure_formats, load_dataset
     from workbench.data import Dataset
     from workbench.report_interactions import write_interaction_report
     from workbench.samples import infer_task
 
-    formats = _figure_formats(args.formats)
-    dataset = _load_dataset(Dataset, args)
+    formats = figure_formats(args.formats)
+    dataset = load_dataset(Dataset, args)
     task = infer_task(dataset) if args.task == "auto" else args.task
     model, rows = _model_and_rows(args, dataset, task)
     result = score_interactions(
@@ -146,20 +145,6 @@ def _model_and_rows(args: argparse.Namespace, dataset, task: str):
         )
         return sample.adapter, sample.test
     if args.index == "tree":
-        return _load_raw_estimator(Path(args.model)), dataset
+        return load_raw_estimator(Path(args.model)), dataset
     model = load_model_file(args.model, task=task, output=args.output_kind, device=args.device)
     return model, dataset
-
-
-def _load_raw_estimator(path: Path):
-    """The scikit-learn object of a joblib/pickle file (shap needs the estimator itself)."""
-    import joblib
-
-    if not path.is_file():
-        raise ModelError(f"model file not found: {str(path)!r}")
-    if path.suffix.lower() not in _JOBLIB_SUFFIXES:
-        raise ModelError(f"--index tree needs a .joblib or .pkl file, got {path.name!r}")
-    try:
-        return joblib.load(path)
-    except Exception as error:
-        raise ModelError(f"could not load {path.name}: {type(error).__name__}") from None
