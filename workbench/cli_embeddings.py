@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
+from workbench.output_folder import staged_folder
 
 _COLOUR_PREFIXES = ("gate:", "attribution:")
 _CSV_PREFIXES = {
@@ -159,10 +158,8 @@ def write_embeddings_report(report, folder, *, formats=("html",), comparison=Non
     from analyzers import figures
     from analyzers.figures import embeddings as embedding_figures
 
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    try:
+    with staged_folder(folder) as stage:
+        staging = stage.path
         (staging / "result.json").write_text(json.dumps(report.to_dict(), allow_nan=False))
         built = {
             "geometry_table": embedding_figures.geometry_table(report.geometry),
@@ -196,15 +193,7 @@ def write_embeddings_report(report, folder, *, formats=("html",), comparison=Non
             built["cka_models"] = embedding_figures.model_cka_heatmap(comparison)
         if formats:
             figures.write_figures(built, staging, formats)
-        written = []
-        folder.mkdir(exist_ok=True)
-        for path in sorted(staging.iterdir()):
-            target = folder / path.name
-            path.replace(target)
-            written.append(target)
-        return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    return stage.written
 
 
 def _point_values(adapter, train, args: argparse.Namespace) -> dict:

@@ -7,11 +7,10 @@ at the end, so an interrupted run leaves the previous output (or nothing), never
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 from analyzers.rashomon_result import RashomonResult
+from workbench.output_folder import staged_folder
 
 _SWARM_ROWS = 20
 
@@ -42,10 +41,8 @@ def write_rashomon_report(
     """
     from analyzers import figures
 
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    try:
+    with staged_folder(folder) as stage:
+        staging = stage.path
         (staging / "result.json").write_text(json.dumps(result.to_dict(), allow_nan=False))
         tables = {
             "summary": result.summary(),
@@ -61,15 +58,7 @@ def write_rashomon_report(
             frame.to_csv(staging / f"{name}.csv", index=False)
         if formats:
             figures.write_figures(_figures_of(result, n_halo_plots), staging, formats)
-        written = []
-        folder.mkdir(exist_ok=True)
-        for path in sorted(staging.iterdir()):
-            target = folder / path.name
-            path.replace(target)
-            written.append(target)
-        return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    return stage.written
 
 
 def _figures_of(result: RashomonResult, n_halo_plots: int) -> dict:

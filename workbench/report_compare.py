@@ -7,8 +7,6 @@ renamed into place at the end, so an interrupted run never leaves half of an out
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from analyzers.compare_result import AGREEMENT_MEASURES, ComparisonResult
 from analyzers.interaction_result import InteractionResult
 from analyzers.rashomon_result import RashomonResult
 from workbench.errors import ParameterError
+from workbench.output_folder import staged_folder
 
 
 def write_comparison_report(
@@ -62,10 +61,8 @@ def write_comparison_report(
         raise ParameterError(
             f"models {list(comparison.models)} share a file name once made safe; rename them"
         )
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    try:
+    with staged_folder(folder) as stage:
+        staging = stage.path
         _write_json(staging / "comparison.json", comparison.to_dict())
         for result in results:
             _write_json(staging / f"result_{_slug(result.model)}.json", result.to_dict())
@@ -85,15 +82,7 @@ def write_comparison_report(
             frame.to_csv(staging / f"{name}.csv", index=False)
         if formats:
             figures.write_figures(_figures_of(comparison, top), staging, formats)
-        written = []
-        folder.mkdir(exist_ok=True)
-        for path in sorted(staging.iterdir()):
-            target = folder / path.name
-            path.replace(target)
-            written.append(target)
-        return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    return stage.written
 
 
 def _figures_of(comparison: ComparisonResult, top: int) -> dict:

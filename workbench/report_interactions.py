@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from analyzers.interaction_result import InteractionResult
+from workbench.output_folder import staged_folder
 
 
 def write_interaction_report(
@@ -44,10 +43,8 @@ def write_interaction_report(
     from analyzers import figures
     from analyzers.figures.interactions import interaction_network, pair_heatmap, top_pairs_bar
 
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    try:
+    with staged_folder(folder) as stage:
+        staging = stage.path
         (staging / "result.json").write_text(json.dumps(result.to_dict(), allow_nan=False))
         pairs = result.global_scores("mean_abs").rename(columns={"value": "mean_abs"})
         pairs["mean"] = result.global_scores("mean")["value"].to_numpy()
@@ -67,12 +64,4 @@ def write_interaction_report(
                 "top_pairs": top_pairs_bar(result, top=top),
             }
             figures.write_figures(built, staging, formats)
-        written = []
-        folder.mkdir(exist_ok=True)
-        for path in sorted(staging.iterdir()):
-            target = folder / path.name
-            path.replace(target)
-            written.append(target)
-        return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    return stage.written
