@@ -175,7 +175,7 @@ def analyze_gates(
     attributions: bool = True,
     attribution_rows: int = 256,
     interactions: bool = True,
-    n_permutations: int = 10,
+    n_permutations: int = 3,
     n_bootstrap: int = 200,
     seed: int = 0,
     max_batch_rows: int | None = None,

@@ -52,7 +52,9 @@ def add_parser(commands) -> None:
     gates.add_argument("--rows", type=int, help="analyse a seeded sample of this many test rows")
     gates.add_argument("--n-bootstrap", type=int, default=200)
     gates.add_argument("--attribution-rows", type=int, default=256)
-    gates.add_argument("--n-permutations", type=int, default=10)
+    gates.add_argument(
+        "--n-permutations", type=int, default=3, help="permutations per field for the interactions"
+    )
     gates.add_argument("--no-attributions", action="store_true")
     gates.add_argument("--no-interactions", action="store_true")
     gates.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")

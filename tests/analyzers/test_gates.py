@@ -95,6 +95,7 @@ def test_attributions_give_the_closed_field_nothing(gated):
         assert by_field.loc["A", "mean_abs_attribution"] > by_field.loc["C", "mean_abs_attribution"]
 
 
+@pytest.mark.slow
 def test_integrated_gradients_are_complete():
     data = synthetic_ctr(n_rows=400, n_fields=5, seed=1, triples=(), main_fields=(4,))[0]
     torch.manual_seed(0)
@@ -102,13 +103,13 @@ def test_integrated_gradients_are_complete():
     with torch.no_grad():  # large embeddings: a strongly non-linear path to integrate along
         for table in model.embedding.tables:
             table.weight.mul_(20)
-    result = gate_attributions(model, data, rows=50, n_steps=128, device="cpu")
+    result = gate_attributions(model, data, rows=20, n_steps=128, device="cpu")
     gaps = result.completeness.set_index("method")
     gap = gaps.loc["integrated_gradients"]
     assert gap["mean_abs_output_change"] > 0.1
     tolerance = 0.03 * gap["mean_abs_output_change"]
     assert gap["max_abs_gap"] < tolerance
-    coarse = gate_attributions(model, data, rows=50, n_steps=4, device="cpu").completeness
+    coarse = gate_attributions(model, data, rows=20, n_steps=4, device="cpu").completeness
     # The gap is an integration error: it shrinks with more steps (the check can fail).
     assert coarse.set_index("method").loc["integrated_gradients", "max_abs_gap"] > tolerance
 

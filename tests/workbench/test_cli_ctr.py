@@ -46,6 +46,7 @@ def test_train_writes_weights_and_config(csv_path, tmp_path, capsys):
     assert (tmp_path / "model" / "gdcn.pt").is_file()
 
 
+@pytest.mark.slow
 def test_gates_writes_report_tables_and_figures(csv_path, tmp_path, capsys):
     out = tmp_path / "gates"
     code = run(

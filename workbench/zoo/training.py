@@ -3,7 +3,8 @@
 Weights are saved as a plain ``state_dict`` read back with ``torch.load(weights_only=True)``
 (tensors only, no code runs on load) beside a JSON file holding the model name, its config and
 the measured metrics. Sample models are trained on first use and cached (``sample_ctr_model``):
-every sample trains in well under a minute on a CPU, so no weights ship in the repository.
+every sample trains in seconds on a quiet CPU; only the demo's FinalMLP and GDCN weights ship
+(``sample_data/zoo``), so that ``workbench demo`` starts without training.
 """
 
 from __future__ import annotations

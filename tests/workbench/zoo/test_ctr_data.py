@@ -84,3 +84,26 @@ def test_bad_arguments():
         synthetic_ctr(n_fields=3)
     with pytest.raises(DataError, match="is not a file"):
         adult_fields("no/such.csv")
+
+
+def test_fields_from_frame_codes_any_table():
+    from workbench.zoo.ctr_data import fields_from_frame
+
+    frame = pd.DataFrame(
+        {
+            "city": ["b", "a", "b", "c"] * 10,
+            "visits": list(range(40)),
+            "rating": [1, 2, 3, 1] * 10,  # few values: kept as levels, not bucketised
+            "clicked": ["no", "yes", "no", "no"] * 10,
+        }
+    )
+    data = fields_from_frame(frame, "clicked", n_buckets=4)
+    assert data.feature_names == ("city", "visits", "rating")
+    assert data.code_levels["city"] == ("a", "b", "c")
+    assert data.code_levels["rating"] == ("1", "2", "3")
+    assert data.code_levels["visits"] == ("0-9", "10-19", "20-29", "30-39")
+    assert data.target_classes == ("no", "yes") and data.y.sum() == 10
+    with pytest.raises(DataError, match="two values"):
+        fields_from_frame(frame.assign(clicked=range(40)), "clicked")
+    with pytest.raises(DataError, match="missing values"):
+        fields_from_frame(frame.assign(city=[None] * 40), "clicked")
