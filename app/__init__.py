@@ -14,6 +14,7 @@ import dash
 from dash import Dash, dcc, html
 
 from app.components import register_exports
+from app.context import WORKSPACE_KEY, attach_workspace, current_workspace
 from app.pages import PAGES
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -50,6 +51,7 @@ def create_app(workspace, *, jobs: str = "diskcache", jobs_dir: str | Path | Non
         title="Interaction Workbench",
         update_title=None,
     )
+    attach_workspace(app.server, workspace)
     for page in PAGES:
         page.register(app, workspace)
     register_exports(app)
@@ -74,5 +76,6 @@ def _shell() -> html.Div:
                 className="wb-nav",
             ),
             html.Main(dash.page_container, className="wb-page"),
+            dcc.Store(id=WORKSPACE_KEY, data=str(current_workspace().root)),
         ]
     )

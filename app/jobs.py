@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
+from app.context import WORKSPACE_KEY, workspace_for
 from workbench.errors import WorkbenchError
 
 _PROGRESS_INTERVAL_SECONDS = 0.25
@@ -33,7 +34,8 @@ class JobIds:
         return f"{self.prefix}-{part.replace('_', '-')}"
 
 
-#: job(set_progress, *state values) -> (URL query or None, result view, status text)
+#: job(progress, workspace, *state values) -> (URL query or None, result view, status text);
+#: a module-level function, not a closure over a workspace (see app/context.py)
 JobWork = Callable[..., tuple[str | None, list, str]]
 
 
@@ -62,6 +64,8 @@ def register_job(app: Dash, ids: JobIds, states: list[State], work: JobWork) -> 
         Output(ids.status, "children"),
         Input(ids.run, "n_clicks"),
         *states,
+        State(ids.url, "search"),
+        State(WORKSPACE_KEY, "data"),
         background=True,
         interval=POLL_INTERVAL_MS,
         prevent_initial_call=True,
@@ -78,15 +82,18 @@ def register_job(app: Dash, ids: JobIds, states: list[State], work: JobWork) -> 
         cancel=[Input(ids.cancel, "n_clicks")],
     )
     def run_job(set_progress, clicks, *values):
+        *values, current_search, workspace_key = values
         try:
-            search, view, message = work(throttled(set_progress), *values)
+            workspace = workspace_for(workspace_key)
+            search, view, message = work(throttled(set_progress), workspace, *values)
         except WorkbenchError as error:
             return no_update, no_update, html.Span(str(error), className="wb-error")
-        return (
-            no_update if search is None else search,
-            view,
-            html.Span(message, className="wb-ok"),
-        )
+        status = html.Span(message, className="wb-ok")
+        if search is not None and search != current_search:
+            # A new URL re-renders the page from the store; sending the view as well would
+            # render it twice and replace components under the user's pointer.
+            return search, no_update, status
+        return no_update, view, status
 
     @app.callback(
         Output(ids.status, "children", allow_duplicate=True),

@@ -14,6 +14,7 @@ import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from app.components import figure_card, metric, register_table_downloads, table_card
+from app.context import current_workspace
 from app.jobs import JobIds, field, job_panel, register_job
 from app.pages.interactions import INDEX_LABELS
 from workbench.analyses import analysis, compute_result, stored_result
@@ -37,7 +38,7 @@ def register(app: Dash, workspace) -> None:
         name="Compare",
         order=3,
         title="Compare models",
-        layout=lambda **query: layout(workspace, **query),
+        layout=lambda **query: layout(current_workspace(), **query),
     )
 
     @app.callback(
@@ -63,7 +64,7 @@ def register(app: Dash, workspace) -> None:
             return no_update
         return view_search(data, models, index)
 
-    def compare(progress, data, models, index):
+    def compare(progress, workspace, data, models, index):
         comparison = compare_stored(workspace, models, index, progress=progress)
         done = f"Compared {len(models)} models; their scores are stored."
         return view_search(data, models, index), result_view(comparison, data, models, index), done

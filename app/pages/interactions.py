@@ -9,6 +9,7 @@ import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from app.components import figure_card, metric, register_table_downloads, table_card
+from app.context import current_workspace
 from app.jobs import JobIds, field, job_panel, register_job
 from workbench.analyses import analysis, compute_result, stored_result
 from workbench.errors import WorkbenchError
@@ -41,7 +42,7 @@ def register(app: Dash, workspace) -> None:
         name="Interactions",
         order=2,
         title="Interactions",
-        layout=lambda **query: layout(workspace, **query),
+        layout=lambda **query: layout(current_workspace(), **query),
     )
 
     @app.callback(
@@ -55,7 +56,7 @@ def register(app: Dash, workspace) -> None:
         names = workspace.model_names(data)
         return names, model if model in names else (names[0] if names else None)
 
-    def score(progress, data, model, index, rows, background):
+    def score(progress, workspace, data, model, index, rows, background):
         parameters = {"index": index, "rows": rows, "background": background}
         result = compute_result(workspace, "interactions", model, parameters, progress=progress)
         done = f"Done in {result.seconds:.1f} s; stored, so this view reloads from the store."

@@ -12,6 +12,7 @@ import pandas as pd
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from app.components import frame_table
+from app.context import current_workspace
 from workbench.errors import WorkbenchError
 
 PATH = "/"
@@ -32,7 +33,7 @@ def register(app: Dash, workspace) -> None:
         name="Overview",
         order=0,
         title="Overview",
-        layout=lambda **_: layout(workspace),
+        layout=lambda **_: layout(current_workspace()),
     )
 
     @app.callback(

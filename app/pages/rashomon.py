@@ -14,6 +14,7 @@ import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from app.components import figure_card, metric, register_table_downloads, table_card
+from app.context import current_workspace
 from app.jobs import JobIds, field, job_panel, register_job
 from workbench.analyses import analysis, compute_result, stored_result
 from workbench.errors import WorkbenchError
@@ -42,7 +43,7 @@ def register(app: Dash, workspace) -> None:
         name="Rashomon / FISC",
         order=1,
         title="Rashomon / FISC",
-        layout=lambda **query: layout(workspace, **query),
+        layout=lambda **query: layout(current_workspace(), **query),
     )
 
     @app.callback(
@@ -56,7 +57,7 @@ def register(app: Dash, workspace) -> None:
         names = workspace.model_names(data)
         return names, model if model in names else (names[0] if names else None)
 
-    def explore(progress, data, model, epsilon_rate, estimator):
+    def explore(progress, workspace, data, model, epsilon_rate, estimator):
         parameters = {"epsilon_rate": epsilon_rate, "estimator": estimator}
         result = compute_result(workspace, "rashomon", model, parameters, progress=progress)
         view = result_view(result, None, model, parameters)

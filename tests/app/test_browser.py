@@ -132,6 +132,8 @@ def test_png_export_and_csv_download_arrive_valid(browser, demo):
 
 
 def test_cancelled_job_stores_nothing(browser, tmp_path):
+    # A second app in this process, like workbench.open called twice: the tests after this one
+    # check that the demo app still runs its own jobs on its own workspace (app/context.py).
     from app import create_app
     from app.server import serve_in_thread
     from workbench.samples import sample_data_path

@@ -74,3 +74,26 @@ def test_warm_up_loads_every_model_then_compiles_umap(tmp_path, monkeypatch):
     assert workspace.is_loaded("logistic")
     assert not workspace.is_loaded("broken")  # its error waits for the page that needs it
     assert order == ["umap"]
+
+
+def test_two_apps_in_one_process_keep_their_own_workspaces(tmp_path):
+    """Dash's page registry is global: layouts must read the serving app's workspace."""
+    import dash
+    import numpy as np
+    import pandas as pd
+
+    from app import create_app
+    from workbench.workspace import DataEntry, Workspace
+
+    apps = {}
+    for name in ("first", "second"):
+        frame = pd.DataFrame(np.random.default_rng(0).integers(0, 2, (50, 3)), columns=list("abc"))
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+        workspace = Workspace.create(tmp_path / name)
+        workspace.add_data(DataEntry(f"{name}-data", str(tmp_path / f"{name}.csv"), "c"))
+        apps[name] = create_app(workspace)
+    layout = dash.page_registry["overview"]["layout"]
+    for name, app in apps.items():
+        with app.server.test_request_context("/"):
+            text = str(layout())
+        assert f"{name}-data" in text
