@@ -101,6 +101,55 @@ def _read_interactions(payload: dict):
     return InteractionResult.from_dict(payload)
 
 
+def _compute_gates(model, parameters: dict, progress: ProgressCallback | None):
+    from dataclasses import replace
+
+    from analyzers.gate_common import sample_rows
+    from analyzers.gate_interactions import field_interactions
+    from analyzers.gates import analyze_gates
+
+    if not hasattr(getattr(model.adapter, "module", None), "gate_sites"):
+        raise ParameterError(
+            f"model: {model.name!r} has no gates; choose a CTR model of the zoo (kind 'zoo')"
+        )
+    if parameters["rows"] < 2:
+        raise ParameterError(f"rows: expected at least 2, got {parameters['rows']}")
+    # A seeded sample of the held-out rows keeps the job short; the sample is part of the key.
+    rows = model.rows.subset(sample_rows(model.rows.n_rows, parameters["rows"], parameters["seed"]))
+    stages = 2 if parameters["interactions"] == "on" else 1
+    if progress:
+        progress("gate statistics, ablation, attributions", 0, stages)
+    # Interactions run as a second stage (the same call analyze_gates makes) for the progress bar.
+    report = analyze_gates(
+        model.adapter,
+        rows,
+        attribution_rows=parameters["attribution_rows"],
+        interactions=False,
+        n_bootstrap=parameters["n_bootstrap"],
+        seed=parameters["seed"],
+        model_name=model.name,
+    )
+    if stages == 2:
+        if progress:
+            progress("field interactions", 1, stages)
+        pairs = field_interactions(
+            model.adapter,
+            rows,
+            n_permutations=parameters["n_permutations"],
+            seed=parameters["seed"],
+        )
+        report = replace(report, interactions=pairs)
+    if progress:
+        progress("field interactions" if stages == 2 else "gates", stages, stages)
+    return report
+
+
+def _read_gates(payload: dict):
+    from analyzers.gate_results import GateReport
+
+    return GateReport.from_dict(payload)
+
+
 ANALYSES: dict[str, Analysis] = {
     "rashomon": Analysis(
         name="rashomon",
@@ -134,6 +183,22 @@ ANALYSES: dict[str, Analysis] = {
             "order": (2, 3),
             "estimator": ("auto", "exact", "sampling", "permutation"),
         },
+    ),
+    "gates": Analysis(
+        name="gates",
+        compute=_compute_gates,
+        read=_read_gates,
+        # rows: a seeded sample of the held-out rows shared by every part; attribution_rows: a
+        # sub-sample for captum's gradient methods. Defaults keep the job short on 2 CPU cores.
+        defaults={
+            "rows": 500,
+            "n_bootstrap": 50,
+            "attribution_rows": 64,
+            "interactions": "on",
+            "n_permutations": 2,
+            "seed": 0,
+        },
+        choices={"interactions": ("on", "off")},
     ),
 }
 
