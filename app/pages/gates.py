@@ -16,6 +16,7 @@ import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from app.components import register_table_downloads
+from app.context import current_workspace
 from app.jobs import JobIds, field, job_panel, register_job
 from app.pages.gates_view import (
     METHOD,
@@ -50,7 +51,7 @@ def register(app: Dash, workspace) -> None:
         name="Gates",
         order=5,
         title="Gates and masks",
-        layout=lambda **query: layout(workspace, **query),
+        layout=lambda **query: layout(current_workspace(), **query),
     )
 
     @app.callback(
@@ -66,7 +67,9 @@ def register(app: Dash, workspace) -> None:
         chosen = model if model in names else (names[0] if names else None)
         return names, chosen, no_models_message(data, names)
 
-    def analyze(progress, data, model, rows, n_bootstrap, attribution_rows, interactions, perms):
+    def analyze(
+        progress, workspace, data, model, rows, n_bootstrap, attribution_rows, interactions, perms
+    ):
         if not model:
             raise ParameterError(no_models_message(data, []) or "model: choose a zoo model")
         parameters = {
