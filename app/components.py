@@ -91,6 +91,21 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def register_model_choices(app: Dash, workspace, data_id: str, model_id: str) -> None:
+    """Choosing a data set offers its models, keeping the chosen model when it still applies."""
+
+    @app.callback(
+        Output(model_id, "options"),
+        Output(model_id, "value"),
+        Input(data_id, "value"),
+        State(model_id, "value"),
+        prevent_initial_call=True,
+    )
+    def models_of_data(data, model):
+        names = workspace.model_names(data)
+        return names, model if model in names else (names[0] if names else None)
+
+
 def register_exports(app: Dash) -> None:
     """The one callback that exports any figure card."""
 

@@ -13,7 +13,13 @@ from urllib.parse import parse_qsl, urlencode
 import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from app.components import figure_card, metric, register_table_downloads, table_card
+from app.components import (
+    figure_card,
+    metric,
+    register_model_choices,
+    register_table_downloads,
+    table_card,
+)
 from app.context import current_workspace
 from app.jobs import JobIds, field, job_panel, register_job
 from workbench.analyses import analysis, compute_result, stored_result
@@ -46,16 +52,7 @@ def register(app: Dash, workspace) -> None:
         layout=lambda **query: layout(current_workspace(), **query),
     )
 
-    @app.callback(
-        Output(MODEL, "options"),
-        Output(MODEL, "value"),
-        Input(DATA, "value"),
-        State(MODEL, "value"),
-        prevent_initial_call=True,
-    )
-    def models_of_data(data, model):
-        names = workspace.model_names(data)
-        return names, model if model in names else (names[0] if names else None)
+    register_model_choices(app, workspace, DATA, MODEL)
 
     def explore(progress, workspace, data, model, epsilon_rate, estimator):
         parameters = {"epsilon_rate": epsilon_rate, "estimator": estimator}
