@@ -4,6 +4,6 @@ Pages register with ``app.callback`` rather than the global ``dash.callback`` so
 can be built in one process (tests, notebooks): Dash moves global callbacks into the first app only.
 """
 
-from app.pages import compare, interactions, overview, rashomon
+from app.pages import compare, embeddings, interactions, overview, rashomon
 
-PAGES = (overview, rashomon, interactions, compare)
+PAGES = (overview, rashomon, interactions, compare, embeddings)
