@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def graph(name: str, part: str = ".main-svg") -> str:
-    return f"[id='{{\"figure\":\"{name}\",\"type\":\"graph\"}}'] {part}"
+    return f'[id=\'{{"figure":"{name}","type":"graph"}}\'] {part}'
 
 
 def choose(driver, dropdown: str, text: str) -> None:
@@ -39,10 +39,10 @@ def test_pca_job_view_in_url_reload_from_store_and_csv(browser, demo):
     record_timing("embeddings job, adult-finalmlp, PCA (click to map)", time.monotonic() - started)
     for name in ("emb-geometry", "emb-spectrum", "emb-relations"):
         wait_for(browser, graph(name))
-    assert "PCA of" in browser.find_element("css selector", graph("emb-map", ".gtitle")).text
-    invariance = browser.find_element("css selector", "#emb-invariance").text
-    assert "linear_cka orthogonal-only" in invariance
-    assert "row_norms descriptive" in invariance
+    # The job's new URL re-renders the page from the store: wait_for_text retries stale elements.
+    wait_for_text(browser, graph("emb-map", ".gtitle"), "PCA of")
+    wait_for_text(browser, "#emb-invariance", "linear_cka orthogonal-only")
+    wait_for_text(browser, "#emb-invariance", "row_norms descriptive")
     for part in ("data=adult", "model=adult-finalmlp", "projection=pca", "points=table"):
         assert part in browser.current_url
     [stored] = workspace.store.entries("embeddings")
@@ -50,7 +50,9 @@ def test_pca_job_view_in_url_reload_from_store_and_csv(browser, demo):
     choose(browser, "#emb-relation", "fm_strength (descriptive)")
     wait_for_text(browser, graph("emb-relations", ".gtitle"), "fm_strength")
     assert "relation=fm_strength" in browser.current_url
+    browser.set_window_size(1400, 4200)  # the whole page down to the map, for a human look
     screenshot(browser, "embeddings")
+    browser.set_window_size(1400, 1000)
 
     started = time.monotonic()
     browser.refresh()
@@ -59,7 +61,7 @@ def test_pca_job_view_in_url_reload_from_store_and_csv(browser, demo):
     record_timing("cached embeddings view after reload", time.monotonic() - started)
     assert workspace.store.entries("embeddings") == [stored]
 
-    click(browser, "[id='{\"page\":\"embeddings\",\"table\":\"relations\",\"type\":\"csv\"}']")
+    click(browser, '[id=\'{"page":"embeddings","table":"relations","type":"csv"}\']')
     table = pd.read_csv(wait_for_file(browser.download_dir, "relations*.csv"))
     assert list(table.columns) == [
         "field_1",
@@ -97,10 +99,10 @@ def test_umap_job_reports_its_stages_and_maps_rows(browser, demo):
     )
     started = time.monotonic()
     click(browser, "#emb-run")
-    title = wait_for_text(browser, graph("emb-map", ".gtitle"), "UMAP of", timeout=180)
+    wait_for_text(browser, graph("emb-map", ".gtitle"), "UMAP of", timeout=180)
     record_timing("embeddings job, adult-gdcn, UMAP (click to map)", time.monotonic() - started)
     assert "UMAP fit" in " ".join(browser.execute_script("return window.progressSeen"))
     assert "projection=umap" in browser.current_url
-    assert title.text.startswith("UMAP of")
+    wait_for_text(browser, ".wb-metrics", "UMAP of")
     screenshot(browser, "embeddings-umap")
     assert console_errors(browser) == []
