@@ -52,7 +52,9 @@ class Analysis:
                 ) from None
             allowed = self.choices.get(name)
             if allowed and value not in allowed:
-                raise ParameterError(f"{name}: expected one of {', '.join(allowed)}, got {value!r}")
+                raise ParameterError(
+                    f"{name}: expected one of {', '.join(map(str, allowed))}, got {value!r}"
+                )
             merged[name] = value
         return merged
 
@@ -150,6 +152,58 @@ def _read_gates(payload: dict):
     return GateReport.from_dict(payload)
 
 
+def _compute_embeddings(model, parameters: dict, progress: ProgressCallback | None):
+    from analyzers.embeddings import analyze_embeddings
+
+    return analyze_embeddings(
+        model.adapter,
+        model.rows,
+        model_name=model.name,
+        max_rows=parameters["max_rows"],
+        top_k=parameters["top_k"],
+        projection=parameters["projection"],
+        projection_points=parameters["points"],
+        n_components=parameters["components"],
+        max_points=parameters["max_points"],
+        point_values=_gate_colours(model, parameters),
+        seed=parameters["seed"],
+        progress=progress,
+    )
+
+
+def _gate_colours(model, parameters: dict) -> dict:
+    """Mean gate per level at one field-aligned site, a colour of the table map ("auto": the
+    model's first such site; "none", a map of data rows, or a model without gates: nothing)."""
+    module = model.adapter.module
+    site = parameters["gate_site"]
+    if parameters["points"] != "table" or site == "none" or not hasattr(module, "gate_sites"):
+        return {}
+    if site == "auto":
+        site = next((s.name for s in module.gate_sites() if s.field_aligned), None)
+        if site is None:
+            return {}
+    aligned = [s.name for s in module.gate_sites() if s.field_aligned]
+    if site not in aligned:
+        raise ParameterError(
+            f"gate_site: {site!r} is not a field-aligned gate site of {model.name!r}; "
+            f"choose one of {', '.join(['auto', 'none', *aligned])}"
+        )
+    from analyzers.embeddings.coloring import gate_values_per_level
+    from analyzers.gates import gate_statistics
+
+    statistics = gate_statistics(model.adapter, model.rows, sites=[site])
+    values = gate_values_per_level(
+        statistics, site, module.field_names, module.embedding.vocab_sizes
+    )
+    return {f"gate:{site}": values}
+
+
+def _read_embeddings(payload: dict):
+    from analyzers.embeddings import EmbeddingReport
+
+    return EmbeddingReport.from_dict(payload)
+
+
 ANALYSES: dict[str, Analysis] = {
     "rashomon": Analysis(
         name="rashomon",
@@ -199,6 +253,24 @@ ANALYSES: dict[str, Analysis] = {
             "seed": 0,
         },
         choices={"interactions": ("on", "off")},
+    ),
+    "embeddings": Analysis(
+        name="embeddings",
+        compute=_compute_embeddings,
+        read=_read_embeddings,
+        # max_rows: seeded sample of the held-out rows for the relations and the row map;
+        # PCA by default (seconds): UMAP compiles numba code on its first fit (~30 s on 2 cores).
+        defaults={
+            "projection": "pca",
+            "points": "table",
+            "components": 2,
+            "max_points": 2000,
+            "max_rows": 5000,
+            "top_k": 4,
+            "gate_site": "auto",
+            "seed": 0,
+        },
+        choices={"projection": ("pca", "umap"), "points": ("table", "rows"), "components": (2, 3)},
     ),
 }
 

@@ -93,13 +93,14 @@ def first_page_served(app) -> threading.Event:
 def warm_up(
     workspace, before_compiling: threading.Event | None = None, timeout_seconds: float = 120.0
 ) -> threading.Thread:
-    """Load every model, then compile UMAP, in a background thread.
+    """Load every model, then warm UMAP's compiled code, in a background thread.
 
     The models come first: the Overview needs their metrics. UMAP's first fit JIT-compiles for
-    20-30 s on 2 cores; doing it here means the Embeddings page's jobs, forked from this process,
-    start with the compiled code. The compiler holds the interpreter most of that time, so it
-    waits for ``before_compiling`` (the first page on screen; at most ``timeout_seconds``): run
-    alongside the first page it made that page take 32 s instead of 5.
+    20-30 s on 2 cores. It is compiled in a child process (:func:`compile_umap`), never in the
+    server: jobs are forked from the server, and a fork of a process whose numba thread pool is
+    running hangs in its first parallel UMAP call. The child fills numba's on-disk cache, which
+    the jobs then load. It waits for ``before_compiling`` (the first page on screen; at most
+    ``timeout_seconds``), since next to the first page it made that page take 32 s instead of 5.
     """
 
     def warm() -> None:
@@ -117,15 +118,31 @@ def warm_up(
     return thread
 
 
-def compile_umap() -> None:
-    """One tiny seeded UMAP fit, to trigger numba's compilation of its kernels."""
-    import warnings
+_UMAP_FIT = """
+import warnings
+import numpy as np
+warnings.simplefilter("ignore")
+import umap
+points = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
+umap.UMAP(n_neighbors=8, n_epochs=10, random_state=0).fit_transform(points)
+"""
 
-    import numpy as np
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import umap
+def compile_umap(timeout_seconds: float = 600.0) -> bool:
+    """One tiny seeded UMAP fit in a child process, to fill numba's on-disk cache.
 
-        points = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
-        umap.UMAP(n_neighbors=8, n_epochs=10, random_state=0).fit_transform(points)
+    Returns whether it finished; a failure only means the first UMAP job compiles for itself.
+    """
+    import subprocess
+    import sys
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _UMAP_FIT],
+            capture_output=True,
+            timeout=timeout_seconds,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0

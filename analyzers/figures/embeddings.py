@@ -25,7 +25,12 @@ from analyzers.embeddings.geometry import GEOMETRY_COLUMNS, UNSEEN_STRATUM
 from workbench.errors import ParameterError
 
 _TABLE_DIGITS = 3
-_NOTE_TAIL = " (descriptive: changes under re-parametrisations that keep the model's function)"
+#: what each invariance class means, said once per class present in a figure
+_CLASS_MEANING = {
+    "invariant": "does not depend on how the embeddings are parametrised",
+    "orthogonal-only": "survives rotations and scaling of the embeddings, not other maps",
+    "descriptive": "changes under re-parametrisations that keep the model's function",
+}
 _TABLE_FIRST_COLUMN_WIDTH = 2.5
 _MAX_HOVER_COLUMNS = 16
 _HEADERS = {  # short two-line headers: the table has 14 columns
@@ -350,12 +355,18 @@ def _colour(index: int) -> str:
 def _with_note(fig: go.Figure, invariance: dict[str, str], measures: Sequence[str]) -> go.Figure:
     """Say in the subtitle whether the plot's measures survive a re-parametrisation of the
     embeddings that leaves the model's function unchanged (ctr-models.md §2.8)."""
-    lines = [f"{m}: {invariance[m].split(':')[0]}" for m in measures if m in invariance]
-    if lines:
+    classes = {m: invariance[m].split(":")[0] for m in measures if m in invariance}
+    if classes:
+        named = "; ".join(f"{m}: {c}" for m, c in classes.items())
+        meanings = "; ".join(
+            f"{c}: {_CLASS_MEANING[c]}"
+            for c in dict.fromkeys(classes.values())
+            if c in _CLASS_MEANING
+        )
         fig.update_layout(
             title={
                 "subtitle": {
-                    "text": "; ".join(lines) + _NOTE_TAIL,
+                    "text": f"{named} ({meanings})" if meanings else named,
                     "font": {"size": 11, "color": "grey"},
                 }
             },

@@ -4,6 +4,6 @@ Pages register with ``app.callback`` rather than the global ``dash.callback`` so
 can be built in one process (tests, notebooks): Dash moves global callbacks into the first app only.
 """
 
-from app.pages import compare, gates, interactions, overview, rashomon
+from app.pages import compare, embeddings, gates, interactions, overview, rashomon
 
-PAGES = (overview, rashomon, interactions, compare, gates)
+PAGES = (overview, rashomon, interactions, compare, gates, embeddings)

@@ -49,7 +49,7 @@ def register(app: Dash, workspace) -> None:
         PAGE,
         path=PATH,
         name="Gates",
-        order=5,
+        order=4,
         title="Gates and masks",
         layout=lambda **query: layout(current_workspace(), **query),
     )

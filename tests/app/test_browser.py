@@ -50,7 +50,8 @@ def test_every_page_loads_without_console_errors(browser, demo):
         link.text: link.get_attribute("href")
         for link in browser.find_elements("css selector", ".wb-nav a")
     }
-    assert {"Overview", "Rashomon / FISC", "Interactions", "Compare", "Gates"} <= set(links)
+    expected = {"Overview", "Rashomon / FISC", "Interactions", "Compare", "Gates", "Embeddings"}
+    assert expected <= set(links)
     for name, href in links.items():
         assert href.startswith(url)
         browser.get(href)
