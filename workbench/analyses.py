@@ -62,6 +62,14 @@ class Analysis:
 def _compute_rashomon(model, parameters: dict, progress: ProgressCallback | None):
     from analyzers.rashomon import explore_rashomon
 
+    if model.rows.code_levels:
+        # FISC's model class scales inputs (f(m ⊙ x)); a scaled category code is another
+        # category, so the Rashomon set it samples means nothing on coded fields.
+        raise ParameterError(
+            f"model {model.name!r}: FISC scales inputs, which is meaningless for coded fields; "
+            "use the Interactions page (permutation FIS or Shapley indices) for this model"
+        )
+
     return explore_rashomon(model.adapter, model.rows, progress=progress, **parameters)
 
 

@@ -107,3 +107,14 @@ def test_in_memory_models_are_not_written_to_the_manifest(workspace):
     workspace.add_model_object("mine", model, "xor", task="classification")
     assert "mine" in workspace.model_names()
     assert "mine" not in Workspace.open(workspace.root).model_names()
+
+
+def test_fisc_refuses_coded_fields_in_one_line(tmp_path):
+    """Scaling a category code gives another category: FISC's model class does not apply."""
+    from workbench.workspace import demo_workspace
+
+    demo = demo_workspace(tmp_path)
+    assert not demo.dataset("compas").code_levels
+    with pytest.raises(ParameterError, match="meaningless for coded fields"):
+        compute_result(demo, "rashomon", "adult-finalmlp", {})
+    assert demo.store.entries() == []
