@@ -108,7 +108,8 @@ def register(app: Dash, workspace) -> None:
 
 
 def layout(workspace, data=None, model=None, pair=None, **query) -> html.Div:
-    data_names = workspace.data_names
+    # FISC scales inputs, which means nothing for coded fields (the CTR data sets).
+    data_names = [name for name in workspace.data_names if not workspace.dataset(name).code_levels]
     data = data if data in data_names else (data_names[0] if data_names else None)
     models = workspace.model_names(data) if data else []
     model = model if model in models else (models[0] if models else None)
