@@ -18,19 +18,31 @@ from app.context import WORKSPACE_KEY, attach_workspace, current_workspace
 from app.pages import PAGES
 
 ASSETS = Path(__file__).resolve().parent / "assets"
-JOB_MANAGERS = ("diskcache",)
+JOB_MANAGERS = ("diskcache", "celery")
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-def create_app(workspace, *, jobs: str = "diskcache", jobs_dir: str | Path | None = None) -> Dash:
+def create_app(
+    workspace,
+    *,
+    jobs: str = "diskcache",
+    jobs_dir: str | Path | None = None,
+    redis_url: str | None = None,
+) -> Dash:
     """The workbench app over ``workspace``.
 
     Parameters
     ----------
     workspace : workbench.workspace.Workspace
-    jobs : "diskcache"
-        Background job manager: jobs run in processes forked from the server.
+    jobs : "diskcache" or "celery"
+        Background job manager. diskcache: each job runs in a process forked from the server.
+        celery: jobs go through Redis to Celery workers started with
+        ``WORKBENCH_WORKSPACE=DIR celery -A app.celery_worker worker`` (see that module).
     jobs_dir : path, optional
-        Folder of the job manager's cache (default: ``<workspace>/jobs``).
+        Folder of the diskcache manager's cache (default: ``<workspace>/jobs``).
+    redis_url : str, optional
+        Broker and result backend of the celery manager (default ``$WORKBENCH_REDIS_URL`` or
+        redis://127.0.0.1:6379/0).
 
     Returns
     -------
@@ -46,7 +58,11 @@ def create_app(workspace, *, jobs: str = "diskcache", jobs_dir: str | Path | Non
         use_pages=True,
         pages_folder="",
         assets_folder=str(ASSETS),
-        background_callback_manager=_diskcache_manager(jobs_dir or workspace.root / "jobs"),
+        background_callback_manager=(
+            celery_manager(redis_url)
+            if jobs == "celery"
+            else _diskcache_manager(jobs_dir or workspace.root / "jobs")
+        ),
         suppress_callback_exceptions=True,
         title="Interaction Workbench",
         update_title=None,
@@ -64,6 +80,23 @@ def _diskcache_manager(folder: str | Path):
     from dash import DiskcacheManager
 
     return DiskcacheManager(diskcache.Cache(str(folder)))
+
+
+def celery_manager(redis_url: str | None = None):
+    """Dash's Celery manager over Redis (``pip install "dash[celery]"``)."""
+    import os
+
+    from workbench.errors import ParameterError
+
+    try:
+        from celery import Celery
+        from dash import CeleryManager
+    except ImportError:
+        raise ParameterError(
+            "--jobs celery: Celery is not installed; pip install \"dash[celery]\""
+        ) from None
+    url = redis_url or os.environ.get("WORKBENCH_REDIS_URL", DEFAULT_REDIS_URL)
+    return CeleryManager(Celery("workbench", broker=url, backend=url))
 
 
 def _shell() -> html.Div:

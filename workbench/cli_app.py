@@ -48,7 +48,15 @@ def _server_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (%(default)s)")
     parser.add_argument(
-        "--jobs", choices=["diskcache"], default="diskcache", help="background job manager"
+        "--jobs",
+        choices=["diskcache", "celery"],
+        default="diskcache",
+        help="background job manager: diskcache (jobs forked from the server) or celery (jobs "
+        "sent through Redis to workers started with `WORKBENCH_WORKSPACE=DIR celery -A "
+        "app.celery_worker worker`)",
+    )
+    parser.add_argument(
+        "--redis-url", help="Redis of --jobs celery (default $WORKBENCH_REDIS_URL or local)"
     )
 
 
@@ -69,7 +77,7 @@ def _serve(workspace, args: argparse.Namespace) -> int:
     from app.server import check_port_free, serve
 
     check_port_free(args.host, args.port)
-    app = create_app(workspace, jobs=args.jobs)
+    app = create_app(workspace, jobs=args.jobs, redis_url=args.redis_url)
     warm_up(workspace, before_compiling=first_page_served(app))
     serve(app, host=args.host, port=args.port)
     return 0
