@@ -93,7 +93,7 @@ def celery_manager(redis_url: str | None = None):
         from dash import CeleryManager
     except ImportError:
         raise ParameterError(
-            "--jobs celery: Celery is not installed; pip install \"dash[celery]\""
+            '--jobs celery: Celery is not installed; pip install "dash[celery]"'
         ) from None
     url = redis_url or os.environ.get("WORKBENCH_REDIS_URL", DEFAULT_REDIS_URL)
     return CeleryManager(Celery("workbench", broker=url, backend=url))

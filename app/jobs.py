@@ -119,6 +119,47 @@ def throttled(set_progress) -> Callable[[str, int, int], None]:
     return update
 
 
+@dataclass(frozen=True)
+class PageSelection:
+    """What a job page shows, resolved from its URL query against the workspace.
+
+    ``problem`` is the one-line error of parameters the query got wrong (the defaults are used
+    instead); ``result`` is the stored result for the selection, or None.
+    """
+
+    data_names: list
+    data: str | None
+    models: list
+    model: str | None
+    parameters: dict
+    problem: str | None
+    result: object
+
+
+def select(
+    workspace, analysis_name: str, data, model, query: dict, form_parameters, data_names=None
+) -> PageSelection:
+    """Data set, model and parameters from a page's URL query (unknown values fall back to the
+    first choice and the defaults), and the stored result for them."""
+    from workbench.analyses import analysis, stored_result
+
+    data_names = list(workspace.data_names if data_names is None else data_names)
+    data = data if data in data_names else (data_names[0] if data_names else None)
+    models = workspace.model_names(data) if data else []
+    model = model if model in models else (models[0] if models else None)
+    given = {name: query[name] for name in form_parameters if name in query}
+    problem = None
+    try:
+        parameters = analysis(analysis_name).parameters(given)
+    except WorkbenchError as error:
+        problem, parameters = str(error), analysis(analysis_name).parameters({})
+    result = stored_result(workspace, analysis_name, model, parameters) if model else None
+    return PageSelection(data_names, data, models, model, parameters, problem, result)
+
+
+NO_RESULT = "No stored result for these settings yet: press Run."
+
+
 def field(label: str, control) -> html.Div:
     """A labelled form control."""
     return html.Div([html.Label(label), control], className="wb-field")

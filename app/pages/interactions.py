@@ -16,9 +16,8 @@ from app.components import (
     table_card,
 )
 from app.context import current_workspace
-from app.jobs import JobIds, field, job_panel, register_job
+from app.jobs import NO_RESULT, JobIds, field, job_panel, register_job, select
 from workbench.analyses import analysis, compute_result, stored_result
-from workbench.errors import WorkbenchError
 
 PATH = "/interactions"
 PAGE = "interactions"
@@ -95,26 +94,17 @@ def register(app: Dash, workspace) -> None:
 
 
 def layout(workspace, data=None, model=None, **query) -> html.Div:
-    data_names = workspace.data_names
-    data = data if data in data_names else (data_names[0] if data_names else None)
-    models = workspace.model_names(data) if data else []
-    model = model if model in models else (models[0] if models else None)
-    given = {name: query[name] for name in FORM_PARAMETERS if name in query}
-    problem = None
-    try:
-        parameters = analysis("interactions").parameters(given)
-    except WorkbenchError as error:
-        problem, parameters = str(error), analysis("interactions").parameters({})
-    result = stored_result(workspace, "interactions", model, parameters) if model else None
-    if result is not None:
-        view = result_view(result, data, model, parameters)
+    chosen = select(workspace, "interactions", data, model, query, FORM_PARAMETERS)
+    if chosen.result is not None:
+        view = result_view(chosen.result, chosen.data, chosen.model, chosen.parameters)
     else:
-        view = html.P("No stored result for these settings yet: press Run.", className="wb-muted")
+        view = html.P(NO_RESULT, className="wb-muted")
+    problem = html.Span(chosen.problem, className="wb-error") if chosen.problem else None
     return html.Div(
         [
             html.H2("Feature interactions of one model"),
-            _form(data_names, data, models, model, parameters),
-            html.Div(html.Span(problem, className="wb-error") if problem else None, id=JOB.status),
+            _form(chosen.data_names, chosen.data, chosen.models, chosen.model, chosen.parameters),
+            html.Div(problem, id=JOB.status),
             html.Div(view, id=JOB.results),
         ]
     )

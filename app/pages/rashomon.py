@@ -21,8 +21,8 @@ from app.components import (
     table_card,
 )
 from app.context import current_workspace
-from app.jobs import JobIds, field, job_panel, register_job
-from workbench.analyses import analysis, compute_result, stored_result
+from app.jobs import NO_RESULT, JobIds, field, job_panel, register_job, select
+from workbench.analyses import compute_result, stored_result
 from workbench.errors import WorkbenchError
 
 PATH = "/rashomon"
@@ -110,25 +110,17 @@ def register(app: Dash, workspace) -> None:
 def layout(workspace, data=None, model=None, pair=None, **query) -> html.Div:
     # FISC scales inputs, which means nothing for coded fields (the CTR data sets).
     data_names = [name for name in workspace.data_names if not workspace.dataset(name).code_levels]
-    data = data if data in data_names else (data_names[0] if data_names else None)
-    models = workspace.model_names(data) if data else []
-    model = model if model in models else (models[0] if models else None)
-    given = {name: query[name] for name in FORM_PARAMETERS if name in query}
-    problem = None
-    try:
-        parameters = analysis("rashomon").parameters(given)
-    except WorkbenchError as error:
-        problem, parameters = str(error), analysis("rashomon").parameters({})
-    result = stored_result(workspace, "rashomon", model, parameters) if model else None
-    if result is not None:
-        view = result_view(result, pair, model, parameters)
+    chosen = select(workspace, "rashomon", data, model, query, FORM_PARAMETERS, data_names)
+    if chosen.result is not None:
+        view = result_view(chosen.result, pair, chosen.model, chosen.parameters)
     else:
-        view = html.P("No stored result for these settings yet: press Run.", className="wb-muted")
+        view = html.P(NO_RESULT, className="wb-muted")
+    problem = html.Span(chosen.problem, className="wb-error") if chosen.problem else None
     return html.Div(
         [
             html.H2("Rashomon set: feature interaction clouds (FISC)"),
-            _form(data_names, data, models, model, parameters),
-            html.Div(html.Span(problem, className="wb-error") if problem else None, id=STATUS),
+            _form(chosen.data_names, chosen.data, chosen.models, chosen.model, chosen.parameters),
+            html.Div(problem, id=STATUS),
             html.Div(view, id=RESULTS),
         ]
     )
