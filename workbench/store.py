@@ -141,12 +141,22 @@ class ResultStore:
         """Temporary files of writes that never finished (a killed job)."""
         return sorted(self.root.glob(f"*/.*{_PARTIAL_SUFFIX}"))
 
-    def remove_partial(self) -> int:
-        """Delete what killed writers left behind; returns how many files went."""
-        stale = self.partial_files()
-        for path in stale:
-            path.unlink(missing_ok=True)
-        return len(stale)
+    def remove_partial(self, older_than_seconds: float = 600.0) -> int:
+        """Delete what killed writers left behind; returns how many files went.
+
+        Only files older than ``older_than_seconds``: another process sharing the store (a
+        Celery worker, a second server) may be writing one right now.
+        """
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for path in self.partial_files():
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
 
     @staticmethod
     def _read(path: Path, header_only: bool = False) -> dict[str, Any] | None:
