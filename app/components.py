@@ -91,19 +91,34 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def register_model_choices(app: Dash, workspace, data_id: str, model_id: str) -> None:
-    """Choosing a data set offers its models, keeping the chosen model when it still applies."""
+def register_model_choices(
+    app: Dash,
+    workspace,
+    data_id: str,
+    model_id: str,
+    *,
+    kind: str | None = None,
+    message_id: str | None = None,
+    message: Callable[[str, list[str]], str | None] | None = None,
+) -> None:
+    """Choosing a data set offers its models (of ``kind``, when given), keeping the chosen model
+    when it still applies; ``message(data, names)`` fills ``message_id`` (e.g. "no zoo model")."""
+    outputs = [Output(model_id, "options"), Output(model_id, "value")]
+    if message_id is not None:
+        outputs.append(Output(message_id, "children"))
 
     @app.callback(
-        Output(model_id, "options"),
-        Output(model_id, "value"),
+        *outputs,
         Input(data_id, "value"),
         State(model_id, "value"),
         prevent_initial_call=True,
     )
     def models_of_data(data, model):
-        names = workspace.model_names(data)
-        return names, model if model in names else (names[0] if names else None)
+        names = workspace.model_names(data, kind=kind) if data else []
+        chosen = model if model in names else (names[0] if names else None)
+        if message_id is None:
+            return names, chosen
+        return names, chosen, message(data, names)
 
 
 def register_exports(app: Dash) -> None:

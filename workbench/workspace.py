@@ -213,8 +213,13 @@ class Workspace:
     def data_names(self) -> list[str]:
         return list(self._data)
 
-    def model_names(self, data: str | None = None) -> list[str]:
-        return [m.name for m in self._models.values() if data is None or m.data == data]
+    def model_names(self, data: str | None = None, kind: str | None = None) -> list[str]:
+        """Names of the models (of data set ``data`` and of ``kind``, when given)."""
+        return [
+            m.name
+            for m in self._models.values()
+            if (data is None or m.data == data) and (kind is None or m.kind == kind)
+        ]
 
     def data_entry(self, name: str) -> DataEntry:
         return _lookup(self._data, name, "data set")

@@ -16,7 +16,7 @@ import dash
 import pandas as pd
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from app.components import register_table_downloads
+from app.components import register_model_choices, register_table_downloads
 from app.context import current_workspace
 from app.jobs import JobIds, field, job_panel, register_job
 from app.pages.embeddings_view import (
@@ -72,18 +72,15 @@ def register(app: Dash, workspace) -> None:
         layout=lambda **query: layout(current_workspace(), **query),
     )
 
-    @app.callback(
-        Output(MODEL, "options"),
-        Output(MODEL, "value"),
-        Output(NO_MODELS, "children"),
-        Input(DATA, "value"),
-        State(MODEL, "value"),
-        prevent_initial_call=True,
+    register_model_choices(
+        app,
+        workspace,
+        DATA,
+        MODEL,
+        kind="zoo",
+        message_id=NO_MODELS,
+        message=lambda data, names: no_models_message(workspace, data, names),
     )
-    def models_of_data(data, model):
-        names = zoo_models(workspace, data)
-        chosen = model if model in names else (names[0] if names else None)
-        return names, chosen, no_models_message(workspace, data, names)
 
     @app.callback(
         Output(GATE_SITE, "options"),
@@ -186,17 +183,10 @@ def register(app: Dash, workspace) -> None:
     )
 
 
-def zoo_models(workspace, data: str | None) -> list[str]:
-    """Models of ``data`` with field embeddings (CTR-zoo models); only they have embeddings."""
-    if not data:
-        return []
-    return [n for n in workspace.model_names(data) if workspace.model_entry(n).kind == "zoo"]
-
-
 def no_models_message(workspace, data: str | None, models: list[str]) -> str | None:
     if models:
         return None
-    others = [d for d in workspace.data_names if zoo_models(workspace, d)]
+    others = [d for d in workspace.data_names if workspace.model_names(d, kind="zoo")]
     hint = f"; try {', '.join(others)}" if others else ""
     return f"Data set {data!r} has no CTR-zoo model, so no field embeddings to analyse{hint}."
 
@@ -212,10 +202,10 @@ def gate_site_options(workspace, model: str | None) -> list[str]:
 
 def layout(workspace, data=None, model=None, **query) -> html.Div:
     data_names = workspace.data_names
-    with_models = [d for d in data_names if zoo_models(workspace, d)]
+    with_models = [d for d in data_names if workspace.model_names(d, kind="zoo")]
     default_data = with_models[0] if with_models else (data_names[0] if data_names else None)
     data = data if data in data_names else default_data
-    models = zoo_models(workspace, data)
+    models = workspace.model_names(data, kind="zoo") if data else []
     model = model if model in models else (models[0] if models else None)
     given = {name: query[name] for name in FORM_PARAMETERS if name in query}
     view = {name: query[name] for name in VIEW_PARAMETERS if name in query}

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode
 import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from app.components import register_table_downloads
+from app.components import register_model_choices, register_table_downloads
 from app.context import current_workspace
 from app.jobs import JobIds, field, job_panel, register_job
 from app.pages.gates_view import (
@@ -54,18 +54,9 @@ def register(app: Dash, workspace) -> None:
         layout=lambda **query: layout(current_workspace(), **query),
     )
 
-    @app.callback(
-        Output(MODEL, "options"),
-        Output(MODEL, "value"),
-        Output(NO_MODELS, "children"),
-        Input(DATA, "value"),
-        State(MODEL, "value"),
-        prevent_initial_call=True,
+    register_model_choices(
+        app, workspace, DATA, MODEL, kind="zoo", message_id=NO_MODELS, message=no_models_message
     )
-    def models_of_data(data, model):
-        names = zoo_models(workspace, data)
-        chosen = model if model in names else (names[0] if names else None)
-        return names, chosen, no_models_message(data, names)
 
     def analyze(
         progress, workspace, data, model, rows, n_bootstrap, attribution_rows, interactions, perms
@@ -123,13 +114,6 @@ def _table_source(read, name: str):
     return lambda reference: TABLES[name](read(reference))
 
 
-def zoo_models(workspace, data: str | None) -> list[str]:
-    """Models of ``data`` from the CTR zoo: the only ones with gates and field embeddings."""
-    if not data:
-        return []
-    return [n for n in workspace.model_names(data) if workspace.model_entry(n).kind == "zoo"]
-
-
 def no_models_message(data: str | None, models: list[str]) -> str | None:
     if models:
         return None
@@ -141,10 +125,10 @@ def no_models_message(data: str | None, models: list[str]) -> str | None:
 
 def layout(workspace, data=None, model=None, site=None, mode=None, method=None, **query):
     data_names = workspace.data_names
-    with_zoo = [name for name in data_names if zoo_models(workspace, name)]
+    with_zoo = [name for name in data_names if workspace.model_names(name, kind="zoo")]
     fallback = with_zoo[0] if with_zoo else (data_names[0] if data_names else None)
     data = data if data in data_names else fallback
-    models = zoo_models(workspace, data)
+    models = workspace.model_names(data, kind="zoo") if data else []
     model = model if model in models else (models[0] if models else None)
     given = {name: query[name] for name in FORM_PARAMETERS if name in query}
     problem = None
