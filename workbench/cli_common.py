@@ -22,6 +22,21 @@ MODEL_HELP = (
 )
 
 
+def add_game_arguments(parser: argparse.ArgumentParser, estimator_help: str) -> None:
+    """Options of the interaction indices' game, shared by `interactions` and `compare`."""
+    parser.add_argument("--background", type=int, default=50, help="background rows")
+    parser.add_argument(
+        "--scale",
+        choices=["logit", "probability", "value"],
+        help="output scale of the game (default: logit for classifiers, value for regression)",
+    )
+    parser.add_argument("--class-index", type=int, help="class explained (multi-class models)")
+    parser.add_argument("--estimator", default="auto", help=estimator_help)
+    parser.add_argument("--n-samples", type=int, default=64, help="coalitions per interaction")
+    parser.add_argument("--max-exact-groups", type=int, default=14)
+    parser.add_argument("--n-permutations", type=int, default=30, help="fis permutations")
+
+
 def figure_formats(text: str | None) -> tuple[str, ...]:
     """Formats to write, checked before any work: PNG/SVG need a Chromium for kaleido."""
     from analyzers.figures import find_chromium

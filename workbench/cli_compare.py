@@ -12,6 +12,14 @@ import sys
 import time
 from pathlib import Path
 
+from workbench.cli_common import (
+    MODEL_HELP,
+    ProgressBar,
+    add_game_arguments,
+    figure_formats,
+    load_dataset,
+    load_raw_estimator,
+)
 from workbench.errors import ParameterError
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
@@ -21,7 +29,6 @@ _TEST_SIZE, _SPLIT_SEED = 0.2, 0  # the split the sample models are trained and 
 def add_parser(commands) -> None:
     """Add the ``compare`` subcommand to an argparse subparsers object."""
     from analyzers.interaction_result import AGGREGATES, INTERACTION_INDICES
-    from workbench.cli_common import MODEL_HELP
 
     parser = commands.add_parser(
         "compare",
@@ -63,22 +70,10 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--rows", type=int, help="explained rows, a seeded sample (default: 100; fis: all)"
     )
-    parser.add_argument("--background", type=int, default=50, help="background rows")
     parser.add_argument("--order", type=int, choices=[2, 3], default=2)
-    parser.add_argument(
-        "--scale",
-        choices=["logit", "probability", "value"],
-        help="output scale of the game (default: logit for classifiers, value for regression)",
+    add_game_arguments(
+        parser, "Shapley: auto, exact or sampling; fis (and --rashomon): auto, exact or permutation"
     )
-    parser.add_argument("--class-index", type=int, help="class explained (multi-class models)")
-    parser.add_argument(
-        "--estimator",
-        default="auto",
-        help="Shapley: auto, exact or sampling; fis (and --rashomon): auto, exact or permutation",
-    )
-    parser.add_argument("--n-samples", type=int, default=64, help="coalitions per interaction")
-    parser.add_argument("--max-exact-groups", type=int, default=14)
-    parser.add_argument("--n-permutations", type=int, default=30, help="fis permutations")
     parser.add_argument("--aggregate", choices=AGGREGATES, default="mean_abs")
     parser.add_argument("--top-k", type=int, default=5, help="k of the top-k overlap")
     parser.add_argument(
@@ -112,7 +107,6 @@ def add_parser(commands) -> None:
 
 def run_compare(args: argparse.Namespace) -> int:
     from analyzers.compare import compare_results, score_models
-    from workbench.cli_common import figure_formats, load_dataset
     from workbench.data import Dataset
     from workbench.report_compare import write_comparison_report
     from workbench.samples import infer_task
@@ -190,7 +184,6 @@ def _model_specs(values: list[str]) -> dict[str, str]:
 
 def _models_and_rows(args: argparse.Namespace, specs: dict[str, str], dataset, task: str):
     """Each model (raw tree estimators for --index tree) and the one set of rows they share."""
-    from workbench.cli_common import load_raw_estimator
     from workbench.models import load_model_file
     from workbench.samples import SAMPLE_MODELS, train_sample_model
 
@@ -226,7 +219,6 @@ def _models_and_rows(args: argparse.Namespace, specs: dict[str, str], dataset, t
 
 def _explore(args: argparse.Namespace, models: dict, rows) -> dict:
     from analyzers.rashomon import explore_rashomon
-    from workbench.cli_common import ProgressBar
 
     explored = {}
     for name in dict.fromkeys(args.rashomon):

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from workbench.cli_common import load_raw_estimator
+from workbench.cli_common import add_game_arguments, load_raw_estimator
 from workbench.errors import ModelError
 
 
@@ -51,21 +51,7 @@ def add_parser(commands) -> None:
         help="explained rows, a seeded sample (default: 100; fis: all); drawn from the 20%% "
         "test split for sample models",
     )
-    parser.add_argument("--background", type=int, default=50, help="background rows")
-    parser.add_argument(
-        "--scale",
-        choices=["logit", "probability", "value"],
-        help="output scale of the game (default: logit for classifiers, value for regression)",
-    )
-    parser.add_argument("--class-index", type=int, help="class explained (multi-class models)")
-    parser.add_argument(
-        "--estimator",
-        default="auto",
-        help="Shapley: auto, exact or sampling; fis: auto, exact or permutation",
-    )
-    parser.add_argument("--n-samples", type=int, default=64, help="coalitions per interaction")
-    parser.add_argument("--max-exact-groups", type=int, default=14)
-    parser.add_argument("--n-permutations", type=int, default=30, help="fis permutations")
+    add_game_arguments(parser, "Shapley: auto, exact or sampling; fis: auto, exact or permutation")
     parser.add_argument(
         "--h2-scale",
         choices=["pair", "output"],
