@@ -71,7 +71,7 @@ def _trained(args: argparse.Namespace):
     return sample_ctr_model(
         args.model,
         _dataset(args),
-        config=_config(args.config),
+        config=parse_config(args.config),
         training=TrainingConfig(max_epochs=args.max_epochs, seed=args.seed),
         cache_dir=args.cache_dir,
     )
@@ -93,7 +93,8 @@ def _dataset(args: argparse.Namespace):
     return fields_from_frame(pd.read_csv(path), args.target)
 
 
-def _config(items: list[str]) -> dict:
+def parse_config(items: list[str]) -> dict:
+    """``--config KEY=VALUE`` items as model keyword arguments (JSON values where they parse)."""
     config = {}
     for item in items:
         key, sep, value = item.partition("=")

@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from workbench.cli_ctr import parse_config
 from workbench.errors import WorkbenchError
 from workbench.output_folder import staged_folder
 
@@ -242,7 +243,7 @@ def _model_and_data(model_name: str, args: argparse.Namespace):
         trained = sample_ctr_model(
             model_name,
             dataset,
-            config=_config(args.config),
+            config=parse_config(args.config),
             training=TrainingConfig(max_epochs=args.max_epochs, seed=args.seed),
             cache_dir=args.cache_dir,
         )
@@ -259,19 +260,6 @@ def _model_and_data(model_name: str, args: argparse.Namespace):
         )
     adapter = wrap_model(module, task="classification", output="logit", device=args.device)
     return adapter, train, test
-
-
-def _config(items: list[str]) -> dict:
-    config = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise WorkbenchError(f"--config {item!r}: expected KEY=VALUE")
-        try:
-            config[key] = json.loads(value)
-        except json.JSONDecodeError:
-            config[key] = value  # a bare word such as mode=parallel
-    return config
 
 
 def _dataset(args: argparse.Namespace):
