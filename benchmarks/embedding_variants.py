@@ -23,10 +23,10 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
 from pathlib import Path
 
 import torch
+from timing import timed  # benchmarks/timing.py, beside this script
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 _NOISE = 0.05  # spread of the private rows around their shared row
@@ -64,16 +64,6 @@ def loop_of_passes(adapter, embedding, data, tables, index) -> torch.Tensor:
         finally:
             del embedding.forward
     return torch.stack(losses)
-
-
-def timed(function, device: torch.device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    start = time.perf_counter()
-    value = function()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return value, time.perf_counter() - start
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,10 +19,10 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
 from pathlib import Path
 
 import torch
+from timing import timed  # benchmarks/timing.py, beside this script
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -68,16 +68,6 @@ def loop_of_passes(adapter, X: torch.Tensor, edits) -> torch.Tensor:
         finally:
             handle.remove()
     return out
-
-
-def timed(function, device: torch.device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    start = time.perf_counter()
-    value = function()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return value, time.perf_counter() - start
 
 
 def main(argv: list[str] | None = None) -> int:
