@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,10 +24,10 @@ import pandas as pd
 import torch
 
 from analyzers.boundary_search import search_boundaries
+from analyzers.fis import subset_effects
 from analyzers.rashomon_frames import (
     JointModel,
     boundary_frame,
-    effects_from_subset_losses,
     empty_fis_frame,
     fis_frame,
     trace_frame,
@@ -35,8 +35,8 @@ from analyzers.rashomon_frames import (
 from analyzers.rashomon_result import RashomonResult, interaction_label
 from workbench.errors import ParameterError
 from workbench.kernels import SubsetLossKernel
+from workbench.progress import ProgressCallback
 
-ProgressCallback = Callable[[str, int, int], None]
 QUADRANT_SIGNS = {k: ["".join(s) for s in itertools.product("+-", repeat=k)] for k in (2, 3)}
 _IN_SET_SLACK = 1e-12  # relative slack so a model exactly on the boundary counts as inside
 _INTERACTIONS_PER_CALL = 32  # interactions per kernel call: large batches, regular progress
@@ -354,10 +354,9 @@ def _reference_rows(
     context: _Context, items: list[tuple[int, ...]], subset_losses: torch.Tensor, k: int
 ) -> list[dict]:
     """reference_fis rows of interactions of order k from the reference model's subset losses."""
-    _, joint, mains = effects_from_subset_losses(subset_losses, k)
-    fis = joint - mains.sum(axis=1)
+    effects = subset_effects(subset_losses, k)
     rows = []
-    for item, j, f in zip(items, joint, fis, strict=True):
+    for item, j, f in zip(items, effects.joint, effects.fis, strict=True):
         labels = [context.names[g] for g in item]
         rows.append(
             {
@@ -450,16 +449,14 @@ def _interaction_clouds(
             focus = torch.tensor(items + [model.groups for model in models])
             losses = context.kernel.subset_losses(variant_masks, focus)
             reference_rows += _reference_rows(context, items, losses[: len(items)], k)
-            loss, joint, mains = effects_from_subset_losses(losses[len(items) :], k)
+            effects = subset_effects(losses[len(items) :], k)
             frames.append(
                 fis_frame(
                     models,
-                    loss,
-                    joint,
-                    mains,
+                    effects,
                     context.names,
                     context.reference_loss,
-                    context.in_set(loss),
+                    context.in_set(effects.loss),
                     context.units,
                     context.absolute,
                     next_id,

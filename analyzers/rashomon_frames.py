@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import torch
 
+from analyzers.fis import SubsetEffects
 from analyzers.rashomon_result import interaction_label
 
 _MAX_ORDER = 3
@@ -25,26 +25,9 @@ class JointModel:
     masks: tuple[float, ...]
 
 
-def effects_from_subset_losses(
-    subset_losses: torch.Tensor, k: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Loss, joint effect φ_I and main effects φ_i from (variants, 2**k) subset losses.
-
-    Returns (variants,) losses, (variants,) joint effects and (variants, k) main effects, all
-    of the same model: column b of the input has the groups whose bit is set in b replaced.
-    """
-    losses = subset_losses.numpy()
-    base = losses[:, 0]
-    joint = losses[:, (1 << k) - 1] - base
-    mains = np.stack([losses[:, 1 << j] - base for j in range(k)], axis=1)
-    return base, joint, mains
-
-
 def fis_frame(
     models: list[JointModel],
-    loss: np.ndarray,
-    joint: np.ndarray,
-    mains: np.ndarray,
+    effects: SubsetEffects,
     names: list[str],
     reference_loss: float,
     in_set: np.ndarray,
@@ -53,7 +36,7 @@ def fis_frame(
     first_id: int,
 ) -> pd.DataFrame:
     """The fis_cloud rows of joint models of one order (columns in RashomonResult)."""
-    fis = joint - mains.sum(axis=1)
+    loss, joint, mains, fis = effects.loss, effects.joint, effects.mains, effects.fis
 
     def per_group(values_of, default):
         return {
@@ -93,9 +76,7 @@ def empty_fis_frame() -> pd.DataFrame:
     """A fis_cloud with its columns and no rows (an exploration with no interactions)."""
     return fis_frame(
         [],
-        np.zeros(0),
-        np.zeros(0),
-        np.zeros((0, 2)),
+        SubsetEffects(loss=np.zeros(0), joint=np.zeros(0), mains=np.zeros((0, 2))),
         [],
         0.0,
         np.zeros(0, dtype=bool),

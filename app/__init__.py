@@ -1,114 +1,20 @@
-"""The Dash app: pages over a workspace's data sets, models and cached results.
+"""Every user-facing surface of the workbench, over the analyzers and the core.
 
-``create_app(workspace)`` builds the app; ``workbench serve`` / ``workbench demo`` /
-``workbench.open`` run it. Long analyses are Dash background callbacks (diskcache manager: each
-job runs in a forked process) that write their result to the workspace store; pages render from
-the store, so a reload or a second tab shows a finished result without recomputing.
+- ``app.web``: the Dash web app (pages, background jobs, exports);
+- ``app.cli``: the ``workbench`` command line;
+- ``app.reports``: report folders (JSON, CSV, HTML/PNG/SVG) written by the CLI;
+- ``app.analyses``: the analysis registry that runs analyses against a workspace and its store;
+- ``app.open``: the web app from a notebook or script, over models held in memory.
+
+Imports run one way: ``app`` → ``analyzers`` → ``workbench``.
 """
 
-from __future__ import annotations
 
-from pathlib import Path
+def open(models, data, **kwargs):  # shadows the builtin only as app.open
+    """Serve the web app over in-memory models; see :func:`app.launch.open_app`."""
+    from app.launch import open_app
 
-import dash
-from dash import Dash, dcc, html
-
-from app.components import register_exports
-from app.context import WORKSPACE_KEY, attach_workspace, current_workspace
-from app.pages import PAGES
-
-ASSETS = Path(__file__).resolve().parent / "assets"
-JOB_MANAGERS = ("diskcache", "celery")
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+    return open_app(models, data, **kwargs)
 
 
-def create_app(
-    workspace,
-    *,
-    jobs: str = "diskcache",
-    jobs_dir: str | Path | None = None,
-    redis_url: str | None = None,
-) -> Dash:
-    """The workbench app over ``workspace``.
-
-    Parameters
-    ----------
-    workspace : workbench.workspace.Workspace
-    jobs : "diskcache" or "celery"
-        Background job manager. diskcache: each job runs in a process forked from the server.
-        celery: jobs go through Redis to Celery workers started with
-        ``WORKBENCH_WORKSPACE=DIR celery -A app.celery_worker worker`` (see that module).
-    jobs_dir : path, optional
-        Folder of the diskcache manager's cache (default: ``<workspace>/jobs``).
-    redis_url : str, optional
-        Broker and result backend of the celery manager (default ``$WORKBENCH_REDIS_URL`` or
-        redis://127.0.0.1:6379/0).
-
-    Returns
-    -------
-    dash.Dash
-        Run it with ``app.run(host="127.0.0.1", port=8050)`` or ``app.server`` under a WSGI server.
-    """
-    from workbench.errors import ParameterError
-
-    if jobs not in JOB_MANAGERS:
-        raise ParameterError(f"jobs: expected one of {', '.join(JOB_MANAGERS)}, got {jobs!r}")
-    app = Dash(
-        __name__,
-        use_pages=True,
-        pages_folder="",
-        assets_folder=str(ASSETS),
-        background_callback_manager=(
-            celery_manager(redis_url)
-            if jobs == "celery"
-            else _diskcache_manager(jobs_dir or workspace.root / "jobs")
-        ),
-        suppress_callback_exceptions=True,
-        title="Interaction Workbench",
-        update_title=None,
-    )
-    attach_workspace(app.server, workspace)
-    for page in PAGES:
-        page.register(app, workspace)
-    register_exports(app)
-    app.layout = _shell
-    return app
-
-
-def _diskcache_manager(folder: str | Path):
-    import diskcache
-    from dash import DiskcacheManager
-
-    return DiskcacheManager(diskcache.Cache(str(folder)))
-
-
-def celery_manager(redis_url: str | None = None):
-    """Dash's Celery manager over Redis (``pip install "dash[celery]"``)."""
-    import os
-
-    from workbench.errors import ParameterError
-
-    try:
-        from celery import Celery
-        from dash import CeleryManager
-    except ImportError:
-        raise ParameterError(
-            '--jobs celery: Celery is not installed; pip install "dash[celery]"'
-        ) from None
-    url = redis_url or os.environ.get("WORKBENCH_REDIS_URL", DEFAULT_REDIS_URL)
-    return CeleryManager(Celery("workbench", broker=url, backend=url))
-
-
-def _shell() -> html.Div:
-    pages = sorted(dash.page_registry.values(), key=lambda page: page["order"])
-    links = [dcc.Link(page["name"], href=page["relative_path"]) for page in pages]
-    return html.Div(
-        [
-            html.Nav(
-                [html.Span("Interaction Workbench", className="wb-brand"), *links],
-                className="wb-nav",
-            ),
-            html.Main(dash.page_container, className="wb-page"),
-            dcc.Store(id=WORKSPACE_KEY, data=str(current_workspace().root)),
-        ]
-    )
+__all__ = ["open"]

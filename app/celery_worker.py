@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from app import create_app
+from app.web import create_app
 from workbench.workspace import Workspace
 
 workspace = Workspace.open(os.environ["WORKBENCH_WORKSPACE"])

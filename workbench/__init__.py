@@ -5,7 +5,7 @@ Public entry points::
 
     from workbench import Dataset, wrap_model
     from analyzers.rashomon import explore_rashomon
-    workbench.open(models={"mlp": mlp}, data=frame, target="y")   # the web app, from Python
+    app.open(models={"mlp": mlp}, data=frame, target="y")   # the web app, from Python (app/)
 """
 
 from workbench.data import Dataset, FeatureGroup
@@ -13,13 +13,6 @@ from workbench.errors import DataError, ModelError, ParameterError, WorkbenchErr
 from workbench.models import ModelAdapter, load_model_file, wrap_model
 
 __version__ = "0.1.0"
-
-
-def open(models, data, **kwargs):  # shadows the builtin only as workbench.open
-    """Serve the web app over in-memory models; see :func:`workbench.launch.open_app`."""
-    from workbench.launch import open_app
-
-    return open_app(models, data, **kwargs)
 
 
 __all__ = [
@@ -32,6 +25,5 @@ __all__ = [
     "WorkbenchError",
     "__version__",
     "load_model_file",
-    "open",
     "wrap_model",
 ]

@@ -113,11 +113,27 @@ class ResultStore:
         record = self._read(self.path_for(key))
         return None if record is None else record["result"]
 
-    def put(self, key: ResultKey, payload: dict[str, Any], seconds: float | None = None) -> Path:
-        """Store ``payload`` (JSON-safe) under ``key``, atomically; returns the file written."""
+    def put(
+        self,
+        key: ResultKey,
+        payload: dict[str, Any],
+        seconds: float | None = None,
+        model_names: tuple[str, ...] | list[str] = (),
+    ) -> Path:
+        """Store ``payload`` (JSON-safe) under ``key``, atomically; returns the file written.
+
+        ``seconds`` (the analysis' wall time) and ``model_names`` go in the record's header,
+        which :meth:`entries` lists without parsing the results.
+        """
         path = self.path_for(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        record = {"key": key.as_dict(), "saved": time.time(), "seconds": seconds, "result": payload}
+        record = {
+            "key": key.as_dict(),
+            "saved": time.time(),
+            "seconds": seconds,
+            "model_names": list(model_names),
+            "result": payload,
+        }
         text = json.dumps(record, allow_nan=False, separators=(",", ":"))
         partial = path.with_name(f".{path.stem}.{uuid.uuid4().hex}{_PARTIAL_SUFFIX}")
         try:
@@ -131,7 +147,7 @@ class ResultStore:
         return path
 
     def entries(self, analyzer: str | None = None) -> list[dict[str, Any]]:
-        """Keys and save times of the stored results (newest first)."""
+        """Keys, save times, seconds and model names of the stored results (newest first)."""
         pattern = f"{analyzer}/*.json" if analyzer else "*/*.json"
         records = [self._read(path, header_only=True) for path in self.root.glob(pattern)]
         found = [r for r in records if r is not None]
@@ -165,5 +181,5 @@ class ResultStore:
         except (OSError, ValueError):
             return None
         if header_only:
-            return {k: record.get(k) for k in ("key", "saved", "seconds")}
+            return {k: record.get(k) for k in ("key", "saved", "seconds", "model_names")}
         return record

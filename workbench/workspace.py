@@ -3,7 +3,7 @@
 ``workspace.json`` lists data sets (a CSV/Parquet file and how to read it) and models (a built-in
 sample model trained on one of the data sets, or a model file). Data sets and models are loaded on
 first use and kept for the life of the process; background jobs forked from the web process
-inherit them. Models given from Python (``workbench.open``) live in memory only: the manifest holds
+inherit them. Models given from Python (``app.open``) live in memory only: the manifest holds
 nothing that would need pickle.
 """
 

@@ -14,9 +14,9 @@ import time
 import numpy as np
 import torch
 
+from analyzers.fis import subset_effects
 from analyzers.interaction_result import InteractionResult
 from analyzers.interactions import frames
-from analyzers.rashomon_frames import effects_from_subset_losses
 from workbench.kernels.subset_losses import SubsetLossKernel
 
 
@@ -71,8 +71,7 @@ def permutation_fis(
         losses = kernel.subset_losses(
             torch.ones((len(combos), p)), torch.tensor(combos, dtype=torch.int64)
         )
-        _, joint, combo_mains = effects_from_subset_losses(losses, size)
-        fis.append(joint - combo_mains.sum(axis=1))
+        fis.append(subset_effects(losses, size).fis)
     labels = frames.pair_labels(names, range(2, order + 1))
     settings = {
         "estimator": kernel.estimator,

@@ -46,8 +46,8 @@ def browser(tmp_path_factory):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The demo workspace, served; yields (workspace, url)."""
-    from app import create_app
-    from app.server import serve_in_thread
+    from app.web import create_app
+    from app.web.server import serve_in_thread
     from workbench.workspace import demo_workspace
 
     workspace = demo_workspace(tmp_path_factory.mktemp("workspace"))

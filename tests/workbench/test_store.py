@@ -18,11 +18,12 @@ def test_round_trip_and_cache_hit(tmp_path):
     store = ResultStore(tmp_path)
     payload = {"kind": "rashomon", "values": [1.5, None, "a"]}
     assert store.get(key(epsilon_rate=0.1)) is None
-    store.put(key(epsilon_rate=0.1), payload, seconds=2.0)
+    store.put(key(epsilon_rate=0.1), payload, seconds=2.0, model_names=("mlp",))
     assert key(epsilon_rate=0.1) in store
     assert store.get(key(epsilon_rate=0.1)) == payload
     [entry] = store.entries("rashomon")
     assert entry["seconds"] == 2.0 and entry["key"]["parameters"] == {"epsilon_rate": 0.1}
+    assert entry["model_names"] == ["mlp"]
 
 
 def test_every_part_of_the_key_separates_results(tmp_path):

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.analyses import compute_result, result_key, stored_result
+from app.analyses import compute_result, result_key, stored_result
 from workbench.errors import DataError, ParameterError
 from workbench.workspace import DataEntry, ModelEntry, Workspace
 

@@ -1,0 +1,369 @@
+"""Analyses run against a workspace, with their results cached in its store.
+
+One registry entry per analysis names the function that computes it from a loaded model and
+JSON-safe parameters, the result class that reads it back, and the parameters' defaults. The web
+app and scripts go through :func:`stored_result` (cache only) and :func:`compute_result` (cache,
+else compute and store), so a result computed once is served everywhere.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from threading import Lock
+from typing import Any
+
+from workbench.errors import ParameterError
+from workbench.progress import ProgressCallback
+from workbench.store import ResultKey
+
+_PARSED_CACHE_SIZE = 16
+
+
+def signature_defaults(function: Callable, names: Sequence[str], **app_defaults: Any) -> dict:
+    """Defaults of an analysis: ``function``'s own for ``names``, then the app's on purpose.
+
+    The analyzer's signature is the one source of a default; ``app_defaults`` holds only the
+    parameters the app sets differently (say why where it is called) or that the analyzer has
+    no default for. Order: ``names`` first, then ``app_defaults``.
+    """
+    parameters = inspect.signature(function).parameters
+    defaults = {}
+    for name in names:
+        if name not in parameters or parameters[name].default is inspect.Parameter.empty:
+            raise ParameterError(f"{function.__name__} has no default for {name!r}")
+        defaults[name] = parameters[name].default
+    defaults.update(app_defaults)
+    return defaults
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """How to compute one kind of result and read it back from the store."""
+
+    name: str
+    compute: Callable[[Any, dict, ProgressCallback | None], Any]
+    read: Callable[[dict], Any]
+    defaults: dict = field(default_factory=dict)
+    choices: dict = field(default_factory=dict)
+
+    def parameters(self, given: dict | None) -> dict:
+        """``given`` over the defaults, typed like the defaults; unknown names are an error."""
+        given = dict(given or {})
+        unknown = sorted(set(given) - set(self.defaults))
+        if unknown:
+            raise ParameterError(
+                f"{self.name}: unknown parameter {unknown[0]!r}; known: {', '.join(self.defaults)}"
+            )
+        merged = {}
+        for name, default in self.defaults.items():
+            value = given.get(name, default)
+            if value is None or value == "":
+                value = default
+            try:
+                value = type(default)(value) if default is not None else value
+            except (TypeError, ValueError):
+                raise ParameterError(
+                    f"{name}: expected a {type(default).__name__}, got {value!r}"
+                ) from None
+            allowed = self.choices.get(name)
+            if allowed and value not in allowed:
+                raise ParameterError(
+                    f"{name}: expected one of {', '.join(map(str, allowed))}, got {value!r}"
+                )
+            merged[name] = value
+        return merged
+
+
+def _compute_rashomon(model, parameters: dict, progress: ProgressCallback | None):
+    from analyzers.rashomon import explore_rashomon
+
+    if model.rows.code_levels:
+        # FISC's model class scales inputs (f(m ⊙ x)); a scaled category code is another
+        # category, so the Rashomon set it samples means nothing on coded fields.
+        raise ParameterError(
+            f"model {model.name!r}: FISC scales inputs, which is meaningless for coded fields; "
+            "use the Interactions page (permutation FIS or Shapley indices) for this model"
+        )
+
+    return explore_rashomon(model.adapter, model.rows, progress=progress, **parameters)
+
+
+def _read_rashomon(payload: dict):
+    from analyzers.rashomon_result import RashomonResult
+
+    return RashomonResult.from_dict(payload)
+
+
+def _compute_interactions(model, parameters: dict, progress: ProgressCallback | None):
+    from analyzers.interactions import score_interactions
+
+    if progress:
+        progress("scoring", 0, 1)
+    # shap's TreeExplainer reads the fitted trees themselves, not the torch/CPU adapter.
+    target = model.estimator if parameters["index"] == "tree" else model.adapter
+    if target is None:
+        raise ParameterError(f"index 'tree': model {model.name!r} is not a scikit-learn tree model")
+    rows = parameters["rows"] if parameters["index"] != "fis" else None
+    result = score_interactions(
+        target,
+        model.rows,
+        index=parameters["index"],
+        order=parameters["order"],
+        rows=rows,
+        background=parameters["background"],
+        estimator=parameters["estimator"],
+        seed=parameters["seed"],
+        model_name=model.name,
+    )
+    if progress:
+        progress("scoring", 1, 1)
+    return result
+
+
+def _read_interactions(payload: dict):
+    from analyzers.interaction_result import InteractionResult
+
+    return InteractionResult.from_dict(payload)
+
+
+def _compute_gates(model, parameters: dict, progress: ProgressCallback | None):
+    from dataclasses import replace
+
+    from analyzers.gate_common import sample_rows
+    from analyzers.gate_interactions import field_interactions
+    from analyzers.gates import analyze_gates
+
+    if not hasattr(getattr(model.adapter, "module", None), "gate_sites"):
+        raise ParameterError(
+            f"model: {model.name!r} has no gates; choose a CTR model of the zoo (kind 'zoo')"
+        )
+    if parameters["rows"] < 2:
+        raise ParameterError(f"rows: expected at least 2, got {parameters['rows']}")
+    # A seeded sample of the held-out rows keeps the job short; the sample is part of the key.
+    rows = model.rows.subset(sample_rows(model.rows.n_rows, parameters["rows"], parameters["seed"]))
+    stages = 2 if parameters["interactions"] == "on" else 1
+    if progress:
+        progress("gate statistics, ablation, attributions", 0, stages)
+    # Interactions run as a second stage (the same call analyze_gates makes) for the progress bar.
+    report = analyze_gates(
+        model.adapter,
+        rows,
+        attribution_rows=parameters["attribution_rows"],
+        interactions=False,
+        n_bootstrap=parameters["n_bootstrap"],
+        seed=parameters["seed"],
+        model_name=model.name,
+    )
+    if stages == 2:
+        if progress:
+            progress("field interactions", 1, stages)
+        pairs = field_interactions(
+            model.adapter,
+            rows,
+            n_permutations=parameters["n_permutations"],
+            seed=parameters["seed"],
+        )
+        report = replace(report, interactions=pairs)
+    if progress:
+        progress("field interactions" if stages == 2 else "gates", stages, stages)
+    return report
+
+
+def _read_gates(payload: dict):
+    from analyzers.gate_results import GateReport
+
+    return GateReport.from_dict(payload)
+
+
+def _compute_embeddings(model, parameters: dict, progress: ProgressCallback | None):
+    from analyzers.embeddings import analyze_embeddings
+
+    return analyze_embeddings(
+        model.adapter,
+        model.rows,
+        model_name=model.name,
+        max_rows=parameters["max_rows"],
+        top_k=parameters["top_k"],
+        projection=parameters["projection"],
+        projection_points=parameters["points"],
+        n_components=parameters["components"],
+        max_points=parameters["max_points"],
+        point_values=_gate_colours(model, parameters),
+        seed=parameters["seed"],
+        progress=progress,
+    )
+
+
+def _gate_colours(model, parameters: dict) -> dict:
+    """Mean gate per level at one field-aligned site, a colour of the table map ("auto": the
+    model's first such site; "none", a map of data rows, or a model without gates: nothing)."""
+    module = model.adapter.module
+    site = parameters["gate_site"]
+    if parameters["points"] != "table" or site == "none" or not hasattr(module, "gate_sites"):
+        return {}
+    if site == "auto":
+        site = next((s.name for s in module.gate_sites() if s.field_aligned), None)
+        if site is None:
+            return {}
+    aligned = [s.name for s in module.gate_sites() if s.field_aligned]
+    if site not in aligned:
+        raise ParameterError(
+            f"gate_site: {site!r} is not a field-aligned gate site of {model.name!r}; "
+            f"choose one of {', '.join(['auto', 'none', *aligned])}"
+        )
+    from analyzers.embeddings.coloring import gate_values_per_level
+    from analyzers.gates import gate_statistics
+
+    statistics = gate_statistics(model.adapter, model.rows, sites=[site])
+    values = gate_values_per_level(
+        statistics, site, module.field_names, module.embedding.vocab_sizes
+    )
+    return {f"gate:{site}": values}
+
+
+def _read_embeddings(payload: dict):
+    from analyzers.embeddings import EmbeddingReport
+
+    return EmbeddingReport.from_dict(payload)
+
+
+ANALYSES: dict[str, Analysis] = {
+    "rashomon": Analysis(
+        name="rashomon",
+        compute=_compute_rashomon,
+        read=_read_rashomon,
+        defaults={
+            "epsilon_rate": 0.05,
+            "estimator": "auto",
+            "n_permutations": 30,
+            "order": 2,
+            "delta": 0.1,
+            "seed": 0,
+        },
+        choices={"estimator": ("auto", "exact", "permutation"), "order": (2, 3)},
+    ),
+    "interactions": Analysis(
+        name="interactions",
+        compute=_compute_interactions,
+        read=_read_interactions,
+        # rows/background: seeded samples of the explained rows ("fis" uses them all).
+        defaults={
+            "index": "sii",
+            "order": 2,
+            "rows": 100,
+            "background": 50,
+            "estimator": "auto",
+            "seed": 0,
+        },
+        choices={
+            "index": ("sii", "stii", "ksii", "h2", "fis", "tree"),
+            "order": (2, 3),
+            "estimator": ("auto", "exact", "sampling", "permutation"),
+        },
+    ),
+    "gates": Analysis(
+        name="gates",
+        compute=_compute_gates,
+        read=_read_gates,
+        # rows: a seeded sample of the held-out rows shared by every part; attribution_rows: a
+        # sub-sample for captum's gradient methods. Defaults keep the job short on 2 CPU cores.
+        defaults={
+            "rows": 500,
+            "n_bootstrap": 50,
+            "attribution_rows": 64,
+            "interactions": "on",
+            "n_permutations": 2,
+            "seed": 0,
+        },
+        choices={"interactions": ("on", "off")},
+    ),
+    "embeddings": Analysis(
+        name="embeddings",
+        compute=_compute_embeddings,
+        read=_read_embeddings,
+        # max_rows: seeded sample of the held-out rows for the relations and the row map;
+        # PCA by default (seconds): UMAP compiles numba code on its first fit (~30 s on 2 cores).
+        defaults={
+            "projection": "pca",
+            "points": "table",
+            "components": 2,
+            "max_points": 2000,
+            "max_rows": 5000,
+            "top_k": 4,
+            "gate_site": "auto",
+            "seed": 0,
+        },
+        choices={"projection": ("pca", "umap"), "points": ("table", "rows"), "components": (2, 3)},
+    ),
+}
+
+_parsed: OrderedDict[str, Any] = OrderedDict()
+_parsed_lock = Lock()
+
+
+def analysis(name: str) -> Analysis:
+    if name not in ANALYSES:
+        raise ParameterError(f"analysis: unknown {name!r}; known: {', '.join(ANALYSES)}")
+    return ANALYSES[name]
+
+
+def result_key(workspace, analysis_name: str, model_name: str, parameters: dict) -> ResultKey:
+    """The store key of an analysis of a workspace model (loads the model if needed)."""
+    spec = analysis(analysis_name)
+    model = workspace.model(model_name)
+    return ResultKey(
+        analyzer=spec.name,
+        model_fingerprint=model.adapter.fingerprint(),
+        data_fingerprint=model.rows.fingerprint(),
+        parameters=spec.parameters(parameters),
+    )
+
+
+def stored_result(workspace, analysis_name: str, model_name: str, parameters: dict):
+    """The cached result, or None; parsed results are kept in memory for quick re-renders."""
+    key = result_key(workspace, analysis_name, model_name, parameters)
+    return read_stored(workspace, key)
+
+
+def read_stored(workspace, key: ResultKey):
+    """The result stored under ``key`` (None when absent)."""
+    cache_name = f"{workspace.store.root}:{key.analyzer}:{key.digest}"
+    with _parsed_lock:
+        if cache_name in _parsed:
+            _parsed.move_to_end(cache_name)
+            return _parsed[cache_name]
+    payload = workspace.store.get(key)
+    if payload is None:
+        return None
+    result = analysis(key.analyzer).read(payload)
+    with _parsed_lock:
+        _parsed[cache_name] = result
+        while len(_parsed) > _PARSED_CACHE_SIZE:
+            _parsed.popitem(last=False)
+    return result
+
+
+def compute_result(
+    workspace,
+    analysis_name: str,
+    model_name: str,
+    parameters: dict,
+    progress: ProgressCallback | None = None,
+):
+    """The cached result, else computed, stored (atomically) and returned."""
+    key = result_key(workspace, analysis_name, model_name, parameters)
+    cached = read_stored(workspace, key)
+    if cached is not None:
+        return cached
+    spec = analysis(analysis_name)
+    result = spec.compute(workspace.model(model_name), key.parameters, progress)
+    workspace.store.put(
+        key,
+        result.to_dict(),
+        seconds=getattr(result, "seconds", None),
+        model_names=getattr(result, "model_names", ()),
+    )
+    return result

@@ -1,0 +1,188 @@
+"""The ``workbench`` command line: one subcommand per analysis, writing files for scripts and CI.
+
+Errors a user can fix (bad data, model or parameters) print one line and exit with status 2;
+an interrupted run exits with 130 and leaves no partial output (see ``app.reports.fisc``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from app.cli import compare as cli_compare
+from app.cli import ctr as cli_ctr
+from app.cli import embeddings as cli_embeddings
+from app.cli import interactions as cli_interactions
+from app.cli import serve as cli_app
+from app.cli.common import MODEL_HELP, ProgressBar, figure_formats, load_dataset
+from workbench.errors import WorkbenchError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 0
+    try:
+        return args.run(args)
+    except WorkbenchError as error:
+        print(f"workbench: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("workbench: interrupted; no output was written", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workbench", description="Interaction Workbench: interactions of trained models."
+    )
+    commands = parser.add_subparsers(dest="command")
+
+    models = commands.add_parser("models", help="list the built-in sample models")
+    models.set_defaults(run=_run_models)
+
+    fisc = commands.add_parser(
+        "fisc",
+        help="Rashomon-set feature interaction clouds (FISC): tables, halo and swarm plots",
+        description="Sample the Rashomon set of a model and write the FIS cloud (JSON + CSV) "
+        "and its figures (HTML, PNG, SVG) to --out.",
+    )
+    fisc.add_argument("--data", required=True, help="CSV (.csv, .csv.gz) or Parquet file")
+    fisc.add_argument("--target", required=True, help="target column")
+    fisc.add_argument("--model", default="mlp", help=MODEL_HELP)
+    fisc.add_argument("--task", choices=["auto", "classification", "regression"], default="auto")
+    fisc.add_argument(
+        "--output-kind",
+        choices=["probability", "logit", "value"],
+        help="what a torch model file returns (default: logit for classification)",
+    )
+    fisc.add_argument("--out", required=True, help="output folder")
+    fisc.add_argument(
+        "--groups",
+        default="columns",
+        help="'columns' (one group per column), 'prefix' (Name=level blocks together) or "
+        "explicit groups 'name:col1,col2;other:col3'",
+    )
+    fisc.add_argument(
+        "--features", help="comma-separated feature columns (default: all but target)"
+    )
+    fisc.add_argument(
+        "--rows",
+        choices=["test", "all"],
+        default=None,
+        help="rows to explain: the 20%% test split (default for sample models) or all rows "
+        "(default for model files)",
+    )
+    fisc.add_argument("--epsilon-rate", type=float, default=0.1, help="ε as a fraction of L*")
+    fisc.add_argument("--epsilon", type=float, help="absolute ε (overrides --epsilon-rate)")
+    fisc.add_argument("--order", type=int, choices=[2, 3], default=2)
+    fisc.add_argument(
+        "--interactions", help="explicit interactions 'a,b;c,d,e' instead of all of --order"
+    )
+    fisc.add_argument("--estimator", choices=["auto", "exact", "permutation"], default="auto")
+    fisc.add_argument("--n-permutations", type=int, default=30)
+    fisc.add_argument("--permutation", choices=["independent", "joint"], default="independent")
+    fisc.add_argument("--delta", type=float, default=0.1, help="boundary grid spacing")
+    fisc.add_argument("--radii", default="1", help="comma-separated ring radii in units of ε")
+    fisc.add_argument("--absolute", action="store_true", help="report |FIS|")
+    fisc.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    fisc.add_argument("--max-batch-rows", type=int, help="rows per forward pass (default: auto)")
+    fisc.add_argument("--seed", type=int, default=0)
+    fisc.add_argument(
+        "--formats",
+        default=None,
+        help="figure formats among html,png,svg ('' for none); default: all three when a "
+        "Chromium is installed (PNG/SVG need one), else html",
+    )
+    fisc.add_argument("--halo-plots", type=int, default=3, help="halo plots of the top pairs")
+    fisc.add_argument("--no-progress", action="store_true", help="no progress bar")
+    fisc.set_defaults(run=_run_fisc)
+    cli_app.add_parser(commands)
+    cli_interactions.add_parser(commands)
+    cli_compare.add_parser(commands)
+    cli_ctr.add_parser(commands)
+    cli_embeddings.add_parser(commands)
+    return parser
+
+
+def _run_models(args: argparse.Namespace) -> int:
+    from workbench.samples import SAMPLE_MODELS
+
+    for name, description in SAMPLE_MODELS.items():
+        print(f"{name:10s} {description}")
+    return 0
+
+
+def _run_fisc(args: argparse.Namespace) -> int:
+    from analyzers.rashomon import explore_rashomon
+    from app.reports.fisc import write_rashomon_report
+    from workbench.data import Dataset
+    from workbench.models import load_model_file
+    from workbench.samples import SAMPLE_MODELS, infer_task, train_sample_model
+
+    formats = figure_formats(args.formats)
+    dataset = load_dataset(Dataset, args)
+    task = infer_task(dataset) if args.task == "auto" else args.task
+    if args.model in SAMPLE_MODELS:
+        sample = train_sample_model(args.model, dataset, task=task, device=args.device)
+        model = sample.adapter
+        rows = sample.test if args.rows in (None, "test") else dataset
+        print(
+            f"trained sample model {args.model!r}: test loss {sample.test_loss:.4f}",
+            file=sys.stderr,
+        )
+    else:
+        model = load_model_file(args.model, task=task, output=args.output_kind, device=args.device)
+        rows = dataset.train_test_split(0.2, seed=args.seed)[1] if args.rows == "test" else dataset
+    with ProgressBar(enabled=not args.no_progress) as bar:
+        result = explore_rashomon(
+            model,
+            rows,
+            epsilon_rate=args.epsilon_rate,
+            epsilon=args.epsilon,
+            order=args.order,
+            interactions=_parse_interactions(args.interactions),
+            estimator=args.estimator,
+            n_permutations=args.n_permutations,
+            permutation=args.permutation,
+            delta=args.delta,
+            radii=_parse_floats(args.radii, "--radii"),
+            absolute=args.absolute,
+            max_batch_rows=args.max_batch_rows,
+            seed=args.seed,
+            progress=bar.update,
+        )
+    writing = time.perf_counter()
+    written = write_rashomon_report(result, args.out, formats=formats, n_halo_plots=args.halo_plots)
+    write_seconds = time.perf_counter() - writing
+    summary = result.summary().sort_values("range", ascending=False)
+    print(
+        f"{len(result.interactions)} interactions over {len(result.group_names)} groups "
+        f"({len(result.dropped_groups)} dropped), L* = {result.reference_loss:.4f}, "
+        f"ε = {result.epsilon:.4g}; analysis {result.seconds:.1f} s, "
+        f"files {write_seconds:.1f} s"
+    )
+    print(summary.head(10).to_string(index=False))
+    print(f"wrote {len(written)} files to {Path(args.out)}")
+    return 0
+
+
+def _parse_interactions(text: str | None):
+    if not text:
+        return None
+    return [tuple(name.strip() for name in part.split(",")) for part in text.split(";")]
+
+
+def _parse_floats(text: str, flag: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise WorkbenchError(f"{flag}: expected comma-separated numbers, got {text!r}") from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,250 @@
+"""``workbench compare``: score several models with one index on one data set and compare them.
+
+Writes the comparison (JSON + CSV), each model's interaction result, optional FISC results and
+the figures (per-pair dumbbell, agreement matrices, Rashomon overlay) to --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+from app.cli.common import (
+    MODEL_HELP,
+    ProgressBar,
+    add_game_arguments,
+    figure_formats,
+    load_dataset,
+    load_raw_estimator,
+)
+from workbench.errors import ParameterError
+
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+_TEST_SIZE, _SPLIT_SEED = 0.2, 0  # the split the sample models are trained and explained on
+
+
+def add_parser(commands) -> None:
+    """Add the ``compare`` subcommand to an argparse subparsers object."""
+    from analyzers.interaction_result import AGGREGATES, INTERACTION_INDICES
+
+    parser = commands.add_parser(
+        "compare",
+        help="compare the interaction scores of several models: agreement, disagreement, "
+        "Rashomon ranges",
+        description="Score every pair of feature groups of each --model with one --index on "
+        "the same rows, then write the aligned pair × model table, rank agreement, the pairs "
+        "the models disagree on, optional FISC verdicts (JSON + CSV) and figures to --out.",
+    )
+    parser.add_argument("--data", required=True, help="CSV (.csv, .csv.gz) or Parquet file")
+    parser.add_argument("--target", required=True, help="target column")
+    parser.add_argument(
+        "--model",
+        action="append",
+        required=True,
+        help="a model to compare, 'NAME=MODEL' or MODEL (named after the sample model or the "
+        "file stem); give it two or more times. MODEL: " + MODEL_HELP,
+    )
+    parser.add_argument("--index", choices=INTERACTION_INDICES, default="sii")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--task", choices=["auto", "classification", "regression"], default="auto")
+    parser.add_argument(
+        "--output-kind",
+        choices=["probability", "logit", "value"],
+        help="what a torch model file returns (default: logit for classification)",
+    )
+    parser.add_argument(
+        "--groups",
+        default="columns",
+        help="'columns', 'prefix' or explicit groups 'name:col1,col2;other:col3'",
+    )
+    parser.add_argument("--features", help="comma-separated feature columns (default: all)")
+    parser.add_argument(
+        "--split",
+        choices=["test", "all"],
+        help="rows every model is explained on: the 20%% test split (default when a sample "
+        "model is compared) or all rows (default for model files only)",
+    )
+    parser.add_argument(
+        "--rows", type=int, help="explained rows, a seeded sample (default: 100; fis: all)"
+    )
+    parser.add_argument("--order", type=int, choices=[2, 3], default=2)
+    add_game_arguments(
+        parser, "Shapley: auto, exact or sampling; fis (and --rashomon): auto, exact or permutation"
+    )
+    parser.add_argument("--aggregate", choices=AGGREGATES, default="mean_abs")
+    parser.add_argument("--top-k", type=int, default=5, help="k of the top-k overlap")
+    parser.add_argument(
+        "--rashomon",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="explore the Rashomon set (FISC) of this model and check the others' FIS against "
+        "its FIS range; needs --index fis; may be repeated",
+    )
+    parser.add_argument("--epsilon-rate", type=float, default=0.1, help="FISC ε as a share of L*")
+    parser.add_argument("--epsilon", type=float, help="absolute FISC ε (overrides --epsilon-rate)")
+    parser.add_argument(
+        "--all-sampled",
+        action="store_true",
+        help="FIS range over all sampled models, not only those inside the Rashomon set",
+    )
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    parser.add_argument("--max-batch-rows", type=int, help="rows per forward pass")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--top", type=int, default=20, help="pairs shown in the figures")
+    parser.add_argument(
+        "--formats",
+        default=None,
+        help="figure formats among html,png,svg ('' for none); default: all three when a "
+        "Chromium is installed, else html",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run_compare)
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from analyzers.compare import compare_results, score_models
+    from app.reports.compare import write_comparison_report
+    from workbench.data import Dataset
+    from workbench.samples import infer_task
+
+    specs = _model_specs(args.model)
+    unknown = [name for name in args.rashomon if name not in specs]
+    if unknown:
+        raise ParameterError(
+            f"--rashomon: unknown model name {unknown[0]!r}; models are {', '.join(specs)}"
+        )
+    if args.rashomon and args.index != "fis":
+        raise ParameterError(
+            f"--rashomon: FISC ranges are permutation FIS on the loss scale; use --index fis, "
+            f"not {args.index!r}"
+        )
+    formats = figure_formats(args.formats)
+    dataset = load_dataset(Dataset, args)
+    task = infer_task(dataset) if args.task == "auto" else args.task
+    models, rows = _models_and_rows(args, specs, dataset, task)
+    started = time.perf_counter()
+    results = score_models(
+        models,
+        rows,
+        args.index,
+        order=args.order,
+        rows=args.rows,
+        background=args.background,
+        seed=args.seed,
+        output=args.scale,
+        class_index=args.class_index,
+        estimator=args.estimator,
+        n_samples=args.n_samples,
+        max_exact_groups=args.max_exact_groups,
+        n_permutations=args.n_permutations,
+        max_batch_rows=args.max_batch_rows,
+        device=args.device,
+    )
+    rashomon = _explore(args, models, rows)
+    comparison = compare_results(
+        results,
+        aggregate=args.aggregate,
+        top_k=args.top_k,
+        rashomon=rashomon,
+        in_set_only=not args.all_sampled,
+        dataset_fingerprint=rows.fingerprint(),
+    )
+    seconds = time.perf_counter() - started
+    writing = time.perf_counter()
+    written = write_comparison_report(
+        comparison, args.out, results=results, rashomon=rashomon, formats=formats, top=args.top
+    )
+    _print_summary(comparison, seconds, time.perf_counter() - writing)
+    print(f"wrote {len(written)} files to {Path(args.out)}")
+    return 0
+
+
+def _model_specs(values: list[str]) -> dict[str, str]:
+    """Model name -> what to load, from 'NAME=MODEL' or 'MODEL' arguments."""
+    specs: dict[str, str] = {}
+    for value in values:
+        name, sep, spec = value.partition("=")
+        if not sep:
+            name, spec = Path(value).stem if Path(value).suffix else value, value
+        if not _NAME.fullmatch(name):
+            raise ParameterError(
+                f"--model: name {name!r} must be letters, digits, '_', '-' or '.'; use NAME=MODEL"
+            )
+        if name in specs:
+            raise ParameterError(f"--model: name {name!r} is given twice; use NAME=MODEL")
+        specs[name] = spec
+    if len(specs) < 2:
+        raise ParameterError(f"--model: need at least two models to compare; got {len(specs)}")
+    return specs
+
+
+def _models_and_rows(args: argparse.Namespace, specs: dict[str, str], dataset, task: str):
+    """Each model (raw tree estimators for --index tree) and the one set of rows they share."""
+    from workbench.models import load_model_file
+    from workbench.samples import SAMPLE_MODELS, train_sample_model
+
+    samples = [spec for spec in specs.values() if spec in SAMPLE_MODELS]
+    if args.index == "tree" and samples:
+        raise ParameterError(
+            f"--index tree needs tree model files (.joblib); {samples[0]!r} is not a tree"
+        )
+    split = args.split or ("test" if samples else "all")
+    if samples and split != "test":
+        raise ParameterError(
+            "--split all: sample models are trained on 80% of the rows; explain them on the "
+            "test split (--split test) so no model is explained on its training rows"
+        )
+    models = {}
+    for name, spec in specs.items():
+        if spec in SAMPLE_MODELS:
+            sample = train_sample_model(
+                spec, dataset, task=task, device=args.device, test_size=_TEST_SIZE, seed=_SPLIT_SEED
+            )
+            print(f"trained {name!r}: test loss {sample.test_loss:.4f}", file=sys.stderr)
+            models[name] = sample.adapter
+        elif args.index == "tree":
+            models[name] = load_raw_estimator(Path(spec))
+        else:
+            models[name] = load_model_file(
+                spec, task=task, output=args.output_kind, device=args.device
+            )
+    if split == "all":
+        return models, dataset
+    return models, dataset.train_test_split(_TEST_SIZE, seed=_SPLIT_SEED)[1]
+
+
+def _explore(args: argparse.Namespace, models: dict, rows) -> dict:
+    from analyzers.rashomon import explore_rashomon
+
+    explored = {}
+    for name in dict.fromkeys(args.rashomon):
+        with ProgressBar(enabled=not args.no_progress) as bar:
+            explored[name] = explore_rashomon(
+                models[name],
+                rows,
+                epsilon_rate=args.epsilon_rate,
+                epsilon=args.epsilon,
+                order=args.order,
+                estimator=args.estimator,
+                n_permutations=args.n_permutations,
+                max_batch_rows=args.max_batch_rows,
+                seed=args.seed,
+                progress=bar.update,
+            )
+    return explored
+
+
+def _print_summary(comparison, seconds: float, write_seconds: float) -> None:
+    print(
+        f"{comparison.index}: {len(comparison.models)} models, {len(comparison.pairs)} "
+        f"interactions; analysis {seconds:.1f} s, files {write_seconds:.1f} s"
+    )
+    print(comparison.agreement.to_string(index=False))
+    print(comparison.top_disagreements(5).to_string(index=False))
+    if not comparison.rashomon.empty:
+        counts = comparison.rashomon.groupby(["reference_model", "model", "verdict"]).size()
+        print(counts.rename("pairs").reset_index().to_string(index=False))

@@ -1,0 +1,298 @@
+"""``workbench embeddings``: embedding geometry of a CTR model, written as JSON, CSV and figures.
+
+The model is a zoo sample model (trained on first use and cached, see ``workbench.zoo.training``)
+or a model saved by ``save_ctr_model`` (``.json`` + ``.pt``, no pickle). Output is written to a
+staging folder and renamed into place, so an interrupted run leaves no half-written report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from app.cli.ctr import parse_config
+from app.reports.output_folder import staged_folder
+from workbench.errors import WorkbenchError
+
+_COLOUR_PREFIXES = ("gate:", "attribution:")
+_CSV_PREFIXES = {
+    "geometry": ("geometry", "spectrum", "norm_strata"),
+    "relations": ("pairs",),
+    "collisions": ("fields", "buckets", "features"),
+    "private_rows": ("variants",),
+}
+
+
+def add_parser(commands) -> None:
+    """Register ``workbench embeddings`` on the CLI's subparsers."""
+    parser = commands.add_parser(
+        "embeddings",
+        help="embedding geometry of a CTR model: per-field spectrum, CKA, collisions, maps",
+        description="Analyse the field embeddings of a CTR model and write result.json, CSV "
+        "tables and figures (HTML, PNG, SVG) to --out.",
+    )
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="a zoo model name (finalmlp, masknet, gdcn, dcnv2; trained on first use and "
+        "cached) or the .json of a model saved by `workbench train`",
+    )
+    parser.add_argument(
+        "--data",
+        default="adult",
+        help="'adult', 'synthetic' or a CSV whose feature columns are the model's field codes",
+    )
+    parser.add_argument("--target", help="target column of a CSV --data")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="zoo model option as for `workbench train`, JSON value; e.g. shared_buckets=256 "
+        "for one hashed shared embedding table (collisions, --private-rows); repeatable",
+    )
+    parser.add_argument("--max-epochs", type=int, default=30, help="as for `workbench train`")
+    parser.add_argument("--cache-dir", help="where trained sample models are cached")
+    parser.add_argument(
+        "--compare", default="", help="comma-separated zoo models to compare with (CKA)"
+    )
+    parser.add_argument("--projection", choices=["pca", "umap", "none"], default="pca")
+    parser.add_argument("--points", choices=["table", "rows"], default="table")
+    parser.add_argument("--components", type=int, choices=[2, 3], default=2)
+    parser.add_argument("--max-points", type=int, default=5000)
+    parser.add_argument("--max-rows", type=int, default=20_000, help="data rows sampled")
+    parser.add_argument(
+        "--gate-site",
+        default="auto",
+        help="colour the table map by the mean gate per level at this field-aligned site of a "
+        "zoo model ('auto': the model's first such site, 'none': no gate colour)",
+    )
+    parser.add_argument(
+        "--attribution",
+        choices=["none", "feature_ablation", "integrated_gradients"],
+        default="none",
+        help="also colour the table map by each field's captum attribution (gates analyzer)",
+    )
+    parser.add_argument(
+        "--private-rows",
+        action="store_true",
+        help="shared tables: Δloss on test rows when colliding features get private rows",
+    )
+    parser.add_argument(
+        "--per-field", action="store_true", help="--private-rows also per field (slower)"
+    )
+    parser.add_argument("--steps", type=int, default=30, help="fitting steps for --private-rows")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    parser.add_argument("--max-batch-rows", type=int, help="rows per forward pass")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--formats", default=None, help="figure formats among html,png,svg")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run_embeddings)
+
+
+def run_embeddings(args: argparse.Namespace) -> int:
+    from analyzers.embeddings import analyze_embeddings, compare_models, extract_embeddings
+    from app.cli.common import ProgressBar, figure_formats
+
+    formats = figure_formats(args.formats)
+    model, train, test = _model_and_data(args.model, args)
+    point_values = _point_values(model, train, args)
+    with ProgressBar(enabled=not args.no_progress) as bar:
+        report = analyze_embeddings(
+            model,
+            train,
+            model_name=Path(args.model).stem,
+            max_rows=args.max_rows,
+            projection=None if args.projection == "none" else args.projection,
+            projection_points=args.points,
+            n_components=args.components,
+            max_points=args.max_points,
+            point_values=point_values,
+            private_rows_data=(train, test) if args.private_rows else None,
+            per_field=args.per_field,
+            n_steps=args.steps,
+            max_batch_rows=args.max_batch_rows,
+            seed=args.seed,
+            progress=bar.update,
+        )
+    comparison = None
+    others = [name.strip() for name in args.compare.split(",") if name.strip()]
+    if others:
+        rows = {
+            report.model_name: extract_embeddings(
+                model, train, max_rows=args.max_rows, seed=args.seed
+            )
+        }
+        for name in others:
+            other, _, _ = _model_and_data(name, args)
+            rows[name] = extract_embeddings(other, train, max_rows=args.max_rows, seed=args.seed)
+        comparison = compare_models(
+            {name: e.rows_by_field() for name, e in rows.items()},
+            tables={name: e.tables_by_field() for name, e in rows.items()},
+            counts=next(iter(rows.values())).counts_by_field(),
+        )
+    written = write_embeddings_report(report, args.out, formats=formats, comparison=comparison)
+    _print_summary(report)
+    print(f"wrote {len(written)} files to {Path(args.out)}")
+    return 0
+
+
+def write_embeddings_report(report, folder, *, formats=("html",), comparison=None) -> list[Path]:
+    """Write result.json, CSV tables and figures of an EmbeddingReport into ``folder``, atomically.
+
+    Parameters
+    ----------
+    report : EmbeddingReport
+    folder : path
+    formats : tuple of str
+        Figure formats ("html", "png", "svg"); empty for tables only.
+    comparison : ModelComparison, optional
+        Also written (comparison.json, comparison_*.csv, the model CKA heatmap).
+
+    Returns
+    -------
+    list of Path
+    """
+    from analyzers import figures
+    from analyzers.figures import embeddings as embedding_figures
+
+    with staged_folder(folder) as stage:
+        staging = stage.path
+        (staging / "result.json").write_text(json.dumps(report.to_dict(), allow_nan=False))
+        built = {
+            "geometry_table": embedding_figures.geometry_table(report.geometry),
+            "spectrum": embedding_figures.spectrum_plot(report.geometry),
+            "norm_by_frequency": embedding_figures.norm_strata_plot(report.geometry),
+            "cka_fields": embedding_figures.cka_heatmap(report.relations),
+        }
+        for part, frames in _CSV_PREFIXES.items():
+            result = getattr(report, part)
+            for name in frames if result is not None else ():
+                getattr(result, name).to_csv(staging / f"{part}_{name}.csv", index=False)
+        if report.collisions is not None:
+            built["collisions"] = embedding_figures.collision_chart(report.collisions)
+        if report.projection is not None:
+            report.projection.coordinates.to_csv(staging / "projection.csv", index=False)
+            color = "field" if "field" in report.projection.coordinates else None
+            built["projection"] = embedding_figures.projection_scatter(
+                report.projection, color=color
+            )
+            for column in report.projection.coordinates.columns:
+                if column in ("frequency", "norm") or column.startswith(_COLOUR_PREFIXES):
+                    built[f"projection_{_slug(column)}"] = embedding_figures.projection_scatter(
+                        report.projection, color=column
+                    )
+        if comparison is not None:
+            (staging / "comparison.json").write_text(
+                json.dumps(comparison.to_dict(), allow_nan=False)
+            )
+            comparison.geometry.to_csv(staging / "comparison_geometry.csv", index=False)
+            comparison.cka.to_csv(staging / "comparison_cka.csv", index=False)
+            built["cka_models"] = embedding_figures.model_cka_heatmap(comparison)
+        if formats:
+            figures.write_figures(built, staging, formats)
+    return stage.written
+
+
+def _point_values(adapter, train, args: argparse.Namespace) -> dict:
+    """Gate value per level and attribution per field, one value per point of the table map."""
+    module = adapter.module
+    if args.points != "table" or not hasattr(module, "gate_sites"):
+        return {}
+    from analyzers.embeddings.coloring import attribution_per_point, gate_values_per_level
+
+    names, vocab = module.field_names, module.embedding.vocab_sizes
+    values = {}
+    site = args.gate_site
+    if site == "auto":
+        site = next((s.name for s in module.gate_sites() if s.field_aligned), "none")
+    if site != "none":
+        from analyzers.gates import gate_statistics
+
+        statistics = gate_statistics(
+            adapter, train, sites=[site], max_batch_rows=args.max_batch_rows
+        )
+        values[f"gate:{site}"] = gate_values_per_level(statistics, site, names, vocab)
+    if args.attribution != "none":
+        from analyzers.gate_attributions import gate_attributions
+
+        attributions = gate_attributions(adapter, train, seed=args.seed)
+        values[f"attribution:{args.attribution}"] = attribution_per_point(
+            attributions, args.attribution, names, vocab
+        )
+    return values
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+
+
+def _model_and_data(model_name: str, args: argparse.Namespace):
+    """(adapter, train rows, test rows) for a zoo name or a saved model file."""
+    from workbench.models import wrap_model
+    from workbench.zoo import MODELS
+    from workbench.zoo.training import TrainingConfig, load_ctr_model, sample_ctr_model
+
+    dataset = _dataset(args)
+    if model_name in MODELS:
+        # The same cache key as `workbench train` with equal options: a model trained there is
+        # loaded here, not trained again.
+        trained = sample_ctr_model(
+            model_name,
+            dataset,
+            config=parse_config(args.config),
+            training=TrainingConfig(max_epochs=args.max_epochs, seed=args.seed),
+            cache_dir=args.cache_dir,
+        )
+        module, train, test = trained.model, trained.train, trained.test
+        auc = trained.metrics.get("test_auc", float("nan"))
+        print(f"sample model {model_name!r}: test AUC {auc:.4f}", file=sys.stderr)
+    elif Path(model_name).suffix == ".json" or Path(model_name).with_suffix(".json").is_file():
+        module, _ = load_ctr_model(Path(model_name).with_suffix(""))
+        train, test = dataset.train_test_split(0.2, seed=args.seed)
+    else:
+        raise WorkbenchError(
+            f"--model: {model_name!r} is neither a zoo model ({', '.join(MODELS)}) nor a saved "
+            "model's .json"
+        )
+    adapter = wrap_model(module, task="classification", output="logit", device=args.device)
+    return adapter, train, test
+
+
+def _dataset(args: argparse.Namespace):
+    from workbench.data import Dataset
+    from workbench.zoo.training import SAMPLE_DATA, sample_data
+
+    if args.data in SAMPLE_DATA:
+        return sample_data(args.data, seed=args.seed)
+    if not args.target:
+        raise WorkbenchError("--target: a CSV --data needs its target column")
+    return Dataset.from_csv(args.data, target=args.target, categorical="codes")
+
+
+def _print_summary(report) -> None:
+    geometry = report.geometry.geometry
+    view = geometry[geometry["weighting"] == geometry["weighting"].iloc[-1]]
+    columns = [
+        "field",
+        "n_rows",
+        "dim",
+        "mean_norm",
+        "effective_rank",
+        "dim_95",
+        "mean_pairwise_cosine",
+    ]
+    print(view[columns].round(3).to_string(index=False))
+    if report.collisions is not None:
+        summary = report.collisions.summary
+        print(
+            f"shared table: {summary['collision_rate']:.1%} of traffic collides "
+            f"(uniform hashing: {summary['expected_collision_rate']:.1%}), "
+            f"mean bucket purity {summary['mean_purity']:.2f}"
+        )
+    if report.private_rows is not None:
+        print(report.private_rows.variants.round(4).to_string(index=False))
+    print(f"analysis {report.settings['seconds']:.1f} s")

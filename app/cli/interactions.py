@@ -1,0 +1,136 @@
+"""``workbench interactions``: score every pair of groups of one model; write tables, figures."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from app.cli.common import add_game_arguments, load_raw_estimator
+from workbench.errors import ModelError
+
+
+def add_parser(commands) -> None:
+    """Add the ``interactions`` subcommand to an argparse subparsers object."""
+    from analyzers.interaction_result import INTERACTION_INDICES
+    from app.cli.common import MODEL_HELP
+
+    parser = commands.add_parser(
+        "interactions",
+        help="interaction scores of one model: SII, STII, k-SII, Friedman H², FIS, tree SHAP",
+        description="Score every pair (or triple) of feature groups of a model and write the "
+        "scores (JSON + CSV) and figures (pair heatmap, interaction network, top pairs) to --out.",
+    )
+    parser.add_argument("--data", required=True, help="CSV (.csv, .csv.gz) or Parquet file")
+    parser.add_argument("--target", required=True, help="target column")
+    parser.add_argument(
+        "--model",
+        default="mlp",
+        help=MODEL_HELP + "; --index tree needs a scikit-learn tree model file (.joblib/.pkl)",
+    )
+    parser.add_argument("--model-name", help="name stored in the result (default: --model)")
+    parser.add_argument("--task", choices=["auto", "classification", "regression"], default="auto")
+    parser.add_argument(
+        "--output-kind",
+        choices=["probability", "logit", "value"],
+        help="what a torch model file returns (default: logit for classification)",
+    )
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument(
+        "--groups",
+        default="columns",
+        help="'columns', 'prefix' or explicit groups 'name:col1,col2;other:col3'",
+    )
+    parser.add_argument("--features", help="comma-separated feature columns (default: all)")
+    parser.add_argument("--index", choices=INTERACTION_INDICES, default="sii")
+    parser.add_argument("--order", type=int, choices=[2, 3], default=2)
+    parser.add_argument(
+        "--rows",
+        type=int,
+        help="explained rows, a seeded sample (default: 100; fis: all); drawn from the 20%% "
+        "test split for sample models",
+    )
+    add_game_arguments(parser, "Shapley: auto, exact or sampling; fis: auto, exact or permutation")
+    parser.add_argument(
+        "--h2-scale",
+        choices=["pair", "output"],
+        default="pair",
+        help="h2: Friedman's pair-scaled H², or the residual over the output variance",
+    )
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    parser.add_argument("--max-batch-rows", type=int, help="rows per forward pass")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--top", type=int, default=20, help="pairs in the bar chart and network")
+    parser.add_argument(
+        "--formats",
+        default=None,
+        help="figure formats among html,png,svg ('' for none); default: all three when a "
+        "Chromium is installed, else html",
+    )
+    parser.set_defaults(run=run_interactions)
+
+
+def run_interactions(args: argparse.Namespace) -> int:
+    from analyzers.interactions import score_interactions
+    from app.cli.common import figure_formats, load_dataset
+    from app.reports.interactions import write_interaction_report
+    from workbench.data import Dataset
+    from workbench.samples import infer_task
+
+    formats = figure_formats(args.formats)
+    dataset = load_dataset(Dataset, args)
+    task = infer_task(dataset) if args.task == "auto" else args.task
+    model, rows = _model_and_rows(args, dataset, task)
+    result = score_interactions(
+        model,
+        rows,
+        args.index,
+        order=args.order,
+        rows=args.rows,
+        background=args.background,
+        seed=args.seed,
+        model_name=args.model_name or Path(args.model).stem,
+        output=args.scale,
+        class_index=args.class_index,
+        estimator=args.estimator,
+        n_samples=args.n_samples,
+        max_exact_groups=args.max_exact_groups,
+        n_permutations=args.n_permutations,
+        h2_scale=args.h2_scale,
+        max_batch_rows=args.max_batch_rows,
+        device=args.device,
+    )
+    writing = time.perf_counter()
+    written = write_interaction_report(result, args.out, formats=formats, top=args.top)
+    table = result.global_scores().sort_values("value", ascending=False)
+    print(
+        f"{args.index}: {len(result.pairs)} interactions over {len(result.group_names)} groups "
+        f"({result.settings.get('estimator')}); analysis {result.seconds:.1f} s, "
+        f"files {time.perf_counter() - writing:.1f} s"
+    )
+    print(table.head(10).to_string(index=False))
+    print(f"wrote {len(written)} files to {Path(args.out)}")
+    return 0
+
+
+def _model_and_rows(args: argparse.Namespace, dataset, task: str):
+    """The model (a raw tree estimator for --index tree) and the rows it is explained on."""
+    from workbench.models import load_model_file
+    from workbench.samples import SAMPLE_MODELS, train_sample_model
+
+    if args.model in SAMPLE_MODELS:
+        if args.index == "tree":
+            raise ModelError(
+                f"--index tree needs a tree model file (.joblib); {args.model!r} is not a tree"
+            )
+        sample = train_sample_model(args.model, dataset, task=task, device=args.device)
+        print(
+            f"trained sample model {args.model!r}: test loss {sample.test_loss:.4f}",
+            file=sys.stderr,
+        )
+        return sample.adapter, sample.test
+    if args.index == "tree":
+        return load_raw_estimator(Path(args.model)), dataset
+    model = load_model_file(args.model, task=task, output=args.output_kind, device=args.device)
+    return model, dataset

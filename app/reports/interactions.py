@@ -1,0 +1,67 @@
+"""Write an interaction result and its figures to a folder, atomically (like ``report``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from analyzers.interaction_result import InteractionResult
+from app.reports.output_folder import staged_folder
+
+
+def write_interaction_report(
+    result: InteractionResult,
+    folder: str | Path,
+    *,
+    formats: tuple[str, ...] = ("html", "png", "svg"),
+    top: int = 20,
+) -> list[Path]:
+    """Write result.json, CSV tables and the three interaction figures into ``folder``.
+
+    Files: ``result.json`` (``InteractionResult.to_dict``), ``scores.csv`` (the tidy scores,
+    local or global), ``pairs.csv`` (pair, mean_abs, mean), ``main_effects.csv``,
+    ``standard_errors.csv`` (sampling estimator only) and the figures ``pair_heatmap``,
+    ``interaction_network`` and ``top_pairs`` in each format.
+
+    Parameters
+    ----------
+    result : InteractionResult
+    folder : path
+        Created if missing; files of an earlier run with the same names are replaced.
+    formats : tuple of str
+        Figure formats among "html", "png", "svg" (empty: tables only).
+    top : int
+        Pairs shown in the bar chart and edges drawn in the network.
+
+    Returns
+    -------
+    list of Path
+        The files written, at their final location.
+    """
+    from analyzers import figures
+    from analyzers.figures.interactions import interaction_network, pair_heatmap, top_pairs_bar
+
+    with staged_folder(folder) as stage:
+        staging = stage.path
+        (staging / "result.json").write_text(json.dumps(result.to_dict(), allow_nan=False))
+        pairs = result.global_scores("mean_abs").rename(columns={"value": "mean_abs"})
+        pairs["mean"] = result.global_scores("mean")["value"].to_numpy()
+        tables: dict[str, pd.DataFrame] = {
+            "scores": result.scores,
+            "pairs": pairs,
+            "main_effects": result.main_effects,
+        }
+        if result.standard_errors is not None:
+            tables["standard_errors"] = result.standard_errors
+        for name, frame in tables.items():
+            frame.to_csv(staging / f"{name}.csv", index=False)
+        if formats:
+            built = {
+                "pair_heatmap": pair_heatmap(result),
+                "interaction_network": interaction_network(result, top=top),
+                "top_pairs": top_pairs_bar(result, top=top),
+            }
+            figures.write_figures(built, staging, formats)
+    return stage.written

@@ -1,0 +1,165 @@
+"""Background jobs of the pages: Run/Cancel buttons, a progress bar, and the job callback.
+
+Every analysis page runs its work the same way: a Dash background callback (a process forked from
+the server, with the diskcache manager) that reports progress, can be cancelled (Dash terminates
+the process), and stores its result only when complete. The job returns the page's new URL query,
+the rendered result and a status line.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dash import Dash, Input, Output, State, dcc, html, no_update
+
+from app.web.context import WORKSPACE_KEY, workspace_for
+from workbench.errors import WorkbenchError
+
+_PROGRESS_INTERVAL_SECONDS = 0.25
+#: how often the browser polls a running job, milliseconds
+POLL_INTERVAL_MS = 500
+
+
+@dataclass(frozen=True)
+class JobIds:
+    """Component ids of one page's job, all starting with ``prefix``."""
+
+    prefix: str
+
+    def __getattr__(self, part: str) -> str:
+        if part.startswith("_"):
+            raise AttributeError(part)
+        return f"{self.prefix}-{part.replace('_', '-')}"
+
+
+#: job(progress, workspace, *state values) -> (URL query or None, result view, status text);
+#: a module-level function, not a closure over a workspace (see app/context.py)
+JobWork = Callable[..., tuple[str | None, list, str]]
+
+
+def job_panel(ids: JobIds) -> list:
+    """Run and Cancel buttons, the progress bar and the status line."""
+    return [
+        html.Div(
+            [
+                html.Button("Run", id=ids.run, className="wb-primary", n_clicks=0),
+                html.Button("Cancel", id=ids.cancel, n_clicks=0, disabled=True),
+                html.Progress(id=ids.progress, value="0", max="1", style={"visibility": "hidden"}),
+                html.Span(id=ids.progress_text, className="wb-muted"),
+            ],
+            className="wb-form",
+        ),
+        dcc.Location(id=ids.url, refresh="callback-nav"),
+    ]
+
+
+def register_job(app: Dash, ids: JobIds, states: list[State], work: JobWork) -> None:
+    """The page's background job and the message shown when a user cancels it."""
+
+    @app.callback(
+        Output(ids.url, "search"),
+        Output(ids.results, "children"),
+        Output(ids.status, "children"),
+        Input(ids.run, "n_clicks"),
+        *states,
+        State(ids.url, "search"),
+        State(WORKSPACE_KEY, "data"),
+        background=True,
+        interval=POLL_INTERVAL_MS,
+        prevent_initial_call=True,
+        running=[
+            (Output(ids.run, "disabled"), True, False),
+            (Output(ids.cancel, "disabled"), False, True),
+            (Output(ids.progress, "style"), {"visibility": "visible"}, {"visibility": "hidden"}),
+        ],
+        progress=[
+            Output(ids.progress, "value"),
+            Output(ids.progress, "max"),
+            Output(ids.progress_text, "children"),
+        ],
+        cancel=[Input(ids.cancel, "n_clicks")],
+    )
+    def run_job(set_progress, clicks, *values):
+        *values, current_search, workspace_key = values
+        try:
+            workspace = workspace_for(workspace_key)
+            search, view, message = work(throttled(set_progress), workspace, *values)
+        except WorkbenchError as error:
+            return no_update, no_update, html.Span(str(error), className="wb-error")
+        status = html.Span(message, className="wb-ok")
+        if search is not None and search != current_search:
+            # A new URL re-renders the page from the store; sending the view as well would
+            # render it twice and replace components under the user's pointer.
+            return search, no_update, status
+        return no_update, view, status
+
+    @app.callback(
+        Output(ids.status, "children", allow_duplicate=True),
+        Input(ids.cancel, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def report_cancel(clicks):
+        return html.Span("Cancelled: nothing was stored.", className="wb-muted")
+
+
+def throttled(set_progress) -> Callable[[str, int, int], None]:
+    """Analyzer progress to the page, at most every 0.25 s per stage (each is a disk write)."""
+    last = {"time": 0.0, "stage": None}
+
+    def update(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        same_stage = stage == last["stage"]
+        if same_stage and now - last["time"] < _PROGRESS_INTERVAL_SECONDS and done < total:
+            return
+        last.update(time=now, stage=stage)
+        set_progress((str(done), str(max(total, 1)), f"{stage}: {done} / {total}"))
+
+    return update
+
+
+@dataclass(frozen=True)
+class PageSelection:
+    """What a job page shows, resolved from its URL query against the workspace.
+
+    ``problem`` is the one-line error of parameters the query got wrong (the defaults are used
+    instead); ``result`` is the stored result for the selection, or None.
+    """
+
+    data_names: list
+    data: str | None
+    models: list
+    model: str | None
+    parameters: dict
+    problem: str | None
+    result: object
+
+
+def select(
+    workspace, analysis_name: str, data, model, query: dict, form_parameters, data_names=None
+) -> PageSelection:
+    """Data set, model and parameters from a page's URL query (unknown values fall back to the
+    first choice and the defaults), and the stored result for them."""
+    from app.analyses import analysis, stored_result
+
+    data_names = list(workspace.data_names if data_names is None else data_names)
+    data = data if data in data_names else (data_names[0] if data_names else None)
+    models = workspace.model_names(data) if data else []
+    model = model if model in models else (models[0] if models else None)
+    given = {name: query[name] for name in form_parameters if name in query}
+    problem = None
+    try:
+        parameters = analysis(analysis_name).parameters(given)
+    except WorkbenchError as error:
+        problem, parameters = str(error), analysis(analysis_name).parameters({})
+    result = stored_result(workspace, analysis_name, model, parameters) if model else None
+    return PageSelection(data_names, data, models, model, parameters, problem, result)
+
+
+NO_RESULT = "No stored result for these settings yet: press Run."
+
+
+def field(label: str, control) -> html.Div:
+    """A labelled form control."""
+    return html.Div([html.Label(label), control], className="wb-field")

@@ -1,0 +1,219 @@
+"""Compare: one index over several models on one data set; where they agree, where they differ,
+and (index "fis") whether a difference lies inside a model's Rashomon-set FIS range.
+
+Each model's scores are cached like the Interactions page's (the same store entries); the
+comparison itself takes milliseconds and is rebuilt from them, so choosing other models
+updates every view at once when their scores are stored.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import dash
+from dash import Dash, Input, Output, State, dcc, html, no_update
+
+from app.analyses import analysis, compute_result, stored_result
+from app.web.components import figure_card, metric, register_table_downloads, table_card
+from app.web.context import current_workspace
+from app.web.jobs import JobIds, field, job_panel, register_job
+from app.web.pages.interactions import INDEX_LABELS
+from workbench.errors import ParameterError, WorkbenchError
+
+PATH = "/compare"
+PAGE = "compare"
+JOB = JobIds("cmp")
+DATA = "cmp-data"
+MODELS = "cmp-models"
+INDEX = "cmp-index"
+RESULT_REFERENCE = "cmp-result-reference"
+#: FISC settings whose stored results the comparison checks against (the Rashomon page's default)
+RASHOMON_PARAMETERS: dict = {}
+
+
+def register(app: Dash, workspace) -> None:
+    dash.register_page(
+        PAGE,
+        path=PATH,
+        name="Compare",
+        order=3,
+        title="Compare models",
+        layout=lambda **query: layout(current_workspace(), **query),
+    )
+
+    @app.callback(
+        Output(MODELS, "options"),
+        Output(MODELS, "value"),
+        Input(DATA, "value"),
+        prevent_initial_call=True,
+    )
+    def models_of_data(data):
+        names = workspace.model_names(data)
+        return names, names
+
+    @app.callback(
+        Output(JOB.url, "search", allow_duplicate=True),
+        Input(MODELS, "value"),
+        Input(INDEX, "value"),
+        State(DATA, "value"),
+        prevent_initial_call=True,
+    )
+    def choose(models, index, data):
+        # A new choice re-renders the page from the store: at once when every score is cached.
+        if not models:
+            return no_update
+        return view_search(data, models, index)
+
+    def compare(progress, workspace, data, models, index):
+        comparison = compare_stored(workspace, models, index, progress=progress)
+        done = f"Compared {len(models)} models; their scores are stored."
+        return view_search(data, models, index), result_view(comparison, data, models, index), done
+
+    register_job(
+        app, JOB, [State(DATA, "value"), State(MODELS, "value"), State(INDEX, "value")], compare
+    )
+
+    def read(reference: dict):
+        return compare_stored(workspace, reference["models"], reference["index"], compute=False)
+
+    register_table_downloads(
+        app,
+        PAGE,
+        RESULT_REFERENCE,
+        {
+            "table": lambda ref: read(ref).table,
+            "agreement": lambda ref: read(ref).agreement,
+            "disagreement": lambda ref: read(ref).disagreement,
+            "rashomon": lambda ref: read(ref).rashomon,
+        },
+    )
+
+
+def compare_stored(workspace, models: list[str], index: str, progress=None, compute: bool = True):
+    """The comparison of ``models`` under ``index`` from their (cached, else computed) scores.
+
+    With ``compute=False`` a missing score returns None instead of running the analysis.
+    """
+    from analyzers.compare import compare_results
+
+    if not models or len(models) < 2:
+        raise ParameterError("models: choose at least two models to compare")
+    parameters = {"index": index}
+    results = []
+    for done, model in enumerate(models):
+        if progress:
+            progress(f"scoring {model}", done, len(models))
+        if compute:
+            result = compute_result(workspace, "interactions", model, parameters)
+        else:
+            result = stored_result(workspace, "interactions", model, parameters)
+        if result is None:
+            return None
+        results.append(result)
+    if progress:
+        progress("comparing", len(models), len(models))
+    rashomon = {}
+    if index == "fis":
+        for model in models:
+            found = stored_result(workspace, "rashomon", model, RASHOMON_PARAMETERS)
+            if found is not None:
+                rashomon[model] = found
+    return compare_results(results, rashomon=rashomon or None)
+
+
+def layout(workspace, data=None, models=None, index=None, **_) -> html.Div:
+    data_names = workspace.data_names
+    data = data if data in data_names else (data_names[0] if data_names else None)
+    available = workspace.model_names(data) if data else []
+    chosen = [m for m in (models or "").split(",") if m in available] or available
+    index = index if index in INDEX_LABELS else analysis("interactions").defaults["index"]
+    problem, view = None, None
+    try:
+        comparison = compare_stored(workspace, chosen, index, compute=False)
+    except WorkbenchError as error:
+        problem, comparison = str(error), None
+    if comparison is not None:
+        view = result_view(comparison, data, chosen, index)
+    elif problem is None:
+        view = html.P(
+            "Not every chosen model has stored scores for this index yet: press Run.",
+            className="wb-muted",
+        )
+    options = [{"label": label, "value": value} for value, label in INDEX_LABELS.items()]
+    form = html.Div(
+        [
+            html.Div(
+                [
+                    field("Data set", dcc.Dropdown(data_names, data, id=DATA, clearable=False)),
+                    field("Models", dcc.Dropdown(available, chosen, id=MODELS, multi=True)),
+                    field("Index", dcc.Dropdown(options, index, id=INDEX, clearable=False)),
+                ],
+                className="wb-form",
+            ),
+            *job_panel(JOB),
+        ],
+        className="wb-card",
+    )
+    return html.Div(
+        [
+            html.H2("Compare interactions across models"),
+            form,
+            html.Div(html.Span(problem, className="wb-error") if problem else None, id=JOB.status),
+            html.Div(view, id=JOB.results),
+        ]
+    )
+
+
+def result_view(comparison, data: str, models: list[str], index: str) -> list:
+    from analyzers.figures import agreement_heatmap, model_dumbbell_plot, rashomon_overlay_plot
+
+    reference = {"data": data, "models": list(models), "index": index}
+    top = comparison.top_disagreements(1)
+    children = [
+        dcc.Store(id=RESULT_REFERENCE, data=reference),
+        html.Div(
+            [
+                metric("index", INDEX_LABELS.get(index, index)),
+                metric("models", str(len(models))),
+                metric("pairs", str(len(comparison.pairs))),
+                metric(
+                    "largest disagreement",
+                    f"{top['pair'].iloc[0]}" if len(top) else "none",
+                ),
+            ],
+            className="wb-card wb-metrics",
+        ),
+        figure_card("cmp-dumbbell", model_dumbbell_plot(comparison), "Share per pair and model"),
+        figure_card("cmp-agreement", agreement_heatmap(comparison), "Rank agreement (Spearman)"),
+    ]
+    if not comparison.rashomon.empty:
+        for model in comparison.rashomon["reference_model"].unique():
+            children.append(
+                figure_card(
+                    f"cmp-rashomon-{model}",
+                    rashomon_overlay_plot(comparison, model),
+                    f"Other models against the Rashomon-set FIS range of {model}",
+                )
+            )
+    elif index == "fis":
+        children.append(
+            html.P(
+                "Run the Rashomon page for a model (default settings) to see which differences "
+                "its Rashomon set explains.",
+                className="wb-muted",
+            )
+        )
+    children += [
+        table_card(PAGE, "disagreement", comparison.disagreement, "Pairs by disagreement"),
+        table_card(PAGE, "agreement", comparison.agreement, "Agreement between models"),
+        table_card(PAGE, "table", comparison.table, "Aligned pair × model table"),
+    ]
+    if not comparison.rashomon.empty:
+        children.append(
+            table_card(PAGE, "rashomon", comparison.rashomon, "Explained by the Rashomon set?")
+        )
+    return children
+
+
+def view_search(data: str, models: list[str], index: str) -> str:
+    return "?" + urlencode({"data": data, "models": ",".join(models), "index": index})

@@ -1,0 +1,311 @@
+"""Embeddings: the field embeddings of a CTR-zoo model — per-field geometry, relations between
+fields (CKA), shared-table collisions and a PCA/UMAP map — and which of these numbers survive a
+re-parametrisation of the embeddings that leaves the model's function unchanged.
+
+The analysis is a background job (PCA: seconds; UMAP compiles numba code on its first fit in the
+job's process, about 30 s on two cores) whose report is stored; the page renders from the store.
+The form's parameters and the view choices (map colour, geometry weighting and sort, relation
+measure) live in the URL query, so a view is a bookmark and a reload shows it from the store.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode
+
+import dash
+import pandas as pd
+from dash import Dash, Input, Output, State, dcc, html, no_update
+
+from app.analyses import analysis, compute_result, stored_result
+from app.web.components import register_model_choices, register_table_downloads
+from app.web.context import current_workspace
+from app.web.jobs import JobIds, field, job_panel, register_job
+from app.web.pages.embeddings_view import (
+    COLOR,
+    PAGE,
+    RELATION,
+    RESULT_REFERENCE,
+    SORT,
+    WEIGHTING,
+    invariance_frame,
+    result_view,
+)
+from workbench.errors import ParameterError, WorkbenchError
+
+PATH = "/embeddings"
+JOB = JobIds("emb")
+DATA = "emb-data"
+MODEL = "emb-model"
+NO_MODELS = "emb-no-models"
+PROJECTION = "emb-projection"
+POINTS = "emb-points"
+COMPONENTS = "emb-components"
+MAX_ROWS = "emb-max-rows"
+MAX_POINTS = "emb-max-points"
+GATE_SITE = "emb-gate-site"
+#: URL query names of the form's parameters (the rest take the analysis defaults)
+FORM_PARAMETERS = ("projection", "points", "components", "max_rows", "max_points", "gate_site")
+#: URL query names of the view choices (re-rendered from the stored report, never recomputed)
+VIEW_PARAMETERS = ("color", "weighting", "sort", "relation")
+PROJECTION_LABELS = {
+    "pca": "PCA (seconds)",
+    "umap": "UMAP (slow: the first fit in a job compiles, ~30 s on 2 cores)",
+}
+POINTS_LABELS = {
+    "table": "table rows: one point per level that occurs",
+    "rows": "data rows: each row's field vectors side by side",
+}
+STAGE_LABELS = {
+    "embeddings": "geometry, relations, map",
+    "pca": "PCA fit",
+    "umap": "UMAP fit (the first in a job compiles numba code, ~30 s)",
+}
+
+
+def register(app: Dash, workspace) -> None:
+    dash.register_page(
+        PAGE,
+        path=PATH,
+        name="Embeddings",
+        order=5,
+        title="Embedding geometry",
+        layout=lambda **query: layout(current_workspace(), **query),
+    )
+
+    register_model_choices(
+        app,
+        workspace,
+        DATA,
+        MODEL,
+        kind="zoo",
+        message_id=NO_MODELS,
+        message=lambda data, names: no_models_message(workspace, data, names),
+    )
+
+    @app.callback(
+        Output(GATE_SITE, "options"),
+        Output(GATE_SITE, "value"),
+        Input(MODEL, "value"),
+        State(GATE_SITE, "value"),
+        prevent_initial_call=True,
+    )
+    def gate_sites_of_model(model, site):
+        options = gate_site_options(workspace, model)
+        return options, site if site in options else "auto"
+
+    def embed(
+        progress,
+        workspace,
+        data,
+        model,
+        projection,
+        points,
+        components,
+        rows,
+        max_points,
+        site,
+        url,
+    ):
+        if not model:
+            raise ParameterError(f"model: data set {data!r} has no CTR-zoo model to analyse")
+        given = {
+            "projection": projection,
+            "points": points,
+            "components": components,
+            "max_rows": rows,
+            "max_points": max_points,
+            "gate_site": site,
+        }
+        parameters = analysis(PAGE).parameters(given)
+
+        def labelled(stage: str, done: int, total: int) -> None:
+            progress(STAGE_LABELS.get(stage, stage), done, total)
+
+        report = compute_result(workspace, PAGE, model, parameters, progress=labelled)
+        view = dict(parse_qsl((url or "").lstrip("?")))
+        view = {name: view[name] for name in VIEW_PARAMETERS if name in view}
+        seconds = report.settings["seconds"]
+        done = f"Done in {seconds:.1f} s; stored, so this view reloads from the store."
+        return (
+            view_search(data, model, parameters, view),
+            result_view(report, data, model, parameters, view),
+            done,
+        )
+
+    form_states = [
+        State(DATA, "value"),
+        State(MODEL, "value"),
+        State(PROJECTION, "value"),
+        State(POINTS, "value"),
+        State(COMPONENTS, "value"),
+        State(MAX_ROWS, "value"),
+        State(MAX_POINTS, "value"),
+        State(GATE_SITE, "value"),
+        State(JOB.url, "search"),
+    ]
+    register_job(app, JOB, form_states, embed)
+
+    @app.callback(
+        Output(JOB.url, "search", allow_duplicate=True),
+        Input(COLOR, "value"),
+        Input(WEIGHTING, "value"),
+        Input(SORT, "value"),
+        Input(RELATION, "value"),
+        State(JOB.url, "search"),
+        prevent_initial_call=True,
+    )
+    def choose_view(color, weighting, sort, relation, search):
+        query = dict(parse_qsl((search or "").lstrip("?")))
+        chosen = {"color": color, "weighting": weighting, "sort": sort, "relation": relation}
+        query.update({name: value for name, value in chosen.items() if value})
+        updated = "?" + urlencode(query)
+        return no_update if updated == (search or "") else updated
+
+    def read(reference: dict):
+        return stored_result(workspace, PAGE, reference["model"], reference["parameters"])
+
+    def collisions(reference: dict) -> pd.DataFrame:
+        found = read(reference).collisions
+        return pd.DataFrame() if found is None else found.fields
+
+    register_table_downloads(
+        app,
+        PAGE,
+        RESULT_REFERENCE,
+        {
+            "geometry": lambda ref: read(ref).geometry.geometry,
+            "spectrum": lambda ref: read(ref).geometry.spectrum,
+            "relations": lambda ref: read(ref).relations.pairs,
+            "projection": lambda ref: read(ref).projection.coordinates,
+            "invariance": lambda ref: invariance_frame(read(ref).measure_invariance()),
+            "collisions": collisions,
+        },
+    )
+
+
+def no_models_message(workspace, data: str | None, models: list[str]) -> str | None:
+    if models:
+        return None
+    others = [d for d in workspace.data_names if workspace.model_names(d, kind="zoo")]
+    hint = f"; try {', '.join(others)}" if others else ""
+    return f"Data set {data!r} has no CTR-zoo model, so no field embeddings to analyse{hint}."
+
+
+def gate_site_options(workspace, model: str | None) -> list[str]:
+    """ "auto" (the model's first field-aligned gate site), "none", then every such site."""
+    if not model:
+        return ["auto", "none"]
+    module = workspace.model(model).adapter.module
+    sites = [s.name for s in module.gate_sites() if s.field_aligned]
+    return ["auto", "none", *sites]
+
+
+def layout(workspace, data=None, model=None, **query) -> html.Div:
+    data_names = workspace.data_names
+    with_models = [d for d in data_names if workspace.model_names(d, kind="zoo")]
+    default_data = with_models[0] if with_models else (data_names[0] if data_names else None)
+    data = data if data in data_names else default_data
+    models = workspace.model_names(data, kind="zoo") if data else []
+    model = model if model in models else (models[0] if models else None)
+    given = {name: query[name] for name in FORM_PARAMETERS if name in query}
+    view = {name: query[name] for name in VIEW_PARAMETERS if name in query}
+    problem = None
+    try:
+        parameters = analysis(PAGE).parameters(given)
+    except WorkbenchError as error:
+        problem, parameters = str(error), analysis(PAGE).parameters({})
+    report = stored_result(workspace, PAGE, model, parameters) if model else None
+    if report is not None:
+        results = result_view(report, data, model, parameters, view)
+    elif model:
+        results = html.P(
+            "No stored result for these settings yet: press Run.", className="wb-muted"
+        )
+    else:
+        results = None
+    return html.Div(
+        [
+            html.H2("Embedding geometry of one model"),
+            _form(workspace, data_names, data, models, model, parameters),
+            html.Div(html.Span(problem, className="wb-error") if problem else None, id=JOB.status),
+            html.Div(results, id=JOB.results),
+        ]
+    )
+
+
+def _form(workspace, data_names, data, models, model, parameters) -> html.Div:
+    def options(labels: dict) -> list[dict]:
+        return [{"label": label, "value": value} for value, label in labels.items()]
+
+    def number(component_id: str, value: int, minimum: int) -> dcc.Input:
+        return dcc.Input(id=component_id, type="number", value=value, min=minimum, step=1)
+
+    return html.Div(
+        [
+            html.Div(
+                [
+                    field("Data set", dcc.Dropdown(data_names, data, id=DATA, clearable=False)),
+                    field(
+                        "Model (CTR zoo)", dcc.Dropdown(models, model, id=MODEL, clearable=False)
+                    ),
+                    field(
+                        "Projection",
+                        dcc.Dropdown(
+                            options(PROJECTION_LABELS),
+                            parameters["projection"],
+                            id=PROJECTION,
+                            clearable=False,
+                            style={"minWidth": "26rem"},
+                        ),
+                    ),
+                    field(
+                        "Map points",
+                        dcc.Dropdown(
+                            options(POINTS_LABELS),
+                            parameters["points"],
+                            id=POINTS,
+                            clearable=False,
+                            style={"minWidth": "22rem"},
+                        ),
+                    ),
+                    field(
+                        "Map dimensions",
+                        dcc.Dropdown(
+                            [2, 3], parameters["components"], id=COMPONENTS, clearable=False
+                        ),
+                    ),
+                    field("Data rows sampled", number(MAX_ROWS, parameters["max_rows"], 2)),
+                    field("Map points at most", number(MAX_POINTS, parameters["max_points"], 3)),
+                    field(
+                        "Gate colour (table map)",
+                        dcc.Dropdown(
+                            gate_site_options(workspace, model),
+                            parameters["gate_site"],
+                            id=GATE_SITE,
+                            clearable=False,
+                        ),
+                    ),
+                ],
+                className="wb-form",
+            ),
+            html.P(
+                "PCA is the default and takes seconds. UMAP runs as this page's background job "
+                "with progress: its first fit in a job compiles numba code (about 30 s on 2 "
+                "cores) before it maps anything. Relations use a seeded sample of the held-out "
+                "rows.",
+                className="wb-muted",
+            ),
+            html.Div(
+                no_models_message(workspace, data, models), id=NO_MODELS, className="wb-error"
+            ),
+            *job_panel(JOB),
+        ],
+        className="wb-card",
+    )
+
+
+def view_search(data: str, model: str, parameters: dict, view: dict) -> str:
+    query = {"data": data, "model": model}
+    query.update({name: parameters[name] for name in FORM_PARAMETERS})
+    query.update({name: view[name] for name in VIEW_PARAMETERS if view.get(name)})
+    return "?" + urlencode(query)

@@ -1,0 +1,256 @@
+"""The Embeddings page's result view: metrics, the invariance table, view choices, figures and
+tables, rendered from a stored EmbeddingReport (not a page: ``pages.embeddings`` uses it)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from dash import dcc, html
+
+from app.web.components import TABLE_PREVIEW_ROWS, figure_card, metric, table_card
+from app.web.jobs import field
+
+PAGE = "embeddings"
+COLOR = "emb-color"
+WEIGHTING = "emb-weighting"
+RELATION = "emb-relation"
+SORT = "emb-sort"
+RESULT_REFERENCE = "emb-result-reference"
+
+RELATION_MEASURES = ("linear_cka", "subspace_overlap", "fm_strength", "centroid_cosine")
+SORT_COLUMNS = (
+    "effective_rank",
+    "participation_ratio",
+    "stable_rank",
+    "information_abundance",
+    "dim_95",
+    "mean_norm",
+    "mean_pairwise_cosine",
+    "mean_vector_ratio",
+)
+#: the geometry table's preview (the figure above shows every column; the CSV has them all)
+GEOMETRY_PREVIEW_COLUMNS = (
+    "field",
+    "weighting",
+    "n_rows",
+    "dim",
+    "mean_norm",
+    "effective_rank",
+    "stable_rank",
+    "dim_95",
+    "mean_pairwise_cosine",
+)
+#: measure of the invariance note → where the page shows it
+SHOWN_IN = {
+    "row_norms": "geometry table (norms), norm by frequency",
+    "spectrum": "geometry table (ranks, dims), spectrum",
+    "anisotropy": "geometry table (cosine, mean-vector ratio)",
+    "linear_cka": "relations heatmap",
+    "subspace_overlap": "relations heatmap",
+    "fm_strength": "relations heatmap",
+    "centroid_cosine": "relations heatmap",
+    "collisions": "collision chart",
+    "private_rows_delta_loss": "(not run on this page)",
+    "projection": "map",
+}
+INVARIANCE_COLOURS = {"invariant": "#116329", "orthogonal-only": "#9a6700", "descriptive": "#666"}
+
+
+def result_view(report, data: str, model: str, parameters: dict, view: dict) -> list:
+    from analyzers.figures.embeddings import (
+        cka_heatmap,
+        collision_chart,
+        geometry_table,
+        norm_strata_plot,
+        projection_scatter,
+        spectrum_plot,
+    )
+
+    geometry = report.geometry
+    weightings = list(dict.fromkeys(geometry.geometry["weighting"]))
+    weighting = _valid(view.get("weighting"), weightings, weightings[-1])
+    sort = _valid(view.get("sort"), SORT_COLUMNS, SORT_COLUMNS[0])
+    relation = _valid(view.get("relation"), RELATION_MEASURES, RELATION_MEASURES[0])
+    colours = _colour_columns(report.projection)
+    colour = _valid(view.get("color"), colours, colours[0] if colours else None)
+    reference = {"data": data, "model": model, "parameters": parameters}
+    invariance = report.measure_invariance()
+    parts = [
+        dcc.Store(id=RESULT_REFERENCE, data=reference),
+        _summary(report, model),
+        _invariance_card(invariance),
+        _view_controls(weightings, weighting, sort, relation, colours, colour, invariance),
+        figure_card(
+            "emb-geometry",
+            geometry_table(geometry, weighting=weighting, sort_by=sort),
+            "Geometry per field",
+        ),
+        figure_card("emb-spectrum", spectrum_plot(geometry, weighting=weighting), "Spectrum"),
+    ]
+    if not geometry.norm_strata.empty:
+        parts.append(figure_card("emb-norms", norm_strata_plot(geometry), "Row norm by frequency"))
+    parts.append(
+        figure_card(
+            "emb-relations", cka_heatmap(report.relations, relation), "Relations between fields"
+        )
+    )
+    if report.collisions is not None:
+        parts.append(
+            figure_card(
+                "emb-collisions", collision_chart(report.collisions), "Shared-table collisions"
+            )
+        )
+    else:
+        parts.append(
+            html.P(
+                "One table per field: no hashing collisions to show (shared tables only).",
+                className="wb-muted",
+            )
+        )
+    if report.projection is not None:
+        parts.append(
+            figure_card("emb-map", projection_scatter(report.projection, color=colour), "Map")
+        )
+    parts += [
+        table_card(
+            PAGE,
+            "geometry",
+            geometry.geometry[list(GEOMETRY_PREVIEW_COLUMNS)],
+            "Geometry per field and weighting",
+            note=f"{len(geometry.geometry)} rows; the first {TABLE_PREVIEW_ROWS} shown, "
+            f"{len(GEOMETRY_PREVIEW_COLUMNS)} of {geometry.geometry.shape[1]} columns "
+            "(all in the CSV)",
+        ),
+        table_card(PAGE, "relations", report.relations.pairs, "Relations per pair of fields"),
+    ]
+    if report.projection is not None:
+        parts.append(
+            table_card(PAGE, "projection", report.projection.coordinates, "Map coordinates")
+        )
+    if report.collisions is not None:
+        parts.append(
+            table_card(PAGE, "collisions", report.collisions.fields, "Collisions per field")
+        )
+    return parts
+
+
+def _summary(report, model: str) -> html.Div:
+    geometry = report.geometry.geometry
+    dims = sorted(set(geometry["dim"].astype(int)))
+    table = (
+        "per field"
+        if report.collisions is None
+        else f"shared, {report.collisions.n_buckets:,} rows"
+    )
+    mapped = "none"
+    if report.projection is not None:
+        method, points = report.projection.method.upper(), report.settings["projection_points"]
+        mapped = f"{method} of {len(report.projection.coordinates):,} {points} points"
+    return html.Div(
+        [
+            metric("model", model),
+            metric("fields", str(len(report.geometry.field_names))),
+            metric("dim", ", ".join(map(str, dims))),
+            metric("tables", table),
+            metric("rows sampled", f"{report.settings['n_rows_sampled']:,}"),
+            metric("map", mapped),
+            metric("analysis time", f"{report.settings['seconds']:.2f} s"),
+        ],
+        className="wb-card wb-metrics",
+    )
+
+
+def invariance_frame(invariance: dict[str, str]) -> pd.DataFrame:
+    """measure, invariance class and why, from a report's ``measure_invariance``."""
+    rows = []
+    for measure, note in invariance.items():
+        kind, _, why = note.partition(":")
+        rows.append({"measure": measure, "survives": kind, "why": why.strip()})
+    return pd.DataFrame(rows, columns=["measure", "survives", "why"])
+
+
+def _invariance_card(invariance: dict[str, str]) -> html.Div:
+    frame = invariance_frame(invariance)
+    rows = [
+        html.Tr(
+            [
+                html.Td(html.B(row.measure)),
+                html.Td(
+                    row.survives,
+                    style={"color": INVARIANCE_COLOURS.get(row.survives), "fontWeight": 600},
+                ),
+                html.Td(SHOWN_IN.get(row.measure, "")),
+                html.Td(row.why),
+            ]
+        )
+        for row in frame.itertuples(index=False)
+    ]
+    header = html.Tr([html.Th(c) for c in ("measure", "survives", "shown in", "why")])
+    return html.Div(
+        [
+            html.H3("Which numbers survive a re-parametrisation"),
+            html.P(
+                "Mapping a field's embeddings by an invertible A and absorbing A⁻¹ into the next "
+                "layer gives the same model. Invariant measures are about the model; "
+                "orthogonal-only ones survive rotations and isotropic scaling but not general "
+                "maps; descriptive ones describe this parametrisation only: compare them across "
+                "fields of one model, never read them as importance.",
+                className="wb-muted",
+            ),
+            html.Table(
+                [html.Thead(header), html.Tbody(rows)],
+                className="wb-table",
+                id="emb-invariance",
+            ),
+            html.Div(
+                [
+                    html.Button(
+                        "Download CSV",
+                        id={"type": "csv", "page": PAGE, "table": "invariance"},
+                        n_clicks=0,
+                    )
+                ],
+                className="wb-buttons",
+            ),
+            dcc.Download(id={"type": "csv-download", "page": PAGE, "table": "invariance"}),
+        ],
+        className="wb-card",
+    )
+
+
+def _view_controls(weightings, weighting, sort, relation, colours, colour, invariance) -> html.Div:
+    def relation_label(measure: str) -> str:
+        kind = invariance.get(measure, "").partition(":")[0]
+        return f"{measure} ({kind})" if kind else measure
+
+    controls = [
+        field(
+            "Geometry weighting", dcc.Dropdown(weightings, weighting, id=WEIGHTING, clearable=False)
+        ),
+        field("Sort geometry by", dcc.Dropdown(list(SORT_COLUMNS), sort, id=SORT, clearable=False)),
+        field(
+            "Relation measure",
+            dcc.Dropdown(
+                [{"label": relation_label(m), "value": m} for m in RELATION_MEASURES],
+                relation,
+                id=RELATION,
+                clearable=False,
+                style={"minWidth": "18rem"},
+            ),
+        ),
+    ]
+    if colours:
+        controls.append(
+            field("Map colour", dcc.Dropdown(colours, colour, id=COLOR, clearable=False))
+        )
+    return html.Div([html.H3("View"), html.Div(controls, className="wb-form")], className="wb-card")
+
+
+def _colour_columns(projection) -> list[str]:
+    if projection is None:
+        return []
+    frame = projection.coordinates
+    return [c for c in frame.columns if c not in ("point", "row", "level", *projection.axes)]
+
+
+def _valid(value, allowed, default):
+    return value if value in allowed else default

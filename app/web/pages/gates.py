@@ -1,0 +1,205 @@
+"""Gates and masks: what the gates of a CTR zoo model do, with ablation, attributions and
+field interactions of the same model on one page.
+
+The job runs ``analyzers.gates.analyze_gates`` on a seeded sample of the model's held-out rows
+(the "gates" analysis of ``app.analyses``) and stores the report. The view state (data
+set, model, parameters, gate site, ablation mode, attribution method) lives in the URL query;
+picking a site re-renders the per-site figures from the store.
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import parse_qsl, urlencode
+
+import dash
+from dash import Dash, Input, Output, State, dcc, html, no_update
+
+from app.analyses import analysis, compute_result, stored_result
+from app.web.components import register_model_choices, register_table_downloads
+from app.web.context import current_workspace
+from app.web.jobs import JobIds, field, job_panel, register_job
+from app.web.pages.gates_view import (
+    METHOD,
+    MODE,
+    PAGE,
+    RESULT_REFERENCE,
+    SITE,
+    TABLES,
+    result_view,
+)
+from workbench.errors import ParameterError, WorkbenchError
+
+PATH = "/gates"
+JOB = JobIds("gates")
+DATA = "gates-data"
+MODEL = "gates-model"
+NO_MODELS = "gates-no-models"
+ROWS = "gates-rows"
+BOOTSTRAP = "gates-bootstrap"
+ATTRIBUTION_ROWS = "gates-attribution-rows"
+INTERACTIONS = "gates-interactions"
+PERMUTATIONS = "gates-permutations"
+#: URL query names of the form's parameters (the seed keeps its default)
+FORM_PARAMETERS = ("rows", "n_bootstrap", "attribution_rows", "interactions", "n_permutations")
+
+
+def register(app: Dash, workspace) -> None:
+    dash.register_page(
+        PAGE,
+        path=PATH,
+        name="Gates",
+        order=4,
+        title="Gates and masks",
+        layout=lambda **query: layout(current_workspace(), **query),
+    )
+
+    register_model_choices(
+        app, workspace, DATA, MODEL, kind="zoo", message_id=NO_MODELS, message=no_models_message
+    )
+
+    def analyze(
+        progress, workspace, data, model, rows, n_bootstrap, attribution_rows, interactions, perms
+    ):
+        if not model:
+            raise ParameterError(no_models_message(data, []) or "model: choose a zoo model")
+        parameters = {
+            "rows": rows,
+            "n_bootstrap": n_bootstrap,
+            "attribution_rows": attribution_rows,
+            "interactions": interactions,
+            "n_permutations": perms,
+        }
+        parameters = analysis("gates").parameters(parameters)
+        started = time.monotonic()
+        report = compute_result(workspace, "gates", model, parameters, progress=progress)
+        view = result_view(report, data, model, parameters, None, None, None)
+        seconds = time.monotonic() - started
+        done = f"Done in {seconds:.1f} s; stored, so this view reloads from the store."
+        return view_search(data, model, parameters), view, done
+
+    states = [State(DATA, "value"), State(MODEL, "value"), State(ROWS, "value")]
+    states += [State(BOOTSTRAP, "value"), State(ATTRIBUTION_ROWS, "value")]
+    register_job(
+        app, JOB, [*states, State(INTERACTIONS, "value"), State(PERMUTATIONS, "value")], analyze
+    )
+
+    @app.callback(
+        Output(JOB.url, "search", allow_duplicate=True),
+        Input(SITE, "value"),
+        Input(MODE, "value"),
+        Input(METHOD, "value"),
+        State(JOB.url, "search"),
+        prevent_initial_call=True,
+    )
+    def select_view(site, mode, method, search):
+        query = dict(parse_qsl((search or "").lstrip("?")))
+        chosen = {"site": site, "mode": mode, "method": method}
+        query.update({name: value for name, value in chosen.items() if value})
+        updated = "?" + urlencode(query)
+        return no_update if updated == search else updated
+
+    def read(reference: dict):
+        return stored_result(workspace, "gates", reference["model"], reference["parameters"])
+
+    register_table_downloads(
+        app,
+        PAGE,
+        RESULT_REFERENCE,
+        {name: _table_source(read, name) for name in TABLES},
+    )
+
+
+def _table_source(read, name: str):
+    return lambda reference: TABLES[name](read(reference))
+
+
+def no_models_message(data: str | None, models: list[str]) -> str | None:
+    if models:
+        return None
+    return (
+        f"Data set {data!r} has no zoo model: gates need a CTR model of workbench.zoo "
+        "(the demo's adult-finalmlp and adult-gdcn on adult)."
+    )
+
+
+def layout(workspace, data=None, model=None, site=None, mode=None, method=None, **query):
+    data_names = workspace.data_names
+    with_zoo = [name for name in data_names if workspace.model_names(name, kind="zoo")]
+    fallback = with_zoo[0] if with_zoo else (data_names[0] if data_names else None)
+    data = data if data in data_names else fallback
+    models = workspace.model_names(data, kind="zoo") if data else []
+    model = model if model in models else (models[0] if models else None)
+    given = {name: query[name] for name in FORM_PARAMETERS if name in query}
+    problem = None
+    try:
+        parameters = analysis("gates").parameters(given)
+    except WorkbenchError as error:
+        problem, parameters = str(error), analysis("gates").parameters({})
+    report = stored_result(workspace, "gates", model, parameters) if model else None
+    if report is not None:
+        view = result_view(report, data, model, parameters, site, mode, method)
+    elif model:
+        view = html.P("No stored result for these settings yet: press Run.", className="wb-muted")
+    else:
+        view = None
+    return html.Div(
+        [
+            html.H2("Gates and masks of a CTR model"),
+            _form(data_names, data, models, model, parameters),
+            html.Div(html.Span(problem, className="wb-error") if problem else None, id=JOB.status),
+            html.Div(view, id=JOB.results),
+        ]
+    )
+
+
+def _form(data_names, data, models, model, parameters) -> html.Div:
+    def number(component_id: str, value: int, minimum: int) -> dcc.Input:
+        return dcc.Input(id=component_id, type="number", value=value, min=minimum, step=1)
+
+    interactions = [
+        {"label": "yes (permutation FIS per field pair)", "value": "on"},
+        {"label": "no", "value": "off"},
+    ]
+    return html.Div(
+        [
+            html.Div(
+                [
+                    field("Data set", dcc.Dropdown(data_names, data, id=DATA, clearable=False)),
+                    field(
+                        "Model (CTR zoo)", dcc.Dropdown(models, model, id=MODEL, clearable=False)
+                    ),
+                    field("Rows (seeded sample)", number(ROWS, parameters["rows"], 2)),
+                    field("Bootstrap draws", number(BOOTSTRAP, parameters["n_bootstrap"], 10)),
+                    field(
+                        "Attribution rows (captum)",
+                        number(ATTRIBUTION_ROWS, parameters["attribution_rows"], 2),
+                    ),
+                    field(
+                        "Field interactions",
+                        dcc.Dropdown(
+                            interactions,
+                            parameters["interactions"],
+                            id=INTERACTIONS,
+                            clearable=False,
+                        ),
+                    ),
+                    field(
+                        "Permutations per field",
+                        number(PERMUTATIONS, parameters["n_permutations"], 1),
+                    ),
+                ],
+                className="wb-form",
+            ),
+            html.P(no_models_message(data, models), id=NO_MODELS, className="wb-muted"),
+            *job_panel(JOB),
+        ],
+        className="wb-card",
+    )
+
+
+def view_search(data: str, model: str, parameters: dict) -> str:
+    """The URL query of a finished job: data set, model and every form parameter."""
+    query = {"data": data, "model": model}
+    query.update({name: parameters[name] for name in FORM_PARAMETERS})
+    return "?" + urlencode(query)

@@ -1,0 +1,185 @@
+"""Interactions: every pair of groups of one model scored by an index (SII, STII, k-SII, H², FIS,
+tree SHAP); click a heatmap cell to open that pair's halo on the Rashomon page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import dash
+from dash import Dash, Input, Output, State, dcc, html, no_update
+
+from app.analyses import analysis, compute_result, stored_result
+from app.web.components import (
+    figure_card,
+    metric,
+    register_model_choices,
+    register_table_downloads,
+    table_card,
+)
+from app.web.context import current_workspace
+from app.web.jobs import NO_RESULT, JobIds, field, job_panel, register_job, select
+
+PATH = "/interactions"
+PAGE = "interactions"
+JOB = JobIds("inter")
+DATA = "inter-data"
+MODEL = "inter-model"
+INDEX = "inter-index"
+ROWS = "inter-rows"
+BACKGROUND = "inter-background"
+RESULT_REFERENCE = "inter-result-reference"
+HEATMAP = {"type": "graph", "figure": "inter-heatmap"}
+INDEX_LABELS = {
+    "sii": "Shapley interaction index (SII)",
+    "stii": "Shapley-Taylor (STII)",
+    "ksii": "k-SII",
+    "h2": "Friedman's H²",
+    "fis": "permutation FIS (loss)",
+    "tree": "tree SHAP interaction values (×2, SII scale)",
+}
+FORM_PARAMETERS = ("index", "rows", "background")
+
+
+def register(app: Dash, workspace) -> None:
+    dash.register_page(
+        PAGE,
+        path=PATH,
+        name="Interactions",
+        order=2,
+        title="Interactions",
+        layout=lambda **query: layout(current_workspace(), **query),
+    )
+
+    register_model_choices(app, workspace, DATA, MODEL)
+
+    def score(progress, workspace, data, model, index, rows, background):
+        parameters = {"index": index, "rows": rows, "background": background}
+        result = compute_result(workspace, "interactions", model, parameters, progress=progress)
+        done = f"Done in {result.seconds:.1f} s; stored, so this view reloads from the store."
+        view = result_view(result, data, model, analysis("interactions").parameters(parameters))
+        return view_search(data, model, parameters), view, done
+
+    states = [State(DATA, "value"), State(MODEL, "value"), State(INDEX, "value")]
+    register_job(app, JOB, [*states, State(ROWS, "value"), State(BACKGROUND, "value")], score)
+
+    @app.callback(
+        Output(JOB.url, "href"),
+        Input(HEATMAP, "clickData"),
+        State(RESULT_REFERENCE, "data"),
+        prevent_initial_call=True,
+    )
+    def open_halo(click, reference):
+        if not click or not click.get("points") or not reference:
+            return no_update
+        point = click["points"][0]
+        groups = reference["groups"]
+        first, second = sorted((point["x"], point["y"]), key=groups.index)
+        if first == second:
+            return no_update
+        query = {"data": reference["data"], "model": reference["model"]}
+        return "/rashomon?" + urlencode({**query, "pair": f"{first} × {second}"})
+
+    def read(reference: dict):
+        return stored_result(workspace, "interactions", reference["model"], reference["parameters"])
+
+    register_table_downloads(
+        app,
+        PAGE,
+        RESULT_REFERENCE,
+        {
+            "global": lambda ref: read(ref).global_scores().sort_values("value", ascending=False),
+            "scores": lambda ref: read(ref).scores,
+        },
+    )
+
+
+def layout(workspace, data=None, model=None, **query) -> html.Div:
+    chosen = select(workspace, "interactions", data, model, query, FORM_PARAMETERS)
+    if chosen.result is not None:
+        view = result_view(chosen.result, chosen.data, chosen.model, chosen.parameters)
+    else:
+        view = html.P(NO_RESULT, className="wb-muted")
+    problem = html.Span(chosen.problem, className="wb-error") if chosen.problem else None
+    return html.Div(
+        [
+            html.H2("Feature interactions of one model"),
+            _form(chosen.data_names, chosen.data, chosen.models, chosen.model, chosen.parameters),
+            html.Div(problem, id=JOB.status),
+            html.Div(view, id=JOB.results),
+        ]
+    )
+
+
+def _form(data_names, data, models, model, parameters) -> html.Div:
+    options = [{"label": label, "value": value} for value, label in INDEX_LABELS.items()]
+    return html.Div(
+        [
+            html.Div(
+                [
+                    field("Data set", dcc.Dropdown(data_names, data, id=DATA, clearable=False)),
+                    field("Model", dcc.Dropdown(models, model, id=MODEL, clearable=False)),
+                    field(
+                        "Index",
+                        dcc.Dropdown(options, parameters["index"], id=INDEX, clearable=False),
+                    ),
+                    field(
+                        "Explained rows (sample)",
+                        dcc.Input(id=ROWS, type="number", value=parameters["rows"], min=1, step=1),
+                    ),
+                    field(
+                        "Background rows",
+                        dcc.Input(
+                            id=BACKGROUND,
+                            type="number",
+                            value=parameters["background"],
+                            min=1,
+                            step=1,
+                        ),
+                    ),
+                ],
+                className="wb-form",
+            ),
+            *job_panel(JOB),
+        ],
+        className="wb-card",
+    )
+
+
+def result_view(result, data: str, model: str, parameters: dict) -> list:
+    from analyzers.figures.interactions import interaction_network, pair_heatmap, top_pairs_bar
+
+    scores = result.global_scores().sort_values("value", ascending=False)
+    reference = {
+        "data": data,
+        "model": model,
+        "parameters": parameters,
+        "groups": list(result.group_names),
+    }
+    return [
+        dcc.Store(id=RESULT_REFERENCE, data=reference),
+        html.Div(
+            [
+                metric("index", INDEX_LABELS.get(result.index, result.index)),
+                metric("groups", str(len(result.group_names))),
+                metric("pairs", str(len(scores))),
+                metric("explained rows", str(result.settings.get("n_rows", "all"))),
+                metric("analysis time", f"{result.seconds:.2f} s"),
+            ],
+            className="wb-card wb-metrics",
+        ),
+        html.P(
+            "Click a cell of the heatmap to open the pair's halo plot on the Rashomon page.",
+            className="wb-muted",
+        ),
+        figure_card("inter-heatmap", pair_heatmap(result), "Pair heatmap"),
+        figure_card("inter-network", interaction_network(result), "Interaction network"),
+        figure_card("inter-top-pairs", top_pairs_bar(result), "Strongest pairs"),
+        table_card(PAGE, "global", scores, "Global score per pair (mean |value| over rows)"),
+        table_card(PAGE, "scores", result.scores, "All scores (per row for local indices)"),
+    ]
+
+
+def view_search(data: str, model: str, parameters: dict) -> str:
+    query = {"data": data, "model": model}
+    query.update({name: parameters[name] for name in FORM_PARAMETERS if parameters.get(name)})
+    return "?" + urlencode(query)

@@ -1,0 +1,235 @@
+"""Rashomon / FISC: run the exploration as a background job, then halo and swarm plots.
+
+The view state (data set, model, parameters, selected pair) lives in the URL query, so a view is
+a bookmark. The page renders from the workspace store: a finished job's result shows at once on a
+reload or in another tab. A job writes its result only when complete, so a cancelled job leaves
+nothing behind.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode
+
+import dash
+from dash import Dash, Input, Output, State, dcc, html, no_update
+
+from app.analyses import compute_result, stored_result
+from app.web.components import (
+    figure_card,
+    metric,
+    register_model_choices,
+    register_table_downloads,
+    table_card,
+)
+from app.web.context import current_workspace
+from app.web.jobs import NO_RESULT, JobIds, field, job_panel, register_job, select
+from workbench.errors import WorkbenchError
+
+PATH = "/rashomon"
+PAGE = "rashomon"
+DATA = "fisc-data"
+MODEL = "fisc-model"
+EPSILON_RATE = "fisc-epsilon-rate"
+ESTIMATOR = "fisc-estimator"
+JOB = JobIds("fisc")
+STATUS = JOB.status
+RESULTS = JOB.results
+URL = JOB.url
+PAIR = "fisc-pair"
+RESULT_REFERENCE = "fisc-result-reference"
+SWARM_TOP = 20
+#: URL query names of the form's parameters (the rest take the analysis defaults)
+FORM_PARAMETERS = ("epsilon_rate", "estimator")
+
+
+def register(app: Dash, workspace) -> None:
+    dash.register_page(
+        PAGE,
+        path=PATH,
+        name="Rashomon / FISC",
+        order=1,
+        title="Rashomon / FISC",
+        layout=lambda **query: layout(current_workspace(), **query),
+    )
+
+    register_model_choices(app, workspace, DATA, MODEL)
+
+    def explore(progress, workspace, data, model, epsilon_rate, estimator):
+        parameters = {"epsilon_rate": epsilon_rate, "estimator": estimator}
+        result = compute_result(workspace, "rashomon", model, parameters, progress=progress)
+        view = result_view(result, None, model, parameters)
+        done = f"Done in {result.seconds:.1f} s; stored, so this view reloads from the store."
+        return view_search(data, model, parameters, pair=None), view, done
+
+    states = [State(DATA, "value"), State(MODEL, "value"), State(EPSILON_RATE, "value")]
+    register_job(app, JOB, [*states, State(ESTIMATOR, "value")], explore)
+
+    @app.callback(
+        Output(URL, "search", allow_duplicate=True),
+        Input(PAIR, "value"),
+        Input({"type": "graph", "figure": "fisc-swarm"}, "clickData"),
+        State({"type": "graph", "figure": "fisc-swarm"}, "figure"),
+        State(URL, "search"),
+        prevent_initial_call=True,
+    )
+    def select_pair(pair, click, swarm, search):
+        if dash.ctx.triggered_id != PAIR:
+            pair = clicked_interaction(click, swarm)
+        if not pair:
+            return no_update
+        query = dict(parse_qsl((search or "").lstrip("?")))
+        query["pair"] = pair
+        return "?" + urlencode(query)
+
+    def table_source(frame_name: str):
+        def read(reference: dict):
+            result = stored_result(
+                workspace, "rashomon", reference["model"], reference["parameters"]
+            )
+            frames = {
+                "summary": lambda: result.summary().sort_values("range", ascending=False),
+                "main_effects": result.main_effect_summary,
+                "fis_cloud": lambda: result.fis_cloud,
+                "boundaries": lambda: result.boundaries,
+            }
+            return frames[frame_name]()
+
+        return read
+
+    register_table_downloads(
+        app,
+        PAGE,
+        RESULT_REFERENCE,
+        {
+            name: table_source(name)
+            for name in ("summary", "main_effects", "fis_cloud", "boundaries")
+        },
+    )
+
+
+def layout(workspace, data=None, model=None, pair=None, **query) -> html.Div:
+    # FISC scales inputs, which means nothing for coded fields (the CTR data sets).
+    data_names = [name for name in workspace.data_names if not workspace.dataset(name).code_levels]
+    chosen = select(workspace, "rashomon", data, model, query, FORM_PARAMETERS, data_names)
+    if chosen.result is not None:
+        view = result_view(chosen.result, pair, chosen.model, chosen.parameters)
+    else:
+        view = html.P(NO_RESULT, className="wb-muted")
+    problem = html.Span(chosen.problem, className="wb-error") if chosen.problem else None
+    return html.Div(
+        [
+            html.H2("Rashomon set: feature interaction clouds (FISC)"),
+            _form(chosen.data_names, chosen.data, chosen.models, chosen.model, chosen.parameters),
+            html.Div(problem, id=STATUS),
+            html.Div(view, id=RESULTS),
+        ]
+    )
+
+
+def _form(data_names, data, models, model, parameters) -> html.Div:
+    return html.Div(
+        [
+            html.Div(
+                [
+                    field("Data set", dcc.Dropdown(data_names, data, id=DATA, clearable=False)),
+                    field("Model", dcc.Dropdown(models, model, id=MODEL, clearable=False)),
+                    field(
+                        "ε as a fraction of the reference loss",
+                        dcc.Input(
+                            id=EPSILON_RATE,
+                            type="number",
+                            value=parameters["epsilon_rate"],
+                            min=0,
+                            step="any",
+                        ),
+                    ),
+                    field(
+                        "Estimator",
+                        dcc.Dropdown(
+                            ["auto", "exact", "permutation"],
+                            parameters["estimator"],
+                            id=ESTIMATOR,
+                            clearable=False,
+                        ),
+                    ),
+                ],
+                className="wb-form",
+            ),
+            *job_panel(JOB),
+        ],
+        className="wb-card",
+    )
+
+
+def result_view(result, pair: str | None, model: str, parameters: dict) -> list:
+    """Metrics, swarm, halo of the selected pair (default: the widest range), and tables."""
+    from analyzers.figures import halo_plot, halo_plot_3d, main_effect_swarm_plot, swarm_plot
+
+    summary = result.summary().sort_values("range", ascending=False)
+    interactions = summary["interaction"].tolist()
+    pair = _known_interaction(result, pair) or (interactions[0] if interactions else None)
+    in_set = int(result.fis_cloud["in_set"].sum())
+    children = [
+        dcc.Store(id=RESULT_REFERENCE, data={"model": model, "parameters": parameters}),
+        html.Div(
+            [
+                metric("reference loss L*", f"{result.reference_loss:.4f}"),
+                metric("ε", f"{result.epsilon:.4g}"),
+                metric("groups", str(len(result.group_names))),
+                metric("interactions", str(len(interactions))),
+                metric(
+                    "sampled joint models in the set", f"{in_set:,} / {len(result.fis_cloud):,}"
+                ),
+                metric("analysis time", f"{result.seconds:.1f} s"),
+            ],
+            className="wb-card wb-metrics",
+        ),
+    ]
+    if pair is None:
+        return [*children, html.P("No interactions to show.", className="wb-muted")]
+    order = int(summary.set_index("interaction").loc[pair, "order"])
+    halo = halo_plot(result, pair) if order == 2 else halo_plot_3d(result, pair)
+    children += [
+        html.Div(
+            [
+                html.Label("Interaction shown in the halo plot (or click a row of the swarm)"),
+                dcc.Dropdown(interactions, pair, id=PAIR, clearable=False),
+            ],
+            className="wb-card",
+        ),
+        figure_card("fisc-halo", halo, f"Halo plot: {pair}"),
+        figure_card("fisc-swarm", swarm_plot(result, top=SWARM_TOP), "FIS swarm (widest ranges)"),
+        figure_card("fisc-main-effects", main_effect_swarm_plot(result), "Main effects"),
+        table_card(PAGE, "summary", summary, "FIS range per interaction"),
+        table_card(PAGE, "fis_cloud", result.fis_cloud, "FIS cloud: every sampled joint model"),
+        table_card(PAGE, "main_effects", result.main_effect_summary(), "Main effects"),
+        table_card(PAGE, "boundaries", result.boundaries, "Rashomon boundary per group"),
+    ]
+    return children
+
+
+def view_search(data: str, model: str, parameters: dict, pair: str | None) -> str:
+    query = {"data": data, "model": model}
+    query.update({name: parameters[name] for name in FORM_PARAMETERS})
+    if pair:
+        query["pair"] = pair
+    return "?" + urlencode(query)
+
+
+def clicked_interaction(click: dict | None, swarm: dict | None) -> str | None:
+    """The interaction of the swarm row a user clicked (rows sit at integer y)."""
+    if not click or not swarm or not click.get("points"):
+        return None
+    labels = swarm["layout"]["yaxis"]["ticktext"]
+    row = round(float(click["points"][0]["y"]))
+    return labels[row] if 0 <= row < len(labels) else None
+
+
+def _known_interaction(result, pair: str | None) -> str | None:
+    """The stored label of ``pair`` (its groups in any order), or None when not analysed."""
+    if not pair:
+        return None
+    try:
+        return result.interaction_of(pair)
+    except WorkbenchError:
+        return None

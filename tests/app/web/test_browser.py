@@ -1,0 +1,258 @@
+"""The app in a real headless Chromium, clicking through what a user does."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from tests.app.conftest import (
+    ARTIFACTS,
+    console_errors,
+    screenshot,
+    wait_for,
+    wait_for_file,
+    wait_for_text,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+HALO = '[id=\'{"figure":"fisc-halo","type":"graph"}\'] .main-svg'
+SWARM = '[id=\'{"figure":"fisc-swarm","type":"graph"}\'] .main-svg'
+TIMINGS = ARTIFACTS / "browser-timings.json"
+
+
+def record_timing(name: str, seconds: float) -> None:
+    """Timings are measured and reported (test-artifacts), not asserted."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    timings = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
+    timings[name] = round(seconds, 2)
+    TIMINGS.write_text(json.dumps(timings, indent=2))
+    print(f"{name}: {seconds:.2f} s")
+
+
+def click(driver, css: str) -> None:
+    wait_for(driver, css, timeout=60).click()
+
+
+def test_every_page_loads_without_console_errors(browser, demo):
+    workspace, url = demo
+    browser.get(url)
+    wait_for_text(browser, "#overview-models", "adult-gdcn", timeout=60)
+    for name in workspace.model_names():
+        assert name in browser.find_element("css selector", "#overview-models").text
+    links = {
+        link.text: link.get_attribute("href")
+        for link in browser.find_elements("css selector", ".wb-nav a")
+    }
+    expected = {"Overview", "Rashomon / FISC", "Interactions", "Compare", "Gates", "Embeddings"}
+    assert expected <= set(links)
+    for name, href in links.items():
+        assert href.startswith(url)
+        browser.get(href)
+        wait_for(browser, ".wb-page h2", timeout=60)
+        screenshot(browser, "page-" + name.split()[0].lower())
+        assert console_errors(browser) == [], name
+
+
+def test_fisc_job_shows_progress_finishes_and_reloads_from_store(browser, demo):
+    workspace, url = demo
+    browser.get(url + "rashomon?data=compas&model=compas-mlp&estimator=permutation")
+    wait_for(browser, "#fisc-run")
+    # Record every progress text the page shows: the job may outrun a human glance.
+    browser.execute_script(
+        """
+        window.progressSeen = [];
+        const target = document.getElementById('fisc-progress-text');
+        new MutationObserver(() => window.progressSeen.push(target.textContent))
+            .observe(target, {childList: true, characterData: true, subtree: true});
+        """
+    )
+    started = time.monotonic()
+    click(browser, "#fisc-run")
+    wait_for(browser, HALO, timeout=120)
+    record_timing(
+        "fisc job, demo MLP, permutation estimator (click to halo)", time.monotonic() - started
+    )
+    wait_for(browser, SWARM)
+    seen = browser.execute_script("return window.progressSeen")
+    assert any("/" in text for text in seen), seen
+    assert "model=compas-mlp" in browser.current_url
+    assert "estimator=permutation" in browser.current_url
+    stored = workspace.store.entries("rashomon")
+    assert len(stored) == 1
+    saved = stored[0]["saved"]
+    screenshot(browser, "rashomon-result")
+
+    started = time.monotonic()
+    browser.refresh()
+    wait_for(browser, HALO)
+    record_timing("cached FISC view after reload", time.monotonic() - started)
+    assert [entry["saved"] for entry in workspace.store.entries("rashomon")] == [saved]
+    assert console_errors(browser) == []
+
+
+def test_selecting_a_pair_opens_its_halo_and_puts_it_in_the_url(browser, demo):
+    workspace, url = demo
+    browser.get(url + "rashomon?data=compas&model=compas-mlp&estimator=permutation")
+    wait_for(browser, HALO)
+    assert workspace.store.entries("rashomon"), "the previous test stores a result"
+    dropdown = wait_for(browser, "#fisc-pair")
+    dropdown.click()
+    # Dash 4 renders the options in a popover outside the dropdown element.
+    wait_for(browser, ".dash-dropdown-option")
+    choices = browser.find_elements("css selector", ".dash-dropdown-option")
+    wanted = choices[1].text
+    choices[1].click()
+    wait_for_text(browser, ".wb-card h3", f"Halo plot: {wanted}")
+    assert "pair=" in browser.current_url
+    started = time.monotonic()
+    browser.refresh()
+    wait_for_text(browser, ".wb-card h3", f"Halo plot: {wanted}")
+    record_timing("cached FISC view with a chosen pair after reload", time.monotonic() - started)
+
+
+def test_png_export_and_csv_download_arrive_valid(browser, demo):
+    _, url = demo
+    browser.get(url + "rashomon?data=compas&model=compas-mlp&estimator=permutation")
+    wait_for(browser, HALO)
+    click(browser, '[id=\'{"figure":"fisc-halo","format":"png","type":"export"}\']')
+    png = wait_for_file(browser.download_dir, "fisc-halo*.png", timeout=60)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    click(browser, '[id=\'{"page":"rashomon","table":"summary","type":"csv"}\']')
+    csv = wait_for_file(browser.download_dir, "summary*.csv")
+    table = pd.read_csv(csv)
+    assert {"interaction", "reference_fis", "range"} <= set(table.columns)
+    assert len(table) == 21  # 7 groups of COMPAS: every pair
+    assert table["range"].is_monotonic_decreasing
+
+
+def test_cancelled_job_stores_nothing(browser, tmp_path):
+    # A second app in this process, like app.open called twice: the tests after this one
+    # check that the demo app still runs its own jobs on its own workspace (app/context.py).
+    from app.web import create_app
+    from app.web.server import serve_in_thread
+    from workbench.samples import sample_data_path
+    from workbench.workspace import DataEntry, ModelEntry, Workspace
+
+    # 27 single-column groups and Monte-Carlo: a job of many seconds on two cores.
+    workspace = Workspace.create(tmp_path)
+    workspace.add_data(
+        DataEntry("compas27", str(sample_data_path("compas.csv")), "Recidivate-Within-Two-Years")
+    )
+    workspace.add_model(ModelEntry("logistic27", "compas27", "sample", sample="logistic"))
+    workspace.model("logistic27")  # trained before the page asks, as `workbench serve` warms up
+    server = serve_in_thread(create_app(workspace))
+    try:
+        browser.get(server.url + "rashomon?estimator=permutation")
+        click(browser, "#fisc-run")
+        wait_for_text(browser, "#fisc-progress-text", "/", timeout=60)
+        click(browser, "#fisc-cancel")
+        wait_for_text(browser, "#fisc-status", "Cancelled")
+        time.sleep(1.0)
+        assert workspace.store.entries() == []
+        assert workspace.store.partial_files() == []
+        assert browser.find_element("css selector", "#fisc-run").is_enabled()
+        screenshot(browser, "rashomon-cancelled")
+    finally:
+        server.stop()
+
+
+def test_invalid_upload_shows_one_line_error_and_app_keeps_working(browser, demo, tmp_path):
+    workspace, url = demo
+    browser.get(url)
+    wait_for_text(browser, "#overview-models", "compas-gbt", timeout=60)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n3,x\n")
+    good = tmp_path / "tiny.csv"
+    rows = [f"{i % 7},{(i * 3) % 5},{int((i % 7) * ((i * 3) % 5) > 6)}" for i in range(200)]
+    good.write_text("u,v,label\n" + "\n".join(rows) + "\n")
+
+    browser.find_element("css selector", "#overview-upload-target").send_keys("label")
+    upload = browser.find_element("css selector", "#overview-upload input[type=file]")
+    upload.send_keys(str(bad))
+    error = wait_for(browser, "#overview-upload-status.wb-error")
+    assert "label" in error.text and "\n" not in error.text
+    screenshot(browser, "overview-upload-error")
+
+    pickled = tmp_path / "model.pkl"
+    pickled.write_bytes(b"\x80\x04K\x01.")  # a pickle: refused by its name, never loaded
+    upload.send_keys(str(pickled))
+    wait_for_text(browser, "#overview-upload-status", "not a CSV or Parquet file")
+
+    upload.send_keys(str(good))
+    wait_for_text(browser, "#overview-upload-status", "Added data set 'tiny'", timeout=60)
+    wait_for_text(browser, "#overview-models", "tiny-mlp")
+    assert "tiny" in workspace.data_names
+    assert console_errors(browser) == []
+
+
+def test_demo_command_first_page_time(browser, tmp_path):
+    """`workbench demo` from a cold start to the Overview with every model's metrics."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "workbench", "demo", "--workspace", str(tmp_path)]
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [*command, "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        assert f"http://127.0.0.1:{port}/" in process.stdout.readline()
+        browser.get(f"http://127.0.0.1:{port}/")
+        wait_for_text(browser, "#overview-models", "compas-gbt", timeout=120)
+        record_timing(
+            "workbench demo: start to first page with metrics", time.monotonic() - started
+        )
+        assert console_errors(browser) == []
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_interactions_job_and_a_heatmap_click_opens_the_halo(browser, demo):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    _, url = demo
+    browser.get(url + "interactions?data=compas&model=compas-gbt&index=tree")
+    click(browser, "#inter-run")
+    heatmap = wait_for(browser, '[id=\'{"figure":"inter-heatmap","type":"graph"}\'] .nsewdrag')
+    wait_for(browser, '[id=\'{"figure":"inter-network","type":"graph"}\'] .main-svg')
+    assert "index=tree" in browser.current_url
+    screenshot(browser, "interactions")
+    # The heatmap is 7 × 7 with square cells spanning the plot's height: its centre is a
+    # diagonal cell, and one cell to the right is a pair.
+    ActionChains(browser).move_to_element(heatmap).move_by_offset(
+        heatmap.size["height"] // 7, 0
+    ).click().perform()
+    wait_for(browser, "#fisc-run")
+    assert "/rashomon?" in browser.current_url and "pair=" in browser.current_url
+    assert console_errors(browser) == []
+
+
+def test_compare_updates_every_view_when_models_change(browser, demo):
+    from app.analyses import compute_result
+
+    workspace, url = demo
+    for model in workspace.model_names("compas"):
+        compute_result(workspace, "interactions", model, {"index": "h2"})
+    browser.get(url + "compare?data=compas&models=compas-mlp,compas-gbt&index=h2")
+    wait_for(browser, '[id=\'{"figure":"cmp-dumbbell","type":"graph"}\'] .main-svg')
+    assert "2\\nmodels" in repr(browser.find_element("css selector", ".wb-metrics").text)
+    screenshot(browser, "compare")
+    browser.find_element("css selector", "#cmp-models").click()
+    wait_for(browser, ".dash-dropdown-option")
+    [option] = [
+        o
+        for o in browser.find_elements("css selector", ".dash-dropdown-option")
+        if o.text == "compas-logistic"
+    ]
+    option.click()
+    wait_for_text(browser, ".wb-metrics", "3\nmodels")
+    assert "compas-logistic" in browser.current_url
+    assert console_errors(browser) == []

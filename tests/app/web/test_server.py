@@ -1,0 +1,108 @@
+"""Serving: 127.0.0.1 by default, a clear error for a taken port, app.open, the demo CLI."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import urllib.request
+
+import pytest
+
+import app
+from app.web.server import check_port_free
+from workbench.errors import ParameterError
+
+
+def test_taken_port_is_a_one_line_error():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ParameterError, match=f"127.0.0.1:{port} is already in use"):
+            check_port_free("127.0.0.1", port)
+
+
+def test_cli_reports_a_taken_port_and_a_missing_workspace(tmp_path, capsys):
+    from app.cli import main
+
+    assert main(["serve", "--workspace", str(tmp_path)]) == 2
+    assert "has no workspace.json" in capsys.readouterr().err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["demo", "--workspace", str(tmp_path / "demo"), "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "already in use" in err
+
+
+def test_open_serves_in_memory_models_on_localhost(tmp_path):
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"])
+    frame["y"] = (frame["a"] * frame["b"] > 0).astype(int)
+    model = LogisticRegression().fit(frame[["a", "b", "c"]], frame["y"])
+    server = app.open({"logit": model}, frame, target="y", workspace=tmp_path)
+    try:
+        assert server.url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(server.url + "_dash-layout", timeout=30) as response:
+            assert b"Interaction Workbench" in response.read()
+    finally:
+        server.stop()
+    with pytest.raises(ParameterError, match="target"):
+        app.open({"logit": model}, frame)
+
+
+def test_warm_up_loads_every_model_then_compiles_umap(tmp_path, monkeypatch):
+    from workbench import cli_app
+    from workbench.samples import sample_data_path
+    from workbench.workspace import DataEntry, ModelEntry, Workspace
+
+    workspace = Workspace.create(tmp_path)
+    workspace.add_data(
+        DataEntry("compas", str(sample_data_path("compas.csv")), "Recidivate-Within-Two-Years")
+    )
+    workspace.add_model(ModelEntry("logistic", "compas", "sample", sample="logistic"))
+    workspace.add_model(
+        ModelEntry("broken", "compas", "file", path=str(sample_data_path("compas.csv")))
+    )
+    order = []
+    monkeypatch.setattr(cli_app, "compile_umap", lambda: order.append("umap"))
+    first_page = threading.Event()
+    thread = cli_app.warm_up(workspace, before_compiling=first_page)
+    deadline = time.monotonic() + 120
+    while not workspace.is_loaded("logistic"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert order == []  # the JIT waits until the first page is on screen
+    first_page.set()
+    thread.join(timeout=30)
+    assert not workspace.is_loaded("broken")  # its error waits for the page that needs it
+    assert order == ["umap"]
+
+
+def test_two_apps_in_one_process_keep_their_own_workspaces(tmp_path):
+    """Dash's page registry is global: layouts must read the serving app's workspace."""
+    import dash
+    import numpy as np
+    import pandas as pd
+
+    from app.web import create_app
+    from workbench.workspace import DataEntry, Workspace
+
+    apps = {}
+    for name in ("first", "second"):
+        frame = pd.DataFrame(np.random.default_rng(0).integers(0, 2, (50, 3)), columns=list("abc"))
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+        workspace = Workspace.create(tmp_path / name)
+        workspace.add_data(DataEntry(f"{name}-data", str(tmp_path / f"{name}.csv"), "c"))
+        apps[name] = create_app(workspace)
+    layout = dash.page_registry["overview"]["layout"]
+    for name, dash_app in apps.items():
+        with dash_app.server.test_request_context("/"):
+            text = str(layout())
+        assert f"{name}-data" in text
