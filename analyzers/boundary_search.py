@@ -31,6 +31,7 @@ import torch
 
 STOP_BOUNDARY, STOP_STALL, STOP_MASK_LIMIT = "boundary", "stall", "mask_limit"
 _FIRST_LOOKAHEAD, _REFINED_LOOKAHEAD, _MAX_LOOKAHEAD = 4, 10, 64
+_OPEN, _REJECTED = "open", "rejected"  # how a batch of candidates ended short of a stop
 
 
 @dataclass(frozen=True)
@@ -97,85 +98,156 @@ def search_boundaries(
     Returns
     -------
     BoundarySearchResult
+
+    Examples
+    --------
+    >>> search = search_boundaries(kernel.losses, 3, np.array([0, 0]), np.array([1.0, -1.0]),
+    ...                            np.array([0.0, 0.05]), reference_loss=0.5)
+    >>> search.masks  # (searches, thresholds)
     """
-    n_searches, n_thresholds = len(groups), len(thresholds)
-    mask = np.ones(n_searches)
-    threshold_index = np.zeros(n_searches, dtype=np.int64)
-    step = np.full(n_searches, initial_step)
-    rejections = np.zeros(n_searches, dtype=np.int64)
-    stalled_steps = np.zeros(n_searches, dtype=np.int64)
-    last_increase = np.zeros(n_searches)
-    lookahead = np.full(n_searches, _FIRST_LOOKAHEAD)
-    boundary_masks = np.ones((n_searches, n_thresholds))
-    boundary_increases = np.zeros((n_searches, n_thresholds))
-    stops = np.full((n_searches, n_thresholds), STOP_BOUNDARY, dtype=object)
-    trace: list[tuple[int, int, int, float, float]] = []
-    accepted_count = np.zeros(n_searches, dtype=np.int64)
+    walks = _Walks(
+        directions,
+        np.asarray(thresholds),
+        initial_step=initial_step,
+        n_refinements=n_refinements,
+        stall_patience=stall_patience,
+        max_mask_distance=max_mask_distance,
+    )
     n_steps = 0
-    while True:
-        active = np.flatnonzero(threshold_index < n_thresholds)
-        if active.size == 0:
-            break
-        # Candidates of each search: (lookahead,) masks by repeated addition, as the walk would.
-        candidates = [
-            np.add.accumulate(np.r_[mask[s], np.full(lookahead[s], directions[s] * step[s])])[1:]
+    while (active := walks.active()).size:
+        candidates = walks.candidates(active)
+        increases = _loss_increases(
+            loss_of_masks, n_groups, groups[active], candidates, reference_loss
+        )
+        n_steps += 1
+        for s, tried, increase in zip(active, candidates, increases, strict=True):
+            walks.advance(int(s), tried, increase)
+        if on_step is not None:
+            on_step(walks.boundaries_done(), walks.n_searches * walks.n_thresholds)
+    return BoundarySearchResult(
+        walks.boundary_masks, walks.boundary_increases, walks.stops, walks.trace, n_steps
+    )
+
+
+def _loss_increases(
+    loss_of_masks: Callable[[torch.Tensor], torch.Tensor],
+    n_groups: int,
+    groups: np.ndarray,
+    candidates: list[np.ndarray],
+    reference_loss: float,
+) -> list[np.ndarray]:
+    """Loss increase of every candidate mask, all searches in one kernel call, split per search."""
+    sizes = [len(c) for c in candidates]
+    owners = np.repeat(np.arange(len(candidates)), sizes)
+    flat = np.concatenate(candidates)
+    variants = torch.ones((flat.size, n_groups), dtype=torch.float64)  # (candidates, groups)
+    variants[torch.arange(flat.size), torch.as_tensor(groups[owners])] = torch.as_tensor(flat)
+    increases = loss_of_masks(variants).numpy() - reference_loss
+    return np.split(increases, np.cumsum(sizes)[:-1])
+
+
+class _Walks:
+    """State of every (group, direction) walk: where it stands, and what it has found.
+
+    One row per search in every array; ``advance`` applies one kernel call's verdicts to one
+    search exactly as the sequential walk of Algorithm 1 would.
+    """
+
+    def __init__(
+        self,
+        directions: np.ndarray,
+        thresholds: np.ndarray,
+        *,
+        initial_step: float,
+        n_refinements: int,
+        stall_patience: int,
+        max_mask_distance: float,
+    ) -> None:
+        self.directions, self.thresholds = directions, thresholds
+        self.initial_step, self.n_refinements = initial_step, n_refinements
+        self.stall_patience, self.max_mask_distance = stall_patience, max_mask_distance
+        n = self.n_searches = len(directions)
+        self.n_thresholds = len(thresholds)
+        self.mask = np.ones(n)
+        self.threshold_index = np.zeros(n, dtype=np.int64)
+        self.step = np.full(n, initial_step)
+        self.rejections = np.zeros(n, dtype=np.int64)
+        self.stalled_steps = np.zeros(n, dtype=np.int64)
+        self.last_increase = np.zeros(n)
+        self.lookahead = np.full(n, _FIRST_LOOKAHEAD)
+        self.accepted_count = np.zeros(n, dtype=np.int64)
+        self.boundary_masks = np.ones((n, self.n_thresholds))  # (searches, thresholds)
+        self.boundary_increases = np.zeros((n, self.n_thresholds))
+        self.stops = np.full((n, self.n_thresholds), STOP_BOUNDARY, dtype=object)
+        self.trace: list[tuple[int, int, int, float, float]] = []
+
+    def active(self) -> np.ndarray:
+        """Searches with a boundary still to find."""
+        return np.flatnonzero(self.threshold_index < self.n_thresholds)
+
+    def boundaries_done(self) -> int:
+        return int(np.minimum(self.threshold_index, self.n_thresholds).sum())
+
+    def candidates(self, active: np.ndarray) -> list[np.ndarray]:
+        """(lookahead,) masks of each active search, by repeated addition as the walk would."""
+        return [
+            np.add.accumulate(
+                np.r_[self.mask[s], np.full(self.lookahead[s], self.directions[s] * self.step[s])]
+            )[1:]
             for s in active
         ]
-        owners = np.repeat(np.arange(active.size), [len(c) for c in candidates])
-        flat = np.concatenate(candidates)
-        variants = torch.ones((flat.size, n_groups), dtype=torch.float64)
-        variants[torch.arange(flat.size), torch.as_tensor(groups[active][owners])] = (
-            torch.as_tensor(flat)
-        )
-        increases = loss_of_masks(variants).numpy() - reference_loss
-        n_steps += 1
-        offsets = np.r_[0, np.cumsum([len(c) for c in candidates])]
-        for position, s in enumerate(active):
-            t = threshold_index[s]
-            budget = thresholds[t]
-            outcome = "open"
-            for candidate, increase in zip(
-                candidates[position],
-                increases[offsets[position] : offsets[position + 1]],
-                strict=True,
-            ):
-                if abs(candidate - 1.0) > max_mask_distance:
-                    outcome = STOP_MASK_LIMIT
-                    break
-                if not increase < budget:
-                    outcome = "rejected"
-                    break
-                stalled_steps[s] = stalled_steps[s] + 1 if increase == last_increase[s] else 0
-                last_increase[s] = increase
-                mask[s] = candidate
-                accepted_count[s] += 1
-                trace.append(
-                    (int(s), int(t), int(accepted_count[s]), float(candidate), float(increase))
-                )
-                if stalled_steps[s] >= stall_patience:
-                    outcome = STOP_STALL
-                    break
-            if outcome in (STOP_STALL, STOP_MASK_LIMIT):
-                # The walk cannot locate further boundaries: the loss is flat or the mask ran off.
-                boundary_masks[s, t:] = mask[s]
-                boundary_increases[s, t:] = last_increase[s]
-                stops[s, t:] = outcome
-                threshold_index[s] = n_thresholds
-                continue
-            if outcome == "open":
-                lookahead[s] = min(2 * lookahead[s], _MAX_LOOKAHEAD)
-                continue
-            step[s] /= 10.0
-            rejections[s] += 1
-            lookahead[s] = _REFINED_LOOKAHEAD
-            if rejections[s] >= n_refinements:
-                boundary_masks[s, t] = mask[s]
-                boundary_increases[s, t] = last_increase[s]
-                threshold_index[s] += 1
-                step[s] = initial_step
-                rejections[s] = 0
-                stalled_steps[s] = 0
-                lookahead[s] = _FIRST_LOOKAHEAD
-        if on_step is not None:
-            on_step(int(np.minimum(threshold_index, n_thresholds).sum()), n_searches * n_thresholds)
-    return BoundarySearchResult(boundary_masks, boundary_increases, stops, trace, n_steps)
+
+    def advance(self, s: int, candidates: np.ndarray, increases: np.ndarray) -> None:
+        """Accept the prefix of candidates the walk would accept, then act on how it ended."""
+        outcome = self._accept(s, candidates, increases)
+        if outcome in (STOP_STALL, STOP_MASK_LIMIT):
+            self._stop(s, outcome)
+        elif outcome == _OPEN:
+            self.lookahead[s] = min(2 * self.lookahead[s], _MAX_LOOKAHEAD)
+        else:
+            self._refine(s)
+
+    def _accept(self, s: int, candidates: np.ndarray, increases: np.ndarray) -> str:
+        """Walk through the candidates in order; how the walk ended (or ``_OPEN``)."""
+        t = self.threshold_index[s]
+        budget = self.thresholds[t]
+        for candidate, increase in zip(candidates, increases, strict=True):
+            if abs(candidate - 1.0) > self.max_mask_distance:
+                return STOP_MASK_LIMIT
+            if not increase < budget:
+                return _REJECTED
+            same = increase == self.last_increase[s]
+            self.stalled_steps[s] = self.stalled_steps[s] + 1 if same else 0
+            self.last_increase[s] = increase
+            self.mask[s] = candidate
+            self.accepted_count[s] += 1
+            self.trace.append(
+                (int(s), int(t), int(self.accepted_count[s]), float(candidate), float(increase))
+            )
+            if self.stalled_steps[s] >= self.stall_patience:
+                return STOP_STALL
+        return _OPEN
+
+    def _stop(self, s: int, outcome: str) -> None:
+        """The walk cannot locate further boundaries: the loss is flat or the mask ran off."""
+        t = self.threshold_index[s]
+        self.boundary_masks[s, t:] = self.mask[s]
+        self.boundary_increases[s, t:] = self.last_increase[s]
+        self.stops[s, t:] = outcome
+        self.threshold_index[s] = self.n_thresholds
+
+    def _refine(self, s: int) -> None:
+        """A rejection: a ten times finer step, or the boundary after ``n_refinements`` of them."""
+        self.step[s] /= 10.0
+        self.rejections[s] += 1
+        self.lookahead[s] = _REFINED_LOOKAHEAD
+        if self.rejections[s] < self.n_refinements:
+            return
+        t = self.threshold_index[s]
+        self.boundary_masks[s, t] = self.mask[s]
+        self.boundary_increases[s, t] = self.last_increase[s]
+        self.threshold_index[s] += 1
+        self.step[s] = self.initial_step
+        self.rejections[s] = 0
+        self.stalled_steps[s] = 0
+        self.lookahead[s] = _FIRST_LOOKAHEAD

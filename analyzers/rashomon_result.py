@@ -1,4 +1,4 @@
-"""The result of a Rashomon-set exploration: frames of plain numbers, JSON round-trip.
+"""The result of a Rashomon-set exploration: frames of plain numbers (the Result protocol).
 
 Kept apart from the search itself so figures, the store and the app can read results without
 importing the engine.
@@ -6,25 +6,15 @@ importing the engine.
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from analyzers.result import Diagnostic, Result
 from workbench.errors import ParameterError
 
 INTERACTION_SEPARATOR = " × "
-
-_FRAMES = (
-    "reference_main_effects",
-    "reference_fis",
-    "boundaries",
-    "trace",
-    "main_effect_cloud",
-    "fis_cloud",
-)
 
 
 def interaction_label(groups: tuple[str, ...] | list[str]) -> str:
@@ -33,11 +23,20 @@ def interaction_label(groups: tuple[str, ...] | list[str]) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class RashomonResult:
+class RashomonResult(Result):
     """Feature-interaction score clouds over a sampled Rashomon set (FISC).
+
+    ``to_frame()`` is the FIS cloud (one row per sampled joint model and interaction);
+    ``summary()`` condenses it to one row per interaction.
 
     Attributes
     ----------
+    model_names : tuple of str
+        The one reference model explored (``model_name`` of ``explore_rashomon``).
+    settings : dict
+        Every parameter that produced the result (loss, approximator, shuffles, delta, radii, ...).
+    seconds : float
+        Wall time of the analysis.
     reference_loss : float
         L*, the mean loss of the reference model on the explanation rows.
     epsilon : float
@@ -46,10 +45,6 @@ class RashomonResult:
         Groups that were analysed (insensitive groups removed).
     dropped_groups : tuple of str
         Groups whose reference main effect was within the tolerance of 0, never searched.
-    settings : dict
-        Every parameter that produced the result (loss, estimator, shuffles, delta, radii, ...).
-    seconds : float
-        Wall time of the analysis.
     reference_main_effects : DataFrame
         group, main_effect, dropped.
     reference_fis : DataFrame
@@ -66,14 +61,21 @@ class RashomonResult:
         One row per joint model and interaction: model_id, interaction, order, radius, split,
         quadrant, signs, group_1..3, share_1..3, mask_1..3, loss, loss_increase, in_set,
         joint_effect, main_effect_1..3, fis.
+    extra : dict
+        Counters of the run: search_steps, rows_evaluated, skipped_interactions.
+    diagnostics : tuple of Diagnostic
+        What makes the result degenerate (see ``analyzers.rashomon_diagnostics``).
     """
 
+    kind = "rashomon"
+
+    model_names: tuple[str, ...]
+    settings: dict[str, Any]
+    seconds: float
     reference_loss: float
     epsilon: float
     group_names: tuple[str, ...]
     dropped_groups: tuple[str, ...]
-    settings: dict[str, Any]
-    seconds: float
     reference_main_effects: pd.DataFrame
     reference_fis: pd.DataFrame
     boundaries: pd.DataFrame
@@ -81,6 +83,11 @@ class RashomonResult:
     main_effect_cloud: pd.DataFrame
     fis_cloud: pd.DataFrame
     extra: dict[str, Any] = field(default_factory=dict)
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """The FIS cloud: one row per sampled joint model and interaction."""
+        return self.fis_cloud
 
     @property
     def interactions(self) -> tuple[str, ...]:
@@ -132,60 +139,3 @@ class RashomonResult:
         table = self.reference_main_effects.join(stats, on="group")
         table["range"] = table["max"] - table["min"]
         return table.rename(columns={"count": "n_models"}).reset_index(drop=True)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data (NaN written as None)."""
-        data: dict[str, Any] = {
-            "kind": "rashomon",
-            "reference_loss": self.reference_loss,
-            "epsilon": self.epsilon,
-            "group_names": list(self.group_names),
-            "dropped_groups": list(self.dropped_groups),
-            "settings": self.settings,
-            "seconds": self.seconds,
-            "extra": self.extra,
-        }
-        for name in _FRAMES:
-            frame = getattr(self, name)
-            data[name] = {
-                "columns": list(frame.columns),
-                "float_columns": [c for c in frame.columns if frame[c].dtype.kind == "f"],
-                "rows": [[_json_value(v) for v in row] for row in frame.itertuples(index=False)],
-            }
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RashomonResult:
-        """Rebuild a result written by ``to_dict`` (or read back from its JSON)."""
-        frames = {}
-        for name in _FRAMES:
-            frame = pd.DataFrame(data[name]["rows"], columns=data[name]["columns"])
-            # JSON writes NaN as null: float columns come back as floats, gaps as NaN.
-            for column in data[name].get("float_columns", []):
-                frame[column] = frame[column].astype(float)
-            frames[name] = frame
-        return cls(
-            reference_loss=float(data["reference_loss"]),
-            epsilon=float(data["epsilon"]),
-            group_names=tuple(data["group_names"]),
-            dropped_groups=tuple(data["dropped_groups"]),
-            settings=dict(data["settings"]),
-            seconds=float(data["seconds"]),
-            extra=dict(data.get("extra", {})),
-            **frames,
-        )
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), allow_nan=False)
-
-    @classmethod
-    def from_json(cls, text: str) -> RashomonResult:
-        return cls.from_dict(json.loads(text))
-
-
-def _json_value(value: Any) -> Any:
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
