@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
 
+import analyzers.rashomon as rashomon
+from analyzers.rashomon_parameters import APPROXIMATORS, ORDERS
 from workbench.errors import ParameterError
 from workbench.progress import ProgressCallback
 from workbench.store import ResultKey
@@ -78,8 +80,6 @@ class Analysis:
 
 
 def _compute_rashomon(model, parameters: dict, progress: ProgressCallback | None):
-    from analyzers.rashomon import explore_rashomon
-
     if model.rows.code_levels:
         # FISC's model class scales inputs (f(m ⊙ x)); a scaled category code is another
         # category, so the Rashomon set it samples means nothing on coded fields.
@@ -88,7 +88,9 @@ def _compute_rashomon(model, parameters: dict, progress: ProgressCallback | None
             "use the Interactions page (permutation FIS or Shapley indices) for this model"
         )
 
-    return explore_rashomon(model.adapter, model.rows, progress=progress, **parameters)
+    return rashomon.explore_rashomon(
+        model.adapter, model.rows, model_name=model.name, progress=progress, **parameters
+    )
 
 
 def _read_rashomon(payload: dict):
@@ -235,15 +237,14 @@ ANALYSES: dict[str, Analysis] = {
         name="rashomon",
         compute=_compute_rashomon,
         read=_read_rashomon,
-        defaults={
-            "epsilon_rate": 0.05,
-            "estimator": "auto",
-            "n_permutations": 30,
-            "order": 2,
-            "delta": 0.1,
-            "seed": 0,
-        },
-        choices={"estimator": ("auto", "exact", "permutation"), "order": (2, 3)},
+        defaults=signature_defaults(
+            rashomon.explore_rashomon,
+            ["approximator", "n_permutations", "order", "delta", "random_state"],
+            # The app has sampled at 5% of L* since it shipped (explore_rashomon keeps the
+            # reference package's 10%): stored results and bookmarked views keep their meaning.
+            epsilon_rate=0.05,
+        ),
+        choices={"approximator": APPROXIMATORS, "order": ORDERS},
     ),
     "interactions": Analysis(
         name="interactions",

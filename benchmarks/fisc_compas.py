@@ -8,7 +8,7 @@ the 1,443 test rows with log-loss, ``epsilon_rate=0.05``, ``delta=0.1``, 30 shuf
 For each tool the script reports wall seconds, the ratio peer/ours, and agreement with the
 peer over the interaction pairs (matched by feature names, order-insensitive): the Spearman
 rank correlation of the reference FIS and of the FIS range over the Rashomon set, and the
-largest absolute difference of the reference FIS. Ours runs twice per estimator: the first
+largest absolute difference of the reference FIS. Ours runs twice per approximator: the first
 call builds a fresh adapter (``wrap_model``) and pays every first-call cost, the second reuses
 the adapter.
 
@@ -190,7 +190,7 @@ def run_ours(
     make_adapter: Callable[[], object],
     test,
     groups: list[str] | None,
-    estimator: str,
+    approximator: str,
 ) -> Run:
     from analyzers.rashomon import explore_rashomon
 
@@ -201,10 +201,10 @@ def run_ours(
             epsilon_rate=EPSILON_RATE,
             delta=DELTA,
             order=2,
-            estimator=estimator,
+            approximator=approximator,
             n_permutations=N_SHUFFLES,
             groups=groups,
-            seed=SEED,
+            random_state=SEED,
         )
 
     started = time.perf_counter()
@@ -225,7 +225,7 @@ def run_ours(
         }
     )
     n_models = int(summary["n_models"].iloc[0]) if len(summary) else 0
-    label = "ours exact" if estimator == "exact" else f"ours permutation({N_SHUFFLES})"
+    label = "ours exact" if approximator == "exact" else f"ours permutation({N_SHUFFLES})"
     return Run(
         label=label,
         first_seconds=first_seconds,

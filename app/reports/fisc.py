@@ -6,10 +6,13 @@ at the end, so an interrupted run leaves the previous output (or nothing), never
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
-from analyzers.rashomon_result import RashomonResult
+import pandas as pd
+
+from analyzers.rashomon_result import INTERACTION_SEPARATOR, RashomonResult
 from app.reports.output_folder import staged_folder
 
 _SWARM_ROWS = 20
@@ -22,7 +25,7 @@ def write_rashomon_report(
     formats: tuple[str, ...] = ("html", "png", "svg"),
     n_halo_plots: int = 3,
 ) -> list[Path]:
-    """Write result.json, CSV tables and figures of a FISC result into ``folder``.
+    """Write result.json, CSV tables (diagnostics.csv among them) and figures of a FISC result.
 
     Parameters
     ----------
@@ -53,6 +56,10 @@ def write_rashomon_report(
             "main_effect_cloud": result.main_effect_cloud,
             "boundaries": result.boundaries,
             "trace": result.trace,
+            "diagnostics": pd.DataFrame(
+                [dataclasses.asdict(d) for d in result.diagnostics],
+                columns=["code", "message", "severity"],
+            ),
         }
         for name, frame in tables.items():
             frame.to_csv(staging / f"{name}.csv", index=False)
@@ -72,7 +79,7 @@ def _figures_of(result: RashomonResult, n_halo_plots: int) -> dict:
     }
     summary = result.summary().sort_values("range", ascending=False)
     for _, row in summary.head(n_halo_plots).iterrows():
-        groups = row["interaction"].split(" × ")
+        groups = row["interaction"].split(INTERACTION_SEPARATOR)
         slug = "__".join(_slug(g) for g in groups)
         if row["order"] == 2:
             built[f"halo_{slug}"] = figures.halo_plot(result, tuple(groups))

@@ -67,6 +67,7 @@ def rashomon_result(reference_fis, clouds, absolute=False):
         ]
     )
     return RashomonResult(
+        model_names=("mlp",),
         reference_loss=1.0,
         epsilon=0.1,
         group_names=GROUPS,

@@ -2,7 +2,7 @@
 
 ``factorial_dataset`` holds every ±1 combination of the features with balanced noise, so the
 features are exactly independent with variance 1 under the empirical distribution, and
-L(f_m) − L* = E[(f_m − f)²] for an oracle f. With the exact estimator there is no sampling noise,
+L(f_m) − L* = E[(f_m − f)²] for an oracle f. With the exact approximator there is no sampling noise,
 so the expectations below hold to float precision, not "approximately".
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from analyzers.rashomon import explore_rashomon
 from analyzers.rashomon_result import RashomonResult
@@ -29,7 +30,7 @@ def product_plus_linear(x):
 def product_result() -> RashomonResult:
     dataset = factorial_dataset(3, formula=product_plus_linear)
     return explore_rashomon(
-        oracle(product_plus_linear), dataset, epsilon_rate=0.4, estimator="exact"
+        oracle(product_plus_linear), dataset, epsilon_rate=0.4, approximator="exact"
     )
 
 
@@ -103,7 +104,7 @@ def test_additive_model_on_independent_features_scores_zero_everywhere():
         oracle(additive),
         factorial_dataset(3, formula=additive),
         epsilon_rate=0.2,
-        estimator="exact",
+        approximator="exact",
     )
     assert result.fis_cloud["fis"].abs().max() < 1e-9
     assert result.reference_fis["fis"].abs().max() < 1e-9
@@ -118,7 +119,7 @@ def test_correlated_additive_pair_does_not_score_zero(rng):
     y = x1 + x2 + rng.normal(scale=0.3, size=400)
     additive = lambda x: x[:, 0] + x[:, 1]  # noqa: E731
     result = explore_rashomon(
-        oracle(additive), Dataset.from_arrays(X, y), epsilon_rate=0.1, estimator="exact"
+        oracle(additive), Dataset.from_arrays(X, y), epsilon_rate=0.1, approximator="exact"
     )
     covariance = np.mean(x1 * x2) - x1.mean() * x2.mean()
     assert result.reference_fis["fis"].iloc[0] == pytest.approx(2 * covariance, rel=1e-6)
@@ -131,7 +132,7 @@ def test_ignored_feature_is_dropped_and_never_walked():
         oracle(formula),
         factorial_dataset(3, formula=formula),
         epsilon_rate=0.3,
-        estimator="exact",
+        approximator="exact",
     )
     assert result.dropped_groups == ("x3",)
     assert "x3" not in set(result.boundaries["group"]) | set(result.trace["group"])
@@ -140,7 +141,7 @@ def test_ignored_feature_is_dropped_and_never_walked():
         oracle(formula),
         factorial_dataset(3, formula=formula),
         epsilon_rate=0.3,
-        estimator="exact",
+        approximator="exact",
         interactions=[("x1", "x3"), ("x1", "x2")],
     )
     assert list(asked.interactions) == ["x1 × x2"]
@@ -157,7 +158,7 @@ def test_third_order_fis_of_a_triple_product():
         factorial_dataset(3, formula=formula),
         epsilon_rate=0.3,
         order=3,
-        estimator="exact",
+        approximator="exact",
     )
     assert result.reference_fis["fis"].iloc[0] == pytest.approx(-4.0, abs=1e-9)
     cloud = result.fis_cloud
@@ -172,7 +173,7 @@ def test_extra_rings_scale_the_budget():
         factorial_dataset(3, formula=product_plus_linear),
         epsilon_rate=0.4,
         radii=(0.5, 1.0),
-        estimator="exact",
+        approximator="exact",
         interactions=[("x1", "x3")],
     )
     cloud = result.fis_cloud
@@ -183,7 +184,7 @@ def test_extra_rings_scale_the_budget():
 
 def test_batching_is_invisible():
     dataset = factorial_dataset(3, formula=product_plus_linear)
-    kwargs = dict(epsilon_rate=0.4, estimator="permutation", n_permutations=5, seed=3)
+    kwargs = dict(epsilon_rate=0.4, approximator="permutation", n_permutations=5, random_state=3)
     tiny = explore_rashomon(oracle(product_plus_linear), dataset, max_batch_rows=1, **kwargs)
     large = explore_rashomon(oracle(product_plus_linear), dataset, max_batch_rows=10**5, **kwargs)
     for name in ("boundaries", "fis_cloud", "main_effect_cloud"):
@@ -197,7 +198,7 @@ def test_absolute_option_reports_magnitudes(product_result):
         oracle(product_plus_linear),
         factorial_dataset(3, formula=product_plus_linear),
         epsilon_rate=0.4,
-        estimator="exact",
+        approximator="exact",
         absolute=True,
     )
     np.testing.assert_allclose(absolute.fis_cloud["fis"], product_result.fis_cloud["fis"].abs())
@@ -216,7 +217,7 @@ def test_relative_epsilon_with_zero_reference_loss_is_a_clear_error():
     noise_free = factorial_dataset(2, noise=0.0, formula=formula)
     with pytest.raises(ParameterError, match=r"reference loss is 0.*epsilon="):
         explore_rashomon(oracle(formula), noise_free, epsilon_rate=0.1)
-    result = explore_rashomon(oracle(formula), noise_free, epsilon=0.05, estimator="exact")
+    result = explore_rashomon(oracle(formula), noise_free, epsilon=0.05, approximator="exact")
     assert result.epsilon == 0.05
 
 
@@ -229,7 +230,7 @@ def test_relative_epsilon_with_zero_reference_loss_is_a_clear_error():
         ({"groups": ["nope"]}, "unknown group 'nope'"),
         ({"interactions": [("x1", "zz")]}, "unknown group 'zz'"),
         ({"radii": [0]}, "radii"),
-        ({"estimator": "fast"}, "estimator"),
+        ({"approximator": "fast"}, "approximator"),
     ],
 )
 def test_bad_parameters_get_one_line_errors(kwargs, message):
@@ -252,7 +253,7 @@ def test_multiclass_and_cpu_models_run_through_the_same_kernel(rng):
     for estimator in (LogisticRegression(max_iter=500), RandomForestClassifier(20, random_state=0)):
         fitted = estimator.fit(X, y)
         result = explore_rashomon(
-            wrap_model(fitted, device="cpu"), dataset, epsilon_rate=0.1, estimator="exact"
+            wrap_model(fitted, device="cpu"), dataset, epsilon_rate=0.1, approximator="exact"
         )
         expected = log_loss(y, fitted.predict_proba(X))
         assert result.reference_loss == pytest.approx(expected, rel=1e-5)
@@ -275,7 +276,7 @@ def test_any_delta_that_divides_one_builds_its_own_splits():
         oracle(product_plus_linear),
         factorial_dataset(3, formula=product_plus_linear),
         epsilon_rate=0.4,
-        estimator="exact",
+        approximator="exact",
         delta=0.25,
         interactions=[("x1", "x3")],
     )
@@ -284,3 +285,117 @@ def test_any_delta_that_divides_one_builds_its_own_splits():
     assert len(cloud) == 3 * 4
     np.testing.assert_allclose(cloud["loss_increase"] / result.epsilon, 1.0, atol=0.01)
     assert sorted(set(result.boundaries["t"])) == [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+# ---------------------------------------------------------------------------- protocol and names
+def test_result_follows_the_result_protocol(product_result):
+    assert product_result.kind == "rashomon"
+    assert product_result.model_names == ("model",) and product_result.model_name == "model"
+    assert product_result.seconds > 0
+    assert product_result.to_frame() is product_result.fis_cloud
+    named = explore_rashomon(
+        oracle(product_plus_linear),
+        factorial_dataset(3, formula=product_plus_linear),
+        epsilon_rate=0.4,
+        approximator="exact",
+        model_name="mlp",
+        interactions=[("x1", "x2")],
+    )
+    again = RashomonResult.from_dict(named.to_dict())
+    assert again.model_names == ("mlp",)
+    assert again.diagnostics == named.diagnostics
+
+
+def test_old_parameter_names_still_work_with_a_future_warning():
+    dataset = factorial_dataset(3, formula=product_plus_linear)
+    kwargs = dict(epsilon_rate=0.4, n_permutations=3, interactions=[("x1", "x2")])
+    with pytest.warns(FutureWarning, match="estimator= is renamed approximator="):
+        with pytest.warns(FutureWarning, match="seed= is renamed random_state="):
+            old = explore_rashomon(
+                oracle(product_plus_linear), dataset, estimator="permutation", seed=4, **kwargs
+            )
+    new = explore_rashomon(
+        oracle(product_plus_linear), dataset, approximator="permutation", random_state=4, **kwargs
+    )
+    pd.testing.assert_frame_equal(old.fis_cloud, new.fis_cloud)
+    assert new.settings["approximator"] == "permutation" and new.settings["random_state"] == 4
+
+
+def test_order_three_scores_only_triples_not_pairs():
+    # ``order`` is the one order analysed (not shapiq's max_order): order=3 gives no pairs.
+    result = explore_rashomon(
+        oracle(product_plus_linear),
+        factorial_dataset(3, formula=product_plus_linear),
+        epsilon_rate=0.4,
+        order=3,
+        approximator="exact",
+    )
+    assert set(result.reference_fis["order"]) == {3}
+    assert set(result.fis_cloud["order"]) == {3}
+
+
+# ---------------------------------------------------------------------------- diagnostics
+def codes(result) -> set[str]:
+    return {d.code for d in result.diagnostics}
+
+
+def test_a_well_behaved_exploration_has_no_diagnostics(product_result):
+    assert product_result.diagnostics == ()
+
+
+def test_boosted_trees_over_binary_features_are_a_flat_model_class(rng):
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    from workbench import wrap_model
+
+    # Scaling a 0/1 input by m > 0.5 crosses no split threshold: the loss stays flat along
+    # every mask axis, every search stalls, and the sampled models all predict like f*.
+    X = rng.integers(0, 2, size=(300, 4)).astype(float)
+    y = ((X[:, 0] + X[:, 1] * X[:, 2] + (rng.random(300) < 0.2)) > 1).astype(int)
+    trees = GradientBoostingClassifier(n_estimators=20, random_state=0).fit(X, y)
+    result = explore_rashomon(
+        wrap_model(trees, device="cpu"), Dataset.from_arrays(X, y), approximator="exact"
+    )
+    assert set(result.boundaries.query("t > 0")["stop"]) == {"stall"}
+    (flat,) = [d for d in result.diagnostics if d.code == "flat_model_class"]
+    assert flat.severity == "warning" and "(8)" in flat.message  # 4 groups × 2 directions
+
+
+def test_searches_stalled_on_some_groups_only_are_named():
+    # sign(m x) = sign(x) for every m > 0: the "+" walks of x1 and x2 find no boundary (their
+    # "-" walks stop where m crosses 0); x3 enters linearly.
+    formula = lambda x: torch.sign(x[:, 0]) * torch.sign(x[:, 1]) + x[:, 2]  # noqa: E731
+    result = explore_rashomon(
+        oracle(formula), factorial_dataset(3, formula=formula), epsilon_rate=0.2
+    )
+    assert "flat_model_class" not in codes(result)
+    (stalled,) = [d for d in result.diagnostics if d.code == "boundary_search_stalled"]
+    assert stalled.severity == "info"
+    assert stalled.message.startswith("2 of 6") and stalled.message.endswith("x1 (+), x2 (+)")
+
+
+def test_an_interaction_with_no_joint_model_inside_the_set_is_flagged():
+    dataset = factorial_dataset(3, formula=product_plus_linear)
+    kwargs = dict(epsilon_rate=0.4, approximator="exact", interactions=[("x1", "x3")])
+    # A single ring at 2ε: every joint model lies outside the set (L − L* ≈ 2ε).
+    outside = explore_rashomon(oracle(product_plus_linear), dataset, radii=(2.0,), **kwargs)
+    assert not outside.fis_cloud["in_set"].any()
+    (flag,) = [d for d in outside.diagnostics if d.code == "interaction_outside_set"]
+    assert "x1 × x3" in flag.message
+    both = explore_rashomon(oracle(product_plus_linear), dataset, radii=(1.0, 2.0), **kwargs)
+    assert "interaction_outside_set" not in codes(both)
+
+
+def test_dropped_groups_skipped_and_missing_interactions_are_flagged():
+    formula = lambda x: x[:, 0] * x[:, 1]  # noqa: E731  (x3 ignored)
+    dataset = factorial_dataset(3, formula=formula)
+    asked = explore_rashomon(
+        oracle(formula),
+        dataset,
+        epsilon_rate=0.3,
+        approximator="exact",
+        interactions=[("x1", "x3")],
+    )
+    assert codes(asked) == {"insensitive_groups_dropped", "interactions_skipped", "no_interactions"}
+    dropped = next(d for d in asked.diagnostics if d.code == "insensitive_groups_dropped")
+    assert dropped.severity == "info" and dropped.message.endswith(": x3")

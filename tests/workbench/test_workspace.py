@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from app.analyses import compute_result, result_key, stored_result
+from app.analyses import analysis, compute_result, result_key, stored_result
 from workbench.errors import DataError, ParameterError
 from workbench.workspace import DataEntry, ModelEntry, Workspace
 
@@ -47,11 +47,12 @@ def test_model_is_loaded_once_with_metrics(workspace):
 
 
 def test_analysis_is_computed_once_then_served_from_the_store(workspace, monkeypatch):
-    parameters = {"epsilon_rate": 0.1, "estimator": "exact"}
+    parameters = {"epsilon_rate": 0.1, "approximator": "exact"}
     assert stored_result(workspace, "rashomon", "xor-logistic", parameters) is None
     result = compute_result(workspace, "rashomon", "xor-logistic", parameters)
     key = result_key(workspace, "rashomon", "xor-logistic", parameters)
     assert key in workspace.store
+    assert result.model_names == ("xor-logistic",)
 
     import analyzers.rashomon
 
@@ -65,6 +66,19 @@ def test_analysis_is_computed_once_then_served_from_the_store(workspace, monkeyp
     assert compute_result(again, "rashomon", "xor-logistic", parameters).epsilon == result.epsilon
 
 
+def test_rashomon_defaults_are_the_analyzers_except_the_apps_epsilon_rate():
+    import inspect
+
+    from analyzers.rashomon import explore_rashomon
+
+    signature = inspect.signature(explore_rashomon).parameters
+    defaults = analysis("rashomon").defaults
+    for name, value in defaults.items():
+        if name != "epsilon_rate":
+            assert value == signature[name].default, name
+    assert defaults["epsilon_rate"] == 0.05  # the app's own, on purpose (see app.analyses)
+
+
 def test_defaults_fill_the_key_so_equal_settings_share_a_result(workspace):
     implicit = result_key(workspace, "rashomon", "xor-logistic", {})
     explicit = result_key(workspace, "rashomon", "xor-logistic", {"epsilon_rate": "0.05"})
@@ -76,7 +90,8 @@ def test_defaults_fill_the_key_so_equal_settings_share_a_result(workspace):
     [
         ({"epsilon": 0.1}, "unknown parameter 'epsilon'"),
         ({"epsilon_rate": "lots"}, "epsilon_rate: expected a float"),
-        ({"estimator": "magic"}, "estimator: expected one of"),
+        ({"approximator": "magic"}, "approximator: expected one of"),
+        ({"estimator": "exact"}, "unknown parameter 'estimator'"),
     ],
 )
 def test_bad_parameters_are_one_line_errors(workspace, parameters, message):

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from app.analyses import compute_result, stored_result
+from app.analyses import analysis, compute_result, stored_result
 from app.web.components import (
     figure_card,
     metric,
@@ -30,7 +30,7 @@ PAGE = "rashomon"
 DATA = "fisc-data"
 MODEL = "fisc-model"
 EPSILON_RATE = "fisc-epsilon-rate"
-ESTIMATOR = "fisc-estimator"
+APPROXIMATOR = "fisc-approximator"
 JOB = JobIds("fisc")
 STATUS = JOB.status
 RESULTS = JOB.results
@@ -39,7 +39,9 @@ PAIR = "fisc-pair"
 RESULT_REFERENCE = "fisc-result-reference"
 SWARM_TOP = 20
 #: URL query names of the form's parameters (the rest take the analysis defaults)
-FORM_PARAMETERS = ("epsilon_rate", "estimator")
+FORM_PARAMETERS = ("epsilon_rate", "approximator")
+#: query names of bookmarks made before the rename, read for one release
+RENAMED_QUERY = {"estimator": "approximator", "seed": "random_state"}
 
 
 def register(app: Dash, workspace) -> None:
@@ -54,15 +56,15 @@ def register(app: Dash, workspace) -> None:
 
     register_model_choices(app, workspace, DATA, MODEL)
 
-    def explore(progress, workspace, data, model, epsilon_rate, estimator):
-        parameters = {"epsilon_rate": epsilon_rate, "estimator": estimator}
+    def explore(progress, workspace, data, model, epsilon_rate, approximator):
+        parameters = {"epsilon_rate": epsilon_rate, "approximator": approximator}
         result = compute_result(workspace, "rashomon", model, parameters, progress=progress)
         view = result_view(result, None, model, parameters)
         done = f"Done in {result.seconds:.1f} s; stored, so this view reloads from the store."
         return view_search(data, model, parameters, pair=None), view, done
 
     states = [State(DATA, "value"), State(MODEL, "value"), State(EPSILON_RATE, "value")]
-    register_job(app, JOB, [*states, State(ESTIMATOR, "value")], explore)
+    register_job(app, JOB, [*states, State(APPROXIMATOR, "value")], explore)
 
     @app.callback(
         Output(URL, "search", allow_duplicate=True),
@@ -108,6 +110,7 @@ def register(app: Dash, workspace) -> None:
 
 
 def layout(workspace, data=None, model=None, pair=None, **query) -> html.Div:
+    query = {RENAMED_QUERY.get(name, name): value for name, value in query.items()}
     # FISC scales inputs, which means nothing for coded fields (the CTR data sets).
     data_names = [name for name in workspace.data_names if not workspace.dataset(name).code_levels]
     chosen = select(workspace, "rashomon", data, model, query, FORM_PARAMETERS, data_names)
@@ -144,11 +147,11 @@ def _form(data_names, data, models, model, parameters) -> html.Div:
                         ),
                     ),
                     field(
-                        "Estimator",
+                        "Approximator",
                         dcc.Dropdown(
-                            ["auto", "exact", "permutation"],
-                            parameters["estimator"],
-                            id=ESTIMATOR,
+                            list(analysis("rashomon").choices["approximator"]),
+                            parameters["approximator"],
+                            id=APPROXIMATOR,
                             clearable=False,
                         ),
                     ),
@@ -184,6 +187,7 @@ def result_view(result, pair: str | None, model: str, parameters: dict) -> list:
             ],
             className="wb-card wb-metrics",
         ),
+        *_diagnostics_card(result),
     ]
     if pair is None:
         return [*children, html.P("No interactions to show.", className="wb-muted")]
@@ -206,6 +210,17 @@ def result_view(result, pair: str | None, model: str, parameters: dict) -> list:
         table_card(PAGE, "boundaries", result.boundaries, "Rashomon boundary per group"),
     ]
     return children
+
+
+def _diagnostics_card(result) -> list:
+    """What makes the result degenerate, above the plots it concerns (nothing when none)."""
+    if not result.diagnostics:
+        return []
+    items = [
+        html.Li(d.message, className="wb-error" if d.severity == "warning" else "wb-muted")
+        for d in result.diagnostics
+    ]
+    return [html.Div([html.H4("Read with care"), html.Ul(items)], className="wb-card")]
 
 
 def view_search(data: str, model: str, parameters: dict, pair: str | None) -> str:

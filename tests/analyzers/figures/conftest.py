@@ -206,6 +206,7 @@ def build_result() -> RashomonResult:
         + [{"group": "zip", "main_effect": 0.001, "dropped": True}]
     )
     return RashomonResult(
+        model_names=("model",),
         reference_loss=REFERENCE_LOSS,
         epsilon=EPSILON,
         group_names=GROUPS,

@@ -40,7 +40,19 @@ def fisc():
     )
     empty = pd.DataFrame()
     return RashomonResult(
-        1.0, 0.1, GROUPS, (), {"absolute": False}, 0.0, empty, reference, empty, empty, empty, cloud
+        model_names=("ref",),
+        settings={"absolute": False},
+        seconds=0.0,
+        reference_loss=1.0,
+        epsilon=0.1,
+        group_names=GROUPS,
+        dropped_groups=(),
+        reference_main_effects=empty,
+        reference_fis=reference,
+        boundaries=empty,
+        trace=empty,
+        main_effect_cloud=empty,
+        fis_cloud=cloud,
     )
 
 
