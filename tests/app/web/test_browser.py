@@ -62,7 +62,7 @@ def test_every_page_loads_without_console_errors(browser, demo):
 
 def test_fisc_job_shows_progress_finishes_and_reloads_from_store(browser, demo):
     workspace, url = demo
-    browser.get(url + "rashomon?data=compas&model=compas-mlp&estimator=permutation")
+    browser.get(url + "rashomon?data=compas&model=compas-mlp&approximator=permutation")
     wait_for(browser, "#fisc-run")
     # Record every progress text the page shows: the job may outrun a human glance.
     browser.execute_script(
@@ -83,7 +83,7 @@ def test_fisc_job_shows_progress_finishes_and_reloads_from_store(browser, demo):
     seen = browser.execute_script("return window.progressSeen")
     assert any("/" in text for text in seen), seen
     assert "model=compas-mlp" in browser.current_url
-    assert "estimator=permutation" in browser.current_url
+    assert "approximator=permutation" in browser.current_url
     stored = workspace.store.entries("rashomon")
     assert len(stored) == 1
     saved = stored[0]["saved"]
@@ -99,6 +99,7 @@ def test_fisc_job_shows_progress_finishes_and_reloads_from_store(browser, demo):
 
 def test_selecting_a_pair_opens_its_halo_and_puts_it_in_the_url(browser, demo):
     workspace, url = demo
+    # A bookmark made before the rename (estimator=) still finds the stored result.
     browser.get(url + "rashomon?data=compas&model=compas-mlp&estimator=permutation")
     wait_for(browser, HALO)
     assert workspace.store.entries("rashomon"), "the previous test stores a result"
@@ -119,7 +120,7 @@ def test_selecting_a_pair_opens_its_halo_and_puts_it_in_the_url(browser, demo):
 
 def test_png_export_and_csv_download_arrive_valid(browser, demo):
     _, url = demo
-    browser.get(url + "rashomon?data=compas&model=compas-mlp&estimator=permutation")
+    browser.get(url + "rashomon?data=compas&model=compas-mlp&approximator=permutation")
     wait_for(browser, HALO)
     click(browser, '[id=\'{"figure":"fisc-halo","format":"png","type":"export"}\']')
     png = wait_for_file(browser.download_dir, "fisc-halo*.png", timeout=60)
@@ -149,7 +150,7 @@ def test_cancelled_job_stores_nothing(browser, tmp_path):
     workspace.model("logistic27")  # trained before the page asks, as `workbench serve` warms up
     server = serve_in_thread(create_app(workspace))
     try:
-        browser.get(server.url + "rashomon?estimator=permutation")
+        browser.get(server.url + "rashomon?approximator=permutation")
         click(browser, "#fisc-run")
         wait_for_text(browser, "#fisc-progress-text", "/", timeout=60)
         click(browser, "#fisc-cancel")
