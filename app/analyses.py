@@ -19,7 +19,7 @@ import analyzers.rashomon as rashomon
 from analyzers.rashomon_parameters import APPROXIMATORS, ORDERS
 from workbench.errors import ParameterError
 from workbench.progress import ProgressCallback
-from workbench.store import ResultKey
+from workbench.store import ResultKey, code_version
 
 _PARSED_CACHE_SIZE = 16
 
@@ -311,6 +311,17 @@ def analysis(name: str) -> Analysis:
     return ANALYSES[name]
 
 
+# The modules that compute each analysis (code_version follows their imports), so a change
+# elsewhere (a figure, a page, the CLI) keeps its cached results. The embeddings job also colours
+# the table map by gates (_gate_colours), code that analyzers.embeddings does not import.
+_CODE_MODULES = {
+    "rashomon": ("analyzers.rashomon",),
+    "interactions": ("analyzers.interactions",),
+    "gates": ("analyzers.gates",),
+    "embeddings": ("analyzers.embeddings", "analyzers.embeddings.coloring", "analyzers.gates"),
+}
+
+
 def result_key(workspace, analysis_name: str, model_name: str, parameters: dict) -> ResultKey:
     """The store key of an analysis of a workspace model (loads the model if needed)."""
     spec = analysis(analysis_name)
@@ -320,6 +331,7 @@ def result_key(workspace, analysis_name: str, model_name: str, parameters: dict)
         model_fingerprint=model.adapter.fingerprint(),
         data_fingerprint=model.rows.fingerprint(),
         parameters=spec.parameters(parameters),
+        code_version=code_version(*_CODE_MODULES[spec.name]),
     )
 
 

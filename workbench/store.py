@@ -15,26 +15,15 @@ import os
 import time
 import uuid
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
+from workbench.code_digest import code_version
 from workbench.errors import ParameterError
 
-_SOURCE_PACKAGES = ("workbench", "analyzers")
+__all__ = ["ResultKey", "ResultStore", "code_version"]
+
 _PARTIAL_SUFFIX = ".tmp"
-
-
-@cache
-def code_version() -> str:
-    """Digest of the analysis code, so a code change never serves a stale cached result."""
-    root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for package in _SOURCE_PACKAGES:
-        for path in sorted((root / package).rglob("*.py")):
-            digest.update(str(path.relative_to(root)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -50,7 +39,10 @@ class ResultKey:
     parameters : dict
         The analysis parameters, JSON-safe.
     code_version : str
-        :func:`code_version` by default.
+        Version of the code that computes the result: pass
+        ``code_version("analyzers.<entry module>")`` (:func:`workbench.code_digest.code_version`)
+        so only a change to that code invalidates it. Default: ``code_version()``, the digest
+        of all of ``workbench/`` and ``analyzers/``, which any code change invalidates.
     """
 
     analyzer: str

@@ -198,7 +198,7 @@ def test_demo_command_first_page_time(browser, tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "workbench", "demo", "--workspace", str(tmp_path)]
+    command = [sys.executable, "-m", "app", "demo", "--workspace", str(tmp_path)]
     started = time.monotonic()
     process = subprocess.Popen(
         [*command, "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

@@ -1,17 +1,17 @@
-"""Data sets as the analyses see them: a float32 feature matrix, a target and feature groups.
+"""Dataset: a float32 feature matrix, a target and a partition of the columns into groups.
 
 A *group* is the unit an analysis permutes or masks together: a numeric column, a one-hot block
 ("Race=..."), or a categorical field kept as integer codes. Interaction scores are between groups
 and named by them, so every Dataset carries a partition of its columns into named groups.
-Validation happens here, at the boundary, with one-line messages that name the culprit.
+The readers (``workbench.data.readers``) turn frames, files and arrays into its parts; the
+checks (``workbench.data.validation``) run on every Dataset built, whichever way.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -22,6 +22,8 @@ import pandas as pd
 import torch
 from sklearn.model_selection import train_test_split as sklearn_train_test_split
 
+from workbench.data.readers import EncodedTable, encode_arrays, encode_frame, read_table
+from workbench.data.validation import check_tensors, first_line, row_index
 from workbench.errors import DataError, ParameterError
 from workbench.grouping import (
     FeatureGroup,
@@ -31,13 +33,6 @@ from workbench.grouping import (
     resolve_groups,
 )
 
-__all__ = ["CATEGORICAL_MODES", "Dataset", "FeatureGroup"]
-
-CATEGORICAL_MODES = ("onehot", "codes")
-
-_NUMERIC_OBJECT_KINDS = {"integer", "floating", "mixed-integer-float", "boolean", "decimal"}
-_SHOWN_ROWS = 5  # row positions quoted in one error message
-_LONGEST_QUOTE = 200  # characters of a library's message quoted in ours
 _FINGERPRINT_LAYOUT = 1  # bump when the hashed layout changes, so old cache keys stop matching
 
 
@@ -82,37 +77,8 @@ class Dataset:
     code_levels: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        X, y, names = self.X, self.y, self.feature_names
-        if not (isinstance(X, torch.Tensor) and X.dtype == torch.float32 and X.ndim == 2):
-            raise DataError("X must be a (rows, features) float32 tensor; use Dataset.from_arrays")
-        if X.device.type != "cpu" or not X.is_contiguous():
-            raise DataError(f"X must be a contiguous CPU tensor, got device {X.device}")
-        rows, columns = X.shape
-        if rows == 0:
-            raise DataError("the data set is empty: 0 rows")
-        if columns == 0:
-            raise DataError("the data set has no feature columns")
-        if rows == 1:
-            raise DataError("the data set has 1 row; it needs at least 2 rows")
-        if y is not None:
-            if not (isinstance(y, torch.Tensor) and y.dtype == torch.float32 and y.ndim == 1):
-                raise DataError("y must be a (rows,) float32 tensor; use Dataset.from_arrays")
-            if y.shape[0] != rows:
-                raise DataError(f"y has {y.shape[0]} rows but X has {rows}")
-        if len(names) != columns:
-            raise DataError(f"feature_names has {len(names)} names but X has {columns} columns")
-        duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
-        if duplicates:
-            raise DataError(f"feature_names: duplicate names {quote_names(duplicates)}")
-        if self.target_name is not None and self.target_name in names:
-            raise DataError(f"target {self.target_name!r} is also a feature; it cannot be both")
-        _check_finite(X, names)
-        if y is not None:
-            bad = ~torch.isfinite(y)
-            if bad.any():
-                target = self.target_name or "y"
-                raise DataError(f"target {target!r} has NaN/inf values: {_bad_rows(bad.numpy())}")
-        check_partition(self.groups, names)
+        check_tensors(self.X, self.y, self.feature_names, self.target_name)
+        check_partition(self.groups, self.feature_names)
 
     # ----------------------------------------------------------------------- constructors
 
@@ -155,44 +121,8 @@ class Dataset:
         >>> Dataset.from_frame(df, "income", categorical="onehot").group_names[:2]
         ('age', 'workclass')
         """
-        if not isinstance(df, pd.DataFrame):
-            raise DataError(f"df must be a pandas DataFrame, got {type(df).__name__}")
-        feature_columns = _feature_columns(df, target, features)
-        if categorical is not None and categorical not in CATEGORICAL_MODES:
-            raise DataError(f"categorical={categorical!r}: expected None, 'onehot' or 'codes'")
-        if len(df) == 0:
-            raise DataError("df is empty: 0 rows")
-        names: list[str] = []
-        blocks: list[np.ndarray] = []
-        onehot_fields: list[FeatureGroup] = []
-        code_levels: dict[str, tuple[str, ...]] = {}
-        for column in feature_columns:
-            name, series = str(column), df[column]
-            if _is_numeric(series):
-                names.append(name)
-                blocks.append(series.to_numpy(dtype=np.float64, na_value=np.nan)[:, None])
-                continue
-            if categorical is None:
-                raise DataError(
-                    f"feature {name!r} is not numeric (dtype {series.dtype}); "
-                    "pass categorical='onehot' or categorical='codes'"
-                )
-            levels, codes = _encode_levels(series, f"feature {name!r}")
-            if categorical == "codes":
-                names.append(name)
-                blocks.append(codes[:, None])
-                code_levels[name] = levels
-            else:
-                start = len(names)
-                names.extend(f"{name}={level}" for level in levels)
-                blocks.append(np.eye(len(levels), dtype=np.float32)[codes])  # (rows, levels)
-                columns = tuple(range(start, len(names)))
-                onehot_fields.append(FeatureGroup(name, columns, "onehot"))
-        y, classes = (None, None) if target is None else _encode_target(df[target], str(target))
-        X = np.concatenate(blocks, axis=1)  # (rows, features)
-        return cls._build(
-            X, y, tuple(names), groups, target, classes, tuple(onehot_fields), code_levels
-        )
+        table = encode_frame(df, target, features, categorical)
+        return cls._build(table, groups, target)
 
     @classmethod
     def from_csv(
@@ -211,7 +141,7 @@ class Dataset:
         >>> Dataset.from_csv("adult.csv.gz", "income", categorical="onehot").target_classes
         ('<=50K', '>50K')
         """
-        df = _read_table(path, pd.read_csv)
+        df = read_table(path, pd.read_csv)
         return cls.from_frame(df, target, features=features, groups=groups, categorical=categorical)
 
     @classmethod
@@ -231,7 +161,7 @@ class Dataset:
         >>> Dataset.from_parquet("data.parquet", "label", groups="prefix").n_groups
         7
         """
-        df = _read_table(path, pd.read_parquet)
+        df = read_table(path, pd.read_parquet)
         return cls.from_frame(df, target, features=features, groups=groups, categorical=categorical)
 
     @classmethod
@@ -267,53 +197,24 @@ class Dataset:
         >>> Dataset.from_arrays(np.zeros((4, 2)), np.array([0, 1, 0, 1])).feature_names
         ('x0', 'x1')
         """
-        X_np = _as_numpy(X, "X")
-        if X_np.ndim != 2:
-            raise DataError(f"X must be 2-D (rows, features), got shape {X_np.shape}")
-        if X_np.dtype.kind not in "biuf":
-            raise DataError(
-                f"X must be numeric, got dtype {X_np.dtype}; "
-                "use Dataset.from_frame(..., categorical='onehot') for text columns"
-            )
-        if feature_names is None:
-            names = tuple(f"x{i}" for i in range(X_np.shape[1]))
-        else:
-            names = tuple(str(name) for name in feature_names)
-        y_codes, classes = None, None
-        if y is not None:
-            y_np = _as_numpy(y, "y")
-            if y_np.ndim == 2 and y_np.shape[1] == 1:
-                y_np = y_np[:, 0]
-            if y_np.ndim != 1:
-                raise DataError(f"y must be 1-D (rows,), got shape {y_np.shape}")
-            y_codes, classes = _encode_target(pd.Series(y_np), target_name or "y")
-        return cls._build(X_np, y_codes, names, groups, target_name, classes, (), {})
+        table = encode_arrays(X, y, feature_names, target_name)
+        return cls._build(table, groups, target_name)
 
     @classmethod
-    def _build(
-        cls,
-        X: np.ndarray,
-        y: np.ndarray | None,
-        names: tuple[str, ...],
-        groups: GroupsSpec,
-        target_name: Any,
-        classes: tuple[str, ...] | None,
-        onehot_fields: tuple[FeatureGroup, ...],
-        code_levels: dict[str, tuple[str, ...]],
-    ) -> Dataset:
+    def _build(cls, table: EncodedTable, groups: GroupsSpec, target_name: Any) -> Dataset:
         # Values beyond float32's range become inf here and are reported by the finiteness check.
         with np.errstate(over="ignore", invalid="ignore"):
-            X32 = np.array(X, dtype=np.float32, order="C")  # (rows, features), a private copy
-            y32 = None if y is None else np.array(y, dtype=np.float32)  # (rows,)
+            X32 = np.array(table.X, dtype=np.float32, order="C")  # (rows, features), a copy
+            y32 = None if table.y is None else np.array(table.y, dtype=np.float32)  # (rows,)
         return cls(
             X=torch.from_numpy(X32),
             y=None if y32 is None else torch.from_numpy(y32),
-            feature_names=names,
-            groups=resolve_groups(groups, names, onehot_fields),
+            feature_names=table.feature_names,
+            groups=resolve_groups(groups, table.feature_names, table.onehot_fields),
             target_name=None if target_name is None else str(target_name),
-            target_classes=classes,
-            onehot_fields=onehot_fields,
-            code_levels=code_levels,
+            target_classes=table.target_classes,
+            onehot_fields=table.onehot_fields,
+            code_levels=table.code_levels,
         )
 
     # ----------------------------------------------------------------------- accessors
@@ -389,7 +290,7 @@ class Dataset:
         -------
         >>> data.subset(data.y.numpy() == 1).n_rows
         """
-        index = _row_index(rows, self.n_rows)
+        index = row_index(rows, self.n_rows)
         y = None if self.y is None else self.y[index]
         return replace(self, X=self.X[index].contiguous(), y=y)
 
@@ -427,7 +328,7 @@ class Dataset:
         except (ValueError, TypeError) as error:
             raise ParameterError(
                 f"train_test_split(test_size={test_size!r}, stratify={stratify}): "
-                f"{_first_line(error)}"
+                f"{first_line(error)}"
             ) from None
         if min(len(train), len(test)) < 2:
             raise ParameterError(
@@ -462,136 +363,3 @@ class Dataset:
             f"Dataset(rows={self.n_rows}, features={self.n_features}, "
             f"groups={self.n_groups}{target})"
         )
-
-
-# --------------------------------------------------------------------------- conversion
-
-
-def _feature_columns(df: pd.DataFrame, target: Any, features: Any) -> list[Any]:
-    columns = list(df.columns)
-    if df.columns.has_duplicates:
-        duplicates = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
-        raise DataError(f"df has duplicate column names {quote_names(duplicates)}")
-    if target is not None and target not in columns:
-        raise DataError(
-            f"target={target!r} is not a column of df; columns include {quote_names(columns)}"
-        )
-    if features is None:
-        selected = [c for c in columns if c != target]
-    else:
-        selected = [features] if isinstance(features, str) else list(features)
-        for column in selected:
-            if column not in columns:
-                raise DataError(
-                    f"features: unknown column {column!r}; columns include {quote_names(columns)}"
-                )
-        if target is not None and target in selected:
-            raise DataError(f"target={target!r} is also listed in features; it cannot be both")
-        twice = [column for column, count in Counter(selected).items() if count > 1]
-        if twice:
-            raise DataError(f"features lists columns twice: {quote_names(twice)}")
-    if not selected:
-        raise DataError("the data set has no feature columns (features is empty)")
-    return selected
-
-
-def _is_numeric(series: pd.Series) -> bool:
-    dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return True
-    if pd.api.types.is_numeric_dtype(dtype):
-        return not pd.api.types.is_complex_dtype(dtype)
-    return dtype.kind == "O" and pd.api.types.infer_dtype(series) in _NUMERIC_OBJECT_KINDS
-
-
-def _encode_levels(series: pd.Series, what: str) -> tuple[tuple[str, ...], np.ndarray]:
-    """Sorted level labels and each row's code (int64) for a non-numeric column."""
-    missing = series.isna().to_numpy()
-    if missing.any():
-        raise DataError(f"{what} has missing values: {_bad_rows(missing)}")
-    values = series.to_numpy(dtype=object)
-    levels = list(pd.unique(values))
-    try:
-        levels.sort()
-    except TypeError:  # mixed types, e.g. 3 and "a": order by their text
-        levels.sort(key=str)
-    codes = pd.Categorical(values, categories=levels).codes.astype(np.int64)  # (rows,)
-    return tuple(str(level) for level in levels), codes
-
-
-def _encode_target(series: pd.Series, name: str) -> tuple[np.ndarray, tuple[str, ...] | None]:
-    if _is_numeric(series):
-        return series.to_numpy(dtype=np.float64, na_value=np.nan), None
-    classes, codes = _encode_levels(series, f"target {name!r}")
-    return codes, classes
-
-
-def _as_numpy(values: Any, argument: str) -> np.ndarray:
-    if isinstance(values, torch.Tensor):
-        if values.is_complex():
-            raise DataError(f"{argument} must be real, got dtype {values.dtype}")
-        # float32 covers every dtype torch has (bfloat16 has no numpy equivalent).
-        return values.detach().to(device="cpu", dtype=torch.float32).numpy()
-    try:
-        return np.asarray(values)
-    except (ValueError, TypeError) as error:
-        raise DataError(f"{argument} is not a rectangular array: {_first_line(error)}") from None
-
-
-def _row_index(rows: Any, n_rows: int) -> torch.Tensor:
-    array = rows.detach().cpu().numpy() if isinstance(rows, torch.Tensor) else np.asarray(rows)
-    if array.dtype == bool:
-        if array.shape != (n_rows,):
-            raise DataError(f"rows: a boolean mask needs shape ({n_rows},), got {array.shape}")
-        array = np.flatnonzero(array)
-    elif array.ndim != 1 or (array.size and array.dtype.kind not in "iu"):
-        raise DataError(
-            f"rows must be row indices or a boolean mask, got dtype {array.dtype} "
-            f"shape {array.shape}"
-        )
-    if array.size < 2:
-        raise DataError(f"rows selects {array.size} rows; a data set needs at least 2 rows")
-    outside = array[(array < -n_rows) | (array >= n_rows)]
-    if outside.size:
-        raise DataError(f"rows: index {int(outside[0])} is out of range for {n_rows} rows")
-    return torch.from_numpy(np.where(array < 0, array + n_rows, array).astype(np.int64))
-
-
-def _read_table(path: str | Path, reader: Callable[[Path], pd.DataFrame]) -> pd.DataFrame:
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"path={str(path)!r} is not a file")
-    try:
-        return reader(path)
-    except (ValueError, OSError, ImportError) as error:
-        raise DataError(f"could not read {str(path)!r}: {_first_line(error)}") from None
-
-
-# --------------------------------------------------------------------------- messages
-
-
-def _check_finite(X: torch.Tensor, names: tuple[str, ...]) -> None:
-    bad = ~torch.isfinite(X)  # (rows, features)
-    if not bad.any():
-        return
-    bad_columns = torch.nonzero(bad.any(dim=0)).flatten().tolist()
-    first = bad_columns[0]
-    more = f" (and {len(bad_columns) - 1} more columns)" if len(bad_columns) > 1 else ""
-    raise DataError(
-        f"feature {names[first]!r} has NaN/inf values (or values beyond float32): "
-        f"{_bad_rows(bad[:, first].numpy())}{more}"
-    )
-
-
-def _bad_rows(mask: np.ndarray) -> str:
-    rows = np.flatnonzero(mask)
-    shown = ", ".join(str(row) for row in rows[:_SHOWN_ROWS]) + (
-        ", ..." if rows.size > _SHOWN_ROWS else ""
-    )
-    return f"{rows.size} at row positions {shown}"
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    line = text.splitlines()[0] if text else type(error).__name__
-    return line if len(line) <= _LONGEST_QUOTE else line[: _LONGEST_QUOTE - 3] + "..."

@@ -1,0 +1,128 @@
+"""load_model_file: read a saved model (TorchScript, torch.export, joblib) and wrap it.
+
+Warning: ``.joblib`` and ``.pkl`` files are pickles, and loading a pickle runs code chosen by
+whoever wrote the file. Only load files you created or trust.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import joblib
+import torch
+from torch.export.passes import move_to_device_pass
+
+from workbench.errors import ModelError
+from workbench.models.adapter import ModelAdapter, error_summary
+from workbench.models.wrapping import build_adapter, check_max_rows, check_task, resolve_device
+
+_TORCHSCRIPT_SUFFIXES = (".pt", ".pth", ".ts")
+_JOBLIB_SUFFIXES = (".joblib", ".pkl")
+
+
+def load_model_file(
+    path: str | Path,
+    task: str = "classification",
+    *,
+    output: str | None = None,
+    loss: str | Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    device: str | torch.device = "auto",
+    n_classes: int | None = None,
+    max_rows_per_call: int | None = 65536,
+) -> ModelAdapter:
+    """Load a saved model and wrap it (see :func:`wrap_model`).
+
+    Warning: ``.joblib`` and ``.pkl`` files are pickles, and loading a pickle runs code
+    chosen by whoever wrote the file. Only load files you created or trust.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.pt`` / ``.pth`` / ``.ts``: TorchScript (``torch.jit.script(m).save(path)``);
+        ``.pt2``: a ``torch.export`` archive (``torch.export.save``) exported with a dynamic
+        batch dimension; ``.joblib`` / ``.pkl``: a scikit-learn object (``joblib.dump``).
+    task, output, loss, device, n_classes, max_rows_per_call
+        As for :func:`wrap_model`.
+
+    Returns
+    -------
+    ModelAdapter
+
+    Examples
+    --------
+    >>> adapter = load_model_file("model.pt2", device="cpu")  # doctest: +SKIP
+    """
+    check_task(task)
+    resolved_device = resolve_device(device)
+    max_rows_per_call = check_max_rows(max_rows_per_call)
+    model, n_features = _read_model(Path(path), resolved_device)
+    return build_adapter(
+        model,
+        task,
+        output=output,
+        loss=loss,
+        device=resolved_device,
+        n_classes=n_classes,
+        max_rows_per_call=max_rows_per_call,
+        copy_module=False,  # the loaded object is ours alone
+        n_features=n_features,
+    )
+
+
+def _read_model(path: Path, device: torch.device) -> tuple[object, int | None]:
+    """The object saved in ``path`` and its input width when the file records it."""
+    if not path.is_file():
+        raise ModelError(f"model file not found: {str(path)!r}")
+    suffix = path.suffix.lower()
+    if suffix in _TORCHSCRIPT_SUFFIXES:
+        return _load_torchscript(path, device), None
+    if suffix == ".pt2":
+        return _load_exported(path, device)
+    if suffix in _JOBLIB_SUFFIXES:
+        return _read_file(path, joblib.load), None
+    known = ", ".join((*_TORCHSCRIPT_SUFFIXES, ".pt2", *_JOBLIB_SUFFIXES))
+    raise ModelError(f"model file {path.name!r} has an unknown extension; expected {known}")
+
+
+def _load_torchscript(path: Path, device: torch.device) -> torch.nn.Module:
+    def load(file: Path) -> torch.nn.Module:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return torch.jit.load(str(file), map_location=device)
+
+    return _read_file(path, load, hint="save it with torch.jit.script(model).save(path)")
+
+
+def _load_exported(path: Path, device: torch.device) -> tuple[torch.nn.Module, int | None]:
+    program = _read_file(path, torch.export.load, hint="save it with torch.export.save")
+    program = move_to_device_pass(program, device)
+    shape = _first_input_shape(program)
+    if shape and isinstance(shape[0], int):
+        raise ModelError(
+            f"{path.name} was exported for exactly {shape[0]} rows; export with "
+            "dynamic_shapes=({0: torch.export.Dim('rows')},) so any number of rows works"
+        )
+    width = shape[1] if len(shape) == 2 and isinstance(shape[1], int) else None
+    return program.module(), width
+
+
+def _first_input_shape(program: torch.export.ExportedProgram) -> tuple:
+    """Shape of the first user input; an int per static dimension, a SymInt per dynamic one."""
+    names = program.graph_signature.user_inputs
+    for node in program.graph.nodes:
+        if names and node.op == "placeholder" and node.name == names[0]:
+            value = node.meta.get("val")
+            return tuple(value.shape) if isinstance(value, torch.Tensor) else ()
+    return ()
+
+
+def _read_file(path: Path, reader: Callable[[Path], object], hint: str = "") -> object:
+    try:
+        return reader(path)
+    except Exception as error:
+        advice = f"; {hint}" if hint else ""
+        raise ModelError(
+            f"could not load {path.name}: {type(error).__name__}: {error_summary(error)}{advice}"
+        ) from None
