@@ -31,6 +31,7 @@ import torch
 
 from analyzers.interaction_result import InteractionResult
 from analyzers.interactions import frames
+from workbench.deprecation import renamed_parameters
 from workbench.errors import ParameterError
 from workbench.kernels.coalition_values import CoalitionValueKernel
 
@@ -38,6 +39,7 @@ _RELATIVE_FLOOR = 1e-10
 H2_SCALES = ("pair", "output")
 
 
+@renamed_parameters(seed="random_state")
 def friedman_h2(
     adapter,
     dataset,
@@ -48,7 +50,7 @@ def friedman_h2(
     class_index: int | None = None,
     max_batch_rows: int | None = None,
     scale: str = "pair",
-    seed: int = 0,
+    random_state: int = 0,
 ) -> InteractionResult:
     """Pairwise H² of every pair of groups, one-vs-all H² and PD variance shares per group.
 
@@ -64,7 +66,7 @@ def friedman_h2(
         See ``CoalitionValueKernel``.
     scale : {"pair", "output"}
         Denominator of the pairwise statistic (see the module docstring).
-    seed : int
+    random_state : int
         Recorded only: the sample was drawn by the caller.
 
     Returns
@@ -118,13 +120,13 @@ def friedman_h2(
         "order": 2,
         "h2_scale": scale,
         "n_rows": len(rows),
-        "seed": seed,
+        "seed": random_state,
         "model_rows_evaluated": kernel.rows_evaluated,
         "main_effect": "pd_variance_share",
         "one_vs_all": {name: float(v) for name, v in zip(names, one_vs_all, strict=True)},
     }
     return InteractionResult(
-        model=model_name,
+        model_names=(model_name,),
         index="h2",
         group_names=names,
         scores=frames.global_scores(model_name, "h2", labels, h2_pairs),

@@ -117,7 +117,7 @@ def tree_interactions(
         "main_effect_aggregate": "mean_abs",
     }
     return InteractionResult(
-        model=model_name,
+        model_names=(model_name,),
         index="tree",
         group_names=names,
         scores=frames.local_scores(model_name, "tree", names, {2: pair_values}, rows, range(2, 3)),
