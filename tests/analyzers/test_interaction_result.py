@@ -46,7 +46,7 @@ def test_global_values_are_kept_or_made_absolute():
     scores = pd.DataFrame(
         {"model": "m", "index": "fis", "pair": ["a × b", "a × c"], "value": [-2.0, 1.0]}
     )
-    result = InteractionResult("m", "fis", ("a", "b", "c"), scores, pd.DataFrame(), {}, 0.1)
+    result = InteractionResult(("m",), "fis", ("a", "b", "c"), scores, pd.DataFrame(), {}, 0.1)
     assert not result.is_local
     np.testing.assert_allclose(result.global_scores()["value"], [2.0, 1.0])
     np.testing.assert_allclose(result.global_scores("mean")["value"], [-2.0, 1.0])
@@ -64,7 +64,7 @@ def test_json_round_trip_is_exact():
 
 def test_round_trip_without_standard_errors_or_rows():
     scores = pd.DataFrame({"model": "m", "index": "h2", "pair": ["a × b"], "value": [0.5]})
-    result = InteractionResult("m", "h2", ("a", "b"), scores, pd.DataFrame(), {}, 0.0)
+    result = InteractionResult(("m",), "h2", ("a", "b"), scores, pd.DataFrame(), {}, 0.0)
     back = InteractionResult.from_dict(json.loads(result.to_json()))
     assert back.standard_errors is None
     assert_frame_equal(back.scores, result.scores)
@@ -91,6 +91,6 @@ def test_diagnostics_round_trip_and_old_payloads_still_read():
 
 def test_bad_index_and_aggregate_are_one_line_errors():
     with pytest.raises(ParameterError, match="index must be one of"):
-        InteractionResult("m", "shap", (), local_result().scores, pd.DataFrame(), {}, 0.0)
+        InteractionResult(("m",), "shap", (), local_result().scores, pd.DataFrame(), {}, 0.0)
     with pytest.raises(ParameterError, match="aggregate"):
         local_result().global_scores("max")
