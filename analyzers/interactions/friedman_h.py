@@ -95,22 +95,7 @@ def friedman_h2(
     coalitions = [*singles, *[(1 << j) | (1 << k) for j, k in pairs], *[full ^ s for s in singles]]
     coalitions.append(full)
     pd_values = kernel.values(sample, torch.tensor(coalitions, dtype=torch.int64)).numpy()
-    pd_values = pd_values - pd_values.mean(axis=0, keepdims=True)  # centred over the sample
-    single = pd_values[:, :p]  # (n, p)
-    pair = pd_values[:, p : p + len(pairs)]  # (n, pairs)
-    rest = pd_values[:, p + len(pairs) : 2 * p + len(pairs)]  # (n, p): PD of all but j
-    prediction = pd_values[:, -1]  # (n,)
-    j_index = np.array([j for j, _ in pairs], dtype=np.int64)
-    k_index = np.array([k for _, k in pairs], dtype=np.int64)
-    residual = pair - single[:, j_index] - single[:, k_index]
-    total = float((prediction**2).sum())
-    floor = _RELATIVE_FLOOR * total
-    denominator = (pair**2).sum(0) if scale == "pair" else np.full(len(pairs), total)
-    h2_pairs = _ratio((residual**2).sum(0), denominator, floor)
-    one_vs_all = _ratio(
-        ((prediction[:, None] - single - rest) ** 2).sum(0), np.full(p, total), floor
-    )
-    pd_share = _ratio((single**2).sum(0), np.full(p, total), floor)
+    h2_pairs, one_vs_all, pd_share = _statistics(pd_values, p, pairs, scale)
     labels = frames.pair_labels(names, range(2, 3))
     settings = {
         "estimator": "partial_dependence",
@@ -134,6 +119,30 @@ def friedman_h2(
         settings=settings,
         seconds=time.perf_counter() - start,
     )
+
+
+def _statistics(
+    pd_values: np.ndarray, p: int, pairs: list[tuple[int, int]], scale: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairwise H², one-vs-all H² and PD variance shares from the (n, coalitions) PD values
+    of the singles, the pairs, all-but-one and all groups, in that order."""
+    pd_values = pd_values - pd_values.mean(axis=0, keepdims=True)  # centred over the sample
+    single = pd_values[:, :p]  # (n, p)
+    pair = pd_values[:, p : p + len(pairs)]  # (n, pairs)
+    rest = pd_values[:, p + len(pairs) : 2 * p + len(pairs)]  # (n, p): PD of all but j
+    prediction = pd_values[:, -1]  # (n,)
+    j_index = np.array([j for j, _ in pairs], dtype=np.int64)
+    k_index = np.array([k for _, k in pairs], dtype=np.int64)
+    residual = pair - single[:, j_index] - single[:, k_index]
+    total = float((prediction**2).sum())
+    floor = _RELATIVE_FLOOR * total
+    denominator = (pair**2).sum(0) if scale == "pair" else np.full(len(pairs), total)
+    h2_pairs = _ratio((residual**2).sum(0), denominator, floor)
+    one_vs_all = _ratio(
+        ((prediction[:, None] - single - rest) ** 2).sum(0), np.full(p, total), floor
+    )
+    pd_share = _ratio((single**2).sum(0), np.full(p, total), floor)
+    return h2_pairs, one_vs_all, pd_share
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray, floor: float) -> np.ndarray:

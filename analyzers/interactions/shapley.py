@@ -82,25 +82,10 @@ def shapley_interactions(
         Local scores (one row per explained row and interaction); main effects are the order-1
         terms of the index (Shapley values for SII), as mean |value| over rows.
     """
-    if approximator not in SHAPLEY_APPROXIMATORS:
-        raise ParameterError(
-            f"approximator must be one of {SHAPLEY_APPROXIMATORS}, got {approximator!r}"
-        )
-    if int(n_samples) < 2:
-        raise ParameterError(f"n_samples must be >= 2, got {n_samples!r}")
     start = time.perf_counter()
     names = dataset.group_names
     p = len(names)
-    if max_order > p:
-        raise ParameterError(
-            f"max_order={max_order} needs at least {max_order} groups, the data has {p}"
-        )
-    exact = approximator == "exact" or (approximator == "auto" and p <= max_exact_groups)
-    if exact and p > _MAX_EXACT_GROUPS_HARD:
-        raise ParameterError(
-            f"approximator='exact' with {p} groups needs 2**{p} coalitions per row; "
-            "use approximator='sampling'"
-        )
+    exact = _uses_exact(approximator, p, max_order, max_exact_groups, n_samples)
     kernel = CoalitionValueKernel(
         adapter,
         [g.columns for g in dataset.groups],
@@ -130,6 +115,29 @@ def shapley_interactions(
         "main_effect_aggregate": "mean_abs",
     }
     return _result(model_name, index, names, rows, values, errors, settings, start)
+
+
+def _uses_exact(
+    approximator: str, p: int, max_order: int, max_exact_groups: int, n_samples: int
+) -> bool:
+    """Whether the index is computed exactly (checks the arguments on the way)."""
+    if approximator not in SHAPLEY_APPROXIMATORS:
+        raise ParameterError(
+            f"approximator must be one of {SHAPLEY_APPROXIMATORS}, got {approximator!r}"
+        )
+    if int(n_samples) < 2:
+        raise ParameterError(f"n_samples must be >= 2, got {n_samples!r}")
+    if max_order > p:
+        raise ParameterError(
+            f"max_order={max_order} needs at least {max_order} groups, the data has {p}"
+        )
+    exact = approximator == "exact" or (approximator == "auto" and p <= max_exact_groups)
+    if exact and p > _MAX_EXACT_GROUPS_HARD:
+        raise ParameterError(
+            f"approximator='exact' with {p} groups needs 2**{p} coalitions per row; "
+            "use approximator='sampling'"
+        )
+    return exact
 
 
 def _exact_values(kernel, explained: torch.Tensor, p: int, index: str, max_order: int) -> dict:

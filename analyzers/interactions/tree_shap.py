@@ -64,43 +64,10 @@ def tree_interactions(
     InteractionResult
         Local pair scores; main effects: mean |Shapley value| per group.
     """
-    import shap
-
-    if value_function not in TREE_VALUE_FUNCTIONS:
-        advice = (
-            "; use index='sii' for the interventional game"
-            if value_function == "interventional"
-            else ""
-        )
-        raise ParameterError(
-            f"tree_value_function must be one of {TREE_VALUE_FUNCTIONS}, got "
-            f"{value_function!r}{advice}"
-        )
-    if isinstance(model, ModelAdapter):
-        raise ParameterError(
-            "index='tree' needs the fitted tree model itself (e.g. GradientBoostingClassifier), "
-            "not a wrapped adapter"
-        )
     start = time.perf_counter()
-    try:
-        explainer = shap.TreeExplainer(model)
-    except Exception as error:  # shap raises bare exceptions for unsupported models
-        raise ModelError(
-            f"shap.TreeExplainer cannot explain {type(model).__name__}: {str(error)[:200]}"
-        ) from None
-    scale = _raw_scale(model)
-    if output is not None and output != scale:
-        raise ParameterError(
-            f"output={output!r}: shap gives {type(model).__name__}'s interactions on the "
-            f"{scale!r} scale only"
-        )
+    explainer, scale = _explainer(model, value_function, output)
     explained = dataset.X[torch.as_tensor(rows, dtype=torch.int64)].numpy().astype(np.float64)
-    values = np.asarray(explainer.shap_interaction_values(explained))
-    if values.ndim == 4:  # (rows, features, features, outputs)
-        chosen = 1 if class_index is None else int(class_index)
-        if not 0 <= chosen < values.shape[3]:
-            raise ParameterError(f"class_index must be in 0..{values.shape[3] - 1}")
-        values = values[..., chosen]
+    values = _interaction_values(explainer, explained, class_index)
     grouped = _group_sums(values, [list(g.columns) for g in dataset.groups])  # (rows, p, p)
     names = dataset.group_names
     p = len(names)
@@ -127,6 +94,51 @@ def tree_interactions(
         settings=settings,
         seconds=time.perf_counter() - start,
     )
+
+
+def _explainer(model, value_function: str, output: str | None):
+    """shap's TreeExplainer of ``model`` and the scale of its raw output (arguments checked)."""
+    import shap
+
+    if value_function not in TREE_VALUE_FUNCTIONS:
+        advice = (
+            "; use index='sii' for the interventional game"
+            if value_function == "interventional"
+            else ""
+        )
+        raise ParameterError(
+            f"tree_value_function must be one of {TREE_VALUE_FUNCTIONS}, got "
+            f"{value_function!r}{advice}"
+        )
+    if isinstance(model, ModelAdapter):
+        raise ParameterError(
+            "index='tree' needs the fitted tree model itself (e.g. GradientBoostingClassifier), "
+            "not a wrapped adapter"
+        )
+    try:
+        explainer = shap.TreeExplainer(model)
+    except Exception as error:  # shap raises bare exceptions for unsupported models
+        raise ModelError(
+            f"shap.TreeExplainer cannot explain {type(model).__name__}: {str(error)[:200]}"
+        ) from None
+    scale = _raw_scale(model)
+    if output is not None and output != scale:
+        raise ParameterError(
+            f"output={output!r}: shap gives {type(model).__name__}'s interactions on the "
+            f"{scale!r} scale only"
+        )
+    return explainer, scale
+
+
+def _interaction_values(explainer, explained: np.ndarray, class_index: int | None) -> np.ndarray:
+    """(rows, features, features) shap interaction values, of one class for classifiers."""
+    values = np.asarray(explainer.shap_interaction_values(explained))
+    if values.ndim == 4:  # (rows, features, features, outputs)
+        chosen = 1 if class_index is None else int(class_index)
+        if not 0 <= chosen < values.shape[3]:
+            raise ParameterError(f"class_index must be in 0..{values.shape[3] - 1}")
+        values = values[..., chosen]
+    return values
 
 
 def _group_sums(values: np.ndarray, groups: list[list[int]]) -> np.ndarray:
