@@ -7,31 +7,47 @@ Kept apart from the analyses so readers need not import the engine.
 
 from __future__ import annotations
 
-import json
-import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from analyzers.rashomon_result import INTERACTION_SEPARATOR
+from analyzers.result import Diagnostic, Result
 from workbench.errors import ParameterError
 
 INTERACTION_INDICES = ("fis", "h2", "sii", "stii", "ksii", "tree")
 AGGREGATES = ("mean_abs", "mean")
 
 _SCORE_COLUMNS = ("model", "index", "pair", "value")
-_ERROR_COLUMNS = ("pair", "standard_error")
+
+
+def canonical_index(index: str) -> str:
+    """The canonical id of an interaction index; shapiq's spellings are accepted.
+
+    Case and hyphens are ignored, so shapiq's "SII", "STII" and "k-SII" read as "sii", "stii"
+    and "ksii".
+
+    Examples
+    --------
+    >>> canonical_index("k-SII")
+    'ksii'
+    """
+    name = index.lower().replace("-", "").replace("_", "") if isinstance(index, str) else index
+    if name not in INTERACTION_INDICES:
+        raise ParameterError(f"index must be one of {INTERACTION_INDICES}, got {index!r}")
+    return name
 
 
 @dataclass(frozen=True, eq=False)
-class InteractionResult:
+class InteractionResult(Result):
     """Interaction scores of one model under one index.
 
     Attributes
     ----------
-    model : str
-        Name of the model, given by the caller.
+    model_names : tuple of str
+        The one model scored (a plain string is taken as its name); ``model_name`` reads it.
     index : str
         One of ``INTERACTION_INDICES``.
     group_names : tuple of str
@@ -40,6 +56,7 @@ class InteractionResult:
         Tidy: model, index, pair, value, and optionally row (int position of the explained
         row for local values; NA, or no column at all, for global values). ``pair`` is the
         groups joined by ``INTERACTION_SEPARATOR`` in group order; triples are joined alike.
+        Also ``to_frame()``.
     main_effects : DataFrame
         model, index, group, value (global); may be empty.
     settings : dict
@@ -48,9 +65,13 @@ class InteractionResult:
         Wall time of the analysis.
     standard_errors : DataFrame or None
         pair, standard_error of the global mean value, for sampling approximations.
+    diagnostics : tuple of Diagnostic
+        Degenerate cases (no interaction above tolerance...) and approximations used.
     """
 
-    model: str
+    kind = "interactions"
+
+    model_names: tuple[str, ...]
     index: str
     group_names: tuple[str, ...]
     scores: pd.DataFrame
@@ -58,13 +79,30 @@ class InteractionResult:
     settings: dict[str, Any]
     seconds: float
     standard_errors: pd.DataFrame | None = None
+    diagnostics: tuple[Diagnostic, ...] = ()
 
     def __post_init__(self) -> None:
+        if isinstance(self.model_names, str):
+            object.__setattr__(self, "model_names", (self.model_names,))
+        object.__setattr__(self, "model_names", tuple(self.model_names))
+        object.__setattr__(self, "group_names", tuple(self.group_names))
+        object.__setattr__(self, "diagnostics", tuple(self.diagnostics))
         if self.index not in INTERACTION_INDICES:
             raise ParameterError(f"index must be one of {INTERACTION_INDICES}, got {self.index!r}")
         missing = [c for c in _SCORE_COLUMNS if c not in self.scores.columns]
         if missing:
             raise ParameterError(f"scores lacks the columns {missing}")
+
+    @property
+    def model(self) -> str:
+        """Deprecated: renamed ``model_names`` (read ``model_name`` for the one name)."""
+        warnings.warn(
+            "InteractionResult.model is renamed model_names (model_name for the one name); "
+            "model will be removed in the next release",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.model_name
 
     @property
     def pairs(self) -> tuple[str, ...]:
@@ -75,6 +113,10 @@ class InteractionResult:
     def is_local(self) -> bool:
         """Whether the scores hold per-row values."""
         return "row" in self.scores.columns and bool(self.scores["row"].notna().any())
+
+    def to_frame(self) -> pd.DataFrame:
+        """The tidy scores: model, index, pair, value (and row for local indices)."""
+        return self.scores
 
     def global_scores(self, aggregate: str = "mean_abs") -> pd.DataFrame:
         """One value per interaction.
@@ -101,78 +143,15 @@ class InteractionResult:
         table = values.groupby(frame["pair"], sort=False).mean()
         return pd.DataFrame({"pair": table.index.astype(str), "value": table.to_numpy()})
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data (NaN and NA written as None)."""
-        frames = {"scores": self.scores, "main_effects": self.main_effects}
-        if self.standard_errors is not None:
-            frames["standard_errors"] = self.standard_errors
-        data: dict[str, Any] = {
-            "kind": "interactions",
-            "model": self.model,
-            "index": self.index,
-            "group_names": list(self.group_names),
-            "settings": self.settings,
-            "seconds": self.seconds,
-        }
-        for name, frame in frames.items():
-            data[name] = _frame_to_dict(frame)
-        data.setdefault("standard_errors", None)
-        return data
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> InteractionResult:
-        """Rebuild a result written by ``to_dict`` (or read back from its JSON)."""
-        errors = data.get("standard_errors")
-        return cls(
-            model=str(data["model"]),
-            index=str(data["index"]),
-            group_names=tuple(data["group_names"]),
-            scores=_frame_from_dict(data["scores"]),
-            main_effects=_frame_from_dict(data["main_effects"]),
-            settings=dict(data["settings"]),
-            seconds=float(data["seconds"]),
-            standard_errors=None if errors is None else _frame_from_dict(errors),
-        )
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), allow_nan=False)
-
-    @classmethod
-    def from_json(cls, text: str) -> InteractionResult:
-        return cls.from_dict(json.loads(text))
+        """Rebuild a result written by ``to_dict``; results written before the Result protocol
+        (one ``model`` string, no diagnostics) read too."""
+        if "model_names" not in data and "model" in data:
+            data = {**data, "model_names": [data["model"]]}
+        return super().from_dict(data)
 
 
 def split_pair(label: str) -> tuple[str, ...]:
     """The groups of an interaction label, e.g. ``"a × b"`` -> ``("a", "b")``."""
     return tuple(label.split(INTERACTION_SEPARATOR))
-
-
-def _frame_to_dict(frame: pd.DataFrame) -> dict[str, Any]:
-    return {
-        "columns": list(frame.columns),
-        "dtypes": {c: str(frame[c].dtype) for c in frame.columns},
-        "rows": [[_json_value(v) for v in row] for row in frame.itertuples(index=False)],
-    }
-
-
-def _frame_from_dict(data: dict[str, Any]) -> pd.DataFrame:
-    frame = pd.DataFrame(data["rows"], columns=data["columns"])
-    for column, dtype in data.get("dtypes", {}).items():
-        # JSON writes NaN/NA as null: restore floats, nullable ints and strings.
-        if dtype.startswith("float"):
-            frame[column] = frame[column].astype(float)
-        elif dtype in ("Int64", "int64"):
-            frame[column] = frame[column].astype(dtype if frame[column].notna().all() else "Int64")
-        elif dtype in ("str", "string", "object"):
-            frame[column] = frame[column].astype(dtype if dtype != "string" else "string")
-    return frame
-
-
-def _json_value(value: Any) -> Any:
-    if value is pd.NA or value is None:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

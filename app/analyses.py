@@ -16,6 +16,8 @@ from threading import Lock
 from typing import Any
 
 import analyzers.rashomon as rashomon
+from analyzers.interaction_result import INTERACTION_INDICES
+from analyzers.interactions import score_interactions
 from analyzers.rashomon_parameters import APPROXIMATORS, ORDERS
 from workbench.errors import ParameterError
 from workbench.progress import ProgressCallback
@@ -100,26 +102,16 @@ def _read_rashomon(payload: dict):
 
 
 def _compute_interactions(model, parameters: dict, progress: ProgressCallback | None):
-    from analyzers.interactions import score_interactions
-
     if progress:
         progress("scoring", 0, 1)
     # shap's TreeExplainer reads the fitted trees themselves, not the torch/CPU adapter.
     target = model.estimator if parameters["index"] == "tree" else model.adapter
     if target is None:
         raise ParameterError(f"index 'tree': model {model.name!r} is not a scikit-learn tree model")
+    # "fis" is a global score: it uses every row, whatever the form says.
     rows = parameters["rows"] if parameters["index"] != "fis" else None
-    result = score_interactions(
-        target,
-        model.rows,
-        index=parameters["index"],
-        order=parameters["order"],
-        rows=rows,
-        background=parameters["background"],
-        estimator=parameters["estimator"],
-        seed=parameters["seed"],
-        model_name=model.name,
-    )
+    given = {**parameters, "rows": rows}
+    result = score_interactions(target, model.rows, **given, model_name=model.name)
     if progress:
         progress("scoring", 1, 1)
     return result
@@ -250,19 +242,18 @@ ANALYSES: dict[str, Analysis] = {
         name="interactions",
         compute=_compute_interactions,
         read=_read_interactions,
-        # rows/background: seeded samples of the explained rows ("fis" uses them all).
-        defaults={
-            "index": "sii",
-            "order": 2,
-            "rows": 100,
-            "background": 50,
-            "estimator": "auto",
-            "seed": 0,
-        },
+        defaults=signature_defaults(
+            score_interactions,
+            ["index", "max_order", "approximator", "random_state"],
+            # The analyzer's None means "a seeded sample of 100 rows / 50 background rows"; the
+            # app states the counts so the form shows them and they type as ints in the URL.
+            rows=100,
+            background=50,
+        ),
         choices={
-            "index": ("sii", "stii", "ksii", "h2", "fis", "tree"),
-            "order": (2, 3),
-            "estimator": ("auto", "exact", "sampling", "permutation"),
+            "index": INTERACTION_INDICES,
+            "max_order": (2, 3),
+            "approximator": ("auto", "exact", "sampling", "permutation"),
         },
     ),
     "gates": Analysis(

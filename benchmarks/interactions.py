@@ -9,7 +9,7 @@ whole background, for both tools:
 - shapiq 1.4.1: ``MarginalImputer(model, background, x=row, sample_size=len(background))``
   (joint marginal, all background rows, no sampling) fed to ``ExactComputer(...)("SII", 2)``,
   one row at a time, the model a numpy function returning the logit of ``predict_proba``;
-- ours: ``score_interactions(adapter, data, "sii", estimator="exact")`` on ``wrap_model`` of
+- ours: ``score_interactions(adapter, data, "sii", approximator="exact")`` on ``wrap_model`` of
   the same fitted estimator (the scikit-learn MLP rebuilt as a torch module).
 
 Friedman H² of every pair on ``--h2-rows`` test rows: ours (one kernel call) against a
@@ -138,7 +138,7 @@ def run_ours(make_adapter, dataset, positions, background, device):
 
     def score(adapter):
         return score_interactions(
-            adapter, dataset, "sii", rows=positions, background=background, estimator="exact"
+            adapter, dataset, "sii", rows=positions, background=background, approximator="exact"
         )
 
     start = time.perf_counter()

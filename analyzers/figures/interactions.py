@@ -217,7 +217,7 @@ def top_pairs_bar(
             x=[v for _, v in scores],
             y=[p for p, _ in scores],
             orientation="h",
-            name=result.model,
+            name=result.model_name,
             error_x=error_x,
             marker={"color": ["#d62728" if v < 0 else "#1f77b4" for _, v in scores]},
             hovertemplate="%{y}: %{x:.4g}<extra></extra>",
@@ -257,4 +257,4 @@ def _node_sizes(result: InteractionResult, names: list[str]) -> list[float]:
 
 def _title(result: InteractionResult, what: str, aggregate: str) -> str:
     index = _INDEX_TITLES.get(result.index, result.index)
-    return f"{result.model}: {index} {what} ({_AGGREGATE_WORDS[aggregate]})"
+    return f"{result.model_name}: {index} {what} ({_AGGREGATE_WORDS[aggregate]})"

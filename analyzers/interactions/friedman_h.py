@@ -31,6 +31,7 @@ import torch
 
 from analyzers.interaction_result import InteractionResult
 from analyzers.interactions import frames
+from workbench.deprecation import renamed_parameters
 from workbench.errors import ParameterError
 from workbench.kernels.coalition_values import CoalitionValueKernel
 
@@ -38,6 +39,7 @@ _RELATIVE_FLOOR = 1e-10
 H2_SCALES = ("pair", "output")
 
 
+@renamed_parameters(seed="random_state")
 def friedman_h2(
     adapter,
     dataset,
@@ -48,7 +50,7 @@ def friedman_h2(
     class_index: int | None = None,
     max_batch_rows: int | None = None,
     scale: str = "pair",
-    seed: int = 0,
+    random_state: int = 0,
 ) -> InteractionResult:
     """Pairwise H² of every pair of groups, one-vs-all H² and PD variance shares per group.
 
@@ -64,7 +66,7 @@ def friedman_h2(
         See ``CoalitionValueKernel``.
     scale : {"pair", "output"}
         Denominator of the pairwise statistic (see the module docstring).
-    seed : int
+    random_state : int
         Recorded only: the sample was drawn by the caller.
 
     Returns
@@ -93,6 +95,37 @@ def friedman_h2(
     coalitions = [*singles, *[(1 << j) | (1 << k) for j, k in pairs], *[full ^ s for s in singles]]
     coalitions.append(full)
     pd_values = kernel.values(sample, torch.tensor(coalitions, dtype=torch.int64)).numpy()
+    h2_pairs, one_vs_all, pd_share = _statistics(pd_values, p, pairs, scale)
+    labels = frames.pair_labels(names, range(2, 3))
+    settings = {
+        "estimator": "partial_dependence",
+        "value_function": "interventional",
+        "output": kernel.output,
+        "class_index": kernel.class_index,
+        "order": 2,
+        "h2_scale": scale,
+        "n_rows": len(rows),
+        "seed": random_state,
+        "model_rows_evaluated": kernel.rows_evaluated,
+        "main_effect": "pd_variance_share",
+        "one_vs_all": {name: float(v) for name, v in zip(names, one_vs_all, strict=True)},
+    }
+    return InteractionResult(
+        model_names=(model_name,),
+        index="h2",
+        group_names=names,
+        scores=frames.global_scores(model_name, "h2", labels, h2_pairs),
+        main_effects=frames.main_effect_frame(model_name, "h2", names, pd_share),
+        settings=settings,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _statistics(
+    pd_values: np.ndarray, p: int, pairs: list[tuple[int, int]], scale: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairwise H², one-vs-all H² and PD variance shares from the (n, coalitions) PD values
+    of the singles, the pairs, all-but-one and all groups, in that order."""
     pd_values = pd_values - pd_values.mean(axis=0, keepdims=True)  # centred over the sample
     single = pd_values[:, :p]  # (n, p)
     pair = pd_values[:, p : p + len(pairs)]  # (n, pairs)
@@ -109,29 +142,7 @@ def friedman_h2(
         ((prediction[:, None] - single - rest) ** 2).sum(0), np.full(p, total), floor
     )
     pd_share = _ratio((single**2).sum(0), np.full(p, total), floor)
-    labels = frames.pair_labels(names, range(2, 3))
-    settings = {
-        "estimator": "partial_dependence",
-        "value_function": "interventional",
-        "output": kernel.output,
-        "class_index": kernel.class_index,
-        "order": 2,
-        "h2_scale": scale,
-        "n_rows": len(rows),
-        "seed": seed,
-        "model_rows_evaluated": kernel.rows_evaluated,
-        "main_effect": "pd_variance_share",
-        "one_vs_all": {name: float(v) for name, v in zip(names, one_vs_all, strict=True)},
-    }
-    return InteractionResult(
-        model=model_name,
-        index="h2",
-        group_names=names,
-        scores=frames.global_scores(model_name, "h2", labels, h2_pairs),
-        main_effects=frames.main_effect_frame(model_name, "h2", names, pd_share),
-        settings=settings,
-        seconds=time.perf_counter() - start,
-    )
+    return h2_pairs, one_vs_all, pd_share
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray, floor: float) -> np.ndarray:

@@ -17,20 +17,22 @@ import torch
 from analyzers.fis import subset_effects
 from analyzers.interaction_result import InteractionResult
 from analyzers.interactions import frames
+from workbench.deprecation import renamed_parameters
 from workbench.kernels.subset_losses import SubsetLossKernel
 
 
+@renamed_parameters(seed="random_state", order="max_order", estimator="approximator")
 def permutation_fis(
     adapter,
     dataset,
     *,
-    order: int,
+    max_order: int,
     model_name: str,
-    estimator: str = "auto",
+    approximator: str = "auto",
     n_permutations: int = 30,
     permutation: str = "independent",
     max_batch_rows: int | None = None,
-    seed: int = 0,
+    random_state: int = 0,
 ) -> InteractionResult:
     """Global FIS of every pair (and triple) of groups, with the main effects φ_i.
 
@@ -39,10 +41,12 @@ def permutation_fis(
     adapter : ModelAdapter
     dataset : Dataset
         The explained rows, with a target (FIS is defined on the loss).
-    order : {2, 3}
+    max_order : {2, 3}
+        Highest order scored (3: pairs and triples).
     model_name : str
-    estimator, n_permutations, permutation, max_batch_rows, seed
-        As for ``SubsetLossKernel``.
+    approximator, n_permutations, permutation, max_batch_rows, random_state
+        As ``estimator``, ``n_permutations``, ``permutation``, ``max_batch_rows`` and ``seed``
+        of ``SubsetLossKernel``.
 
     Returns
     -------
@@ -53,11 +57,11 @@ def permutation_fis(
     kernel = SubsetLossKernel(
         adapter,
         dataset,
-        estimator=estimator,
+        estimator=approximator,
         n_permutations=n_permutations,
         permutation=permutation,
         max_batch_rows=max_batch_rows,
-        seed=seed,
+        seed=random_state,
     )
     names = dataset.group_names
     p = len(names)
@@ -66,26 +70,26 @@ def permutation_fis(
     )  # (p, 2): loss, loss with the group replaced
     mains = (singles[:, 1] - singles[:, 0]).numpy()
     fis = []
-    for size in range(2, order + 1):
+    for size in range(2, max_order + 1):
         combos = list(itertools.combinations(range(p), size))
         losses = kernel.subset_losses(
             torch.ones((len(combos), p)), torch.tensor(combos, dtype=torch.int64)
         )
         fis.append(subset_effects(losses, size).fis)
-    labels = frames.pair_labels(names, range(2, order + 1))
+    labels = frames.pair_labels(names, range(2, max_order + 1))
     settings = {
         "estimator": kernel.estimator,
         "loss": adapter.loss.name,
         "n_permutations": kernel.n_permutations,
         "permutation": permutation,
-        "order": order,
+        "order": max_order,
         "n_rows": dataset.n_rows,
-        "seed": seed,
+        "seed": random_state,
         "reference_loss": float(singles[0, 0]),
         "main_effect": "loss_increase",
     }
     return InteractionResult(
-        model=model_name,
+        model_names=(model_name,),
         index="fis",
         group_names=names,
         scores=frames.global_scores(model_name, "fis", labels, np.concatenate(fis)),

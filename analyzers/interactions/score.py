@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import torch
 
-from analyzers.interaction_result import INTERACTION_INDICES, InteractionResult
+from analyzers.interaction_result import InteractionResult, canonical_index
+from analyzers.interactions.diagnostics import interaction_diagnostics
+from workbench.deprecation import renamed_parameters
 from workbench.errors import ParameterError
 from workbench.models import ModelAdapter, wrap_model
 
@@ -16,19 +19,20 @@ DEFAULT_ROWS = 100
 DEFAULT_BACKGROUND = 50
 
 
+@renamed_parameters(seed="random_state", order="max_order", estimator="approximator")
 def score_interactions(
     model: Any,
     dataset,
     index: str = "sii",
-    order: int = 2,
+    max_order: int = 2,
     *,
     rows: int | np.ndarray | list[int] | None = None,
     background: int | np.ndarray | torch.Tensor | None = None,
-    seed: int = 0,
-    model_name: str | None = None,
+    random_state: int = 0,
+    model_name: str = "model",
     output: str | None = None,
     class_index: int | None = None,
-    estimator: str = "auto",
+    approximator: str = "auto",
     n_samples: int = 64,
     max_exact_groups: int = 14,
     n_permutations: int = 30,
@@ -37,7 +41,7 @@ def score_interactions(
     max_batch_rows: int | None = None,
     device: str = "auto",
 ) -> InteractionResult:
-    """Score every pair (and, with ``order=3``, triple) of groups of one model.
+    """Score every pair (and, with ``max_order=3``, every triple) of groups of one model.
 
     Parameters
     ----------
@@ -47,37 +51,39 @@ def score_interactions(
     dataset : Dataset
         Rows and groups; "fis" also needs its target.
     index : {"sii", "stii", "ksii", "h2", "fis", "tree"}
+        Case and hyphens are ignored, so shapiq's "SII", "STII", "k-SII" work too.
+
         - "sii", "stii", "ksii": Shapley interactions (Grabisch-Roubens SII, Shapley-Taylor,
           k-SII) of the interventional game v_x(S) = mean_b f(x_S, b_{-S}), per row.
         - "h2": Friedman's H² from centred partial dependence on the row sample (global).
         - "fis": permutation feature interaction score of the model itself, the FISC
           definition FIS_ij = φ_ij - φ_i - φ_j on the loss (global).
         - "tree": ``shap.TreeExplainer(...).shap_interaction_values`` on the SII scale.
-    order : {2, 3}
-        Highest interaction order ("h2" and "tree": 2 only).
+    max_order : {2, 3}
+        Highest interaction order: 2 scores pairs, 3 pairs and triples ("h2", "tree": 2 only).
     rows : int, sequence of int or None
         Rows to explain: a count (a seeded sample), positions in ``dataset``, or None:
         all rows for "fis", a seeded sample of 100 otherwise.
     background : int, array, Tensor or None
         Background rows of the interventional game of the Shapley indices: a count (a seeded
         sample of ``dataset``), a (rows, features) array, or None: 50 rows.
-    seed : int
+    random_state : int
         Seed of every sample (rows, background, coalitions, permutations).
-    model_name : str or None
-        Name stored in the result (default: the model's class name, or its torch module's).
+    model_name : str
+        Name stored in the result. None: the model's class name (its torch module's).
     output : {"logit", "probability", "value"} or None
         Output scale; None: logit for classifiers, value for regression.
     class_index : int or None
         Class explained for a multi-class model.
-    estimator : str
+    approximator : str
         Shapley indices: "auto", "exact" or "sampling". "fis": "auto", "exact" or "permutation"
         (``SubsetLossKernel``).
     n_samples : int
-        Sampled coalitions per interaction (Shapley sampling estimator).
+        Sampled coalitions per interaction (Shapley sampling approximator).
     max_exact_groups : int
         "auto" enumerates all 2**p coalitions up to this many groups.
     n_permutations : int
-        Permutations per group for "fis" with the permutation estimator.
+        Permutations per group for "fis" with the permutation approximator.
     tree_value_function : {"path_dependent"}
         Value function of shap's TreeExplainer for "tree" (see ``tree_shap``).
     h2_scale : {"pair", "output"}
@@ -91,33 +97,23 @@ def score_interactions(
     Returns
     -------
     InteractionResult
+        With ``settings["rows"]`` (the explained rows) and ``diagnostics`` (see
+        ``analyzers.interactions.diagnostics``).
 
     Examples
     --------
     >>> result = score_interactions(adapter, data, index="sii", rows=50, background=30)
     >>> result.global_scores().sort_values("value").tail(3)  # doctest: +SKIP
     """
-    from analyzers.interactions import tree_shap
-
-    if index not in INTERACTION_INDICES:
-        raise ParameterError(f"index must be one of {INTERACTION_INDICES}, got {index!r}")
-    if order not in (2, 3):
-        raise ParameterError(f"order must be 2 or 3, got {order!r}")
-    if order == 3 and index in ("h2", "tree"):
-        raise ParameterError(f"index={index!r} scores pairs only; use order=2")
-    name = model_name or _default_name(model)
-    generator = np.random.default_rng(seed)
+    index = canonical_index(index)
+    _check_max_order(index, max_order)
+    name = _default_name(model) if model_name is None else model_name
+    generator = np.random.default_rng(random_state)
     default_rows = dataset.n_rows if index == "fis" else DEFAULT_ROWS
     row_positions = _row_positions(rows, dataset.n_rows, default_rows, generator, "rows")
     if index == "tree":
-        result = tree_shap.tree_interactions(
-            model,
-            dataset,
-            row_positions,
-            model_name=name,
-            value_function=tree_value_function,
-            output=output,
-            class_index=class_index,
+        result = _tree(
+            model, dataset, row_positions, name, tree_value_function, output, class_index
         )
     else:
         result = _model_agnostic(
@@ -126,20 +122,47 @@ def score_interactions(
             dataset,
             row_positions,
             lambda: _background(background, dataset, generator),
-            order=order,
+            max_order=max_order,
             name=name,
             output=output,
             class_index=class_index,
-            estimator=estimator,
+            approximator=approximator,
             n_samples=n_samples,
             max_exact_groups=max_exact_groups,
             n_permutations=n_permutations,
             h2_scale=h2_scale,
             max_batch_rows=max_batch_rows,
-            seed=seed,
+            random_state=random_state,
         )
-    # The explained rows, so results of several models can be checked for the same rows.
-    return replace(result, settings={**result.settings, "rows": row_positions.tolist()})
+    return _finished(result, row_positions)
+
+
+def _check_max_order(index: str, max_order: int) -> None:
+    if max_order not in (2, 3):
+        raise ParameterError(f"max_order must be 2 or 3, got {max_order!r}")
+    if max_order == 3 and index in ("h2", "tree"):
+        raise ParameterError(f"index={index!r} scores pairs only; use max_order=2")
+
+
+def _finished(result: InteractionResult, row_positions: np.ndarray) -> InteractionResult:
+    """The result with its explained rows (so results of several models can be checked for the
+    same rows) and its diagnostics."""
+    result = replace(result, settings={**result.settings, "rows": row_positions.tolist()})
+    return replace(result, diagnostics=interaction_diagnostics(result))
+
+
+def _tree(model, dataset, row_positions, name, value_function, output, class_index):
+    from analyzers.interactions import tree_shap
+
+    return tree_shap.tree_interactions(
+        model,
+        dataset,
+        row_positions,
+        model_name=name,
+        value_function=value_function,
+        output=output,
+        class_index=class_index,
+    )
 
 
 def _model_agnostic(
@@ -147,60 +170,55 @@ def _model_agnostic(
     adapter: ModelAdapter,
     dataset,
     row_positions: np.ndarray,
-    background,
+    background: Callable[[], torch.Tensor],
     *,
-    order: int,
+    max_order: int,
     name: str,
     output: str | None,
     class_index: int | None,
-    estimator: str,
+    approximator: str,
     n_samples: int,
     max_exact_groups: int,
     n_permutations: int,
     h2_scale: str,
     max_batch_rows: int | None,
-    seed: int,
+    random_state: int,
 ) -> InteractionResult:
     from analyzers.interactions import friedman_h, permutation_fis, shapley
 
+    common = {"model_name": name, "max_batch_rows": max_batch_rows, "random_state": random_state}
     if index == "fis":
         return permutation_fis.permutation_fis(
             adapter,
             dataset.subset(row_positions),
-            order=order,
-            model_name=name,
-            estimator=estimator,
+            max_order=max_order,
+            approximator=approximator,
             n_permutations=n_permutations,
-            max_batch_rows=max_batch_rows,
-            seed=seed,
+            **common,
         )
     if index == "h2":
         return friedman_h.friedman_h2(
             adapter,
             dataset,
             row_positions,
-            model_name=name,
             output=output,
             class_index=class_index,
-            max_batch_rows=max_batch_rows,
             scale=h2_scale,
-            seed=seed,
+            **common,
         )
     return shapley.shapley_interactions(
         adapter,
         dataset,
         row_positions,
-        background(),
+        background(),  # drawn only here, after the rows, from the same generator
         index=index,
-        order=order,
-        model_name=name,
-        estimator=estimator,
+        max_order=max_order,
+        approximator=approximator,
         max_exact_groups=max_exact_groups,
         n_samples=n_samples,
         output=output,
         class_index=class_index,
-        max_batch_rows=max_batch_rows,
-        seed=seed,
+        **common,
     )
 
 

@@ -21,10 +21,11 @@ from analyzers.interaction_result import InteractionResult
 from analyzers.interactions import frames
 from analyzers.interactions.shapley_exact import exact_indices, exact_indices_from_pair_games
 from analyzers.interactions.shapley_sampling import sampled_indices
+from workbench.deprecation import renamed_parameters
 from workbench.errors import ParameterError
 from workbench.kernels.coalition_values import CoalitionValueKernel, all_coalitions
 
-SHAPLEY_ESTIMATORS = ("auto", "exact", "sampling")
+SHAPLEY_APPROXIMATORS = ("auto", "exact", "sampling")
 # 2**22 coalitions of one row in float64 is 32 MiB per row: past this "exact" is not sensible.
 _MAX_EXACT_GROUPS_HARD = 22
 # Pair games transform one 2**d game per (row, background row) instead of one 2**p game per
@@ -32,6 +33,7 @@ _MAX_EXACT_GROUPS_HARD = 22
 _PAIR_GAME_SHARE = 0.5
 
 
+@renamed_parameters(seed="random_state", order="max_order", estimator="approximator")
 def shapley_interactions(
     adapter,
     dataset,
@@ -39,15 +41,15 @@ def shapley_interactions(
     background: torch.Tensor,
     *,
     index: str,
-    order: int,
+    max_order: int,
     model_name: str,
-    estimator: str = "auto",
+    approximator: str = "auto",
     max_exact_groups: int = 14,
     n_samples: int = 64,
     output: str | None = None,
     class_index: int | None = None,
     max_batch_rows: int | None = None,
-    seed: int = 0,
+    random_state: int = 0,
 ) -> InteractionResult:
     """Local SII/STII/k-SII scores of every pair (and triple) of groups.
 
@@ -61,16 +63,17 @@ def shapley_interactions(
     background : Tensor
         (background rows, features) rows absent groups are drawn from.
     index : {"sii", "stii", "ksii"}
-    order : {2, 3}
+    max_order : {2, 3}
+        Highest order scored (3: pairs and triples).
     model_name : str
-    estimator : {"auto", "exact", "sampling"}
+    approximator : {"auto", "exact", "sampling"}
         "auto": exact up to ``max_exact_groups`` groups, sampling beyond.
     max_exact_groups : int
     n_samples : int
         Coalitions drawn per interaction (sampling only).
     output, class_index, max_batch_rows
         See ``CoalitionValueKernel``.
-    seed : int
+    random_state : int
         Seed of the coalition draws.
 
     Returns
@@ -79,21 +82,10 @@ def shapley_interactions(
         Local scores (one row per explained row and interaction); main effects are the order-1
         terms of the index (Shapley values for SII), as mean |value| over rows.
     """
-    if estimator not in SHAPLEY_ESTIMATORS:
-        raise ParameterError(f"estimator must be one of {SHAPLEY_ESTIMATORS}, got {estimator!r}")
-    if int(n_samples) < 2:
-        raise ParameterError(f"n_samples must be >= 2, got {n_samples!r}")
     start = time.perf_counter()
     names = dataset.group_names
     p = len(names)
-    if order > p:
-        raise ParameterError(f"order={order} needs at least {order} groups, the data has {p}")
-    exact = estimator == "exact" or (estimator == "auto" and p <= max_exact_groups)
-    if exact and p > _MAX_EXACT_GROUPS_HARD:
-        raise ParameterError(
-            f"estimator='exact' with {p} groups needs 2**{p} coalitions per row; "
-            "use estimator='sampling'"
-        )
+    exact = _uses_exact(approximator, p, max_order, max_exact_groups, n_samples)
     kernel = CoalitionValueKernel(
         adapter,
         [g.columns for g in dataset.groups],
@@ -104,15 +96,70 @@ def shapley_interactions(
     )
     explained = dataset.X[torch.as_tensor(rows, dtype=torch.int64)]  # (rows, features)
     if exact:
-        full_rows = explained.shape[0] * kernel.n_background << p
-        if kernel.pair_game_rows(explained) < full_rows * _PAIR_GAME_SHARE:
-            values = exact_indices_from_pair_games(kernel, explained, p, index, order)
-        else:  # rows differ from the background in (nearly) every group: v_x on all 2**p
-            values = exact_indices(kernel.values(explained, all_coalitions(p)), p, index, order)
-        errors = None
+        values, errors = _exact_values(kernel, explained, p, index, max_order), None
     else:
-        values, errors = sampled_indices(kernel, explained, p, index, order, int(n_samples), seed)
-    orders = range(2, order + 1)
+        values, errors = sampled_indices(
+            kernel, explained, p, index, max_order, int(n_samples), random_state
+        )
+    settings = {
+        "estimator": "exact" if exact else "sampling",
+        "value_function": "interventional",
+        "output": kernel.output,
+        "class_index": kernel.class_index,
+        "order": max_order,
+        "n_rows": len(rows),
+        "n_background": kernel.n_background,
+        "n_samples": None if exact else int(n_samples),
+        "seed": random_state,
+        "model_rows_evaluated": kernel.rows_evaluated,
+        "main_effect_aggregate": "mean_abs",
+    }
+    return _result(model_name, index, names, rows, values, errors, settings, start)
+
+
+def _uses_exact(
+    approximator: str, p: int, max_order: int, max_exact_groups: int, n_samples: int
+) -> bool:
+    """Whether the index is computed exactly (checks the arguments on the way)."""
+    if approximator not in SHAPLEY_APPROXIMATORS:
+        raise ParameterError(
+            f"approximator must be one of {SHAPLEY_APPROXIMATORS}, got {approximator!r}"
+        )
+    if int(n_samples) < 2:
+        raise ParameterError(f"n_samples must be >= 2, got {n_samples!r}")
+    if max_order > p:
+        raise ParameterError(
+            f"max_order={max_order} needs at least {max_order} groups, the data has {p}"
+        )
+    exact = approximator == "exact" or (approximator == "auto" and p <= max_exact_groups)
+    if exact and p > _MAX_EXACT_GROUPS_HARD:
+        raise ParameterError(
+            f"approximator='exact' with {p} groups needs 2**{p} coalitions per row; "
+            "use approximator='sampling'"
+        )
+    return exact
+
+
+def _exact_values(kernel, explained: torch.Tensor, p: int, index: str, max_order: int) -> dict:
+    """Order s -> (rows, C(p, s)) exact values, from pair games where they save model rows."""
+    full_rows = explained.shape[0] * kernel.n_background << p
+    if kernel.pair_game_rows(explained) < full_rows * _PAIR_GAME_SHARE:
+        return exact_indices_from_pair_games(kernel, explained, p, index, max_order)
+    # Rows differ from the background in (nearly) every group: v_x on all 2**p coalitions.
+    return exact_indices(kernel.values(explained, all_coalitions(p)), p, index, max_order)
+
+
+def _result(
+    model_name: str,
+    index: str,
+    names: tuple[str, ...],
+    rows: np.ndarray,
+    values: dict[int, torch.Tensor],
+    errors: dict[int, torch.Tensor] | None,
+    settings: dict,
+    start: float,
+) -> InteractionResult:
+    orders = range(2, settings["order"] + 1)
     numpy_values = {s: v.numpy() for s, v in values.items()}
     scores = frames.local_scores(model_name, index, names, numpy_values, rows, orders)
     mains = frames.main_effect_frame(model_name, index, names, np.abs(numpy_values[1]).mean(0))
@@ -122,21 +169,8 @@ def shapley_interactions(
         standard_errors = frames.error_frame(
             labels, np.concatenate([errors[s].numpy() for s in orders])
         )
-    settings = {
-        "estimator": "exact" if exact else "sampling",
-        "value_function": "interventional",
-        "output": kernel.output,
-        "class_index": kernel.class_index,
-        "order": order,
-        "n_rows": len(rows),
-        "n_background": kernel.n_background,
-        "n_samples": None if exact else int(n_samples),
-        "seed": seed,
-        "model_rows_evaluated": kernel.rows_evaluated,
-        "main_effect_aggregate": "mean_abs",
-    }
     return InteractionResult(
-        model=model_name,
+        model_names=(model_name,),
         index=index,
         group_names=names,
         scores=scores,

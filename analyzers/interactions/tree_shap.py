@@ -64,6 +64,40 @@ def tree_interactions(
     InteractionResult
         Local pair scores; main effects: mean |Shapley value| per group.
     """
+    start = time.perf_counter()
+    explainer, scale = _explainer(model, value_function, output)
+    explained = dataset.X[torch.as_tensor(rows, dtype=torch.int64)].numpy().astype(np.float64)
+    values = _interaction_values(explainer, explained, class_index)
+    grouped = _group_sums(values, [list(g.columns) for g in dataset.groups])  # (rows, p, p)
+    names = dataset.group_names
+    p = len(names)
+    upper_j, upper_k = np.triu_indices(p, k=1)
+    pair_values = 2.0 * grouped[:, upper_j, upper_k]  # SII = 2 × shap's off-diagonal cell
+    shapley_values = grouped.sum(axis=2)  # each row of the matrix sums to the Shapley value
+    settings = {
+        "estimator": "treeshap",
+        "value_function": value_function,
+        "output": scale,
+        "class_index": class_index,
+        "order": 2,
+        "n_rows": len(rows),
+        "main_effect_aggregate": "mean_abs",
+    }
+    return InteractionResult(
+        model_names=(model_name,),
+        index="tree",
+        group_names=names,
+        scores=frames.local_scores(model_name, "tree", names, {2: pair_values}, rows, range(2, 3)),
+        main_effects=frames.main_effect_frame(
+            model_name, "tree", names, np.abs(shapley_values).mean(0)
+        ),
+        settings=settings,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _explainer(model, value_function: str, output: str | None):
+    """shap's TreeExplainer of ``model`` and the scale of its raw output (arguments checked)."""
     import shap
 
     if value_function not in TREE_VALUE_FUNCTIONS:
@@ -81,7 +115,6 @@ def tree_interactions(
             "index='tree' needs the fitted tree model itself (e.g. GradientBoostingClassifier), "
             "not a wrapped adapter"
         )
-    start = time.perf_counter()
     try:
         explainer = shap.TreeExplainer(model)
     except Exception as error:  # shap raises bare exceptions for unsupported models
@@ -94,39 +127,18 @@ def tree_interactions(
             f"output={output!r}: shap gives {type(model).__name__}'s interactions on the "
             f"{scale!r} scale only"
         )
-    explained = dataset.X[torch.as_tensor(rows, dtype=torch.int64)].numpy().astype(np.float64)
+    return explainer, scale
+
+
+def _interaction_values(explainer, explained: np.ndarray, class_index: int | None) -> np.ndarray:
+    """(rows, features, features) shap interaction values, of one class for classifiers."""
     values = np.asarray(explainer.shap_interaction_values(explained))
     if values.ndim == 4:  # (rows, features, features, outputs)
         chosen = 1 if class_index is None else int(class_index)
         if not 0 <= chosen < values.shape[3]:
             raise ParameterError(f"class_index must be in 0..{values.shape[3] - 1}")
         values = values[..., chosen]
-    grouped = _group_sums(values, [list(g.columns) for g in dataset.groups])  # (rows, p, p)
-    names = dataset.group_names
-    p = len(names)
-    upper_j, upper_k = np.triu_indices(p, k=1)
-    pair_values = 2.0 * grouped[:, upper_j, upper_k]  # SII = 2 × shap's off-diagonal cell
-    shapley_values = grouped.sum(axis=2)  # each row of the matrix sums to the Shapley value
-    settings = {
-        "estimator": "treeshap",
-        "value_function": value_function,
-        "output": scale,
-        "class_index": class_index,
-        "order": 2,
-        "n_rows": len(rows),
-        "main_effect_aggregate": "mean_abs",
-    }
-    return InteractionResult(
-        model=model_name,
-        index="tree",
-        group_names=names,
-        scores=frames.local_scores(model_name, "tree", names, {2: pair_values}, rows, range(2, 3)),
-        main_effects=frames.main_effect_frame(
-            model_name, "tree", names, np.abs(shapley_values).mean(0)
-        ),
-        settings=settings,
-        seconds=time.perf_counter() - start,
-    )
+    return values
 
 
 def _group_sums(values: np.ndarray, groups: list[list[int]]) -> np.ndarray:

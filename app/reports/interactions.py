@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -20,10 +19,10 @@ def write_interaction_report(
 ) -> list[Path]:
     """Write result.json, CSV tables and the three interaction figures into ``folder``.
 
-    Files: ``result.json`` (``InteractionResult.to_dict``), ``scores.csv`` (the tidy scores,
-    local or global), ``pairs.csv`` (pair, mean_abs, mean), ``main_effects.csv``,
-    ``standard_errors.csv`` (sampling estimator only) and the figures ``pair_heatmap``,
-    ``interaction_network`` and ``top_pairs`` in each format.
+    Files: ``result.json`` (``InteractionResult.to_json``, diagnostics included),
+    ``scores.csv`` (the tidy scores, local or global), ``pairs.csv`` (pair, mean_abs, mean),
+    ``main_effects.csv``, ``standard_errors.csv`` (sampling approximator only) and the figures
+    ``pair_heatmap``, ``interaction_network`` and ``top_pairs`` in each format.
 
     Parameters
     ----------
@@ -45,7 +44,7 @@ def write_interaction_report(
 
     with staged_folder(folder) as stage:
         staging = stage.path
-        (staging / "result.json").write_text(json.dumps(result.to_dict(), allow_nan=False))
+        (staging / "result.json").write_text(result.to_json())
         pairs = result.global_scores("mean_abs").rename(columns={"value": "mean_abs"})
         pairs["mean"] = result.global_scores("mean")["value"].to_numpy()
         tables: dict[str, pd.DataFrame] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from analyzers.interaction_result import InteractionResult
+from analyzers.result import Diagnostic
 from workbench.errors import ParameterError
 
 
@@ -44,7 +46,7 @@ def test_global_values_are_kept_or_made_absolute():
     scores = pd.DataFrame(
         {"model": "m", "index": "fis", "pair": ["a × b", "a × c"], "value": [-2.0, 1.0]}
     )
-    result = InteractionResult("m", "fis", ("a", "b", "c"), scores, pd.DataFrame(), {}, 0.1)
+    result = InteractionResult(("m",), "fis", ("a", "b", "c"), scores, pd.DataFrame(), {}, 0.1)
     assert not result.is_local
     np.testing.assert_allclose(result.global_scores()["value"], [2.0, 1.0])
     np.testing.assert_allclose(result.global_scores("mean")["value"], [-2.0, 1.0])
@@ -53,7 +55,7 @@ def test_global_values_are_kept_or_made_absolute():
 def test_json_round_trip_is_exact():
     result = local_result()
     back = InteractionResult.from_json(json.dumps(result.to_dict()))
-    assert (back.model, back.index, back.group_names) == (result.model, "sii", ("a", "b", "c"))
+    assert (back.model_names, back.index, back.group_names) == (("m",), "sii", ("a", "b", "c"))
     assert back.settings == result.settings and back.seconds == result.seconds
     assert_frame_equal(back.scores, result.scores)
     assert_frame_equal(back.main_effects, result.main_effects)
@@ -62,14 +64,33 @@ def test_json_round_trip_is_exact():
 
 def test_round_trip_without_standard_errors_or_rows():
     scores = pd.DataFrame({"model": "m", "index": "h2", "pair": ["a × b"], "value": [0.5]})
-    result = InteractionResult("m", "h2", ("a", "b"), scores, pd.DataFrame(), {}, 0.0)
+    result = InteractionResult(("m",), "h2", ("a", "b"), scores, pd.DataFrame(), {}, 0.0)
     back = InteractionResult.from_dict(json.loads(result.to_json()))
     assert back.standard_errors is None
     assert_frame_equal(back.scores, result.scores)
 
 
+def test_result_protocol_fields_and_the_renamed_model_attribute():
+    result = local_result()
+    assert result.kind == "interactions" and result.model_names == ("m",)
+    assert result.to_frame() is result.scores
+    with pytest.warns(FutureWarning, match="renamed model_names"):
+        assert result.model == "m"
+
+
+def test_diagnostics_round_trip_and_old_payloads_still_read():
+    notice = Diagnostic("sampling_approximation", "estimated", severity="info")
+    result = replace(local_result(), diagnostics=(notice,))
+    assert InteractionResult.from_json(result.to_json()).diagnostics == (notice,)
+    old = result.to_dict()
+    old["model"] = old.pop("model_names")[0]
+    del old["diagnostics"]
+    back = InteractionResult.from_dict(old)
+    assert back.model_names == ("m",) and back.diagnostics == ()
+
+
 def test_bad_index_and_aggregate_are_one_line_errors():
     with pytest.raises(ParameterError, match="index must be one of"):
-        InteractionResult("m", "shap", (), local_result().scores, pd.DataFrame(), {}, 0.0)
+        InteractionResult(("m",), "shap", (), local_result().scores, pd.DataFrame(), {}, 0.0)
     with pytest.raises(ParameterError, match="aggregate"):
         local_result().global_scores("max")

@@ -25,7 +25,7 @@ def result(model, values, index="fis"):
     scores = pd.DataFrame(
         {"model": model, "index": index, "pair": list(PAIRS), "value": list(values)}
     )
-    return InteractionResult(model, index, GROUPS, scores, pd.DataFrame(), {}, 0.0)
+    return InteractionResult((model,), index, GROUPS, scores, pd.DataFrame(), {}, 0.0)
 
 
 def fisc():

@@ -31,7 +31,7 @@ def result() -> InteractionResult:
         {"model": "m", "index": "sii", "group": ["a", "b", "c"], "value": [4.0, 1.0, 0.0]}
     )
     errors = pd.DataFrame({"pair": ["a × b", "a × c", "b × c"], "standard_error": [0.5, 0.1, 0.0]})
-    return InteractionResult("m", "sii", ("a", "b", "c"), scores, mains, {}, 0.0, errors)
+    return InteractionResult(("m",), "sii", ("a", "b", "c"), scores, mains, {}, 0.0, errors)
 
 
 def test_heatmap_is_symmetric_with_the_aggregated_pair_scores(result):

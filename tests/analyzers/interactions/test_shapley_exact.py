@@ -55,7 +55,7 @@ def test_model_game_matches_shapiq_on_the_same_background(index):
     data = Dataset.from_arrays(X, np.zeros(40))
     background = X[:12]
     result = score_interactions(
-        oracle(integer_polynomial), data, index, order=3, rows=[3, 17], background=background
+        oracle(integer_polynomial), data, index, max_order=3, rows=[3, 17], background=background
     )
     for row in (3, 17):
 

@@ -22,10 +22,10 @@ def mlp_and_data():
 @pytest.mark.parametrize("index", ["sii", "stii", "ksii"])
 def test_sampling_agrees_with_exact_within_its_error(mlp_and_data, index):
     adapter, data = mlp_and_data
-    options = dict(rows=20, background=16, seed=3)
-    exact = score_interactions(adapter, data, index, estimator="exact", **options)
+    options = dict(rows=20, background=16, random_state=3)
+    exact = score_interactions(adapter, data, index, approximator="exact", **options)
     sampled = score_interactions(
-        adapter, data, index, estimator="sampling", n_samples=400, **options
+        adapter, data, index, approximator="sampling", n_samples=400, **options
     )
     assert sampled.settings["estimator"] == "sampling"
     truth = exact.global_scores("mean").set_index("pair")["value"]
@@ -42,3 +42,13 @@ def test_auto_switches_to_sampling_and_seed_reproduces(mlp_and_data):
     again = score_interactions(adapter, data, "sii", rows=5, max_exact_groups=5, n_samples=8)
     assert first.settings["estimator"] == "sampling"
     np.testing.assert_array_equal(first.scores["value"], again.scores["value"])
+
+
+def test_a_sampled_result_says_so_and_an_exact_one_does_not(mlp_and_data):
+    adapter, data = mlp_and_data
+    sampled = score_interactions(adapter, data, "sii", rows=5, max_exact_groups=5, n_samples=8)
+    (notice,) = [d for d in sampled.diagnostics if d.code == "sampling_approximation"]
+    assert notice.severity == "info" and "8 sampled coalitions" in notice.message
+    assert sampled.standard_errors is not None
+    exact = score_interactions(adapter, data, "sii", rows=5, background=8)
+    assert exact.diagnostics == ()

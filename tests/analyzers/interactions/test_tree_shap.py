@@ -29,14 +29,14 @@ def test_path_dependent_tree_shap_equals_interventional_sii_on_its_grid(grid):
     X, y = grid
     data = Dataset.from_arrays(X, y)
     tree = DecisionTreeRegressor(random_state=0).fit(X, y)
-    shap_result = score_interactions(tree, data, "tree", rows=20, seed=4)
+    shap_result = score_interactions(tree, data, "tree", rows=20, random_state=4)
     ours = score_interactions(
         wrap_model(tree, task="regression", device="cpu"),
         data,
         "sii",
         rows=20,
         background=X,
-        seed=4,
+        random_state=4,
     )
     np.testing.assert_allclose(shap_result.scores["value"], ours.scores["value"], atol=1e-9)
     assert list(shap_result.scores["row"]) == list(ours.scores["row"])
