@@ -8,6 +8,7 @@ bootstrap percentiles over rows.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
 
@@ -136,19 +137,18 @@ def _edits(module, chosen, modes, means: dict[str, torch.Tensor]):
         groups = [(ALL_FIELDS, slice(None))]
         if site.field_aligned:
             groups = [*zip(module.field_names, module.field_slices(), strict=True), *groups]
-        for field, columns in groups:
-            for mode in modes:
-                if mode == "open" and site.open_value is None:
-                    continue
-                units = torch.zeros(site.width, dtype=torch.bool)
-                units[columns] = True
-                values = {
-                    "mean": means[site.name].float(),
-                    "open": torch.full((site.width,), float(site.open_value or 0.0)),
-                    "zero": torch.zeros(site.width),
-                }[mode]
-                edits.append(TapEdit(site.name, units, values))
-                labels.append((site.name, field, mode, float(values[units].mean())))
+        for (field, columns), mode in itertools.product(groups, modes):
+            if mode == "open" and site.open_value is None:
+                continue
+            units = torch.zeros(site.width, dtype=torch.bool)
+            units[columns] = True
+            values = {
+                "mean": means[site.name].float(),
+                "open": torch.full((site.width,), float(site.open_value or 0.0)),
+                "zero": torch.zeros(site.width),
+            }[mode]
+            edits.append(TapEdit(site.name, units, values))
+            labels.append((site.name, field, mode, float(values[units].mean())))
     return edits, labels
 
 

@@ -71,15 +71,6 @@ def test_defaults_map_every_level_the_held_out_rows_use_coloured_by_its_gate(dem
     assert invariance["row_norms"].startswith("descriptive")
 
 
-@pytest.mark.parametrize(
-    ("parameters", "message"),
-    [
-        ({"projection": "tsne"}, "projection"),
-        ({"projection_points": "levels"}, "projection_points"),
-        ({"n_components": 4}, "n_components"),
-        ({"max_points": "many"}, "max_points"),
-    ],
-)
 def test_defaults_are_the_analyzers_but_for_the_app_samples():
     import inspect
 
@@ -94,6 +85,15 @@ def test_defaults_are_the_analyzers_but_for_the_app_samples():
     assert defaults["max_points"] < signature["max_points"].default
 
 
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({"projection": "tsne"}, "projection"),
+        ({"projection_points": "levels"}, "projection_points"),
+        ({"n_components": 4}, "n_components"),
+        ({"max_points": "many"}, "max_points"),
+    ],
+)
 def test_bad_parameters_are_one_line_errors(parameters, message):
     with pytest.raises(ParameterError, match=message) as error:
         analysis("embeddings").parameters(parameters)
