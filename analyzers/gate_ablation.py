@@ -8,14 +8,17 @@ bootstrap percentiles over rows.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
 
 import pandas as pd
 import torch
 
-from analyzers.gate_common import as_ctr_adapter, chosen_sites, model_name_of
+from analyzers.gate_common import as_ctr_adapter, chosen_sites
 from analyzers.gate_results import GateAblation
+from analyzers.result import Diagnostic
+from workbench.deprecation import renamed_parameters
 from workbench.errors import ParameterError
 from workbench.kernels.tap_edits import TapEdit, TapKernel
 
@@ -25,6 +28,7 @@ ABLATION_MODES = ("mean", "open", "zero")
 ALL_FIELDS = "(all)"  # the row of an ablation that replaces the whole site
 
 
+@renamed_parameters(seed="random_state")
 def gate_ablation(
     model,
     dataset,
@@ -33,10 +37,10 @@ def gate_ablation(
     modes: Sequence[str] = ABLATION_MODES,
     n_bootstrap: int = 200,
     confidence: float = 0.95,
-    seed: int = 0,
+    random_state: int = 0,
     max_batch_rows: int | None = None,
     device: str = "auto",
-    model_name: str | None = None,
+    model_name: str = "model",
 ) -> GateAblation:
     """Replace one field's gate at one site (or a whole site) and measure loss and AUC.
 
@@ -55,18 +59,58 @@ def gate_ablation(
     n_bootstrap : int
         Paired bootstrap resamples of the rows (Poisson weights) for the intervals.
     confidence : float
-    seed : int
+    random_state : int
+        Seed of the bootstrap weights (formerly ``seed``).
     max_batch_rows : int or None
     device : str
-    model_name : str, optional
+    model_name : str
 
     Returns
     -------
     GateAblation
+        With a ``no_ablation_effect`` diagnostic for a site where every interval holds 0.
     """
     start = time.perf_counter()
     adapter, module = as_ctr_adapter(model, device)
     chosen = chosen_sites(module, sites)
+    _check_parameters(modes, confidence, n_bootstrap, dataset)
+    kernel = TapKernel(adapter, dataset.X, max_batch_rows=max_batch_rows)
+    edits, labels = _edits(module, chosen, modes, _site_means(kernel, chosen, dataset.n_rows))
+    base = adapter.predict(dataset.X)  # (rows,) logits
+    edited = kernel.outputs(edits)  # (edits, rows)
+    weights = _poisson_weights(int(n_bootstrap), dataset.n_rows, random_state)  # (draws, rows)
+    rows = _effect_rows(adapter.loss, base, edited, dataset.y, labels, weights, confidence)
+    effects = pd.DataFrame(rows, columns=_ABLATION_COLUMNS)
+    return GateAblation(
+        model_names=(model_name,),
+        field_names=tuple(module.field_names),
+        sites=tuple(s.name for s in chosen),
+        effects=effects,
+        base_loss=float(adapter.loss.per_row(base, dataset.y).mean()),
+        base_auc=float(weighted_auc(base, dataset.y, None)),
+        settings={
+            "modes": list(modes),
+            "n_bootstrap": int(n_bootstrap),
+            "confidence": confidence,
+            "random_state": random_state,
+            "n_rows": dataset.n_rows,
+            "loss": adapter.loss.name,
+            "batch_rows": kernel.batch_rows,
+        },
+        forward_passes=kernel.forward_passes,
+        seconds=time.perf_counter() - start,
+        diagnostics=no_effect_diagnostics(effects, confidence),
+    )
+
+
+_ABLATION_COLUMNS = [
+    "site", "field", "mode", "replacement", "loss_increase", "loss_increase_low",
+    "loss_increase_high", "auc_change", "auc_change_low", "auc_change_high",
+    "mean_abs_logit_change",
+]  # fmt: skip
+
+
+def _check_parameters(modes, confidence: float, n_bootstrap: int, dataset) -> None:
     bad = [m for m in modes if m not in ABLATION_MODES]
     if bad or not modes:
         raise ParameterError(f"modes must be taken from {ABLATION_MODES}, got {list(modes)!r}")
@@ -76,41 +120,47 @@ def gate_ablation(
         raise ParameterError(f"n_bootstrap must be >= 10, got {n_bootstrap!r}")
     if dataset.y is None:
         raise ParameterError("dataset has no target; ablation measures the loss")
-    kernel = TapKernel(adapter, dataset.X, max_batch_rows=max_batch_rows)
-    means = {
-        site: parts.sum(0) / dataset.n_rows
-        for site, parts in kernel.capture(
-            [s.name for s in chosen], reduce=lambda _site, out: out.double().sum(0, keepdim=True)
-        ).items()
-    }  # site -> (width,) mean over rows
+
+
+def _site_means(kernel: TapKernel, chosen, n_rows: int) -> dict[str, torch.Tensor]:
+    """site → (width,) mean of its output over the rows."""
+    sums = kernel.capture(
+        [s.name for s in chosen], reduce=lambda _site, out: out.double().sum(0, keepdim=True)
+    )
+    return {site: parts.sum(0) / n_rows for site, parts in sums.items()}
+
+
+def _edits(module, chosen, modes, means: dict[str, torch.Tensor]):
+    """Every (site, field, mode) edit, and its label (site, field, mode, replacement)."""
     edits, labels = [], []
     for site in chosen:
         groups = [(ALL_FIELDS, slice(None))]
         if site.field_aligned:
             groups = [*zip(module.field_names, module.field_slices(), strict=True), *groups]
-        for field, columns in groups:
-            for mode in modes:
-                if mode == "open" and site.open_value is None:
-                    continue
-                units = torch.zeros(site.width, dtype=torch.bool)
-                units[columns] = True
-                values = {
-                    "mean": means[site.name].float(),
-                    "open": torch.full((site.width,), float(site.open_value or 0.0)),
-                    "zero": torch.zeros(site.width),
-                }[mode]
-                edits.append(TapEdit(site.name, units, values))
-                labels.append((site.name, field, mode, float(values[units].mean())))
-    base = adapter.predict(dataset.X)  # (rows,) logits
-    edited = kernel.outputs(edits)  # (edits, rows)
-    y = dataset.y
-    base_loss = adapter.loss.per_row(base, y)  # (rows,) float64
-    weights = _poisson_weights(int(n_bootstrap), dataset.n_rows, seed)  # (draws, rows)
+        for (field, columns), mode in itertools.product(groups, modes):
+            if mode == "open" and site.open_value is None:
+                continue
+            units = torch.zeros(site.width, dtype=torch.bool)
+            units[columns] = True
+            values = {
+                "mean": means[site.name].float(),
+                "open": torch.full((site.width,), float(site.open_value or 0.0)),
+                "zero": torch.zeros(site.width),
+            }[mode]
+            edits.append(TapEdit(site.name, units, values))
+            labels.append((site.name, field, mode, float(values[units].mean())))
+    return edits, labels
+
+
+def _effect_rows(loss, base, edited, y, labels, weights, confidence: float) -> list[dict]:
+    """Loss and AUC change of each edit, with paired bootstrap intervals over the rows."""
+    base_loss = loss.per_row(base, y)  # (rows,) float64
     alpha = (1 - confidence) / 2
+    base_auc = weighted_auc(base, y, None)
     base_auc_draws = weighted_auc(base, y, weights)
     rows = []
     for (site, field, mode, replacement), outputs in zip(labels, edited, strict=True):
-        loss_change = adapter.loss.per_row(outputs, y) - base_loss  # (rows,)
+        loss_change = loss.per_row(outputs, y) - base_loss  # (rows,)
         loss_draws = (weights * loss_change).sum(1) / weights.sum(1)
         auc_draws = weighted_auc(outputs, y, weights) - base_auc_draws
         rows.append(
@@ -122,42 +172,33 @@ def gate_ablation(
                 "loss_increase": float(loss_change.mean()),
                 "loss_increase_low": float(torch.quantile(loss_draws, alpha)),
                 "loss_increase_high": float(torch.quantile(loss_draws, 1 - alpha)),
-                "auc_change": float(weighted_auc(outputs, y, None) - weighted_auc(base, y, None)),
+                "auc_change": float(weighted_auc(outputs, y, None) - base_auc),
                 "auc_change_low": float(torch.quantile(auc_draws, alpha)),
                 "auc_change_high": float(torch.quantile(auc_draws, 1 - alpha)),
                 "mean_abs_logit_change": float((outputs - base).abs().mean()),
             }
         )
-    return GateAblation(
-        model=model_name_of(module, model_name),
-        field_names=tuple(module.field_names),
-        sites=tuple(s.name for s in chosen),
-        effects=pd.DataFrame(rows, columns=_ABLATION_COLUMNS),
-        base_loss=float(base_loss.mean()),
-        base_auc=float(weighted_auc(base, y, None)),
-        settings={
-            "modes": list(modes),
-            "n_bootstrap": int(n_bootstrap),
-            "confidence": confidence,
-            "seed": seed,
-            "n_rows": dataset.n_rows,
-            "loss": adapter.loss.name,
-            "batch_rows": kernel.batch_rows,
-        },
-        forward_passes=kernel.forward_passes,
-        seconds=time.perf_counter() - start,
+    return rows
+
+
+def no_effect_diagnostics(effects: pd.DataFrame, confidence: float) -> tuple[Diagnostic, ...]:
+    """A ``no_ablation_effect`` warning for each site where no edit (any field, any mode) moves
+    the loss beyond its bootstrap interval: nothing there says what the gate does."""
+    moved = (effects["loss_increase_low"] > 0) | (effects["loss_increase_high"] < 0)
+    silent = moved.groupby(effects["site"], sort=False).any()
+    return tuple(
+        Diagnostic(
+            "no_ablation_effect",
+            f"site {site!r}: no ablation of any field changes the loss beyond its "
+            f"{confidence:.0%} bootstrap interval; the model does not need this gate here",
+        )
+        for site, any_moved in silent.items()
+        if not any_moved
     )
 
 
-_ABLATION_COLUMNS = [
-    "site", "field", "mode", "replacement", "loss_increase", "loss_increase_low",
-    "loss_increase_high", "auc_change", "auc_change_low", "auc_change_high",
-    "mean_abs_logit_change",
-]  # fmt: skip
-
-
-def _poisson_weights(draws: int, rows: int, seed: int) -> torch.Tensor:
-    generator = torch.Generator().manual_seed(int(seed))
+def _poisson_weights(draws: int, rows: int, random_state: int) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(int(random_state))
     return torch.poisson(torch.ones(draws, rows, dtype=torch.float64), generator=generator)
 
 

@@ -21,8 +21,9 @@ import torch
 from captum.attr import FeatureAblation, LayerConductance, LayerIntegratedGradients
 from scipy.stats import spearmanr
 
-from analyzers.gate_common import as_ctr_adapter, model_name_of, sample_rows
+from analyzers.gate_common import as_ctr_adapter, sample_rows
 from analyzers.gate_results import GateAblation, GateAttributions, GateStatistics
+from workbench.deprecation import renamed_parameters
 from workbench.errors import ParameterError
 
 __all__ = ["gate_attributions", "mode_baseline"]
@@ -35,17 +36,18 @@ def mode_baseline(codes: torch.Tensor) -> torch.Tensor:
     return torch.mode(codes.long(), dim=0).values.float().unsqueeze(0)
 
 
+@renamed_parameters(seed="random_state")
 def gate_attributions(
     model,
     dataset,
     *,
     rows: int = 256,
     n_steps: int = 32,
-    seed: int = 0,
+    random_state: int = 0,
     statistics: GateStatistics | None = None,
     ablation: GateAblation | None = None,
     device: str = "auto",
-    model_name: str | None = None,
+    model_name: str = "model",
 ) -> GateAttributions:
     """Per-field captum attributions on the embeddings and at the gate outputs.
 
@@ -58,12 +60,13 @@ def gate_attributions(
         A seeded sample of this many rows is attributed (gradients are per row).
     n_steps : int
         Integration steps of IG and conductance (Gauss-Legendre, captum's default).
-    seed : int
+    random_state : int
+        Seed of the row sample (formerly ``seed``).
     statistics, ablation : optional
         When given, the rank agreement (Spearman over fields) of every attribution with the
         site's mean gate and with its zero-ablation loss increase is reported.
     device : str
-    model_name : str, optional
+    model_name : str
 
     Returns
     -------
@@ -73,17 +76,43 @@ def gate_attributions(
     if int(rows) < 2 or int(n_steps) < 2:
         raise ParameterError(f"rows and n_steps must be >= 2, got {rows!r}, {n_steps!r}")
     adapter, module = as_ctr_adapter(model, device)
-    names = module.field_names
-    slices = module.field_slices()
-    device_ = adapter.device
-    X = dataset.X[sample_rows(dataset.n_rows, int(rows), seed)].to(device_)  # (rows, fields)
-    baseline = mode_baseline(dataset.X).to(device_)  # (1, fields)
-    per_field, completeness = [], []
+    sample = sample_rows(dataset.n_rows, int(rows), random_state)
+    X = dataset.X[sample].to(adapter.device)  # (rows, fields)
+    baseline = mode_baseline(dataset.X).to(adapter.device)  # (1, fields)
+    records = _Records(module.field_names)
+    with torch.enable_grad():
+        _attribute_embeddings(module, X, baseline, n_steps, records)
+        _attribute_sites(module, X, baseline, n_steps, records)
+    per_field = pd.DataFrame(records.per_field)
+    return GateAttributions(
+        model_names=(model_name,),
+        field_names=tuple(module.field_names),
+        per_field=per_field,
+        completeness=pd.DataFrame(records.completeness),
+        rank_agreement=_rank_agreement(per_field, statistics, ablation),
+        settings={
+            "rows": int(X.shape[0]),
+            "n_steps": int(n_steps),
+            "random_state": random_state,
+            "baseline": "most frequent level per field",
+            "baseline_codes": [int(v) for v in baseline[0].tolist()],
+        },
+        seconds=time.perf_counter() - start,
+    )
 
-    def record(method: str, site: str, values: torch.Tensor) -> None:
+
+class _Records:
+    """Rows of the per-field and completeness frames, as the methods produce them."""
+
+    def __init__(self, field_names) -> None:
+        self.field_names = list(field_names)
+        self.per_field: list[dict] = []
+        self.completeness: list[dict] = []
+
+    def add(self, method: str, site: str, values: torch.Tensor) -> None:
         values = values.detach().double().cpu()  # (rows, fields)
-        for f, name in enumerate(names):
-            per_field.append(
+        for f, name in enumerate(self.field_names):
+            self.per_field.append(
                 {
                     "method": method,
                     "site": site,
@@ -93,50 +122,42 @@ def gate_attributions(
                 }
             )
 
-    with torch.enable_grad():
-        ablated = FeatureAblation(module).attribute(
-            X, baselines=baseline, feature_mask=torch.arange(len(names), device=device_)[None]
-        )  # (rows, fields)
-        record("feature_ablation", EMBEDDING_SITE, ablated)
-        lig = LayerIntegratedGradients(module, module.embedding)
-        attr, delta = lig.attribute(
-            X, baselines=baseline.expand_as(X), n_steps=n_steps, return_convergence_delta=True
-        )  # (rows, fields, dim)
-        record("integrated_gradients", EMBEDDING_SITE, attr.sum(-1))
-        change = module(X) - module(baseline.expand_as(X))
-        completeness.append(_gap("integrated_gradients", EMBEDDING_SITE, delta, change))
-        emb = module.embedding(X.long()).detach()  # (rows, fields, dim)
-        emb_base = module.embedding(baseline.expand_as(X).long()).detach()
-        for site in module.gate_sites():
-            if not site.field_aligned:
-                continue
-            tap = module.taps[site.name]
-            conductance = LayerConductance(module.head, tap).attribute(
-                emb, baselines=emb_base, n_steps=n_steps
-            )  # (rows, width)
-            record("layer_conductance", site.name, _per_field(conductance, slices))
-            # Only the gate is interpolated here; the embedding reaching the gated product stays
-            # at x, so these sum to f(x) − f(x with the baseline's gate), not to f(x) − f(b).
-            attr = LayerIntegratedGradients(module.head, tap).attribute(
-                emb, baselines=emb_base, n_steps=n_steps
-            )
-            record("layer_integrated_gradients", site.name, _per_field(attr, slices))
-    per_field_frame = pd.DataFrame(per_field)
-    return GateAttributions(
-        model=model_name_of(module, model_name),
-        field_names=tuple(names),
-        per_field=per_field_frame,
-        completeness=pd.DataFrame(completeness),
-        rank_agreement=_rank_agreement(per_field_frame, statistics, ablation),
-        settings={
-            "rows": int(X.shape[0]),
-            "n_steps": int(n_steps),
-            "seed": seed,
-            "baseline": "most frequent level per field",
-            "baseline_codes": [int(v) for v in baseline[0].tolist()],
-        },
-        seconds=time.perf_counter() - start,
-    )
+
+def _attribute_embeddings(module, X, baseline, n_steps: int, records: _Records) -> None:
+    """Feature ablation on the codes and integrated gradients on the field embeddings."""
+    fields = torch.arange(len(records.field_names), device=X.device)[None]
+    ablated = FeatureAblation(module).attribute(
+        X, baselines=baseline, feature_mask=fields
+    )  # (rows, fields)
+    records.add("feature_ablation", EMBEDDING_SITE, ablated)
+    lig = LayerIntegratedGradients(module, module.embedding)
+    attr, delta = lig.attribute(
+        X, baselines=baseline.expand_as(X), n_steps=n_steps, return_convergence_delta=True
+    )  # (rows, fields, dim)
+    records.add("integrated_gradients", EMBEDDING_SITE, attr.sum(-1))
+    change = module(X) - module(baseline.expand_as(X))
+    records.completeness.append(_gap("integrated_gradients", EMBEDDING_SITE, delta, change))
+
+
+def _attribute_sites(module, X, baseline, n_steps: int, records: _Records) -> None:
+    """Conductance and layer integrated gradients at every field-aligned gate tap."""
+    slices = module.field_slices()
+    emb = module.embedding(X.long()).detach()  # (rows, fields, dim)
+    emb_base = module.embedding(baseline.expand_as(X).long()).detach()
+    for site in module.gate_sites():
+        if not site.field_aligned:
+            continue
+        tap = module.taps[site.name]
+        conductance = LayerConductance(module.head, tap).attribute(
+            emb, baselines=emb_base, n_steps=n_steps
+        )  # (rows, width)
+        records.add("layer_conductance", site.name, _per_field(conductance, slices))
+        # Only the gate is interpolated here; the embedding reaching the gated product stays
+        # at x, so these sum to f(x) − f(x with the baseline's gate), not to f(x) − f(b).
+        attr = LayerIntegratedGradients(module.head, tap).attribute(
+            emb, baselines=emb_base, n_steps=n_steps
+        )
+        records.add("layer_integrated_gradients", site.name, _per_field(attr, slices))
 
 
 def _per_field(values: torch.Tensor, slices) -> torch.Tensor:

@@ -10,7 +10,7 @@ import torch
 from workbench.errors import ModelError
 from workbench.models import ModelAdapter, wrap_model
 
-__all__ = ["as_ctr_adapter", "chosen_sites", "model_name_of", "sample_rows"]
+__all__ = ["as_ctr_adapter", "chosen_sites", "sample_rows"]
 
 
 def as_ctr_adapter(model, device: str = "auto") -> tuple[ModelAdapter, torch.nn.Module]:
@@ -33,12 +33,9 @@ def chosen_sites(module, sites: Sequence[str] | None):
     return [module.site(name) for name in sites]
 
 
-def model_name_of(module, model_name: str | None) -> str:
-    return model_name or getattr(module, "name", type(module).__name__)
-
-
-def sample_rows(n_rows: int, rows: int, seed: int) -> np.ndarray:
+def sample_rows(n_rows: int, rows: int, random_state: int) -> np.ndarray:
     """Sorted positions of a seeded sample of ``rows`` rows (all rows when fewer)."""
     if rows >= n_rows:
         return np.arange(n_rows)
-    return np.sort(np.random.default_rng(seed).choice(n_rows, size=rows, replace=False))
+    generator = np.random.default_rng(random_state)
+    return np.sort(generator.choice(n_rows, size=rows, replace=False))

@@ -11,18 +11,20 @@ import numpy as np
 import pandas as pd
 
 from analyzers.rashomon_result import INTERACTION_SEPARATOR
+from workbench.deprecation import renamed_parameters
 
 __all__ = ["field_interactions"]
 
 COLUMNS = ["field_1", "field_2", "fis", "main_effect_1", "main_effect_2", "source"]
 
 
+@renamed_parameters(seed="random_state")
 def field_interactions(
     adapter,
     dataset,
     *,
     n_permutations: int = 10,
-    seed: int = 0,
+    random_state: int = 0,
     max_batch_rows: int | None = None,
 ) -> pd.DataFrame:
     """Permutation FIS of every field pair on the loss, largest |fis| first.
@@ -34,7 +36,8 @@ def field_interactions(
         Coded rows with a target.
     n_permutations : int
         Permutations per field.
-    seed : int
+    random_state : int
+        Seed of the permutations (formerly ``seed``).
     max_batch_rows : int or None
 
     Returns
@@ -43,7 +46,7 @@ def field_interactions(
         field_1, field_2, fis, main_effect_1, main_effect_2, source.
     """
     frame, mains = _from_interactions_analyzer(
-        adapter, dataset, n_permutations, seed, max_batch_rows
+        adapter, dataset, n_permutations, random_state, max_batch_rows
     )
     source = "analyzers.interactions.score_interactions(index='fis')"
     frame["main_effect_1"] = frame["field_1"].map(mains).astype(float)
@@ -53,7 +56,7 @@ def field_interactions(
     return frame.iloc[order].reset_index(drop=True)[COLUMNS]
 
 
-def _from_interactions_analyzer(adapter, dataset, n_permutations, seed, max_batch_rows):
+def _from_interactions_analyzer(adapter, dataset, n_permutations, random_state, max_batch_rows):
     from analyzers.interactions import score_interactions
 
     result = score_interactions(
@@ -63,7 +66,7 @@ def _from_interactions_analyzer(adapter, dataset, n_permutations, seed, max_batc
         order=2,
         estimator="permutation",
         n_permutations=n_permutations,
-        seed=seed,
+        seed=random_state,
         max_batch_rows=max_batch_rows,
     )
     mains = dict(zip(result.main_effects["group"], result.main_effects["value"], strict=True))

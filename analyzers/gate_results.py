@@ -1,89 +1,45 @@
-"""Results of the gate/mask analyzer: frames of plain numbers with an exact JSON round trip.
+"""Results of the gate/mask analyzer: frames of plain numbers under the one Result protocol.
 
 Kept apart from the analyses so figures, the store and the app read results without torch.
 """
 
 from __future__ import annotations
 
-import json
-import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import pandas as pd
 
+from analyzers.result import Diagnostic, Result
+
 __all__ = ["GateAblation", "GateAttributions", "GateReport", "GateStatistics"]
 
 
-def frame_to_dict(frame: pd.DataFrame) -> dict[str, Any]:
-    """Columns, float columns and rows of plain values (NaN as None)."""
-    return {
-        "columns": list(frame.columns),
-        "float_columns": [c for c in frame.columns if frame[c].dtype.kind == "f"],
-        "rows": [[_json_value(v) for v in row] for row in frame.itertuples(index=False)],
-    }
+class _RenamedModel:
+    """``.model`` of the gate results before the Result protocol: renamed ``model_names``."""
 
+    model_names: tuple[str, ...]
 
-def frame_from_dict(data: dict[str, Any]) -> pd.DataFrame:
-    frame = pd.DataFrame(data["rows"], columns=data["columns"])
-    for column in data.get("float_columns", []):
-        frame[column] = frame[column].astype(float)
-    return frame
-
-
-def _json_value(value: Any) -> Any:
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-class _FramesResult:
-    """Shared to_dict/from_dict for results made of named frames plus plain fields."""
-
-    kind: ClassVar[str]
-    frames: ClassVar[tuple[str, ...]]
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"kind": self.kind}
-        for name, value in vars(self).items():
-            data[name] = frame_to_dict(value) if name in self.frames else _plain(value)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]):
-        values = {k: v for k, v in data.items() if k != "kind"}
-        for name in cls.frames:
-            values[name] = frame_from_dict(values[name])
-        for name in ("field_names", "sites"):
-            if name in values:
-                values[name] = tuple(values[name])
-        return cls(**values)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), allow_nan=False)
-
-    @classmethod
-    def from_json(cls, text: str):
-        return cls.from_dict(json.loads(text))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return _json_value(value)
+    @property
+    def model(self) -> str:
+        warnings.warn(
+            f"{type(self).__name__}.model is renamed model_names (read .model_name for one "
+            "model); .model will be removed in the next release",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.model_names[0]
 
 
 @dataclass(frozen=True, eq=False)
-class GateStatistics(_FramesResult):
+class GateStatistics(_RenamedModel, Result):
     """Descriptive statistics of gate/mask values (tier D: not importance by themselves).
 
     Attributes
     ----------
-    model : str
+    model_names : tuple of str
+        The one model analysed.
     field_names, sites : tuple of str
     per_field : DataFrame
         site, kind, layer, field, mean, std, q05, q25, median, q75, q95, share_near_zero,
@@ -96,12 +52,15 @@ class GateStatistics(_FramesResult):
         Sites that are not field-aligned (hidden-unit masks, expert gates): site, unit, mean,
         std, share_near_zero.
     settings : dict
+    seconds : float
+    diagnostics : tuple of Diagnostic
+        ``constant_gate_site``: a site whose values are the same for every row (it scales, it
+        does not select).
     """
 
     kind: ClassVar[str] = "gate_statistics"
-    frames: ClassVar[tuple[str, ...]] = ("per_field", "per_level", "per_unit_site")
 
-    model: str
+    model_names: tuple[str, ...]
     field_names: tuple[str, ...]
     sites: tuple[str, ...]
     per_field: pd.DataFrame
@@ -109,15 +68,20 @@ class GateStatistics(_FramesResult):
     per_unit_site: pd.DataFrame
     settings: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per site and field: the gate's distribution over the rows."""
+        return self.per_field
 
 
 @dataclass(frozen=True, eq=False)
-class GateAblation(_FramesResult):
+class GateAblation(_RenamedModel, Result):
     """Interventional test of the gates: replace one field's gate at one site, measure the loss.
 
     Attributes
     ----------
-    model : str
+    model_names : tuple of str
     field_names, sites : tuple of str
     effects : DataFrame
         site, field, mode ("mean", "open", "zero"), replacement (the value used, mean over the
@@ -129,12 +93,15 @@ class GateAblation(_FramesResult):
     settings : dict
     forward_passes : int
         Forward passes the kernel ran (edits share passes).
+    seconds : float
+    diagnostics : tuple of Diagnostic
+        ``no_ablation_effect``: a site where no edit moves the loss beyond its bootstrap
+        interval (every interval holds 0).
     """
 
     kind: ClassVar[str] = "gate_ablation"
-    frames: ClassVar[tuple[str, ...]] = ("effects",)
 
-    model: str
+    model_names: tuple[str, ...]
     field_names: tuple[str, ...]
     sites: tuple[str, ...]
     effects: pd.DataFrame
@@ -143,6 +110,11 @@ class GateAblation(_FramesResult):
     settings: dict[str, Any] = field(default_factory=dict)
     forward_passes: int = 0
     seconds: float = 0.0
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (site, field, mode): the loss and AUC change with their intervals."""
+        return self.effects
 
     def ranking(self, site: str, mode: str = "mean") -> list[str]:
         """Fields by loss increase at one site and mode, largest first (whole-site row left out)."""
@@ -154,12 +126,12 @@ class GateAblation(_FramesResult):
 
 
 @dataclass(frozen=True, eq=False)
-class GateAttributions(_FramesResult):
+class GateAttributions(_RenamedModel, Result):
     """captum attributions per field, beside the gate statistics and ablation.
 
     Attributes
     ----------
-    model : str
+    model_names : tuple of str
     field_names : tuple of str
     per_field : DataFrame
         method, site, field, mean_abs_attribution, mean_attribution.
@@ -170,61 +142,58 @@ class GateAttributions(_FramesResult):
         method, site, reference_site, against ("gate_mean" or "ablation": zero-ablation loss
         increase), spearman, n_fields.
     settings : dict
+    seconds : float
+    diagnostics : tuple of Diagnostic
     """
 
     kind: ClassVar[str] = "gate_attributions"
-    frames: ClassVar[tuple[str, ...]] = ("per_field", "completeness", "rank_agreement")
 
-    model: str
+    model_names: tuple[str, ...]
     field_names: tuple[str, ...]
     per_field: pd.DataFrame
     completeness: pd.DataFrame
     rank_agreement: pd.DataFrame
     settings: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (method, site, field): the mean (absolute) attribution."""
+        return self.per_field
 
 
 @dataclass(frozen=True, eq=False)
-class GateReport:
+class GateReport(Result):
     """Gates and field interactions of one model on one page.
 
     Attributes
     ----------
+    model_names : tuple of str
     statistics : GateStatistics
     ablation : GateAblation
     attributions : GateAttributions or None
     interactions : DataFrame
         field_1, field_2, fis (loss scale), main_effect_1, main_effect_2, source (which
         analyzer produced it).
+    settings : dict
+        The parameters of ``analyze_gates``.
+    seconds : float
+        Wall time of the whole report.
+    diagnostics : tuple of Diagnostic
+        Those of its parts, in the order statistics, ablation, attributions.
     """
 
+    kind: ClassVar[str] = "gate_report"
+
+    model_names: tuple[str, ...]
     statistics: GateStatistics
     ablation: GateAblation
     attributions: GateAttributions | None
     interactions: pd.DataFrame
+    settings: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    diagnostics: tuple[Diagnostic, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": "gate_report",
-            "statistics": self.statistics.to_dict(),
-            "ablation": self.ablation.to_dict(),
-            "attributions": None if self.attributions is None else self.attributions.to_dict(),
-            "interactions": frame_to_dict(self.interactions),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> GateReport:
-        attributions = data.get("attributions")
-        return cls(
-            statistics=GateStatistics.from_dict(data["statistics"]),
-            ablation=GateAblation.from_dict(data["ablation"]),
-            attributions=None if attributions is None else GateAttributions.from_dict(attributions),
-            interactions=frame_from_dict(data["interactions"]),
-        )
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), allow_nan=False)
-
-    @classmethod
-    def from_json(cls, text: str) -> GateReport:
-        return cls.from_dict(json.loads(text))
+    def to_frame(self) -> pd.DataFrame:
+        """The ablation effects: the faithful test of what each gate means."""
+        return self.ablation.effects

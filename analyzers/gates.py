@@ -16,14 +16,19 @@ import pandas as pd
 import torch
 
 from analyzers.gate_ablation import ABLATION_MODES, gate_ablation, weighted_auc
-from analyzers.gate_common import as_ctr_adapter, chosen_sites, model_name_of
+from analyzers.gate_common import as_ctr_adapter, chosen_sites
 from analyzers.gate_results import GateReport, GateStatistics
+from analyzers.result import Diagnostic
+from workbench.deprecation import renamed_parameters
 from workbench.errors import ParameterError
 from workbench.kernels.tap_edits import TapKernel
+from workbench.progress import ProgressCallback
 
 __all__ = ["ABLATION_MODES", "analyze_gates", "gate_ablation", "gate_statistics", "weighted_auc"]
 
 _QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+# A gate whose standard deviation over the rows is below this is the same for every row.
+CONSTANT_GATE_STD = 1e-6
 
 
 # --------------------------------------------------------------------------- statistics
@@ -37,7 +42,7 @@ def gate_statistics(
     near_zero: float = 0.05,
     max_batch_rows: int | None = None,
     device: str = "auto",
-    model_name: str | None = None,
+    model_name: str = "model",
 ) -> GateStatistics:
     """Per-site, per-field statistics of gate and mask values over the rows of ``dataset``.
 
@@ -52,11 +57,13 @@ def gate_statistics(
         |value| below this counts as closed (sparsity).
     max_batch_rows : int or None
     device : str
-    model_name : str, optional
+    model_name : str
 
     Returns
     -------
     GateStatistics
+        With a ``constant_gate_site`` diagnostic for a site whose values are the same for
+        every row.
 
     Example
     -------
@@ -68,10 +75,46 @@ def gate_statistics(
     chosen = chosen_sites(module, sites)
     if near_zero <= 0:
         raise ParameterError(f"near_zero must be > 0, got {near_zero!r}")
-    slices = module.field_slices()
-    names = module.field_names
     kernel = TapKernel(adapter, dataset.X, max_batch_rows=max_batch_rows)
     aligned = {s.name for s in chosen if s.field_aligned}
+    reduce = _field_reducer(aligned, module.field_slices(), near_zero)
+    captured = kernel.capture([s.name for s in chosen], reduce=reduce)
+    codes = dataset.X.long()
+    field_rows, level_rows, unit_rows = [], [], []
+    for layer, site in enumerate(chosen):
+        values = captured[site.name].double()
+        if site.name not in aligned:
+            unit_rows += _unit_rows(site.name, values, near_zero)
+            continue
+        for f, name in enumerate(module.field_names):
+            field_rows.append(_field_row(site, layer, name, values[:, f]))
+            level_rows += _level_means(site.name, name, values[:, f, 0], codes[:, f], dataset)
+    per_field = pd.DataFrame(field_rows, columns=_FIELD_COLUMNS)
+    per_unit_site = pd.DataFrame(unit_rows, columns=_UNIT_COLUMNS)
+    return GateStatistics(
+        model_names=(model_name,),
+        field_names=tuple(module.field_names),
+        sites=tuple(s.name for s in chosen),
+        per_field=per_field,
+        per_level=pd.DataFrame(level_rows, columns=_LEVEL_COLUMNS),
+        per_unit_site=per_unit_site,
+        settings={"near_zero": near_zero, "n_rows": dataset.n_rows},
+        seconds=time.perf_counter() - start,
+        diagnostics=constant_gate_diagnostics(per_field, per_unit_site),
+    )
+
+
+_FIELD_COLUMNS = [
+    "site", "kind", "layer", "field", "mean", "std", "q05", "q25", "median", "q75", "q95",
+    "share_near_zero", "share_above_half", "energy", "instance_dependence",
+]  # fmt: skip
+_LEVEL_COLUMNS = ["site", "field", "level", "level_label", "rows", "mean_gate"]
+_UNIT_COLUMNS = ["site", "unit", "mean", "std", "share_near_zero"]
+
+
+def _field_reducer(aligned: set[str], slices, near_zero: float):
+    """What the kernel keeps of a site's output per row: per field of an aligned site, the
+    mean, mean square and share near zero of its units; the units themselves otherwise."""
 
     def per_field(site: str, output: torch.Tensor) -> torch.Tensor:
         if site not in aligned:
@@ -85,64 +128,41 @@ def gate_statistics(
             dim=1,
         )
 
-    captured = kernel.capture([s.name for s in chosen], reduce=per_field)
-    codes = dataset.X.long()
-    field_rows, level_rows, unit_rows = [], [], []
-    for layer, site in enumerate(chosen):
-        values = captured[site.name].double()
-        if site.name not in aligned:
-            for unit in range(values.shape[1]):
-                column = values[:, unit]
-                unit_rows.append(
-                    {
-                        "site": site.name,
-                        "unit": unit,
-                        "mean": float(column.mean()),
-                        "std": float(column.std()),
-                        "share_near_zero": float((column.abs() < near_zero).double().mean()),
-                    }
-                )
-            continue
-        for f, name in enumerate(names):
-            gate = values[:, f, 0]  # (rows,) field-level gate ḡ_f(x)
-            quantiles = torch.quantile(gate, torch.tensor(_QUANTILES, dtype=gate.dtype)).tolist()
-            second = float((gate * gate).mean())
-            field_rows.append(
-                {
-                    "site": site.name,
-                    "kind": site.kind,
-                    "layer": layer,
-                    "field": name,
-                    "mean": float(gate.mean()),
-                    "std": float(gate.std()),
-                    **dict(zip(("q05", "q25", "median", "q75", "q95"), quantiles, strict=True)),
-                    "share_near_zero": float(values[:, f, 2].mean()),
-                    "share_above_half": float((gate > 0.5).double().mean()),
-                    "energy": float(values[:, f, 1].mean()),
-                    "instance_dependence": float(gate.var(unbiased=False)) / second
-                    if second > 0
-                    else 0.0,
-                }
-            )
-            level_rows += _level_means(site.name, name, gate, codes[:, f], dataset)
-    return GateStatistics(
-        model=model_name_of(module, model_name),
-        field_names=tuple(names),
-        sites=tuple(s.name for s in chosen),
-        per_field=pd.DataFrame(field_rows, columns=_FIELD_COLUMNS),
-        per_level=pd.DataFrame(level_rows, columns=_LEVEL_COLUMNS),
-        per_unit_site=pd.DataFrame(unit_rows, columns=_UNIT_COLUMNS),
-        settings={"near_zero": near_zero, "n_rows": dataset.n_rows},
-        seconds=time.perf_counter() - start,
-    )
+    return per_field
 
 
-_FIELD_COLUMNS = [
-    "site", "kind", "layer", "field", "mean", "std", "q05", "q25", "median", "q75", "q95",
-    "share_near_zero", "share_above_half", "energy", "instance_dependence",
-]  # fmt: skip
-_LEVEL_COLUMNS = ["site", "field", "level", "level_label", "rows", "mean_gate"]
-_UNIT_COLUMNS = ["site", "unit", "mean", "std", "share_near_zero"]
+def _unit_rows(site: str, values: torch.Tensor, near_zero: float) -> list[dict]:
+    """One row per unit of a site that is not field-aligned; ``values`` is (rows, units)."""
+    return [
+        {
+            "site": site,
+            "unit": unit,
+            "mean": float(values[:, unit].mean()),
+            "std": float(values[:, unit].std()),
+            "share_near_zero": float((values[:, unit].abs() < near_zero).double().mean()),
+        }
+        for unit in range(values.shape[1])
+    ]
+
+
+def _field_row(site, layer: int, name: str, values: torch.Tensor) -> dict:
+    """Distribution of one field's gate at one site; ``values`` is (rows, 3) as reduced."""
+    gate = values[:, 0]  # (rows,) field-level gate ḡ_f(x)
+    quantiles = torch.quantile(gate, torch.tensor(_QUANTILES, dtype=gate.dtype)).tolist()
+    second = float((gate * gate).mean())
+    return {
+        "site": site.name,
+        "kind": site.kind,
+        "layer": layer,
+        "field": name,
+        "mean": float(gate.mean()),
+        "std": float(gate.std()),
+        **dict(zip(("q05", "q25", "median", "q75", "q95"), quantiles, strict=True)),
+        "share_near_zero": float(values[:, 2].mean()),
+        "share_above_half": float((gate > 0.5).double().mean()),
+        "energy": float(values[:, 1].mean()),
+        "instance_dependence": float(gate.var(unbiased=False)) / second if second > 0 else 0.0,
+    }
 
 
 def _level_means(site: str, field: str, gate: torch.Tensor, codes: torch.Tensor, dataset):
@@ -164,23 +184,47 @@ def _level_means(site: str, field: str, gate: torch.Tensor, codes: torch.Tensor,
     ]
 
 
+def constant_gate_diagnostics(
+    per_field: pd.DataFrame, per_unit_site: pd.DataFrame
+) -> tuple[Diagnostic, ...]:
+    """A ``constant_gate_site`` warning for each site whose every field (or unit) has the same
+    value on every row: such a gate rescales its input, it selects nothing per row."""
+    spread = pd.concat([per_field[["site", "std"]], per_unit_site[["site", "std"]]])
+    largest = spread.groupby("site", sort=False)["std"].max()
+    return tuple(
+        Diagnostic(
+            "constant_gate_site",
+            f"site {site!r}: every gate value is the same on all rows (largest standard "
+            f"deviation {std:.2g}); it cannot gate anything per row, read it as a fixed scale",
+        )
+        for site, std in largest.items()
+        if std <= CONSTANT_GATE_STD
+    )
+
+
 # --------------------------------------------------------------------------- one page
 
 
+@renamed_parameters(
+    seed="random_state",
+    attributions="compute_attributions",
+    interactions="compute_interactions",
+)
 def analyze_gates(
     model,
     dataset,
     *,
     sites: Sequence[str] | None = None,
-    attributions: bool = True,
+    compute_attributions: bool = True,
     attribution_rows: int = 256,
-    interactions: bool = True,
+    compute_interactions: bool = True,
     n_permutations: int = 3,
     n_bootstrap: int = 200,
-    seed: int = 0,
+    random_state: int = 0,
     max_batch_rows: int | None = None,
     device: str = "auto",
-    model_name: str | None = None,
+    model_name: str = "model",
+    progress: ProgressCallback | None = None,
 ) -> GateReport:
     """Statistics, ablation, captum attributions and field interactions of one model.
 
@@ -190,46 +234,89 @@ def analyze_gates(
     dataset : Dataset
         Coded rows with a target (the held-out rows of the model).
     sites : sequence of str, optional
-    attributions, interactions : bool
-        Skip the captum part or the field-interaction part.
+    compute_attributions, compute_interactions : bool
+        Skip the captum part or the field-interaction part (formerly ``attributions`` and
+        ``interactions``).
     attribution_rows : int
         Rows (a seeded sample) for the gradient methods.
     n_permutations : int
         Permutations per field for the interaction scores.
-    n_bootstrap, seed, max_batch_rows, device, model_name
+    n_bootstrap, random_state, max_batch_rows, device, model_name
         As for ``gate_ablation``.
+    progress : callable(stage, done, total), optional
+        Called before each stage (statistics, ablation, attributions, field interactions) and
+        once at the end.
 
     Returns
     -------
     GateReport
+
+    Example
+    -------
+    >>> report = analyze_gates(trained.model, trained.test, compute_interactions=False)
+    >>> report.ablation.ranking("stream1_gate", "zero")[:3]  # doctest: +SKIP
     """
     from analyzers.gate_attributions import gate_attributions
     from analyzers.gate_interactions import field_interactions
 
+    start = time.perf_counter()
+    report = _stage_reporter(progress, compute_attributions, compute_interactions)
     adapter, _ = as_ctr_adapter(model, device)
     common = {"sites": sites, "max_batch_rows": max_batch_rows, "model_name": model_name}
+    report("statistics")
     statistics = gate_statistics(adapter, dataset, **common)
-    ablation = gate_ablation(adapter, dataset, n_bootstrap=n_bootstrap, seed=seed, **common)
+    report("ablation")
+    ablation = gate_ablation(
+        adapter, dataset, n_bootstrap=n_bootstrap, random_state=random_state, **common
+    )
     attribution = None
-    if attributions:
+    if compute_attributions:
+        report("attributions")
         attribution = gate_attributions(
             adapter,
             dataset,
             rows=attribution_rows,
-            seed=seed,
+            random_state=random_state,
             statistics=statistics,
             ablation=ablation,
             model_name=model_name,
         )
-    pairs = (
-        field_interactions(
+    pairs = pd.DataFrame(columns=["field_1", "field_2", "fis", "source"])
+    if compute_interactions:
+        report("field interactions")
+        pairs = field_interactions(
             adapter,
             dataset,
             n_permutations=n_permutations,
-            seed=seed,
+            random_state=random_state,
             max_batch_rows=max_batch_rows,
         )
-        if interactions
-        else pd.DataFrame(columns=["field_1", "field_2", "fis", "source"])
+    report(None)
+    settings = {"sites": None if sites is None else list(sites), "n_rows": dataset.n_rows}
+    settings.update(compute_attributions=compute_attributions, attribution_rows=attribution_rows)
+    settings.update(compute_interactions=compute_interactions, n_permutations=n_permutations)
+    settings.update(n_bootstrap=n_bootstrap, random_state=random_state)
+    parts = [p for p in (statistics, ablation, attribution) if p is not None]
+    return GateReport(
+        (model_name,),
+        statistics,
+        ablation,
+        attribution,
+        pairs,
+        settings=settings,
+        seconds=time.perf_counter() - start,
+        diagnostics=tuple(d for part in parts for d in part.diagnostics),
     )
-    return GateReport(statistics, ablation, attribution, pairs)
+
+
+def _stage_reporter(progress: ProgressCallback | None, attributions: bool, interactions: bool):
+    """``report(stage)`` says that ``stage`` starts (``None``: all done) as (stage, done, total)."""
+    optional = {"attributions": attributions, "field interactions": interactions}
+    stages = ["statistics", "ablation", *[stage for stage, run in optional.items() if run]]
+    done = iter(range(len(stages) + 1))
+
+    def report(stage: str | None) -> None:
+        if progress is not None:
+            progress(stage or stages[-1], next(done), len(stages))
+
+    return report

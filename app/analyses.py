@@ -16,6 +16,8 @@ from threading import Lock
 from typing import Any
 
 import analyzers.rashomon as rashomon
+from analyzers.embeddings import analyze_embeddings
+from analyzers.gates import analyze_gates
 from analyzers.interaction_result import INTERACTION_INDICES
 from analyzers.interactions import score_interactions
 from analyzers.rashomon_parameters import APPROXIMATORS, ORDERS
@@ -124,11 +126,7 @@ def _read_interactions(payload: dict):
 
 
 def _compute_gates(model, parameters: dict, progress: ProgressCallback | None):
-    from dataclasses import replace
-
     from analyzers.gate_common import sample_rows
-    from analyzers.gate_interactions import field_interactions
-    from analyzers.gates import analyze_gates
 
     if not hasattr(getattr(model.adapter, "module", None), "gate_sites"):
         raise ParameterError(
@@ -137,33 +135,18 @@ def _compute_gates(model, parameters: dict, progress: ProgressCallback | None):
     if parameters["rows"] < 2:
         raise ParameterError(f"rows: expected at least 2, got {parameters['rows']}")
     # A seeded sample of the held-out rows keeps the job short; the sample is part of the key.
-    rows = model.rows.subset(sample_rows(model.rows.n_rows, parameters["rows"], parameters["seed"]))
-    stages = 2 if parameters["interactions"] == "on" else 1
-    if progress:
-        progress("gate statistics, ablation, attributions", 0, stages)
-    # Interactions run as a second stage (the same call analyze_gates makes) for the progress bar.
-    report = analyze_gates(
+    positions = sample_rows(model.rows.n_rows, parameters["rows"], parameters["random_state"])
+    return analyze_gates(
         model.adapter,
-        rows,
+        model.rows.subset(positions),
         attribution_rows=parameters["attribution_rows"],
-        interactions=False,
+        compute_interactions=parameters["compute_interactions"] == "on",
+        n_permutations=parameters["n_permutations"],
         n_bootstrap=parameters["n_bootstrap"],
-        seed=parameters["seed"],
+        random_state=parameters["random_state"],
         model_name=model.name,
+        progress=progress,
     )
-    if stages == 2:
-        if progress:
-            progress("field interactions", 1, stages)
-        pairs = field_interactions(
-            model.adapter,
-            rows,
-            n_permutations=parameters["n_permutations"],
-            seed=parameters["seed"],
-        )
-        report = replace(report, interactions=pairs)
-    if progress:
-        progress("field interactions" if stages == 2 else "gates", stages, stages)
-    return report
 
 
 def _read_gates(payload: dict):
@@ -173,21 +156,14 @@ def _read_gates(payload: dict):
 
 
 def _compute_embeddings(model, parameters: dict, progress: ProgressCallback | None):
-    from analyzers.embeddings import analyze_embeddings
-
+    shared = {name: value for name, value in parameters.items() if name != "gate_site"}
     return analyze_embeddings(
         model.adapter,
         model.rows,
         model_name=model.name,
-        max_rows=parameters["max_rows"],
-        top_k=parameters["top_k"],
-        projection=parameters["projection"],
-        projection_points=parameters["points"],
-        n_components=parameters["components"],
-        max_points=parameters["max_points"],
         point_values=_gate_colours(model, parameters),
-        seed=parameters["seed"],
         progress=progress,
+        **shared,
     )
 
 
@@ -196,7 +172,11 @@ def _gate_colours(model, parameters: dict) -> dict:
     model's first such site; "none", a map of data rows, or a model without gates: nothing)."""
     module = model.adapter.module
     site = parameters["gate_site"]
-    if parameters["points"] != "table" or site == "none" or not hasattr(module, "gate_sites"):
+    if (
+        parameters["projection_points"] != "table"
+        or site == "none"
+        or not hasattr(module, "gate_sites")
+    ):
         return {}
     if site == "auto":
         site = next((s.name for s in module.gate_sites() if s.field_aligned), None)
@@ -260,35 +240,41 @@ ANALYSES: dict[str, Analysis] = {
         name="gates",
         compute=_compute_gates,
         read=_read_gates,
-        # rows: a seeded sample of the held-out rows shared by every part; attribution_rows: a
-        # sub-sample for captum's gradient methods. Defaults keep the job short on 2 CPU cores.
-        defaults={
-            "rows": 500,
-            "n_bootstrap": 50,
-            "attribution_rows": 64,
-            "interactions": "on",
-            "n_permutations": 2,
-            "seed": 0,
-        },
-        choices={"interactions": ("on", "off")},
+        defaults=signature_defaults(
+            analyze_gates,
+            ["random_state"],
+            # A seeded sample of the held-out rows, shared by every part, and a sub-sample of it
+            # for captum's gradient methods: with fewer bootstrap draws and permutations than
+            # the analyzer's defaults, they keep the page's job short on 2 CPU cores.
+            rows=500,
+            n_bootstrap=50,
+            attribution_rows=64,
+            n_permutations=2,
+            # A URL carries "on"/"off" (bool("off") is True); the job turns it into the bool.
+            compute_interactions="on",
+        ),
+        choices={"compute_interactions": ("on", "off")},
     ),
     "embeddings": Analysis(
         name="embeddings",
         compute=_compute_embeddings,
         read=_read_embeddings,
-        # max_rows: seeded sample of the held-out rows for the relations and the row map;
+        defaults=signature_defaults(
+            analyze_embeddings,
+            ["projection", "projection_points", "n_components", "top_k", "random_state"],
+            # Seeded samples of the held-out rows (relations, row map) and of the map's points,
+            # smaller than the analyzer's defaults: the page's job stays short on 2 CPU cores.
+            max_rows=5000,
+            max_points=2000,
+            # The app's own: which gate site colours the table map ("auto": the first).
+            gate_site="auto",
+        ),
         # PCA by default (seconds): UMAP compiles numba code on its first fit (~30 s on 2 cores).
-        defaults={
-            "projection": "pca",
-            "points": "table",
-            "components": 2,
-            "max_points": 2000,
-            "max_rows": 5000,
-            "top_k": 4,
-            "gate_site": "auto",
-            "seed": 0,
+        choices={
+            "projection": ("pca", "umap"),
+            "projection_points": ("table", "rows"),
+            "n_components": (2, 3),
         },
-        choices={"projection": ("pca", "umap"), "points": ("table", "rows"), "components": (2, 3)},
     ),
 }
 

@@ -32,7 +32,7 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 _NOISE = 0.05  # spread of the private rows around their shared row
 
 
-def build_variants(embedding, data, device: torch.device, seed: int):
+def build_variants(embedding, data, device: torch.device, random_state: int):
     """(names, tables (variants, rows, dim), index (variants, fields, max_vocab))."""
     from analyzers.embeddings.private_rows import colliding_features, variant_index
 
@@ -40,7 +40,7 @@ def build_variants(embedding, data, device: torch.device, seed: int):
     names, index, _ = variant_index(embedding, colliding, per_field=True)
     shared = embedding.shared_weight.detach().to(device)
     buckets = torch.as_tensor(colliding["bucket"].to_numpy().copy(), device=device)
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(random_state)
     private = shared[buckets][None] + _NOISE * torch.randn(
         len(names), len(colliding), shared.shape[1], generator=generator
     ).to(device)
@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=1, help="timed runs of each; best kept")
     parser.add_argument("--max-batch-rows", type=int, help="our rows per forward pass")
     parser.add_argument("--cache-dir", help="sample model cache")
-    parser.add_argument("--seed", type=int, default=0)
+    # --seed: the old name, kept one release
+    parser.add_argument("--random-state", "--seed", dest="random_state", type=int, default=0)
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     adapter = wrap_model(trained.model, task="classification", output="logit", device=args.device)
     embedding = adapter.module.embedding
-    names, tables, index = build_variants(embedding, data, adapter.device, args.seed)
+    names, tables, index = build_variants(embedding, data, adapter.device, args.random_state)
     kernel = EmbeddingVariantKernel(adapter, embedding, data, max_batch_rows=args.max_batch_rows)
     kernel.mean_losses(tables[:2], index[:2])  # warm-up: first-call costs out of the timing
     loop_of_passes(adapter, embedding, data, tables[:2], index[:2])

@@ -7,9 +7,9 @@ the result nests their results and round-trips through JSON like each of them.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -20,22 +20,25 @@ from analyzers.embeddings.geometry import FieldGeometry, field_geometry
 from analyzers.embeddings.private_rows import PrivateRowsEffect, private_rows_effect
 from analyzers.embeddings.projection import Projection, project
 from analyzers.embeddings.relations import FieldRelations, field_relations
+from analyzers.result import Diagnostic, Result
+from workbench.deprecation import renamed_parameters
 from workbench.errors import ParameterError
 from workbench.models import ModelAdapter, wrap_model
+from workbench.progress import ProgressCallback
 
 PROJECTION_POINTS = ("table", "rows")
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True, eq=False)
-class EmbeddingReport:
+class EmbeddingReport(Result):
     """Everything the embeddings page and ``workbench embeddings`` show for one model.
 
     Attributes
     ----------
-    model_name : str
+    model_names : tuple of str
+        The one model analysed (``model_name`` reads it).
     settings : dict
-        The parameters of ``analyze_embeddings`` and the wall time (seconds).
+        The parameters of ``analyze_embeddings``.
     geometry : FieldGeometry
         Per field, over the table and over the data (frequency-weighted).
     relations : FieldRelations
@@ -45,61 +48,48 @@ class EmbeddingReport:
     projection : Projection or None
     private_rows : PrivateRowsEffect or None
         Shared tables, when asked for.
+    seconds : float
+        Wall time of the whole analysis.
+    diagnostics : tuple of Diagnostic
+        Those of its parts (a field of effective rank 1, a constant field).
     """
 
-    model_name: str
+    kind: ClassVar[str] = "embedding_report"
+
+    model_names: tuple[str, ...]
     settings: dict[str, Any]
     geometry: FieldGeometry
     relations: FieldRelations
     collisions: HashCollisions | None = None
     projection: Projection | None = None
     private_rows: PrivateRowsEffect | None = None
+    seconds: float = 0.0
+    diagnostics: tuple[Diagnostic, ...] = field(default=())
 
-    def measure_invariance(self) -> dict[str, str]:
-        """The invariance entries of every part, merged."""
-        merged: dict[str, str] = {}
-        for part in (
+    def parts(self) -> tuple[Result, ...]:
+        """The nested results that were computed, in the order of the attributes."""
+        candidates = (
             self.geometry,
             self.relations,
             self.collisions,
             self.projection,
             self.private_rows,
-        ):
-            if part is not None:
-                merged.update(part.measure_invariance)
+        )
+        return tuple(part for part in candidates if part is not None)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per field and weighting: norms, ranks and anisotropy of its table."""
+        return self.geometry.geometry
+
+    def measure_invariance(self) -> dict[str, str]:
+        """The invariance entries of every part, merged."""
+        merged: dict[str, str] = {}
+        for part in self.parts():
+            merged.update(part.measure_invariance)
         return merged
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data."""
-        return {
-            "kind": "embedding_report",
-            "model_name": self.model_name,
-            "settings": self.settings,
-            "geometry": self.geometry.to_dict(),
-            "relations": self.relations.to_dict(),
-            "collisions": None if self.collisions is None else self.collisions.to_dict(),
-            "projection": None if self.projection is None else self.projection.to_dict(),
-            "private_rows": None if self.private_rows is None else self.private_rows.to_dict(),
-        }
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> EmbeddingReport:
-        """Rebuild a result written by ``to_dict``."""
-
-        def optional(key: str, kind):
-            return None if data.get(key) is None else kind.from_dict(data[key])
-
-        return cls(
-            model_name=data["model_name"],
-            settings=dict(data["settings"]),
-            geometry=FieldGeometry.from_dict(data["geometry"]),
-            relations=FieldRelations.from_dict(data["relations"]),
-            collisions=optional("collisions", HashCollisions),
-            projection=optional("projection", Projection),
-            private_rows=optional("private_rows", PrivateRowsEffect),
-        )
-
-
+@renamed_parameters(seed="random_state")
 def analyze_embeddings(
     model,
     dataset,
@@ -117,8 +107,8 @@ def analyze_embeddings(
     n_steps: int = 30,
     learning_rate: float = 0.003,
     max_batch_rows: int | None = None,
-    seed: int = 0,
-    progress: Progress | None = None,
+    random_state: int = 0,
+    progress: ProgressCallback | None = None,
 ) -> EmbeddingReport:
     """Geometry, relations, collisions, a projection and (optionally) the private-rows Δloss.
 
@@ -150,75 +140,46 @@ def analyze_embeddings(
     per_field, n_steps, learning_rate, max_batch_rows
         Passed to ``private_rows_effect`` (``per_field`` adds one variant per field: costs
         one more pass over the fit rows per field and step).
-    seed : int
+    random_state : int
+        Seed of the row sample, the map's sample and UMAP, and the private-rows fit (formerly
+        ``seed``).
     progress : callable(stage, done, total), optional
 
     Returns
     -------
     EmbeddingReport
+        With a ``rank_one_field`` or ``constant_field`` diagnostic for a collapsed field.
+
+    Example
+    -------
+    >>> report = analyze_embeddings(trained.model, trained.test, model_name="gdcn")
+    >>> report.to_frame().query("weighting == 'data'")[["field", "effective_rank"]]
     """
     if projection_points not in PROJECTION_POINTS:
         raise ParameterError(
             f"projection_points must be one of {PROJECTION_POINTS}, got {projection_points!r}"
         )
     started = time.perf_counter()
-    report = progress or (lambda stage, done, total: None)
     stages = 4 + (private_rows_data is not None)
-    report("embeddings", 0, stages)
-    extracted = extract_embeddings(model, dataset, max_rows=max_rows, seed=seed)
+    report = _stage_reporter(progress, stages)
+    extracted = extract_embeddings(model, dataset, max_rows=max_rows, random_state=random_state)
     geometry = field_geometry(extracted.tables_by_field(), counts=extracted.counts_by_field())
     relations = field_relations(extracted.rows_by_field(), top_k=top_k)
-    report("embeddings", 1, stages)
-    collisions = None
-    if extracted.is_shared:
-        buckets = dict(zip(extracted.field_names, extracted.buckets, strict=True))
-        collisions = hash_collisions(
-            buckets, extracted.n_buckets, counts=extracted.counts_by_field()
-        )
-    report("embeddings", 2, stages)
+    report()
+    collisions = _collisions(extracted)
+    report()
     mapped = None
     if projection is not None:
-        points, labels, weights = _projection_input(extracted, projection_points)
-        for column, values in (point_values or {}).items():
-            values = np.asarray(values)
-            if values.shape != (len(labels),):
-                raise ParameterError(
-                    f"point_values[{column!r}] has shape {values.shape}; expected one value per "
-                    f"point ({len(labels)})"
-                )
-            labels[column] = values
-        mapped = project(
-            points,
-            method=projection,
-            n_components=n_components,
-            labels=labels,
-            weights=weights,
-            max_points=min(max_points, int((np.asarray(weights) > 0).sum()))
-            if weights is not None
-            else max_points,
-            seed=seed,
-            progress=progress,
-        )
-    report("embeddings", 3, stages)
+        options = {"n_components": n_components, "max_points": max_points}
+        options.update(random_state=random_state, progress=progress)
+        mapped = _map(extracted, projection, projection_points, point_values, options)
+    report()
     effect = None
     if private_rows_data is not None:
-        if not extracted.is_shared:
-            raise ParameterError("private rows need a shared table; this model has one per field")
-        fit_data, eval_data = private_rows_data
-        if not isinstance(model, ModelAdapter):
-            # A bare module is read as a CTR model: one logit per row, log-loss.
-            model = wrap_model(model, task="classification", output="logit", device="cpu")
-        effect = private_rows_effect(
-            model,
-            fit_data,
-            eval_data,
-            per_field=per_field,
-            n_steps=n_steps,
-            learning_rate=learning_rate,
-            max_batch_rows=max_batch_rows,
-            seed=seed,
-        )
-        report("embeddings", 4, stages)
+        options = {"per_field": per_field, "n_steps": n_steps, "learning_rate": learning_rate}
+        options.update(max_batch_rows=max_batch_rows, random_state=random_state)
+        effect = _private_rows(model, extracted, private_rows_data, options)
+        report()
     settings = {
         "max_rows": int(max_rows),
         "n_rows_sampled": int(extracted.codes.shape[0]),
@@ -228,11 +189,71 @@ def analyze_embeddings(
         "n_components": int(n_components),
         "max_points": int(max_points),
         "point_values": sorted(point_values or {}),
-        "seed": int(seed),
-        "seconds": time.perf_counter() - started,
+        "random_state": int(random_state),
     }
-    report("embeddings", stages, stages)
-    return EmbeddingReport(model_name, settings, geometry, relations, collisions, mapped, effect)
+    report()
+    parts = [p for p in (geometry, relations, collisions, mapped, effect) if p is not None]
+    return EmbeddingReport(
+        (model_name,),
+        settings,
+        *(geometry, relations, collisions, mapped, effect),
+        seconds=time.perf_counter() - started,
+        diagnostics=tuple(d for part in parts for d in part.diagnostics),
+    )
+
+
+def _stage_reporter(progress: ProgressCallback | None, stages: int):
+    """``report()`` says one more of ``stages`` stages is done (the first call: none yet)."""
+    done = iter(range(stages + 1))
+
+    def report() -> None:
+        if progress is not None:
+            progress("embeddings", next(done), stages)
+
+    report()
+    return report
+
+
+def _collisions(extracted: ModelEmbeddings) -> HashCollisions | None:
+    """Collisions of a shared table (None for a table per field)."""
+    if not extracted.is_shared:
+        return None
+    buckets = dict(zip(extracted.field_names, extracted.buckets, strict=True))
+    return hash_collisions(buckets, extracted.n_buckets, counts=extracted.counts_by_field())
+
+
+def _map(
+    extracted: ModelEmbeddings,
+    method: str,
+    points: str,
+    point_values: Mapping[str, object] | None,
+    options: dict,
+) -> Projection:
+    """The projection of the table rows or data rows, with the extra colour columns."""
+    inputs, labels, weights = _projection_input(extracted, points)
+    for column, values in (point_values or {}).items():
+        values = np.asarray(values)
+        if values.shape != (len(labels),):
+            raise ParameterError(
+                f"point_values[{column!r}] has shape {values.shape}; expected one value per "
+                f"point ({len(labels)})"
+            )
+        labels[column] = values
+    if weights is not None:
+        # Only points of weight > 0 can be sampled.
+        options = {**options, "max_points": min(options["max_points"], int((weights > 0).sum()))}
+    return project(inputs, method=method, labels=labels, weights=weights, **options)
+
+
+def _private_rows(model, extracted, data, options: dict) -> PrivateRowsEffect:
+    """Δloss when colliding features get private rows (shared tables only)."""
+    if not extracted.is_shared:
+        raise ParameterError("private rows need a shared table; this model has one per field")
+    fit_data, eval_data = data
+    if not isinstance(model, ModelAdapter):
+        # A bare module is read as a CTR model: one logit per row, log-loss.
+        model = wrap_model(model, task="classification", output="logit", device="cpu")
+    return private_rows_effect(model, fit_data, eval_data, **options)
 
 
 def _projection_input(extracted: ModelEmbeddings, points: str):

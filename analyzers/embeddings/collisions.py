@@ -11,19 +11,18 @@ they hold for any parametrisation of the table.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from analyzers.embeddings._frames import frame_from_dict, frame_to_dict
 from analyzers.embeddings._inputs import named
 from analyzers.embeddings.invariance import invariance_of
+from analyzers.result import Diagnostic, Result
 from workbench.errors import ParameterError
-
-_FRAMES = ("fields", "buckets", "features")
 
 
 def expected_collision_rate(n_others: int | np.ndarray, n_buckets: int) -> float | np.ndarray:
@@ -32,7 +31,7 @@ def expected_collision_rate(n_others: int | np.ndarray, n_buckets: int) -> float
 
 
 @dataclass(frozen=True, eq=False)
-class HashCollisions:
+class HashCollisions(Result):
     """Bucket load and traffic, collision rates and purity of a shared hashed table.
 
     Attributes
@@ -55,7 +54,15 @@ class HashCollisions:
     features : DataFrame
         One row per feature: field, level, bucket, count, intra_collision, inter_collision.
     measure_invariance : dict
+    settings : dict
+        n_buckets and whether counts weighted the rates.
+    model_names : tuple of str
+        Empty: the buckets are given, not a model.
+    seconds : float
+    diagnostics : tuple of Diagnostic
     """
+
+    kind: ClassVar[str] = "hash_collisions"
 
     n_buckets: int
     summary: dict[str, float]
@@ -63,27 +70,14 @@ class HashCollisions:
     buckets: pd.DataFrame
     features: pd.DataFrame
     measure_invariance: dict[str, str] = field(default_factory=lambda: invariance_of("collisions"))
+    settings: dict[str, Any] = field(default_factory=dict)
+    model_names: tuple[str, ...] = ()
+    seconds: float = 0.0
+    diagnostics: tuple[Diagnostic, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data."""
-        data: dict[str, Any] = {
-            "kind": "hash_collisions",
-            "n_buckets": self.n_buckets,
-            "summary": self.summary,
-            "measure_invariance": self.measure_invariance,
-        }
-        data.update({name: frame_to_dict(getattr(self, name)) for name in _FRAMES})
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> HashCollisions:
-        """Rebuild a result written by ``to_dict``."""
-        return cls(
-            n_buckets=int(data["n_buckets"]),
-            summary=dict(data["summary"]),
-            measure_invariance=dict(data["measure_invariance"]),
-            **{name: frame_from_dict(data[name]) for name in _FRAMES},
-        )
+    def to_frame(self) -> pd.DataFrame:
+        """One row per field: its collision rates against uniform hashing."""
+        return self.fields
 
 
 def hash_collisions(
@@ -117,6 +111,7 @@ def hash_collisions(
     >>> result.summary["collision_rate"]
     0.8
     """
+    start = time.perf_counter()
     if int(n_buckets) < 1:
         raise ParameterError(f"n_buckets must be >= 1, got {n_buckets!r}")
     n_buckets = int(n_buckets)
@@ -155,7 +150,15 @@ def hash_collisions(
             bucket_frame["traffic"] @ bucket_frame["purity"] / bucket_frame["traffic"].sum()
         ),
     }
-    return HashCollisions(n_buckets, summary, fields, bucket_frame, features)
+    return HashCollisions(
+        n_buckets,
+        summary,
+        fields,
+        bucket_frame,
+        features,
+        settings={"n_buckets": n_buckets, "weighted_by_counts": counts is not None},
+        seconds=time.perf_counter() - start,
+    )
 
 
 def _feature_frame(

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from workbench.deprecation import renamed_parameters
 from workbench.errors import DataError, ModelError, ParameterError
 
 
@@ -116,12 +117,13 @@ def find_field_embedding(module: torch.nn.Module, name: str | None = None) -> to
     return next(iter(found.values()))
 
 
+@renamed_parameters(seed="random_state")
 def extract_embeddings(
     model: torch.nn.Module,
     dataset,
     *,
     max_rows: int | None = 20_000,
-    seed: int = 0,
+    random_state: int = 0,
     embedding_name: str | None = None,
 ) -> ModelEmbeddings:
     """Tables, level frequencies and (a seeded sample of) data-row field embeddings.
@@ -135,7 +137,8 @@ def extract_embeddings(
     max_rows : int or None
         Data rows kept in ``row_embeddings`` (uniform seeded sample); frequencies always use
         every row.
-    seed : int
+    random_state : int
+        Seed of the row sample (formerly ``seed``).
     embedding_name : str, optional
         Which embedding, when the model has several.
 
@@ -166,7 +169,7 @@ def extract_embeddings(
         raise ParameterError(f"max_rows must be >= 2, got {max_rows!r}")
     kept = codes
     if max_rows is not None and codes.shape[0] > int(max_rows):
-        generator = torch.Generator().manual_seed(int(seed))
+        generator = torch.Generator().manual_seed(int(random_state))
         chosen = torch.randperm(codes.shape[0], generator=generator)[: int(max_rows)].sort().values
         kept = codes[chosen]
     with torch.no_grad():

@@ -9,9 +9,10 @@ initial values dominate the first view.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -19,9 +20,9 @@ import torch
 from scipy.stats import spearmanr
 
 from analyzers.embeddings import spectrum as sp
-from analyzers.embeddings._frames import frame_from_dict, frame_to_dict
 from analyzers.embeddings._inputs import Tables, as_counts, as_matrix, named
 from analyzers.embeddings.invariance import invariance_of
+from analyzers.result import Diagnostic, Result
 from workbench.errors import ParameterError
 
 GEOMETRY_COLUMNS = (
@@ -42,11 +43,14 @@ GEOMETRY_COLUMNS = (
     "norm_log_frequency_spearman",
 )
 UNSEEN_STRATUM = -1
-_FRAMES = ("geometry", "spectrum", "norm_strata")
+# A table whose effective rank is within this of 1 spreads its rows along one direction.
+RANK_ONE_TOLERANCE = 1e-3
+# A table whose summed singular values are below this (times its norm) has one row repeated.
+CONSTANT_TOLERANCE = 1e-5
 
 
 @dataclass(frozen=True, eq=False)
-class FieldGeometry:
+class FieldGeometry(Result):
     """Geometry of each field's embedding table.
 
     Attributes
@@ -68,7 +72,15 @@ class FieldGeometry:
     measure_invariance : dict
         Which of these measures survive an invertible re-parametrisation (none does: all are
         descriptive; the spectral ones survive orthogonal maps).
+    model_names : tuple of str
+        Empty: the tables are given, not a model.
+    seconds : float
+    diagnostics : tuple of Diagnostic
+        ``rank_one_field`` (its rows vary along one direction only) and ``constant_field``
+        (every row the same), over the table rows.
     """
+
+    kind: ClassVar[str] = "field_geometry"
 
     field_names: tuple[str, ...]
     settings: dict[str, Any]
@@ -78,27 +90,13 @@ class FieldGeometry:
     measure_invariance: dict[str, str] = field(
         default_factory=lambda: invariance_of("row_norms", "spectrum", "anisotropy")
     )
+    model_names: tuple[str, ...] = ()
+    seconds: float = 0.0
+    diagnostics: tuple[Diagnostic, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data."""
-        data: dict[str, Any] = {
-            "kind": "field_geometry",
-            "field_names": list(self.field_names),
-            "settings": self.settings,
-            "measure_invariance": self.measure_invariance,
-        }
-        data.update({name: frame_to_dict(getattr(self, name)) for name in _FRAMES})
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FieldGeometry:
-        """Rebuild a result written by ``to_dict``."""
-        return cls(
-            field_names=tuple(data["field_names"]),
-            settings=dict(data["settings"]),
-            measure_invariance=dict(data["measure_invariance"]),
-            **{name: frame_from_dict(data[name]) for name in _FRAMES},
-        )
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (field, weighting): the columns of ``GEOMETRY_COLUMNS``."""
+        return self.geometry
 
 
 def field_geometry(
@@ -137,6 +135,7 @@ def field_geometry(
     >>> geometry.geometry.loc[0, "dim_95"]  # doctest: +SKIP
     8
     """
+    start = time.perf_counter()
     named_tables = named(tables, field_names, "tables")
     named_counts = None if counts is None else named(counts, list(named_tables), "counts")
     if named_counts is not None and set(named_counts) != set(named_tables):
@@ -169,13 +168,46 @@ def field_geometry(
         "variance_levels": [float(v) for v in variance_levels],
     }
     strata_frame = pd.concat(strata, ignore_index=True) if strata else _empty_strata()
+    geometry_frame = pd.DataFrame(geometry, columns=list(GEOMETRY_COLUMNS))
+    spectrum_frame = pd.concat(spectra, ignore_index=True)
     return FieldGeometry(
         field_names=tuple(named_tables),
         settings=settings,
-        geometry=pd.DataFrame(geometry, columns=list(GEOMETRY_COLUMNS)),
-        spectrum=pd.concat(spectra, ignore_index=True),
+        geometry=geometry_frame,
+        spectrum=spectrum_frame,
         norm_strata=strata_frame,
+        seconds=time.perf_counter() - start,
+        diagnostics=collapsed_field_diagnostics(geometry_frame, spectrum_frame),
     )
+
+
+def collapsed_field_diagnostics(
+    geometry: pd.DataFrame, spectrum: pd.DataFrame
+) -> tuple[Diagnostic, ...]:
+    """``constant_field`` / ``rank_one_field`` warnings from the table-weighted rows: such a
+    field's embedding tells its levels apart by nothing, or by one number."""
+    table = geometry[geometry["weighting"] == "table"]
+    spread = spectrum[spectrum["weighting"] == "table"].groupby("field")["singular_value"].sum()
+    diagnostics = []
+    for row in table.itertuples(index=False):
+        # Rounding leaves a constant table a spread of about float precision times its norm.
+        if not spread[row.field] > CONSTANT_TOLERANCE * max(row.mean_norm, 1.0):
+            diagnostics.append(
+                Diagnostic(
+                    "constant_field",
+                    f"field {row.field!r}: every row of its table is the same vector; the "
+                    "embedding cannot tell its levels apart",
+                )
+            )
+        elif row.dim > 1 and row.effective_rank <= 1 + RANK_ONE_TOLERANCE:
+            diagnostics.append(
+                Diagnostic(
+                    "rank_one_field",
+                    f"field {row.field!r}: effective rank {row.effective_rank:.4f} of "
+                    f"{row.dim} dimensions; its rows vary along one direction only",
+                )
+            )
+    return tuple(diagnostics)
 
 
 def _geometry_row(

@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
 
-from analyzers.embeddings._frames import frame_from_dict, frame_to_dict
 from analyzers.embeddings.collisions import hash_collisions
 from analyzers.embeddings.extract import find_field_embedding
 from analyzers.embeddings.invariance import invariance_of
+from analyzers.result import Diagnostic, Result
+from workbench.deprecation import renamed_parameters
 from workbench.errors import ModelError, ParameterError
 from workbench.kernels.embedding_variants import EmbeddingVariantKernel
 
@@ -35,7 +36,7 @@ ALL_FIELDS = "all"
 
 
 @dataclass(frozen=True, eq=False)
-class PrivateRowsEffect:
+class PrivateRowsEffect(Result):
     """Held-out loss of the model when colliding features get private rows.
 
     Attributes
@@ -43,7 +44,7 @@ class PrivateRowsEffect:
     reference_loss : float
         Held-out mean loss of the model as trained.
     settings : dict
-        n_steps, learning_rate, valid_fraction, row counts, n_buckets, loss, seconds.
+        n_steps, learning_rate, valid_fraction, row counts, n_buckets, loss.
     variants : DataFrame
         One row per variant: variant ("shared", "all" or a field name: whose colliding
         features are privatised), n_private_rows, fit_loss_before, fit_loss_final,
@@ -51,7 +52,13 @@ class PrivateRowsEffect:
         loss), valid_loss, eval_loss (held-out, at best_step) and delta_loss (eval_loss − the
         shared variant's eval_loss, fitted alike).
     measure_invariance : dict
+    model_names : tuple of str
+        Empty: the model is the caller's (``analyze_embeddings`` names it).
+    seconds : float
+    diagnostics : tuple of Diagnostic
     """
+
+    kind: ClassVar[str] = "private_rows_effect"
 
     reference_loss: float
     settings: dict[str, Any]
@@ -59,28 +66,16 @@ class PrivateRowsEffect:
     measure_invariance: dict[str, str] = field(
         default_factory=lambda: invariance_of("private_rows_delta_loss")
     )
+    model_names: tuple[str, ...] = ()
+    seconds: float = 0.0
+    diagnostics: tuple[Diagnostic, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data."""
-        return {
-            "kind": "private_rows_effect",
-            "reference_loss": self.reference_loss,
-            "settings": self.settings,
-            "measure_invariance": self.measure_invariance,
-            "variants": frame_to_dict(self.variants),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PrivateRowsEffect:
-        """Rebuild a result written by ``to_dict``."""
-        return cls(
-            reference_loss=float(data["reference_loss"]),
-            settings=dict(data["settings"]),
-            measure_invariance=dict(data["measure_invariance"]),
-            variants=frame_from_dict(data["variants"]),
-        )
+    def to_frame(self) -> pd.DataFrame:
+        """One row per variant: its held-out loss and Δloss against the shared table."""
+        return self.variants
 
 
+@renamed_parameters(seed="random_state")
 def private_rows_effect(
     adapter,
     fit_data,
@@ -92,7 +87,7 @@ def private_rows_effect(
     valid_fraction: float = 0.25,
     max_fit_rows: int | None = 20_000,
     max_batch_rows: int | None = None,
-    seed: int = 0,
+    random_state: int = 0,
     embedding_name: str | None = None,
 ) -> PrivateRowsEffect:
     """Δloss on held-out rows when colliding features of a shared table get private rows.
@@ -118,8 +113,8 @@ def private_rows_effect(
         Seeded sample of fit rows used (cost: variants × rows per step).
     max_batch_rows : int or None
         Rows per forward pass; None sizes it from the device.
-    seed : int
-        Seed of the fit-row sample and of the validation split.
+    random_state : int
+        Seed of the fit-row sample and of the validation split (formerly ``seed``).
     embedding_name : str, optional
         Which embedding, when the model has several.
 
@@ -138,6 +133,50 @@ def private_rows_effect(
     """
     started = time.perf_counter()
     embedding = find_field_embedding(adapter.module, embedding_name)
+    _check_parameters(embedding, n_steps, learning_rate, valid_fraction)
+    if max_fit_rows is not None and fit_data.n_rows > int(max_fit_rows):
+        fit_data = fit_data.train_test_split(
+            test_size=fit_data.n_rows - int(max_fit_rows), seed=random_state
+        )[0]
+    colliding = colliding_features(embedding, fit_data)
+    names, index, table_rows = variant_index(embedding, colliding, per_field)
+    fit_part, valid_part = fit_data.train_test_split(float(valid_fraction), seed=random_state)
+
+    def kernel(data) -> EmbeddingVariantKernel:
+        return EmbeddingVariantKernel(adapter, embedding, data, max_batch_rows=max_batch_rows)
+
+    fitted = _fit_variants(
+        embedding,
+        colliding,
+        index.to(adapter.device),
+        (kernel(fit_part), kernel(valid_part), kernel(eval_data)),
+        int(n_steps),
+        float(learning_rate),
+    )
+    n_private = [0] + [
+        len(colliding) if name == ALL_FIELDS else int((colliding["field"] == name).sum())
+        for name in names[1:]
+    ]
+    settings = {
+        "n_steps": int(n_steps),
+        "learning_rate": float(learning_rate),
+        "valid_fraction": float(valid_fraction),
+        "n_fit_rows": int(fit_part.n_rows),
+        "n_valid_rows": int(valid_part.n_rows),
+        "n_eval_rows": int(eval_data.n_rows),
+        "n_buckets": int(embedding.n_rows_total),
+        "n_table_rows": int(table_rows),
+        "loss": adapter.loss.name,
+    }
+    return PrivateRowsEffect(
+        reference_loss=float(fitted["reference"]),
+        settings=settings,
+        variants=_variant_frame(names, n_private, fitted),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _check_parameters(embedding, n_steps, learning_rate, valid_fraction) -> None:
     if not embedding.is_shared:
         raise ParameterError("the model's embedding has a table per field: no rows are shared")
     if int(n_steps) < 0 or not float(learning_rate) > 0:
@@ -146,33 +185,27 @@ def private_rows_effect(
         )
     if not 0 < float(valid_fraction) < 1:
         raise ParameterError(f"valid_fraction must be in (0, 1), got {valid_fraction!r}")
-    if max_fit_rows is not None and fit_data.n_rows > int(max_fit_rows):
-        fit_data = fit_data.train_test_split(
-            test_size=fit_data.n_rows - int(max_fit_rows), seed=seed
-        )[0]
-    colliding = colliding_features(embedding, fit_data)
-    names, index, table_rows = variant_index(embedding, colliding, per_field)
-    device = adapter.device
-    index = index.to(device)
+
+
+def _fit_variants(embedding, colliding, index, kernels, n_steps: int, learning_rate: float):
+    """Fit every variant's table by full-batch Adam on the fit rows, each kept at its best
+    validation step; their losses before, after all steps and (best step) on the eval rows."""
+    fit_kernel, valid_kernel, eval_kernel = kernels
+    device = index.device
     with torch.no_grad():
         shared = embedding.shared_weight.detach().to(device)
         buckets = torch.as_tensor(np.array(colliding["bucket"], dtype=np.int64), device=device)
         start = torch.cat([shared, shared[buckets]])  # (table_rows, dim)
-    tables = start.expand(len(names), *start.shape).clone().requires_grad_(True)
-    fit_part, valid_part = fit_data.train_test_split(float(valid_fraction), seed=seed)
-
-    def kernel(data) -> EmbeddingVariantKernel:
-        return EmbeddingVariantKernel(adapter, embedding, data, max_batch_rows=max_batch_rows)
-
-    fit_kernel, valid_kernel, eval_kernel = kernel(fit_part), kernel(valid_part), kernel(eval_data)
+    n_variants = index.shape[0]
+    tables = start.expand(n_variants, *start.shape).clone().requires_grad_(True)
     reference = eval_kernel.mean_losses(start[None], index[:1])[0]
-    optimizer = torch.optim.Adam([tables], lr=float(learning_rate))
+    optimizer = torch.optim.Adam([tables], lr=learning_rate)
     with torch.no_grad():
         fit_before = fit_kernel.mean_losses(tables, index)
         best_valid = valid_kernel.mean_losses(tables, index)
     best_tables = tables.detach().clone()
-    best_step = torch.zeros(len(names), dtype=torch.int64, device=device)
-    for step in range(1, int(n_steps) + 1):
+    best_step = torch.zeros(n_variants, dtype=torch.int64, device=device)
+    for step in range(1, n_steps + 1):
         optimizer.zero_grad()
         fit_kernel.mean_losses(tables, index, grad=True)
         optimizer.step()
@@ -185,36 +218,31 @@ def private_rows_effect(
     with torch.no_grad():
         fit_final = fit_kernel.mean_losses(tables, index)
         eval_loss = eval_kernel.mean_losses(best_tables, index)
-    n_private = [0] + [
-        len(colliding) if name == ALL_FIELDS else int((colliding["field"] == name).sum())
-        for name in names[1:]
-    ]
-    variants = pd.DataFrame(
+    return {
+        "reference": reference,
+        "fit_before": fit_before,
+        "fit_final": fit_final,
+        "best_step": best_step,
+        "best_valid": best_valid,
+        "eval_loss": eval_loss,
+    }
+
+
+def _variant_frame(names, n_private, fitted: dict) -> pd.DataFrame:
+    fit_final, eval_loss = fitted["fit_final"], fitted["eval_loss"]
+    return pd.DataFrame(
         {
             "variant": names,
             "n_private_rows": n_private,
-            "fit_loss_before": fit_before.cpu().numpy(),
+            "fit_loss_before": fitted["fit_before"].cpu().numpy(),
             "fit_loss_final": fit_final.cpu().numpy(),
             "fit_delta_loss": (fit_final - fit_final[0]).cpu().numpy(),
-            "best_step": best_step.cpu().numpy(),
-            "valid_loss": best_valid.cpu().numpy(),
+            "best_step": fitted["best_step"].cpu().numpy(),
+            "valid_loss": fitted["best_valid"].cpu().numpy(),
             "eval_loss": eval_loss.cpu().numpy(),
             "delta_loss": (eval_loss - eval_loss[0]).cpu().numpy(),
         }
     )
-    settings = {
-        "n_steps": int(n_steps),
-        "learning_rate": float(learning_rate),
-        "valid_fraction": float(valid_fraction),
-        "n_fit_rows": int(fit_part.n_rows),
-        "n_valid_rows": int(valid_part.n_rows),
-        "n_eval_rows": int(eval_data.n_rows),
-        "n_buckets": int(embedding.n_rows_total),
-        "n_table_rows": int(table_rows),
-        "loss": adapter.loss.name,
-        "seconds": time.perf_counter() - started,
-    }
-    return PrivateRowsEffect(reference_loss=float(reference), settings=settings, variants=variants)
 
 
 def colliding_features(embedding: torch.nn.Module, fit_data) -> pd.DataFrame:

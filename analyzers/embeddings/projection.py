@@ -11,29 +11,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from analyzers.embeddings._frames import frame_from_dict, frame_to_dict
 from analyzers.embeddings._inputs import as_matrix
 from analyzers.embeddings.invariance import invariance_of
+from analyzers.result import Diagnostic, Result
+from workbench.deprecation import renamed_parameters
 from workbench.errors import ParameterError
+from workbench.progress import ProgressCallback
 
 METHODS = ("pca", "umap")
 AXES = ("x", "y", "z")
 _CACHE_SIZE = 32
 _cache: OrderedDict[str, Projection] = OrderedDict()
 
-Progress = Callable[[str, int, int], None]
-
 
 @dataclass(frozen=True, eq=False)
-class Projection:
+class Projection(Result):
     """Coordinates of (a sample of) embedding rows in 2 or 3 dimensions.
 
     Attributes
@@ -42,47 +42,40 @@ class Projection:
         sha256 of the points and settings: equal keys, equal coordinates.
     method : "pca" or "umap"
     settings : dict
-        n_components, seed, max_points, n_input_points, and the method's parameters;
+        n_components, random_state, max_points, n_input_points, and the method's parameters;
         for PCA also the explained variance ratio of each axis.
     coordinates : DataFrame
         One row per projected point: point (row index in the input), x, y[, z], then the
         label columns passed in (field, level, frequency, norm, gate value ...).
     measure_invariance : dict
+    model_names : tuple of str
+        Empty: the points are given, not a model.
+    seconds : float
+        Of the fit that made it (a cached projection keeps the first fit's time).
+    diagnostics : tuple of Diagnostic
     """
+
+    kind: ClassVar[str] = "projection"
 
     key: str
     method: str
     settings: dict[str, Any]
     coordinates: pd.DataFrame
     measure_invariance: dict[str, str] = field(default_factory=lambda: invariance_of("projection"))
+    model_names: tuple[str, ...] = ()
+    seconds: float = 0.0
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per projected point: its coordinates and labels."""
+        return self.coordinates
 
     @property
     def axes(self) -> tuple[str, ...]:
         return AXES[: self.settings["n_components"]]
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data."""
-        return {
-            "kind": "projection",
-            "key": self.key,
-            "method": self.method,
-            "settings": self.settings,
-            "measure_invariance": self.measure_invariance,
-            "coordinates": frame_to_dict(self.coordinates),
-        }
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Projection:
-        """Rebuild a result written by ``to_dict``."""
-        return cls(
-            key=data["key"],
-            method=data["method"],
-            settings=dict(data["settings"]),
-            measure_invariance=dict(data["measure_invariance"]),
-            coordinates=frame_from_dict(data["coordinates"]),
-        )
-
-
+@renamed_parameters(seed="random_state")
 def project(
     points: object,
     *,
@@ -91,13 +84,13 @@ def project(
     labels: pd.DataFrame | None = None,
     weights: object | None = None,
     max_points: int = 5000,
-    seed: int = 0,
+    random_state: int = 0,
     n_neighbors: int = 15,
     min_dist: float = 0.1,
     use_cache: bool = True,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Projection:
-    """Project embedding rows to 2-D or 3-D, reproducibly for a seed.
+    """Project embedding rows to 2-D or 3-D, reproducibly for a ``random_state``.
 
     Parameters
     ----------
@@ -112,8 +105,8 @@ def project(
         sample looks like the data). Uniform when None.
     max_points : int
         Rows projected at most; a seeded sample above that.
-    seed : int
-        Seed of the sample and of UMAP.
+    random_state : int
+        Seed of the sample and of UMAP (formerly ``seed``).
     n_neighbors, min_dist
         UMAP parameters (n_neighbors is capped at rows − 1).
     use_cache : bool
@@ -127,10 +120,11 @@ def project(
 
     Example
     -------
-    >>> projection = project(torch.randn(300, 8), method="pca", seed=0)
+    >>> projection = project(torch.randn(300, 8), method="pca", random_state=0)
     >>> list(projection.coordinates.columns)
     ['point', 'x', 'y']
     """
+    started = time.perf_counter()
     matrix = as_matrix(points, "points", min_rows=3).numpy().astype(np.float32)
     if method not in METHODS:
         raise ParameterError(f"method must be one of {METHODS}, got {method!r}")
@@ -142,13 +136,13 @@ def project(
         raise ParameterError(f"labels has {len(labels)} rows but points has {matrix.shape[0]}")
     settings: dict[str, Any] = {
         "n_components": int(n_components),
-        "seed": int(seed),
+        "random_state": int(random_state),
         "max_points": int(max_points),
         "n_input_points": int(matrix.shape[0]),
     }
     if method == "umap":
         settings.update(n_neighbors=int(n_neighbors), min_dist=float(min_dist))
-    chosen = _sample(matrix.shape[0], weights, int(max_points), int(seed))
+    chosen = _sample(matrix.shape[0], weights, int(max_points), int(random_state))
     sample = np.ascontiguousarray(matrix[chosen])
     key = _key(sample, chosen, method, settings, labels)
     if use_cache and key in _cache:
@@ -157,7 +151,7 @@ def project(
     report = progress or (lambda stage, done, total: None)
     report(method, 0, 1)
     if method == "pca":
-        coordinates, extra = _pca(sample, int(n_components), int(seed))
+        coordinates, extra = _pca(sample, int(n_components), int(random_state))
     else:
         coordinates, extra = _umap(sample, settings)
     report(method, 1, 1)
@@ -168,7 +162,13 @@ def project(
     if labels is not None:
         carried = labels.iloc[chosen].reset_index(drop=True)
         frame = pd.concat([frame, carried.drop(columns=[c for c in carried if c in frame])], axis=1)
-    projection = Projection(key=key, method=method, settings=settings, coordinates=frame)
+    projection = Projection(
+        key=key,
+        method=method,
+        settings=settings,
+        coordinates=frame,
+        seconds=time.perf_counter() - started,
+    )
     if use_cache:
         _cache[key] = projection
         while len(_cache) > _CACHE_SIZE:
@@ -181,7 +181,7 @@ def clear_projection_cache() -> None:
     _cache.clear()
 
 
-def _sample(rows: int, weights: object | None, max_points: int, seed: int) -> np.ndarray:
+def _sample(rows: int, weights: object | None, max_points: int, random_state: int) -> np.ndarray:
     if rows <= max_points:
         return np.arange(rows)
     probabilities = None
@@ -194,7 +194,8 @@ def _sample(rows: int, weights: object | None, max_points: int, seed: int) -> np
                 f"only {(w > 0).sum()} points have weight > 0; lower max_points to at most that"
             )
         probabilities = w / w.sum()
-    chosen = np.random.default_rng(seed).choice(rows, max_points, replace=False, p=probabilities)
+    generator = np.random.default_rng(random_state)
+    chosen = generator.choice(rows, max_points, replace=False, p=probabilities)
     return np.sort(chosen)
 
 
@@ -211,11 +212,11 @@ def _key(
     return digest.hexdigest()
 
 
-def _pca(sample: np.ndarray, n_components: int, seed: int) -> tuple[np.ndarray, dict]:
+def _pca(sample: np.ndarray, n_components: int, random_state: int) -> tuple[np.ndarray, dict]:
     from sklearn.decomposition import PCA
 
     n_components_fit = min(n_components, *sample.shape)
-    pca = PCA(n_components=n_components_fit, svd_solver="full", random_state=seed)
+    pca = PCA(n_components=n_components_fit, svd_solver="full", random_state=random_state)
     coordinates = pca.fit_transform(sample)  # (points, n_components_fit)
     if n_components_fit < n_components:
         # A table narrower than the map: the missing axes carry no variance.
@@ -234,7 +235,7 @@ def _umap(sample: np.ndarray, settings: dict) -> tuple[np.ndarray, dict]:
         n_components=settings["n_components"],
         n_neighbors=neighbors,
         min_dist=settings["min_dist"],
-        random_state=settings["seed"],  # also makes UMAP single-threaded, hence reproducible
+        random_state=settings["random_state"],  # also single-threaded UMAP: reproducible
     )
     with warnings.catch_warnings():
         # "n_jobs overridden to 1 by setting random_state": the reproducibility we asked for.

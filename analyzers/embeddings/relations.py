@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 import torch
 
-from analyzers.embeddings._frames import frame_from_dict, frame_to_dict
 from analyzers.embeddings._inputs import Tables, as_matrix, named
 from analyzers.embeddings.invariance import invariance_of
+from analyzers.result import Diagnostic, Result
 from workbench.errors import ParameterError
 
 PAIR_COLUMNS = (
@@ -85,7 +86,7 @@ def subspace_overlap(X: object, Y: object, k: int) -> float:
 
 
 @dataclass(frozen=True, eq=False)
-class FieldRelations:
+class FieldRelations(Result):
     """Pairwise structure between fields over the same rows.
 
     Attributes
@@ -100,7 +101,13 @@ class FieldRelations:
         (``fm_strength`` = E|⟨e_f, e_g⟩|, ``subspace_overlap`` and ``centroid_cosine`` NaN when
         the fields' dims differ).
     measure_invariance : dict
+    model_names : tuple of str
+        Empty: the embeddings are given, not a model.
+    seconds : float
+    diagnostics : tuple of Diagnostic
     """
+
+    kind: ClassVar[str] = "field_relations"
 
     field_names: tuple[str, ...]
     n_rows: int
@@ -111,6 +118,13 @@ class FieldRelations:
             "linear_cka", "subspace_overlap", "fm_strength", "centroid_cosine"
         )
     )
+    model_names: tuple[str, ...] = ()
+    seconds: float = 0.0
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per unordered pair of fields: the columns of ``PAIR_COLUMNS``."""
+        return self.pairs
 
     def matrix(self, measure: str = "linear_cka") -> pd.DataFrame:
         """A symmetric field × field frame of one measure (CKA and overlap 1 on the diagonal)."""
@@ -128,28 +142,6 @@ class FieldRelations:
             frame.loc[row.field_1, row.field_2] = value
             frame.loc[row.field_2, row.field_1] = value
         return frame
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data."""
-        return {
-            "kind": "field_relations",
-            "field_names": list(self.field_names),
-            "n_rows": self.n_rows,
-            "settings": self.settings,
-            "measure_invariance": self.measure_invariance,
-            "pairs": frame_to_dict(self.pairs),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FieldRelations:
-        """Rebuild a result written by ``to_dict``."""
-        return cls(
-            field_names=tuple(data["field_names"]),
-            n_rows=int(data["n_rows"]),
-            settings=dict(data["settings"]),
-            measure_invariance=dict(data["measure_invariance"]),
-            pairs=frame_from_dict(data["pairs"]),
-        )
 
 
 def field_relations(
@@ -179,6 +171,7 @@ def field_relations(
     >>> relations.matrix("linear_cka").shape
     (3, 3)
     """
+    start = time.perf_counter()
     if torch.is_tensor(embeddings) and embeddings.ndim == 3:
         embeddings = list(embeddings.unbind(1))
     named_embeddings = named(embeddings, field_names, "embeddings")
@@ -209,6 +202,7 @@ def field_relations(
         n_rows=rows.pop(),
         settings={"top_k": int(top_k)},
         pairs=pd.DataFrame(pairs, columns=list(PAIR_COLUMNS)),
+        seconds=time.perf_counter() - start,
     )
 
 

@@ -15,10 +15,10 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from analyzers.embeddings import (
+    EmbeddingComparison,
     FieldGeometry,
     FieldRelations,
     HashCollisions,
-    ModelComparison,
     Projection,
 )
 from analyzers.embeddings.geometry import GEOMETRY_COLUMNS, UNSEEN_STRATUM
@@ -174,7 +174,7 @@ def cka_heatmap(result: FieldRelations, measure: str = "linear_cka") -> go.Figur
 
 
 def model_cka_heatmap(
-    result: ModelComparison, model_1: str | None = None, model_2: str | None = None
+    result: EmbeddingComparison, model_1: str | None = None, model_2: str | None = None
 ) -> go.Figure:
     """CKA between the fields of two models: rows model_1's fields, columns model_2's."""
     model_1 = model_1 or result.model_names[0]

@@ -56,7 +56,8 @@ def gate_distribution(statistics: GateStatistics, site: str | None = None) -> go
         )
     )
     fig.update_layout(
-        title=f"{statistics.model}: gate values per field at {site} (boxes 25–75%, whiskers 5–95%)",
+        title=f"{statistics.model_name}: gate values per field at {site} "
+        "(boxes 25–75%, whiskers 5–95%)",
         xaxis_title="field",
         yaxis_title="field gate (mean over the field's units)",
         template="plotly_white",
@@ -96,7 +97,7 @@ def gate_level_heatmap(
         )
     )
     fig.update_layout(
-        title=f"{statistics.model}: mean gate at {site} by level (levels by frequency)",
+        title=f"{statistics.model_name}: mean gate at {site} by level (levels by frequency)",
         xaxis_title="level rank by frequency",
         yaxis_title="field",
         template="plotly_white",
@@ -127,7 +128,7 @@ def ablation_bar(ablation: GateAblation, site: str | None = None, mode: str = "z
     )
     confidence = ablation.settings.get("confidence", 0.95)
     fig.update_layout(
-        title=f"{ablation.model}: Δ log-loss when the gate at {site} is set to {mode} "
+        title=f"{ablation.model_name}: Δ log-loss when the gate at {site} is set to {mode} "
         f"({confidence:.0%} bootstrap intervals)",
         xaxis_title="field ('(all)': the whole site)",
         yaxis_title="loss increase",
@@ -160,7 +161,7 @@ def gate_attribution_scatter(
         )
     )
     fig.update_layout(
-        title=f"{statistics.model}: gate at {site} vs {method}",
+        title=f"{statistics.model_name}: gate at {site} vs {method}",
         xaxis_title="mean field gate",
         yaxis_title="mean |attribution| per field",
         template="plotly_white",
@@ -179,7 +180,7 @@ def interaction_bar(report: GateReport, top: int = 15) -> go.Figure:
         )
     )
     fig.update_layout(
-        title=f"{report.statistics.model}: field interactions (permutation FIS)",
+        title=f"{report.statistics.model_name}: field interactions (permutation FIS)",
         xaxis_title="FIS (loss scale; large |FIS| = strong interaction)",
         yaxis={"autorange": "reversed"},
         template="plotly_white",

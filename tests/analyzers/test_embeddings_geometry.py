@@ -162,3 +162,19 @@ def test_geometry_without_counts_round_trips_empty_strata(rng):
 def test_bad_input_gives_one_line_errors(kwargs, message):
     with pytest.raises(ParameterError, match=message):
         field_geometry(**kwargs)
+
+
+def test_a_rank_one_field_and_a_constant_field_are_flagged(rng):
+    direction = rng.normal(size=(1, 8))
+    tables = {
+        "line": rng.normal(size=(50, 1)) @ direction,  # every row on one line
+        "point": np.repeat(direction, 50, axis=0),  # every row the same
+        "full": rng.normal(size=(50, 8)),
+    }
+    result = field_geometry(tables)
+    codes = [d.code for d in result.diagnostics]
+    assert codes == ["rank_one_field", "constant_field"]
+    assert "'line'" in result.diagnostics[0].message
+    assert "'point'" in result.diagnostics[1].message
+    back = FieldGeometry.from_json(result.to_json())
+    assert back.diagnostics == result.diagnostics and back.seconds == result.seconds

@@ -70,7 +70,7 @@ def test_extract_reads_tables_counts_and_row_vectors(rng):
     model = LinearOnEmbeddings(embedding)
     codes = np.stack([rng.integers(0, 3, 50), rng.integers(0, 5, 50)], axis=1)
     data = coded_data(codes, rng.integers(0, 2, 50))
-    extracted = extract_embeddings(model, data, max_rows=20, seed=1)
+    extracted = extract_embeddings(model, data, max_rows=20, random_state=1)
     assert extracted.is_shared and extracted.n_buckets == 6
     assert [len(c) for c in extracted.counts] == [3, 5]
     assert extracted.counts[1].tolist() == np.bincount(codes[:, 1], minlength=5).tolist()
@@ -126,7 +126,9 @@ def test_kernel_with_the_models_own_table_reproduces_its_loss(signal_data, use_f
 def test_private_rows_recover_the_loss_lost_to_collisions(signal_data):
     adapter = one_bucket_model()
     train, test = signal_data.train_test_split(0.3, seed=0)
-    effect = private_rows_effect(adapter, train, test, n_steps=25, learning_rate=0.2, seed=1)
+    effect = private_rows_effect(
+        adapter, train, test, n_steps=25, learning_rate=0.2, random_state=1
+    )
     variants = effect.variants.set_index("variant")
     assert list(variants.index) == ["shared", "all", "a", "b"]
     assert variants["n_private_rows"].tolist() == [0, 7, 4, 3]
@@ -184,6 +186,8 @@ def test_analyze_embeddings_round_trips_and_carries_point_values(signal_data, po
     text = json.dumps(report.to_dict(), allow_nan=False)
     back = EmbeddingReport.from_dict(json.loads(text))
     assert json.dumps(back.to_dict(), allow_nan=False) == text
+    assert back.model_name == "model" and back.seconds == report.seconds > 0
+    assert "seconds" not in back.settings
     assert set(back.measure_invariance()) >= {"linear_cka", "collisions", "projection", "spectrum"}
     with pytest.raises(ParameterError, match="one value per point"):
         analyze_embeddings(model, signal_data, point_values={"gate_value": gate[:-1]})
@@ -195,3 +199,14 @@ def test_analyze_embeddings_with_private_rows_on_a_bare_module(signal_data):
     report = analyze_embeddings(model, train, private_rows_data=(train, test), n_steps=1)
     assert report.private_rows.variants["variant"].tolist() == ["shared", "all"]
     assert report.private_rows.settings["loss"] == "log_loss"
+
+
+def test_progress_reports_each_stage_and_seed_is_the_old_name(signal_data):
+    model = one_bucket_model().module
+    steps = []
+    with pytest.warns(FutureWarning, match="seed= is renamed random_state="):
+        report = analyze_embeddings(
+            model, signal_data, max_rows=100, seed=3, progress=lambda *step: steps.append(step)
+        )
+    assert [step[1:] for step in steps if step[0] == "embeddings"] == [(d, 4) for d in range(5)]
+    assert report.settings["random_state"] == 3

@@ -35,16 +35,26 @@ def test_pca_recovers_a_planar_cloud(rng):
 def test_projection_is_deterministic_and_cached(rng):
     points = rng.normal(size=(500, 8))
     labels = pd.DataFrame({"field": ["a"] * 250 + ["b"] * 250, "frequency": np.arange(500)})
-    first = project(points, labels=labels, max_points=100, weights=np.arange(1, 501), seed=3)
+    first = project(
+        points, labels=labels, max_points=100, weights=np.arange(1, 501), random_state=3
+    )
     again = project(
-        points, labels=labels, max_points=100, weights=np.arange(1, 501), seed=3, use_cache=False
+        points,
+        labels=labels,
+        max_points=100,
+        weights=np.arange(1, 501),
+        random_state=3,
+        use_cache=False,
     )
     pd.testing.assert_frame_equal(first.coordinates, again.coordinates)
     assert first.key == again.key
     assert (
-        project(points, labels=labels, max_points=100, weights=np.arange(1, 501), seed=3) is first
+        project(points, labels=labels, max_points=100, weights=np.arange(1, 501), random_state=3)
+        is first
     )
-    other_seed = project(points, labels=labels, max_points=100, weights=np.arange(1, 501), seed=4)
+    other_seed = project(
+        points, labels=labels, max_points=100, weights=np.arange(1, 501), random_state=4
+    )
     assert other_seed.key != first.key
     assert not np.array_equal(other_seed.coordinates["point"], first.coordinates["point"])
     # labels travel with their points
@@ -98,8 +108,8 @@ def test_umap_is_deterministic_for_a_seed(rng):
     """The first UMAP call compiles numba code (~30 s on 2 cores): one small call pair only."""
     centres = rng.normal(size=(3, 8)) * 6
     points = np.concatenate([c + rng.normal(size=(100, 8)) for c in centres])
-    first = project(points, method="umap", seed=0, use_cache=False)
-    second = project(points, method="umap", seed=0, use_cache=False)
+    first = project(points, method="umap", random_state=0, use_cache=False)
+    second = project(points, method="umap", random_state=0, use_cache=False)
     pd.testing.assert_frame_equal(first.coordinates, second.coordinates)
     # Three well separated clusters stay separated: each point's nearest mapped neighbour is
     # from its own cluster.

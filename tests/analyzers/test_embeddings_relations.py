@@ -10,8 +10,10 @@ import pytest
 import torch
 
 from analyzers.embeddings import (
+    EmbeddingComparison,
     FieldRelations,
     ModelComparison,
+    compare_embeddings,
     compare_models,
     field_relations,
     linear_cka,
@@ -98,11 +100,11 @@ def test_relations_reject_unequal_rows(rng):
         linear_cka(rng.normal(size=(5, 2)), rng.normal(size=(6, 2)))
 
 
-def test_compare_models_finds_a_rotated_model_and_an_unrelated_one(rng):
+def test_compare_embeddings_finds_a_rotated_model_and_an_unrelated_one(rng):
     fields = {"a": rng.normal(size=(400, 6)), "b": rng.normal(size=(400, 6))}
     rotated = {name: 2.0 * x @ random_rotation(6, rng) for name, x in fields.items()}
     unrelated = {name: rng.normal(size=(400, 6)) for name in fields}
-    comparison = compare_models({"base": fields, "rotated": rotated, "other": unrelated})
+    comparison = compare_embeddings({"base": fields, "rotated": rotated, "other": unrelated})
     same = comparison.same_field_cka().set_index(["model_1", "model_2", "field"])["linear_cka"]
     assert same[("base", "rotated", "a")] == pytest.approx(1.0)
     assert same[("base", "rotated", "b")] == pytest.approx(1.0)
@@ -116,11 +118,21 @@ def test_compare_models_finds_a_rotated_model_and_an_unrelated_one(rng):
     assert geometry.loc[("rotated", "a"), "mean_norm"] == pytest.approx(
         2 * geometry.loc[("base", "a"), "mean_norm"]
     )
-    back = ModelComparison.from_dict(json.loads(json.dumps(comparison.to_dict(), allow_nan=False)))
+    text = json.dumps(comparison.to_dict(), allow_nan=False)
+    back = EmbeddingComparison.from_dict(json.loads(text))
     pd.testing.assert_frame_equal(back.cka, comparison.cka)
     pd.testing.assert_frame_equal(back.geometry, comparison.geometry)
+    assert back.model_names == ("base", "rotated", "other") and back.seconds == comparison.seconds
+    pd.testing.assert_frame_equal(back.to_frame(), comparison.cka)
 
 
-def test_compare_models_needs_two_models(rng):
+def test_compare_models_is_the_old_name_of_compare_embeddings(rng):
+    fields = {"a": rng.normal(size=(50, 3))}
+    with pytest.warns(FutureWarning, match="renamed compare_embeddings"):
+        old = compare_models({"m1": fields, "m2": fields})
+    assert isinstance(old, ModelComparison) and old.kind == EmbeddingComparison.kind
+
+
+def test_compare_embeddings_needs_two_models(rng):
     with pytest.raises(ParameterError, match="at least 2 models"):
-        compare_models({"a": {"f": rng.normal(size=(5, 2))}})
+        compare_embeddings({"a": {"f": rng.normal(size=(5, 2))}})

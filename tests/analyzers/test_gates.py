@@ -147,6 +147,49 @@ def test_report_round_trips_through_json(gated):
         GateStatistics.from_dict(report.statistics.to_dict()).settings == report.statistics.settings
     )
     assert GateAblation.from_dict(report.ablation.to_dict()).forward_passes > 0
+    assert back.model_names == ("model",) and back.seconds == report.seconds > 0
+    assert back.diagnostics == report.diagnostics
+    assert back.settings == report.settings and back.settings["random_state"] == 0
+    pd.testing.assert_frame_equal(back.to_frame(), report.ablation.effects)
+
+
+def test_a_constant_gate_site_is_flagged_and_a_varying_one_is_not(gated):
+    data, model = gated
+    stats = gate_statistics(model, data, device="cpu")
+    assert [d.code for d in stats.diagnostics] == ["constant_gate_site"]
+    assert "'gate'" in stats.diagnostics[0].message
+    ctr = synthetic_ctr(n_rows=300, n_fields=4, seed=2, triples=(), main_fields=(3,))[0]
+    torch.manual_seed(0)
+    varying = build_model("gdcn", ctr, embedding_dim=4, n_cross=1, hidden=[8])
+    assert gate_statistics(varying, ctr, device="cpu").diagnostics == ()
+
+
+def test_a_site_no_ablation_moves_is_flagged(gated):
+    data, model = gated
+    assert gate_ablation(model, data, n_bootstrap=20, device="cpu").diagnostics == ()
+    closed = FixedGateModel([2, 2, 2], field_names=data.feature_names, gate=(0.0, 0.0, 0.0))
+    result = gate_ablation(closed, data, modes=("mean", "zero"), n_bootstrap=20, device="cpu")
+    assert [d.code for d in result.diagnostics] == ["no_ablation_effect"]
+
+
+def test_progress_reports_each_stage_and_old_names_still_work(gated):
+    data, model = gated
+    steps = []
+    with pytest.warns(FutureWarning, match="seed= is renamed random_state="):
+        report = analyze_gates(
+            model,
+            data,
+            n_bootstrap=20,
+            seed=0,
+            attributions=False,
+            interactions=False,
+            model_name="fixed",
+            progress=lambda *step: steps.append(step),
+        )
+    assert report.attributions is None and report.interactions.empty
+    assert steps == [("statistics", 0, 2), ("ablation", 1, 2), ("ablation", 2, 2)]
+    with pytest.warns(FutureWarning, match="renamed model_names"):
+        assert report.statistics.model == "fixed" == report.statistics.model_name
 
 
 def test_bad_input(gated):

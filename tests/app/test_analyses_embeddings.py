@@ -27,12 +27,16 @@ def report(demo):
 def test_report_is_stored_and_read_back_without_recomputing(demo, report, monkeypatch):
     assert result_key(demo, "embeddings", MODEL, {}) in demo.store
 
-    import analyzers.embeddings
+    # The store's header records the wall time and the model, as for every result.
+    entry = next(e for e in demo.store.entries("embeddings") if e["model_names"] == [MODEL])
+    assert entry["seconds"] == report.seconds > 0 and report.model_name == MODEL
+
+    import app.analyses
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("a stored embedding report was recomputed")
 
-    monkeypatch.setattr(analyzers.embeddings, "analyze_embeddings", must_not_run)
+    monkeypatch.setattr(app.analyses, "analyze_embeddings", must_not_run)
     again = Workspace.open(demo.root)  # what another process (a background job) reads
     cached = stored_result(again, "embeddings", MODEL, {"projection": "pca"})
     pd.testing.assert_frame_equal(cached.geometry.geometry, report.geometry.geometry)
@@ -41,6 +45,7 @@ def test_report_is_stored_and_read_back_without_recomputing(demo, report, monkey
         cached.projection.coordinates, report.projection.coordinates, check_dtype=False
     )
     assert cached.measure_invariance() == report.measure_invariance()
+    assert cached.seconds == report.seconds and cached.diagnostics == report.diagnostics
     assert compute_result(again, "embeddings", MODEL, {}).settings == report.settings
 
 
@@ -66,12 +71,26 @@ def test_defaults_map_every_level_the_held_out_rows_use_coloured_by_its_gate(dem
     assert invariance["row_norms"].startswith("descriptive")
 
 
+def test_defaults_are_the_analyzers_but_for_the_app_samples():
+    import inspect
+
+    from analyzers.embeddings import analyze_embeddings
+
+    signature = inspect.signature(analyze_embeddings).parameters
+    defaults = analysis("embeddings").defaults
+    for name in ("projection", "projection_points", "n_components", "top_k", "random_state"):
+        assert defaults[name] == signature[name].default
+    # Smaller samples than the analyzer's, on purpose (a short job on the page).
+    assert defaults["max_rows"] < signature["max_rows"].default
+    assert defaults["max_points"] < signature["max_points"].default
+
+
 @pytest.mark.parametrize(
     ("parameters", "message"),
     [
         ({"projection": "tsne"}, "projection"),
-        ({"points": "levels"}, "points"),
-        ({"components": 4}, "components"),
+        ({"projection_points": "levels"}, "projection_points"),
+        ({"n_components": 4}, "n_components"),
         ({"max_points": "many"}, "max_points"),
     ],
 )

@@ -33,14 +33,19 @@ def test_gates_are_computed_once_then_read_back_from_the_store(demo, monkeypatch
     assert report.attributions.settings["rows"] == SMALL["attribution_rows"]
     fields = len(model.rows.group_names)
     assert len(report.interactions) == fields * (fields - 1) // 2
-    assert stages[0][1:] == (0, 2) and stages[-1][1:] == (2, 2)
+    # One progress step per stage (statistics, ablation, attributions, interactions), then done.
+    assert [step[1:] for step in stages] == [(done, 4) for done in range(5)]
+    # The store's header records the wall time and the model, as for every result.
+    (entry,) = demo.store.entries("gates")
+    assert entry["seconds"] == report.seconds > 0
+    assert entry["model_names"] == ["adult-finalmlp"] == list(report.model_names)
 
-    import analyzers.gates
+    import app.analyses
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("a stored gate report was recomputed")
 
-    monkeypatch.setattr(analyzers.gates, "analyze_gates", must_not_run)
+    monkeypatch.setattr(app.analyses, "analyze_gates", must_not_run)
     reopened = Workspace.open(demo.root)  # another process reads the same files
     cached = stored_result(reopened, "gates", "adult-finalmlp", SMALL)
     assert cached is not None
@@ -51,16 +56,17 @@ def test_gates_are_computed_once_then_read_back_from_the_store(demo, monkeypatch
         cached.attributions.rank_agreement, report.attributions.rank_agreement
     )
     assert cached.ablation.base_auc == report.ablation.base_auc
+    assert cached.seconds == report.seconds and cached.model_name == "adult-finalmlp"
 
 
 def test_interactions_off_leaves_them_out_and_is_a_different_result(demo):
-    parameters = {**SMALL, "interactions": "off"}
+    parameters = {**SMALL, "compute_interactions": "off"}
     stages = []
     report = compute_result(
         demo, "gates", "adult-gdcn", parameters, progress=lambda *step: stages.append(step)
     )
     assert report.interactions.empty
-    assert [step[1:] for step in stages] == [(0, 1), (1, 1)]
+    assert [step[1:] for step in stages] == [(0, 3), (1, 3), (2, 3), (3, 3)]
     with_them = result_key(demo, "gates", "adult-gdcn", SMALL)
     assert with_them != result_key(demo, "gates", "adult-gdcn", parameters)
 
@@ -68,12 +74,25 @@ def test_interactions_off_leaves_them_out_and_is_a_different_result(demo):
 def test_defaults_are_json_safe_and_bad_parameters_are_one_line_errors(demo):
     spec = analysis("gates")
     assert spec.parameters({"rows": "300"})["rows"] == 300
-    with pytest.raises(ParameterError, match="interactions: expected one of on, off"):
-        spec.parameters({"interactions": "maybe"})
+    with pytest.raises(ParameterError, match="compute_interactions: expected one of on, off"):
+        spec.parameters({"compute_interactions": "maybe"})
     with pytest.raises(ParameterError, match="n_bootstrap: expected a int"):
         spec.parameters({"n_bootstrap": "many"})
     with pytest.raises(ParameterError, match="rows: expected at least 2"):
         compute_result(demo, "gates", "adult-finalmlp", {**SMALL, "rows": 1})
+
+
+def test_defaults_are_the_analyzers_but_for_the_app_sample():
+    import inspect
+
+    from analyzers.gates import analyze_gates
+
+    signature = inspect.signature(analyze_gates).parameters
+    defaults = analysis("gates").defaults
+    assert defaults["random_state"] == signature["random_state"].default
+    # Set on purpose by the app (a short job); the analyzer's own defaults are larger.
+    assert defaults["n_bootstrap"] < signature["n_bootstrap"].default
+    assert "seed" not in defaults and "interactions" not in defaults
 
 
 def test_a_model_without_gates_is_refused_in_one_line(demo):

@@ -44,7 +44,14 @@ MAX_ROWS = "emb-max-rows"
 MAX_POINTS = "emb-max-points"
 GATE_SITE = "emb-gate-site"
 #: URL query names of the form's parameters (the rest take the analysis defaults)
-FORM_PARAMETERS = ("projection", "points", "components", "max_rows", "max_points", "gate_site")
+FORM_PARAMETERS = (
+    "projection",
+    "projection_points",
+    "n_components",
+    "max_rows",
+    "max_points",
+    "gate_site",
+)
 #: URL query names of the view choices (re-rendered from the stored report, never recomputed)
 VIEW_PARAMETERS = ("color", "weighting", "sort", "relation")
 PROJECTION_LABELS = {
@@ -110,8 +117,8 @@ def register(app: Dash, workspace) -> None:
             raise ParameterError(f"model: data set {data!r} has no CTR-zoo model to analyse")
         given = {
             "projection": projection,
-            "points": points,
-            "components": components,
+            "projection_points": points,
+            "n_components": components,
             "max_rows": rows,
             "max_points": max_points,
             "gate_site": site,
@@ -124,7 +131,7 @@ def register(app: Dash, workspace) -> None:
         report = compute_result(workspace, PAGE, model, parameters, progress=labelled)
         view = dict(parse_qsl((url or "").lstrip("?")))
         view = {name: view[name] for name in VIEW_PARAMETERS if name in view}
-        seconds = report.settings["seconds"]
+        seconds = report.seconds
         done = f"Done in {seconds:.1f} s; stored, so this view reloads from the store."
         return (
             view_search(data, model, parameters, view),
@@ -262,7 +269,7 @@ def _form(workspace, data_names, data, models, model, parameters) -> html.Div:
                         "Map points",
                         dcc.Dropdown(
                             options(POINTS_LABELS),
-                            parameters["points"],
+                            parameters["projection_points"],
                             id=POINTS,
                             clearable=False,
                             style={"minWidth": "22rem"},
@@ -271,7 +278,7 @@ def _form(workspace, data_names, data, models, model, parameters) -> html.Div:
                     field(
                         "Map dimensions",
                         dcc.Dropdown(
-                            [2, 3], parameters["components"], id=COMPONENTS, clearable=False
+                            [2, 3], parameters["n_components"], id=COMPONENTS, clearable=False
                         ),
                     ),
                     field("Data rows sampled", number(MAX_ROWS, parameters["max_rows"], 2)),

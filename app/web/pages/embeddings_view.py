@@ -77,6 +77,7 @@ def result_view(report, data: str, model: str, parameters: dict, view: dict) -> 
     parts = [
         dcc.Store(id=RESULT_REFERENCE, data=reference),
         _summary(report, model),
+        *_diagnostics(report),
         _invariance_card(invariance),
         _view_controls(weightings, weighting, sort, relation, colours, colour, invariance),
         figure_card(
@@ -153,10 +154,18 @@ def _summary(report, model: str) -> html.Div:
             metric("tables", table),
             metric("rows sampled", f"{report.settings['n_rows_sampled']:,}"),
             metric("map", mapped),
-            metric("analysis time", f"{report.settings['seconds']:.2f} s"),
+            metric("analysis time", f"{report.seconds:.2f} s"),
         ],
         className="wb-card wb-metrics",
     )
+
+
+def _diagnostics(report) -> list:
+    """The report's diagnostics (a field of effective rank 1, a constant field), one line each."""
+    return [
+        html.P(f"{d.severity}: {d.message}", className="wb-card wb-diagnostic")
+        for d in report.diagnostics
+    ]
 
 
 def invariance_frame(invariance: dict[str, str]) -> pd.DataFrame:

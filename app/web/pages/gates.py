@@ -40,8 +40,14 @@ BOOTSTRAP = "gates-bootstrap"
 ATTRIBUTION_ROWS = "gates-attribution-rows"
 INTERACTIONS = "gates-interactions"
 PERMUTATIONS = "gates-permutations"
-#: URL query names of the form's parameters (the seed keeps its default)
-FORM_PARAMETERS = ("rows", "n_bootstrap", "attribution_rows", "interactions", "n_permutations")
+#: URL query names of the form's parameters (random_state keeps its default)
+FORM_PARAMETERS = (
+    "rows",
+    "n_bootstrap",
+    "attribution_rows",
+    "compute_interactions",
+    "n_permutations",
+)
 
 
 def register(app: Dash, workspace) -> None:
@@ -67,7 +73,7 @@ def register(app: Dash, workspace) -> None:
             "rows": rows,
             "n_bootstrap": n_bootstrap,
             "attribution_rows": attribution_rows,
-            "interactions": interactions,
+            "compute_interactions": interactions,
             "n_permutations": perms,
         }
         parameters = analysis("gates").parameters(parameters)
@@ -179,7 +185,7 @@ def _form(data_names, data, models, model, parameters) -> html.Div:
                         "Field interactions",
                         dcc.Dropdown(
                             interactions,
-                            parameters["interactions"],
+                            parameters["compute_interactions"],
                             id=INTERACTIONS,
                             clearable=False,
                         ),

@@ -57,6 +57,7 @@ def result_view(report, data, model, parameters, site, mode, method) -> list:
     children = [
         dcc.Store(id=RESULT_REFERENCE, data=reference),
         _metrics(report),
+        *_diagnostics(report),
         _pickers(report, sites, site, modes, mode, methods, method),
         *_site_cards(report, site, mode, method),
     ]
@@ -80,17 +81,25 @@ def _metrics(report) -> html.Div:
     statistics, ablation = report.statistics, report.ablation
     return html.Div(
         [
-            metric("model", statistics.model),
+            metric("model", report.model_name),
             metric("rows analysed", f"{statistics.settings.get('n_rows', 0):,}"),
             metric("log-loss", f"{ablation.base_loss:.4f}"),
             metric("AUC", f"{ablation.base_auc:.4f}"),
             metric("gate sites", str(len(ablation.sites))),
             metric("fields", str(len(statistics.field_names))),
             metric("bootstrap draws", str(ablation.settings.get("n_bootstrap", ""))),
-            metric("statistics + ablation + captum time", f"{_parts_seconds(report):.1f} s"),
+            metric("analysis time", f"{report.seconds:.1f} s"),
         ],
         className="wb-card wb-metrics",
     )
+
+
+def _diagnostics(report) -> list:
+    """The report's diagnostics (a constant gate, a site no ablation moves), one line each."""
+    return [
+        html.P(f"{d.severity}: {d.message}", className="wb-card wb-diagnostic")
+        for d in report.diagnostics
+    ]
 
 
 def _pickers(report, sites, site, modes, mode, methods, method) -> html.Div:
@@ -264,8 +273,3 @@ def _aligned_sites(report) -> dict[str, str]:
     """Sites with per-field statistics → their kind (gate, mask, cross)."""
     per_field = report.statistics.per_field
     return dict(zip(per_field["site"], per_field["kind"], strict=True))
-
-
-def _parts_seconds(report) -> float:
-    parts = [report.statistics, report.ablation, report.attributions]
-    return sum(part.seconds for part in parts if part is not None)

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import pytest
 
 from analyzers.embeddings import (
-    compare_models,
+    compare_embeddings,
     field_geometry,
     field_relations,
     hash_collisions,
@@ -82,7 +82,7 @@ def test_cka_heatmap_is_symmetric_with_unit_diagonal(rng):
 
 def test_model_cka_heatmap_rows_and_columns_are_the_two_models(rng):
     base = {"a": rng.normal(size=(100, 3)), "b": rng.normal(size=(100, 3))}
-    comparison = compare_models({"m1": base, "m2": {k: -v for k, v in base.items()}})
+    comparison = compare_embeddings({"m1": base, "m2": {k: -v for k, v in base.items()}})
     fig = model_cka_heatmap(comparison)
     z = np.array(fig.data[0].z, dtype=float)
     assert np.diag(z) == pytest.approx(1.0)
