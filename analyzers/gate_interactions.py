@@ -63,10 +63,10 @@ def _from_interactions_analyzer(adapter, dataset, n_permutations, random_state, 
         adapter,
         dataset,
         index="fis",
-        order=2,
-        estimator="permutation",
+        max_order=2,
+        approximator="permutation",
         n_permutations=n_permutations,
-        seed=random_state,
+        random_state=random_state,
         max_batch_rows=max_batch_rows,
     )
     mains = dict(zip(result.main_effects["group"], result.main_effects["value"], strict=True))
