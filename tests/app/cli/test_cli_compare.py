@@ -68,11 +68,11 @@ def test_compare_finds_the_planted_pair_and_writes_every_file(files, tmp_path, c
     code = run_compare(data, out, models.values(), "--formats", "html", *options)
     assert code == 0, capsys.readouterr().err
     comparison = ComparisonResult.from_json((out / "comparison.json").read_text())
-    assert comparison.models == ("planted", "additive")  # named after the file stems
+    assert comparison.model_names == ("planted", "additive")  # named after the file stems
     top = comparison.top_disagreements(1).iloc[0]
     assert (top["pair"], top["model_high"]) == ("x2 × x3", "planted")
     assert top["disagreement"] == pytest.approx(1.0, abs=1e-6)
-    for model in comparison.models:
+    for model in comparison.model_names:
         result = InteractionResult.from_json((out / f"result_{model}.json").read_text())
         assert result.model == model and result.index == "sii"
     shares = pd.read_csv(out / "shares.csv").set_index("pair")
