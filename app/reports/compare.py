@@ -75,7 +75,7 @@ def write_comparison_report(
             "values": comparison.wide_table("value").reset_index(),
             "agreement": comparison.agreement,
             "disagreement": comparison.disagreement,
-            "models": comparison.model_names_summary,
+            "models": comparison.models_summary,
         }
         if not comparison.rashomon.empty:
             tables["rashomon"] = comparison.rashomon
