@@ -4,7 +4,8 @@ Every analysis command looks its result up in a :class:`workbench.store.ResultSt
 computing it and stores it after, keyed like the web app's results (``app.analyses``): analyzer,
 model fingerprint, data fingerprint, parameters and code version. The store is a folder:
 ``--cache DIR``, else ``$WORKBENCH_CACHE``, else ``~/.cache/interaction-workbench/results``;
-``--no-cache`` neither reads nor writes it.
+``--no-cache`` neither reads nor writes it. ``--device`` and ``--max-batch-rows`` are not part
+of the key: they change how a result is computed, not what it is.
 """
 
 from __future__ import annotations

@@ -36,10 +36,8 @@ _TEST_SIZE, _SPLIT_SEED = 0.2, 0  # the split the sample models are trained and 
 
 def add_parser(commands) -> None:
     """Add the ``compare`` subcommand to an argparse subparsers object."""
-    from analyzers.compare import compare_results
-    from analyzers.interaction_result import AGGREGATES, INTERACTION_INDICES
+    from analyzers.interaction_result import INTERACTION_INDICES
     from analyzers.interactions import score_interactions as score
-    from analyzers.rashomon import explore_rashomon
 
     parser = commands.add_parser(
         "compare",
@@ -74,6 +72,19 @@ def add_parser(commands) -> None:
     add_game_arguments(
         parser, "Shapley: auto, exact or sampling; fis (and --rashomon): auto, exact or permutation"
     )
+    _comparison_arguments(parser)
+    add_run_arguments(parser, random_state=default_of(score, "random_state", "seed"))
+    parser.add_argument("--top", type=int, default=20, help="pairs shown in the figures")
+    add_cache_arguments(parser)
+    parser.set_defaults(run=run_compare)
+
+
+def _comparison_arguments(parser: argparse.ArgumentParser) -> None:
+    """How the scores are compared, and the optional FISC check of ``--rashomon``."""
+    from analyzers.compare import compare_results
+    from analyzers.interaction_result import AGGREGATES
+    from analyzers.rashomon import explore_rashomon
+
     parser.add_argument(
         "--aggregate", choices=AGGREGATES, default=default_of(compare_results, "aggregate")
     )
@@ -103,10 +114,6 @@ def add_parser(commands) -> None:
         action="store_true",
         help="FIS range over all sampled models, not only those inside the Rashomon set",
     )
-    add_run_arguments(parser, random_state=default_of(score, "random_state", "seed"))
-    parser.add_argument("--top", type=int, default=20, help="pairs shown in the figures")
-    add_cache_arguments(parser)
-    parser.set_defaults(run=run_compare)
 
 
 def run_compare(args: argparse.Namespace) -> int:
@@ -291,6 +298,8 @@ def _print_summary(comparison, seconds: float, write_seconds: float) -> None:
     )
     print(comparison.agreement.to_string(index=False))
     print(comparison.top_disagreements(5).to_string(index=False))
+    for diagnostic in comparison.diagnostics:
+        print(f"{diagnostic.severity}: {diagnostic.message}")
     if not comparison.rashomon.empty:
         counts = comparison.rashomon.groupby(["reference_model", "model", "verdict"]).size()
         print(counts.rename("pairs").reset_index().to_string(index=False))

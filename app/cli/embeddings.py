@@ -60,6 +60,30 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--compare", default="", help="comma-separated zoo models to compare with (CKA)"
     )
+    _map_arguments(parser, analyze)
+    parser.add_argument(
+        "--private-rows",
+        action="store_true",
+        help="shared tables: Δloss on test rows when colliding features get private rows",
+    )
+    parser.add_argument(
+        "--per-field", action="store_true", help="--private-rows also per field (slower)"
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=default_of(analyze, "n_steps"),
+        help="fitting steps for --private-rows",
+    )
+    add_run_arguments(
+        parser, random_state=default_of(analyze, "random_state", "seed"), device="cpu"
+    )
+    add_cache_arguments(parser)
+    parser.set_defaults(run=run_embeddings)
+
+
+def _map_arguments(parser: argparse.ArgumentParser, analyze) -> None:
+    """The projection map of the embeddings and what colours its points."""
     parser.add_argument(
         "--projection", choices=["pca", "umap", "none"], default=default_of(analyze, "projection")
     )
@@ -85,25 +109,6 @@ def add_parser(commands) -> None:
         default="none",
         help="also colour the table map by each field's captum attribution (gates analyzer)",
     )
-    parser.add_argument(
-        "--private-rows",
-        action="store_true",
-        help="shared tables: Δloss on test rows when colliding features get private rows",
-    )
-    parser.add_argument(
-        "--per-field", action="store_true", help="--private-rows also per field (slower)"
-    )
-    parser.add_argument(
-        "--steps",
-        type=int,
-        default=default_of(analyze, "n_steps"),
-        help="fitting steps for --private-rows",
-    )
-    add_run_arguments(
-        parser, random_state=default_of(analyze, "random_state", "seed"), device="cpu"
-    )
-    add_cache_arguments(parser)
-    parser.set_defaults(run=run_embeddings)
 
 
 def run_embeddings(args: argparse.Namespace) -> int:

@@ -173,6 +173,10 @@ def result_view(comparison, data: str, models: list[str], index: str) -> list:
             ],
             className="wb-card wb-metrics",
         ),
+        *[
+            html.P(d.message, className="wb-error" if d.severity == "warning" else "wb-muted")
+            for d in comparison.diagnostics
+        ],
         figure_card("cmp-dumbbell", model_dumbbell_plot(comparison), "Share per pair and model"),
         figure_card("cmp-agreement", agreement_heatmap(comparison), "Rank agreement (Spearman)"),
     ]

@@ -6,7 +6,8 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def results_store(tmp_path, monkeypatch):
-    store = tmp_path / "results-store"
+def results_store(tmp_path_factory, monkeypatch):
+    # Beside the test's tmp_path, not in it: tests check that folder holds only what they wrote.
+    store = tmp_path_factory.mktemp("store") / "results"
     monkeypatch.setenv("WORKBENCH_CACHE", str(store))
     return store
