@@ -196,6 +196,8 @@ def compare_models(
     ...                             rashomon={"mlp": explore_rashomon(mlp, ds)})
     >>> comparison.rashomon.groupby("verdict").size()
     """
+    from analyzers.interactions import score_interactions
+
     unknown = sorted(set(rashomon or {}) - set(models))
     if unknown:
         raise ParameterError(
@@ -204,7 +206,6 @@ def compare_models(
     if rashomon and index != "fis":
         raise ParameterError(scale_message(index))
     _check_models(models)
-    from analyzers.interactions import score_interactions
 
     def score(name: str) -> InteractionResult:
         model = models[name]
