@@ -24,20 +24,26 @@ Measures, all over the interactions scored by every model ("pairs", triples incl
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from analyzers.compare_measures import (
+    agreement_frame,
+    aligned_scores,
+    comparison_diagnostics,
+    disagreement_frame,
+    long_table,
+)
 from analyzers.compare_rashomon import rashomon_verdicts, scale_message
-from analyzers.compare_result import ComparisonResult
+from analyzers.compare_result import ComparisonResult, model_name_of
 from analyzers.interaction_result import AGGREGATES, InteractionResult
 from analyzers.rashomon_result import RashomonResult
 from workbench.errors import ParameterError
+from workbench.progress import ProgressCallback
 
 
 def compare_results(
@@ -89,58 +95,34 @@ def compare_results(
     """
     started = time.perf_counter()
     results = _check_results(results, dataset_fingerprint)
-    if aggregate not in AGGREGATES:
-        raise ParameterError(f"aggregate must be one of {AGGREGATES}; got {aggregate!r}")
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-        raise ParameterError(f"top_k must be a positive integer; got {top_k!r}")
-    for name, tolerance in (
-        ("zero_tolerance", zero_tolerance),
-        ("range_tolerance", range_tolerance),
-    ):
-        if not 0 <= tolerance < 1:
-            raise ParameterError(f"{name} must be in [0, 1); got {tolerance!r}")
-    models = tuple(r.model for r in results)
-    scored = {r.model: _finite_global_values(r, aggregate) for r in results}
+    _check_parameters(aggregate, top_k, zero_tolerance, range_tolerance)
+    scored = {model_name_of(r): _finite_global_values(r, aggregate) for r in results}
     pairs = _common_pairs(scored)
-    values = pd.DataFrame(scored).loc[list(pairs), list(models)]  # (pairs, models)
-    strengths = values.abs()
-    totals = strengths.sum(axis=0)
-    has_interactions = totals > zero_tolerance * totals.max()
-    shares = values.div(totals.where(has_interactions, np.inf), axis=1)
-    # Rounding noise must not order pairs: strengths below the tolerance rank as ties at 0.
-    ranked = strengths.where(strengths > zero_tolerance * totals, 0.0)
-    table = _long_table(values, strengths, shares, ranked)
-    fisc = rashomon_verdicts(results, pairs, rashomon or {}, in_set_only, range_tolerance)
-    fingerprints = {r.settings.get("dataset_fingerprint") for r in results} - {None}
+    scores = aligned_scores(scored, pairs, zero_tolerance)
     settings = {
         "aggregate": aggregate,
         "top_k": top_k,
         "zero_tolerance": zero_tolerance,
         "in_set_only": in_set_only,
         "range_tolerance": range_tolerance,
-        "dataset_fingerprint": dataset_fingerprint or next(iter(fingerprints), None),
+        "dataset_fingerprint": _dataset_fingerprint(results, dataset_fingerprint),
         "rashomon_models": sorted(rashomon or {}),
         # Pairs some model did not score (or scored NaN): left out of every measure.
         "unaligned_pairs": sorted(set().union(*(v.index for v in scored.values())) - set(pairs)),
-        "results": {r.model: r.settings for r in results},
+        "results": {model_name_of(r): r.settings for r in results},
     }
     return ComparisonResult(
         index=results[0].index,
-        models=models,
+        model_names=tuple(scored),
         pairs=pairs,
-        table=table,
-        models_summary=pd.DataFrame(
-            {
-                "model": list(models),
-                "total_strength": totals.to_numpy(dtype=float),
-                "has_interactions": has_interactions.to_numpy(dtype=bool),
-            }
-        ),
-        agreement=_agreement(ranked, has_interactions, top_k),
-        disagreement=_disagreement(values, shares),
-        rashomon=fisc,
+        table=long_table(scores.values, scores.strengths, scores.shares, scores.ranked),
+        models_summary=scores.summary(),
+        agreement=agreement_frame(scores.ranked, scores.has_interactions, top_k),
+        disagreement=disagreement_frame(scores.values, scores.shares),
+        rashomon=rashomon_verdicts(results, pairs, rashomon or {}, in_set_only, range_tolerance),
         settings=settings,
         seconds=time.perf_counter() - started,
+        diagnostics=comparison_diagnostics(scores.has_interactions, settings["unaligned_pairs"]),
     )
 
 
@@ -168,12 +150,7 @@ def score_models(
     """
     from analyzers.interactions import score_interactions
 
-    if not isinstance(models, Mapping):
-        raise ParameterError(
-            f"models must be a mapping of name to model; got {type(models).__name__}"
-        )
-    if len(models) < 2:
-        raise ParameterError(f"models: need at least two models to compare; got {len(models)}")
+    _check_models(models)
     return [
         score_interactions(model, dataset, index=index, model_name=str(name), **score_kwargs)
         for name, model in models.items()
@@ -219,7 +196,8 @@ def compare_models(
     ...                             rashomon={"mlp": explore_rashomon(mlp, ds)})
     >>> comparison.rashomon.groupby("verdict").size()
     """
-    started = time.perf_counter()
+    from analyzers.interactions import score_interactions
+
     unknown = sorted(set(rashomon or {}) - set(models))
     if unknown:
         raise ParameterError(
@@ -227,21 +205,110 @@ def compare_models(
         )
     if rashomon and index != "fis":
         raise ParameterError(scale_message(index))
-    results = score_models(models, dataset, index, **score_kwargs)
-    comparison = compare_results(
-        results,
+    _check_models(models)
+
+    def score(name: str) -> InteractionResult:
+        model = models[name]
+        return score_interactions(model, dataset, index=index, model_name=str(name), **score_kwargs)
+
+    return compare_scored(
+        [str(name) for name in models],
+        score,
+        rashomon=(rashomon or {}).get,
         aggregate=aggregate,
         top_k=top_k,
-        rashomon=rashomon,
         in_set_only=in_set_only,
         zero_tolerance=zero_tolerance,
         range_tolerance=range_tolerance,
         dataset_fingerprint=dataset.fingerprint(),
     )
+
+
+def compare_scored(
+    model_names: Sequence[str],
+    score: Callable[[str], InteractionResult | None],
+    *,
+    rashomon: Callable[[str], RashomonResult | None] | None = None,
+    progress: ProgressCallback | None = None,
+    **options: Any,
+) -> ComparisonResult | None:
+    """Score each model through ``score`` (computed, cached or stored), then compare them.
+
+    The one orchestration of a comparison: ``compare_models``, the ``workbench compare``
+    command and the web app's Compare page differ only in where a model's scores and FISC
+    result come from.
+
+    Parameters
+    ----------
+    model_names : sequence of str
+        The models to compare, at least two, in the order of the result.
+    score : callable
+        ``score(name) -> InteractionResult``, or None when the scores are not available
+        (a page reading the store only); then the comparison is None.
+    rashomon : callable, optional
+        ``rashomon(name) -> RashomonResult or None``: the FISC result to check the other
+        models against, for each model that has one.
+    progress : ProgressCallback, optional
+        Told ``("scoring <name>", done, total)`` per model, then ``("comparing", ...)``.
+    **options
+        Passed to ``compare_results`` (aggregate, top_k, in_set_only, zero_tolerance,
+        range_tolerance, dataset_fingerprint).
+
+    Returns
+    -------
+    ComparisonResult or None
+        ``seconds`` counts the scoring too.
+
+    Examples
+    --------
+    >>> cached = {"mlp": sii_mlp, "logistic": sii_logistic}
+    >>> compare_scored(list(cached), cached.get, top_k=3).top_disagreements(3)
+    """
+    started = time.perf_counter()
+    names = [str(name) for name in model_names]
+    if len(names) < 2:
+        raise ParameterError(f"models: need at least two models to compare; got {len(names)}")
+    results = []
+    for done, name in enumerate(names):
+        if progress:
+            progress(f"scoring {name}", done, len(names))
+        result = score(name)
+        if result is None:
+            return None
+        results.append(result)
+    if progress:
+        progress("comparing", len(names), len(names))
+    found = {name: rashomon(name) for name in names} if rashomon else {}
+    found = {name: fisc for name, fisc in found.items() if fisc is not None}
+    comparison = compare_results(results, rashomon=found or None, **options)
     return dataclasses.replace(comparison, seconds=time.perf_counter() - started)
 
 
 # ---------------------------------------------------------------------------- checks
+def _check_models(models: Mapping[str, Any]) -> None:
+    if not isinstance(models, Mapping):
+        raise ParameterError(
+            f"models must be a mapping of name to model; got {type(models).__name__}"
+        )
+    if len(models) < 2:
+        raise ParameterError(f"models: need at least two models to compare; got {len(models)}")
+
+
+def _check_parameters(
+    aggregate: str, top_k: int, zero_tolerance: float, range_tolerance: float
+) -> None:
+    if aggregate not in AGGREGATES:
+        raise ParameterError(f"aggregate must be one of {AGGREGATES}; got {aggregate!r}")
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+        raise ParameterError(f"top_k must be a positive integer; got {top_k!r}")
+    for name, tolerance in (
+        ("zero_tolerance", zero_tolerance),
+        ("range_tolerance", range_tolerance),
+    ):
+        if not 0 <= tolerance < 1:
+            raise ParameterError(f"{name} must be in [0, 1); got {tolerance!r}")
+
+
 def _check_results(
     results: Sequence[InteractionResult], dataset_fingerprint: str | None
 ) -> list[InteractionResult]:
@@ -251,21 +318,21 @@ def _check_results(
     for result in results:
         if not isinstance(result, InteractionResult):
             raise ParameterError(f"results must be InteractionResults; got {type(result).__name__}")
-    first = results[0]
-    names = [r.model for r in results]
+    first, first_name = results[0], model_name_of(results[0])
+    names = [model_name_of(r) for r in results]
     repeated = next((name for name in names if names.count(name) > 1), None)
     if repeated is not None:
         raise ParameterError(f"results: model name {repeated!r} appears twice; names must differ")
-    for result in results[1:]:
+    for result, name in zip(results[1:], names[1:], strict=True):
         if result.index != first.index:
             raise ParameterError(
-                f"results: {first.model!r} uses index {first.index!r} but {result.model!r} "
+                f"results: {first_name!r} uses index {first.index!r} but {name!r} "
                 f"uses {result.index!r}; compare results of one index"
             )
         if tuple(result.group_names) != tuple(first.group_names):
             raise ParameterError(
-                f"results: {result.model!r} scores groups {list(result.group_names)} but "
-                f"{first.model!r} scores {list(first.group_names)}; compare results of one data set"
+                f"results: {name!r} scores groups {list(result.group_names)} but "
+                f"{first_name!r} scores {list(first.group_names)}; compare results of one data set"
             )
     _check_same_data(results, dataset_fingerprint)
     return results
@@ -280,7 +347,7 @@ def _check_same_data(results: list[InteractionResult], dataset_fingerprint: str 
             continue
         if expected is not None and found != expected:
             raise ParameterError(
-                f"results: {result.model!r} was computed on another data set (fingerprint "
+                f"results: {model_name_of(result)!r} was computed on another data set (fingerprint "
                 f"{found[:12]}..., expected {expected[:12]}...); compare results of one data set"
             )
         expected = found
@@ -288,7 +355,8 @@ def _check_same_data(results: list[InteractionResult], dataset_fingerprint: str 
     for result in with_rows[1:]:
         if list(result.settings["rows"]) != list(with_rows[0].settings["rows"]):
             raise ParameterError(
-                f"results: {result.model!r} explains other rows than {with_rows[0].model!r}; "
+                f"results: {model_name_of(result)!r} explains other rows than "
+                f"{model_name_of(with_rows[0])!r}; "
                 "score every model on the same rows (same rows= and seed=)"
             )
 
@@ -311,60 +379,6 @@ def _common_pairs(scored: dict[str, pd.Series]) -> tuple[str, ...]:
     return pairs
 
 
-# ---------------------------------------------------------------------------- frames
-def _long_table(
-    values: pd.DataFrame, strengths: pd.DataFrame, shares: pd.DataFrame, ranked: pd.DataFrame
-) -> pd.DataFrame:
-    ranks = ranked.rank(axis=0, ascending=False, method="min").astype("int64")
-    frames = {"value": values, "strength": strengths, "share": shares, "rank": ranks}
-    long = {
-        name: frame.rename_axis(index="pair", columns="model").stack()
-        for name, frame in frames.items()
-    }
-    table = pd.DataFrame(long).reset_index()
-    table["value"] = table["value"].astype(float)
-    table["strength"] = table["strength"].astype(float)
-    table["share"] = table["share"].astype(float)
-    return table[["pair", "model", "value", "strength", "share", "rank"]]
-
-
-def _agreement(strengths: pd.DataFrame, has_interactions: pd.Series, top_k: int) -> pd.DataFrame:
-    n_pairs = len(strengths)
-    k = min(top_k, n_pairs)
-    rows = []
-    for model_a, model_b in itertools.combinations(strengths.columns, 2):
-        a = strengths[model_a].to_numpy(dtype=float)
-        b = strengths[model_b].to_numpy(dtype=float)
-        comparable = has_interactions[model_a] and has_interactions[model_b]
-        ranked = comparable and n_pairs >= 2 and np.ptp(a) > 0 and np.ptp(b) > 0
-        rows.append(
-            {
-                "model_a": model_a,
-                "model_b": model_b,
-                "spearman": float(stats.spearmanr(a, b).statistic) if ranked else np.nan,
-                "kendall": float(stats.kendalltau(a, b).statistic) if ranked else np.nan,
-                "top_k_overlap": (len(_top(a, k) & _top(b, k)) / k if comparable else np.nan),
-                "n_pairs": n_pairs,
-            }
-        )
-    frame = pd.DataFrame(rows)
-    return frame.astype({"spearman": float, "kendall": float, "top_k_overlap": float})
-
-
-def _top(strengths: np.ndarray, k: int) -> set[int]:
-    # Stable sort of the negated strengths: ties go to the pair computed first.
-    return set(np.argsort(-strengths, kind="stable")[:k].tolist())
-
-
-def _disagreement(values: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFrame:
-    frame = pd.DataFrame(
-        {
-            "pair": list(values.index),
-            "disagreement": (shares.max(axis=1) - shares.min(axis=1)).to_numpy(dtype=float),
-            "value_range": (values.max(axis=1) - values.min(axis=1)).to_numpy(dtype=float),
-            "model_high": list(shares.idxmax(axis=1)),
-            "model_low": list(shares.idxmin(axis=1)),
-        }
-    )
-    order = np.argsort(-frame["disagreement"].to_numpy(), kind="stable")
-    return frame.iloc[order].reset_index(drop=True)
+def _dataset_fingerprint(results: list[InteractionResult], given: str | None) -> str | None:
+    recorded = {r.settings.get("dataset_fingerprint") for r in results} - {None}
+    return given or next(iter(recorded), None)

@@ -17,7 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analyzers.compare_result import INSIDE_VERDICT, NOT_ANALYSED_VERDICT, OUTSIDE_VERDICT
+from analyzers.compare_result import (
+    INSIDE_VERDICT,
+    NOT_ANALYSED_VERDICT,
+    OUTSIDE_VERDICT,
+    model_name_of,
+)
 from analyzers.interaction_result import InteractionResult
 from analyzers.rashomon_result import INTERACTION_SEPARATOR, RashomonResult
 from workbench.errors import ParameterError
@@ -71,7 +76,7 @@ def rashomon_verdicts(
         "distance": float,
         "verdict": str,
     }
-    by_name = {r.model: r for r in results}
+    by_name = {model_name_of(r): r for r in results}
     rows = []
     for reference, fisc in rashomon.items():
         _check_rashomon(reference, fisc, by_name, results[0].index)
@@ -79,12 +84,13 @@ def rashomon_verdicts(
         slack = range_tolerance * _effect_scale(fisc)
         absolute = bool(fisc.settings.get("absolute", False))
         for result in results:
-            if result.model == reference:
+            model = model_name_of(result)
+            if model == reference:
                 continue
             signed = result.global_scores("mean").set_index("pair")["value"]
             for pair in pairs:
                 value = abs(signed[pair]) if absolute else float(signed[pair])
-                rows.append(_verdict_row(reference, result.model, pair, value, ranges, slack))
+                rows.append(_verdict_row(reference, model, pair, value, ranges, slack))
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
     return pd.DataFrame(rows, columns=list(columns)).astype(columns)
@@ -109,7 +115,8 @@ def _check_rashomon(
             if ours is not None and theirs is not None and ours != theirs:
                 raise ParameterError(
                     f"rashomon[{reference!r}]: FIS range has {name}={theirs!r} but "
-                    f"{result.model!r} was scored with {name}={ours!r}; use the same for both"
+                    f"{model_name_of(result)!r} was scored with {name}={ours!r}; "
+                    "use the same for both"
                 )
 
 

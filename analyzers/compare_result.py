@@ -1,18 +1,18 @@
 """The result of comparing the interaction scores of several models: tidy frames, JSON round-trip.
 
 Kept apart from the comparison itself so figures, the store and the app can read results without
-importing the engine.
+importing the engine. It follows the Result protocol (``analyzers.result``).
 """
 
 from __future__ import annotations
 
-import json
-import math
+import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
+from analyzers.result import Diagnostic, Result
 from workbench.errors import ParameterError
 
 AGREEMENT_MEASURES = ("spearman", "kendall", "top_k_overlap")
@@ -20,19 +20,27 @@ INSIDE_VERDICT = "explained by the Rashomon set"
 OUTSIDE_VERDICT = "a real difference"
 NOT_ANALYSED_VERDICT = "not analysed"
 
-_FRAMES = ("table", "models_summary", "agreement", "disagreement", "rashomon")
+
+def model_name_of(result: Any) -> str:
+    """The model name of a compared single-model result.
+
+    Reads ``model_names`` (the Result protocol) where the result has it, else the older
+    ``model`` field, so the comparison works on both while results move to the protocol.
+    """
+    names = getattr(result, "model_names", None)
+    return names[0] if names else result.model
 
 
 @dataclass(frozen=True, eq=False)
-class ComparisonResult:
+class ComparisonResult(Result):
     """Interaction scores of several models under one index, aligned and compared.
 
     Attributes
     ----------
     index : str
         The interaction index every compared result used (``INTERACTION_INDICES``).
-    models : tuple of str
-        Model names, in the order given.
+    model_names : tuple of str
+        The compared models' names, in the order given.
     pairs : tuple of str
         Interactions scored by every model (pairs, then triples), in the first model's order.
     table : DataFrame
@@ -62,10 +70,15 @@ class ComparisonResult:
         settings of each compared result under ``"results"``.
     seconds : float
         Wall time of the comparison (scoring included when it ran through ``compare_models``).
+    diagnostics : tuple of Diagnostic
+        ``no_interactions`` (every share is zero), ``one_model_with_interactions`` (agreement
+        is undefined), ``unaligned_pairs`` (pairs some model did not score, left out).
     """
 
+    kind: ClassVar[str] = "comparison"
+
     index: str
-    models: tuple[str, ...]
+    model_names: tuple[str, ...]
     pairs: tuple[str, ...]
     table: pd.DataFrame
     models_summary: pd.DataFrame
@@ -74,6 +87,17 @@ class ComparisonResult:
     rashomon: pd.DataFrame
     settings: dict[str, Any]
     seconds: float
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """Deprecated: read ``model_names``."""
+        warnings.warn(
+            "ComparisonResult.models is renamed model_names; models will be removed",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.model_names
 
     def to_frame(self) -> pd.DataFrame:
         """The aligned pair × model table, long (a copy of ``table``)."""
@@ -85,14 +109,14 @@ class ComparisonResult:
         Returns
         -------
         DataFrame
-            Index: pair (in ``pairs`` order); columns: models (in ``models`` order).
+            Index: pair (in ``pairs`` order); columns: models (in ``model_names`` order).
         """
         if column not in ("value", "strength", "share", "rank"):
             raise ParameterError(
                 f"column must be one of value, strength, share, rank; got {column!r}"
             )
         wide = self.table.pivot(index="pair", columns="model", values=column)
-        return wide.loc[list(self.pairs), list(self.models)]
+        return wide.loc[list(self.pairs), list(self.model_names)]
 
     def agreement_matrix(self, measure: str = "spearman") -> pd.DataFrame:
         """A symmetric model × model matrix of one agreement measure (1 on the diagonal).
@@ -104,11 +128,11 @@ class ComparisonResult:
         Returns
         -------
         DataFrame
-            Index and columns: models, in ``models`` order.
+            Index and columns: models, in ``model_names`` order.
         """
         if measure not in AGREEMENT_MEASURES:
             raise ParameterError(f"measure must be one of {AGREEMENT_MEASURES}; got {measure!r}")
-        models = list(self.models)
+        models = list(self.model_names)
         matrix = pd.DataFrame(float("nan"), index=models, columns=models)
         for model in models:
             matrix.loc[model, model] = 1.0
@@ -123,60 +147,3 @@ class ComparisonResult:
         if not isinstance(n, int) or n < 1:
             raise ParameterError(f"n must be a positive integer; got {n!r}")
         return self.disagreement.head(n).reset_index(drop=True)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data (NaN written as None)."""
-        data: dict[str, Any] = {
-            "kind": "comparison",
-            "index": self.index,
-            "models": list(self.models),
-            "pairs": list(self.pairs),
-            "settings": self.settings,
-            "seconds": self.seconds,
-        }
-        for name in _FRAMES:
-            data[name] = _frame_to_dict(getattr(self, name))
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ComparisonResult:
-        """Rebuild a result written by ``to_dict`` (or read back from its JSON)."""
-        return cls(
-            index=str(data["index"]),
-            models=tuple(data["models"]),
-            pairs=tuple(data["pairs"]),
-            settings=dict(data["settings"]),
-            seconds=float(data["seconds"]),
-            **{name: _frame_from_dict(data[name]) for name in _FRAMES},
-        )
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), allow_nan=False)
-
-    @classmethod
-    def from_json(cls, text: str) -> ComparisonResult:
-        return cls.from_dict(json.loads(text))
-
-
-def _frame_to_dict(frame: pd.DataFrame) -> dict[str, Any]:
-    return {
-        "columns": list(frame.columns),
-        "dtypes": [str(frame[c].dtype) for c in frame.columns],
-        "rows": [[_json_value(v) for v in row] for row in frame.itertuples(index=False)],
-    }
-
-
-def _frame_from_dict(data: dict[str, Any]) -> pd.DataFrame:
-    frame = pd.DataFrame(data["rows"], columns=data["columns"])
-    # JSON loses dtypes (null for NaN, nothing at all for an empty frame): restore each column's.
-    for column, dtype in zip(data["columns"], data["dtypes"], strict=True):
-        frame[column] = frame[column].astype(float if dtype.startswith("float") else dtype)
-    return frame
-
-
-def _json_value(value: Any) -> Any:
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

@@ -168,7 +168,7 @@ def frame_from_dict(data: dict[str, Any]) -> pd.DataFrame:
             frame[column] = values.astype(float)
         elif dtype == "bool":
             frame[column] = values.astype(bool if values.notna().all() else "boolean")
-        elif dtype in ("boolean", "Int64", "string"):
+        elif dtype in ("boolean", "Int64", "string", "str"):
             frame[column] = values.astype(dtype)
         elif dtype.startswith(("int", "uint")):
             frame[column] = values.astype(dtype if values.notna().all() else "Int64")

@@ -47,7 +47,7 @@ def model_dumbbell_plot(
     -------
     plotly.graph_objects.Figure
         Dumbbell: a "range" trace (bars, None-separated) and one marker trace per model, in
-        ``result.models`` order. Slope: one line trace per pair.
+        ``result.model_names`` order. Slope: one line trace per pair.
 
     Example
     -------
@@ -216,8 +216,8 @@ def rashomon_overlay_plot(
             hovertemplate=f"{reference_model}<br>%{{y}}: FIS %{{x:.4g}}<extra></extra>",
         )
     )
-    others = [m for m in result.models if m != reference_model]
-    for colour, model in zip(_colours(len(result.models))[1:], others, strict=True):
+    others = [m for m in result.model_names if m != reference_model]
+    for colour, model in zip(_colours(len(result.model_names))[1:], others, strict=True):
         points = rows[rows["model"] == model].set_index("pair").reindex(pairs)
         inside = points["inside"].astype(bool).to_numpy()
         # Inside and outside points as two traces of one legend entry, so the legend shows

@@ -16,7 +16,21 @@ from app.cli import ctr as cli_ctr
 from app.cli import embeddings as cli_embeddings
 from app.cli import interactions as cli_interactions
 from app.cli import serve as cli_app
-from app.cli.common import MODEL_HELP, ProgressBar, figure_formats, load_dataset
+from app.cli.cache import add_cache_arguments, cached_result
+from app.cli.common import (
+    MODEL_HELP,
+    ProgressBar,
+    add_approximator_argument,
+    add_data_arguments,
+    add_grouping_arguments,
+    add_max_order_argument,
+    add_model_file_arguments,
+    add_output_arguments,
+    add_run_arguments,
+    default_of,
+    figure_formats,
+    load_dataset,
+)
 from workbench.errors import WorkbenchError
 
 
@@ -51,55 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Sample the Rashomon set of a model and write the FIS cloud (JSON + CSV) "
         "and its figures (HTML, PNG, SVG) to --out.",
     )
-    fisc.add_argument("--data", required=True, help="CSV (.csv, .csv.gz) or Parquet file")
-    fisc.add_argument("--target", required=True, help="target column")
-    fisc.add_argument("--model", default="mlp", help=MODEL_HELP)
-    fisc.add_argument("--task", choices=["auto", "classification", "regression"], default="auto")
-    fisc.add_argument(
-        "--output-kind",
-        choices=["probability", "logit", "value"],
-        help="what a torch model file returns (default: logit for classification)",
-    )
-    fisc.add_argument("--out", required=True, help="output folder")
-    fisc.add_argument(
-        "--groups",
-        default="columns",
-        help="'columns' (one group per column), 'prefix' (Name=level blocks together) or "
-        "explicit groups 'name:col1,col2;other:col3'",
-    )
-    fisc.add_argument(
-        "--features", help="comma-separated feature columns (default: all but target)"
-    )
-    fisc.add_argument(
-        "--rows",
-        choices=["test", "all"],
-        default=None,
-        help="rows to explain: the 20%% test split (default for sample models) or all rows "
-        "(default for model files)",
-    )
-    fisc.add_argument("--epsilon-rate", type=float, default=0.1, help="ε as a fraction of L*")
-    fisc.add_argument("--epsilon", type=float, help="absolute ε (overrides --epsilon-rate)")
-    fisc.add_argument("--order", type=int, choices=[2, 3], default=2)
-    fisc.add_argument(
-        "--interactions", help="explicit interactions 'a,b;c,d,e' instead of all of --order"
-    )
-    fisc.add_argument("--estimator", choices=["auto", "exact", "permutation"], default="auto")
-    fisc.add_argument("--n-permutations", type=int, default=30)
-    fisc.add_argument("--permutation", choices=["independent", "joint"], default="independent")
-    fisc.add_argument("--delta", type=float, default=0.1, help="boundary grid spacing")
-    fisc.add_argument("--radii", default="1", help="comma-separated ring radii in units of ε")
-    fisc.add_argument("--absolute", action="store_true", help="report |FIS|")
-    fisc.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
-    fisc.add_argument("--max-batch-rows", type=int, help="rows per forward pass (default: auto)")
-    fisc.add_argument("--seed", type=int, default=0)
-    fisc.add_argument(
-        "--formats",
-        default=None,
-        help="figure formats among html,png,svg ('' for none); default: all three when a "
-        "Chromium is installed (PNG/SVG need one), else html",
-    )
-    fisc.add_argument("--halo-plots", type=int, default=3, help="halo plots of the top pairs")
-    fisc.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _fisc_arguments(fisc)
     fisc.set_defaults(run=_run_fisc)
     cli_app.add_parser(commands)
     cli_interactions.add_parser(commands)
@@ -107,6 +73,55 @@ def _parser() -> argparse.ArgumentParser:
     cli_ctr.add_parser(commands)
     cli_embeddings.add_parser(commands)
     return parser
+
+
+def _fisc_arguments(fisc: argparse.ArgumentParser) -> None:
+    from analyzers.rashomon import explore_rashomon as explore
+
+    add_data_arguments(fisc)
+    fisc.add_argument("--model", default="mlp", help=MODEL_HELP)
+    add_model_file_arguments(fisc)
+    add_output_arguments(fisc)
+    add_grouping_arguments(fisc)
+    fisc.add_argument(
+        "--rows",
+        choices=["test", "all"],
+        default=None,
+        help="rows to explain: the 20%% test split (default for sample models) or all rows "
+        "(default for model files)",
+    )
+    fisc.add_argument(
+        "--epsilon-rate",
+        type=float,
+        default=default_of(explore, "epsilon_rate"),
+        help="ε as a fraction of L*",
+    )
+    fisc.add_argument("--epsilon", type=float, help="absolute ε (overrides --epsilon-rate)")
+    add_max_order_argument(fisc, default_of(explore, "max_order", "order"))
+    fisc.add_argument(
+        "--interactions", help="explicit interactions 'a,b;c,d,e' instead of all of --max-order"
+    )
+    add_approximator_argument(
+        fisc, default_of(explore, "approximator", "estimator"), "auto, exact or permutation"
+    )
+    fisc.add_argument("--n-permutations", type=int, default=default_of(explore, "n_permutations"))
+    fisc.add_argument(
+        "--permutation",
+        choices=["independent", "joint"],
+        default=default_of(explore, "permutation"),
+    )
+    fisc.add_argument(
+        "--delta", type=float, default=default_of(explore, "delta"), help="boundary grid spacing"
+    )
+    fisc.add_argument(
+        "--radii",
+        default=",".join(f"{r:g}" for r in default_of(explore, "radii")),
+        help="comma-separated ring radii in units of ε",
+    )
+    fisc.add_argument("--absolute", action="store_true", help="report |FIS|")
+    add_run_arguments(fisc, random_state=default_of(explore, "random_state", "seed"))
+    fisc.add_argument("--halo-plots", type=int, default=3, help="halo plots of the top pairs")
+    add_cache_arguments(fisc)
 
 
 def _run_models(args: argparse.Namespace) -> int:
@@ -118,7 +133,6 @@ def _run_models(args: argparse.Namespace) -> int:
 
 
 def _run_fisc(args: argparse.Namespace) -> int:
-    from analyzers.rashomon import explore_rashomon
     from app.reports.fisc import write_rashomon_report
     from workbench.data import Dataset
     from workbench.models import load_model_file
@@ -137,25 +151,9 @@ def _run_fisc(args: argparse.Namespace) -> int:
         )
     else:
         model = load_model_file(args.model, task=task, output=args.output_kind, device=args.device)
-        rows = dataset.train_test_split(0.2, seed=args.seed)[1] if args.rows == "test" else dataset
-    with ProgressBar(enabled=not args.no_progress) as bar:
-        result = explore_rashomon(
-            model,
-            rows,
-            epsilon_rate=args.epsilon_rate,
-            epsilon=args.epsilon,
-            order=args.order,
-            interactions=_parse_interactions(args.interactions),
-            estimator=args.estimator,
-            n_permutations=args.n_permutations,
-            permutation=args.permutation,
-            delta=args.delta,
-            radii=_parse_floats(args.radii, "--radii"),
-            absolute=args.absolute,
-            max_batch_rows=args.max_batch_rows,
-            seed=args.seed,
-            progress=bar.update,
-        )
+        split = args.rows == "test"
+        rows = dataset.train_test_split(0.2, seed=args.random_state)[1] if split else dataset
+    result = _explore(args, model, rows)
     writing = time.perf_counter()
     written = write_rashomon_report(result, args.out, formats=formats, n_halo_plots=args.halo_plots)
     write_seconds = time.perf_counter() - writing
@@ -169,6 +167,40 @@ def _run_fisc(args: argparse.Namespace) -> int:
     print(summary.head(10).to_string(index=False))
     print(f"wrote {len(written)} files to {Path(args.out)}")
     return 0
+
+
+def _explore(args: argparse.Namespace, model, rows):
+    """The FISC result of ``model`` on ``rows``: stored, else explored and stored."""
+    from analyzers.rashomon import explore_rashomon
+
+    parameters = {
+        "epsilon_rate": args.epsilon_rate,
+        "epsilon": args.epsilon,
+        "order": args.max_order,
+        "interactions": _parse_interactions(args.interactions),
+        "estimator": args.approximator,
+        "n_permutations": args.n_permutations,
+        "permutation": args.permutation,
+        "delta": args.delta,
+        "radii": _parse_floats(args.radii, "--radii"),
+        "absolute": args.absolute,
+        "seed": args.random_state,
+    }
+
+    def explore():
+        with ProgressBar(enabled=not args.no_progress) as bar:
+            return explore_rashomon(
+                model, rows, max_batch_rows=args.max_batch_rows, progress=bar.update, **parameters
+            )
+
+    return cached_result(
+        args,
+        "rashomon",
+        model_fingerprint=model.fingerprint(),
+        data_fingerprint=rows.fingerprint(),
+        parameters=parameters,
+        compute=explore,
+    )
 
 
 def _parse_interactions(text: str | None):

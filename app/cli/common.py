@@ -1,16 +1,22 @@
-"""What the ``workbench`` subcommands share: model help, figure formats, data loading, progress.
+"""What the ``workbench`` subcommands share: their common options, defaults, data, progress.
 
-One module, so that each ``cli_<analysis>.py`` imports public helpers instead of another
-subcommand's private ones.
+One module, so that each ``app/cli/<analysis>.py`` declares an option every command has (data,
+target, model file kind, output folder, formats, device, random state...) by calling one
+function here, and imports public helpers instead of another subcommand's private ones.
+
+Defaults of analysis options are the analyzer's own (:func:`default_of` reads its signature,
+where ``app.analyses`` reads them too), so a command gives what the Python API gives.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from workbench.errors import ModelError, WorkbenchError
+from workbench.errors import ModelError, ParameterError, WorkbenchError
 
 JOBLIB_SUFFIXES = (".joblib", ".pkl")
 
@@ -22,19 +28,162 @@ MODEL_HELP = (
 )
 
 
-def add_game_arguments(parser: argparse.ArgumentParser, estimator_help: str) -> None:
+TASKS = ("auto", "classification", "regression")
+
+
+def default_of(function: Callable, *names: str):
+    """The default of ``function``'s parameter: the first of ``names`` it has.
+
+    Give a parameter renamed in this release as (new name, old name), so the command keeps
+    its default whichever name the analyzer has.
+    """
+    parameters = inspect.signature(function).parameters
+    for name in names:
+        if name in parameters and parameters[name].default is not inspect.Parameter.empty:
+            return parameters[name].default
+    raise ParameterError(f"{function.__name__} has no default for any of {', '.join(names)}")
+
+
+def add_data_arguments(
+    parser: argparse.ArgumentParser,
+    *,
+    data_help: str = "CSV (.csv, .csv.gz) or Parquet file",
+    data_default: str | None = None,
+    target_help: str = "target column",
+    target_required: bool = True,
+) -> None:
+    """``--data`` (required unless it has a default) and ``--target``."""
+    parser.add_argument(
+        "--data", required=data_default is None, default=data_default, help=data_help
+    )
+    parser.add_argument("--target", required=target_required, help=target_help)
+
+
+def add_grouping_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--groups`` and ``--features`` of a table data set (see :func:`load_dataset`)."""
+    parser.add_argument(
+        "--groups",
+        default="columns",
+        help="'columns' (one group per column), 'prefix' (Name=level blocks together) or "
+        "explicit groups 'name:col1,col2;other:col3'",
+    )
+    parser.add_argument(
+        "--features", help="comma-separated feature columns (default: all but target)"
+    )
+
+
+def add_model_file_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--task`` and ``--output-kind``: how a model file is read."""
+    parser.add_argument("--task", choices=TASKS, default="auto")
+    parser.add_argument(
+        "--output-kind",
+        choices=["probability", "logit", "value"],
+        help="what a torch model file returns (default: logit for classification)",
+    )
+
+
+def add_output_arguments(parser: argparse.ArgumentParser, formats_default: str | None = None):
+    """``--out`` (required) and ``--formats``."""
+    parser.add_argument("--out", required=True, help="output folder")
+    default_help = (
+        f"default {formats_default!r}"
+        if formats_default is not None
+        else "default: all three when a Chromium is installed (PNG/SVG need one), else html"
+    )
+    parser.add_argument(
+        "--formats",
+        default=formats_default,
+        help=f"figure formats among html,png,svg ('' for none); {default_help}",
+    )
+
+
+def add_random_state_argument(parser: argparse.ArgumentParser, default: int) -> None:
+    """``--random-state`` (``--seed`` kept as its old name): seed of every random draw."""
+    parser.add_argument(
+        "--random-state",
+        "--seed",
+        dest="random_state",
+        type=int,
+        default=default,
+        help="seed of every sample and permutation (--seed is its old name)",
+    )
+
+
+def add_run_arguments(
+    parser: argparse.ArgumentParser,
+    *,
+    random_state: int,
+    device: str = "auto",
+    progress: bool = True,
+) -> None:
+    """``--device``, ``--max-batch-rows``, ``--random-state`` and, with ``progress``,
+    ``--no-progress``."""
+    parser.add_argument("--device", default=device, help="auto, cpu, cuda, cuda:1 ...")
+    parser.add_argument("--max-batch-rows", type=int, help="rows per forward pass (default: auto)")
+    add_random_state_argument(parser, random_state)
+    if progress:
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_max_order_argument(parser: argparse.ArgumentParser, default: int) -> None:
+    """``--max-order`` (``--order`` kept as its old name): pairs (2), or pairs and triples (3)."""
+    parser.add_argument(
+        "--max-order",
+        "--order",
+        dest="max_order",
+        type=int,
+        choices=[2, 3],
+        default=default,
+        help="score pairs (2), or pairs and triples (3) (--order is its old name)",
+    )
+
+
+def add_approximator_argument(parser: argparse.ArgumentParser, default: str, help: str) -> None:
+    """``--approximator`` (``--estimator`` kept as its old name): how scores are estimated."""
+    parser.add_argument(
+        "--approximator",
+        "--estimator",
+        dest="approximator",
+        default=default,
+        help=f"{help} (--estimator is its old name)",
+    )
+
+
+def add_game_arguments(parser: argparse.ArgumentParser, approximator_help: str) -> None:
     """Options of the interaction indices' game, shared by `interactions` and `compare`."""
-    parser.add_argument("--background", type=int, default=50, help="background rows")
+    from analyzers.interactions import score_interactions as score
+    from analyzers.interactions.score import DEFAULT_BACKGROUND
+
+    parser.add_argument(
+        "--background",
+        type=int,
+        default=default_of(score, "background"),
+        help=f"background rows (default: {DEFAULT_BACKGROUND})",
+    )
     parser.add_argument(
         "--scale",
         choices=["logit", "probability", "value"],
         help="output scale of the game (default: logit for classifiers, value for regression)",
     )
     parser.add_argument("--class-index", type=int, help="class explained (multi-class models)")
-    parser.add_argument("--estimator", default="auto", help=estimator_help)
-    parser.add_argument("--n-samples", type=int, default=64, help="coalitions per interaction")
-    parser.add_argument("--max-exact-groups", type=int, default=14)
-    parser.add_argument("--n-permutations", type=int, default=30, help="fis permutations")
+    add_approximator_argument(
+        parser, default_of(score, "approximator", "estimator"), approximator_help
+    )
+    parser.add_argument(
+        "--n-samples",
+        type=int,
+        default=default_of(score, "n_samples"),
+        help="coalitions per interaction",
+    )
+    parser.add_argument(
+        "--max-exact-groups", type=int, default=default_of(score, "max_exact_groups")
+    )
+    parser.add_argument(
+        "--n-permutations",
+        type=int,
+        default=default_of(score, "n_permutations"),
+        help="fis permutations",
+    )
 
 
 def figure_formats(text: str | None) -> tuple[str, ...]:

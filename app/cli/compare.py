@@ -12,10 +12,18 @@ import sys
 import time
 from pathlib import Path
 
+from app.cli.cache import add_cache_arguments, cached_result, file_fingerprint
 from app.cli.common import (
     MODEL_HELP,
     ProgressBar,
+    add_data_arguments,
     add_game_arguments,
+    add_grouping_arguments,
+    add_max_order_argument,
+    add_model_file_arguments,
+    add_output_arguments,
+    add_run_arguments,
+    default_of,
     figure_formats,
     load_dataset,
     load_raw_estimator,
@@ -28,7 +36,8 @@ _TEST_SIZE, _SPLIT_SEED = 0.2, 0  # the split the sample models are trained and 
 
 def add_parser(commands) -> None:
     """Add the ``compare`` subcommand to an argparse subparsers object."""
-    from analyzers.interaction_result import AGGREGATES, INTERACTION_INDICES
+    from analyzers.interaction_result import INTERACTION_INDICES
+    from analyzers.interactions import score_interactions as score
 
     parser = commands.add_parser(
         "compare",
@@ -38,8 +47,7 @@ def add_parser(commands) -> None:
         "the same rows, then write the aligned pair × model table, rank agreement, the pairs "
         "the models disagree on, optional FISC verdicts (JSON + CSV) and figures to --out.",
     )
-    parser.add_argument("--data", required=True, help="CSV (.csv, .csv.gz) or Parquet file")
-    parser.add_argument("--target", required=True, help="target column")
+    add_data_arguments(parser)
     parser.add_argument(
         "--model",
         action="append",
@@ -47,20 +55,10 @@ def add_parser(commands) -> None:
         help="a model to compare, 'NAME=MODEL' or MODEL (named after the sample model or the "
         "file stem); give it two or more times. MODEL: " + MODEL_HELP,
     )
-    parser.add_argument("--index", choices=INTERACTION_INDICES, default="sii")
-    parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--task", choices=["auto", "classification", "regression"], default="auto")
-    parser.add_argument(
-        "--output-kind",
-        choices=["probability", "logit", "value"],
-        help="what a torch model file returns (default: logit for classification)",
-    )
-    parser.add_argument(
-        "--groups",
-        default="columns",
-        help="'columns', 'prefix' or explicit groups 'name:col1,col2;other:col3'",
-    )
-    parser.add_argument("--features", help="comma-separated feature columns (default: all)")
+    parser.add_argument("--index", choices=INTERACTION_INDICES, default=default_of(score, "index"))
+    add_output_arguments(parser)
+    add_model_file_arguments(parser)
+    add_grouping_arguments(parser)
     parser.add_argument(
         "--split",
         choices=["test", "all"],
@@ -70,12 +68,32 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--rows", type=int, help="explained rows, a seeded sample (default: 100; fis: all)"
     )
-    parser.add_argument("--order", type=int, choices=[2, 3], default=2)
+    add_max_order_argument(parser, default_of(score, "max_order", "order"))
     add_game_arguments(
         parser, "Shapley: auto, exact or sampling; fis (and --rashomon): auto, exact or permutation"
     )
-    parser.add_argument("--aggregate", choices=AGGREGATES, default="mean_abs")
-    parser.add_argument("--top-k", type=int, default=5, help="k of the top-k overlap")
+    _comparison_arguments(parser)
+    add_run_arguments(parser, random_state=default_of(score, "random_state", "seed"))
+    parser.add_argument("--top", type=int, default=20, help="pairs shown in the figures")
+    add_cache_arguments(parser)
+    parser.set_defaults(run=run_compare)
+
+
+def _comparison_arguments(parser: argparse.ArgumentParser) -> None:
+    """How the scores are compared, and the optional FISC check of ``--rashomon``."""
+    from analyzers.compare import compare_results
+    from analyzers.interaction_result import AGGREGATES
+    from analyzers.rashomon import explore_rashomon
+
+    parser.add_argument(
+        "--aggregate", choices=AGGREGATES, default=default_of(compare_results, "aggregate")
+    )
+    parser.add_argument(
+        "--top-k",
+        type=int,
+        default=default_of(compare_results, "top_k"),
+        help="k of the top-k overlap",
+    )
     parser.add_argument(
         "--rashomon",
         action="append",
@@ -84,29 +102,22 @@ def add_parser(commands) -> None:
         help="explore the Rashomon set (FISC) of this model and check the others' FIS against "
         "its FIS range; needs --index fis; may be repeated",
     )
-    parser.add_argument("--epsilon-rate", type=float, default=0.1, help="FISC ε as a share of L*")
+    parser.add_argument(
+        "--epsilon-rate",
+        type=float,
+        default=default_of(explore_rashomon, "epsilon_rate"),
+        help="FISC ε as a share of L*",
+    )
     parser.add_argument("--epsilon", type=float, help="absolute FISC ε (overrides --epsilon-rate)")
     parser.add_argument(
         "--all-sampled",
         action="store_true",
         help="FIS range over all sampled models, not only those inside the Rashomon set",
     )
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
-    parser.add_argument("--max-batch-rows", type=int, help="rows per forward pass")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--top", type=int, default=20, help="pairs shown in the figures")
-    parser.add_argument(
-        "--formats",
-        default=None,
-        help="figure formats among html,png,svg ('' for none); default: all three when a "
-        "Chromium is installed, else html",
-    )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.set_defaults(run=run_compare)
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from analyzers.compare import compare_results, score_models
+    from analyzers.compare import compare_scored
     from app.reports.compare import write_comparison_report
     from workbench.data import Dataset
     from workbench.samples import infer_task
@@ -127,36 +138,35 @@ def run_compare(args: argparse.Namespace) -> int:
     task = infer_task(dataset) if args.task == "auto" else args.task
     models, rows = _models_and_rows(args, specs, dataset, task)
     started = time.perf_counter()
-    results = score_models(
-        models,
-        rows,
-        args.index,
-        order=args.order,
-        rows=args.rows,
-        background=args.background,
-        seed=args.seed,
-        output=args.scale,
-        class_index=args.class_index,
-        estimator=args.estimator,
-        n_samples=args.n_samples,
-        max_exact_groups=args.max_exact_groups,
-        n_permutations=args.n_permutations,
-        max_batch_rows=args.max_batch_rows,
-        device=args.device,
-    )
-    rashomon = _explore(args, models, rows)
-    comparison = compare_results(
-        results,
+    results, rashomon = {}, {}
+
+    def score(name: str):
+        results[name] = _score(args, name, models[name], specs[name], rows)
+        return results[name]
+
+    def explore(name: str):
+        if name in args.rashomon:
+            rashomon[name] = _explore(args, name, models[name], rows)
+        return rashomon.get(name)
+
+    comparison = compare_scored(
+        list(models),
+        score,
+        rashomon=explore,
         aggregate=args.aggregate,
         top_k=args.top_k,
-        rashomon=rashomon,
         in_set_only=not args.all_sampled,
         dataset_fingerprint=rows.fingerprint(),
     )
     seconds = time.perf_counter() - started
     writing = time.perf_counter()
     written = write_comparison_report(
-        comparison, args.out, results=results, rashomon=rashomon, formats=formats, top=args.top
+        comparison,
+        args.out,
+        results=list(results.values()),
+        rashomon=rashomon,
+        formats=formats,
+        top=args.top,
     )
     _print_summary(comparison, seconds, time.perf_counter() - writing)
     print(f"wrote {len(written)} files to {Path(args.out)}")
@@ -217,34 +227,79 @@ def _models_and_rows(args: argparse.Namespace, specs: dict[str, str], dataset, t
     return models, dataset.train_test_split(_TEST_SIZE, seed=_SPLIT_SEED)[1]
 
 
-def _explore(args: argparse.Namespace, models: dict, rows) -> dict:
-    from analyzers.rashomon import explore_rashomon
+def _score(args: argparse.Namespace, name: str, model, spec: str, rows):
+    """One model's interaction scores: stored, else scored and stored."""
+    parameters = {
+        "index": args.index,
+        "order": args.max_order,
+        "rows": args.rows,
+        "background": args.background,
+        "seed": args.random_state,
+        "model_name": name,
+        "output": args.scale,
+        "class_index": args.class_index,
+        "estimator": args.approximator,
+        "n_samples": args.n_samples,
+        "max_exact_groups": args.max_exact_groups,
+        "n_permutations": args.n_permutations,
+    }
 
-    explored = {}
-    for name in dict.fromkeys(args.rashomon):
+    def score():
+        from analyzers.interactions import score_interactions
+
+        return score_interactions(
+            model, rows, max_batch_rows=args.max_batch_rows, device=args.device, **parameters
+        )
+
+    fingerprint = model.fingerprint() if hasattr(model, "fingerprint") else file_fingerprint(spec)
+    return cached_result(
+        args,
+        "interactions",
+        model_fingerprint=fingerprint,
+        data_fingerprint=rows.fingerprint(),
+        parameters=parameters,
+        compute=score,
+    )
+
+
+def _explore(args: argparse.Namespace, name: str, model, rows):
+    """One model's FISC result (for ``--rashomon``): stored, else explored and stored."""
+    parameters = {
+        "epsilon_rate": args.epsilon_rate,
+        "epsilon": args.epsilon,
+        "order": args.max_order,
+        "estimator": args.approximator,
+        "n_permutations": args.n_permutations,
+        "seed": args.random_state,
+    }
+
+    def explore():
+        from analyzers.rashomon import explore_rashomon
+
         with ProgressBar(enabled=not args.no_progress) as bar:
-            explored[name] = explore_rashomon(
-                models[name],
-                rows,
-                epsilon_rate=args.epsilon_rate,
-                epsilon=args.epsilon,
-                order=args.order,
-                estimator=args.estimator,
-                n_permutations=args.n_permutations,
-                max_batch_rows=args.max_batch_rows,
-                seed=args.seed,
-                progress=bar.update,
+            return explore_rashomon(
+                model, rows, max_batch_rows=args.max_batch_rows, progress=bar.update, **parameters
             )
-    return explored
+
+    return cached_result(
+        args,
+        "rashomon",
+        model_fingerprint=model.fingerprint(),
+        data_fingerprint=rows.fingerprint(),
+        parameters=parameters,
+        compute=explore,
+    )
 
 
 def _print_summary(comparison, seconds: float, write_seconds: float) -> None:
     print(
-        f"{comparison.index}: {len(comparison.models)} models, {len(comparison.pairs)} "
+        f"{comparison.index}: {len(comparison.model_names)} models, {len(comparison.pairs)} "
         f"interactions; analysis {seconds:.1f} s, files {write_seconds:.1f} s"
     )
     print(comparison.agreement.to_string(index=False))
     print(comparison.top_disagreements(5).to_string(index=False))
+    for diagnostic in comparison.diagnostics:
+        print(f"{diagnostic.severity}: {diagnostic.message}")
     if not comparison.rashomon.empty:
         counts = comparison.rashomon.groupby(["reference_model", "model", "verdict"]).size()
         print(counts.rename("pairs").reset_index().to_string(index=False))

@@ -7,6 +7,14 @@ import json
 import time
 from pathlib import Path
 
+from app.cli.cache import add_cache_arguments, cached_result
+from app.cli.common import (
+    add_data_arguments,
+    add_output_arguments,
+    add_random_state_argument,
+    add_run_arguments,
+    default_of,
+)
 from workbench.errors import ParameterError
 
 DATA_HELP = (
@@ -33,36 +41,61 @@ def add_parser(commands) -> None:
         # No import of the zoo (torch) here, so `workbench --help` stays fast; the registry
         # rejects unknown names with the list of valid ones.
         sub.add_argument("--model", required=True, help="finalmlp, masknet, gdcn or dcnv2")
-        sub.add_argument("--data", default="adult", help=DATA_HELP)
-        sub.add_argument("--target", help="target column of a CSV --data")
-        sub.add_argument(
-            "--config",
-            action="append",
-            default=[],
-            metavar="KEY=VALUE",
-            help='model option, JSON value (e.g. mode="parallel", n_cross=2); repeatable',
+        add_data_arguments(
+            sub,
+            data_help=DATA_HELP,
+            data_default="adult",
+            target_help="target column of a CSV --data",
+            target_required=False,
         )
-        sub.add_argument("--seed", type=int, default=0)
-        sub.add_argument("--max-epochs", type=int, default=30)
-        sub.add_argument("--cache-dir", help="where trained sample models are cached")
+        add_training_arguments(sub)
     train.add_argument("--out", help="folder for <model>.pt and <model>.json")
+    add_random_state_argument(train, _training_default("random_state", "seed"))
     train.set_defaults(run=_run_train)
-    gates.add_argument("--out", required=True, help="output folder")
+    _gates_arguments(gates)
+    gates.set_defaults(run=_run_gates)
+
+
+CONFIG_HELP = 'model option, JSON value (e.g. mode="parallel", n_cross=2); repeatable'
+
+
+def add_training_arguments(parser: argparse.ArgumentParser, config_help: str = CONFIG_HELP):
+    """``--config``, ``--max-epochs`` and ``--cache-dir`` of a zoo sample model."""
+    parser.add_argument(
+        "--config", action="append", default=[], metavar="KEY=VALUE", help=config_help
+    )
+    parser.add_argument("--max-epochs", type=int, default=_training_default("max_epochs"))
+    parser.add_argument("--cache-dir", help="where trained sample models are cached")
+
+
+def _training_default(*names: str):
+    from workbench.zoo.training import TrainingConfig
+
+    return default_of(TrainingConfig, *names)
+
+
+def _gates_arguments(gates: argparse.ArgumentParser) -> None:
+    from analyzers.gates import analyze_gates
+
+    add_output_arguments(gates, formats_default="html")
     gates.add_argument("--sites", help="comma-separated gate sites (default: all)")
     gates.add_argument("--rows", type=int, help="analyse a seeded sample of this many test rows")
-    gates.add_argument("--n-bootstrap", type=int, default=200)
-    gates.add_argument("--attribution-rows", type=int, default=256)
+    gates.add_argument("--n-bootstrap", type=int, default=default_of(analyze_gates, "n_bootstrap"))
     gates.add_argument(
-        "--n-permutations", type=int, default=3, help="permutations per field for the interactions"
+        "--attribution-rows", type=int, default=default_of(analyze_gates, "attribution_rows")
+    )
+    gates.add_argument(
+        "--n-permutations",
+        type=int,
+        default=default_of(analyze_gates, "n_permutations"),
+        help="permutations per field for the interactions",
     )
     gates.add_argument("--no-attributions", action="store_true")
     gates.add_argument("--no-interactions", action="store_true")
-    gates.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
-    gates.add_argument("--max-batch-rows", type=int, help="rows per forward pass (default: auto)")
-    gates.add_argument(
-        "--formats", default="html", help="figure formats among html,png,svg ('' for none)"
+    add_run_arguments(
+        gates, random_state=default_of(analyze_gates, "random_state", "seed"), progress=False
     )
-    gates.set_defaults(run=_run_gates)
+    add_cache_arguments(gates)
 
 
 def _trained(args: argparse.Namespace):
@@ -72,7 +105,7 @@ def _trained(args: argparse.Namespace):
         args.model,
         _dataset(args),
         config=parse_config(args.config),
-        training=TrainingConfig(max_epochs=args.max_epochs, seed=args.seed),
+        training=TrainingConfig(max_epochs=args.max_epochs, seed=args.random_state),
         cache_dir=args.cache_dir,
     )
 
@@ -82,7 +115,7 @@ def _dataset(args: argparse.Namespace):
     from workbench.zoo.training import SAMPLE_DATA, sample_data
 
     if args.data in SAMPLE_DATA:
-        return sample_data(args.data, args.seed)
+        return sample_data(args.data, args.random_state)
     path = Path(args.data)
     if not path.is_file():
         raise ParameterError(f"--data: {args.data!r} is neither {SAMPLE_DATA} nor a file")
@@ -127,7 +160,6 @@ def _run_train(args: argparse.Namespace) -> int:
 
 def _run_gates(args: argparse.Namespace) -> int:
     from analyzers.gate_common import sample_rows
-    from analyzers.gates import analyze_gates
     from app.cli.common import figure_formats
     from app.reports.gates import write_gate_report
 
@@ -135,21 +167,9 @@ def _run_gates(args: argparse.Namespace) -> int:
     trained = _trained(args)
     rows = trained.test
     if args.rows:
-        rows = rows.subset(sample_rows(rows.n_rows, args.rows, args.seed))
+        rows = rows.subset(sample_rows(rows.n_rows, args.rows, args.random_state))
     start = time.perf_counter()
-    report = analyze_gates(
-        trained.model,
-        rows,
-        sites=args.sites.split(",") if args.sites else None,
-        attributions=not args.no_attributions,
-        attribution_rows=args.attribution_rows,
-        interactions=not args.no_interactions,
-        n_permutations=args.n_permutations,
-        n_bootstrap=args.n_bootstrap,
-        seed=args.seed,
-        max_batch_rows=args.max_batch_rows,
-        device=args.device,
-    )
+    report = _analyze(args, trained.model, rows)
     written = write_gate_report(report, args.out, formats=formats)
     effects = report.ablation.effects
     top = effects[(effects["mode"] == "zero") & (effects["field"] != "(all)")]
@@ -161,3 +181,35 @@ def _run_gates(args: argparse.Namespace) -> int:
     print(top.nlargest(8, "loss_increase")[columns].to_string(index=False))
     print(f"wrote {len(written)} files to {Path(args.out)}")
     return 0
+
+
+def _analyze(args: argparse.Namespace, module, rows):
+    """The gate report of ``module`` on ``rows``: stored, else analysed and stored."""
+    from workbench.models import wrap_model
+
+    parameters = {
+        "sites": args.sites.split(",") if args.sites else None,
+        "attributions": not args.no_attributions,
+        "attribution_rows": args.attribution_rows,
+        "interactions": not args.no_interactions,
+        "n_permutations": args.n_permutations,
+        "n_bootstrap": args.n_bootstrap,
+        "seed": args.random_state,
+    }
+
+    def analyze():
+        from analyzers.gates import analyze_gates
+
+        return analyze_gates(
+            module, rows, max_batch_rows=args.max_batch_rows, device=args.device, **parameters
+        )
+
+    adapter = wrap_model(module, task="classification", output="logit", device="cpu")
+    return cached_result(
+        args,
+        "gates",
+        model_fingerprint=adapter.fingerprint(),
+        data_fingerprint=rows.fingerprint(),
+        parameters=parameters,
+        compute=analyze,
+    )

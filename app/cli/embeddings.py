@@ -12,7 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-from app.cli.ctr import parse_config
+from app.cli.cache import add_cache_arguments, cached_result
+from app.cli.common import add_data_arguments, add_output_arguments, add_run_arguments, default_of
+from app.cli.ctr import add_training_arguments, parse_config
 from app.reports.output_folder import staged_folder
 from workbench.errors import WorkbenchError
 
@@ -33,37 +35,68 @@ def add_parser(commands) -> None:
         description="Analyse the field embeddings of a CTR model and write result.json, CSV "
         "tables and figures (HTML, PNG, SVG) to --out.",
     )
+    from analyzers.embeddings import analyze_embeddings as analyze
+
     parser.add_argument(
         "--model",
         required=True,
         help="a zoo model name (finalmlp, masknet, gdcn, dcnv2; trained on first use and "
         "cached) or the .json of a model saved by `workbench train`",
     )
-    parser.add_argument(
-        "--data",
-        default="adult",
-        help="'adult', 'synthetic' or a CSV whose feature columns are the model's field codes",
+    add_data_arguments(
+        parser,
+        data_help="'adult', 'synthetic' or a CSV whose feature columns are the model's field codes",
+        data_default="adult",
+        target_help="target column of a CSV --data",
+        target_required=False,
     )
-    parser.add_argument("--target", help="target column of a CSV --data")
-    parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument(
-        "--config",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="zoo model option as for `workbench train`, JSON value; e.g. shared_buckets=256 "
-        "for one hashed shared embedding table (collisions, --private-rows); repeatable",
+    add_output_arguments(parser)
+    add_training_arguments(
+        parser,
+        config_help="zoo model option as for `workbench train`, JSON value; e.g. "
+        "shared_buckets=256 for one hashed shared embedding table (collisions, --private-rows); "
+        "repeatable",
     )
-    parser.add_argument("--max-epochs", type=int, default=30, help="as for `workbench train`")
-    parser.add_argument("--cache-dir", help="where trained sample models are cached")
     parser.add_argument(
         "--compare", default="", help="comma-separated zoo models to compare with (CKA)"
     )
-    parser.add_argument("--projection", choices=["pca", "umap", "none"], default="pca")
-    parser.add_argument("--points", choices=["table", "rows"], default="table")
-    parser.add_argument("--components", type=int, choices=[2, 3], default=2)
-    parser.add_argument("--max-points", type=int, default=5000)
-    parser.add_argument("--max-rows", type=int, default=20_000, help="data rows sampled")
+    _map_arguments(parser, analyze)
+    parser.add_argument(
+        "--private-rows",
+        action="store_true",
+        help="shared tables: Δloss on test rows when colliding features get private rows",
+    )
+    parser.add_argument(
+        "--per-field", action="store_true", help="--private-rows also per field (slower)"
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=default_of(analyze, "n_steps"),
+        help="fitting steps for --private-rows",
+    )
+    add_run_arguments(
+        parser, random_state=default_of(analyze, "random_state", "seed"), device="cpu"
+    )
+    add_cache_arguments(parser)
+    parser.set_defaults(run=run_embeddings)
+
+
+def _map_arguments(parser: argparse.ArgumentParser, analyze) -> None:
+    """The projection map of the embeddings and what colours its points."""
+    parser.add_argument(
+        "--projection", choices=["pca", "umap", "none"], default=default_of(analyze, "projection")
+    )
+    parser.add_argument(
+        "--points", choices=["table", "rows"], default=default_of(analyze, "projection_points")
+    )
+    parser.add_argument(
+        "--components", type=int, choices=[2, 3], default=default_of(analyze, "n_components")
+    )
+    parser.add_argument("--max-points", type=int, default=default_of(analyze, "max_points"))
+    parser.add_argument(
+        "--max-rows", type=int, default=default_of(analyze, "max_rows"), help="data rows sampled"
+    )
     parser.add_argument(
         "--gate-site",
         default="auto",
@@ -76,59 +109,28 @@ def add_parser(commands) -> None:
         default="none",
         help="also colour the table map by each field's captum attribution (gates analyzer)",
     )
-    parser.add_argument(
-        "--private-rows",
-        action="store_true",
-        help="shared tables: Δloss on test rows when colliding features get private rows",
-    )
-    parser.add_argument(
-        "--per-field", action="store_true", help="--private-rows also per field (slower)"
-    )
-    parser.add_argument("--steps", type=int, default=30, help="fitting steps for --private-rows")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
-    parser.add_argument("--max-batch-rows", type=int, help="rows per forward pass")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--formats", default=None, help="figure formats among html,png,svg")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.set_defaults(run=run_embeddings)
 
 
 def run_embeddings(args: argparse.Namespace) -> int:
-    from analyzers.embeddings import analyze_embeddings, compare_models, extract_embeddings
-    from app.cli.common import ProgressBar, figure_formats
+    from analyzers.embeddings import compare_models, extract_embeddings
+    from app.cli.common import figure_formats
 
     formats = figure_formats(args.formats)
     model, train, test = _model_and_data(args.model, args)
-    point_values = _point_values(model, train, args)
-    with ProgressBar(enabled=not args.no_progress) as bar:
-        report = analyze_embeddings(
-            model,
-            train,
-            model_name=Path(args.model).stem,
-            max_rows=args.max_rows,
-            projection=None if args.projection == "none" else args.projection,
-            projection_points=args.points,
-            n_components=args.components,
-            max_points=args.max_points,
-            point_values=point_values,
-            private_rows_data=(train, test) if args.private_rows else None,
-            per_field=args.per_field,
-            n_steps=args.steps,
-            max_batch_rows=args.max_batch_rows,
-            seed=args.seed,
-            progress=bar.update,
-        )
+    report = _analyze(args, model, train, test)
     comparison = None
     others = [name.strip() for name in args.compare.split(",") if name.strip()]
     if others:
         rows = {
             report.model_name: extract_embeddings(
-                model, train, max_rows=args.max_rows, seed=args.seed
+                model, train, max_rows=args.max_rows, seed=args.random_state
             )
         }
         for name in others:
             other, _, _ = _model_and_data(name, args)
-            rows[name] = extract_embeddings(other, train, max_rows=args.max_rows, seed=args.seed)
+            rows[name] = extract_embeddings(
+                other, train, max_rows=args.max_rows, seed=args.random_state
+            )
         comparison = compare_models(
             {name: e.rows_by_field() for name, e in rows.items()},
             tables={name: e.tables_by_field() for name, e in rows.items()},
@@ -197,6 +199,48 @@ def write_embeddings_report(report, folder, *, formats=("html",), comparison=Non
     return stage.written
 
 
+def _analyze(args: argparse.Namespace, model, train, test):
+    """The embedding report of ``model``: stored, else analysed (map colours too) and stored."""
+    from analyzers.embeddings import analyze_embeddings
+    from app.cli.common import ProgressBar
+
+    parameters = {
+        "model_name": Path(args.model).stem,
+        "max_rows": args.max_rows,
+        "projection": None if args.projection == "none" else args.projection,
+        "projection_points": args.points,
+        "n_components": args.components,
+        "max_points": args.max_points,
+        "per_field": args.per_field,
+        "n_steps": args.steps,
+        "seed": args.random_state,
+    }
+    colours = {"gate_site": args.gate_site, "attribution": args.attribution}
+    # Fitting private rows reads the test rows too: they are part of what the result depends on.
+    private_rows = test.fingerprint() if args.private_rows else None
+
+    def analyze():
+        with ProgressBar(enabled=not args.no_progress) as bar:
+            return analyze_embeddings(
+                model,
+                train,
+                point_values=_point_values(model, train, args),
+                private_rows_data=(train, test) if args.private_rows else None,
+                max_batch_rows=args.max_batch_rows,
+                progress=bar.update,
+                **parameters,
+            )
+
+    return cached_result(
+        args,
+        "embeddings",
+        model_fingerprint=model.fingerprint(),
+        data_fingerprint=train.fingerprint(),
+        parameters={**parameters, **colours, "private_rows": private_rows},
+        compute=analyze,
+    )
+
+
 def _point_values(adapter, train, args: argparse.Namespace) -> dict:
     """Gate value per level and attribution per field, one value per point of the table map."""
     module = adapter.module
@@ -219,7 +263,7 @@ def _point_values(adapter, train, args: argparse.Namespace) -> dict:
     if args.attribution != "none":
         from analyzers.gate_attributions import gate_attributions
 
-        attributions = gate_attributions(adapter, train, seed=args.seed)
+        attributions = gate_attributions(adapter, train, seed=args.random_state)
         values[f"attribution:{args.attribution}"] = attribution_per_point(
             attributions, args.attribution, names, vocab
         )
@@ -244,7 +288,7 @@ def _model_and_data(model_name: str, args: argparse.Namespace):
             model_name,
             dataset,
             config=parse_config(args.config),
-            training=TrainingConfig(max_epochs=args.max_epochs, seed=args.seed),
+            training=TrainingConfig(max_epochs=args.max_epochs, seed=args.random_state),
             cache_dir=args.cache_dir,
         )
         module, train, test = trained.model, trained.train, trained.test
@@ -252,7 +296,7 @@ def _model_and_data(model_name: str, args: argparse.Namespace):
         print(f"sample model {model_name!r}: test AUC {auc:.4f}", file=sys.stderr)
     elif Path(model_name).suffix == ".json" or Path(model_name).with_suffix(".json").is_file():
         module, _ = load_ctr_model(Path(model_name).with_suffix(""))
-        train, test = dataset.train_test_split(0.2, seed=args.seed)
+        train, test = dataset.train_test_split(0.2, seed=args.random_state)
     else:
         raise WorkbenchError(
             f"--model: {model_name!r} is neither a zoo model ({', '.join(MODELS)}) nor a saved "
@@ -267,7 +311,7 @@ def _dataset(args: argparse.Namespace):
     from workbench.zoo.training import SAMPLE_DATA, sample_data
 
     if args.data in SAMPLE_DATA:
-        return sample_data(args.data, seed=args.seed)
+        return sample_data(args.data, seed=args.random_state)
     if not args.target:
         raise WorkbenchError("--target: a CSV --data needs its target column")
     return Dataset.from_csv(args.data, target=args.target, categorical="codes")

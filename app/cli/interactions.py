@@ -7,14 +7,26 @@ import sys
 import time
 from pathlib import Path
 
-from app.cli.common import add_game_arguments, load_raw_estimator
+from app.cli.cache import add_cache_arguments, cached_result, file_fingerprint
+from app.cli.common import (
+    MODEL_HELP,
+    add_data_arguments,
+    add_game_arguments,
+    add_grouping_arguments,
+    add_max_order_argument,
+    add_model_file_arguments,
+    add_output_arguments,
+    add_run_arguments,
+    default_of,
+    load_raw_estimator,
+)
 from workbench.errors import ModelError
 
 
 def add_parser(commands) -> None:
     """Add the ``interactions`` subcommand to an argparse subparsers object."""
     from analyzers.interaction_result import INTERACTION_INDICES
-    from app.cli.common import MODEL_HELP
+    from analyzers.interactions import score_interactions as score
 
     parser = commands.add_parser(
         "interactions",
@@ -22,29 +34,18 @@ def add_parser(commands) -> None:
         description="Score every pair (or triple) of feature groups of a model and write the "
         "scores (JSON + CSV) and figures (pair heatmap, interaction network, top pairs) to --out.",
     )
-    parser.add_argument("--data", required=True, help="CSV (.csv, .csv.gz) or Parquet file")
-    parser.add_argument("--target", required=True, help="target column")
+    add_data_arguments(parser)
     parser.add_argument(
         "--model",
         default="mlp",
         help=MODEL_HELP + "; --index tree needs a scikit-learn tree model file (.joblib/.pkl)",
     )
     parser.add_argument("--model-name", help="name stored in the result (default: --model)")
-    parser.add_argument("--task", choices=["auto", "classification", "regression"], default="auto")
-    parser.add_argument(
-        "--output-kind",
-        choices=["probability", "logit", "value"],
-        help="what a torch model file returns (default: logit for classification)",
-    )
-    parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument(
-        "--groups",
-        default="columns",
-        help="'columns', 'prefix' or explicit groups 'name:col1,col2;other:col3'",
-    )
-    parser.add_argument("--features", help="comma-separated feature columns (default: all)")
-    parser.add_argument("--index", choices=INTERACTION_INDICES, default="sii")
-    parser.add_argument("--order", type=int, choices=[2, 3], default=2)
+    add_model_file_arguments(parser)
+    add_output_arguments(parser)
+    add_grouping_arguments(parser)
+    parser.add_argument("--index", choices=INTERACTION_INDICES, default=default_of(score, "index"))
+    add_max_order_argument(parser, default_of(score, "max_order", "order"))
     parser.add_argument(
         "--rows",
         type=int,
@@ -55,24 +56,18 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--h2-scale",
         choices=["pair", "output"],
-        default="pair",
+        default=default_of(score, "h2_scale"),
         help="h2: Friedman's pair-scaled H², or the residual over the output variance",
     )
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
-    parser.add_argument("--max-batch-rows", type=int, help="rows per forward pass")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--top", type=int, default=20, help="pairs in the bar chart and network")
-    parser.add_argument(
-        "--formats",
-        default=None,
-        help="figure formats among html,png,svg ('' for none); default: all three when a "
-        "Chromium is installed, else html",
+    add_run_arguments(
+        parser, random_state=default_of(score, "random_state", "seed"), progress=False
     )
+    parser.add_argument("--top", type=int, default=20, help="pairs in the bar chart and network")
+    add_cache_arguments(parser)
     parser.set_defaults(run=run_interactions)
 
 
 def run_interactions(args: argparse.Namespace) -> int:
-    from analyzers.interactions import score_interactions
     from app.cli.common import figure_formats, load_dataset
     from app.reports.interactions import write_interaction_report
     from workbench.data import Dataset
@@ -82,24 +77,36 @@ def run_interactions(args: argparse.Namespace) -> int:
     dataset = load_dataset(Dataset, args)
     task = infer_task(dataset) if args.task == "auto" else args.task
     model, rows = _model_and_rows(args, dataset, task)
-    result = score_interactions(
-        model,
-        rows,
-        args.index,
-        order=args.order,
-        rows=args.rows,
-        background=args.background,
-        seed=args.seed,
-        model_name=args.model_name or Path(args.model).stem,
-        output=args.scale,
-        class_index=args.class_index,
-        estimator=args.estimator,
-        n_samples=args.n_samples,
-        max_exact_groups=args.max_exact_groups,
-        n_permutations=args.n_permutations,
-        h2_scale=args.h2_scale,
-        max_batch_rows=args.max_batch_rows,
-        device=args.device,
+    parameters = {
+        "index": args.index,
+        "order": args.max_order,
+        "rows": args.rows,
+        "background": args.background,
+        "seed": args.random_state,
+        "model_name": args.model_name or Path(args.model).stem,
+        "output": args.scale,
+        "class_index": args.class_index,
+        "estimator": args.approximator,
+        "n_samples": args.n_samples,
+        "max_exact_groups": args.max_exact_groups,
+        "n_permutations": args.n_permutations,
+        "h2_scale": args.h2_scale,
+    }
+
+    def score():
+        from analyzers.interactions import score_interactions
+
+        return score_interactions(
+            model, rows, max_batch_rows=args.max_batch_rows, device=args.device, **parameters
+        )
+
+    result = cached_result(
+        args,
+        "interactions",
+        model_fingerprint=_fingerprint(model, args),
+        data_fingerprint=rows.fingerprint(),
+        parameters=parameters,
+        compute=score,
     )
     writing = time.perf_counter()
     written = write_interaction_report(result, args.out, formats=formats, top=args.top)
@@ -112,6 +119,13 @@ def run_interactions(args: argparse.Namespace) -> int:
     print(table.head(10).to_string(index=False))
     print(f"wrote {len(written)} files to {Path(args.out)}")
     return 0
+
+
+def _fingerprint(model, args: argparse.Namespace) -> str:
+    """The adapter's fingerprint; a raw tree estimator's is its file's (shap reads the file's)."""
+    if hasattr(model, "fingerprint"):
+        return model.fingerprint()
+    return file_fingerprint(args.model)
 
 
 def _model_and_rows(args: argparse.Namespace, dataset, task: str):

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from analyzers.compare_result import AGREEMENT_MEASURES, ComparisonResult
+from analyzers.compare_result import AGREEMENT_MEASURES, ComparisonResult, model_name_of
 from analyzers.interaction_result import InteractionResult
 from analyzers.rashomon_result import RashomonResult
 from app.reports.output_folder import staged_folder
@@ -56,16 +56,17 @@ def write_comparison_report(
     """
     from analyzers import figures
 
-    slugs = [_slug(model) for model in comparison.models]
+    slugs = [_slug(model) for model in comparison.model_names]
     if len(set(slugs)) < len(slugs):
         raise ParameterError(
-            f"models {list(comparison.models)} share a file name once made safe; rename them"
+            f"models {list(comparison.model_names)} share a file name once made safe; rename them"
         )
     with staged_folder(folder) as stage:
         staging = stage.path
         _write_json(staging / "comparison.json", comparison.to_dict())
         for result in results:
-            _write_json(staging / f"result_{_slug(result.model)}.json", result.to_dict())
+            name = _slug(model_name_of(result))
+            _write_json(staging / f"result_{name}.json", result.to_dict())
         for model, fisc in (rashomon or {}).items():
             _write_json(staging / f"rashomon_{_slug(model)}.json", fisc.to_dict())
         tables = {

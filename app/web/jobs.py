@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from dataclasses import field as dataclass_field
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
@@ -24,14 +25,25 @@ POLL_INTERVAL_MS = 500
 
 @dataclass(frozen=True)
 class JobIds:
-    """Component ids of one page's job, all starting with ``prefix``."""
+    """Component ids of one page's job, all starting with ``prefix`` (``"cmp"`` → ``"cmp-run"``).
+
+    The ids are a fixed set of fields, so a mistyped one raises ``AttributeError`` instead of
+    naming a component no layout has.
+    """
 
     prefix: str
+    run: str = dataclass_field(init=False)
+    cancel: str = dataclass_field(init=False)
+    progress: str = dataclass_field(init=False)
+    progress_text: str = dataclass_field(init=False)
+    url: str = dataclass_field(init=False)
+    status: str = dataclass_field(init=False)
+    results: str = dataclass_field(init=False)
 
-    def __getattr__(self, part: str) -> str:
-        if part.startswith("_"):
-            raise AttributeError(part)
-        return f"{self.prefix}-{part.replace('_', '-')}"
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            if item.name != "prefix":
+                object.__setattr__(self, item.name, f"{self.prefix}-{item.name.replace('_', '-')}")
 
 
 #: job(progress, workspace, *state values) -> (URL query or None, result view, status text);

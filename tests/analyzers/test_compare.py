@@ -234,9 +234,9 @@ def test_round_trip_through_json_is_exact(rng):
         for name in ("table", "models_summary", "agreement", "disagreement", "rashomon"):
             assert_frame_equal(getattr(back, name), getattr(comparison, name))
         assert back.to_dict() == comparison.to_dict()
-        assert (back.index, back.models, back.pairs) == (
+        assert (back.index, back.model_names, back.pairs) == (
             comparison.index,
-            comparison.models,
+            comparison.model_names,
             comparison.pairs,
         )
 
@@ -336,3 +336,65 @@ def test_rounding_noise_does_not_order_pairs():
     assert list(comparison.wide_table("rank")["x"]) == [1, 2, 2]
     (row,) = comparison.agreement.itertuples(index=False)
     assert (row.spearman, row.kendall, row.top_k_overlap) == pytest.approx((1.0, 1.0, 1.0))
+
+
+def diagnostic_codes(comparison):
+    return {d.code for d in comparison.diagnostics}
+
+
+def test_models_without_interactions_are_diagnosed():
+    zero = dict.fromkeys(PAIRS, 0.0)
+    none = compare_results([global_result("x", zero), global_result("y", zero)])
+    assert "no_interactions" in diagnostic_codes(none)
+    assert (none.table["share"] == 0).all()
+    one = compare_results([global_result("x", zero), global_result("y", {**zero, "a × b": 1.0})])
+    assert diagnostic_codes(one) == {"one_model_with_interactions"}
+    assert one.agreement["spearman"].isna().all()
+
+
+def test_a_comparison_of_interacting_models_has_no_warning(rng):
+    values = rng.normal(size=(3, len(PAIRS)))
+    comparison = compare_results([local_result("p", values), local_result("q", values * 2)])
+    assert comparison.diagnostics == ()
+
+
+def test_pairs_not_scored_by_every_model_are_reported():
+    comparison = compare_results(
+        [global_result("x", {"a × b": 1.0, "a × c": 2.0}), global_result("y", {"a × b": 1.0})]
+    )
+    (diagnostic,) = comparison.diagnostics
+    assert (diagnostic.code, diagnostic.severity) == ("unaligned_pairs", "info")
+    assert "'a × c'" in diagnostic.message
+
+
+def test_the_result_follows_the_result_protocol(rng):
+    values = rng.normal(size=(3, len(PAIRS)))
+    comparison = compare_results([local_result("p", values), local_result("q", values[::-1])])
+    assert comparison.kind == "comparison" and comparison.model_names == ("p", "q")
+    assert comparison.seconds >= 0
+    back = ComparisonResult.from_dict(comparison.to_dict())
+    assert back.model_names == ("p", "q") and back.diagnostics == comparison.diagnostics
+    with pytest.warns(FutureWarning, match="model_names"):
+        assert comparison.models == ("p", "q")
+
+
+def test_compare_scored_reads_each_model_once_and_stops_at_a_missing_score():
+    from analyzers.compare import compare_scored
+
+    stored = {
+        "x": global_result("x", {"a × b": 2.0, "a × c": 1.0}),
+        "y": global_result("y", {"a × b": 1.0, "a × c": 2.0}),
+    }
+    asked, stages = [], []
+
+    def score(name):
+        asked.append(name)
+        return stored.get(name)
+
+    comparison = compare_scored(["x", "y"], score, progress=lambda *a: stages.append(a), top_k=1)
+    assert asked == ["x", "y"] and comparison.model_names == ("x", "y")
+    assert comparison.settings["top_k"] == 1
+    assert stages == [("scoring x", 0, 2), ("scoring y", 1, 2), ("comparing", 2, 2)]
+    assert compare_scored(["x", "missing", "y"], score) is None
+    with pytest.raises(ParameterError, match="at least two"):
+        compare_scored(["x"], score)

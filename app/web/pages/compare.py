@@ -94,31 +94,21 @@ def compare_stored(workspace, models: list[str], index: str, progress=None, comp
 
     With ``compute=False`` a missing score returns None instead of running the analysis.
     """
-    from analyzers.compare import compare_results
+    from analyzers.compare import compare_scored
 
     if not models or len(models) < 2:
         raise ParameterError("models: choose at least two models to compare")
     parameters = {"index": index}
-    results = []
-    for done, model in enumerate(models):
-        if progress:
-            progress(f"scoring {model}", done, len(models))
-        if compute:
-            result = compute_result(workspace, "interactions", model, parameters)
-        else:
-            result = stored_result(workspace, "interactions", model, parameters)
-        if result is None:
-            return None
-        results.append(result)
-    if progress:
-        progress("comparing", len(models), len(models))
-    rashomon = {}
-    if index == "fis":
-        for model in models:
-            found = stored_result(workspace, "rashomon", model, RASHOMON_PARAMETERS)
-            if found is not None:
-                rashomon[model] = found
-    return compare_results(results, rashomon=rashomon or None)
+    read = compute_result if compute else stored_result
+
+    def score(model: str):
+        return read(workspace, "interactions", model, parameters)
+
+    def rashomon(model: str):
+        return stored_result(workspace, "rashomon", model, RASHOMON_PARAMETERS)
+
+    fisc = rashomon if index == "fis" else None
+    return compare_scored(models, score, rashomon=fisc, progress=progress)
 
 
 def layout(workspace, data=None, models=None, index=None, **_) -> html.Div:
@@ -183,6 +173,10 @@ def result_view(comparison, data: str, models: list[str], index: str) -> list:
             ],
             className="wb-card wb-metrics",
         ),
+        *[
+            html.P(d.message, className="wb-error" if d.severity == "warning" else "wb-muted")
+            for d in comparison.diagnostics
+        ],
         figure_card("cmp-dumbbell", model_dumbbell_plot(comparison), "Share per pair and model"),
         figure_card("cmp-agreement", agreement_heatmap(comparison), "Rank agreement (Spearman)"),
     ]

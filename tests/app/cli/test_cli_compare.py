@@ -68,11 +68,11 @@ def test_compare_finds_the_planted_pair_and_writes_every_file(files, tmp_path, c
     code = run_compare(data, out, models.values(), "--formats", "html", *options)
     assert code == 0, capsys.readouterr().err
     comparison = ComparisonResult.from_json((out / "comparison.json").read_text())
-    assert comparison.models == ("planted", "additive")  # named after the file stems
+    assert comparison.model_names == ("planted", "additive")  # named after the file stems
     top = comparison.top_disagreements(1).iloc[0]
     assert (top["pair"], top["model_high"]) == ("x2 × x3", "planted")
     assert top["disagreement"] == pytest.approx(1.0, abs=1e-6)
-    for model in comparison.models:
+    for model in comparison.model_names:
         result = InteractionResult.from_json((out / f"result_{model}.json").read_text())
         assert result.model == model and result.index == "sii"
     shares = pd.read_csv(out / "shares.csv").set_index("pair")
@@ -158,3 +158,33 @@ def test_an_interrupted_run_leaves_no_partial_output(files, tmp_path, monkeypatc
     assert code == 130
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out-")]
+
+
+def test_a_second_run_reads_scores_and_fisc_results_from_the_store(
+    files, tmp_path, monkeypatch, capsys
+):
+    import functools
+
+    import analyzers.interactions
+    import analyzers.rashomon
+
+    data, models = files
+    named = [f"ref={models['planted']}", f"ablation={models['additive']}"]
+    options = ("--index", "fis", "--rashomon", "ref", "--epsilon", "0.5", "--formats", "")
+    assert run_compare(data, tmp_path / "first", named, *options) == 0, capsys.readouterr().err
+    for module, name in (
+        (analyzers.interactions, "score_interactions"),
+        (analyzers.rashomon, "explore_rashomon"),
+    ):
+        original = getattr(module, name)
+
+        @functools.wraps(original)
+        def fail(*args, **kwargs):
+            raise AssertionError("computed again instead of read from the results store")
+
+        monkeypatch.setattr(module, name, fail)
+    assert run_compare(data, tmp_path / "second", named, *options) == 0, capsys.readouterr().err
+    first, second = (
+        pd.read_csv(tmp_path / folder / "rashomon.csv") for folder in ("first", "second")
+    )
+    pd.testing.assert_frame_equal(first, second)

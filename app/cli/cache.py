@@ -1,0 +1,110 @@
+"""The command line as a client of the results store: a second identical run reads, not computes.
+
+Every analysis command looks its result up in a :class:`workbench.store.ResultStore` before
+computing it and stores it after, keyed like the web app's results (``app.analyses``): analyzer,
+model fingerprint, data fingerprint, parameters and code version. The store is a folder:
+``--cache DIR``, else ``$WORKBENCH_CACHE``, else ``~/.cache/interaction-workbench/results``;
+``--no-cache`` neither reads nor writes it. ``--device`` and ``--max-batch-rows`` are not part
+of the key: they change how a result is computed, not what it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import ParameterError
+
+CACHE_ENVIRONMENT = "WORKBENCH_CACHE"
+
+
+def default_cache_dir() -> Path:
+    """``$WORKBENCH_CACHE``, else ``~/.cache/interaction-workbench/results``."""
+    configured = os.environ.get(CACHE_ENVIRONMENT)
+    if configured:
+        return Path(configured)
+    return Path.home() / ".cache" / "interaction-workbench" / "results"
+
+
+def add_cache_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--cache DIR`` and ``--no-cache``, for every analysis command."""
+    parser.add_argument(
+        "--cache",
+        metavar="DIR",
+        help=f"results store: a result computed once with the same model, data and options is "
+        f"read from it (default ${CACHE_ENVIRONMENT} or ~/.cache/interaction-workbench/results)",
+    )
+    parser.add_argument("--no-cache", action="store_true", help="always compute, and store nothing")
+
+
+def cached_result(
+    args: argparse.Namespace,
+    analyzer: str,
+    *,
+    model_fingerprint: str,
+    data_fingerprint: str,
+    parameters: dict[str, Any],
+    compute: Callable[[], Any],
+):
+    """The stored result of ``analyzer`` for this model, data and parameters, else computed.
+
+    Parameters
+    ----------
+    args : Namespace
+        The command's arguments (``cache``, ``no_cache``).
+    analyzer : str
+        The registry name of the analysis ("rashomon", "interactions", "gates",
+        "embeddings"); it reads a stored payload back into its result class.
+    model_fingerprint, data_fingerprint : str
+        ``ModelAdapter.fingerprint()`` (or :func:`file_fingerprint`) and
+        ``Dataset.fingerprint()`` of the rows analysed.
+    parameters : dict
+        Everything else the result depends on (tuples are stored as lists).
+    compute : callable
+        ``compute() -> Result``, run only when nothing is stored.
+
+    Returns
+    -------
+    Result
+    """
+    from app.analyses import analysis
+    from workbench.store import ResultKey, ResultStore
+
+    if args.no_cache:
+        return compute()
+    store = ResultStore(args.cache or default_cache_dir())
+    key = ResultKey(analyzer, model_fingerprint, data_fingerprint, _json_safe(parameters))
+    payload = store.get(key)
+    if payload is not None:
+        print(f"workbench: {analyzer} result read from {store.root}", file=sys.stderr)
+        return analysis(analyzer).read(payload)
+    result = compute()
+    store.put(
+        key,
+        result.to_dict(),
+        seconds=getattr(result, "seconds", None),
+        model_names=getattr(result, "model_names", ()),
+    )
+    return result
+
+
+def file_fingerprint(path: str | Path) -> str:
+    """sha256 hex of a file's bytes: the fingerprint of a model used as loaded (a raw tree)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _json_safe(parameters: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return json.loads(json.dumps(parameters, allow_nan=False))
+    except (TypeError, ValueError) as error:
+        raise ParameterError(f"parameters: not JSON-safe ({error})") from None
