@@ -39,7 +39,7 @@ from analyzers.compare_measures import (
     long_table,
 )
 from analyzers.compare_rashomon import rashomon_verdicts, scale_message
-from analyzers.compare_result import ComparisonResult, model_name_of
+from analyzers.compare_result import ComparisonResult
 from analyzers.interaction_result import AGGREGATES, InteractionResult
 from analyzers.rashomon_result import RashomonResult
 from workbench.errors import ParameterError
@@ -96,7 +96,7 @@ def compare_results(
     started = time.perf_counter()
     results = _check_results(results, dataset_fingerprint)
     _check_parameters(aggregate, top_k, zero_tolerance, range_tolerance)
-    scored = {model_name_of(r): _finite_global_values(r, aggregate) for r in results}
+    scored = {r.model_name: _finite_global_values(r, aggregate) for r in results}
     pairs = _common_pairs(scored)
     scores = aligned_scores(scored, pairs, zero_tolerance)
     settings = {
@@ -109,7 +109,7 @@ def compare_results(
         "rashomon_models": sorted(rashomon or {}),
         # Pairs some model did not score (or scored NaN): left out of every measure.
         "unaligned_pairs": sorted(set().union(*(v.index for v in scored.values())) - set(pairs)),
-        "results": {model_name_of(r): r.settings for r in results},
+        "results": {r.model_name: r.settings for r in results},
     }
     return ComparisonResult(
         index=results[0].index,
@@ -318,8 +318,8 @@ def _check_results(
     for result in results:
         if not isinstance(result, InteractionResult):
             raise ParameterError(f"results must be InteractionResults; got {type(result).__name__}")
-    first, first_name = results[0], model_name_of(results[0])
-    names = [model_name_of(r) for r in results]
+    first, first_name = results[0], results[0].model_name
+    names = [r.model_name for r in results]
     repeated = next((name for name in names if names.count(name) > 1), None)
     if repeated is not None:
         raise ParameterError(f"results: model name {repeated!r} appears twice; names must differ")
@@ -347,7 +347,7 @@ def _check_same_data(results: list[InteractionResult], dataset_fingerprint: str 
             continue
         if expected is not None and found != expected:
             raise ParameterError(
-                f"results: {model_name_of(result)!r} was computed on another data set (fingerprint "
+                f"results: {result.model_name!r} was computed on another data set (fingerprint "
                 f"{found[:12]}..., expected {expected[:12]}...); compare results of one data set"
             )
         expected = found
@@ -355,8 +355,8 @@ def _check_same_data(results: list[InteractionResult], dataset_fingerprint: str 
     for result in with_rows[1:]:
         if list(result.settings["rows"]) != list(with_rows[0].settings["rows"]):
             raise ParameterError(
-                f"results: {model_name_of(result)!r} explains other rows than "
-                f"{model_name_of(with_rows[0])!r}; "
+                f"results: {result.model_name!r} explains other rows than "
+                f"{with_rows[0].model_name!r}; "
                 "score every model on the same rows (same rows= and seed=)"
             )
 

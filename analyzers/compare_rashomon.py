@@ -21,7 +21,6 @@ from analyzers.compare_result import (
     INSIDE_VERDICT,
     NOT_ANALYSED_VERDICT,
     OUTSIDE_VERDICT,
-    model_name_of,
 )
 from analyzers.interaction_result import InteractionResult
 from analyzers.rashomon_result import INTERACTION_SEPARATOR, RashomonResult
@@ -76,7 +75,7 @@ def rashomon_verdicts(
         "distance": float,
         "verdict": str,
     }
-    by_name = {model_name_of(r): r for r in results}
+    by_name = {r.model_name: r for r in results}
     rows = []
     for reference, fisc in rashomon.items():
         _check_rashomon(reference, fisc, by_name, results[0].index)
@@ -84,7 +83,7 @@ def rashomon_verdicts(
         slack = range_tolerance * _effect_scale(fisc)
         absolute = bool(fisc.settings.get("absolute", False))
         for result in results:
-            model = model_name_of(result)
+            model = result.model_name
             if model == reference:
                 continue
             signed = result.global_scores("mean").set_index("pair")["value"]
@@ -115,7 +114,7 @@ def _check_rashomon(
             if ours is not None and theirs is not None and ours != theirs:
                 raise ParameterError(
                     f"rashomon[{reference!r}]: FIS range has {name}={theirs!r} but "
-                    f"{model_name_of(result)!r} was scored with {name}={ours!r}; "
+                    f"{result.model_name!r} was scored with {name}={ours!r}; "
                     "use the same for both"
                 )
 

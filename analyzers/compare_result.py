@@ -21,16 +21,6 @@ OUTSIDE_VERDICT = "a real difference"
 NOT_ANALYSED_VERDICT = "not analysed"
 
 
-def model_name_of(result: Any) -> str:
-    """The model name of a compared single-model result.
-
-    Reads ``model_names`` (the Result protocol) where the result has it, else the older
-    ``model`` field, so the comparison works on both while results move to the protocol.
-    """
-    names = getattr(result, "model_names", None)
-    return names[0] if names else result.model
-
-
 @dataclass(frozen=True, eq=False)
 class ComparisonResult(Result):
     """Interaction scores of several models under one index, aligned and compared.

@@ -172,6 +172,9 @@ def frame_from_dict(data: dict[str, Any]) -> pd.DataFrame:
             frame[column] = values.astype(dtype)
         elif dtype.startswith(("int", "uint")):
             frame[column] = values.astype(dtype if values.notna().all() else "Int64")
+        elif dtype == "object":
+            # pandas 3 reads text as its "str" dtype; a column written as object stays one.
+            frame[column] = values.astype(object).where(values.notna(), None)
     return frame
 
 

@@ -351,9 +351,6 @@ def compute_result(
     spec = analysis(analysis_name)
     result = spec.compute(workspace.model(model_name), key.parameters, progress)
     workspace.store.put(
-        key,
-        result.to_dict(),
-        seconds=getattr(result, "seconds", None),
-        model_names=getattr(result, "model_names", ()),
+        key, result.to_dict(), seconds=result.seconds, model_names=result.model_names
     )
     return result

@@ -23,7 +23,6 @@ from app.cli.common import (
     add_approximator_argument,
     add_data_arguments,
     add_grouping_arguments,
-    add_max_order_argument,
     add_model_file_arguments,
     add_output_arguments,
     add_run_arguments,
@@ -97,12 +96,18 @@ def _fisc_arguments(fisc: argparse.ArgumentParser) -> None:
         help="ε as a fraction of L*",
     )
     fisc.add_argument("--epsilon", type=float, help="absolute ε (overrides --epsilon-rate)")
-    add_max_order_argument(fisc, default_of(explore, "max_order", "order"))
     fisc.add_argument(
-        "--interactions", help="explicit interactions 'a,b;c,d,e' instead of all of --max-order"
+        "--order",
+        type=int,
+        choices=[2, 3],
+        default=default_of(explore, "order"),
+        help="analyse pairs (2) or triples (3); FISC scores one order per run",
+    )
+    fisc.add_argument(
+        "--interactions", help="explicit interactions 'a,b;c,d,e' instead of all of --order"
     )
     add_approximator_argument(
-        fisc, default_of(explore, "approximator", "estimator"), "auto, exact or permutation"
+        fisc, default_of(explore, "approximator"), "auto, exact or permutation"
     )
     fisc.add_argument("--n-permutations", type=int, default=default_of(explore, "n_permutations"))
     fisc.add_argument(
@@ -119,7 +124,7 @@ def _fisc_arguments(fisc: argparse.ArgumentParser) -> None:
         help="comma-separated ring radii in units of ε",
     )
     fisc.add_argument("--absolute", action="store_true", help="report |FIS|")
-    add_run_arguments(fisc, random_state=default_of(explore, "random_state", "seed"))
+    add_run_arguments(fisc, random_state=default_of(explore, "random_state"))
     fisc.add_argument("--halo-plots", type=int, default=3, help="halo plots of the top pairs")
     add_cache_arguments(fisc)
 
@@ -176,15 +181,16 @@ def _explore(args: argparse.Namespace, model, rows):
     parameters = {
         "epsilon_rate": args.epsilon_rate,
         "epsilon": args.epsilon,
-        "order": args.max_order,
+        "order": args.order,
         "interactions": _parse_interactions(args.interactions),
-        "estimator": args.approximator,
+        "approximator": args.approximator,
         "n_permutations": args.n_permutations,
         "permutation": args.permutation,
         "delta": args.delta,
         "radii": _parse_floats(args.radii, "--radii"),
         "absolute": args.absolute,
-        "seed": args.random_state,
+        "random_state": args.random_state,
+        "model_name": Path(args.model).stem,
     }
 
     def explore():

@@ -31,17 +31,12 @@ MODEL_HELP = (
 TASKS = ("auto", "classification", "regression")
 
 
-def default_of(function: Callable, *names: str):
-    """The default of ``function``'s parameter: the first of ``names`` it has.
-
-    Give a parameter renamed in this release as (new name, old name), so the command keeps
-    its default whichever name the analyzer has.
-    """
-    parameters = inspect.signature(function).parameters
-    for name in names:
-        if name in parameters and parameters[name].default is not inspect.Parameter.empty:
-            return parameters[name].default
-    raise ParameterError(f"{function.__name__} has no default for any of {', '.join(names)}")
+def default_of(function: Callable, name: str):
+    """The default of ``function``'s parameter ``name``: the one source of an option's default."""
+    parameter = inspect.signature(function).parameters.get(name)
+    if parameter is None or parameter.default is inspect.Parameter.empty:
+        raise ParameterError(f"{function.__name__} has no default for {name!r}")
+    return parameter.default
 
 
 def add_data_arguments(
@@ -166,9 +161,7 @@ def add_game_arguments(parser: argparse.ArgumentParser, approximator_help: str) 
         help="output scale of the game (default: logit for classifiers, value for regression)",
     )
     parser.add_argument("--class-index", type=int, help="class explained (multi-class models)")
-    add_approximator_argument(
-        parser, default_of(score, "approximator", "estimator"), approximator_help
-    )
+    add_approximator_argument(parser, default_of(score, "approximator"), approximator_help)
     parser.add_argument(
         "--n-samples",
         type=int,

@@ -68,12 +68,12 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--rows", type=int, help="explained rows, a seeded sample (default: 100; fis: all)"
     )
-    add_max_order_argument(parser, default_of(score, "max_order", "order"))
+    add_max_order_argument(parser, default_of(score, "max_order"))
     add_game_arguments(
         parser, "Shapley: auto, exact or sampling; fis (and --rashomon): auto, exact or permutation"
     )
     _comparison_arguments(parser)
-    add_run_arguments(parser, random_state=default_of(score, "random_state", "seed"))
+    add_run_arguments(parser, random_state=default_of(score, "random_state"))
     parser.add_argument("--top", type=int, default=20, help="pairs shown in the figures")
     add_cache_arguments(parser)
     parser.set_defaults(run=run_compare)
@@ -231,14 +231,14 @@ def _score(args: argparse.Namespace, name: str, model, spec: str, rows):
     """One model's interaction scores: stored, else scored and stored."""
     parameters = {
         "index": args.index,
-        "order": args.max_order,
+        "max_order": args.max_order,
         "rows": args.rows,
         "background": args.background,
-        "seed": args.random_state,
+        "random_state": args.random_state,
         "model_name": name,
         "output": args.scale,
         "class_index": args.class_index,
-        "estimator": args.approximator,
+        "approximator": args.approximator,
         "n_samples": args.n_samples,
         "max_exact_groups": args.max_exact_groups,
         "n_permutations": args.n_permutations,
@@ -267,10 +267,12 @@ def _explore(args: argparse.Namespace, name: str, model, rows):
     parameters = {
         "epsilon_rate": args.epsilon_rate,
         "epsilon": args.epsilon,
+        # FISC scores one order per run: the comparison's highest.
         "order": args.max_order,
-        "estimator": args.approximator,
+        "approximator": args.approximator,
         "n_permutations": args.n_permutations,
-        "seed": args.random_state,
+        "random_state": args.random_state,
+        "model_name": name,
     }
 
     def explore():

@@ -50,7 +50,7 @@ def add_parser(commands) -> None:
         )
         add_training_arguments(sub)
     train.add_argument("--out", help="folder for <model>.pt and <model>.json")
-    add_random_state_argument(train, _training_default("random_state", "seed"))
+    add_random_state_argument(train, _training_default("seed"))
     train.set_defaults(run=_run_train)
     _gates_arguments(gates)
     gates.set_defaults(run=_run_gates)
@@ -68,10 +68,10 @@ def add_training_arguments(parser: argparse.ArgumentParser, config_help: str = C
     parser.add_argument("--cache-dir", help="where trained sample models are cached")
 
 
-def _training_default(*names: str):
+def _training_default(name: str):
     from workbench.zoo.training import TrainingConfig
 
-    return default_of(TrainingConfig, *names)
+    return default_of(TrainingConfig, name)
 
 
 def _gates_arguments(gates: argparse.ArgumentParser) -> None:
@@ -92,9 +92,7 @@ def _gates_arguments(gates: argparse.ArgumentParser) -> None:
     )
     gates.add_argument("--no-attributions", action="store_true")
     gates.add_argument("--no-interactions", action="store_true")
-    add_run_arguments(
-        gates, random_state=default_of(analyze_gates, "random_state", "seed"), progress=False
-    )
+    add_run_arguments(gates, random_state=default_of(analyze_gates, "random_state"), progress=False)
     add_cache_arguments(gates)
 
 
@@ -189,12 +187,13 @@ def _analyze(args: argparse.Namespace, module, rows):
 
     parameters = {
         "sites": args.sites.split(",") if args.sites else None,
-        "attributions": not args.no_attributions,
+        "compute_attributions": not args.no_attributions,
         "attribution_rows": args.attribution_rows,
-        "interactions": not args.no_interactions,
+        "compute_interactions": not args.no_interactions,
         "n_permutations": args.n_permutations,
         "n_bootstrap": args.n_bootstrap,
-        "seed": args.random_state,
+        "random_state": args.random_state,
+        "model_name": args.model,
     }
 
     def analyze():

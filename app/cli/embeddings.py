@@ -75,9 +75,7 @@ def add_parser(commands) -> None:
         default=default_of(analyze, "n_steps"),
         help="fitting steps for --private-rows",
     )
-    add_run_arguments(
-        parser, random_state=default_of(analyze, "random_state", "seed"), device="cpu"
-    )
+    add_run_arguments(parser, random_state=default_of(analyze, "random_state"), device="cpu")
     add_cache_arguments(parser)
     parser.set_defaults(run=run_embeddings)
 
@@ -112,7 +110,7 @@ def _map_arguments(parser: argparse.ArgumentParser, analyze) -> None:
 
 
 def run_embeddings(args: argparse.Namespace) -> int:
-    from analyzers.embeddings import compare_models, extract_embeddings
+    from analyzers.embeddings import compare_embeddings, extract_embeddings
     from app.cli.common import figure_formats
 
     formats = figure_formats(args.formats)
@@ -131,7 +129,7 @@ def run_embeddings(args: argparse.Namespace) -> int:
             rows[name] = extract_embeddings(
                 other, train, max_rows=args.max_rows, seed=args.random_state
             )
-        comparison = compare_models(
+        comparison = compare_embeddings(
             {name: e.rows_by_field() for name, e in rows.items()},
             tables={name: e.tables_by_field() for name, e in rows.items()},
             counts=next(iter(rows.values())).counts_by_field(),
@@ -213,7 +211,7 @@ def _analyze(args: argparse.Namespace, model, train, test):
         "max_points": args.max_points,
         "per_field": args.per_field,
         "n_steps": args.steps,
-        "seed": args.random_state,
+        "random_state": args.random_state,
     }
     colours = {"gate_site": args.gate_site, "attribution": args.attribution}
     # Fitting private rows reads the test rows too: they are part of what the result depends on.
@@ -339,4 +337,4 @@ def _print_summary(report) -> None:
         )
     if report.private_rows is not None:
         print(report.private_rows.variants.round(4).to_string(index=False))
-    print(f"analysis {report.settings['seconds']:.1f} s")
+    print(f"analysis {report.seconds:.1f} s")

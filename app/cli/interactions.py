@@ -45,7 +45,7 @@ def add_parser(commands) -> None:
     add_output_arguments(parser)
     add_grouping_arguments(parser)
     parser.add_argument("--index", choices=INTERACTION_INDICES, default=default_of(score, "index"))
-    add_max_order_argument(parser, default_of(score, "max_order", "order"))
+    add_max_order_argument(parser, default_of(score, "max_order"))
     parser.add_argument(
         "--rows",
         type=int,
@@ -59,9 +59,7 @@ def add_parser(commands) -> None:
         default=default_of(score, "h2_scale"),
         help="h2: Friedman's pair-scaled H², or the residual over the output variance",
     )
-    add_run_arguments(
-        parser, random_state=default_of(score, "random_state", "seed"), progress=False
-    )
+    add_run_arguments(parser, random_state=default_of(score, "random_state"), progress=False)
     parser.add_argument("--top", type=int, default=20, help="pairs in the bar chart and network")
     add_cache_arguments(parser)
     parser.set_defaults(run=run_interactions)
@@ -79,14 +77,14 @@ def run_interactions(args: argparse.Namespace) -> int:
     model, rows = _model_and_rows(args, dataset, task)
     parameters = {
         "index": args.index,
-        "order": args.max_order,
+        "max_order": args.max_order,
         "rows": args.rows,
         "background": args.background,
-        "seed": args.random_state,
+        "random_state": args.random_state,
         "model_name": args.model_name or Path(args.model).stem,
         "output": args.scale,
         "class_index": args.class_index,
-        "estimator": args.approximator,
+        "approximator": args.approximator,
         "n_samples": args.n_samples,
         "max_exact_groups": args.max_exact_groups,
         "n_permutations": args.n_permutations,

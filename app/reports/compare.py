@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from analyzers.compare_result import AGREEMENT_MEASURES, ComparisonResult, model_name_of
+from analyzers.compare_result import AGREEMENT_MEASURES, ComparisonResult
 from analyzers.interaction_result import InteractionResult
 from analyzers.rashomon_result import RashomonResult
 from app.reports.output_folder import staged_folder
@@ -65,7 +65,7 @@ def write_comparison_report(
         staging = stage.path
         _write_json(staging / "comparison.json", comparison.to_dict())
         for result in results:
-            name = _slug(model_name_of(result))
+            name = _slug(result.model_name)
             _write_json(staging / f"result_{name}.json", result.to_dict())
         for model, fisc in (rashomon or {}).items():
             _write_json(staging / f"rashomon_{_slug(model)}.json", fisc.to_dict())

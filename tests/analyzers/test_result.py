@@ -48,6 +48,7 @@ def _frame() -> pd.DataFrame:
             "maybe": pd.array([1, None, 3], dtype="Int64"),
             "flag": [True, False, True],
             "label": pd.array(["x", None, "z"], dtype="string"),
+            "text": pd.Series(["x", None, "z"], dtype=object),
         }
     )
 

@@ -1,0 +1,76 @@
+"""Every result goes through the store whole: seconds and model names in the header, and
+``from_dict(to_dict())`` gives back the same data, for each analysis of the registry.
+
+(The gates and embeddings analyses are checked alike in their own files, on the demo's CTR
+models; these two run on a small XOR workspace.)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import pkgutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import analyzers
+import app.analyses
+from analyzers.result import Result
+from app.analyses import compute_result, stored_result
+from workbench.workspace import DataEntry, ModelEntry, Workspace
+
+PROTOCOL_FIELDS = {"model_names", "settings", "seconds", "diagnostics"}
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.integers(0, 2, size=(300, 3)), columns=["a", "b", "c"])
+    frame["y"] = (frame["a"] ^ frame["b"]).astype(int)
+    frame.to_csv(tmp_path / "xor.csv", index=False)
+    space = Workspace.create(tmp_path / "ws")
+    space.add_data(DataEntry("xor", str(tmp_path / "xor.csv"), "y"))
+    space.add_model(ModelEntry("xor-logistic", "xor", "sample", sample="logistic"))
+    return space
+
+
+@pytest.mark.parametrize(
+    ("name", "parameters"),
+    [
+        ("rashomon", {"approximator": "exact"}),
+        ("interactions", {"index": "sii", "rows": 20, "background": 10}),
+    ],
+)
+def test_a_result_round_trips_through_the_store(workspace, name, parameters, monkeypatch):
+    result = compute_result(workspace, name, "xor-logistic", parameters)
+    (entry,) = workspace.store.entries(name)
+    assert entry["seconds"] == result.seconds > 0
+    assert entry["model_names"] == ["xor-logistic"] == list(result.model_names)
+
+    monkeypatch.setattr(app.analyses, "_parsed", type(app.analyses._parsed)())  # parse anew
+    back = stored_result(Workspace.open(workspace.root), name, "xor-logistic", parameters)
+    assert type(back) is type(result)
+    assert back.to_dict() == result.to_dict()
+
+
+def _result_classes() -> list[type]:
+    for module in pkgutil.walk_packages(analyzers.__path__, "analyzers."):
+        importlib.import_module(module.name)
+    found, pending = [], list(Result.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return [cls for cls in found if cls.__module__.startswith("analyzers.")]
+
+
+def test_every_analyzer_result_declares_the_protocol():
+    classes = _result_classes()
+    assert len(classes) >= 8  # rashomon, interactions, comparison, gates (4), embeddings...
+    for cls in classes:
+        fields = {f.name for f in dataclasses.fields(cls)}
+        assert PROTOCOL_FIELDS <= fields, f"{cls.__name__} lacks {PROTOCOL_FIELDS - fields}"
+        assert cls.__dataclass_params__.frozen, f"{cls.__name__} is not frozen"
+        assert isinstance(cls.__dict__.get("kind", None), str), f"{cls.__name__} has no kind"
