@@ -8,6 +8,7 @@ always written first and a missing browser costs only the images.
 
 from __future__ import annotations
 
+import html
 import shutil
 from collections.abc import Iterable, Mapping
 from os import PathLike
@@ -16,6 +17,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from analyzers.figures.reading import reading_of
 from workbench.errors import ParameterError, WorkbenchError
 
 SUPPORTED_FORMATS = ("html", "png", "svg", "pdf")
@@ -122,8 +124,7 @@ def _write_targets(targets: dict[Path, go.Figure], wanted: list[str]) -> list[Pa
         stem.parent.mkdir(parents=True, exist_ok=True)
         if "html" in wanted:
             path = stem.parent / f"{stem.name}.html"
-            fig.write_html(
-                path,
+            page = fig.to_html(
                 include_plotlyjs=True,
                 full_html=True,
                 config={
@@ -131,6 +132,7 @@ def _write_targets(targets: dict[Path, go.Figure], wanted: list[str]) -> list[Pa
                     "toImageButtonOptions": {"format": "svg", "filename": stem.name},
                 },
             )
+            path.write_text(_with_reading_note(page, reading_of(fig)), encoding="utf-8")
             written[stem, "html"] = path
     images = {
         (stem, fmt): stem.parent / f"{stem.name}.{fmt}"
@@ -204,3 +206,15 @@ def _check_name(name: str) -> str:
     ):
         raise ParameterError(f"figure name must be a plain file name; got {name!r}")
     return name
+
+
+def _with_reading_note(page: str, reading: str | None) -> str:
+    """The HTML page with the figure's "how to read this" text under the plot."""
+    if not reading:
+        return page
+    note = (
+        '<div class="how-to-read" style="font-family:sans-serif;max-width:60em;margin:0 1em">'
+        f"<h3>How to read this</h3><p>{html.escape(reading)}</p></div>"
+    )
+    head, tail = page.rsplit("</body>", 1)
+    return f"{head}{note}</body>{tail}"

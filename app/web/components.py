@@ -15,6 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, MATCH, Dash, Input, Output, State, ctx, dcc, html, no_update
 
+from analyzers.figures.reading import reading_of
+
 EXPORT_FORMATS = ("png", "svg", "html")
 TABLE_PREVIEW_ROWS = 15
 
@@ -36,12 +38,22 @@ def figure_card(name: str, figure: go.Figure, title: str | None = None) -> html.
                 figure=figure,
                 config={"displaylogo": False, "toImageButtonOptions": {"filename": name}},
             ),
+            how_to_read(reading_of(figure)),
             html.Div(
                 [html.Span("Export: ", className="wb-muted"), *buttons], className="wb-buttons"
             ),
             dcc.Download(id={"type": "download", "figure": name}),
         ],
         className="wb-card",
+    )
+
+
+def how_to_read(text: str | None) -> html.Details | None:
+    """The figure's "How to read this" (units, sign, marks), folded under the graph."""
+    if not text:
+        return None
+    return html.Details(
+        [html.Summary("How to read this"), html.P(text)], className="wb-how-to-read", open=True
     )
 
 
@@ -163,3 +175,17 @@ def register_table_downloads(
             return no_update
         frame = sources[trigger["table"]](reference)
         return dcc.send_data_frame(frame.to_csv, f"{trigger['table']}.csv", index=False)
+
+
+def diagnostics_card(diagnostics) -> list:
+    """A result's diagnostics ("Read with care"), above the figures they concern; nothing when
+    the result has none. Warnings (the result is degenerate) stand out; notes are muted."""
+    if not diagnostics:
+        return []
+    items = [
+        html.Li(d.message, className="wb-error" if d.severity == "warning" else "wb-muted")
+        for d in diagnostics
+    ]
+    return [
+        html.Div([html.H4("Read with care"), html.Ul(items)], className="wb-card wb-diagnostics")
+    ]

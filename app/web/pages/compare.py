@@ -14,7 +14,13 @@ import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from app.analyses import analysis, compute_result, stored_result
-from app.web.components import figure_card, metric, register_table_downloads, table_card
+from app.web.components import (
+    diagnostics_card,
+    figure_card,
+    metric,
+    register_table_downloads,
+    table_card,
+)
 from app.web.context import current_workspace
 from app.web.jobs import JobIds, field, job_panel, register_job
 from app.web.pages.interactions import INDEX_LABELS
@@ -173,10 +179,7 @@ def result_view(comparison, data: str, models: list[str], index: str) -> list:
             ],
             className="wb-card wb-metrics",
         ),
-        *[
-            html.P(d.message, className="wb-error" if d.severity == "warning" else "wb-muted")
-            for d in comparison.diagnostics
-        ],
+        *diagnostics_card(comparison.diagnostics),
         figure_card("cmp-dumbbell", model_dumbbell_plot(comparison), "Share per pair and model"),
         figure_card("cmp-agreement", agreement_heatmap(comparison), "Rank agreement (Spearman)"),
     ]

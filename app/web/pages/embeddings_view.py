@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import dcc, html
 
-from app.web.components import TABLE_PREVIEW_ROWS, figure_card, metric, table_card
+from app.web.components import TABLE_PREVIEW_ROWS, diagnostics_card, figure_card, metric, table_card
 from app.web.jobs import field
 
 PAGE = "embeddings"
@@ -77,7 +77,7 @@ def result_view(report, data: str, model: str, parameters: dict, view: dict) -> 
     parts = [
         dcc.Store(id=RESULT_REFERENCE, data=reference),
         _summary(report, model),
-        *_diagnostics(report),
+        *diagnostics_card(report.diagnostics),
         _invariance_card(invariance),
         _view_controls(weightings, weighting, sort, relation, colours, colour, invariance),
         figure_card(
@@ -158,14 +158,6 @@ def _summary(report, model: str) -> html.Div:
         ],
         className="wb-card wb-metrics",
     )
-
-
-def _diagnostics(report) -> list:
-    """The report's diagnostics (a field of effective rank 1, a constant field), one line each."""
-    return [
-        html.P(f"{d.severity}: {d.message}", className="wb-card wb-diagnostic")
-        for d in report.diagnostics
-    ]
 
 
 def invariance_frame(invariance: dict[str, str]) -> pd.DataFrame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from app.web.components import figure_card, metric, table_card
+from app.web.components import diagnostics_card, figure_card, metric, table_card
 from app.web.jobs import field
 from workbench.errors import WorkbenchError
 
@@ -57,7 +57,7 @@ def result_view(report, data, model, parameters, site, mode, method) -> list:
     children = [
         dcc.Store(id=RESULT_REFERENCE, data=reference),
         _metrics(report),
-        *_diagnostics(report),
+        *diagnostics_card(report.diagnostics),
         _pickers(report, sites, site, modes, mode, methods, method),
         *_site_cards(report, site, mode, method),
     ]
@@ -92,14 +92,6 @@ def _metrics(report) -> html.Div:
         ],
         className="wb-card wb-metrics",
     )
-
-
-def _diagnostics(report) -> list:
-    """The report's diagnostics (a constant gate, a site no ablation moves), one line each."""
-    return [
-        html.P(f"{d.severity}: {d.message}", className="wb-card wb-diagnostic")
-        for d in report.diagnostics
-    ]
 
 
 def _pickers(report, sites, site, modes, mode, methods, method) -> html.Div:

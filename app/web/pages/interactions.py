@@ -10,6 +10,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from app.analyses import analysis, compute_result, stored_result
 from app.web.components import (
+    diagnostics_card,
     figure_card,
     metric,
     register_model_choices,
@@ -167,7 +168,7 @@ def result_view(result, data: str, model: str, parameters: dict) -> list:
             ],
             className="wb-card wb-metrics",
         ),
-        *_diagnostics(result),
+        *diagnostics_card(result.diagnostics),
         html.P(
             "Click a cell of the heatmap to open the pair's halo plot on the Rashomon page.",
             className="wb-muted",
@@ -177,15 +178,6 @@ def result_view(result, data: str, model: str, parameters: dict) -> list:
         figure_card("inter-top-pairs", top_pairs_bar(result), "Strongest pairs"),
         table_card(PAGE, "global", scores, "Global score per pair (mean |value| over rows)"),
         table_card(PAGE, "scores", result.scores, "All scores (per row for local indices)"),
-    ]
-
-
-def _diagnostics(result) -> list:
-    """The result's diagnostics (no interaction above tolerance, a sampled estimate), one line
-    each."""
-    return [
-        html.P(f"{d.severity}: {d.message}", className="wb-card wb-diagnostic")
-        for d in result.diagnostics
     ]
 
 

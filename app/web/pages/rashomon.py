@@ -15,6 +15,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from app.analyses import analysis, compute_result, stored_result
 from app.web.components import (
+    diagnostics_card,
     figure_card,
     metric,
     register_model_choices,
@@ -187,7 +188,7 @@ def result_view(result, pair: str | None, model: str, parameters: dict) -> list:
             ],
             className="wb-card wb-metrics",
         ),
-        *_diagnostics_card(result),
+        *diagnostics_card(result.diagnostics),
     ]
     if pair is None:
         return [*children, html.P("No interactions to show.", className="wb-muted")]
@@ -210,17 +211,6 @@ def result_view(result, pair: str | None, model: str, parameters: dict) -> list:
         table_card(PAGE, "boundaries", result.boundaries, "Rashomon boundary per group"),
     ]
     return children
-
-
-def _diagnostics_card(result) -> list:
-    """What makes the result degenerate, above the plots it concerns (nothing when none)."""
-    if not result.diagnostics:
-        return []
-    items = [
-        html.Li(d.message, className="wb-error" if d.severity == "warning" else "wb-muted")
-        for d in result.diagnostics
-    ]
-    return [html.Div([html.H4("Read with care"), html.Ul(items)], className="wb-card")]
 
 
 def view_search(data: str, model: str, parameters: dict, pair: str | None) -> str:
