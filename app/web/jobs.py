@@ -17,6 +17,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from app.web.context import WORKSPACE_KEY, workspace_for
 from workbench.errors import WorkbenchError
+from workbench.progress import ProgressCallback
 
 _PROGRESS_INTERVAL_SECONDS = 0.25
 #: how often the browser polls a running job, milliseconds
@@ -116,7 +117,7 @@ def register_job(app: Dash, ids: JobIds, states: list[State], work: JobWork) -> 
         return html.Span("Cancelled: nothing was stored.", className="wb-muted")
 
 
-def throttled(set_progress) -> Callable[[str, int, int], None]:
+def throttled(set_progress) -> ProgressCallback:
     """Analyzer progress to the page, at most every 0.25 s per stage (each is a disk write)."""
     last = {"time": 0.0, "stage": None}
 
