@@ -299,6 +299,11 @@ _CODE_MODULES = {
 }
 
 
+def analysis_code_version(analysis_name: str) -> str:
+    """The code version of one analysis' results (the modules that compute it)."""
+    return code_version(*_CODE_MODULES[analysis(analysis_name).name])
+
+
 def result_key(workspace, analysis_name: str, model_name: str, parameters: dict) -> ResultKey:
     """The store key of an analysis of a workspace model (loads the model if needed)."""
     spec = analysis(analysis_name)
@@ -308,7 +313,7 @@ def result_key(workspace, analysis_name: str, model_name: str, parameters: dict)
         model_fingerprint=model.adapter.fingerprint(),
         data_fingerprint=model.rows.fingerprint(),
         parameters=spec.parameters(parameters),
-        code_version=code_version(*_CODE_MODULES[spec.name]),
+        code_version=analysis_code_version(spec.name),
     )
 
 

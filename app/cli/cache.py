@@ -73,25 +73,70 @@ def cached_result(
     -------
     Result
     """
-    from app.analyses import analysis
+    from app.analyses import analysis, analysis_code_version
     from workbench.store import ResultKey, ResultStore
 
     if args.no_cache:
         return compute()
     store = ResultStore(args.cache or default_cache_dir())
-    key = ResultKey(analyzer, model_fingerprint, data_fingerprint, _json_safe(parameters))
+    key = ResultKey(
+        analyzer,
+        model_fingerprint,
+        data_fingerprint,
+        _json_safe(parameters),
+        code_version=analysis_code_version(analyzer),
+    )
     payload = store.get(key)
     if payload is not None:
         print(f"workbench: {analyzer} result read from {store.root}", file=sys.stderr)
         return analysis(analyzer).read(payload)
     result = compute()
-    store.put(
-        key,
-        result.to_dict(),
-        seconds=getattr(result, "seconds", None),
-        model_names=getattr(result, "model_names", ()),
-    )
+    store.put(key, result.to_dict(), seconds=result.seconds, model_names=result.model_names)
     return result
+
+
+def explored(args: argparse.Namespace, model, rows, parameters: dict[str, Any]):
+    """The FISC result of ``model`` on ``rows`` (``explore_rashomon(**parameters)``): stored,
+    else explored with a progress bar and stored. ``workbench fisc`` and ``compare --rashomon``
+    both go through here."""
+    from analyzers.rashomon import explore_rashomon
+    from app.cli.common import ProgressBar
+
+    def explore():
+        with ProgressBar(enabled=not args.no_progress) as bar:
+            return explore_rashomon(
+                model, rows, max_batch_rows=args.max_batch_rows, progress=bar.update, **parameters
+            )
+
+    return cached_result(
+        args,
+        "rashomon",
+        model_fingerprint=model.fingerprint(),
+        data_fingerprint=rows.fingerprint(),
+        parameters=parameters,
+        compute=explore,
+    )
+
+
+def scored(args: argparse.Namespace, model, rows, parameters: dict[str, Any], fingerprint: str):
+    """The interaction scores of ``model`` (an adapter, or a raw tree estimator whose
+    ``fingerprint`` is its file's) on ``rows``: stored, else scored and stored.
+    ``workbench interactions`` and ``workbench compare`` both go through here."""
+    from analyzers.interactions import score_interactions
+
+    def score():
+        return score_interactions(
+            model, rows, max_batch_rows=args.max_batch_rows, device=args.device, **parameters
+        )
+
+    return cached_result(
+        args,
+        "interactions",
+        model_fingerprint=fingerprint,
+        data_fingerprint=rows.fingerprint(),
+        parameters=parameters,
+        compute=score,
+    )
 
 
 def file_fingerprint(path: str | Path) -> str:

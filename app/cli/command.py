@@ -16,10 +16,9 @@ from app.cli import ctr as cli_ctr
 from app.cli import embeddings as cli_embeddings
 from app.cli import interactions as cli_interactions
 from app.cli import serve as cli_app
-from app.cli.cache import add_cache_arguments, cached_result
+from app.cli.cache import add_cache_arguments, explored
 from app.cli.common import (
     MODEL_HELP,
-    ProgressBar,
     add_approximator_argument,
     add_data_arguments,
     add_grouping_arguments,
@@ -176,8 +175,6 @@ def _run_fisc(args: argparse.Namespace) -> int:
 
 def _explore(args: argparse.Namespace, model, rows):
     """The FISC result of ``model`` on ``rows``: stored, else explored and stored."""
-    from analyzers.rashomon import explore_rashomon
-
     parameters = {
         "epsilon_rate": args.epsilon_rate,
         "epsilon": args.epsilon,
@@ -193,20 +190,7 @@ def _explore(args: argparse.Namespace, model, rows):
         "model_name": Path(args.model).stem,
     }
 
-    def explore():
-        with ProgressBar(enabled=not args.no_progress) as bar:
-            return explore_rashomon(
-                model, rows, max_batch_rows=args.max_batch_rows, progress=bar.update, **parameters
-            )
-
-    return cached_result(
-        args,
-        "rashomon",
-        model_fingerprint=model.fingerprint(),
-        data_fingerprint=rows.fingerprint(),
-        parameters=parameters,
-        compute=explore,
-    )
+    return explored(args, model, rows, parameters)
 
 
 def _parse_interactions(text: str | None):

@@ -12,10 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from app.cli.cache import add_cache_arguments, cached_result, file_fingerprint
+from app.cli.cache import add_cache_arguments, explored, file_fingerprint, scored
 from app.cli.common import (
     MODEL_HELP,
-    ProgressBar,
     add_data_arguments,
     add_game_arguments,
     add_grouping_arguments,
@@ -244,22 +243,8 @@ def _score(args: argparse.Namespace, name: str, model, spec: str, rows):
         "n_permutations": args.n_permutations,
     }
 
-    def score():
-        from analyzers.interactions import score_interactions
-
-        return score_interactions(
-            model, rows, max_batch_rows=args.max_batch_rows, device=args.device, **parameters
-        )
-
     fingerprint = model.fingerprint() if hasattr(model, "fingerprint") else file_fingerprint(spec)
-    return cached_result(
-        args,
-        "interactions",
-        model_fingerprint=fingerprint,
-        data_fingerprint=rows.fingerprint(),
-        parameters=parameters,
-        compute=score,
-    )
+    return scored(args, model, rows, parameters, fingerprint)
 
 
 def _explore(args: argparse.Namespace, name: str, model, rows):
@@ -275,22 +260,7 @@ def _explore(args: argparse.Namespace, name: str, model, rows):
         "model_name": name,
     }
 
-    def explore():
-        from analyzers.rashomon import explore_rashomon
-
-        with ProgressBar(enabled=not args.no_progress) as bar:
-            return explore_rashomon(
-                model, rows, max_batch_rows=args.max_batch_rows, progress=bar.update, **parameters
-            )
-
-    return cached_result(
-        args,
-        "rashomon",
-        model_fingerprint=model.fingerprint(),
-        data_fingerprint=rows.fingerprint(),
-        parameters=parameters,
-        compute=explore,
-    )
+    return explored(args, model, rows, parameters)
 
 
 def _print_summary(comparison, seconds: float, write_seconds: float) -> None:

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from app.cli.cache import add_cache_arguments, cached_result, file_fingerprint
+from app.cli.cache import add_cache_arguments, file_fingerprint, scored
 from app.cli.common import (
     MODEL_HELP,
     add_data_arguments,
@@ -91,21 +91,7 @@ def run_interactions(args: argparse.Namespace) -> int:
         "h2_scale": args.h2_scale,
     }
 
-    def score():
-        from analyzers.interactions import score_interactions
-
-        return score_interactions(
-            model, rows, max_batch_rows=args.max_batch_rows, device=args.device, **parameters
-        )
-
-    result = cached_result(
-        args,
-        "interactions",
-        model_fingerprint=_fingerprint(model, args),
-        data_fingerprint=rows.fingerprint(),
-        parameters=parameters,
-        compute=score,
-    )
+    result = scored(args, model, rows, parameters, _fingerprint(model, args))
     writing = time.perf_counter()
     written = write_interaction_report(result, args.out, formats=formats, top=args.top)
     table = result.global_scores().sort_values("value", ascending=False)
