@@ -58,7 +58,7 @@ def test_open_serves_in_memory_models_on_localhost(tmp_path):
 
 
 def test_warm_up_loads_every_model_then_compiles_umap(tmp_path, monkeypatch):
-    from workbench import cli_app
+    from app.cli import serve as cli_app
     from workbench.samples import sample_data_path
     from workbench.workspace import DataEntry, ModelEntry, Workspace
 
