@@ -107,7 +107,7 @@ def aggregate_sentence(index: str, aggregate: str) -> str:
             return "Each pair shows its H²."
         return (
             f"Each pair shows its {over}: a strength, with the sign dropped, so synergy and "
-            "redundancy look alike; choose the signed mean to see the direction."
+            "redundancy look alike; the signed mean shows the direction."
         )
     if local:
         return (

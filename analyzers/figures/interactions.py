@@ -132,7 +132,7 @@ def pair_heatmap(result: InteractionResult, aggregate: str = "mean_abs") -> go.F
         if scale.signed
         else "Cell colour: the pair's score, white at 0 and darker for larger values."
     )
-    extra = "The diagonal is empty. Click a cell to open the pair's halo on the Rashomon page."
+    extra = "The diagonal is empty."
     return with_reading(fig, _reading(result, aggregate, scale, f"{marks} {extra}"))
 
 
@@ -389,6 +389,6 @@ def _reading(result: InteractionResult, aggregate: str, scale: ColourRange, mark
         parts.append(
             "No interactions detected: every pair score is below the result's tolerance "
             f"(rounding noise), so the scale runs to the largest main effect ({scale.limit:.3g}) "
-            "and near-white cells or short bars mean 'no interaction', not a weak pattern."
+            "and pale cells, short bars or missing lines mean 'no interaction', not a weak pattern."
         )
     return " ".join(parts)
