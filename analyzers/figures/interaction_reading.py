@@ -18,7 +18,7 @@ INDEX_TITLES = {
     "ksii": "k-SII",
     "tree": "tree SHAP (SII scale)",
 }
-AGGREGATE_WORDS = {"mean_abs": "mean |value|", "mean": "mean (signed)"}
+AGGREGATE_WORDS = {"mean_abs": "mean |value|", "mean": "signed mean"}
 #: the diagnostic an analyzer sets when every score is rounding noise
 NO_INTERACTION = "no_interaction_above_tolerance"
 

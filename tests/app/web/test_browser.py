@@ -239,7 +239,7 @@ def test_interactions_job_and_a_heatmap_click_opens_the_halo(browser, demo):
         if "signed" in label.text
     ]
     signed.click()
-    wait_for_text(browser, "#inter-figures .wb-how-to-read", "signed mean", timeout=60)
+    wait_for_text(browser, "#inter-figures .wb-how-to-read", "opposite sign cancel", timeout=60)
     screenshot(browser, "interactions-signed")
     heatmap = wait_for(browser, '[id=\'{"figure":"inter-heatmap","type":"graph"}\'] .nsewdrag')
     # The heatmap is 7 × 7 with square cells spanning the plot's height: its centre is a
