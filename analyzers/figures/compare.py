@@ -11,6 +11,14 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from analyzers.compare_result import AGREEMENT_MEASURES, NOT_ANALYSED_VERDICT, ComparisonResult
+from analyzers.figures.interaction_reading import (
+    aggregate_sentence,
+    loss_name,
+    score_unit,
+    sign_sentence,
+    unit_sentence,
+)
+from analyzers.figures.reading import with_reading
 from analyzers.figures.swarm import REFERENCE_ORANGE
 from workbench.errors import ParameterError
 
@@ -59,42 +67,21 @@ def model_dumbbell_plot(
         raise ParameterError(f"style must be 'dumbbell' or 'slope'; got {style!r}")
     pairs = list(_head(result.disagreement, top)["pair"])
     wide = result.wide_table(value).loc[pairs]  # (pairs, models), largest disagreement first
-    title = f"{result.index.upper()} across models: {_VALUE_TITLES[value]}"
+    axis = _value_axis(result, value)
+    title = f"{result.index.upper()} across models: {axis}"
     if style == "slope":
-        return _slope(wide, title)
-    fig = go.Figure()
-    low, high = wide.min(axis=1), wide.max(axis=1)
-    fig.add_trace(
-        go.Scatter(
-            x=_segments(low.to_numpy(), high.to_numpy()),
-            y=_segments(pairs, pairs),
-            mode="lines",
-            line={"color": _RANGE_GREY, "width": 6},
-            name="range over models",
-            hoverinfo="skip",
+        return with_reading(
+            _slope(wide, title, axis),
+            f"{_value_reading(result, value)} Each line is a pair, each point one model's "
+            "value of it; pairs are the ones the models disagree on most.",
         )
+    fig = _dumbbell(wide, pairs, title, axis)
+    return with_reading(
+        fig,
+        f"{_value_reading(result, value)} Each row is a pair, sorted by how much the models "
+        "disagree (largest difference of share first); each dot is one model's value, and the "
+        "grey bar spans the lowest to the highest model.",
     )
-    for colour, model in zip(_colours(len(wide.columns)), wide.columns, strict=True):
-        fig.add_trace(
-            go.Scatter(
-                x=wide[model].to_numpy(),
-                y=pairs,
-                mode="markers",
-                marker={"size": 11, "color": colour},
-                name=str(model),
-                hovertemplate=f"{model}<br>%{{y}}: %{{x:.4g}}<extra></extra>",
-            )
-        )
-    fig.update_layout(
-        title=title,
-        xaxis_title=_VALUE_TITLES[value],
-        yaxis={"categoryorder": "array", "categoryarray": pairs[::-1], "title": "pair"},
-        height=max(320, 28 * len(pairs) + 160),
-        template="plotly_white",
-        legend_title_text="model",
-        hovermode="y unified",  # identical values hide each other; hovering a row lists all
-    )
-    return fig
 
 
 def agreement_heatmap(result: ComparisonResult, measure: str = "spearman") -> go.Figure:
@@ -129,7 +116,8 @@ def agreement_heatmap(result: ComparisonResult, measure: str = "spearman") -> go
             y=list(matrix.index),
             zmin=0.0 if overlap else -1.0,
             zmax=1.0,
-            colorscale="Viridis" if overlap else "RdBu",
+            zmid=None if overlap else 0.0,
+            colorscale="Blues" if overlap else "RdBu",
             text=labels,
             texttemplate="%{text}",
             colorbar={"title": {"text": name}},
@@ -143,7 +131,20 @@ def agreement_heatmap(result: ComparisonResult, measure: str = "spearman") -> go
         width=max(420, 90 * len(matrix) + 220),
         height=max(380, 90 * len(matrix) + 160),
     )
-    return fig
+    meaning = (
+        f"Each cell: the share of one model's {result.settings['top_k']} strongest pairs that "
+        "the other model also ranks among its strongest, from 0 (none shared, white) to 1 "
+        "(the same pairs, dark blue)."
+        if overlap
+        else "Each cell: the rank correlation of two models' pair rankings by strength "
+        "(|value|): 1 (blue) the same order, 0 (white) unrelated, −1 (red) the reverse order."
+    )
+    return with_reading(
+        fig,
+        f"{meaning} It compares orders only, not sizes or signs; scores below the zero "
+        "tolerance tie at the last rank. An empty cell is undefined (a model without "
+        "interactions, or fewer than two shared pairs).",
+    )
 
 
 def rashomon_overlay_plot(
@@ -171,6 +172,48 @@ def rashomon_overlay_plot(
     -------
     >>> fig = rashomon_overlay_plot(comparison, "mlp")  # doctest: +SKIP
     """
+    reference_model, rows = _overlay_rows(result, reference_model)
+    ranges = _overlay_ranges(rows, top)
+    pairs = list(ranges.index)
+    fig = go.Figure(
+        [_range_trace(ranges, reference_model), _reference_trace(ranges, reference_model)]
+    )
+    others = [m for m in result.model_names if m != reference_model]
+    for colour, model in zip(_colours(len(result.model_names))[1:], others, strict=True):
+        points = rows[rows["model"] == model].set_index("pair").reindex(pairs)
+        fig.add_traces(_verdict_traces(points, str(model), colour))
+    loss = loss_name(_model_settings(result, reference_model))
+    fig.update_layout(
+        title=f"Other models' FIS against the Rashomon set of {reference_model}<br><sup>"
+        "circle: inside the FIS range (explained by the Rashomon set); "
+        "cross: outside it (a real difference)</sup>",
+        hovermode="y unified",
+        xaxis={"title": f"permutation FIS ({loss})", "zeroline": True},
+        yaxis={"categoryorder": "array", "categoryarray": pairs[::-1], "title": "pair"},
+        height=max(320, 28 * len(pairs) + 160),
+        template="plotly_white",
+    )
+    over = (
+        "the models in"
+        if result.settings.get("in_set_only", True)
+        else "every sampled model (in the set or not) of"
+    )
+    return with_reading(
+        fig,
+        f"{unit_sentence('fis', {'loss': _model_settings(result, reference_model).get('loss')})} "
+        f"{sign_sentence('fis')} Grey bar: the range of FIS over {over} {reference_model}'s "
+        f"Rashomon set, {reference_model} included; orange star: {reference_model}'s own FIS. "
+        "Each other model has one colour: a circle when its FIS lies inside the range (the "
+        "difference is explained by the Rashomon set), a cross when outside (a real "
+        "difference). Pairs are sorted by how far outside the range a model lies, largest "
+        "first.",
+    )
+
+
+def _overlay_rows(
+    result: ComparisonResult, reference_model: str | None
+) -> tuple[str, pd.DataFrame]:
+    """The reference model (checked) and its analysed rows of ``result.rashomon``."""
     frame = result.rashomon
     if frame.empty:
         raise ParameterError(
@@ -186,6 +229,11 @@ def rashomon_overlay_plot(
     rows = frame[
         (frame["reference_model"] == reference_model) & (frame["verdict"] != NOT_ANALYSED_VERDICT)
     ]
+    return reference_model, rows
+
+
+def _overlay_ranges(rows: pd.DataFrame, top: int | None) -> pd.DataFrame:
+    """One row per pair (its range, the reference FIS, the largest distance), farthest first."""
     ranges = rows.groupby("pair", sort=False).agg(
         fis_min=("fis_min", "first"),
         fis_max=("fis_max", "first"),
@@ -193,68 +241,126 @@ def rashomon_overlay_plot(
         distance=("distance", "max"),
     )
     order = np.argsort(-ranges["distance"].to_numpy(), kind="stable")
-    ranges = _head(ranges.iloc[order], top)
+    return _head(ranges.iloc[order], top)
+
+
+def _range_trace(ranges: pd.DataFrame, reference_model: str) -> go.Scatter:
     pairs = list(ranges.index)
+    return go.Scatter(
+        x=_segments(ranges["fis_min"].to_numpy(), ranges["fis_max"].to_numpy()),
+        y=_segments(pairs, pairs),
+        mode="lines",
+        line={"color": _RANGE_GREY, "width": 10},
+        name=f"FIS range of {reference_model}'s Rashomon set",
+        hoverinfo="skip",
+    )
+
+
+def _reference_trace(ranges: pd.DataFrame, reference_model: str) -> go.Scatter:
+    return go.Scatter(
+        x=ranges["reference_fis"].to_numpy(),
+        y=list(ranges.index),
+        mode="markers",
+        marker={"symbol": "star", "size": 14, "color": REFERENCE_ORANGE},
+        name=f"{reference_model} (reference)",
+        hovertemplate=f"{reference_model}<br>%{{y}}: FIS %{{x:.4g}}<extra></extra>",
+    )
+
+
+def _verdict_traces(points: pd.DataFrame, model: str, colour: str) -> list[go.Scatter]:
+    """Inside and outside points as two traces of one legend entry, so the legend shows the
+    model's colour with a neutral circle rather than its first point's verdict."""
+    inside = points["inside"].astype(bool).to_numpy()
+    traces = []
+    for verdict_points, symbol, in_legend in (
+        (inside, _INSIDE_SYMBOL, True),
+        (~inside, _OUTSIDE_SYMBOL, False),
+    ):
+        chosen = points[verdict_points]
+        traces.append(
+            go.Scatter(
+                x=chosen["value"].to_numpy(),
+                y=list(chosen.index),
+                mode="markers",
+                marker={"size": 11, "color": colour, "symbol": symbol},
+                name=model,
+                legendgroup=model,
+                showlegend=in_legend,
+                customdata=chosen["verdict"].to_numpy(),
+                hovertemplate=f"{model}<br>%{{y}}: FIS %{{x:.4g}}<br>%{{customdata}}"
+                "<extra></extra>",
+            )
+        )
+    return traces
+
+
+def _model_settings(result: ComparisonResult, model: str) -> dict:
+    """The settings of one compared model's interaction result (empty when unknown)."""
+    return dict(result.settings.get("results", {}).get(model) or {})
+
+
+def _dumbbell(wide: pd.DataFrame, pairs: list[str], title: str, axis: str) -> go.Figure:
+    """One row per pair: a grey bar from the lowest to the highest model, a dot per model."""
     fig = go.Figure()
+    low, high = wide.min(axis=1), wide.max(axis=1)
     fig.add_trace(
         go.Scatter(
-            x=_segments(ranges["fis_min"].to_numpy(), ranges["fis_max"].to_numpy()),
+            x=_segments(low.to_numpy(), high.to_numpy()),
             y=_segments(pairs, pairs),
             mode="lines",
-            line={"color": _RANGE_GREY, "width": 10},
-            name=f"FIS range of {reference_model}'s Rashomon set",
+            line={"color": _RANGE_GREY, "width": 6},
+            name="range over models",
             hoverinfo="skip",
         )
     )
-    fig.add_trace(
-        go.Scatter(
-            x=ranges["reference_fis"].to_numpy(),
-            y=pairs,
-            mode="markers",
-            marker={"symbol": "star", "size": 14, "color": REFERENCE_ORANGE},
-            name=f"{reference_model} (reference)",
-            hovertemplate=f"{reference_model}<br>%{{y}}: FIS %{{x:.4g}}<extra></extra>",
-        )
-    )
-    others = [m for m in result.model_names if m != reference_model]
-    for colour, model in zip(_colours(len(result.model_names))[1:], others, strict=True):
-        points = rows[rows["model"] == model].set_index("pair").reindex(pairs)
-        inside = points["inside"].astype(bool).to_numpy()
-        # Inside and outside points as two traces of one legend entry, so the legend shows
-        # the model's colour with a neutral circle rather than its first point's verdict.
-        for verdict_points, symbol, in_legend in (
-            (inside, _INSIDE_SYMBOL, True),
-            (~inside, _OUTSIDE_SYMBOL, False),
-        ):
-            chosen = points[verdict_points]
-            fig.add_trace(
-                go.Scatter(
-                    x=chosen["value"].to_numpy(),
-                    y=list(chosen.index),
-                    mode="markers",
-                    marker={"size": 11, "color": colour, "symbol": symbol},
-                    name=str(model),
-                    legendgroup=str(model),
-                    showlegend=in_legend,
-                    customdata=chosen["verdict"].to_numpy(),
-                    hovertemplate=f"{model}<br>%{{y}}: FIS %{{x:.4g}}<br>%{{customdata}}"
-                    "<extra></extra>",
-                )
+    for colour, model in zip(_colours(len(wide.columns)), wide.columns, strict=True):
+        fig.add_trace(
+            go.Scatter(
+                x=wide[model].to_numpy(),
+                y=pairs,
+                mode="markers",
+                marker={"size": 11, "color": colour},
+                name=str(model),
+                hovertemplate=f"{model}<br>%{{y}}: %{{x:.4g}}<extra></extra>",
             )
+        )
     fig.update_layout(
-        title=f"Other models' FIS against the Rashomon set of {reference_model}<br><sup>"
-        "circle: inside the FIS range (explained by the Rashomon set); "
-        "cross: outside it (a real difference)</sup>",
-        hovermode="y unified",
-        xaxis_title="permutation FIS (loss increase)",
+        title=title,
+        xaxis={"title": axis, "zeroline": True},
         yaxis={"categoryorder": "array", "categoryarray": pairs[::-1], "title": "pair"},
         height=max(320, 28 * len(pairs) + 160),
         template="plotly_white",
+        legend_title_text="model",
+        hovermode="y unified",  # identical values hide each other; hovering a row lists all
     )
     return fig
 
 
-def _slope(wide: pd.DataFrame, title: str) -> go.Figure:
+def _value_axis(result: ComparisonResult, value: str) -> str:
+    """Axis title with the unit: shares have none, values carry the index's unit."""
+    if value == "share":
+        return _VALUE_TITLES[value]
+    unit = score_unit(result.index, _model_settings(result, result.model_names[0]))
+    return f"{_VALUE_TITLES[value]} ({unit})"
+
+
+def _value_reading(result: ComparisonResult, value: str) -> str:
+    aggregate = result.settings.get("aggregate", "mean_abs")
+    settings = _model_settings(result, result.model_names[0])
+    parts = [unit_sentence(result.index, settings)]
+    if value == "share":
+        parts.append(
+            "Share: the pair's value over the sum of the model's |values| over all pairs, "
+            "unitless, so models on different output scales share one axis."
+        )
+    if value == "strength":
+        parts.append("Strength: |value|, the sign dropped.")
+    else:
+        parts += [sign_sentence(result.index), aggregate_sentence(result.index, aggregate)]
+    return " ".join(parts)
+
+
+def _slope(wide: pd.DataFrame, title: str, axis: str) -> go.Figure:
     fig = go.Figure()
     models = [str(m) for m in wide.columns]
     for pair, values in wide.iterrows():
@@ -264,7 +370,7 @@ def _slope(wide: pd.DataFrame, title: str) -> go.Figure:
     fig.update_layout(
         title=title,
         xaxis={"title": "model", "categoryorder": "array", "categoryarray": models},
-        yaxis_title=title.split(": ", 1)[1],
+        yaxis={"title": axis, "zeroline": True},
         template="plotly_white",
         legend_title_text="pair",
     )

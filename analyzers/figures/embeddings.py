@@ -22,6 +22,7 @@ from analyzers.embeddings import (
     Projection,
 )
 from analyzers.embeddings.geometry import GEOMETRY_COLUMNS, UNSEEN_STRATUM
+from analyzers.figures.reading import with_reading
 from workbench.errors import ParameterError
 
 _TABLE_DIGITS = 3
@@ -30,6 +31,17 @@ _CLASS_MEANING = {
     "invariant": "does not depend on how the embeddings are parametrised",
     "orthogonal-only": "survives rotations and scaling of the embeddings, not other maps",
     "descriptive": "changes under re-parametrisations that keep the model's function",
+}
+_RELATION_MEANING = {
+    "linear_cka": "linear CKA, the similarity of two fields' embeddings over the same rows, "
+    "from 0 (unrelated) to 1 (the same up to a rotation and a scale)",
+    "subspace_overlap": "the mean cos² of the principal angles between the two fields' top "
+    "principal directions, from 0 (orthogonal subspaces) to 1 (the same subspace)",
+    "fm_strength": "E|⟨e_f, e_g⟩|, the mean absolute inner product of the two fields' "
+    "embeddings over the rows (the size of a factorisation-machine term; no upper bound, in "
+    "squared embedding units)",
+    "centroid_cosine": "the cosine between the two fields' mean embeddings, from −1 (opposite, "
+    "red) through 0 (orthogonal, white) to 1 (aligned, blue)",
 }
 _TABLE_FIRST_COLUMN_WIDTH = 2.5
 _MAX_HOVER_COLUMNS = 16
@@ -81,7 +93,19 @@ def geometry_table(
         title=f"Field geometry ({view}-weighted), sorted by {sort_by}",
         height=max(400, 160 + 24 * len(frame)),
     )
-    return _with_note(fig, result.measure_invariance, ("row_norms", "spectrum", "anisotropy"))
+    return _with_note(
+        fig,
+        result.measure_invariance,
+        ("row_norms", "spectrum", "anisotropy"),
+        f"One row per field, {view}-weighted ("
+        + (
+            "each row weighted by how often its level occurs in the data"
+            if view == "data"
+            else "every row of the table counted once"
+        )
+        + f"), sorted by {sort_by}, largest first. Ranks and dimensions count principal "
+        "directions; ratios and cosines are unitless; norms are in embedding units.",
+    )
 
 
 def spectrum_plot(
@@ -117,7 +141,21 @@ def spectrum_plot(
         xaxis_title="principal component",
         yaxis_title="explained variance" + (" (cumulative)" if cumulative else " ratio"),
     )
-    return _with_note(fig, result.measure_invariance, ("spectrum",))
+    levels = ", ".join(f"{level:.0%}" for level in result.settings.get("variance_levels", ()))
+    return _with_note(
+        fig,
+        result.measure_invariance,
+        ("spectrum",),
+        "Each line is a field: the share of its embedding variance carried by each principal "
+        "component (x, largest first)"
+        + (
+            f", summed up to that component. Where a line crosses a dotted level ({levels}) is "
+            "the number of dimensions the field needs for that share; a line that rises fast is "
+            "a field that uses few directions."
+            if cumulative
+            else "."
+        ),
+    )
 
 
 def norm_strata_plot(result: FieldGeometry) -> go.Figure:
@@ -148,19 +186,29 @@ def norm_strata_plot(result: FieldGeometry) -> go.Figure:
         xaxis={"title": "frequency stratum (−1: never seen)", "dtick": 1},
         yaxis_title="mean row norm",
     )
-    return _with_note(fig, result.measure_invariance, ("row_norms",))
+    return _with_note(
+        fig,
+        result.measure_invariance,
+        ("row_norms",),
+        "Each line is a field: the mean norm (embedding units) of its rows in each quantile of "
+        "log-frequency, rare levels on the left (−1: levels never seen in the data). A rising "
+        "line means frequent levels got larger embeddings, which training frequency alone can "
+        "cause; it is not importance.",
+    )
 
 
 def cka_heatmap(result: FieldRelations, measure: str = "linear_cka") -> go.Figure:
     """Field × field heatmap of a relation measure (linear CKA by default), values written in."""
     matrix = result.matrix(measure)
+    signed = measure == "centroid_cosine"  # a cosine has a sign: diverging, centred at 0
     fig = go.Figure(
         go.Heatmap(
             z=matrix.to_numpy(),
             x=list(matrix.columns),
             y=list(matrix.index),
-            colorscale="Viridis",
-            zmin=0.0 if measure != "centroid_cosine" else -1.0,
+            colorscale="RdBu" if signed else "Viridis",
+            zmid=0.0 if signed else None,
+            zmin=-1.0 if signed else 0.0,
             zmax=1.0 if measure != "fm_strength" else None,
             text=np.vectorize(lambda v: "" if np.isnan(v) else f"{v:.2f}")(matrix.to_numpy()),
             texttemplate="%{text}",
@@ -170,7 +218,15 @@ def cka_heatmap(result: FieldRelations, measure: str = "linear_cka") -> go.Figur
     fig.update_layout(
         title=f"{measure} between fields ({result.n_rows} rows)", yaxis_autorange="reversed"
     )
-    return _with_note(fig, result.measure_invariance, (measure,))
+    meaning = _RELATION_MEANING.get(measure, measure)
+    return _with_note(
+        fig,
+        result.measure_invariance,
+        (measure,),
+        f"Each cell compares two fields over the same {result.n_rows} rows: {meaning}. The "
+        "value is written in the cell; an empty cell is undefined (fields of different "
+        "dimensions). It describes the embeddings, not an interaction in the model's output.",
+    )
 
 
 def model_cka_heatmap(
@@ -206,7 +262,14 @@ def model_cka_heatmap(
         yaxis_title=model_1,
         yaxis_autorange="reversed",
     )
-    return _with_note(fig, result.measure_invariance, ("linear_cka",))
+    return _with_note(
+        fig,
+        result.measure_invariance,
+        ("linear_cka",),
+        f"Each cell: linear CKA between a field of {model_1} (row) and a field of {model_2} "
+        "(column) over the same rows, from 0 (unrelated) to 1 (the same up to a rotation and a "
+        "scale). A bright diagonal means both models embed each field alike.",
+    )
 
 
 def collision_chart(result: HashCollisions) -> go.Figure:
@@ -261,7 +324,15 @@ def collision_chart(result: HashCollisions) -> go.Figure:
         xaxis_title=f"field (shared table of {result.n_buckets} rows)",
         yaxis={"title": "traffic-weighted collision rate", "range": [0, 1]},
     )
-    return _with_note(fig, result.measure_invariance, ("collisions",))
+    return _with_note(
+        fig,
+        result.measure_invariance,
+        ("collisions",),
+        "Bars per field: the share of its traffic (rows weighted by frequency) whose hashed "
+        "row is shared, with rows of the same field (intra), of other fields (inter) or any; "
+        "0 to 1. Black dash: the rate uniform hashing would give with the same table size; a "
+        "bar above its dash collides more than chance.",
+    )
 
 
 def projection_scatter(
@@ -317,7 +388,19 @@ def projection_scatter(
     if len(frame) < projection.settings["n_input_points"]:
         title += f" (sample of {projection.settings['n_input_points']})"
     fig.update_layout(title=title, legend_title=color or "")
-    return _with_note(fig, projection.measure_invariance, ("projection",))
+    colouring = (
+        "one colour per value of " + color
+        if color is not None and not pd.api.types.is_numeric_dtype(frame[color])
+        else (f"colour: {color} (scale on the right)" if color is not None else "one colour")
+    )
+    return _with_note(
+        fig,
+        projection.measure_invariance,
+        ("projection",),
+        f"Each point is one embedding row (or data row) placed by {projection.method.upper()} "
+        f"so that near points are similar; {colouring}. The axes have no units and distances "
+        "between far-apart clusters are not to scale; read neighbourhoods, not positions.",
+    )
 
 
 def _scatter(rows, axes, hover_columns, name, marker, three_d) -> go.Scatter | go.Scatter3d:
@@ -352,10 +435,19 @@ def _colour(index: int) -> str:
     return qualitative.Plotly[index % len(qualitative.Plotly)]
 
 
-def _with_note(fig: go.Figure, invariance: dict[str, str], measures: Sequence[str]) -> go.Figure:
+def _with_note(
+    fig: go.Figure, invariance: dict[str, str], measures: Sequence[str], reading: str
+) -> go.Figure:
     """Say in the subtitle whether the plot's measures survive a re-parametrisation of the
-    embeddings that leaves the model's function unchanged (ctr-models.md §2.8)."""
+    embeddings that leaves the model's function unchanged (ctr-models.md §2.8), and attach the
+    reading text, which ends with the same in words."""
     classes = {m: invariance[m].split(":")[0] for m in measures if m in invariance}
+    meaning = "; ".join(
+        f"{c}: {_CLASS_MEANING[c]}" for c in dict.fromkeys(classes.values()) if c in _CLASS_MEANING
+    )
+    if meaning:
+        reading += f" Invariance ({', '.join(classes)}): {meaning}."
+    with_reading(fig, reading)
     if classes:
         named = "; ".join(f"{m}: {c}" for m, c in classes.items())
         meanings = "; ".join(

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from analyzers.figures.interaction_reading import loss_name, sign_sentence
+from analyzers.figures.interactions import NEGATIVE_COLOUR, POSITIVE_COLOUR
+from analyzers.figures.reading import with_reading
 from analyzers.gate_results import GateAblation, GateAttributions, GateReport, GateStatistics
 from workbench.errors import ParameterError
 
@@ -62,7 +65,14 @@ def gate_distribution(statistics: GateStatistics, site: str | None = None) -> go
         yaxis_title="field gate (mean over the field's units)",
         template="plotly_white",
     )
-    return fig
+    return with_reading(
+        fig,
+        "Each box is one field: the distribution over rows of its gate at this site (the gate's "
+        "own value, averaged over the field's units; a sigmoid gate runs 0 to 1). Box: 25–75% of "
+        "rows, line: median, dashed line: mean, whiskers: 5% and 95%. A gate describes what the "
+        "model computes, not what matters: a field with a low gate can still move the "
+        "prediction (see the ablation).",
+    )
 
 
 def gate_level_heatmap(
@@ -102,7 +112,14 @@ def gate_level_heatmap(
         yaxis_title="field",
         template="plotly_white",
     )
-    return fig
+    return with_reading(
+        fig,
+        "Each row is a field, each cell one of its levels (most frequent first, up to "
+        f"{max_levels}; hover for the level and its number of rows): colour is the field gate's "
+        "mean over the rows with that level, in the gate's own units. Similar colours along a "
+        "row mean the gate does not depend on the level; a blank cell is a field with fewer "
+        "levels. Rare levels rest on few rows.",
+    )
 
 
 def ablation_bar(ablation: GateAblation, site: str | None = None, mode: str = "zero") -> go.Figure:
@@ -127,14 +144,23 @@ def ablation_bar(ablation: GateAblation, site: str | None = None, mode: str = "z
         )
     )
     confidence = ablation.settings.get("confidence", 0.95)
+    loss = loss_name(ablation.settings)
     fig.update_layout(
-        title=f"{ablation.model_name}: Δ log-loss when the gate at {site} is set to {mode} "
+        title=f"{ablation.model_name}: Δ {loss} when the gate at {site} is set to {mode} "
         f"({confidence:.0%} bootstrap intervals)",
         xaxis_title="field ('(all)': the whole site)",
-        yaxis_title="loss increase",
+        yaxis={"title": f"loss increase ({loss})", "zeroline": True},
         template="plotly_white",
     )
-    return fig
+    return with_reading(
+        fig,
+        f"Bar height: the mean {loss} of the model with this field's gate at {site} replaced "
+        f"by its '{mode}' value, minus the unedited model's {loss}, over the same rows. Above "
+        "0: the edit hurts, the model relies on that gate; near 0: the gate does not matter "
+        "there; below 0: the model does better without it. Whiskers: "
+        f"{confidence:.0%} bootstrap interval over rows; one that crosses 0 is no evidence of "
+        "an effect. '(all)' edits every field of the site at once.",
+    )
 
 
 def gate_attribution_scatter(
@@ -166,26 +192,40 @@ def gate_attribution_scatter(
         yaxis_title="mean |attribution| per field",
         template="plotly_white",
     )
-    return fig
+    return with_reading(
+        fig,
+        f"Each point is a field: x its mean gate at {site} (the gate's own units), y the mean "
+        f"|attribution| of {method} to the field over rows, in units of the model's output "
+        "(the sign dropped). Points along a rising line: open gates go with large attributions; "
+        "a field high on y with a low gate matters through another path.",
+    )
 
 
 def interaction_bar(report: GateReport, top: int = 15) -> go.Figure:
     """Largest field-pair interaction scores (|FIS| on the loss) of the same model."""
     rows = report.interactions.head(top)
+    loss = loss_name(report.ablation.settings)
     fig = go.Figure(
         go.Bar(
             x=rows["fis"].tolist(),
             y=[f"{a} × {b}" for a, b in zip(rows["field_1"], rows["field_2"], strict=True)],
             orientation="h",
+            marker={"color": [NEGATIVE_COLOUR if v < 0 else POSITIVE_COLOUR for v in rows["fis"]]},
         )
     )
     fig.update_layout(
-        title=f"{report.statistics.model_name}: field interactions (permutation FIS)",
-        xaxis_title="FIS (loss scale; large |FIS| = strong interaction)",
+        title=f"{report.statistics.model_name}: field interactions (permutation FIS, {loss})",
+        xaxis={"title": f"FIS ({loss}; signed)", "zeroline": True},
         yaxis={"autorange": "reversed"},
         template="plotly_white",
     )
-    return fig
+    return with_reading(
+        fig,
+        f"Bar length: the signed permutation FIS of a field pair in {loss} units, FIS = φ_ij − "
+        f"φ_i − φ_j with φ the {loss} increase when the fields are permuted; the "
+        f"{len(rows)} pairs of largest |FIS| first. Blue above 0, red below 0. "
+        f"{sign_sentence('fis')}",
+    )
 
 
 def gate_figures(report: GateReport) -> dict[str, go.Figure]:

@@ -22,7 +22,9 @@ def write_interaction_report(
     Files: ``result.json`` (``InteractionResult.to_json``, diagnostics included),
     ``scores.csv`` (the tidy scores, local or global), ``pairs.csv`` (pair, mean_abs, mean),
     ``main_effects.csv``, ``standard_errors.csv`` (sampling approximator only) and the figures
-    ``pair_heatmap``, ``interaction_network`` and ``top_pairs`` in each format.
+    ``pair_heatmap``, ``interaction_network`` and ``top_pairs`` (mean |value|: strengths) and
+    ``pair_heatmap_signed`` and ``top_pairs_signed`` (signed means, which tell synergy from
+    redundancy) in each format; each HTML figure says how to read it.
 
     Parameters
     ----------
@@ -61,6 +63,8 @@ def write_interaction_report(
                 "pair_heatmap": pair_heatmap(result),
                 "interaction_network": interaction_network(result, top=top),
                 "top_pairs": top_pairs_bar(result, top=top),
+                "pair_heatmap_signed": pair_heatmap(result, "mean"),
+                "top_pairs_signed": top_pairs_bar(result, top=top, aggregate="mean"),
             }
             figures.write_figures(built, staging, formats)
     return stage.written

@@ -29,7 +29,11 @@ INDEX = "inter-index"
 ROWS = "inter-rows"
 BACKGROUND = "inter-background"
 RESULT_REFERENCE = "inter-result-reference"
+AGGREGATE = "inter-aggregate"
+FIGURES = "inter-figures"
 HEATMAP = {"type": "graph", "figure": "inter-heatmap"}
+#: how the figures summarise a pair: strength (sign dropped) or the signed mean
+AGGREGATE_LABELS = {"mean_abs": "mean |value| (strength)", "mean": "mean (signed)"}
 INDEX_LABELS = {
     "sii": "Shapley interaction index (SII)",
     "stii": "Shapley-Taylor (STII)",
@@ -82,6 +86,17 @@ def register(app: Dash, workspace) -> None:
 
     def read(reference: dict):
         return stored_result(workspace, "interactions", reference["model"], reference["parameters"])
+
+    @app.callback(
+        Output(FIGURES, "children"),
+        Input(AGGREGATE, "value"),
+        State(RESULT_REFERENCE, "data"),
+        prevent_initial_call=True,
+    )
+    def redraw(aggregate, reference):
+        if not reference or aggregate not in AGGREGATE_LABELS:
+            return no_update
+        return figure_cards(read(reference), aggregate)
 
     register_table_downloads(
         app,
@@ -146,9 +161,31 @@ def _form(data_names, data, models, model, parameters) -> html.Div:
     )
 
 
-def result_view(result, data: str, model: str, parameters: dict) -> list:
+def figure_cards(result, aggregate: str = "mean_abs") -> list:
+    """The heatmap, network and bar of ``result`` under one aggregate (see AGGREGATE_LABELS)."""
     from analyzers.figures.interactions import interaction_network, pair_heatmap, top_pairs_bar
 
+    return [
+        figure_card("inter-heatmap", pair_heatmap(result, aggregate), "Pair heatmap"),
+        figure_card("inter-network", interaction_network(result, aggregate), "Interaction network"),
+        figure_card(
+            "inter-top-pairs", top_pairs_bar(result, aggregate=aggregate), "Strongest pairs"
+        ),
+    ]
+
+
+def _aggregate_choice() -> html.Div:
+    options = [{"label": label, "value": value} for value, label in AGGREGATE_LABELS.items()]
+    return html.Div(
+        field(
+            "Pair score in the figures",
+            dcc.RadioItems(options, "mean_abs", id=AGGREGATE, inline=True),
+        ),
+        className="wb-card",
+    )
+
+
+def result_view(result, data: str, model: str, parameters: dict) -> list:
     scores = result.global_scores().sort_values("value", ascending=False)
     reference = {
         "data": data,
@@ -173,9 +210,8 @@ def result_view(result, data: str, model: str, parameters: dict) -> list:
             "Click a cell of the heatmap to open the pair's halo plot on the Rashomon page.",
             className="wb-muted",
         ),
-        figure_card("inter-heatmap", pair_heatmap(result), "Pair heatmap"),
-        figure_card("inter-network", interaction_network(result), "Interaction network"),
-        figure_card("inter-top-pairs", top_pairs_bar(result), "Strongest pairs"),
+        _aggregate_choice(),
+        html.Div(figure_cards(result), id=FIGURES),
         table_card(PAGE, "global", scores, "Global score per pair (mean |value| over rows)"),
         table_card(PAGE, "scores", result.scores, "All scores (per row for local indices)"),
     ]

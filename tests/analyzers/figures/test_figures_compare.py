@@ -13,6 +13,7 @@ from analyzers.figures.compare import (
     model_dumbbell_plot,
     rashomon_overlay_plot,
 )
+from analyzers.figures.reading import reading_of
 from analyzers.interaction_result import InteractionResult
 from analyzers.rashomon_result import RashomonResult
 from workbench.errors import ParameterError
@@ -156,3 +157,45 @@ def test_figures_export_to_html(comparison, tmp_path):
     written = write_figures(figures, tmp_path, formats="html")
     assert [p.name for p in written] == ["dumbbell.html", "agreement.html", "rashomon.html"]
     assert all(p.stat().st_size > 1000 for p in written)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda c: model_dumbbell_plot(c),
+        lambda c: model_dumbbell_plot(c, "value", style="slope"),
+        lambda c: agreement_heatmap(c),
+        lambda c: agreement_heatmap(c, "top_k_overlap"),
+        lambda c: rashomon_overlay_plot(c),
+    ],
+    ids=["dumbbell", "slope", "spearman", "overlap", "overlay"],
+)
+def test_every_figure_says_how_to_read_it(comparison, build):
+    reading = reading_of(build(comparison))
+    assert reading and len(reading) > 80
+
+
+def test_readings_give_the_unit_and_the_sign_of_fis():
+    on_log_loss = [
+        InteractionResult(
+            (model,),
+            "fis",
+            GROUPS,
+            result(model, values).scores,
+            pd.DataFrame(),
+            {"loss": "log_loss"},
+            0.0,
+        )
+        for model, values in (("ref", [-0.5, 0.0, 0.5]), ("far", [-1.5, 0.5, 0.0]))
+    ]
+    comparison = compare_results(on_log_loss, rashomon={"ref": fisc()}, aggregate="mean")
+    overlay = rashomon_overlay_plot(comparison)
+    assert overlay.layout.xaxis.title.text == "permutation FIS (log-loss)"
+    assert "FIS < 0" in reading_of(overlay) and "log-loss" in reading_of(overlay)
+    dumbbell = model_dumbbell_plot(comparison, "value")
+    assert dumbbell.layout.xaxis.title.text == "global interaction value (log-loss)"
+    assert "FIS < 0" in reading_of(dumbbell)
+    # Strengths drop the sign, and the reading says so instead of a sign convention.
+    assert "sign dropped" in reading_of(model_dumbbell_plot(comparison, "strength"))
+    spearman = agreement_heatmap(comparison).data[0]
+    assert spearman.zmid == 0 and (spearman.zmin, spearman.zmax) == (-1.0, 1.0)

@@ -23,6 +23,7 @@ from analyzers.figures.embeddings import (
     projection_scatter,
     spectrum_plot,
 )
+from analyzers.figures.reading import reading_of
 from workbench.errors import ParameterError
 
 
@@ -127,3 +128,27 @@ def test_projection_scatter_colours_by_category_or_number(rng):
     assert isinstance(three_d.data[0], go.Scatter3d)
     with pytest.raises(ParameterError, match="color must be one of"):
         projection_scatter(projection, color="gate")
+
+
+def test_every_embedding_figure_says_how_to_read_it(geometry, rng):
+    x = rng.normal(size=(100, 3))
+    relations = field_relations({"a": x, "b": -x, "c": rng.normal(size=(100, 3))})
+    base = {"a": rng.normal(size=(100, 3)), "b": rng.normal(size=(100, 3))}
+    labels = pd.DataFrame({"field": ["a"] * 20 + ["b"] * 20})
+    projection = project(rng.normal(size=(40, 5)), labels=labels, use_cache=False)
+    figures = {
+        "table": geometry_table(geometry),
+        "spectrum": spectrum_plot(geometry),
+        "norms": norm_strata_plot(geometry),
+        "relations": cka_heatmap(relations),
+        "cosine": cka_heatmap(relations, "centroid_cosine"),
+        "models": model_cka_heatmap(compare_embeddings({"m1": base, "m2": base})),
+        "collisions": collision_chart(hash_collisions({"a": [0, 1], "b": [2]}, n_buckets=4)),
+        "map": projection_scatter(projection),
+    }
+    for name, figure in figures.items():
+        assert reading_of(figure) and "Invariance" in reading_of(figure), name
+    # A cosine has a sign: a diverging scale centred at 0.
+    cosine = figures["cosine"].data[0]
+    assert cosine.zmid == 0 and (cosine.zmin, cosine.zmax) == (-1.0, 1.0)
+    assert "−1" in reading_of(figures["cosine"])

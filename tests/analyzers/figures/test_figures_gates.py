@@ -10,6 +10,8 @@ from analyzers.figures.gates import (
     gate_level_heatmap,
     interaction_bar,
 )
+from analyzers.figures.interactions import NEGATIVE_COLOUR
+from analyzers.figures.reading import reading_of
 from analyzers.gates import analyze_gates
 from workbench.errors import ParameterError
 from workbench.zoo import build_model
@@ -64,3 +66,25 @@ def test_scatter_and_interactions_and_the_set_of_figures(report):
     assert len(bars.data[0].y) == 3 and bars.data[0].x[0] == report.interactions["fis"].iloc[0]
     names = set(gate_figures(report))
     assert {"gate_distribution_cross0_gate", "ablation_cross0", "field_interactions"} <= names
+
+
+def test_every_gate_figure_says_how_to_read_it(report):
+    figures = gate_figures(report)
+    assert {name.split("_cross")[0] for name in figures} >= {
+        "gate_distribution",
+        "gate_levels",
+        "gate_vs_conductance",
+        "ablation",
+        "field_interactions",
+    }
+    for name, figure in figures.items():
+        assert reading_of(figure), name
+    assert "log-loss" in reading_of(figures["ablation_cross0"])
+    assert "log-loss" in figures["ablation_cross0"].layout.yaxis.title.text
+
+
+def test_field_interactions_keep_their_sign(report):
+    bars = interaction_bar(report).data[0]
+    colours = dict(zip(bars.x, bars.marker.color, strict=True))
+    assert all((colour == NEGATIVE_COLOUR) == (fis < 0) for fis, colour in colours.items())
+    assert "FIS < 0" in reading_of(interaction_bar(report))

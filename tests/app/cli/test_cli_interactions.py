@@ -40,8 +40,11 @@ def test_sii_writes_tables_and_figures(csv_path, tmp_path, capsys):
     assert list(pairs.columns) == ["pair", "mean_abs", "mean"]
     assert pairs.sort_values("mean_abs")["pair"].iloc[-1] == "a × b"
     assert len(pd.read_csv(out / "scores.csv")) == 20 * 6
-    for name in ("pair_heatmap", "interaction_network", "top_pairs"):
+    for name in ("pair_heatmap", "interaction_network", "top_pairs", "pair_heatmap_signed"):
         assert (out / f"{name}.html").stat().st_size > 100_000
+    # The figures say how to read them in the report too: unit and sign convention.
+    page = (out / "pair_heatmap_signed.html").read_text()
+    assert "How to read this" in page and "logit (log-odds) units" in page and "synergy" in page
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out-")]
 
 

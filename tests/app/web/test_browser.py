@@ -226,6 +226,22 @@ def test_interactions_job_and_a_heatmap_click_opens_the_halo(browser, demo):
     wait_for(browser, '[id=\'{"figure":"inter-network","type":"graph"}\'] .main-svg')
     assert "index=tree" in browser.current_url
     screenshot(browser, "interactions")
+    # Each figure says how to read it; the signed view redraws them and says it is signed.
+    readings = browser.find_elements("css selector", "#inter-figures .wb-how-to-read")
+    assert (
+        len(readings) == 3
+        and "synergy" in readings[0].text
+        and "sign dropped" in (readings[0].text)
+    )
+    [signed] = [
+        label
+        for label in browser.find_elements("css selector", "#inter-aggregate label")
+        if "signed" in label.text
+    ]
+    signed.click()
+    wait_for_text(browser, "#inter-figures .wb-how-to-read", "opposite sign cancel", timeout=60)
+    screenshot(browser, "interactions-signed")
+    heatmap = wait_for(browser, '[id=\'{"figure":"inter-heatmap","type":"graph"}\'] .nsewdrag')
     # The heatmap is 7 × 7 with square cells spanning the plot's height: its centre is a
     # diagonal cell, and one cell to the right is a pair.
     ActionChains(browser).move_to_element(heatmap).move_by_offset(
@@ -246,6 +262,8 @@ def test_compare_updates_every_view_when_models_change(browser, demo):
     wait_for(browser, '[id=\'{"figure":"cmp-dumbbell","type":"graph"}\'] .main-svg')
     assert "2\\nmodels" in repr(browser.find_element("css selector", ".wb-metrics").text)
     screenshot(browser, "compare")
+    reading = browser.find_element("css selector", ".wb-how-to-read").text
+    assert "H²" in reading and "Share" in reading  # the dumbbell's unit and marks
     browser.find_element("css selector", "#cmp-models").click()
     wait_for(browser, ".dash-dropdown-option")
     [option] = [
