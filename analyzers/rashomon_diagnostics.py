@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from analyzers.boundary_search import STOP_BOUNDARY
+from analyzers.rashomon_result import MIN_IN_SET_MODELS
 from analyzers.result import Diagnostic
 
 _SHOWN = 6  # names listed in a message before "..."
@@ -20,7 +21,8 @@ def rashomon_diagnostics(result) -> tuple[Diagnostic, ...]:
     Codes: ``insensitive_groups_dropped`` (info), ``interactions_skipped``, ``no_interactions``,
     ``flat_model_class`` (every boundary search stopped before its boundary),
     ``boundary_search_stalled`` (info: some did), ``interaction_outside_set`` (an interaction
-    with no sampled joint model inside the set).
+    with no sampled joint model inside the set), ``few_models_in_set`` (some, but fewer than
+    ``MIN_IN_SET_MODELS``: the summary flags them instead of ranking them).
     """
     found = [
         _dropped_groups(result),
@@ -28,6 +30,7 @@ def rashomon_diagnostics(result) -> tuple[Diagnostic, ...]:
         _no_interactions(result),
         _searches_stopped_early(result.boundaries),
         _interactions_outside_set(result.fis_cloud),
+        _few_models_in_set(result.fis_cloud),
     ]
     return tuple(d for d in found if d is not None)
 
@@ -83,7 +86,9 @@ def _searches_stopped_early(boundaries) -> Diagnostic | None:
             f"every boundary search ({len(per_search)}) stopped before its boundary: the loss "
             "stays flat as inputs are scaled (stall) or the mask ran past max_mask_distance, "
             "as for trees over binary features; the sampled models barely differ from the "
-            "reference, so each halo collapses towards a dot",
+            "reference, so each halo collapses towards a dot and every FIS range is ~0. Input "
+            "scaling does not explore this model's Rashomon set: use permutation FIS or Shapley "
+            "interaction indices on the Interactions page (CLI: workbench interactions) instead",
         )
     stopped = [f"{group} ({direction})" for group, direction in per_search[per_search].index]
     return Diagnostic(
@@ -107,4 +112,20 @@ def _interactions_outside_set(cloud) -> Diagnostic | None:
         f"{len(outside)} of {len(inside)} interaction(s) have no sampled joint model inside the "
         f"Rashomon set (L − L* ≤ ε), so their clouds describe models outside it: "
         f"{_listed(outside)}",
+    )
+
+
+def _few_models_in_set(cloud) -> Diagnostic | None:
+    if not len(cloud):
+        return None
+    inside = cloud.groupby("interaction", sort=False)["in_set"].sum()
+    few = inside[(inside > 0) & (inside < MIN_IN_SET_MODELS)]
+    if few.empty:
+        return None
+    listed = [f"{label} ({int(n)})" for label, n in few.items()]
+    return Diagnostic(
+        "few_models_in_set",
+        f"{len(few)} of {len(inside)} interaction(s) have fewer than {MIN_IN_SET_MODELS} "
+        "sampled joint models inside the Rashomon set, so their FIS range is flagged and not "
+        f"ranked: {_listed(listed)}",
     )
