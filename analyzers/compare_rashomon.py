@@ -54,7 +54,8 @@ def rashomon_verdicts(
         The aligned pairs.
     rashomon : mapping of model name to RashomonResult
     in_set_only : bool
-        Range over the sampled models inside the set only, or over all of them.
+        Range over the models inside the set (``RashomonResult.summary()``'s default), or
+        over every sampled model (``summary(include_outside=True)``).
     range_tolerance : float
         Slack at the ends of a range, as a fraction of the reference model's effect scale.
 
@@ -120,14 +121,16 @@ def _check_rashomon(
 
 
 def _fis_ranges(fisc: RashomonResult, in_set_only: bool) -> dict[frozenset[str], tuple]:
-    summary = fisc.summary(in_set_only=in_set_only)
-    ranges = {}
-    for row in summary.itertuples(index=False):
-        # The reference model is in its own Rashomon set: its FIS belongs to the range.
-        low = np.nanmin([row.min, row.reference_fis])
-        high = np.nanmax([row.max, row.reference_fis])
-        ranges[_key(row.interaction)] = (float(row.reference_fis), float(low), float(high))
-    return ranges
+    """[min, max] of each pair from ``RashomonResult.summary``: the FISC page's numbers.
+
+    The summary's range already holds the reference model (it is in its own set), so the
+    verdicts and the FISC page agree on every pair by construction.
+    """
+    summary = fisc.summary(include_outside=not in_set_only)
+    return {
+        _key(row.interaction): (float(row.reference_fis), float(row.min), float(row.max))
+        for row in summary.itertuples(index=False)
+    }
 
 
 def _effect_scale(fisc: RashomonResult) -> float:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
+from analyzers.figures._swarm_text import OUTSIDE_NAME
 from workbench.errors import ParameterError
 
 EMPIRICAL_BLUE = (30, 136, 229)  # "#1E88E5", the low end of the swarm colour map
@@ -66,4 +68,43 @@ def ring_colour(position: int, n_rings: int) -> str:
 
 
 def axis_title(group: str) -> str:
-    return f"loss increase along {group} (× ε)"
+    """A halo axis is not a loss along one group: it is a signed share of (L − L*)/ε."""
+    return f"{group} component of (L − L*)/ε (+: mask > 1, −: mask < 1)"
+
+
+def marker_symbols(rows: pd.DataFrame) -> list[str]:
+    """Filled dots for models in the set, open ones for models outside it (L − L* > ε)."""
+    return ["circle" if bool(inside) else "circle-open" for inside in rows["in_set"]]
+
+
+def outside_legend_entry() -> go.Scatter:
+    """A legend-only entry naming the open markers: models outside the set."""
+    return go.Scatter(
+        x=[None],
+        y=[None],
+        mode="markers",
+        marker={"symbol": "circle-open", "color": "#616161", "size": 7},
+        name=OUTSIDE_NAME,
+        hoverinfo="skip",
+        meta={"role": "legend"},
+    )
+
+
+def halo_reading(result, groups: tuple[str, ...], dimension: str) -> str:
+    """ "How to read this" for a 2-D (``dimension="circle"``) or 3-D ("sphere") halo."""
+    loss = result.settings.get("loss", "the model's loss")
+    axes = ", ".join(groups)
+    return (
+        f"Each marker is one joint model of {' × '.join(groups)}: the masks of the groups "
+        "scaled together, the ε budget split between them. Its distance from the centre is "
+        f"its loss increase (L − L*)/ε, in units of ε = {result.epsilon:.4g} ({loss}); its "
+        "direction is the budget split, and the sign of each coordinate is the way that "
+        f"group's mask moved (+: scaled up, m > 1; −: scaled down, m < 1) along the axes "
+        f"{axes}. So negative coordinates are models with a shrunk input, not a negative "
+        f"loss. The dashed red {dimension} of radius r is where the models of a pair that does "
+        "not interact in the loss would lie (their single-group loss increases add up to r·ε); "
+        f"r = 1 is the Rashomon bound L* + ε. Filled markers are in the set, open ones outside "
+        "it (loss > L*+ε). A halo bulging out in some sign quadrants and pinched in others "
+        "shows an interaction in the loss; a halo collapsed to a dot means the model does not "
+        "respond to input scaling. Lighter rings are inner radii."
+    )

@@ -13,9 +13,13 @@ from analyzers.figures._halo_points import (
     check_epsilon,
     halo_coordinates,
     halo_hover_text,
+    halo_reading,
+    marker_symbols,
+    outside_legend_entry,
     ring_colour,
 )
 from analyzers.figures._select import interaction_rows, rows_at_radius
+from analyzers.figures.reading import with_reading
 from analyzers.rashomon_result import RashomonResult
 
 _CIRCLE_POINTS = 361
@@ -59,6 +63,7 @@ def halo_plot(
     # (models, 2)
     hover = np.array(halo_hover_text(rows, label, groups, result.epsilon), dtype=object)
     ring_radii = rows["radius"].to_numpy(dtype=float)
+    symbols = np.array(marker_symbols(rows), dtype=object)
 
     fig = go.Figure()
     angles = np.linspace(0.0, 2.0 * np.pi, _CIRCLE_POINTS)
@@ -76,7 +81,7 @@ def halo_plot(
                 y=points[closed, 1],
                 mode="lines+markers",
                 line={"color": colour, "width": 2},
-                marker={"color": colour, "size": 7},
+                marker={"color": colour, "size": 7, "symbol": symbols[closed]},
                 name=f"joint models ({ring:g} ε)",
                 legendgroup=f"ring {ring:g}",
                 text=hover[closed],
@@ -99,6 +104,8 @@ def halo_plot(
             )
         )
 
+    if not rows["in_set"].all():
+        fig.add_trace(outside_legend_entry())
     extent = 1.1 * max(float(np.abs(points).max(initial=0.0)), max(radii))
     axis = {"range": [-extent, extent], "zeroline": True, "zerolinecolor": "#999"}
     fig.update_layout(
@@ -110,4 +117,4 @@ def halo_plot(
         width=640,
         height=680,
     )
-    return fig
+    return with_reading(fig, halo_reading(result, groups, "circle"))

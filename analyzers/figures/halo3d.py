@@ -13,9 +13,12 @@ from analyzers.figures._halo_points import (
     check_epsilon,
     halo_coordinates,
     halo_hover_text,
+    halo_reading,
+    marker_symbols,
     ring_colour,
 )
 from analyzers.figures._select import interaction_rows, rows_at_radius
+from analyzers.figures.reading import with_reading
 from analyzers.rashomon_result import RashomonResult
 
 _SPHERE_STEPS = 40
@@ -54,6 +57,7 @@ def halo_plot_3d(
     # (models, 3)
     hover = np.array(halo_hover_text(rows, label, groups, result.epsilon), dtype=object)
     model_radii = rows["radius"].to_numpy(dtype=float)
+    symbols = np.array(marker_symbols(rows), dtype=object)
 
     polar, azimuth = np.meshgrid(
         np.linspace(0.0, np.pi, _SPHERE_STEPS), np.linspace(0.0, 2.0 * np.pi, 2 * _SPHERE_STEPS)
@@ -82,7 +86,11 @@ def halo_plot_3d(
                 y=points[on_ring, 1],
                 z=points[on_ring, 2],
                 mode="markers",
-                marker={"color": ring_colour(position, len(radii)), "size": 3.5},
+                marker={
+                    "color": ring_colour(position, len(radii)),
+                    "size": 3.5,
+                    "symbol": symbols[on_ring],
+                },
                 name=f"joint models ({ring:g} ε)",
                 text=hover[on_ring],
                 hovertemplate="%{text}<extra></extra>",
@@ -104,4 +112,4 @@ def halo_plot_3d(
         width=760,
         height=720,
     )
-    return fig
+    return with_reading(fig, halo_reading(result, groups, "sphere"))

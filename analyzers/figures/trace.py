@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from analyzers.figures._select import resolve_groups
+from analyzers.figures.reading import with_reading
 from analyzers.rashomon_result import RashomonResult
 
 _DIRECTION_STYLE = {
@@ -86,4 +87,14 @@ def search_trace_plot(
         width=900,
         height=520,
     )
-    return fig
+    loss = result.settings.get("loss", "the model's loss")
+    return with_reading(
+        fig,
+        "Each line is the greedy boundary search of one group in one direction (solid: mask "
+        "scaled up, m > 1; dotted: scaled down, m < 1); each marker is an accepted step. x is "
+        "the mask m multiplying the group's columns (1 = the reference model), y the loss "
+        f"increase L − L* in loss units ({loss}). The dashed line is ε, the Rashomon bound: "
+        "for each budget fraction t the walk stops at the last step below t·ε. A line that "
+        "stays flat near 0 means scaling this group does not change the loss (its search "
+        "stalls), so input scaling cannot explore the set along it.",
+    )

@@ -161,16 +161,37 @@ def _run_fisc(args: argparse.Namespace) -> int:
     writing = time.perf_counter()
     written = write_rashomon_report(result, args.out, formats=formats, n_halo_plots=args.halo_plots)
     write_seconds = time.perf_counter() - writing
-    summary = result.summary().sort_values("range", ascending=False)
+    summary = result.summary()
     print(
         f"{len(result.interactions)} interactions over {len(result.group_names)} groups "
         f"({len(result.dropped_groups)} dropped), L* = {result.reference_loss:.4f}, "
         f"ε = {result.epsilon:.4g}; analysis {result.seconds:.1f} s, "
         f"files {write_seconds:.1f} s"
     )
-    print(summary.head(10).to_string(index=False))
+    _print_fisc_summary(result, summary)
     print(f"wrote {len(written)} files to {Path(args.out)}")
     return 0
+
+
+def _print_fisc_summary(result, summary) -> None:
+    """The top of the ranked summary, what it ranges over, and the diagnostics."""
+    from analyzers.rashomon_result import MIN_IN_SET_MODELS
+
+    in_set = int(result.fis_cloud["in_set"].sum())
+    print(
+        f"FIS ranges over the {summary.attrs['ranges_over']}: {in_set} of "
+        f"{len(result.fis_cloud)} sampled joint models are in the set"
+    )
+    shown = ["rank", "interaction", "reference_fis", "min", "max", "range", "n_in_set"]
+    print(summary[shown].head(10).to_string(index=False))
+    flagged = summary.loc[summary["few_models"], "interaction"].tolist()
+    if flagged:
+        print(
+            f"not ranked ({len(flagged)}: fewer than {MIN_IN_SET_MODELS} sampled models in the "
+            f"set): {', '.join(flagged[:6])}{' ...' if len(flagged) > 6 else ''}"
+        )
+    for diagnostic in result.diagnostics:
+        print(f"{diagnostic.severity}: {diagnostic.code}: {diagnostic.message}")
 
 
 def _explore(args: argparse.Namespace, model, rows):

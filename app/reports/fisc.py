@@ -27,6 +27,9 @@ def write_rashomon_report(
 ) -> list[Path]:
     """Write result.json, CSV tables (diagnostics.csv among them) and figures of a FISC result.
 
+    summary.csv and main_effect_summary.csv range over the models in the Rashomon set (their
+    ``ranges_over`` column says so); fis_cloud.csv holds every sampled model with ``in_set``.
+
     Parameters
     ----------
     result : RashomonResult
@@ -77,7 +80,9 @@ def _figures_of(result: RashomonResult, n_halo_plots: int) -> dict:
         "swarm_main_effects": figures.main_effect_swarm_plot(result),
         "search_trace": figures.search_trace_plot(result),
     }
-    summary = result.summary().sort_values("range", ascending=False)
+    # Ranked over the models in the set, flagged interactions last: the halos of the pairs the
+    # summary ranks first.
+    summary = result.summary()
     for _, row in summary.head(n_halo_plots).iterrows():
         groups = row["interaction"].split(INTERACTION_SEPARATOR)
         slug = "__".join(_slug(g) for g in groups)

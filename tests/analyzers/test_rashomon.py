@@ -8,6 +8,8 @@ so the expectations below hold to float precision, not "approximately".
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -66,6 +68,38 @@ def test_boundary_masks_match_the_closed_form_loss_curve(product_result):
     )
     assert (distance_inside >= -1e-12).all()
     assert (distance_inside <= SEARCH_RESOLUTION + 1e-9).all()
+
+
+def test_boundary_masks_are_the_last_point_of_the_search_grid_inside_the_budget():
+    # Steps of 0.1 refined 4 times (0.1, 0.01, 0.001, 0.0001), m never reset: the search stops
+    # on the last multiple of 1e-4 from 1 whose loss increase (m − 1)² stays below t·ε, i.e.
+    # |m − 1| = floor(sqrt(t ε) / 1e-4) · 1e-4. ε = 0.037 keeps sqrt(t ε) off that grid (at
+    # least 0.03 grid steps away), so float rounding cannot tip a point either way. One more
+    # refinement would land up to 9e-5 further out.
+    result = explore_rashomon(
+        oracle(product_plus_linear),
+        factorial_dataset(3, formula=product_plus_linear),
+        epsilon=0.037,
+        approximator="exact",
+        interactions=[("x1", "x3")],
+    )
+    bounds = result.boundaries
+    sign = np.where(bounds["direction"] == "+", 1.0, -1.0)
+    grid_steps = np.floor(np.sqrt(bounds["t"] * 0.037) / SEARCH_RESOLUTION)
+    np.testing.assert_allclose(
+        bounds["mask"], 1 + sign * grid_steps * SEARCH_RESOLUTION, atol=1e-12
+    )
+
+
+def test_each_main_effect_of_a_joint_model_belongs_to_its_own_group(product_result):
+    # On f_m = m1 x1 x2 + m3 x3, replacing x1 alone raises the loss by 2 m1 and x3 alone by
+    # 2 m3 (the same algebra as for the product above). The two masks differ at every split
+    # but 5:5, so main effects swapped between the groups of a pair are off by 2 |m1 − m3|.
+    for label in ("x1 × x3", "x2 × x3"):
+        cloud = product_result.fis_cloud[product_result.fis_cloud["interaction"] == label]
+        assert (cloud["mask_1"] - cloud["mask_2"]).abs().max() > 0.1
+        np.testing.assert_allclose(cloud["main_effect_1"], 2 * cloud["mask_1"], atol=1e-6)
+        np.testing.assert_allclose(cloud["main_effect_2"], 2 * cloud["mask_2"], atol=1e-6)
 
 
 def test_every_accepted_step_stays_inside_its_budget(product_result):
@@ -358,7 +392,17 @@ def test_boosted_trees_over_binary_features_are_a_flat_model_class(rng):
     )
     assert set(result.boundaries.query("t > 0")["stop"]) == {"stall"}
     (flat,) = [d for d in result.diagnostics if d.code == "flat_model_class"]
-    assert flat.severity == "warning" and "(8)" in flat.message  # 4 groups × 2 directions
+    assert flat.severity == "warning" and "8 of 8" in flat.message  # 4 groups × 2 directions
+    assert "permutation FIS or Shapley" in flat.message and "Interactions page" in flat.message
+    # "Most", not "all": one search that ends at a split threshold (compas-gbt has one) does
+    # not make the class less flat.
+    from analyzers.rashomon_diagnostics import rashomon_diagnostics
+
+    walks = result.boundaries.copy()
+    first = (walks["group"] == walks["group"].iloc[0]) & (walks["direction"] == "+")
+    walks.loc[first, "stop"] = "boundary"
+    mostly = rashomon_diagnostics(dataclasses.replace(result, boundaries=walks))
+    assert "7 of 8" in next(d for d in mostly if d.code == "flat_model_class").message
 
 
 def test_searches_stalled_on_some_groups_only_are_named():
@@ -399,3 +443,61 @@ def test_dropped_groups_skipped_and_missing_interactions_are_flagged():
     assert codes(asked) == {"insensitive_groups_dropped", "interactions_skipped", "no_interactions"}
     dropped = next(d for d in asked.diagnostics if d.code == "insensitive_groups_dropped")
     assert dropped.severity == "info" and dropped.message.endswith(": x3")
+
+
+# ---------------------------------------------------------------------------- summary
+def test_summary_ranges_over_the_models_in_the_set_by_default(product_result):
+    # x1 × x2: the opposite-sign quadrants are in the set, the same-sign ones are not
+    # (test above); FIS = −2 m1 m2 on each model and −2 on the reference, which is in its own set.
+    cloud = product_result.fis_cloud.query("interaction == 'x1 × x2'")
+    inside = cloud[cloud["signs"].isin(["+-", "-+"])]
+    expected_in_set = np.append(-2.0 * inside["mask_1"] * inside["mask_2"], -2.0)
+    expected_all = np.append(-2.0 * cloud["mask_1"] * cloud["mask_2"], -2.0)
+    summary = product_result.summary().set_index("interaction")
+    row = summary.loc["x1 × x2"]
+    assert row["min"] == pytest.approx(expected_in_set.min(), rel=1e-6)
+    assert row["max"] == pytest.approx(expected_in_set.max(), rel=1e-6)
+    assert (row["n_models"], row["n_in_set"], row["n_sampled"]) == (19, 18, 36)
+    assert "in the set" in summary.attrs["ranges_over"]
+    assert set(summary["ranges_over"]) == {summary.attrs["ranges_over"]}
+    everything = product_result.summary(include_outside=True).set_index("interaction")
+    assert everything.loc["x1 × x2", "min"] == pytest.approx(expected_all.min(), rel=1e-6)
+    assert everything.loc["x1 × x2", "range"] > row["range"]
+    assert "every sampled model" in everything.attrs["ranges_over"]
+    with pytest.warns(FutureWarning, match="include_outside"):
+        old = product_result.summary(in_set_only=False)
+    pd.testing.assert_frame_equal(old, product_result.summary(include_outside=True))
+
+
+def test_interactions_with_few_models_in_the_set_are_flagged_not_ranked():
+    # At a single ring of 2ε every x1 × x3 model sits at L − L* ≈ 2ε, outside the set; the
+    # opposite-sign x1 × x2 models stay inside (≈ 0.16 · 2ε). The empty pair would rank first
+    # by range over all models; in the set it has only the reference, so it is flagged.
+    result = explore_rashomon(
+        oracle(product_plus_linear),
+        factorial_dataset(3, formula=product_plus_linear),
+        epsilon_rate=0.4,
+        approximator="exact",
+        radii=(2.0,),
+        interactions=[("x1", "x3"), ("x1", "x2")],
+    )
+    summary = result.summary()
+    assert list(summary["interaction"]) == ["x1 × x2", "x1 × x3"]
+    assert list(summary["few_models"]) == [False, True]
+    assert summary["rank"].iloc[0] == 1 and pd.isna(summary["rank"].iloc[1])
+    assert summary["n_in_set"].iloc[1] == 0 and summary["range"].iloc[1] == 0.0
+
+
+def test_a_pair_with_some_but_too_few_models_in_the_set_gets_a_diagnostic(product_result):
+    from analyzers.rashomon_diagnostics import rashomon_diagnostics
+    from analyzers.rashomon_result import MIN_IN_SET_MODELS
+
+    cloud = product_result.fis_cloud.copy()
+    pair = cloud["interaction"] == "x1 × x3"
+    kept = cloud.index[pair & cloud["in_set"]][: MIN_IN_SET_MODELS - 1]
+    cloud.loc[pair, "in_set"] = cloud.index[pair].isin(kept)
+    few = dataclasses.replace(product_result, fis_cloud=cloud)
+    (flag,) = rashomon_diagnostics(few)
+    assert flag.code == "few_models_in_set"
+    assert flag.message.endswith(f"x1 × x3 ({MIN_IN_SET_MODELS - 1})")
+    assert few.summary().set_index("interaction").loc["x1 × x3", "few_models"]

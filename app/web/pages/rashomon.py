@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
+from analyzers.rashomon_result import MIN_IN_SET_MODELS
 from app.analyses import analysis, compute_result, stored_result
 from app.web.components import (
     diagnostics_card,
@@ -90,7 +91,7 @@ def register(app: Dash, workspace) -> None:
                 workspace, "rashomon", reference["model"], reference["parameters"]
             )
             frames = {
-                "summary": lambda: result.summary().sort_values("range", ascending=False),
+                "summary": result.summary,
                 "main_effects": result.main_effect_summary,
                 "fis_cloud": lambda: result.fis_cloud,
                 "boundaries": lambda: result.boundaries,
@@ -169,7 +170,8 @@ def result_view(result, pair: str | None, model: str, parameters: dict) -> list:
     """Metrics, swarm, halo of the selected pair (default: the widest range), and tables."""
     from analyzers.figures import halo_plot, halo_plot_3d, main_effect_swarm_plot, swarm_plot
 
-    summary = result.summary().sort_values("range", ascending=False)
+    # Ranked over the models in the set (the Compare page's ranges), flagged pairs last.
+    summary = result.summary()
     interactions = summary["interaction"].tolist()
     pair = _known_interaction(result, pair) or (interactions[0] if interactions else None)
     in_set = int(result.fis_cloud["in_set"].sum())
@@ -203,11 +205,23 @@ def result_view(result, pair: str | None, model: str, parameters: dict) -> list:
             className="wb-card",
         ),
         figure_card("fisc-halo", halo, f"Halo plot: {pair}"),
-        figure_card("fisc-swarm", swarm_plot(result, top=SWARM_TOP), "FIS swarm (widest ranges)"),
-        figure_card("fisc-main-effects", main_effect_swarm_plot(result), "Main effects"),
-        table_card(PAGE, "summary", summary, "FIS range per interaction"),
+        figure_card(
+            "fisc-swarm",
+            swarm_plot(result, top=SWARM_TOP),
+            "FIS swarm: models in the Rashomon set (widest ranges)",
+        ),
+        figure_card(
+            "fisc-main-effects", main_effect_swarm_plot(result), "Main effects over the set"
+        ),
+        table_card(
+            PAGE,
+            "summary",
+            summary.drop(columns="ranges_over"),
+            f"FIS range per interaction, over the {summary.attrs['ranges_over']}; "
+            f"⚠ fewer than {MIN_IN_SET_MODELS} in-set models: not ranked",
+        ),
         table_card(PAGE, "fis_cloud", result.fis_cloud, "FIS cloud: every sampled joint model"),
-        table_card(PAGE, "main_effects", result.main_effect_summary(), "Main effects"),
+        table_card(PAGE, "main_effects", result.main_effect_summary(), "Main effects over the set"),
         table_card(PAGE, "boundaries", result.boundaries, "Rashomon boundary per group"),
     ]
     return children
@@ -225,7 +239,9 @@ def clicked_interaction(click: dict | None, swarm: dict | None) -> str | None:
     """The interaction of the swarm row a user clicked (rows sit at integer y)."""
     if not click or not swarm or not click.get("points"):
         return None
-    labels = swarm["layout"]["yaxis"]["ticktext"]
+    # Row labels live in layout.meta: a flagged row's tick text carries a warning too.
+    meta = swarm["layout"].get("meta") or {}
+    labels = meta.get("rows") or swarm["layout"]["yaxis"]["ticktext"]
     row = round(float(click["points"][0]["y"]))
     return labels[row] if 0 <= row < len(labels) else None
 

@@ -76,8 +76,10 @@ def test_all_rings_drawn_without_radius_and_inner_ring_lighter(result):
 
 def test_axes_follow_the_stored_pair_order_in_units_of_epsilon_with_equal_aspect(result):
     fig = halo_plot(result, ("prior", "income"))
-    assert fig.layout.xaxis.title.text == "loss increase along income (× ε)"
-    assert fig.layout.yaxis.title.text == "loss increase along prior (× ε)"
+    assert (
+        fig.layout.xaxis.title.text == "income component of (L − L*)/ε (+: mask > 1, −: mask < 1)"
+    )
+    assert fig.layout.yaxis.title.text == "prior component of (L − L*)/ε (+: mask > 1, −: mask < 1)"
     assert fig.layout.yaxis.scaleanchor == "x"
     assert "income × prior" in fig.layout.title.text
     assert f"{result.epsilon:.4g}" in fig.layout.title.text
@@ -128,3 +130,34 @@ def test_each_point_points_along_its_budget_split(result):
     for row, (x, y) in _empirical_points(fig, result):
         age_share, income_share = (int(p) for p in row["split"].split(":"))
         assert abs(x) * income_share == pytest.approx(abs(y) * age_share)
+
+
+def test_a_negative_coordinate_is_a_shrunk_mask_as_the_axis_says(result):
+    # The axes run negative: not a negative loss, the direction the group's mask moved.
+    fig = halo_plot(result, ("age", "income"))
+    for row, (x, y) in _empirical_points(fig, result):
+        assert np.sign(x) == np.sign(row["mask_1"] - 1.0)
+        assert np.sign(y) == np.sign(row["mask_2"] - 1.0)
+    assert "mask < 1" in fig.layout.xaxis.title.text
+
+
+def test_models_outside_the_set_are_open_markers_with_a_legend_entry(result):
+    from analyzers.figures._swarm_text import OUTSIDE_NAME
+
+    fig = halo_plot(result, ("age", "income"))
+    (trace,) = _traces(fig, "empirical")
+    cloud = result.fis_cloud.set_index("model_id")
+    for model_id, symbol in zip(trace.customdata, trace.marker.symbol, strict=True):
+        assert symbol == ("circle" if cloud.loc[model_id, "in_set"] else "circle-open")
+    assert OUTSIDE_NAME in {t.name for t in fig.data}
+    inside_only = halo_plot(result, ("age", "prior"))
+    assert OUTSIDE_NAME not in {t.name for t in inside_only.data}
+
+
+def test_halos_say_how_to_read_them(result):
+    from analyzers.figures.reading import reading_of
+
+    text = reading_of(halo_plot(result, ("age", "income")))
+    for words in ("(L − L*)/ε", "m < 1", "dashed red circle", "Rashomon bound", "open ones"):
+        assert words in text
+    assert "dashed red sphere" in reading_of(halo_plot_3d(result, "age × prior × income"))

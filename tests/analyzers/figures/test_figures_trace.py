@@ -27,3 +27,11 @@ def test_unknown_group_raises_one_line(result):
     with pytest.raises(ParameterError, match="'height' is not in this result") as error:
         search_trace_plot(result, groups=["height"])
     assert "\n" not in str(error.value)
+
+
+def test_trace_says_how_to_read_it(result):
+    from analyzers.figures.reading import reading_of
+
+    text = reading_of(search_trace_plot(result))
+    for words in ("m > 1", "m < 1", "L − L*", "dashed line is ε", "flat"):
+        assert words in text

@@ -60,6 +60,13 @@ def test_fisc_writes_tables_and_figures(csv_path, tmp_path, capsys):
     assert len(result.interactions) == 6  # 4 groups -> 6 pairs
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary["interaction"]) == set(result.interactions)
+    # The CSV, the printed report and the API give the same in-set ranges, in the same order.
+    in_set = result.summary()
+    assert list(summary["interaction"]) == list(in_set["interaction"])
+    np.testing.assert_allclose(summary["range"], in_set["range"])
+    assert set(summary["ranges_over"]) == {in_set.attrs["ranges_over"]}
+    printed = capsys.readouterr().out
+    assert f"FIS ranges over the {in_set.attrs['ranges_over']}" in printed
     assert (out / "swarm_fis.html").stat().st_size > 100_000  # self-contained plotly bundle
     assert any(p.name.startswith("halo_") for p in out.iterdir())
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out-")]  # no staging left
