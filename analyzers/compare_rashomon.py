@@ -75,6 +75,7 @@ def rashomon_verdicts(
         "inside": bool,
         "distance": float,
         "verdict": str,
+        "few_models": bool,
     }
     by_name = {r.model_name: r for r in results}
     rows = []
@@ -128,7 +129,12 @@ def _fis_ranges(fisc: RashomonResult, in_set_only: bool) -> dict[frozenset[str],
     """
     summary = fisc.summary(include_outside=not in_set_only)
     return {
-        _key(row.interaction): (float(row.reference_fis), float(row.min), float(row.max))
+        _key(row.interaction): (
+            float(row.reference_fis),
+            float(row.min),
+            float(row.max),
+            bool(row.few_models),
+        )
         for row in summary.itertuples(index=False)
     }
 
@@ -149,9 +155,11 @@ def _verdict_row(
     found = ranges.get(_key(pair))
     if found is None:
         reference_fis = low = high = distance = np.nan
-        inside, verdict = False, NOT_ANALYSED_VERDICT
+        inside, verdict, few_models = False, NOT_ANALYSED_VERDICT, False
     else:
-        reference_fis, low, high = found
+        # few_models: the FISC page flags the pair too (fewer than MIN_IN_SET_MODELS in-set
+        # models), so a verdict on it is as weak as its range.
+        reference_fis, low, high, few_models = found
         distance = max(low - value, value - high, 0.0)
         inside = distance <= slack
         distance = 0.0 if inside else distance
@@ -167,6 +175,7 @@ def _verdict_row(
         "inside": inside,
         "distance": distance,
         "verdict": verdict,
+        "few_models": few_models,
     }
 
 

@@ -54,7 +54,8 @@ class ComparisonResult(Result):
         pair: reference_model, model, pair, value (the other model's signed FIS, or |FIS| when
         the FISC result is absolute), reference_fis, fis_min, fis_max (the reference model's
         FIS range over its Rashomon set, the reference model included), inside, distance
-        (0 inside, else the gap to the nearer end of the range), verdict.
+        (0 inside, else the gap to the nearer end of the range), verdict, few_models (the
+        FISC page flags the pair: too few in-set models for its range to be trusted).
     settings : dict
         aggregate, top_k, zero_tolerance, in_set_only, dataset_fingerprint (when known), and the
         settings of each compared result under ``"results"``.

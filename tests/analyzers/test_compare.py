@@ -207,6 +207,9 @@ def test_rashomon_range_classifies_each_pair_by_hand():
     # a × c: range [-0.1, 0.1]; 0.3 is 0.2 above. b × c was not in the FISC result.
     assert rows.loc["a × c", "distance"] == pytest.approx(0.2) and not rows.loc["a × c", "inside"]
     assert rows.loc["b × c", "verdict"] == NOT_ANALYSED_VERDICT
+    # Two in-set models per pair: the FISC page flags both ranges, and so does every verdict.
+    assert rows.loc["a × b", "few_models"] and rows.loc["a × c", "few_models"]
+    assert not rows.loc["b × c", "few_models"]  # not analysed: no range to flag
     # Over all sampled models the a × b range reaches -1.5, and -1.2 is explained by it.
     all_models = compare_results([reference, other], rashomon={"ref": fisc}, in_set_only=False)
     row = all_models.rashomon.set_index("pair").loc["a × b"]
