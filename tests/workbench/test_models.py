@@ -278,7 +278,7 @@ def test_nan_or_infinite_outputs_raise_model_error():
 
 
 def test_wrong_output_shape_suggests_n_classes():
-    adapter = wrap_model(torch.nn.Linear(3, 5), device="cpu")
+    adapter = wrap_model(torch.nn.Linear(3, 5), "classification", device="cpu")
 
     with pytest.raises(ModelError, match="n_classes=5") as excinfo:
         adapter.forward(torch.zeros(4, 3))
@@ -298,7 +298,7 @@ def test_unfitted_estimator_is_a_model_error():
         ({"device": "cuda:99"}, "device"),
         ({"task": "ranking"}, "task"),
         ({"output": "score"}, "output"),
-        ({"output": "value"}, "output"),
+        ({"task": "classification", "output": "value"}, "output"),
         ({"n_classes": 1}, "n_classes"),
         ({"max_rows_per_call": 0}, "max_rows_per_call"),
         ({"loss": "hinge"}, "loss"),
