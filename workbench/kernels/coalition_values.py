@@ -7,7 +7,8 @@ For an explained row x and a coalition S of groups, the interventional (marginal
 over the rows b of a background sample: the groups in S keep the row's own values, every other
 group takes the background row's. ``g`` puts the model output on the requested scale (logit,
 probability or value; see ``CoalitionValueKernel``). Every Shapley index (SII, STII, k-SII)
-and Friedman's H² are functions of these values, so this is the one place those analyses run the model.
+and Friedman's H² are functions of these values, so this is the one place those analyses run
+the model.
 
 Coalitions are bitmasks over groups (bit g set: group g is in S). One call evaluates all given
 coalitions of all explained rows as stacked (coalitions, rows, background, features) batches
