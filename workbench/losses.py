@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from workbench.errors import ParameterError
+from workbench.errors import DataError, ParameterError
 
 OUTPUT_KINDS = ("probability", "logit", "value")
 # Probabilities are clipped away from 0 and 1 before the log (scikit-learn clips at the dtype's
@@ -51,8 +51,13 @@ class Loss:
     function: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
 
     def label_stats(self, y: torch.Tensor) -> torch.Tensor:
-        """Per-row label statistics, float64, shape (rows, n_stats)."""
+        """Per-row label statistics, float64, shape (rows, n_stats).
+
+        Every kernel and analysis that meets labels with this loss goes through here, so the
+        labels are checked here (``check_labels``).
+        """
         y = y.to(torch.float64)
+        self.check_labels(y)
         if self.name == "log_loss":
             return torch.stack([1.0 - y, y], dim=-1)
         if self.name == "mse":
@@ -60,6 +65,24 @@ class Loss:
         if self.name == "cross_entropy":
             return torch.nn.functional.one_hot(y.long(), self.n_stats).to(torch.float64)
         return y.unsqueeze(-1)
+
+    def check_labels(self, y: torch.Tensor) -> None:
+        """Raise a one-line DataError when ``y`` cannot be the labels of this loss.
+
+        Log-loss needs 0/1 labels and cross-entropy class codes 0..C-1 (C the model's
+        classes); a target coded 1/2 or -1/+1, continuous values, or more classes than the
+        model predicts would otherwise give a finite but meaningless loss.
+        """
+        if self.name not in ("log_loss", "cross_entropy"):
+            if not torch.isfinite(y).all():
+                raise DataError("y (the target) holds NaN or infinite values")
+            return
+        n_classes = 2 if self.name == "log_loss" else self.n_stats
+        y = y.to(torch.float64)
+        bad = ~torch.isfinite(y) | (y != y.round()) | (y < 0) | (y >= n_classes)
+        if not bool(bad.any()):
+            return
+        raise DataError(_label_message(self.name, y, n_classes))
 
     def basis(self, outputs: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Partial losses per output, float64, shape (*outputs.shape[:k], n_stats).
@@ -85,7 +108,9 @@ class Loss:
         if labels is None:
             raise ParameterError(f"loss {self.name!r} needs the labels of the evaluated rows")
         value = self.function(labels, out)  # type: ignore[misc]
-        return torch.as_tensor(value, dtype=torch.float64, device=out.device).unsqueeze(-1)
+        value = torch.as_tensor(value, dtype=torch.float64, device=out.device)
+        _check_callable_value(self.name, value, tuple(labels.shape))
+        return value.unsqueeze(-1)
 
     def per_row(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Plain per-row loss (rows,), float64: the reference the regrouped form must equal."""
@@ -93,6 +118,47 @@ class Loss:
             return self.basis(outputs, y.to(outputs.device)).squeeze(-1)
         stats = self.label_stats(y).to(outputs.device)
         return (self.basis(outputs) * stats).sum(-1)
+
+
+def _label_message(name: str, y: torch.Tensor, n_classes: int) -> str:
+    """Why ``y`` cannot be the labels of log-loss / cross-entropy, in one line."""
+    values = torch.unique(y[torch.isfinite(y)]).cpu()
+    shown = ", ".join(f"{v:g}" for v in values[:6].tolist()) + (", ..." if len(values) > 6 else "")
+    wanted = "0/1 labels" if n_classes == 2 else f"class codes 0..{n_classes - 1}"
+    if not torch.isfinite(y).all():
+        return f"y (the target) holds NaN or infinite values; {name} needs {wanted}"
+    if (values != values.round()).any() or len(values) > 10:
+        return (
+            f"y (the target) holds continuous values ({shown}) but the loss is {name}, which "
+            f"needs {wanted}; for a numeric target wrap the model with task='regression'"
+        )
+    if n_classes == 2 and len(values) == 2:
+        return (
+            f"y (the target) is coded {shown}; log_loss needs 0/1 labels: recode it "
+            "(e.g. y == positive class)"
+        )
+    if n_classes == 2:
+        return (
+            f"y (the target) has labels {shown} but the model is binary (one output, "
+            "n_classes=2); wrap a model with one output per class and n_classes set"
+        )
+    return (
+        f"y (the target) has labels {shown} but the model predicts {n_classes} classes ({wanted})"
+    )
+
+
+def _check_callable_value(name: str, value: torch.Tensor, shape: tuple[int, ...]) -> None:
+    if tuple(value.shape) != shape:
+        raise ParameterError(
+            f"loss: the callable {name!r} returned shape {tuple(value.shape)} for labels of "
+            f"shape {shape}; it must return one loss per row"
+        )
+    finite = torch.isfinite(value)
+    if not bool(finite.all()):
+        raise ParameterError(
+            f"loss: the callable {name!r} returned NaN or infinite values for "
+            f"{int((~finite).sum())} of {finite.numel()} rows"
+        )
 
 
 def resolve_loss(

@@ -31,9 +31,10 @@ import torch
 
 from analyzers.interaction_result import InteractionResult
 from analyzers.interactions import frames
+from analyzers.interactions.shapley import scale_settings
 from workbench.deprecation import renamed_parameters
 from workbench.errors import ParameterError
-from workbench.kernels.coalition_values import CoalitionValueKernel
+from workbench.kernels.coalition_values import DEFAULT_PROBABILITY_CLIP, CoalitionValueKernel
 
 _RELATIVE_FLOOR = 1e-10
 H2_SCALES = ("pair", "output")
@@ -51,6 +52,7 @@ def friedman_h2(
     max_batch_rows: int | None = None,
     scale: str = "pair",
     random_state: int = 0,
+    probability_clip: float = DEFAULT_PROBABILITY_CLIP,
 ) -> InteractionResult:
     """Pairwise H² of every pair of groups, one-vs-all H² and PD variance shares per group.
 
@@ -62,7 +64,7 @@ def friedman_h2(
         Positions of the row sample (both the grid and the averaging rows); cost grows as
         len(rows)² × (p + p(p-1)/2 + p + 1) model rows.
     model_name : str
-    output, class_index, max_batch_rows
+    output, class_index, max_batch_rows, probability_clip
         See ``CoalitionValueKernel``.
     scale : {"pair", "output"}
         Denominator of the pairwise statistic (see the module docstring).
@@ -88,6 +90,7 @@ def friedman_h2(
         output=output,
         class_index=class_index,
         max_batch_rows=max_batch_rows,
+        probability_clip=probability_clip,
     )
     pairs = list(itertools.combinations(range(p), 2))
     full = (1 << p) - 1
@@ -102,6 +105,7 @@ def friedman_h2(
         "value_function": "interventional",
         "output": kernel.output,
         "class_index": kernel.class_index,
+        **scale_settings(kernel, sample),
         "order": 2,
         "h2_scale": scale,
         "n_rows": len(rows),

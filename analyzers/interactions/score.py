@@ -13,6 +13,7 @@ from analyzers.interaction_result import InteractionResult, canonical_index
 from analyzers.interactions.diagnostics import interaction_diagnostics
 from workbench.deprecation import renamed_parameters
 from workbench.errors import ParameterError
+from workbench.kernels.coalition_values import DEFAULT_PROBABILITY_CLIP
 from workbench.models import ModelAdapter, wrap_model
 
 DEFAULT_ROWS = 100
@@ -40,6 +41,7 @@ def score_interactions(
     h2_scale: str = "pair",
     max_batch_rows: int | None = None,
     device: str = "auto",
+    probability_clip: float = DEFAULT_PROBABILITY_CLIP,
 ) -> InteractionResult:
     """Score every pair (and, with ``max_order=3``, every triple) of groups of one model.
 
@@ -72,7 +74,9 @@ def score_interactions(
     model_name : str
         Name stored in the result. None: the model's class name (its torch module's).
     output : {"logit", "probability", "value"} or None
-        Output scale; None: logit for classifiers, value for regression.
+        Output scale; None: logit for classifiers, value for regression. The logit of class c
+        is its one-vs-rest log-odds log(p_c / (1 - p_c)), a function of the predicted
+        probabilities alone (see ``CoalitionValueKernel``); for two classes, the binary logit.
     class_index : int or None
         Class explained for a multi-class model.
     approximator : str
@@ -93,6 +97,11 @@ def score_interactions(
         Model rows per forward pass; None sizes it from the device.
     device : str
         Device used when ``model`` has to be wrapped.
+    probability_clip : float
+        "sii", "stii", "ksii", "h2" on the logit scale of a model returning probabilities:
+        probabilities are clipped into [probability_clip, 1 - probability_clip]. Recorded in
+        ``settings`` with ``clipped_row_share``; a ``probability_clip_active`` diagnostic
+        warns when many rows hit it.
 
     Returns
     -------
@@ -133,6 +142,7 @@ def score_interactions(
             h2_scale=h2_scale,
             max_batch_rows=max_batch_rows,
             random_state=random_state,
+            probability_clip=probability_clip,
         )
     return _finished(result, row_positions)
 
@@ -183,6 +193,7 @@ def _model_agnostic(
     h2_scale: str,
     max_batch_rows: int | None,
     random_state: int,
+    probability_clip: float,
 ) -> InteractionResult:
     from analyzers.interactions import friedman_h, permutation_fis, shapley
 
@@ -204,6 +215,7 @@ def _model_agnostic(
             output=output,
             class_index=class_index,
             scale=h2_scale,
+            probability_clip=probability_clip,
             **common,
         )
     return shapley.shapley_interactions(
@@ -218,6 +230,7 @@ def _model_agnostic(
         n_samples=n_samples,
         output=output,
         class_index=class_index,
+        probability_clip=probability_clip,
         **common,
     )
 

@@ -23,7 +23,11 @@ from analyzers.interactions.shapley_exact import exact_indices, exact_indices_fr
 from analyzers.interactions.shapley_sampling import sampled_indices
 from workbench.deprecation import renamed_parameters
 from workbench.errors import ParameterError
-from workbench.kernels.coalition_values import CoalitionValueKernel, all_coalitions
+from workbench.kernels.coalition_values import (
+    DEFAULT_PROBABILITY_CLIP,
+    CoalitionValueKernel,
+    all_coalitions,
+)
 
 SHAPLEY_APPROXIMATORS = ("auto", "exact", "sampling")
 # 2**22 coalitions of one row in float64 is 32 MiB per row: past this "exact" is not sensible.
@@ -50,6 +54,7 @@ def shapley_interactions(
     class_index: int | None = None,
     max_batch_rows: int | None = None,
     random_state: int = 0,
+    probability_clip: float = DEFAULT_PROBABILITY_CLIP,
 ) -> InteractionResult:
     """Local SII/STII/k-SII scores of every pair (and triple) of groups.
 
@@ -71,7 +76,7 @@ def shapley_interactions(
     max_exact_groups : int
     n_samples : int
         Coalitions drawn per interaction (sampling only).
-    output, class_index, max_batch_rows
+    output, class_index, max_batch_rows, probability_clip
         See ``CoalitionValueKernel``.
     random_state : int
         Seed of the coalition draws.
@@ -93,6 +98,7 @@ def shapley_interactions(
         output=output,
         class_index=class_index,
         max_batch_rows=max_batch_rows,
+        probability_clip=probability_clip,
     )
     explained = dataset.X[torch.as_tensor(rows, dtype=torch.int64)]  # (rows, features)
     if exact:
@@ -106,6 +112,7 @@ def shapley_interactions(
         "value_function": "interventional",
         "output": kernel.output,
         "class_index": kernel.class_index,
+        **scale_settings(kernel, explained),
         "order": max_order,
         "n_rows": len(rows),
         "n_background": kernel.n_background,
@@ -115,6 +122,19 @@ def shapley_interactions(
         "main_effect_aggregate": "mean_abs",
     }
     return _result(model_name, index, names, rows, values, errors, settings, start)
+
+
+def scale_settings(kernel: CoalitionValueKernel, explained: torch.Tensor) -> dict:
+    """What the scores' scale is: the probability clip, the share of explained and background
+    rows it changes, and the root-mean-square model output on the explained rows (the size
+    the "no interaction" tolerance is relative to)."""
+    rows = torch.cat([explained.to(torch.float32).cpu(), kernel.background.cpu()])
+    outputs = kernel.outputs_on_scale(explained)  # (rows,)
+    return {
+        "probability_clip": kernel.probability_clip,
+        "clipped_row_share": kernel.clipped_share(rows),
+        "output_scale": float(outputs.square().mean().sqrt()) if outputs.numel() else 0.0,
+    }
 
 
 def _uses_exact(

@@ -7,7 +7,7 @@ import pytest
 import torch
 from sklearn.metrics import log_loss, mean_squared_error
 
-from workbench.errors import ParameterError
+from workbench.errors import DataError, ParameterError
 from workbench.losses import resolve_loss
 
 
@@ -62,3 +62,44 @@ def test_binary_cross_entropy_request_uses_the_one_column_log_loss():
 def test_bad_loss_settings_are_one_line_errors(kwargs, message):
     with pytest.raises(ParameterError, match=message):
         resolve_loss(task="classification", **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("y", "n_classes", "message"),
+    [
+        ([1.0, 2.0, 2.0, 1.0], 2, "coded 1, 2; log_loss needs 0/1"),
+        ([-1.0, 1.0, 1.0, -1.0], 2, "coded -1, 1; log_loss needs 0/1"),
+        ([0.3, 1.7, 2.2, 0.0], 2, "continuous values .* task='regression'"),
+        ([0.0, 1.0, 2.0, 1.0], 2, "labels 0, 1, 2 but the model is binary"),
+        ([0.0, 1.0, 3.0, 1.0], 3, "labels 0, 1, 3 but the model predicts 3 classes"),
+        ([0.0, float("nan"), 1.0, 1.0], 2, "NaN"),
+    ],
+)
+def test_labels_that_do_not_fit_the_loss_are_one_line_errors(y, n_classes, message):
+    loss = resolve_loss(None, task="classification", output_kind="logit", n_classes=n_classes)
+    with pytest.raises(DataError, match=message) as excinfo:
+        loss.label_stats(torch.tensor(y))
+    assert "\n" not in str(excinfo.value) and str(excinfo.value).startswith("y (the target)")
+
+
+def test_fitting_labels_pass():
+    binary = resolve_loss(None, task="classification", output_kind="probability")
+    assert binary.label_stats(torch.tensor([0.0, 1.0, 1.0])).shape == (3, 2)
+    three = resolve_loss(None, task="classification", output_kind="logit", n_classes=3)
+    assert three.label_stats(torch.tensor([0.0, 2.0, 1.0])).shape == (3, 3)
+    mse = resolve_loss(None, task="regression", output_kind="value")
+    assert mse.label_stats(torch.tensor([0.3, -7.0])).shape == (2, 3)
+
+
+@pytest.mark.parametrize(
+    ("function", "message"),
+    [
+        (lambda y, p: (y - p) ** 2 * float("nan"), "NaN or infinite values for 3 of 3 rows"),
+        (lambda y, p: ((y - p) ** 2).sum(), r"returned shape \(\) for labels of shape \(3,\)"),
+    ],
+)
+def test_a_callable_loss_must_return_one_finite_loss_per_row(function, message):
+    loss = resolve_loss(function, task="regression", output_kind="value")
+    with pytest.raises(ParameterError, match=f"loss: .*{message}") as excinfo:
+        loss.per_row(torch.tensor([0.1, 0.2, 0.3]), torch.tensor([0.0, 1.0, 0.0]))
+    assert "\n" not in str(excinfo.value)

@@ -278,7 +278,7 @@ def test_nan_or_infinite_outputs_raise_model_error():
 
 
 def test_wrong_output_shape_suggests_n_classes():
-    adapter = wrap_model(torch.nn.Linear(3, 5), device="cpu")
+    adapter = wrap_model(torch.nn.Linear(3, 5), "classification", device="cpu")
 
     with pytest.raises(ModelError, match="n_classes=5") as excinfo:
         adapter.forward(torch.zeros(4, 3))
@@ -298,7 +298,7 @@ def test_unfitted_estimator_is_a_model_error():
         ({"device": "cuda:99"}, "device"),
         ({"task": "ranking"}, "task"),
         ({"output": "score"}, "output"),
-        ({"output": "value"}, "output"),
+        ({"task": "classification", "output": "value"}, "output"),
         ({"n_classes": 1}, "n_classes"),
         ({"max_rows_per_call": 0}, "max_rows_per_call"),
         ({"loss": "hinge"}, "loss"),
@@ -473,3 +473,51 @@ def test_unreadable_model_files_are_model_errors(tmp_path, name, content, match)
     with pytest.raises(ModelError, match=match) as excinfo:
         load_model_file(path, device="cpu")
     assert_one_line(excinfo)
+
+
+def one_output_net():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+
+
+def test_task_auto_reads_a_scikit_learn_model_by_its_type():
+    X, y = make_data(2)
+    assert wrap_model(LogisticRegression().fit(X, y), device="cpu").task == "classification"
+    X, y = make_data(None)
+    regressor = wrap_model(Ridge().fit(X, y), y=np.round(y), device="cpu")  # type beats labels
+    assert (regressor.task, regressor.loss.name) == ("regression", "mse")
+
+
+def test_task_auto_gives_a_regression_module_on_continuous_labels_mse():
+    _, y = make_data(None)
+    adapter = wrap_model(one_output_net(), y=y, device="cpu")
+    assert (adapter.task, adapter.loss.name, adapter.output_kind) == ("regression", "mse", "value")
+    _, labels = make_data(2)
+    adapter = wrap_model(one_output_net(), y=labels, device="cpu")
+    assert (adapter.task, adapter.loss.name) == ("classification", "log_loss")
+
+
+def test_task_auto_without_labels_reads_the_output():
+    torch.manual_seed(0)
+    three = wrap_model(torch.nn.Linear(4, 3), device="cpu")
+    assert (three.task, three.n_classes, three.loss.name) == ("classification", 3, "cross_entropy")
+    assert wrap_model(one_output_net(), output="value", device="cpu").loss.name == "mse"
+    # One output and nothing else to go by: classification, the common case; a continuous
+    # target then stops at the loss's label check (see test_losses).
+    assert wrap_model(one_output_net(), device="cpu").task == "classification"
+
+
+def test_task_auto_probe_leaves_the_callers_module_untouched():
+    net = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3))
+    net.train()
+    before = net[1].running_mean.clone()
+    wrap_model(net, device="cpu")
+    assert net.training and torch.equal(net[1].running_mean, before)
+
+
+def test_a_probability_model_returning_values_above_one_is_rejected():
+    adapter = wrap_model(lambda x: x[:, 0] * 3.0, "classification", device="cpu")
+    with pytest.raises(ModelError, match=r"output='probability'.*outside \[0, 1\]") as excinfo:
+        adapter.forward(torch.ones(4, 2))
+    assert_one_line(excinfo)
+    assert adapter.forward(torch.full((4, 2), 0.25)).max() == pytest.approx(0.75)

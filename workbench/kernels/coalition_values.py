@@ -6,8 +6,9 @@ For an explained row x and a coalition S of groups, the interventional (marginal
 
 over the rows b of a background sample: the groups in S keep the row's own values, every other
 group takes the background row's. ``g`` puts the model output on the requested scale (logit,
-probability or value). Every Shapley index (SII, STII, k-SII) and Friedman's H² are functions
-of these values, so this is the one place those analyses run the model.
+probability or value; see ``CoalitionValueKernel``). Every Shapley index (SII, STII, k-SII)
+and Friedman's H² are functions of these values, so this is the one place those analyses run
+the model.
 
 Coalitions are bitmasks over groups (bit g set: group g is in S). One call evaluates all given
 coalitions of all explained rows as stacked (coalitions, rows, background, features) batches
@@ -26,8 +27,8 @@ from workbench.kernels.batching import estimate_bytes_per_row, resolve_batch_row
 from workbench.kernels.coding import GroupCoding, MixedRadix
 from workbench.losses import OUTPUT_KINDS
 
-# Probabilities are clipped before taking logits so a saturated model stays finite.
-_PROBABILITY_FLOOR = 1e-7
+# Probabilities are clipped before taking log-odds so a saturated model stays finite.
+DEFAULT_PROBABILITY_CLIP = 1e-7
 # int64 bitmasks: bit 63 is the sign, so at most 62 groups.
 _MAX_GROUPS = 62
 
@@ -74,10 +75,25 @@ class CoalitionValueKernel:
     output : {"logit", "probability", "value"} or None
         Scale of the game. None: "logit" for classifiers (the scale SII is usually reported on
         for classifiers), "value" for regression.
+
+        The "logit" scale of class c is its one-vs-rest log-odds log(p_c / (1 - p_c)). It is a
+        function of the predicted probabilities alone, so a model gives the same game whether
+        it returns logits or probabilities, and adding the same h(x) to every class logit
+        (which changes no prediction) changes nothing; the raw logit of a class or its
+        log-softmax would move with h. For two classes it is the usual binary logit. From
+        logits it is computed stably as logit_c - logsumexp_{k != c} logit_k; from
+        probabilities as log p_c - log(sum_{k != c} p_k) (for a binary model,
+        log p - log(1 - p)), each probability clipped into
+        [probability_clip, 1 - probability_clip]. "probability" uses p_c itself, with no clip.
     class_index : int or None
         Which class a multi-class model is explained for (required when n_classes > 2).
     max_batch_rows : int or None
         Model-input rows per forward pass; None sizes it from the device.
+    probability_clip : float
+        In (0, 0.5): the clip of probabilities on the logit scale. A model that outputs exact
+        0/1 probabilities (a random forest, say) gets log-odds of about ±16 at the default
+        1e-7, so its scores depend on this choice (``clipped_share`` tells how many rows it
+        touches); the probability scale has no clip.
 
     Examples
     --------
@@ -94,6 +110,7 @@ class CoalitionValueKernel:
         output: str | None = None,
         class_index: int | None = None,
         max_batch_rows: int | None = None,
+        probability_clip: float = DEFAULT_PROBABILITY_CLIP,
     ) -> None:
         if background.ndim != 2 or background.shape[0] < 1:
             raise DataError(
@@ -113,6 +130,7 @@ class CoalitionValueKernel:
         self.device = adapter.device
         self.output = _resolve_output(adapter, output)
         self.class_index = _resolve_class_index(adapter, class_index)
+        self.probability_clip = _check_probability_clip(probability_clip)
         self.n_groups = len(group_columns)
         self.n_features = n_features
         column_group = torch.full((n_features,), -1, dtype=torch.int64)
@@ -304,21 +322,54 @@ class CoalitionValueKernel:
         full = torch.tensor([(1 << self.n_groups) - 1], dtype=torch.int64)
         return self.values(explained, full)[:, 0]
 
+    def outputs_on_scale(self, rows: torch.Tensor) -> torch.Tensor:
+        """(rows,) float64 CPU model outputs of ``rows`` (rows, features) on the game's scale."""
+        if rows.shape[0] == 0:
+            return torch.empty(0, dtype=torch.float64)
+        return self._on_scale(self.adapter.predict(rows))
+
+    def clipped_share(self, rows: torch.Tensor) -> float:
+        """Share of ``rows`` (rows, features) whose output ``probability_clip`` changes.
+
+        0.0 unless a probability output is put on the logit scale. A row counts when the class
+        probability (or the sum of the other classes') is below the clip: its log-odds are
+        the clip's, not the model's.
+        """
+        if self.adapter.output_kind != "probability" or self.output != "logit":
+            return 0.0
+        if rows.shape[0] == 0:
+            return 0.0
+        outputs = self.adapter.predict(rows).to(torch.float64)  # (rows[, classes])
+        own, rest = self._class_and_rest(outputs)
+        clipped = (own < self.probability_clip) | (rest < self.probability_clip)
+        return float(clipped.double().mean())
+
+    def _class_and_rest(self, probabilities: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(rows,) p_c and the (rows,) probability of the other classes."""
+        if probabilities.ndim == 1:  # binary: p of class 1
+            return probabilities, 1.0 - probabilities
+        own = probabilities[:, self.class_index]
+        # Summing the other classes keeps the precision that 1 - p_c loses when p_c is near 1.
+        return own, probabilities.sum(dim=1) - own
+
     def _on_scale(self, outputs: torch.Tensor) -> torch.Tensor:
         """Model outputs (rows[, classes]) as float64 (rows,) on the game's scale."""
         outputs = outputs.to(torch.float64)
         kind, wanted = self.adapter.output_kind, self.output
-        if outputs.ndim == 2:  # multi-class
-            if kind == "logit" and wanted == "probability":
-                return torch.softmax(outputs, dim=1)[:, self.class_index]
-            if kind == "probability" and wanted == "logit":
-                return outputs[:, self.class_index].clamp_min(_PROBABILITY_FLOOR).log()
-            return outputs[:, self.class_index]
-        if kind == "logit" and wanted == "probability":
-            return torch.sigmoid(outputs)
-        if kind == "probability" and wanted == "logit":
-            return torch.logit(outputs.clamp(_PROBABILITY_FLOOR, 1 - _PROBABILITY_FLOOR))
-        return outputs
+        if kind == "value" or kind == wanted:
+            if outputs.ndim == 1 or kind == "probability":
+                return outputs if outputs.ndim == 1 else outputs[:, self.class_index]
+            others = torch.cat(
+                [outputs[:, : self.class_index], outputs[:, self.class_index + 1 :]], dim=1
+            )
+            return outputs[:, self.class_index] - torch.logsumexp(others, dim=1)
+        if kind == "logit":  # wanted: probability
+            if outputs.ndim == 1:
+                return torch.sigmoid(outputs)
+            return torch.softmax(outputs, dim=1)[:, self.class_index]
+        own, rest = self._class_and_rest(outputs)  # probability on the logit scale
+        clip = self.probability_clip
+        return own.clamp(clip, 1.0 - clip).log() - rest.clamp(clip, 1.0 - clip).log()
 
 
 class _DistinctRowValues:
@@ -373,6 +424,14 @@ def _resolve_output(adapter, output: str | None) -> str:
             f"output={output!r} does not fit a {adapter.task} model; use {allowed}"
         )
     return output
+
+
+def _check_probability_clip(probability_clip: object) -> float:
+    if isinstance(probability_clip, bool) or not isinstance(probability_clip, int | float):
+        raise ParameterError(f"probability_clip must be a number, got {probability_clip!r}")
+    if not 0.0 < float(probability_clip) < 0.5:
+        raise ParameterError(f"probability_clip must be in (0, 0.5), got {probability_clip!r}")
+    return float(probability_clip)
 
 
 def _resolve_class_index(adapter, class_index: int | None) -> int | None:

@@ -18,6 +18,8 @@ from workbench.errors import DataError, ModelError, WorkbenchError
 from workbench.losses import Loss
 
 _MAX_MESSAGE_CHARS = 300
+# float32 rounding of a probability computed in float64 stays well inside this.
+_PROBABILITY_SLACK = 1e-6
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,7 +184,20 @@ class ModelAdapter:
                 f"model returned NaN or infinite outputs for {bad_rows.numel()} of {rows} rows "
                 f"(first at row {int(bad_rows[0])})"
             )
+        if self.output_kind == "probability":
+            self._check_probabilities(outputs)
         return outputs
+
+    def _check_probabilities(self, outputs: torch.Tensor) -> None:
+        """A model wrapped with output='probability' must return values in [0, 1]: log-loss
+        and log-odds of anything else are silently wrong."""
+        if not bool(((outputs < -_PROBABILITY_SLACK) | (outputs > 1 + _PROBABILITY_SLACK)).any()):
+            return
+        low, high = float(outputs.min()), float(outputs.max())
+        raise ModelError(
+            f"output='probability' but the model returned values in [{low:.4g}, {high:.4g}], "
+            "outside [0, 1]; wrap it with output='logit' (scores) or task='regression'"
+        )
 
 
 def call_model(function: Callable[[object], object], inputs: object) -> object:

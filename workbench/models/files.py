@@ -24,8 +24,9 @@ _JOBLIB_SUFFIXES = (".joblib", ".pkl")
 
 def load_model_file(
     path: str | Path,
-    task: str = "classification",
+    task: str = "auto",
     *,
+    y: object = None,
     output: str | None = None,
     loss: str | Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     device: str | torch.device = "auto",
@@ -43,7 +44,7 @@ def load_model_file(
         ``.pt`` / ``.pth`` / ``.ts``: TorchScript (``torch.jit.script(m).save(path)``);
         ``.pt2``: a ``torch.export`` archive (``torch.export.save``) exported with a dynamic
         batch dimension; ``.joblib`` / ``.pkl``: a scikit-learn object (``joblib.dump``).
-    task, output, loss, device, n_classes, max_rows_per_call
+    task, y, output, loss, device, n_classes, max_rows_per_call
         As for :func:`wrap_model`.
 
     Returns
@@ -68,6 +69,7 @@ def load_model_file(
         max_rows_per_call=max_rows_per_call,
         copy_module=False,  # the loaded object is ours alone
         n_features=n_features,
+        y=y,
     )
 
 

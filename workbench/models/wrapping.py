@@ -26,15 +26,17 @@ from sklearn.utils.validation import check_is_fitted
 from workbench.errors import ModelError, ParameterError
 from workbench.losses import OUTPUT_KINDS, resolve_loss
 from workbench.models.adapter import ModelAdapter
+from workbench.models.task import TASKS, check_task, inferred_task, probe_width
 from workbench.sklearn_convert import to_torch_module
 
-TASKS = ("classification", "regression")
+__all__ = ["TASKS", "build_adapter", "check_task", "resolve_device", "wrap_model"]
 
 
 def wrap_model(
     model: object,
-    task: str = "classification",
+    task: str = "auto",
     *,
+    y: object = None,
     output: str | None = None,
     loss: str | Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     device: str | torch.device = "auto",
@@ -52,7 +54,14 @@ def wrap_model(
         return logits or values; other estimators run on the CPU with ``predict_proba``
         (classification) or ``predict`` (regression). A callable gets float32 numpy
         (rows, features) and returns (rows,) or (rows, classes).
-    task : "classification" or "regression"
+    task : "auto", "classification" or "regression"
+        "auto" infers it: a scikit-learn estimator by its type; else from ``y`` when given
+        (integer labels with at most 10 distinct values: classification); else ``output``
+        ("value": regression); else a torch module with several output columns is a
+        classifier with one class per column; else classification (see
+        ``workbench.models.task``).
+    y : array-like, Tensor or None
+        The labels the model will be explained on; used only to infer ``task``.
     output : "probability", "logit", "value" or None
         What the model returns. None: "logit" for torch classifiers, "probability" for
         callables and CPU estimators, "value" for regression.
@@ -81,6 +90,7 @@ def wrap_model(
     return build_adapter(
         model,
         task,
+        y=y,
         output=output,
         loss=loss,
         device=resolve_device(device),
@@ -113,12 +123,33 @@ def build_adapter(
     max_rows_per_call: int | None,
     copy_module: bool,
     n_features: int | None = None,
+    y: object = None,
 ) -> ModelAdapter:
     """The adapter of ``model`` once the shared arguments are checked (task, device, rows)."""
     if output is not None and output not in OUTPUT_KINDS:
         raise ParameterError(f"output must be one of {OUTPUT_KINDS} or None, got {output!r}")
     if isinstance(model, torch.nn.Module):
-        runner = _torch_runner(model, task, device, n_classes, copy_module, n_features)
+        module = _prepared_module(model, device, copy_module)
+        n_features = n_features or _first_linear_width(module)
+        if task == "auto":
+            width = probe_width(module, n_features, device)
+            task, probed_classes = inferred_task(module, y, output, width)
+            if n_classes is None and probed_classes is not None:
+                n_classes = probed_classes
+        runner = _torch_runner(module, task, n_classes, n_features)
+    elif task == "auto":
+        task = inferred_task(model, y, output, None)[0]
+        return build_adapter(
+            model,
+            task,
+            output=output,
+            loss=loss,
+            device=device,
+            n_classes=n_classes,
+            max_rows_per_call=max_rows_per_call,
+            copy_module=copy_module,
+            n_features=n_features,
+        )
     elif isinstance(model, BaseEstimator):
         runner = _estimator_runner(model, task, device, n_classes, output)
     elif callable(model):
@@ -149,21 +180,15 @@ def build_adapter(
 
 
 def _torch_runner(
-    model: torch.nn.Module,
-    task: str,
-    device: torch.device,
-    n_classes: int | None,
-    copy_module: bool,
-    n_features: int | None,
+    module: torch.nn.Module, task: str, n_classes: int | None, n_features: int | None
 ) -> _Runner:
-    module = _prepared_module(model, device, copy_module)
     return _Runner(
         module=module,
         cpu_function=None,
         source_digest=None,
         default_output="logit" if task == "classification" else "value",
         n_classes=_resolve_n_classes(task, n_classes, known=None),
-        n_features=n_features or _first_linear_width(module),
+        n_features=n_features,
     )
 
 
@@ -207,11 +232,6 @@ def _callable_runner(model: Callable, task: str, n_classes: int | None) -> _Runn
         n_classes=_resolve_n_classes(task, n_classes, known=None),
         n_features=None,
     )
-
-
-def check_task(task: object) -> None:
-    if task not in TASKS:
-        raise ParameterError(f"task must be 'classification' or 'regression', got {task!r}")
 
 
 def check_max_rows(max_rows_per_call: object) -> int | None:

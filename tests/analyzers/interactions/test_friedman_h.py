@@ -60,3 +60,36 @@ def test_output_scale_divides_by_the_output_variance():
         expected_output, rel=1e-6
     )
     assert output_scaled.settings["h2_scale"] == "output"
+
+
+@pytest.mark.parametrize("scale", ["pair", "output"])
+def test_every_statistic_of_a_planted_pair_matches_the_hand_derivation(scale):
+    """f = x1 + 2·x2 + 3·x3 + x1·x2 on the ±1 grid (8 rows, independent, mean 0, x² = 1).
+
+    Partial dependences over the sample, already centred (every cross term averages to 0):
+    PD_1 = x1, PD_2 = 2·x2, PD_3 = 3·x3, PD_12 = x1 + 2·x2 + x1·x2, PD_13 = x1 + 3·x3,
+    PD_23 = 2·x2 + 3·x3, PD_-1 = 2·x2 + 3·x3, PD_-2 = x1 + 3·x3, PD_-3 = x1 + 2·x2 + x1·x2.
+    Sums over the 8 rows: Σf² = 8·(1 + 4 + 9 + 1) = 120, Σ(x1·x2)² = 8, ΣPD_12² = 48.
+
+    - main effects (PD variance shares) ΣPD_j²/Σf²: 8/120, 32/120, 72/120;
+    - H²_12 = Σ(x1·x2)² / ΣPD_12² = 8/48 (pair) or 8/120 (output); H²_13 = H²_23 = 0;
+    - one-vs-all Σ(f - PD_j - PD_-j)²/Σf²: 8/120, 8/120, 0.
+
+    The coefficients differ, so a main effect (or a pair residual) taken on the wrong group's
+    partial dependence, or on PD_-j instead of PD_j, changes these numbers.
+    """
+    X = np.array(list(itertools.product([-1.0, 1.0], repeat=3)), dtype=np.float32)
+    data = Dataset.from_arrays(X, np.zeros(len(X)))
+    model = oracle(lambda x: x[:, 0] + 2 * x[:, 1] + 3 * x[:, 2] + x[:, 0] * x[:, 1])
+    result = score_interactions(model, data, "h2", rows=None, h2_scale=scale)
+    pairs = result.global_scores().set_index("pair")["value"]
+    expected_pair = 8 / 48 if scale == "pair" else 8 / 120
+    np.testing.assert_allclose(
+        pairs[["x0 × x1", "x0 × x2", "x1 × x2"]], [expected_pair, 0.0, 0.0], atol=1e-6
+    )
+    mains = result.main_effects.set_index("group")["value"]
+    np.testing.assert_allclose(mains[["x0", "x1", "x2"]], [8 / 120, 32 / 120, 72 / 120], atol=1e-6)
+    one_vs_all = result.settings["one_vs_all"]
+    np.testing.assert_allclose(
+        [one_vs_all[g] for g in ("x0", "x1", "x2")], [8 / 120, 8 / 120, 0.0], atol=1e-6
+    )
