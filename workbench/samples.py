@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from workbench.errors import ParameterError
+from workbench.models.task import task_from_labels
 
 SAMPLE_DATA_DIR = Path(__file__).resolve().parents[1] / "sample_data"
 
@@ -49,11 +48,7 @@ def infer_task(dataset) -> str:
     """ "classification" for an encoded or 0/1-like integer target, "regression" otherwise."""
     if dataset.target_classes is not None:
         return "classification"
-    y = dataset.y.numpy()
-    values = np.unique(y)
-    if values.size <= 10 and np.all(values == np.round(values)):
-        return "classification"
-    return "regression"
+    return task_from_labels(dataset.y)
 
 
 def train_sample_model(
