@@ -84,7 +84,7 @@ def explore_rashomon(
         Explanation rows with their target; ``dataset.groups`` are the units masked together.
     epsilon_rate : float or None
         ε relative to the reference loss: ε = epsilon_rate · L*. Ignored when ``epsilon`` is set.
-        0.1 is the reference package's default (the app uses 0.05; see ``app.analyses``).
+        0.1, the reference package's default, everywhere (API, CLI and app).
     epsilon : float or None
         Absolute ε (needed when L* = 0, e.g. MSE on noise-free data).
     order : {2, 3}

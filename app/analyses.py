@@ -20,20 +20,34 @@ from analyzers.embeddings import analyze_embeddings
 from analyzers.gates import analyze_gates
 from analyzers.interaction_result import INTERACTION_INDICES
 from analyzers.interactions import score_interactions
+from analyzers.interactions.score import DEFAULT_ROWS
 from analyzers.rashomon_parameters import APPROXIMATORS, ORDERS
 from workbench.errors import ParameterError
 from workbench.progress import ProgressCallback
 from workbench.store import ResultKey, code_version
 
 _PARSED_CACHE_SIZE = 16
+# Held-out rows of a gate analysis, a seeded sample: the ablation's bootstrap and the field
+# interactions run over every one of them. The app's and `workbench gates --rows`' default.
+GATE_ROWS = 500
 
 
-def signature_defaults(function: Callable, names: Sequence[str], **app_defaults: Any) -> dict:
-    """Defaults of an analysis: ``function``'s own for ``names``, then the app's on purpose.
+def signature_defaults(
+    function: Callable,
+    names: Sequence[str],
+    *,
+    switches: Sequence[str] = (),
+    **app_only: Any,
+) -> dict:
+    """Defaults of an analysis: ``function``'s own for ``names``, then the app's own parameters.
 
-    The analyzer's signature is the one source of a default; ``app_defaults`` holds only the
-    parameters the app sets differently (say why where it is called) or that the analyzer has
-    no default for. Order: ``names`` first, then ``app_defaults``.
+    The analyzer's signature is the one source of a default, so the API, the CLI and the app
+    give the same numbers (tests/test_defaults.py pins it). ``switches`` are bool parameters
+    the app carries as "on"/"off" (a URL's "off" is a non-empty string, so ``bool("off")`` is
+    True). ``app_only`` holds what the analyzer has no parameter for (the app's row sample, a
+    gate site) or whose default is None (the app states the count None stands for, so a form
+    shows it and a URL types it as an int); it cannot override a default the signature sets.
+    Order: ``names`` first, then ``app_only``.
     """
     parameters = inspect.signature(function).parameters
     defaults = {}
@@ -41,7 +55,15 @@ def signature_defaults(function: Callable, names: Sequence[str], **app_defaults:
         if name not in parameters or parameters[name].default is inspect.Parameter.empty:
             raise ParameterError(f"{function.__name__} has no default for {name!r}")
         defaults[name] = parameters[name].default
-    defaults.update(app_defaults)
+    for name in switches:
+        defaults[name] = "on" if defaults[name] else "off"
+    for name in app_only:
+        if name in parameters and parameters[name].default is not None:
+            raise ParameterError(
+                f"{name}: {function.__name__} defaults to {parameters[name].default!r}; "
+                "the app keeps the analyzer's default"
+            )
+    defaults.update(app_only)
     return defaults
 
 
@@ -211,10 +233,7 @@ ANALYSES: dict[str, Analysis] = {
         read=_read_rashomon,
         defaults=signature_defaults(
             rashomon.explore_rashomon,
-            ["approximator", "n_permutations", "order", "delta", "random_state"],
-            # The app has sampled at 5% of L* since it shipped (explore_rashomon keeps the
-            # reference package's 10%): stored results and bookmarked views keep their meaning.
-            epsilon_rate=0.05,
+            ["epsilon_rate", "approximator", "n_permutations", "order", "delta", "random_state"],
         ),
         choices={"approximator": APPROXIMATORS, "order": ORDERS},
     ),
@@ -224,11 +243,10 @@ ANALYSES: dict[str, Analysis] = {
         read=_read_interactions,
         defaults=signature_defaults(
             score_interactions,
-            ["index", "max_order", "approximator", "random_state"],
-            # The analyzer's None means "a seeded sample of 100 rows / 50 background rows"; the
-            # app states the counts so the form shows them and they type as ints in the URL.
-            rows=100,
-            background=50,
+            ["index", "max_order", "approximator", "background", "random_state"],
+            # The analyzer's rows=None is a seeded sample of DEFAULT_ROWS ("fis": every row,
+            # which _compute_interactions keeps); the form shows the count, a URL types it.
+            rows=DEFAULT_ROWS,
         ),
         choices={
             "index": INTERACTION_INDICES,
@@ -242,16 +260,17 @@ ANALYSES: dict[str, Analysis] = {
         read=_read_gates,
         defaults=signature_defaults(
             analyze_gates,
-            ["random_state"],
-            # A seeded sample of the held-out rows, shared by every part, and a sub-sample of it
-            # for captum's gradient methods: with fewer bootstrap draws and permutations than
-            # the analyzer's defaults, they keep the page's job short on 2 CPU cores.
-            rows=500,
-            n_bootstrap=50,
-            attribution_rows=64,
-            n_permutations=2,
-            # A URL carries "on"/"off" (bool("off") is True); the job turns it into the bool.
-            compute_interactions="on",
+            [
+                "n_bootstrap",
+                "attribution_rows",
+                "n_permutations",
+                "compute_interactions",
+                "random_state",
+            ],
+            switches=("compute_interactions",),
+            # The app's own (analyze_gates takes the rows it is given): a seeded sample of the
+            # held-out rows shared by every part; `workbench gates --rows` defaults to it too.
+            rows=GATE_ROWS,
         ),
         choices={"compute_interactions": ("on", "off")},
     ),
@@ -261,12 +280,17 @@ ANALYSES: dict[str, Analysis] = {
         read=_read_embeddings,
         defaults=signature_defaults(
             analyze_embeddings,
-            ["projection", "projection_points", "n_components", "top_k", "random_state"],
-            # Seeded samples of the held-out rows (relations, row map) and of the map's points,
-            # smaller than the analyzer's defaults: the page's job stays short on 2 CPU cores.
-            max_rows=5000,
-            max_points=2000,
-            # The app's own: which gate site colours the table map ("auto": the first).
+            [
+                "projection",
+                "projection_points",
+                "n_components",
+                "top_k",
+                "max_rows",
+                "max_points",
+                "random_state",
+            ],
+            # The app's own (`workbench embeddings --gate-site` too): which gate site colours
+            # the table map ("auto": the model's first field-aligned one).
             gate_site="auto",
         ),
         # PCA by default (seconds): UMAP compiles numba code on its first fit (~30 s on 2 cores).

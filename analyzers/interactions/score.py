@@ -28,7 +28,7 @@ def score_interactions(
     max_order: int = 2,
     *,
     rows: int | np.ndarray | list[int] | None = None,
-    background: int | np.ndarray | torch.Tensor | None = None,
+    background: int | np.ndarray | torch.Tensor | None = DEFAULT_BACKGROUND,
     random_state: int = 0,
     model_name: str = "model",
     output: str | None = None,

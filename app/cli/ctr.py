@@ -76,10 +76,17 @@ def _training_default(name: str):
 
 def _gates_arguments(gates: argparse.ArgumentParser) -> None:
     from analyzers.gates import analyze_gates
+    from app.analyses import GATE_ROWS
 
     add_output_arguments(gates, formats_default="html")
     gates.add_argument("--sites", help="comma-separated gate sites (default: all)")
-    gates.add_argument("--rows", type=int, help="analyse a seeded sample of this many test rows")
+    gates.add_argument(
+        "--rows",
+        type=int,
+        default=GATE_ROWS,
+        help=f"analyse a seeded sample of this many test rows (default {GATE_ROWS}, as in the "
+        "app; 0: every test row)",
+    )
     gates.add_argument("--n-bootstrap", type=int, default=default_of(analyze_gates, "n_bootstrap"))
     gates.add_argument(
         "--attribution-rows", type=int, default=default_of(analyze_gates, "attribution_rows")

@@ -75,7 +75,7 @@ def add_parser(commands) -> None:
         default=default_of(analyze, "n_steps"),
         help="fitting steps for --private-rows",
     )
-    add_run_arguments(parser, random_state=default_of(analyze, "random_state"), device="cpu")
+    add_run_arguments(parser, random_state=default_of(analyze, "random_state"))
     add_cache_arguments(parser)
     parser.set_defaults(run=run_embeddings)
 

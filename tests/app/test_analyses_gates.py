@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from app.analyses import analysis, compute_result, result_key, stored_result
+from app.analyses import GATE_ROWS, analysis, compute_result, result_key, stored_result
 from workbench.errors import ParameterError
 from workbench.workspace import Workspace, demo_workspace
 
@@ -89,9 +89,13 @@ def test_defaults_are_the_analyzers_but_for_the_app_sample():
 
     signature = inspect.signature(analyze_gates).parameters
     defaults = analysis("gates").defaults
-    assert defaults["random_state"] == signature["random_state"].default
-    # Set on purpose by the app (a short job); the analyzer's own defaults are larger.
-    assert defaults["n_bootstrap"] < signature["n_bootstrap"].default
+    for name in ("n_bootstrap", "attribution_rows", "n_permutations", "random_state"):
+        assert defaults[name] == signature[name].default, name
+    assert defaults["compute_interactions"] == (
+        "on" if signature["compute_interactions"].default else "off"
+    )
+    # analyze_gates analyses the rows it is given; the app's job takes a seeded sample.
+    assert defaults["rows"] == GATE_ROWS
     assert "seed" not in defaults and "interactions" not in defaults
 
 

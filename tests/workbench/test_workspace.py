@@ -66,22 +66,21 @@ def test_analysis_is_computed_once_then_served_from_the_store(workspace, monkeyp
     assert compute_result(again, "rashomon", "xor-logistic", parameters).epsilon == result.epsilon
 
 
-def test_rashomon_defaults_are_the_analyzers_except_the_apps_epsilon_rate():
+def test_rashomon_defaults_are_the_analyzers():
     import inspect
 
     from analyzers.rashomon import explore_rashomon
 
     signature = inspect.signature(explore_rashomon).parameters
     defaults = analysis("rashomon").defaults
+    assert "epsilon_rate" in defaults
     for name, value in defaults.items():
-        if name != "epsilon_rate":
-            assert value == signature[name].default, name
-    assert defaults["epsilon_rate"] == 0.05  # the app's own, on purpose (see app.analyses)
+        assert value == signature[name].default, name
 
 
 def test_defaults_fill_the_key_so_equal_settings_share_a_result(workspace):
     implicit = result_key(workspace, "rashomon", "xor-logistic", {})
-    explicit = result_key(workspace, "rashomon", "xor-logistic", {"epsilon_rate": "0.05"})
+    explicit = result_key(workspace, "rashomon", "xor-logistic", {"epsilon_rate": "0.1"})
     assert implicit.digest == explicit.digest
 
 

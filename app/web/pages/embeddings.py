@@ -78,7 +78,6 @@ def register(app: Dash, workspace) -> None:
         title="Embedding geometry",
         layout=lambda **query: layout(current_workspace(), **query),
     )
-
     register_model_choices(
         app,
         workspace,
@@ -88,6 +87,25 @@ def register(app: Dash, workspace) -> None:
         message_id=NO_MODELS,
         message=lambda data, names: no_models_message(workspace, data, names),
     )
+    _register_gate_sites(app, workspace)
+    form_states = [
+        State(DATA, "value"),
+        State(MODEL, "value"),
+        State(PROJECTION, "value"),
+        State(POINTS, "value"),
+        State(COMPONENTS, "value"),
+        State(MAX_ROWS, "value"),
+        State(MAX_POINTS, "value"),
+        State(GATE_SITE, "value"),
+        State(JOB.url, "search"),
+    ]
+    register_job(app, JOB, form_states, _embed)
+    _register_view_choices(app)
+    _register_downloads(app, workspace)
+
+
+def _register_gate_sites(app: Dash, workspace) -> None:
+    """The gate-colour choices follow the model; a site the new model lacks falls back to auto."""
 
     @app.callback(
         Output(GATE_SITE, "options"),
@@ -100,57 +118,39 @@ def register(app: Dash, workspace) -> None:
         options = gate_site_options(workspace, model)
         return options, site if site in options else "auto"
 
-    def embed(
-        progress,
-        workspace,
-        data,
-        model,
-        projection,
-        points,
-        components,
-        rows,
-        max_points,
-        site,
-        url,
-    ):
-        if not model:
-            raise ParameterError(f"model: data set {data!r} has no CTR-zoo model to analyse")
-        given = {
-            "projection": projection,
-            "projection_points": points,
-            "n_components": components,
-            "max_rows": rows,
-            "max_points": max_points,
-            "gate_site": site,
-        }
-        parameters = analysis(PAGE).parameters(given)
 
-        def labelled(stage: str, done: int, total: int) -> None:
-            progress(STAGE_LABELS.get(stage, stage), done, total)
+def _embed(
+    progress, workspace, data, model, projection, points, components, rows, max_points, site, url
+):
+    """The background job: the stored report of the form's settings, else computed and stored."""
+    if not model:
+        raise ParameterError(f"model: data set {data!r} has no CTR-zoo model to analyse")
+    given = {
+        "projection": projection,
+        "projection_points": points,
+        "n_components": components,
+        "max_rows": rows,
+        "max_points": max_points,
+        "gate_site": site,
+    }
+    parameters = analysis(PAGE).parameters(given)
 
-        report = compute_result(workspace, PAGE, model, parameters, progress=labelled)
-        view = dict(parse_qsl((url or "").lstrip("?")))
-        view = {name: view[name] for name in VIEW_PARAMETERS if name in view}
-        seconds = report.seconds
-        done = f"Done in {seconds:.1f} s; stored, so this view reloads from the store."
-        return (
-            view_search(data, model, parameters, view),
-            result_view(report, data, model, parameters, view),
-            done,
-        )
+    def labelled(stage: str, done: int, total: int) -> None:
+        progress(STAGE_LABELS.get(stage, stage), done, total)
 
-    form_states = [
-        State(DATA, "value"),
-        State(MODEL, "value"),
-        State(PROJECTION, "value"),
-        State(POINTS, "value"),
-        State(COMPONENTS, "value"),
-        State(MAX_ROWS, "value"),
-        State(MAX_POINTS, "value"),
-        State(GATE_SITE, "value"),
-        State(JOB.url, "search"),
-    ]
-    register_job(app, JOB, form_states, embed)
+    report = compute_result(workspace, PAGE, model, parameters, progress=labelled)
+    view = dict(parse_qsl((url or "").lstrip("?")))
+    view = {name: view[name] for name in VIEW_PARAMETERS if name in view}
+    done = f"Done in {report.seconds:.1f} s; stored, so this view reloads from the store."
+    return (
+        view_search(data, model, parameters, view),
+        result_view(report, data, model, parameters, view),
+        done,
+    )
+
+
+def _register_view_choices(app: Dash) -> None:
+    """Map colour, weighting, sort and relation go to the URL; the page re-renders from it."""
 
     @app.callback(
         Output(JOB.url, "search", allow_duplicate=True),
@@ -167,6 +167,10 @@ def register(app: Dash, workspace) -> None:
         query.update({name: value for name, value in chosen.items() if value})
         updated = "?" + urlencode(query)
         return no_update if updated == (search or "") else updated
+
+
+def _register_downloads(app: Dash, workspace) -> None:
+    """CSV downloads of the stored report's tables."""
 
     def read(reference: dict):
         return stored_result(workspace, PAGE, reference["model"], reference["parameters"])
@@ -241,12 +245,6 @@ def layout(workspace, data=None, model=None, **query) -> html.Div:
 
 
 def _form(workspace, data_names, data, models, model, parameters) -> html.Div:
-    def options(labels: dict) -> list[dict]:
-        return [{"label": label, "value": value} for value, label in labels.items()]
-
-    def number(component_id: str, value: int, minimum: int) -> dcc.Input:
-        return dcc.Input(id=component_id, type="number", value=value, min=minimum, step=1)
-
     return html.Div(
         [
             html.Div(
@@ -255,34 +253,7 @@ def _form(workspace, data_names, data, models, model, parameters) -> html.Div:
                     field(
                         "Model (CTR zoo)", dcc.Dropdown(models, model, id=MODEL, clearable=False)
                     ),
-                    field(
-                        "Projection",
-                        dcc.Dropdown(
-                            options(PROJECTION_LABELS),
-                            parameters["projection"],
-                            id=PROJECTION,
-                            clearable=False,
-                            style={"minWidth": "26rem"},
-                        ),
-                    ),
-                    field(
-                        "Map points",
-                        dcc.Dropdown(
-                            options(POINTS_LABELS),
-                            parameters["projection_points"],
-                            id=POINTS,
-                            clearable=False,
-                            style={"minWidth": "22rem"},
-                        ),
-                    ),
-                    field(
-                        "Map dimensions",
-                        dcc.Dropdown(
-                            [2, 3], parameters["n_components"], id=COMPONENTS, clearable=False
-                        ),
-                    ),
-                    field("Data rows sampled", number(MAX_ROWS, parameters["max_rows"], 2)),
-                    field("Map points at most", number(MAX_POINTS, parameters["max_points"], 3)),
+                    *_map_fields(parameters),
                     field(
                         "Gate colour (table map)",
                         dcc.Dropdown(
@@ -309,6 +280,45 @@ def _form(workspace, data_names, data, models, model, parameters) -> html.Div:
         ],
         className="wb-card",
     )
+
+
+def _map_fields(parameters: dict) -> list[html.Div]:
+    """The projection's fields: method, points, dimensions and the two sample sizes."""
+
+    def options(labels: dict) -> list[dict]:
+        return [{"label": label, "value": value} for value, label in labels.items()]
+
+    def number(component_id: str, value: int, minimum: int) -> dcc.Input:
+        return dcc.Input(id=component_id, type="number", value=value, min=minimum, step=1)
+
+    return [
+        field(
+            "Projection",
+            dcc.Dropdown(
+                options(PROJECTION_LABELS),
+                parameters["projection"],
+                id=PROJECTION,
+                clearable=False,
+                style={"minWidth": "26rem"},
+            ),
+        ),
+        field(
+            "Map points",
+            dcc.Dropdown(
+                options(POINTS_LABELS),
+                parameters["projection_points"],
+                id=POINTS,
+                clearable=False,
+                style={"minWidth": "22rem"},
+            ),
+        ),
+        field(
+            "Map dimensions",
+            dcc.Dropdown([2, 3], parameters["n_components"], id=COMPONENTS, clearable=False),
+        ),
+        field("Data rows sampled", number(MAX_ROWS, parameters["max_rows"], 2)),
+        field("Map points at most", number(MAX_POINTS, parameters["max_points"], 3)),
+    ]
 
 
 def view_search(data: str, model: str, parameters: dict, view: dict) -> str:

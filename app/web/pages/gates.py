@@ -63,32 +63,39 @@ def register(app: Dash, workspace) -> None:
     register_model_choices(
         app, workspace, DATA, MODEL, kind="zoo", message_id=NO_MODELS, message=no_models_message
     )
-
-    def analyze(
-        progress, workspace, data, model, rows, n_bootstrap, attribution_rows, interactions, perms
-    ):
-        if not model:
-            raise ParameterError(no_models_message(data, []) or "model: choose a zoo model")
-        parameters = {
-            "rows": rows,
-            "n_bootstrap": n_bootstrap,
-            "attribution_rows": attribution_rows,
-            "compute_interactions": interactions,
-            "n_permutations": perms,
-        }
-        parameters = analysis("gates").parameters(parameters)
-        started = time.monotonic()
-        report = compute_result(workspace, "gates", model, parameters, progress=progress)
-        view = result_view(report, data, model, parameters, None, None, None)
-        seconds = time.monotonic() - started
-        done = f"Done in {seconds:.1f} s; stored, so this view reloads from the store."
-        return view_search(data, model, parameters), view, done
-
     states = [State(DATA, "value"), State(MODEL, "value"), State(ROWS, "value")]
     states += [State(BOOTSTRAP, "value"), State(ATTRIBUTION_ROWS, "value")]
     register_job(
-        app, JOB, [*states, State(INTERACTIONS, "value"), State(PERMUTATIONS, "value")], analyze
+        app, JOB, [*states, State(INTERACTIONS, "value"), State(PERMUTATIONS, "value")], _analyze
     )
+    _register_view_choices(app)
+    _register_downloads(app, workspace)
+
+
+def _analyze(
+    progress, workspace, data, model, rows, n_bootstrap, attribution_rows, interactions, perms
+):
+    """The background job: the stored report of the form's settings, else computed and stored."""
+    if not model:
+        raise ParameterError(no_models_message(data, []) or "model: choose a zoo model")
+    parameters = {
+        "rows": rows,
+        "n_bootstrap": n_bootstrap,
+        "attribution_rows": attribution_rows,
+        "compute_interactions": interactions,
+        "n_permutations": perms,
+    }
+    parameters = analysis("gates").parameters(parameters)
+    started = time.monotonic()
+    report = compute_result(workspace, "gates", model, parameters, progress=progress)
+    view = result_view(report, data, model, parameters, None, None, None)
+    seconds = time.monotonic() - started
+    done = f"Done in {seconds:.1f} s; stored, so this view reloads from the store."
+    return view_search(data, model, parameters), view, done
+
+
+def _register_view_choices(app: Dash) -> None:
+    """Site, ablation mode and attribution method go to the URL; the page re-renders from it."""
 
     @app.callback(
         Output(JOB.url, "search", allow_duplicate=True),
@@ -104,6 +111,10 @@ def register(app: Dash, workspace) -> None:
         query.update({name: value for name, value in chosen.items() if value})
         updated = "?" + urlencode(query)
         return no_update if updated == search else updated
+
+
+def _register_downloads(app: Dash, workspace) -> None:
+    """CSV downloads of the stored report's tables."""
 
     def read(reference: dict):
         return stored_result(workspace, "gates", reference["model"], reference["parameters"])

@@ -94,7 +94,7 @@ def test_fisc_job_runs_on_a_celery_worker(browser, tmp_path, redis_url):
         wait_for(browser, "#fisc-run", timeout=60).click()
         wait_for(browser, HALO, timeout=120)
         [entry] = workspace.store.entries("rashomon")  # written by the worker process
-        assert entry["key"]["parameters"]["epsilon_rate"] == 0.05
+        assert entry["key"]["parameters"]["epsilon_rate"] == 0.1  # explore_rashomon's default
         screenshot(browser, "rashomon-celery")
         assert console_errors(browser) == []
     except Exception:
