@@ -130,7 +130,12 @@ def test_png_export_and_csv_download_arrive_valid(browser, demo):
     table = pd.read_csv(csv)
     assert {"interaction", "reference_fis", "range"} <= set(table.columns)
     assert len(table) == 21  # 7 groups of COMPAS: every pair
-    assert table["range"].is_monotonic_decreasing
+    # Ranked by in-set range, widest first; pairs with too few in-set models come last, unranked.
+    ranked = table[~table["few_models"]]
+    assert not table["few_models"].iloc[: len(ranked)].any()
+    assert ranked["range"].is_monotonic_decreasing
+    assert ranked["rank"].tolist() == list(range(1, len(ranked) + 1))
+    assert table.loc[table["few_models"], "rank"].isna().all()
 
 
 def test_cancelled_job_stores_nothing(browser, tmp_path):
