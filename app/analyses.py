@@ -243,7 +243,7 @@ ANALYSES: dict[str, Analysis] = {
         read=_read_interactions,
         defaults=signature_defaults(
             score_interactions,
-            ["index", "max_order", "approximator", "background", "random_state"],
+            ["index", "max_order", "approximator", "background", "random_state", "output"],
             # The analyzer's rows=None is a seeded sample of DEFAULT_ROWS ("fis": every row,
             # which _compute_interactions keeps); the form shows the count, a URL types it.
             rows=DEFAULT_ROWS,
@@ -252,6 +252,8 @@ ANALYSES: dict[str, Analysis] = {
             "index": INTERACTION_INDICES,
             "max_order": (2, 3),
             "approximator": ("auto", "exact", "sampling", "permutation"),
+            # None: the model's natural scale (logit for classifiers, value for regressors).
+            "output": (None, "logit", "probability"),
         },
     ),
     "gates": Analysis(

@@ -32,7 +32,7 @@ def interaction_diagnostics(result: InteractionResult) -> tuple[Diagnostic, ...]
     tuple of Diagnostic
         ``no_interaction_above_tolerance`` (warning): every |score| is at most
         ``ZERO_TOLERANCE`` times the output's scale (the larger of the root-mean-square model
-        output on the game's scale, ``settings["output_scale"]``, and the largest |main
+        output on the game's scale, ``settings["output_rms"]``, and the largest |main
         effect|), i.e. the model is additive in the groups (or constant), and the ranking of
         pairs is rounding noise.
         ``probability_clip_active`` (warning): more than ``CLIPPED_ROW_SHARE`` of the explained
@@ -52,8 +52,8 @@ def _no_interaction(result: InteractionResult) -> Diagnostic | None:
         return None
     mains = result.main_effects.get("value", pd.Series(dtype=float)).to_numpy(dtype=float)
     mains = np.abs(mains[np.isfinite(mains)])
-    output_scale = float(result.settings.get("output_scale") or 0.0)
-    scale = max(float(mains.max()) if mains.size else 0.0, output_scale)
+    output_rms = float(result.settings.get("output_rms") or 0.0)
+    scale = max(float(mains.max()) if mains.size else 0.0, output_rms)
     tolerance = ZERO_TOLERANCE * scale
     largest = float(values.max())
     if largest > tolerance and largest > 0.0:

@@ -133,7 +133,7 @@ def scale_settings(kernel: CoalitionValueKernel, explained: torch.Tensor) -> dic
     return {
         "probability_clip": kernel.probability_clip,
         "clipped_row_share": kernel.clipped_share(rows),
-        "output_scale": float(outputs.square().mean().sqrt()) if outputs.numel() else 0.0,
+        "output_rms": float(outputs.square().mean().sqrt()) if outputs.numel() else 0.0,
     }
 
 

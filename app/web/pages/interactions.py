@@ -28,6 +28,7 @@ MODEL = "inter-model"
 INDEX = "inter-index"
 ROWS = "inter-rows"
 BACKGROUND = "inter-background"
+SCALE = "inter-scale"
 RESULT_REFERENCE = "inter-result-reference"
 AGGREGATE = "inter-aggregate"
 FIGURES = "inter-figures"
@@ -42,7 +43,13 @@ INDEX_LABELS = {
     "fis": "permutation FIS (loss)",
     "tree": "tree SHAP interaction values (×2, SII scale)",
 }
-FORM_PARAMETERS = ("index", "rows", "background")
+FORM_PARAMETERS = ("index", "rows", "background", "output")
+#: the game's output scale; "auto" (a dropdown cannot hold None) is the analyzer's output=None
+SCALE_LABELS = {
+    "auto": "auto (logit for classifiers)",
+    "logit": "logit (one-vs-rest log-odds)",
+    "probability": "probability (no clip)",
+}
 
 
 def register(app: Dash, workspace) -> None:
@@ -57,15 +64,21 @@ def register(app: Dash, workspace) -> None:
 
     register_model_choices(app, workspace, DATA, MODEL)
 
-    def score(progress, workspace, data, model, index, rows, background):
-        parameters = {"index": index, "rows": rows, "background": background}
+    def score(progress, workspace, data, model, index, rows, background, scale):
+        parameters = {
+            "index": index,
+            "rows": rows,
+            "background": background,
+            "output": None if scale == "auto" else scale,
+        }
         result = compute_result(workspace, "interactions", model, parameters, progress=progress)
         done = f"Done in {result.seconds:.1f} s; stored, so this view reloads from the store."
         view = result_view(result, data, model, analysis("interactions").parameters(parameters))
         return view_search(data, model, parameters), view, done
 
     states = [State(DATA, "value"), State(MODEL, "value"), State(INDEX, "value")]
-    register_job(app, JOB, [*states, State(ROWS, "value"), State(BACKGROUND, "value")], score)
+    form = [State(ROWS, "value"), State(BACKGROUND, "value"), State(SCALE, "value")]
+    register_job(app, JOB, [*states, *form], score)
 
     @app.callback(
         Output(JOB.url, "href"),
@@ -150,6 +163,15 @@ def _form(data_names, data, models, model, parameters) -> html.Div:
                             value=parameters["background"],
                             min=1,
                             step=1,
+                        ),
+                    ),
+                    field(
+                        "Output scale",
+                        dcc.Dropdown(
+                            [{"label": label, "value": v} for v, label in SCALE_LABELS.items()],
+                            parameters["output"] or "auto",
+                            id=SCALE,
+                            clearable=False,
                         ),
                     ),
                 ],

@@ -280,3 +280,24 @@ def test_compare_updates_every_view_when_models_change(browser, demo):
     wait_for_text(browser, ".wb-metrics", "3\nmodels")
     assert "compas-logistic" in browser.current_url
     assert console_errors(browser) == []
+
+
+def test_additive_model_says_no_interactions_until_the_probability_scale(browser, demo):
+    """compas-logistic is additive on the logit scale: the page says so; the probability
+    scale (a form value, kept in the URL) has the sigmoid's interactions."""
+    _, url = demo
+    browser.get(url + "interactions?data=compas&model=compas-logistic&index=sii")
+    click(browser, "#inter-run")
+    wait_for(browser, '[id=\'{"figure":"inter-heatmap","type":"graph"}\'] .main-svg')
+    wait_for_text(browser, ".wb-diagnostics", "no interactions detected", timeout=60)
+    screenshot(browser, "interactions-additive")
+    # The scale is part of the view's URL, like every form value.
+    browser.get(url + "interactions?data=compas&model=compas-logistic&index=sii&output=probability")
+    wait_for_text(browser, "#inter-scale", "probability")
+    click(browser, "#inter-run")
+    wait_for_text(browser, "#inter-status", "Done", timeout=120)
+    wait_for(browser, '[id=\'{"figure":"inter-heatmap","type":"graph"}\'] .main-svg')
+    assert "output=probability" in browser.current_url
+    diagnostics = browser.find_elements("css selector", ".wb-diagnostics")
+    assert not any("no interactions detected" in d.text for d in diagnostics)
+    assert console_errors(browser) == []
