@@ -38,6 +38,8 @@ STATUS = JOB.status
 RESULTS = JOB.results
 URL = JOB.url
 PAIR = "fisc-pair"
+#: view option (in the URL as outside=1): also draw the sampled models outside the set
+OUTSIDE = "fisc-outside"
 RESULT_REFERENCE = "fisc-result-reference"
 SWARM_TOP = 20
 #: URL query names of the form's parameters (the rest take the analysis defaults)
@@ -85,14 +87,29 @@ def register(app: Dash, workspace) -> None:
         query["pair"] = pair
         return "?" + urlencode(query)
 
+    @app.callback(
+        Output(URL, "search", allow_duplicate=True),
+        Input(OUTSIDE, "value"),
+        State(URL, "search"),
+        prevent_initial_call=True,
+    )
+    def show_outside(value, search):
+        query = dict(parse_qsl((search or "").lstrip("?")))
+        query.pop("outside", None)
+        if value:
+            query["outside"] = "1"
+        return "?" + urlencode(query)
+
     def table_source(frame_name: str):
         def read(reference: dict):
             result = stored_result(
                 workspace, "rashomon", reference["model"], reference["parameters"]
             )
+            # The CSV holds what the table shows (in-set ranges unless outside models are on).
+            outside = bool(reference.get("include_outside"))
             frames = {
-                "summary": result.summary,
-                "main_effects": result.main_effect_summary,
+                "summary": lambda: result.summary(include_outside=outside),
+                "main_effects": lambda: result.main_effect_summary(include_outside=outside),
                 "fis_cloud": lambda: result.fis_cloud,
                 "boundaries": lambda: result.boundaries,
             }
@@ -111,13 +128,15 @@ def register(app: Dash, workspace) -> None:
     )
 
 
-def layout(workspace, data=None, model=None, pair=None, **query) -> html.Div:
+def layout(workspace, data=None, model=None, pair=None, outside=None, **query) -> html.Div:
     query = {RENAMED_QUERY.get(name, name): value for name, value in query.items()}
     # FISC scales inputs, which means nothing for coded fields (the CTR data sets).
     data_names = [name for name in workspace.data_names if not workspace.dataset(name).code_levels]
     chosen = select(workspace, "rashomon", data, model, query, FORM_PARAMETERS, data_names)
     if chosen.result is not None:
-        view = result_view(chosen.result, pair, chosen.model, chosen.parameters)
+        view = result_view(
+            chosen.result, pair, chosen.model, chosen.parameters, include_outside=outside == "1"
+        )
     else:
         view = html.P(NO_RESULT, className="wb-muted")
     problem = html.Span(chosen.problem, className="wb-error") if chosen.problem else None
@@ -166,17 +185,26 @@ def _form(data_names, data, models, model, parameters) -> html.Div:
     )
 
 
-def result_view(result, pair: str | None, model: str, parameters: dict) -> list:
-    """Metrics, swarm, halo of the selected pair (default: the widest range), and tables."""
+def result_view(
+    result, pair: str | None, model: str, parameters: dict, include_outside: bool = False
+) -> list:
+    """Metrics, swarm, halo of the selected pair (default: the widest range), and tables.
+
+    The swarms and ranges cover the models in the set (the Compare page's ranges), unless
+    ``include_outside``: then the sampled models outside it are drawn too, apart, and the
+    table's ranges say they cover every sampled model."""
     from analyzers.figures import halo_plot, halo_plot_3d, main_effect_swarm_plot, swarm_plot
 
-    # Ranked over the models in the set (the Compare page's ranges), flagged pairs last.
-    summary = result.summary()
+    # Ranked by range, flagged pairs last.
+    summary = result.summary(include_outside=include_outside)
     interactions = summary["interaction"].tolist()
     pair = _known_interaction(result, pair) or (interactions[0] if interactions else None)
     in_set = int(result.fis_cloud["in_set"].sum())
     children = [
-        dcc.Store(id=RESULT_REFERENCE, data={"model": model, "parameters": parameters}),
+        dcc.Store(
+            id=RESULT_REFERENCE,
+            data={"model": model, "parameters": parameters, "include_outside": include_outside},
+        ),
         html.Div(
             [
                 metric("reference loss L*", f"{result.reference_loss:.4f}"),
@@ -201,17 +229,25 @@ def result_view(result, pair: str | None, model: str, parameters: dict) -> list:
             [
                 html.Label("Interaction shown in the halo plot (or click a row of the swarm)"),
                 dcc.Dropdown(interactions, pair, id=PAIR, clearable=False),
+                dcc.Checklist(
+                    [{"label": " also show sampled models outside the set", "value": "1"}],
+                    ["1"] if include_outside else [],
+                    id=OUTSIDE,
+                ),
             ],
             className="wb-card",
         ),
         figure_card("fisc-halo", halo, f"Halo plot: {pair}"),
         figure_card(
             "fisc-swarm",
-            swarm_plot(result, top=SWARM_TOP),
-            "FIS swarm: models in the Rashomon set (widest ranges)",
+            swarm_plot(result, top=SWARM_TOP, include_outside=include_outside),
+            "FIS swarm: models in the Rashomon set (widest ranges)"
+            + (", and the sampled models outside it" if include_outside else ""),
         ),
         figure_card(
-            "fisc-main-effects", main_effect_swarm_plot(result), "Main effects over the set"
+            "fisc-main-effects",
+            main_effect_swarm_plot(result, include_outside=include_outside),
+            "Main effects over the set" + (" and outside it" if include_outside else ""),
         ),
         table_card(
             PAGE,
@@ -221,7 +257,12 @@ def result_view(result, pair: str | None, model: str, parameters: dict) -> list:
             f"⚠ fewer than {MIN_IN_SET_MODELS} in-set models: not ranked",
         ),
         table_card(PAGE, "fis_cloud", result.fis_cloud, "FIS cloud: every sampled joint model"),
-        table_card(PAGE, "main_effects", result.main_effect_summary(), "Main effects over the set"),
+        table_card(
+            PAGE,
+            "main_effects",
+            result.main_effect_summary(include_outside=include_outside),
+            "Main effects over the set" + (" and outside it" if include_outside else ""),
+        ),
         table_card(PAGE, "boundaries", result.boundaries, "Rashomon boundary per group"),
     ]
     return children

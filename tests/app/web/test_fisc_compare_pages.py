@@ -86,3 +86,33 @@ def test_fisc_and_compare_pages_show_the_same_range_for_every_pair(fisc):
         for pair in pairs:
             assert verdicts.loc[pair, "fis_min"] == summary.loc[pair, "min"]
             assert verdicts.loc[pair, "fis_max"] == summary.loc[pair, "max"]
+
+
+def test_outside_models_are_shown_only_when_asked_and_then_said_so(fisc):
+    def swarm(children):
+        for card in children:
+            for part in getattr(card, "children", None) or []:
+                if getattr(part, "id", None) == {"type": "graph", "figure": "fisc-swarm"}:
+                    return part.figure
+        raise AssertionError("no swarm")
+
+    def legend(figure) -> list[str]:
+        return [trace.name for trace in figure.data if trace.showlegend is not False and trace.name]
+
+    in_set = rashomon_page.result_view(fisc, None, "mlp", {})
+    everything = rashomon_page.result_view(fisc, None, "mlp", {}, include_outside=True)
+    assert not any("outside the set" in name for name in legend(swarm(in_set)))
+    assert any("outside the set" in name for name in legend(swarm(everything)))
+    # The range table says what it covers, and is wider over every sampled model.
+    title = next(
+        str(card.children[0].children)
+        for card in everything
+        if str(getattr(getattr(card, "children", [None])[0], "children", "")).startswith(
+            "FIS range"
+        )
+    )
+    assert "every sampled model (in and outside the set)" in title
+    narrow = {r["interaction"]: float(r["range"]) for r in table_rows(in_set, "FIS range")}
+    wide = {r["interaction"]: float(r["range"]) for r in table_rows(everything, "FIS range")}
+    assert all(wide[pair] >= narrow[pair] for pair in narrow)
+    assert any(wide[pair] > narrow[pair] for pair in narrow)
