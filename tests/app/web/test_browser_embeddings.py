@@ -109,7 +109,11 @@ def test_umap_job_reports_its_stages_and_maps_rows(browser, tmp_path):
 
 
 def run_umap_job(browser, url: str) -> None:
-    browser.get(url + "embeddings?data=adult&model=adult-gdcn&projection=umap&max_points=300")
+    # Small samples (300 map points, 5000 data rows): the test is about the UMAP job's stages
+    # and map, and must finish on 2 loaded cores.
+    browser.get(
+        url + "embeddings?data=adult&model=adult-gdcn&projection=umap&max_points=300&max_rows=5000"
+    )
     wait_for(browser, "#emb-run", timeout=60)
     browser.execute_script(
         """
