@@ -21,6 +21,7 @@ from app.cli.common import (
     MODEL_HELP,
     add_approximator_argument,
     add_data_arguments,
+    add_epsilon_arguments,
     add_grouping_arguments,
     add_model_file_arguments,
     add_output_arguments,
@@ -88,13 +89,7 @@ def _fisc_arguments(fisc: argparse.ArgumentParser) -> None:
         help="rows to explain: the 20%% test split (default for sample models) or all rows "
         "(default for model files)",
     )
-    fisc.add_argument(
-        "--epsilon-rate",
-        type=float,
-        default=default_of(explore, "epsilon_rate"),
-        help="ε as a fraction of L*",
-    )
-    fisc.add_argument("--epsilon", type=float, help="absolute ε (overrides --epsilon-rate)")
+    add_epsilon_arguments(fisc)
     fisc.add_argument(
         "--order",
         type=int,

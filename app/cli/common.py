@@ -269,3 +269,17 @@ def load_raw_estimator(path: Path):
         return joblib.load(path)
     except Exception as error:
         raise ModelError(f"could not load {path.name}: {type(error).__name__}") from None
+
+
+def add_epsilon_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--epsilon-rate`` (default: explore_rashomon's) and ``--epsilon``: the Rashomon set's
+    tolerance, for ``fisc`` and ``compare --rashomon``."""
+    from analyzers.rashomon import explore_rashomon
+
+    parser.add_argument(
+        "--epsilon-rate",
+        type=float,
+        default=default_of(explore_rashomon, "epsilon_rate"),
+        help="FISC ε as a fraction of L*",
+    )
+    parser.add_argument("--epsilon", type=float, help="absolute FISC ε (overrides --epsilon-rate)")

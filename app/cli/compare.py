@@ -16,6 +16,7 @@ from app.cli.cache import add_cache_arguments, explored, file_fingerprint, score
 from app.cli.common import (
     MODEL_HELP,
     add_data_arguments,
+    add_epsilon_arguments,
     add_game_arguments,
     add_grouping_arguments,
     add_max_order_argument,
@@ -82,7 +83,6 @@ def _comparison_arguments(parser: argparse.ArgumentParser) -> None:
     """How the scores are compared, and the optional FISC check of ``--rashomon``."""
     from analyzers.compare import compare_results
     from analyzers.interaction_result import AGGREGATES
-    from analyzers.rashomon import explore_rashomon
 
     parser.add_argument(
         "--aggregate", choices=AGGREGATES, default=default_of(compare_results, "aggregate")
@@ -101,13 +101,7 @@ def _comparison_arguments(parser: argparse.ArgumentParser) -> None:
         help="explore the Rashomon set (FISC) of this model and check the others' FIS against "
         "its FIS range; needs --index fis; may be repeated",
     )
-    parser.add_argument(
-        "--epsilon-rate",
-        type=float,
-        default=default_of(explore_rashomon, "epsilon_rate"),
-        help="FISC ε as a share of L*",
-    )
-    parser.add_argument("--epsilon", type=float, help="absolute FISC ε (overrides --epsilon-rate)")
+    add_epsilon_arguments(parser)
     parser.add_argument(
         "--all-sampled",
         action="store_true",

@@ -101,3 +101,25 @@ def screenshot(driver, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     driver.save_screenshot(str(path))
     return path
+
+
+@pytest.fixture
+def xor_workspace(tmp_path):
+    """``make(sample)``: a workspace with a 300-row XOR data set (a × b planted, c noise) and
+    one sample model of that kind ("logistic", "mlp", ...) named "xor-<sample>"."""
+    import numpy as np
+    import pandas as pd
+
+    from workbench.workspace import DataEntry, ModelEntry, Workspace
+
+    def make(sample: str) -> Workspace:
+        rng = np.random.default_rng(0)
+        frame = pd.DataFrame(rng.integers(0, 2, size=(300, 3)), columns=["a", "b", "c"])
+        frame["y"] = (frame["a"] ^ frame["b"]).astype(int)
+        frame.to_csv(tmp_path / "xor.csv", index=False)
+        space = Workspace.create(tmp_path / f"ws-{sample}")
+        space.add_data(DataEntry("xor", str(tmp_path / "xor.csv"), "y"))
+        space.add_model(ModelEntry(f"xor-{sample}", "xor", "sample", sample=sample))
+        return space
+
+    return make

@@ -37,23 +37,15 @@ def test_parameters_reach_the_analyzer_under_their_new_names():
         spec.parameters({"order": 3})
 
 
-def test_the_app_offers_the_output_scale_and_keys_results_by_it(tmp_path):
-    import numpy as np
-    import pandas as pd
-
+def test_the_app_offers_the_output_scale_and_keys_results_by_it(xor_workspace):
     from app.analyses import compute_result
-    from workbench.workspace import DataEntry, ModelEntry, Workspace
 
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame(rng.integers(0, 2, size=(300, 3)), columns=["a", "b", "c"])
-    frame["y"] = (frame["a"] ^ frame["b"]).astype(int)
-    frame.to_csv(tmp_path / "xor.csv", index=False)
-    space = Workspace.create(tmp_path / "ws")
-    space.add_data(DataEntry("xor", str(tmp_path / "xor.csv"), "y"))
-    space.add_model(ModelEntry("mlp", "xor", "sample", sample="mlp"))
+    space = xor_workspace("mlp")
     small = {"rows": 20, "background": 10}
-    natural = compute_result(space, "interactions", "mlp", small)
-    probability = compute_result(space, "interactions", "mlp", {**small, "output": "probability"})
+    natural = compute_result(space, "interactions", "xor-mlp", small)
+    probability = compute_result(
+        space, "interactions", "xor-mlp", {**small, "output": "probability"}
+    )
     assert natural.settings["output"] == "logit"
     assert probability.settings["output"] == "probability"
     assert len(space.store.entries("interactions")) == 2  # two scales, two stored results

@@ -11,29 +11,20 @@ import dataclasses
 import importlib
 import pkgutil
 
-import numpy as np
-import pandas as pd
 import pytest
 
 import analyzers
 import app.analyses
 from analyzers.result import Result
 from app.analyses import compute_result, stored_result
-from workbench.workspace import DataEntry, ModelEntry, Workspace
+from workbench.workspace import Workspace
 
 PROTOCOL_FIELDS = {"model_names", "settings", "seconds", "diagnostics"}
 
 
 @pytest.fixture
-def workspace(tmp_path):
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame(rng.integers(0, 2, size=(300, 3)), columns=["a", "b", "c"])
-    frame["y"] = (frame["a"] ^ frame["b"]).astype(int)
-    frame.to_csv(tmp_path / "xor.csv", index=False)
-    space = Workspace.create(tmp_path / "ws")
-    space.add_data(DataEntry("xor", str(tmp_path / "xor.csv"), "y"))
-    space.add_model(ModelEntry("xor-logistic", "xor", "sample", sample="logistic"))
-    return space
+def workspace(xor_workspace):
+    return xor_workspace("logistic")
 
 
 @pytest.mark.parametrize(
