@@ -121,13 +121,13 @@ def run_embeddings(args: argparse.Namespace) -> int:
     if others:
         rows = {
             report.model_name: extract_embeddings(
-                model, train, max_rows=args.max_rows, seed=args.random_state
+                model, train, max_rows=args.max_rows, random_state=args.random_state
             )
         }
         for name in others:
             other, _, _ = _model_and_data(name, args)
             rows[name] = extract_embeddings(
-                other, train, max_rows=args.max_rows, seed=args.random_state
+                other, train, max_rows=args.max_rows, random_state=args.random_state
             )
         comparison = compare_embeddings(
             {name: e.rows_by_field() for name, e in rows.items()},

@@ -45,7 +45,7 @@ def test_a_planted_interaction_and_its_additive_ablation_disagree_exactly_there(
     # its conditional expectations equal the interventional ones, so the same holds.
     make = (lambda f: fitted_tree(f, data)) if index == "tree" else oracle
     models = {"planted": make(planted), "ablation": make(additive)}
-    comparison = compare_models(models, data, index, rows=32, background=32, estimator="exact")
+    comparison = compare_models(models, data, index, rows=32, background=32, approximator="exact")
     top = comparison.top_disagreements(1).iloc[0]
     assert (top["pair"], top["model_high"]) == ("x2 × x3", "planted")
     assert top["disagreement"] == pytest.approx(1.0, abs=1e-6)
@@ -72,9 +72,11 @@ def test_rashomon_range_separates_a_copy_from_the_ablation(data):
     # The copy's FIS equals the reference FIS, which lies in its own range; the ablation's
     # x2 × x3 FIS is 0, far from the planted -2·Var(1.5·x2·x3) = -4.5 and its Rashomon range.
     reference = oracle(planted)
-    fisc = explore_rashomon(reference, data, epsilon_rate=0.1, estimator="exact")
+    fisc = explore_rashomon(reference, data, epsilon_rate=0.1, approximator="exact")
     models = {"planted": reference, "copy": oracle(planted), "ablation": oracle(additive)}
-    comparison = compare_models(models, data, "fis", rashomon={"planted": fisc}, estimator="exact")
+    comparison = compare_models(
+        models, data, "fis", rashomon={"planted": fisc}, approximator="exact"
+    )
     rows = comparison.rashomon.set_index(["model", "pair"])
     assert (rows.loc["copy", "verdict"] == INSIDE_VERDICT).all()
     assert rows.loc[("ablation", "x2 × x3"), "verdict"] == OUTSIDE_VERDICT

@@ -175,7 +175,7 @@ def test_a_site_no_ablation_moves_is_flagged(gated):
 def test_progress_reports_each_stage_and_old_names_still_work(gated):
     data, model = gated
     steps = []
-    with pytest.warns(FutureWarning, match="seed= is renamed random_state="):
+    with pytest.warns(FutureWarning) as renamed:
         report = analyze_gates(
             model,
             data,
@@ -186,6 +186,10 @@ def test_progress_reports_each_stage_and_old_names_still_work(gated):
             model_name="fixed",
             progress=lambda *step: steps.append(step),
         )
+    messages = " ".join(str(w.message) for w in renamed)
+    for old, new in [("seed", "random_state"), ("attributions", "compute_attributions")]:
+        assert f"{old}= is renamed {new}=" in messages
+    assert "interactions= is renamed compute_interactions=" in messages
     assert report.attributions is None and report.interactions.empty
     assert steps == [("statistics", 0, 2), ("ablation", 1, 2), ("ablation", 2, 2)]
     with pytest.warns(FutureWarning, match="renamed model_names"):
@@ -207,7 +211,7 @@ def test_bad_input(gated):
 def test_planted_pair_has_the_largest_field_interaction(name):
     trained = trained_on_synthetic(name)
     adapter = wrap_model(trained.model, task="classification", output="logit", device="cpu")
-    scores = field_interactions(adapter, trained.test, n_permutations=5, seed=0)
+    scores = field_interactions(adapter, trained.test, n_permutations=5, random_state=0)
     top = scores.iloc[0]
     assert {top["field_1"], top["field_2"]} == {"f0", "f1"}
     assert abs(top["fis"]) > 5 * abs(scores.iloc[1]["fis"])

@@ -74,7 +74,7 @@ def test_compare_finds_the_planted_pair_and_writes_every_file(files, tmp_path, c
     assert top["disagreement"] == pytest.approx(1.0, abs=1e-6)
     for model in comparison.model_names:
         result = InteractionResult.from_json((out / f"result_{model}.json").read_text())
-        assert result.model == model and result.index == "sii"
+        assert result.model_name == model and result.index == "sii"
     shares = pd.read_csv(out / "shares.csv").set_index("pair")
     assert shares.loc["x2 × x3", "planted"] == pytest.approx(1.0, abs=1e-6)
     expected = {"model_dumbbell", "agreement_spearman", "agreement_kendall"}

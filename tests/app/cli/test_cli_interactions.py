@@ -35,7 +35,7 @@ def test_sii_writes_tables_and_figures(csv_path, tmp_path, capsys):
     code = run_interactions(csv_path, out, "--formats", "html", "--rows", "20", model="mlp")
     assert code == 0, capsys.readouterr().err
     result = InteractionResult.from_json((out / "result.json").read_text())
-    assert result.index == "sii" and result.model == "mlp" and len(result.pairs) == 6
+    assert result.index == "sii" and result.model_name == "mlp" and len(result.pairs) == 6
     pairs = pd.read_csv(out / "pairs.csv")
     assert list(pairs.columns) == ["pair", "mean_abs", "mean"]
     assert pairs.sort_values("mean_abs")["pair"].iloc[-1] == "a × b"
@@ -58,7 +58,7 @@ def test_tree_index_reads_a_tree_model_file(csv_path, tmp_path, capsys):
     code = run_interactions(csv_path, out, "--index", "tree", "--formats", "", model=path)
     assert code == 0, capsys.readouterr().err
     result = InteractionResult.from_json((out / "result.json").read_text())
-    assert result.settings["output"] == "logit" and result.model == "gbt"
+    assert result.settings["output"] == "logit" and result.model_name == "gbt"
     assert result.global_scores().sort_values("value")["pair"].iloc[-1] == "a × b"
 
 
