@@ -32,6 +32,15 @@ _PARSED_CACHE_SIZE = 16
 GATE_ROWS = 500
 
 
+def signature_default(function: Callable, name: str) -> Any:
+    """The default of ``function``'s parameter ``name``: the one source of a default, read by
+    the registry (:func:`signature_defaults`) and the CLI's options alike."""
+    parameter = inspect.signature(function).parameters.get(name)
+    if parameter is None or parameter.default is inspect.Parameter.empty:
+        raise ParameterError(f"{function.__name__} has no default for {name!r}")
+    return parameter.default
+
+
 def signature_defaults(
     function: Callable,
     names: Sequence[str],
@@ -50,11 +59,7 @@ def signature_defaults(
     Order: ``names`` first, then ``app_only``.
     """
     parameters = inspect.signature(function).parameters
-    defaults = {}
-    for name in names:
-        if name not in parameters or parameters[name].default is inspect.Parameter.empty:
-            raise ParameterError(f"{function.__name__} has no default for {name!r}")
-        defaults[name] = parameters[name].default
+    defaults = {name: signature_default(function, name) for name in names}
     for name in switches:
         defaults[name] = "on" if defaults[name] else "off"
     for name in app_only:

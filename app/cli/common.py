@@ -4,19 +4,18 @@ One module, so that each ``app/cli/<analysis>.py`` declares an option every comm
 target, model file kind, output folder, formats, device, random state...) by calling one
 function here, and imports public helpers instead of another subcommand's private ones.
 
-Defaults of analysis options are the analyzer's own (:func:`default_of` reads its signature,
-where ``app.analyses`` reads them too), so a command gives what the Python API gives.
+Defaults of analysis options are the analyzer's own: ``default_of`` is the registry's
+``app.analyses.signature_default``, so a command gives what the Python API and the app give.
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from workbench.errors import ModelError, ParameterError, WorkbenchError
+from app.analyses import signature_default as default_of
+from workbench.errors import ModelError, WorkbenchError
 
 JOBLIB_SUFFIXES = (".joblib", ".pkl")
 
@@ -29,14 +28,6 @@ MODEL_HELP = (
 
 
 TASKS = ("auto", "classification", "regression")
-
-
-def default_of(function: Callable, name: str):
-    """The default of ``function``'s parameter ``name``: the one source of an option's default."""
-    parameter = inspect.signature(function).parameters.get(name)
-    if parameter is None or parameter.default is inspect.Parameter.empty:
-        raise ParameterError(f"{function.__name__} has no default for {name!r}")
-    return parameter.default
 
 
 def add_data_arguments(
