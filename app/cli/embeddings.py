@@ -8,7 +8,6 @@ staging folder and renamed into place, so an interrupted run leaves no half-writ
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -161,7 +160,7 @@ def write_embeddings_report(report, folder, *, formats=("html",), comparison=Non
 
     with staged_folder(folder) as stage:
         staging = stage.path
-        (staging / "result.json").write_text(json.dumps(report.to_dict(), allow_nan=False))
+        (staging / "result.json").write_text(report.to_json())
         built = {
             "geometry_table": embedding_figures.geometry_table(report.geometry),
             "spectrum": embedding_figures.spectrum_plot(report.geometry),
@@ -186,9 +185,7 @@ def write_embeddings_report(report, folder, *, formats=("html",), comparison=Non
                         report.projection, color=column
                     )
         if comparison is not None:
-            (staging / "comparison.json").write_text(
-                json.dumps(comparison.to_dict(), allow_nan=False)
-            )
+            (staging / "comparison.json").write_text(comparison.to_json())
             comparison.geometry.to_csv(staging / "comparison_geometry.csv", index=False)
             comparison.cka.to_csv(staging / "comparison_cka.csv", index=False)
             built["cka_models"] = embedding_figures.model_cka_heatmap(comparison)

@@ -7,7 +7,6 @@ at the end, so an interrupted run leaves the previous output (or nothing), never
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -49,7 +48,7 @@ def write_rashomon_report(
 
     with staged_folder(folder) as stage:
         staging = stage.path
-        (staging / "result.json").write_text(json.dumps(result.to_dict(), allow_nan=False))
+        (staging / "result.json").write_text(result.to_json())
         tables = {
             "summary": result.summary(),
             "main_effect_summary": result.main_effect_summary(),
