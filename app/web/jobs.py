@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from dataclasses import field as dataclass_field
+from urllib.parse import parse_qsl, urlencode
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
@@ -171,6 +172,16 @@ def select(
 
 
 NO_RESULT = "No stored result for these settings yet: press Run."
+
+
+def updated_search(search: str | None, chosen: dict, remove: tuple[str, ...] = ()) -> str:
+    """A page URL's query ``search`` with the truthy values of ``chosen`` set and the names in
+    ``remove`` dropped (the view state lives in the URL, so each view control edits it)."""
+    query = dict(parse_qsl((search or "").lstrip("?")))
+    for name in remove:
+        query.pop(name, None)
+    query.update({name: value for name, value in chosen.items() if value})
+    return "?" + urlencode(query)
 
 
 def field(label: str, control) -> html.Div:

@@ -19,7 +19,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from app.analyses import analysis, compute_result, stored_result
 from app.web.components import register_model_choices, register_table_downloads
 from app.web.context import current_workspace
-from app.web.jobs import JobIds, field, job_panel, register_job
+from app.web.jobs import JobIds, field, job_panel, register_job, updated_search
 from app.web.pages.embeddings_view import (
     COLOR,
     PAGE,
@@ -162,10 +162,8 @@ def _register_view_choices(app: Dash) -> None:
         prevent_initial_call=True,
     )
     def choose_view(color, weighting, sort, relation, search):
-        query = dict(parse_qsl((search or "").lstrip("?")))
         chosen = {"color": color, "weighting": weighting, "sort": sort, "relation": relation}
-        query.update({name: value for name, value in chosen.items() if value})
-        updated = "?" + urlencode(query)
+        updated = updated_search(search, chosen)
         return no_update if updated == (search or "") else updated
 
 

@@ -10,7 +10,7 @@ picking a site re-renders the per-site figures from the store.
 from __future__ import annotations
 
 import time
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
@@ -18,7 +18,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from app.analyses import analysis, compute_result, stored_result
 from app.web.components import register_model_choices, register_table_downloads
 from app.web.context import current_workspace
-from app.web.jobs import JobIds, field, job_panel, register_job
+from app.web.jobs import JobIds, field, job_panel, register_job, updated_search
 from app.web.pages.gates_view import (
     METHOD,
     MODE,
@@ -106,10 +106,7 @@ def _register_view_choices(app: Dash) -> None:
         prevent_initial_call=True,
     )
     def select_view(site, mode, method, search):
-        query = dict(parse_qsl((search or "").lstrip("?")))
-        chosen = {"site": site, "mode": mode, "method": method}
-        query.update({name: value for name, value in chosen.items() if value})
-        updated = "?" + urlencode(query)
+        updated = updated_search(search, {"site": site, "mode": mode, "method": method})
         return no_update if updated == search else updated
 
 

@@ -8,7 +8,7 @@ nothing behind.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
@@ -24,7 +24,7 @@ from app.web.components import (
     table_card,
 )
 from app.web.context import current_workspace
-from app.web.jobs import NO_RESULT, JobIds, field, job_panel, register_job, select
+from app.web.jobs import NO_RESULT, JobIds, field, job_panel, register_job, select, updated_search
 from workbench.errors import WorkbenchError
 
 PATH = "/rashomon"
@@ -83,9 +83,7 @@ def register(app: Dash, workspace) -> None:
             pair = clicked_interaction(click, swarm)
         if not pair:
             return no_update
-        query = dict(parse_qsl((search or "").lstrip("?")))
-        query["pair"] = pair
-        return "?" + urlencode(query)
+        return updated_search(search, {"pair": pair})
 
     @app.callback(
         Output(URL, "search", allow_duplicate=True),
@@ -94,11 +92,7 @@ def register(app: Dash, workspace) -> None:
         prevent_initial_call=True,
     )
     def show_outside(value, search):
-        query = dict(parse_qsl((search or "").lstrip("?")))
-        query.pop("outside", None)
-        if value:
-            query["outside"] = "1"
-        return "?" + urlencode(query)
+        return updated_search(search, {"outside": "1" if value else None}, remove=("outside",))
 
     def table_source(frame_name: str):
         def read(reference: dict):

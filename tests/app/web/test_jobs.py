@@ -23,3 +23,18 @@ def test_a_mistyped_id_raises_attribute_error():
 
 def test_two_pages_ids_never_collide():
     assert not {JobIds("cmp").run, JobIds("cmp").url} & {JobIds("inter").run, JobIds("inter").url}
+
+
+def test_a_view_control_edits_only_its_own_query_values():
+    from app.web.jobs import updated_search
+
+    search = "?data=compas&model=mlp&outside=1"
+    assert updated_search(search, {"pair": "a × b"}) == (
+        "?data=compas&model=mlp&outside=1&pair=a+%C3%97+b"
+    )
+    # An empty choice keeps the URL's value; a removed name goes.
+    assert updated_search(search, {"model": None}) == search
+    assert (
+        updated_search(search, {"outside": None}, remove=("outside",)) == "?data=compas&model=mlp"
+    )
+    assert updated_search(None, {}) == "?"
