@@ -190,9 +190,10 @@ def _pair_order(scored: list, dataset) -> list[str]:
 
 
 def _strength_matrix(clouds: pd.DataFrame, members: list[str], pairs: list[str]) -> np.ndarray:
-    table = clouds.pivot(index="member", columns="pair", values="strength") if members else None
-    if table is None:
+    """(members, pairs) strength of each pair in each in-set member."""
+    if not members:
         return np.zeros((0, len(pairs)))
+    table = clouds.pivot(index="member", columns="pair", values="strength")
     return table.loc[members, pairs].to_numpy(dtype=float)
 
 
