@@ -274,7 +274,15 @@ ANALYSES: dict[str, Analysis] = {
         read=_read_interactions,
         defaults=signature_defaults(
             score_interactions,
-            ["index", "max_order", "approximator", "background", "random_state", "output"],
+            [
+                "index",
+                "max_order",
+                "approximator",
+                "background",
+                "random_state",
+                "output",
+                "probability_clip",
+            ],
             # The analyzer's rows=None is a seeded sample of DEFAULT_ROWS ("fis": every row,
             # which _compute_interactions keeps); the form shows the count, a URL types it.
             rows=DEFAULT_ROWS,
