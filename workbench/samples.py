@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.errors import ParameterError
+from workbench.errors import DataError, ParameterError
 from workbench.models.task import task_from_labels
 
 SAMPLE_DATA_DIR = Path(__file__).resolve().parents[1] / "sample_data"
@@ -49,6 +49,25 @@ def infer_task(dataset) -> str:
     if dataset.target_classes is not None:
         return "classification"
     return task_from_labels(dataset.y)
+
+
+def check_class_codes(dataset) -> None:
+    """A one-line DataError, before any training, unless the target holds class codes 0..K-1
+    with K >= 2: a one-class target cannot train a classifier, and a target coded 1..K trains
+    one whose K classes the loss then reads as 0..K-1 (the error used to come after training,
+    or as a scikit-learn traceback)."""
+    import numpy as np
+
+    values = np.unique(dataset.y.numpy())
+    name = dataset.target_name or "y"
+    shown = ", ".join(f"{v:g}" for v in values[:6]) + (", ..." if len(values) > 6 else "")
+    if len(values) < 2:
+        raise DataError(f"target {name!r} has one class ({shown}); a classifier needs two or more")
+    if not np.array_equal(values, np.arange(len(values))):
+        raise DataError(
+            f"target {name!r} is coded {shown}; a classifier needs class codes "
+            f"0..{len(values) - 1} (recode the column, e.g. y - 1)"
+        )
 
 
 def train_sample_model(
@@ -91,8 +110,10 @@ def train_sample_model(
     if dataset.y is None:
         raise ParameterError("a sample model needs a data set with a target (pass --target)")
     task = infer_task(dataset) if task == "auto" else task
-    train, test = dataset.train_test_split(test_size=test_size, seed=seed)
     classification = task == "classification"
+    if classification:
+        check_class_codes(dataset)
+    train, test = dataset.train_test_split(test_size=test_size, seed=seed)
     if name == "mlp":
         cls = MLPClassifier if classification else MLPRegressor
         estimator = cls(hidden_layer_sizes=(64, 64), max_iter=300, random_state=seed)

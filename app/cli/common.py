@@ -11,11 +11,15 @@ Defaults of analysis options are the analyzer's own: ``default_of`` is the regis
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from app.analyses import signature_default as default_of
-from workbench.errors import ModelError, WorkbenchError
+from workbench.errors import ModelError, ParameterError, WorkbenchError
 
 JOBLIB_SUFFIXES = (".joblib", ".pkl")
 
@@ -28,6 +32,84 @@ MODEL_HELP = (
 
 
 TASKS = ("auto", "classification", "regression")
+
+TRUST_PICKLE_HELP = (
+    "allow loading a joblib/pickle model file; loading one runs code its author chose, so pass "
+    "this only for files you created or trust"
+)
+
+
+class WorkbenchArgumentParser(argparse.ArgumentParser):
+    """An argparse parser whose errors are one line (the CLI's rule), not usage plus a line.
+
+    Subparsers are made of the same class (argparse's default), so every subcommand has it.
+    """
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _number_type(
+    convert: Callable[[str], float], what: str, low: float, high: float, low_open: bool
+) -> Callable[[str], float]:
+    """An argparse ``type=``: ``convert(text)`` if finite and in [low, high] (or (low, high])."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        below = value <= low if low_open else value < low
+        if not math.isfinite(value) or below or value > high:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
+
+
+def bounded_int(low: int, high: float = math.inf) -> Callable[[str], int]:
+    """Type of an integer option in [low, high]: ``type=bounded_int(1)``."""
+    what = f"an integer >= {low}" if high == math.inf else f"an integer in [{low}, {high}]"
+    return _number_type(int, what, low, high, low_open=False)
+
+
+#: every count that must be at least one (rows, permutations, samples, epochs...)
+positive_int = bounded_int(1)
+#: counts where 0 means "none" or "all" (halo plots, gate rows)
+nonnegative_int = bounded_int(0)
+#: positive finite reals (ε, ε rate, grid spacing)
+positive_float = _number_type(float, "a positive number", 0.0, math.inf, low_open=True)
+#: the largest bootstrap count the gates analysis allows: its draws are held in memory at once
+MAX_BOOTSTRAP = 10_000
+
+
+def check_output_folder(text: str) -> Path:
+    """``--out`` as a folder the report can be written to, checked before any work.
+
+    Refuses an empty path (it would scatter files into the current folder), an existing file,
+    a path under a file, and a place this process cannot write in. Probing writability makes a
+    temporary folder and removes it at once, so nothing is left behind.
+    """
+    if not text.strip():
+        raise ParameterError("--out: empty path; name the folder to write the report to")
+    folder = Path(text).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise ParameterError(f"--out: {str(folder)!r} is a file, not a folder")
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ParameterError(f"--out: {str(folder)!r} is under the file {str(existing)!r}")
+    # The report is staged beside the folder, then moved into it: both places must be writable.
+    for place in {existing, existing.parent} if existing == folder else {existing}:
+        try:
+            os.rmdir(tempfile.mkdtemp(prefix=".workbench-probe-", dir=place))
+        except OSError as error:
+            raise ParameterError(
+                f"--out: cannot write in {str(place)!r} ({error.strerror})"
+            ) from None
+    return folder
 
 
 def add_data_arguments(
@@ -89,7 +171,7 @@ def add_random_state_argument(parser: argparse.ArgumentParser, default: int) -> 
         "--random-state",
         "--seed",
         dest="random_state",
-        type=int,
+        type=bounded_int(0, 2**32 - 1),  # numpy's seed range
         default=default,
         help="seed of every sample and permutation (--seed is its old name)",
     )
@@ -105,7 +187,9 @@ def add_run_arguments(
     """``--device``, ``--max-batch-rows``, ``--random-state`` and, with ``progress``,
     ``--no-progress``."""
     parser.add_argument("--device", default=device, help="auto, cpu, cuda, cuda:1 ...")
-    parser.add_argument("--max-batch-rows", type=int, help="rows per forward pass (default: auto)")
+    parser.add_argument(
+        "--max-batch-rows", type=positive_int, help="rows per forward pass (default: auto)"
+    )
     add_random_state_argument(parser, random_state)
     if progress:
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -142,7 +226,7 @@ def add_game_arguments(parser: argparse.ArgumentParser, approximator_help: str) 
 
     parser.add_argument(
         "--background",
-        type=int,
+        type=positive_int,
         default=default_of(score, "background"),
         help=f"background rows (default: {DEFAULT_BACKGROUND})",
     )
@@ -151,20 +235,22 @@ def add_game_arguments(parser: argparse.ArgumentParser, approximator_help: str) 
         choices=["logit", "probability", "value"],
         help="output scale of the game (default: logit for classifiers, value for regression)",
     )
-    parser.add_argument("--class-index", type=int, help="class explained (multi-class models)")
+    parser.add_argument(
+        "--class-index", type=nonnegative_int, help="class explained (multi-class models)"
+    )
     add_approximator_argument(parser, default_of(score, "approximator"), approximator_help)
     parser.add_argument(
         "--n-samples",
-        type=int,
+        type=positive_int,
         default=default_of(score, "n_samples"),
         help="coalitions per interaction",
     )
     parser.add_argument(
-        "--max-exact-groups", type=int, default=default_of(score, "max_exact_groups")
+        "--max-exact-groups", type=positive_int, default=default_of(score, "max_exact_groups")
     )
     parser.add_argument(
         "--n-permutations",
-        type=int,
+        type=positive_int,
         default=default_of(score, "n_permutations"),
         help="fis permutations",
     )
@@ -269,8 +355,10 @@ def add_epsilon_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument(
         "--epsilon-rate",
-        type=float,
+        type=positive_float,
         default=default_of(explore_rashomon, "epsilon_rate"),
         help="FISC ε as a fraction of L*",
     )
-    parser.add_argument("--epsilon", type=float, help="absolute FISC ε (overrides --epsilon-rate)")
+    parser.add_argument(
+        "--epsilon", type=positive_float, help="absolute FISC ε (overrides --epsilon-rate)"
+    )

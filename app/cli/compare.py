@@ -27,6 +27,7 @@ from app.cli.common import (
     figure_formats,
     load_dataset,
     load_raw_estimator,
+    positive_int,
 )
 from workbench.errors import ParameterError
 
@@ -66,7 +67,7 @@ def add_parser(commands) -> None:
         "model is compared) or all rows (default for model files only)",
     )
     parser.add_argument(
-        "--rows", type=int, help="explained rows, a seeded sample (default: 100; fis: all)"
+        "--rows", type=positive_int, help="explained rows, a seeded sample (default: 100; fis: all)"
     )
     add_max_order_argument(parser, default_of(score, "max_order"))
     add_game_arguments(
@@ -74,7 +75,7 @@ def add_parser(commands) -> None:
     )
     _comparison_arguments(parser)
     add_run_arguments(parser, random_state=default_of(score, "random_state"))
-    parser.add_argument("--top", type=int, default=20, help="pairs shown in the figures")
+    parser.add_argument("--top", type=positive_int, default=20, help="pairs shown in the figures")
     add_cache_arguments(parser)
     parser.set_defaults(run=run_compare)
 
@@ -89,7 +90,7 @@ def _comparison_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--top-k",
-        type=int,
+        type=positive_int,
         default=default_of(compare_results, "top_k"),
         help="k of the top-k overlap",
     )

@@ -19,6 +19,7 @@ from app.cli.common import (
     add_run_arguments,
     default_of,
     load_raw_estimator,
+    positive_int,
 )
 from workbench.errors import ModelError
 
@@ -48,7 +49,7 @@ def add_parser(commands) -> None:
     add_max_order_argument(parser, default_of(score, "max_order"))
     parser.add_argument(
         "--rows",
-        type=int,
+        type=positive_int,
         help="explained rows, a seeded sample (default: 100; fis: all); drawn from the 20%% "
         "test split for sample models",
     )
@@ -60,7 +61,9 @@ def add_parser(commands) -> None:
         help="h2: Friedman's pair-scaled H², or the residual over the output variance",
     )
     add_run_arguments(parser, random_state=default_of(score, "random_state"), progress=False)
-    parser.add_argument("--top", type=int, default=20, help="pairs in the bar chart and network")
+    parser.add_argument(
+        "--top", type=positive_int, default=20, help="pairs in the bar chart and network"
+    )
     add_cache_arguments(parser)
     parser.set_defaults(run=run_interactions)
 
