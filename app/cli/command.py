@@ -44,7 +44,10 @@ from workbench.errors import WorkbenchError
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit:  # --help, or a one-line usage error (WorkbenchArgumentParser)
+        return exit.code
     if not getattr(args, "command", None):
         parser.print_help()
         return 0
@@ -194,7 +197,13 @@ def _run_fisc(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     else:
-        model = load_model_file(args.model, task=task, output=args.output_kind, device=args.device)
+        model = load_model_file(
+            args.model,
+            task=task,
+            output=args.output_kind,
+            device=args.device,
+            trust_pickle=args.trust_pickle,
+        )
         split = args.rows == "test"
         rows = dataset.train_test_split(0.2, seed=args.random_state)[1] if split else dataset
     result = _explore(args, model, rows)

@@ -21,13 +21,10 @@ from pathlib import Path
 from app.analyses import signature_default as default_of
 from workbench.errors import ModelError, ParameterError, WorkbenchError
 
-JOBLIB_SUFFIXES = (".joblib", ".pkl")
-
 MODEL_HELP = (
     "a built-in sample model (see `workbench models`) trained on --data, or a model file: "
     "TorchScript (.pt/.pth/.ts), torch.export archive (.pt2) or a scikit-learn joblib/pickle file "
-    "(.joblib/.pkl). WARNING: joblib and pickle files run code when loaded; only pass files you "
-    "created yourself"
+    "(.joblib/.pkl, read only with --trust-pickle: joblib and pickle files run code when loaded)"
 )
 
 
@@ -46,7 +43,7 @@ class WorkbenchArgumentParser(argparse.ArgumentParser):
     """
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+        self.exit(2, f"workbench: error: {message} (see `{self.prog} --help`)\n")
 
 
 def _number_type(
@@ -141,8 +138,9 @@ def add_grouping_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_model_file_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--task`` and ``--output-kind``: how a model file is read."""
+    """``--task``, ``--output-kind`` and ``--trust-pickle``: how a model file is read."""
     parser.add_argument("--task", choices=TASKS, default="auto")
+    parser.add_argument("--trust-pickle", action="store_true", help=TRUST_PICKLE_HELP)
     parser.add_argument(
         "--output-kind",
         choices=["probability", "logit", "value"],
@@ -331,17 +329,21 @@ class ProgressBar:
         self.bar.update(done - self.bar.n)  # honours tqdm's refresh interval
 
 
-def load_raw_estimator(path: Path):
+def load_raw_estimator(path: Path, trust_pickle: bool):
     """The scikit-learn object of a joblib/pickle file (shap needs the estimator itself).
 
-    joblib/pickle runs code when it loads: the CLI help says so; the web app never calls this.
+    joblib/pickle runs code when it loads: refused, before the file is opened, unless the user
+    passed ``--trust-pickle``. The web app never calls this.
     """
     import joblib
 
+    from workbench.models.files import check_pickle_trusted, is_pickle_file
+
+    if not is_pickle_file(path):
+        raise ModelError(f"--index tree needs a .joblib or .pkl file, got {path.name!r}")
+    check_pickle_trusted(path, trust_pickle)
     if not path.is_file():
         raise ModelError(f"model file not found: {str(path)!r}")
-    if path.suffix.lower() not in JOBLIB_SUFFIXES:
-        raise ModelError(f"--index tree needs a .joblib or .pkl file, got {path.name!r}")
     try:
         return joblib.load(path)
     except Exception as error:

@@ -189,6 +189,7 @@ def _model_specs(values: list[str]) -> dict[str, str]:
 def _models_and_rows(args: argparse.Namespace, specs: dict[str, str], dataset, task: str):
     """Each model (raw tree estimators for --index tree) and the one set of rows they share."""
     from workbench.models import load_model_file
+    from workbench.models.files import check_pickle_trusted
     from workbench.samples import SAMPLE_MODELS, train_sample_model
 
     samples = [spec for spec in specs.values() if spec in SAMPLE_MODELS]
@@ -202,6 +203,9 @@ def _models_and_rows(args: argparse.Namespace, specs: dict[str, str], dataset, t
             "--split all: sample models are trained on 80% of the rows; explain them on the "
             "test split (--split test) so no model is explained on its training rows"
         )
+    for spec in specs.values():  # refused before any sample model trains, not after
+        if spec not in SAMPLE_MODELS:
+            check_pickle_trusted(spec, args.trust_pickle)
     models = {}
     for name, spec in specs.items():
         if spec in SAMPLE_MODELS:
@@ -211,10 +215,14 @@ def _models_and_rows(args: argparse.Namespace, specs: dict[str, str], dataset, t
             print(f"trained {name!r}: test loss {sample.test_loss:.4f}", file=sys.stderr)
             models[name] = sample.adapter
         elif args.index == "tree":
-            models[name] = load_raw_estimator(Path(spec))
+            models[name] = load_raw_estimator(Path(spec), args.trust_pickle)
         else:
             models[name] = load_model_file(
-                spec, task=task, output=args.output_kind, device=args.device
+                spec,
+                task=task,
+                output=args.output_kind,
+                device=args.device,
+                trust_pickle=args.trust_pickle,
             )
     if split == "all":
         return models, dataset

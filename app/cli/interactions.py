@@ -132,6 +132,12 @@ def _model_and_rows(args: argparse.Namespace, dataset, task: str):
         )
         return sample.adapter, sample.test
     if args.index == "tree":
-        return load_raw_estimator(Path(args.model)), dataset
-    model = load_model_file(args.model, task=task, output=args.output_kind, device=args.device)
+        return load_raw_estimator(Path(args.model), args.trust_pickle), dataset
+    model = load_model_file(
+        args.model,
+        task=task,
+        output=args.output_kind,
+        device=args.device,
+        trust_pickle=args.trust_pickle,
+    )
     return model, dataset
