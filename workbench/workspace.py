@@ -260,7 +260,10 @@ class Workspace:
         dataset = self.dataset(entry.data)
         task = infer_task(dataset) if entry.task == "auto" else entry.task
         if entry.kind == "sample":
-            sample = train_sample_model(entry.sample, dataset, task=task)
+            # cached (no pickle) in the workspace, so a second start does not retrain
+            sample = train_sample_model(
+                entry.sample, dataset, task=task, cache_dir=self.root / "samples"
+            )
             adapter, rows, estimator = sample.adapter, sample.test, sample.estimator
         elif entry.kind == "zoo":
             from workbench.models import wrap_model
