@@ -206,6 +206,8 @@ def compare_models(
     if rashomon and index != "fis":
         raise ParameterError(scale_message(index))
     _check_models(models)
+    fingerprint = dataset.fingerprint()
+    _check_rashomon_data(rashomon or {}, fingerprint)
 
     def score(name: str) -> InteractionResult:
         model = models[name]
@@ -220,8 +222,24 @@ def compare_models(
         in_set_only=in_set_only,
         zero_tolerance=zero_tolerance,
         range_tolerance=range_tolerance,
-        dataset_fingerprint=dataset.fingerprint(),
+        dataset_fingerprint=fingerprint,
     )
+
+
+def _check_rashomon_data(rashomon: Mapping[str, RashomonResult], fingerprint: str) -> None:
+    """Each FISC result must record this data set (checked before any model is scored)."""
+    for name, result in rashomon.items():
+        if not isinstance(result, RashomonResult):
+            raise ParameterError(
+                f"rashomon[{name!r}]: expected the RashomonResult of explore_rashomon, "
+                f"got {type(result).__name__}"
+            )
+        found = result.settings.get("dataset_fingerprint")
+        if found is not None and found != fingerprint:
+            raise ParameterError(
+                f"rashomon[{name!r}]: computed on another data set (fingerprint {found[:12]}..., "
+                f"this one {fingerprint[:12]}...); explore the Rashomon set on the compared rows"
+            )
 
 
 def compare_scored(

@@ -19,6 +19,7 @@ from analyzers.gate_ablation import ABLATION_MODES, gate_ablation, weighted_auc
 from analyzers.gate_common import as_ctr_adapter, chosen_sites
 from analyzers.gate_results import GateReport, GateStatistics
 from analyzers.result import Diagnostic
+from workbench.arguments import check_dataset
 from workbench.deprecation import renamed_parameters
 from workbench.errors import ParameterError
 from workbench.kernels.tap_edits import TapKernel
@@ -261,7 +262,9 @@ def analyze_gates(
 
     start = time.perf_counter()
     report = _stage_reporter(progress, compute_attributions, compute_interactions)
-    adapter, _ = as_ctr_adapter(model, device)
+    adapter, module = as_ctr_adapter(model, device)
+    check_dataset(dataset)
+    module.embedding.check_codes(dataset.X)  # bad codes: one line now, not a stage later
     common = {"sites": sites, "max_batch_rows": max_batch_rows, "model_name": model_name}
     report("statistics")
     statistics = gate_statistics(adapter, dataset, **common)

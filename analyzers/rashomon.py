@@ -43,6 +43,7 @@ from analyzers.rashomon_parameters import (
     select_groups,
 )
 from analyzers.rashomon_result import RashomonResult
+from workbench.arguments import check_adapter, check_dataset, check_positive_real, check_seed
 from workbench.deprecation import renamed_parameters
 from workbench.kernels import SubsetLossKernel
 from workbench.progress import ProgressCallback
@@ -134,6 +135,13 @@ def explore_rashomon(
     >>> result.summary().sort_values("range", ascending=False).head()
     """
     started = time.perf_counter()
+    check_adapter(model)
+    check_dataset(dataset)
+    check_seed(random_state)
+    if epsilon is not None:
+        check_positive_real(epsilon, "epsilon")
+    else:
+        check_positive_real(epsilon_rate, "epsilon_rate")  # before the reference loss is paid for
     units = grid_units(delta)
     radii = check_radii(radii)
     kernel = SubsetLossKernel(
@@ -212,6 +220,8 @@ def _settings(model, dataset, kernel: SubsetLossKernel, wanted: list, requested:
         "approximators_used": sorted({kernel.estimator_for(tuple(i)) for i in wanted}),
         "n_rows": dataset.n_rows,
         "n_distinct_rows": kernel.n_patterns,
+        # what compare_models checks, so a FIS range is never set against another data set's
+        "dataset_fingerprint": dataset.fingerprint(),
     }
 
 

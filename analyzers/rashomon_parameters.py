@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from analyzers.rashomon_result import interaction_label
+from workbench.arguments import check_positive_real
 from workbench.errors import ParameterError
 from workbench.kernels.subset_losses import ESTIMATORS
 
@@ -46,17 +47,14 @@ def check_radii(radii: Sequence[float]) -> list[float]:
 def resolve_epsilon(rate: float | None, absolute: float | None, reference_loss: float) -> float:
     """The absolute ε: ``absolute`` when given, else ``rate`` · L*."""
     if absolute is not None:
-        if not np.isfinite(absolute) or absolute <= 0:
-            raise ParameterError(f"epsilon must be a positive number, got {absolute!r}")
-        return float(absolute)
-    if rate is None or not np.isfinite(rate) or rate <= 0:
-        raise ParameterError(f"epsilon_rate must be a positive number, got {rate!r}")
+        return check_positive_real(absolute, "epsilon")
+    rate = check_positive_real(rate, "epsilon_rate")
     if reference_loss <= 0:
         raise ParameterError(
             f"epsilon_rate={rate} gives an empty Rashomon set because the reference loss is "
             f"{reference_loss:g}; pass an absolute epsilon= instead"
         )
-    return float(rate) * reference_loss
+    return rate * reference_loss
 
 
 def select_groups(names: list[str], groups: Sequence[str] | None) -> list[int]:

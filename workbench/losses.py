@@ -107,8 +107,15 @@ class Loss:
             return -torch.log(out.clamp_min(_PROBABILITY_FLOOR))
         if labels is None:
             raise ParameterError(f"loss {self.name!r} needs the labels of the evaluated rows")
-        value = self.function(labels, out)  # type: ignore[misc]
-        value = torch.as_tensor(value, dtype=torch.float64, device=out.device)
+        try:
+            value = self.function(labels, out)  # type: ignore[misc]
+            value = torch.as_tensor(value, dtype=torch.float64, device=out.device)
+        except Exception as error:  # the user's code: say so, not where it failed inside
+            raise ParameterError(
+                f"loss: the callable {self.name!r} raised {type(error).__name__}: "
+                f"{str(error).splitlines()[0] if str(error) else ''} (it is called as "
+                f"loss(y_true, y_pred) with tensors of shape {tuple(labels.shape)})"
+            ) from None
         _check_callable_value(self.name, value, tuple(labels.shape))
         return value.unsqueeze(-1)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.errors import ParameterError
+from workbench.errors import DataError, ParameterError
 from workbench.models.task import task_from_labels
 
 SAMPLE_DATA_DIR = Path(__file__).resolve().parents[1] / "sample_data"
@@ -51,6 +51,25 @@ def infer_task(dataset) -> str:
     return task_from_labels(dataset.y)
 
 
+def check_class_codes(dataset) -> None:
+    """A one-line DataError, before any training, unless the target holds class codes 0..K-1
+    with K >= 2: a one-class target cannot train a classifier, and a target coded 1..K trains
+    one whose K classes the loss then reads as 0..K-1 (the error used to come after training,
+    or as a scikit-learn traceback)."""
+    import numpy as np
+
+    values = np.unique(dataset.y.numpy())
+    name = dataset.target_name or "y"
+    shown = ", ".join(f"{v:g}" for v in values[:6]) + (", ..." if len(values) > 6 else "")
+    if len(values) < 2:
+        raise DataError(f"target {name!r} has one class ({shown}); a classifier needs two or more")
+    if not np.array_equal(values, np.arange(len(values))):
+        raise DataError(
+            f"target {name!r} is coded {shown}; a classifier needs class codes "
+            f"0..{len(values) - 1} (recode the column, e.g. y - 1)"
+        )
+
+
 def train_sample_model(
     name: str,
     dataset,
@@ -59,6 +78,7 @@ def train_sample_model(
     device: str = "auto",
     test_size: float = 0.2,
     seed: int = 0,
+    cache_dir: str | Path | None = None,
 ) -> SampleModel:
     """Train a built-in sample model on ``dataset`` and wrap it for analysis.
 
@@ -73,15 +93,14 @@ def train_sample_model(
         Device of the wrapped model ("auto": CUDA when present).
     test_size, seed : float, int
         The split (scikit-learn's ``train_test_split`` with ``random_state=seed``).
+    cache_dir : str or Path, optional
+        Where trained models are cached (``workbench.sample_cache``: no pickle); a model cached
+        for this data, split and code is read instead of trained. None: always train.
 
     Returns
     -------
     SampleModel
     """
-    from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
-    from sklearn.linear_model import LogisticRegression, Ridge
-    from sklearn.neural_network import MLPClassifier, MLPRegressor
-
     from workbench.models import wrap_model
 
     if name not in SAMPLE_MODELS:
@@ -91,8 +110,26 @@ def train_sample_model(
     if dataset.y is None:
         raise ParameterError("a sample model needs a data set with a target (pass --target)")
     task = infer_task(dataset) if task == "auto" else task
-    train, test = dataset.train_test_split(test_size=test_size, seed=seed)
     classification = task == "classification"
+    if classification:
+        check_class_codes(dataset)
+    train, test = dataset.train_test_split(test_size=test_size, seed=seed)
+    if cache_dir is None:
+        estimator = _fit(name, train, classification, seed)
+    else:
+        estimator = _cached_fit(name, train, classification, seed, Path(cache_dir), test_size)
+    adapter = wrap_model(estimator, task=task, device=device)
+    outputs = adapter.predict(test.X)
+    test_loss = float(adapter.loss.per_row(outputs, test.y.to(outputs.device)).mean())
+    return SampleModel(name, adapter, estimator, train, test, test_loss)
+
+
+def _fit(name: str, train, classification: bool, seed: int):
+    """The sample model ``name`` fitted on ``train``."""
+    from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
     if name == "mlp":
         cls = MLPClassifier if classification else MLPRegressor
         estimator = cls(hidden_layer_sizes=(64, 64), max_iter=300, random_state=seed)
@@ -103,7 +140,21 @@ def train_sample_model(
         estimator = LogisticRegression(max_iter=1000) if classification else Ridge()
     y_train = train.y.numpy()
     estimator.fit(train.X.numpy(), y_train.astype(int) if classification else y_train)
-    adapter = wrap_model(estimator, task=task, device=device)
-    outputs = adapter.predict(test.X)
-    test_loss = float(adapter.loss.per_row(outputs, test.y.to(outputs.device)).mean())
-    return SampleModel(name, adapter, estimator, train, test, test_loss)
+    return estimator
+
+
+def _cached_fit(name: str, train, classification: bool, seed: int, folder: Path, test_size: float):
+    """The cached estimator, else a fitted one, saved and read back.
+
+    The first start uses the read-back copy too, so both starts wrap the same estimator and
+    its fingerprint (the results store's key) is the same.
+    """
+    from workbench import sample_cache
+
+    task = "classification" if classification else "regression"
+    key = sample_cache.cache_key(name, train, task, test_size, seed)
+    estimator = sample_cache.load_estimator(folder, key)
+    if estimator is not None:
+        return estimator
+    sample_cache.save_estimator(folder, key, _fit(name, train, classification, seed))
+    return sample_cache.load_estimator(folder, key)

@@ -61,6 +61,9 @@ class ModelEntry:
     task: str = "auto"
     output: str | None = None
     description: str = ""
+    #: a joblib/pickle ``path`` is loaded only when true: loading one runs code its author chose,
+    #: so whoever registers the file says they trust it (``Workspace.add_model``)
+    trusted: bool = False
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,11 @@ class Workspace:
         self._datasets[name] = dataset
 
     def add_model(self, entry: ModelEntry) -> ModelEntry:
-        """Register a sample model or a model file explained on one of the data sets."""
+        """Register a sample model or a model file explained on one of the data sets.
+
+        A joblib/pickle file is loaded only if ``entry.trusted`` is true (loading one runs its
+        author's code): set it only for a file you created or trust.
+        """
         self._check_new_name(entry.name, self._models, "model")
         if entry.data not in self._data:
             raise ParameterError(f"model {entry.name!r}: unknown data set {entry.data!r}")
@@ -253,7 +260,10 @@ class Workspace:
         dataset = self.dataset(entry.data)
         task = infer_task(dataset) if entry.task == "auto" else entry.task
         if entry.kind == "sample":
-            sample = train_sample_model(entry.sample, dataset, task=task)
+            # cached (no pickle) in the workspace, so a second start does not retrain
+            sample = train_sample_model(
+                entry.sample, dataset, task=task, cache_dir=self.root / "samples"
+            )
             adapter, rows, estimator = sample.adapter, sample.test, sample.estimator
         elif entry.kind == "zoo":
             from workbench.models import wrap_model
@@ -263,7 +273,9 @@ class Workspace:
             adapter = wrap_model(trained.model, task="classification", output="logit")
             rows, estimator = trained.test, trained.model
         else:
-            adapter = load_model_file(entry.path, task=task, output=entry.output)
+            adapter = load_model_file(
+                entry.path, task=task, output=entry.output, trust_pickle=entry.trusted
+            )
             rows, estimator = dataset, None
         metrics = _metrics(adapter, rows)
         return LoadedModel(entry.name, entry.data, adapter, rows, metrics, estimator=estimator)

@@ -283,4 +283,11 @@ def _background(background: Any, dataset, generator: np.random.Generator) -> tor
             f"background must be a count or (rows, {dataset.n_features}) values, "
             f"got shape {tuple(tensor.shape)}"
         )
+    finite = torch.isfinite(tensor)
+    if not bool(finite.all()):  # else the model is blamed for the NaN outputs it then gives
+        row, column = (int(i) for i in torch.nonzero(~finite)[0])
+        raise ParameterError(
+            f"background: NaN or infinite value at row {row}, column "
+            f"{dataset.feature_names[column]!r}; pass finite values"
+        )
     return tensor

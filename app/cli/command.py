@@ -7,8 +7,12 @@ an interrupted run exits with 130 and leaves no partial output (see ``app.report
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from app.cli import compare as cli_compare
@@ -20,6 +24,7 @@ from app.cli import serve as cli_app
 from app.cli.cache import add_cache_arguments, explored
 from app.cli.common import (
     MODEL_HELP,
+    WorkbenchArgumentParser,
     add_approximator_argument,
     add_data_arguments,
     add_epsilon_arguments,
@@ -27,31 +32,67 @@ from app.cli.common import (
     add_model_file_arguments,
     add_output_arguments,
     add_run_arguments,
+    check_output_folder,
     default_of,
     figure_formats,
     load_dataset,
+    nonnegative_int,
+    positive_float,
+    positive_int,
 )
 from workbench.errors import WorkbenchError
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit:  # --help, or a one-line usage error (WorkbenchArgumentParser)
+        return exit.code
     if not getattr(args, "command", None):
         parser.print_help()
         return 0
     try:
-        return args.run(args)
+        with _sigterm_as_exception():
+            # Before any work: a bad --out used to surface only after the analysis had run.
+            if getattr(args, "out", None) is not None:
+                check_output_folder(args.out)
+            return args.run(args)
     except WorkbenchError as error:
         print(f"workbench: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("workbench: interrupted; no output was written", file=sys.stderr)
         return 130
+    except Terminated:
+        print("workbench: terminated; no output was written", file=sys.stderr)
+        return 128 + signal.SIGTERM
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that ``finally`` blocks (the report's staging
+    folder, ``app.reports.output_folder``) clean up; by default SIGTERM ends the process
+    without running them, which left a hidden staging folder behind."""
+
+
+@contextmanager
+def _sigterm_as_exception() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def terminate(signum, frame):
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = WorkbenchArgumentParser(
         prog="workbench", description="Interaction Workbench: interactions of trained models."
     )
     commands = parser.add_subparsers(dest="command")
@@ -105,14 +146,19 @@ def _fisc_arguments(fisc: argparse.ArgumentParser) -> None:
     add_approximator_argument(
         fisc, default_of(explore, "approximator"), "auto, exact or permutation"
     )
-    fisc.add_argument("--n-permutations", type=int, default=default_of(explore, "n_permutations"))
+    fisc.add_argument(
+        "--n-permutations", type=positive_int, default=default_of(explore, "n_permutations")
+    )
     fisc.add_argument(
         "--permutation",
         choices=["independent", "joint"],
         default=default_of(explore, "permutation"),
     )
     fisc.add_argument(
-        "--delta", type=float, default=default_of(explore, "delta"), help="boundary grid spacing"
+        "--delta",
+        type=positive_float,
+        default=default_of(explore, "delta"),
+        help="boundary grid spacing",
     )
     fisc.add_argument(
         "--radii",
@@ -121,7 +167,9 @@ def _fisc_arguments(fisc: argparse.ArgumentParser) -> None:
     )
     fisc.add_argument("--absolute", action="store_true", help="report |FIS|")
     add_run_arguments(fisc, random_state=default_of(explore, "random_state"))
-    fisc.add_argument("--halo-plots", type=int, default=3, help="halo plots of the top pairs")
+    fisc.add_argument(
+        "--halo-plots", type=nonnegative_int, default=3, help="halo plots of the top pairs"
+    )
     add_cache_arguments(fisc)
 
 
@@ -151,7 +199,13 @@ def _run_fisc(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     else:
-        model = load_model_file(args.model, task=task, output=args.output_kind, device=args.device)
+        model = load_model_file(
+            args.model,
+            task=task,
+            output=args.output_kind,
+            device=args.device,
+            trust_pickle=args.trust_pickle,
+        )
         split = args.rows == "test"
         rows = dataset.train_test_split(0.2, seed=args.random_state)[1] if split else dataset
     result = _explore(args, model, rows)

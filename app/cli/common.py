@@ -11,23 +11,102 @@ Defaults of analysis options are the analyzer's own: ``default_of`` is the regis
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from app.analyses import signature_default as default_of
-from workbench.errors import ModelError, WorkbenchError
-
-JOBLIB_SUFFIXES = (".joblib", ".pkl")
+from workbench.errors import ModelError, ParameterError, WorkbenchError
 
 MODEL_HELP = (
     "a built-in sample model (see `workbench models`) trained on --data, or a model file: "
     "TorchScript (.pt/.pth/.ts), torch.export archive (.pt2) or a scikit-learn joblib/pickle file "
-    "(.joblib/.pkl). WARNING: joblib and pickle files run code when loaded; only pass files you "
-    "created yourself"
+    "(.joblib/.pkl, read only with --trust-pickle: joblib and pickle files run code when loaded)"
 )
 
 
 TASKS = ("auto", "classification", "regression")
+
+TRUST_PICKLE_HELP = (
+    "allow loading a joblib/pickle model file; loading one runs code its author chose, so pass "
+    "this only for files you created or trust"
+)
+
+
+class WorkbenchArgumentParser(argparse.ArgumentParser):
+    """An argparse parser whose errors are one line (the CLI's rule), not usage plus a line.
+
+    Subparsers are made of the same class (argparse's default), so every subcommand has it.
+    """
+
+    def error(self, message: str):
+        self.exit(2, f"workbench: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _number_type(
+    convert: Callable[[str], float], what: str, low: float, high: float, low_open: bool
+) -> Callable[[str], float]:
+    """An argparse ``type=``: ``convert(text)`` if finite and in [low, high] (or (low, high])."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        below = value <= low if low_open else value < low
+        if not math.isfinite(value) or below or value > high:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
+
+
+def bounded_int(low: int, high: float = math.inf) -> Callable[[str], int]:
+    """Type of an integer option in [low, high]: ``type=bounded_int(1)``."""
+    what = f"an integer >= {low}" if high == math.inf else f"an integer in [{low}, {high}]"
+    return _number_type(int, what, low, high, low_open=False)
+
+
+#: every count that must be at least one (rows, permutations, samples, epochs...)
+positive_int = bounded_int(1)
+#: counts where 0 means "none" or "all" (halo plots, gate rows)
+nonnegative_int = bounded_int(0)
+#: positive finite reals (ε, ε rate, grid spacing)
+positive_float = _number_type(float, "a positive number", 0.0, math.inf, low_open=True)
+#: the largest bootstrap count the gates analysis allows: its draws are held in memory at once
+MAX_BOOTSTRAP = 10_000
+
+
+def check_output_folder(text: str) -> Path:
+    """``--out`` as a folder the report can be written to, checked before any work.
+
+    Refuses an empty path (it would scatter files into the current folder), an existing file,
+    a path under a file, and a place this process cannot write in. Probing writability makes a
+    temporary folder and removes it at once, so nothing is left behind.
+    """
+    if not text.strip():
+        raise ParameterError("--out: empty path; name the folder to write the report to")
+    folder = Path(text).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise ParameterError(f"--out: {str(folder)!r} is a file, not a folder")
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ParameterError(f"--out: {str(folder)!r} is under the file {str(existing)!r}")
+    # The report is staged beside the folder, then moved into it: both places must be writable.
+    for place in {existing, existing.parent} if existing == folder else {existing}:
+        try:
+            os.rmdir(tempfile.mkdtemp(prefix=".workbench-probe-", dir=place))
+        except OSError as error:
+            raise ParameterError(
+                f"--out: cannot write in {str(place)!r} ({error.strerror})"
+            ) from None
+    return folder
 
 
 def add_data_arguments(
@@ -59,8 +138,9 @@ def add_grouping_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_model_file_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--task`` and ``--output-kind``: how a model file is read."""
+    """``--task``, ``--output-kind`` and ``--trust-pickle``: how a model file is read."""
     parser.add_argument("--task", choices=TASKS, default="auto")
+    parser.add_argument("--trust-pickle", action="store_true", help=TRUST_PICKLE_HELP)
     parser.add_argument(
         "--output-kind",
         choices=["probability", "logit", "value"],
@@ -89,7 +169,7 @@ def add_random_state_argument(parser: argparse.ArgumentParser, default: int) -> 
         "--random-state",
         "--seed",
         dest="random_state",
-        type=int,
+        type=bounded_int(0, 2**32 - 1),  # numpy's seed range
         default=default,
         help="seed of every sample and permutation (--seed is its old name)",
     )
@@ -105,7 +185,9 @@ def add_run_arguments(
     """``--device``, ``--max-batch-rows``, ``--random-state`` and, with ``progress``,
     ``--no-progress``."""
     parser.add_argument("--device", default=device, help="auto, cpu, cuda, cuda:1 ...")
-    parser.add_argument("--max-batch-rows", type=int, help="rows per forward pass (default: auto)")
+    parser.add_argument(
+        "--max-batch-rows", type=positive_int, help="rows per forward pass (default: auto)"
+    )
     add_random_state_argument(parser, random_state)
     if progress:
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -142,7 +224,7 @@ def add_game_arguments(parser: argparse.ArgumentParser, approximator_help: str) 
 
     parser.add_argument(
         "--background",
-        type=int,
+        type=positive_int,
         default=default_of(score, "background"),
         help=f"background rows (default: {DEFAULT_BACKGROUND})",
     )
@@ -151,10 +233,12 @@ def add_game_arguments(parser: argparse.ArgumentParser, approximator_help: str) 
         choices=["logit", "probability", "value"],
         help="output scale of the game (default: logit for classifiers, value for regression)",
     )
-    parser.add_argument("--class-index", type=int, help="class explained (multi-class models)")
+    parser.add_argument(
+        "--class-index", type=nonnegative_int, help="class explained (multi-class models)"
+    )
     parser.add_argument(
         "--probability-clip",
-        type=float,
+        type=_number_type(float, "a number in (0, 0.49]", 0.0, 0.49, low_open=True),
         default=default_of(score, "probability_clip"),
         help="logit scale of a probability output: probabilities are clipped into "
         "[clip, 1 - clip] (as the Interactions page's field)",
@@ -162,16 +246,16 @@ def add_game_arguments(parser: argparse.ArgumentParser, approximator_help: str) 
     add_approximator_argument(parser, default_of(score, "approximator"), approximator_help)
     parser.add_argument(
         "--n-samples",
-        type=int,
+        type=positive_int,
         default=default_of(score, "n_samples"),
         help="coalitions per interaction",
     )
     parser.add_argument(
-        "--max-exact-groups", type=int, default=default_of(score, "max_exact_groups")
+        "--max-exact-groups", type=positive_int, default=default_of(score, "max_exact_groups")
     )
     parser.add_argument(
         "--n-permutations",
-        type=int,
+        type=positive_int,
         default=default_of(score, "n_permutations"),
         help="fis permutations",
     )
@@ -252,17 +336,21 @@ class ProgressBar:
         self.bar.update(done - self.bar.n)  # honours tqdm's refresh interval
 
 
-def load_raw_estimator(path: Path):
+def load_raw_estimator(path: Path, trust_pickle: bool):
     """The scikit-learn object of a joblib/pickle file (shap needs the estimator itself).
 
-    joblib/pickle runs code when it loads: the CLI help says so; the web app never calls this.
+    joblib/pickle runs code when it loads: refused, before the file is opened, unless the user
+    passed ``--trust-pickle``. The web app never calls this.
     """
     import joblib
 
+    from workbench.models.files import check_pickle_trusted, is_pickle_file
+
+    if not is_pickle_file(path):
+        raise ModelError(f"--index tree needs a .joblib or .pkl file, got {path.name!r}")
+    check_pickle_trusted(path, trust_pickle)
     if not path.is_file():
         raise ModelError(f"model file not found: {str(path)!r}")
-    if path.suffix.lower() not in JOBLIB_SUFFIXES:
-        raise ModelError(f"--index tree needs a .joblib or .pkl file, got {path.name!r}")
     try:
         return joblib.load(path)
     except Exception as error:
@@ -276,8 +364,10 @@ def add_epsilon_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument(
         "--epsilon-rate",
-        type=float,
+        type=positive_float,
         default=default_of(explore_rashomon, "epsilon_rate"),
         help="FISC ε as a fraction of L*",
     )
-    parser.add_argument("--epsilon", type=float, help="absolute FISC ε (overrides --epsilon-rate)")
+    parser.add_argument(
+        "--epsilon", type=positive_float, help="absolute FISC ε (overrides --epsilon-rate)"
+    )

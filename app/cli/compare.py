@@ -27,6 +27,7 @@ from app.cli.common import (
     figure_formats,
     load_dataset,
     load_raw_estimator,
+    positive_int,
 )
 from workbench.errors import ParameterError
 
@@ -66,7 +67,7 @@ def add_parser(commands) -> None:
         "model is compared) or all rows (default for model files only)",
     )
     parser.add_argument(
-        "--rows", type=int, help="explained rows, a seeded sample (default: 100; fis: all)"
+        "--rows", type=positive_int, help="explained rows, a seeded sample (default: 100; fis: all)"
     )
     add_max_order_argument(parser, default_of(score, "max_order"))
     add_game_arguments(
@@ -74,7 +75,7 @@ def add_parser(commands) -> None:
     )
     _comparison_arguments(parser)
     add_run_arguments(parser, random_state=default_of(score, "random_state"))
-    parser.add_argument("--top", type=int, default=20, help="pairs shown in the figures")
+    parser.add_argument("--top", type=positive_int, default=20, help="pairs shown in the figures")
     add_cache_arguments(parser)
     parser.set_defaults(run=run_compare)
 
@@ -89,7 +90,7 @@ def _comparison_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--top-k",
-        type=int,
+        type=positive_int,
         default=default_of(compare_results, "top_k"),
         help="k of the top-k overlap",
     )
@@ -188,6 +189,7 @@ def _model_specs(values: list[str]) -> dict[str, str]:
 def _models_and_rows(args: argparse.Namespace, specs: dict[str, str], dataset, task: str):
     """Each model (raw tree estimators for --index tree) and the one set of rows they share."""
     from workbench.models import load_model_file
+    from workbench.models.files import check_pickle_trusted
     from workbench.samples import SAMPLE_MODELS, train_sample_model
 
     samples = [spec for spec in specs.values() if spec in SAMPLE_MODELS]
@@ -201,6 +203,9 @@ def _models_and_rows(args: argparse.Namespace, specs: dict[str, str], dataset, t
             "--split all: sample models are trained on 80% of the rows; explain them on the "
             "test split (--split test) so no model is explained on its training rows"
         )
+    for spec in specs.values():  # refused before any sample model trains, not after
+        if spec not in SAMPLE_MODELS:
+            check_pickle_trusted(spec, args.trust_pickle)
     models = {}
     for name, spec in specs.items():
         if spec in SAMPLE_MODELS:
@@ -210,10 +215,14 @@ def _models_and_rows(args: argparse.Namespace, specs: dict[str, str], dataset, t
             print(f"trained {name!r}: test loss {sample.test_loss:.4f}", file=sys.stderr)
             models[name] = sample.adapter
         elif args.index == "tree":
-            models[name] = load_raw_estimator(Path(spec))
+            models[name] = load_raw_estimator(Path(spec), args.trust_pickle)
         else:
             models[name] = load_model_file(
-                spec, task=task, output=args.output_kind, device=args.device
+                spec,
+                task=task,
+                output=args.output_kind,
+                device=args.device,
+                trust_pickle=args.trust_pickle,
             )
     if split == "all":
         return models, dataset

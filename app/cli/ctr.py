@@ -9,11 +9,15 @@ from pathlib import Path
 
 from app.cli.cache import add_cache_arguments, cached_result
 from app.cli.common import (
+    MAX_BOOTSTRAP,
     add_data_arguments,
     add_output_arguments,
     add_random_state_argument,
     add_run_arguments,
+    bounded_int,
     default_of,
+    nonnegative_int,
+    positive_int,
 )
 from workbench.errors import ParameterError
 
@@ -64,7 +68,7 @@ def add_training_arguments(parser: argparse.ArgumentParser, config_help: str = C
     parser.add_argument(
         "--config", action="append", default=[], metavar="KEY=VALUE", help=config_help
     )
-    parser.add_argument("--max-epochs", type=int, default=_training_default("max_epochs"))
+    parser.add_argument("--max-epochs", type=positive_int, default=_training_default("max_epochs"))
     parser.add_argument("--cache-dir", help="where trained sample models are cached")
 
 
@@ -82,18 +86,24 @@ def _gates_arguments(gates: argparse.ArgumentParser) -> None:
     gates.add_argument("--sites", help="comma-separated gate sites (default: all)")
     gates.add_argument(
         "--rows",
-        type=int,
+        type=nonnegative_int,
         default=GATE_ROWS,
         help=f"analyse a seeded sample of this many test rows (default {GATE_ROWS}, as in the "
         "app; 0: every test row)",
     )
-    gates.add_argument("--n-bootstrap", type=int, default=default_of(analyze_gates, "n_bootstrap"))
     gates.add_argument(
-        "--attribution-rows", type=int, default=default_of(analyze_gates, "attribution_rows")
+        "--n-bootstrap",
+        type=bounded_int(10, MAX_BOOTSTRAP),
+        default=default_of(analyze_gates, "n_bootstrap"),
+    )
+    gates.add_argument(
+        "--attribution-rows",
+        type=positive_int,
+        default=default_of(analyze_gates, "attribution_rows"),
     )
     gates.add_argument(
         "--n-permutations",
-        type=int,
+        type=positive_int,
         default=default_of(analyze_gates, "n_permutations"),
         help="permutations per field for the interactions",
     )
@@ -104,12 +114,15 @@ def _gates_arguments(gates: argparse.ArgumentParser) -> None:
 
 
 def _trained(args: argparse.Namespace):
+    from workbench.zoo import check_config
     from workbench.zoo.training import TrainingConfig, sample_ctr_model
 
+    config = parse_config(args.config)
+    check_config(args.model, config)  # before the data is read or anything is trained
     return sample_ctr_model(
         args.model,
         _dataset(args),
-        config=parse_config(args.config),
+        config=config,
         training=TrainingConfig(max_epochs=args.max_epochs, seed=args.random_state),
         cache_dir=args.cache_dir,
     )
@@ -128,7 +141,9 @@ def _dataset(args: argparse.Namespace):
         raise ParameterError("--target is required with a CSV --data")
     import pandas as pd
 
-    return fields_from_frame(pd.read_csv(path), args.target)
+    from workbench.data.readers import read_table
+
+    return fields_from_frame(read_table(path, pd.read_csv), args.target)
 
 
 def parse_config(items: list[str]) -> dict:

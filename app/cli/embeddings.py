@@ -12,7 +12,13 @@ import sys
 from pathlib import Path
 
 from app.cli.cache import add_cache_arguments, cached_result
-from app.cli.common import add_data_arguments, add_output_arguments, add_run_arguments, default_of
+from app.cli.common import (
+    add_data_arguments,
+    add_output_arguments,
+    add_run_arguments,
+    default_of,
+    positive_int,
+)
 from app.cli.ctr import add_training_arguments, parse_config
 from app.reports.output_folder import staged_folder
 from workbench.errors import WorkbenchError
@@ -70,7 +76,7 @@ def add_parser(commands) -> None:
     )
     parser.add_argument(
         "--steps",
-        type=int,
+        type=positive_int,
         default=default_of(analyze, "n_steps"),
         help="fitting steps for --private-rows",
     )
@@ -90,9 +96,14 @@ def _map_arguments(parser: argparse.ArgumentParser, analyze) -> None:
     parser.add_argument(
         "--components", type=int, choices=[2, 3], default=default_of(analyze, "n_components")
     )
-    parser.add_argument("--max-points", type=int, default=default_of(analyze, "max_points"))
     parser.add_argument(
-        "--max-rows", type=int, default=default_of(analyze, "max_rows"), help="data rows sampled"
+        "--max-points", type=positive_int, default=default_of(analyze, "max_points")
+    )
+    parser.add_argument(
+        "--max-rows",
+        type=positive_int,
+        default=default_of(analyze, "max_rows"),
+        help="data rows sampled",
     )
     parser.add_argument(
         "--gate-site",

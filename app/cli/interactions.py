@@ -19,6 +19,7 @@ from app.cli.common import (
     add_run_arguments,
     default_of,
     load_raw_estimator,
+    positive_int,
 )
 from workbench.errors import ModelError
 
@@ -48,7 +49,7 @@ def add_parser(commands) -> None:
     add_max_order_argument(parser, default_of(score, "max_order"))
     parser.add_argument(
         "--rows",
-        type=int,
+        type=positive_int,
         help="explained rows, a seeded sample (default: 100; fis: all); drawn from the 20%% "
         "test split for sample models",
     )
@@ -67,7 +68,9 @@ def add_parser(commands) -> None:
         "mean (as the Interactions page's choice; the report writes both)",
     )
     add_run_arguments(parser, random_state=default_of(score, "random_state"), progress=False)
-    parser.add_argument("--top", type=int, default=20, help="pairs in the bar chart and network")
+    parser.add_argument(
+        "--top", type=positive_int, default=20, help="pairs in the bar chart and network"
+    )
     add_cache_arguments(parser)
     parser.set_defaults(run=run_interactions)
 
@@ -137,6 +140,12 @@ def _model_and_rows(args: argparse.Namespace, dataset, task: str):
         )
         return sample.adapter, sample.test
     if args.index == "tree":
-        return load_raw_estimator(Path(args.model)), dataset
-    model = load_model_file(args.model, task=task, output=args.output_kind, device=args.device)
+        return load_raw_estimator(Path(args.model), args.trust_pickle), dataset
+    model = load_model_file(
+        args.model,
+        task=task,
+        output=args.output_kind,
+        device=args.device,
+        trust_pickle=args.trust_pickle,
+    )
     return model, dataset

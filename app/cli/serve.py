@@ -7,6 +7,8 @@ import os
 import threading
 from pathlib import Path
 
+from app.cli.common import bounded_int
+
 # Kept here rather than imported from app.web.server: importing the app loads Dash, which every
 # other subcommand would then pay for.
 DEFAULT_HOST = "127.0.0.1"
@@ -46,7 +48,9 @@ def _server_arguments(parser: argparse.ArgumentParser) -> None:
         help="address to listen on (default %(default)s: this machine only; 0.0.0.0 exposes "
         "the app, which has no login, to the network)",
     )
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (%(default)s)")
+    parser.add_argument(
+        "--port", type=bounded_int(1, 65535), default=DEFAULT_PORT, help="port (%(default)s)"
+    )
     parser.add_argument(
         "--jobs",
         choices=["diskcache", "celery"],

@@ -1,8 +1,10 @@
 """Write a folder of outputs all at once: nothing appears unless every file was written.
 
 The CLI's reports build their files in a hidden staging folder beside the target and move them
-into place only at the end, so an error or Ctrl-C leaves the target as it was (no partial
-report next to an older complete one).
+into place only at the end, so an error, Ctrl-C or SIGTERM leaves the target as it was (no
+partial report next to an older complete one) and removes the staging folder. SIGTERM would end
+the process without running ``finally``; the CLI (``app.cli.command.main``) turns it into an
+exception so that the cleanup here runs.
 """
 
 from __future__ import annotations

@@ -449,7 +449,7 @@ def test_joblib_file_of_sklearn_model_loads(tmp_path):
     clf = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
     joblib.dump(clf, tmp_path / "model.joblib")
 
-    adapter = load_model_file(tmp_path / "model.joblib", device="cpu")
+    adapter = load_model_file(tmp_path / "model.joblib", device="cpu", trust_pickle=True)
 
     np.testing.assert_allclose(probabilities(adapter, X), clf.predict_proba(X), atol=1e-6)
     assert adapter.fingerprint() == wrap_model(clf, device="cpu").fingerprint()

@@ -1,7 +1,9 @@
 """load_model_file: read a saved model (TorchScript, torch.export, joblib) and wrap it.
 
 Warning: ``.joblib`` and ``.pkl`` files are pickles, and loading a pickle runs code chosen by
-whoever wrote the file. Only load files you created or trust.
+whoever wrote the file. They are loaded only with ``trust_pickle=True`` (``--trust-pickle`` on the
+command line, ``"trusted": true`` for a workspace model): without it the file is refused before
+it is opened. TorchScript and ``torch.export`` archives hold no pickled Python objects.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from workbench.models.adapter import ModelAdapter, error_summary
 from workbench.models.wrapping import build_adapter, check_max_rows, check_task, resolve_device
 
 _TORCHSCRIPT_SUFFIXES = (".pt", ".pth", ".ts")
-_JOBLIB_SUFFIXES = (".joblib", ".pkl")
+PICKLE_SUFFIXES = (".joblib", ".pkl")
 
 
 def load_model_file(
@@ -32,11 +34,12 @@ def load_model_file(
     device: str | torch.device = "auto",
     n_classes: int | None = None,
     max_rows_per_call: int | None = 65536,
+    trust_pickle: bool = False,
 ) -> ModelAdapter:
     """Load a saved model and wrap it (see :func:`wrap_model`).
 
     Warning: ``.joblib`` and ``.pkl`` files are pickles, and loading a pickle runs code
-    chosen by whoever wrote the file. Only load files you created or trust.
+    chosen by whoever wrote the file: they are refused unless ``trust_pickle=True``.
 
     Parameters
     ----------
@@ -46,6 +49,8 @@ def load_model_file(
         batch dimension; ``.joblib`` / ``.pkl``: a scikit-learn object (``joblib.dump``).
     task, y, output, loss, device, n_classes, max_rows_per_call
         As for :func:`wrap_model`.
+    trust_pickle : bool
+        Load a ``.joblib`` / ``.pkl`` file. Only for files you created or trust.
 
     Returns
     -------
@@ -56,6 +61,7 @@ def load_model_file(
     >>> adapter = load_model_file("model.pt2", device="cpu")  # doctest: +SKIP
     """
     check_task(task)
+    check_pickle_trusted(path, trust_pickle)
     resolved_device = resolve_device(device)
     max_rows_per_call = check_max_rows(max_rows_per_call)
     model, n_features = _read_model(Path(path), resolved_device)
@@ -73,6 +79,24 @@ def load_model_file(
     )
 
 
+def is_pickle_file(path: str | Path) -> bool:
+    """Whether ``path`` names a joblib/pickle file (by its extension), which runs code on load."""
+    return Path(path).suffix.lower() in PICKLE_SUFFIXES
+
+
+def check_pickle_trusted(path: str | Path, trusted: bool) -> None:
+    """A one-line ModelError for a pickle file the caller has not said it trusts.
+
+    Raised before the file is opened, so nothing in it runs.
+    """
+    if is_pickle_file(path) and trusted is not True:
+        raise ModelError(
+            f"model file {Path(path).name!r} is a pickle, and loading one runs code its author "
+            "chose; load it only if you created or trust it: --trust-pickle on the command line, "
+            'trust_pickle=True in Python, "trusted": true for a workspace model'
+        )
+
+
 def _read_model(path: Path, device: torch.device) -> tuple[object, int | None]:
     """The object saved in ``path`` and its input width when the file records it."""
     if not path.is_file():
@@ -82,9 +106,9 @@ def _read_model(path: Path, device: torch.device) -> tuple[object, int | None]:
         return _load_torchscript(path, device), None
     if suffix == ".pt2":
         return _load_exported(path, device)
-    if suffix in _JOBLIB_SUFFIXES:
+    if suffix in PICKLE_SUFFIXES:
         return _read_file(path, joblib.load), None
-    known = ", ".join((*_TORCHSCRIPT_SUFFIXES, ".pt2", *_JOBLIB_SUFFIXES))
+    known = ", ".join((*_TORCHSCRIPT_SUFFIXES, ".pt2", *PICKLE_SUFFIXES))
     raise ModelError(f"model file {path.name!r} has an unknown extension; expected {known}")
 
 

@@ -357,4 +357,18 @@ def _estimator_digest(estimator: BaseEstimator) -> str:
     A pickle round trip first lays the arrays out the way a model loaded from a file has them
     (a fitted array can be a strided view), so a fitted model and its saved copy hash alike.
     """
-    return "sklearn:" + joblib.hash(pickle.loads(pickle.dumps(estimator)))
+    hasher = _PackedHasher(hash_name="md5")
+    return "sklearn:" + hasher.hash(pickle.loads(pickle.dumps(estimator)))
+
+
+class _PackedHasher(joblib.hashing.NumpyHasher):
+    """joblib's hash, with structured arrays packed first: the padding bytes of a tree's node
+    records are uninitialised memory, so the same trees hashed differently in another process
+    (or read back from the sample-model cache) and their stored results were never found."""
+
+    def save(self, obj):
+        if isinstance(obj, np.ndarray) and obj.dtype.fields is not None:
+            from numpy.lib.recfunctions import repack_fields
+
+            obj = repack_fields(obj)
+        super().save(obj)

@@ -15,7 +15,7 @@ from workbench.zoo.finalmlp import FinalMLP
 from workbench.zoo.gdcn import GDCN
 from workbench.zoo.masknet import MaskNet
 
-__all__ = ["MODELS", "CtrModel", "GateSite", "build_model", "model_from_config"]
+__all__ = ["MODELS", "CtrModel", "GateSite", "build_model", "check_config", "model_from_config"]
 
 MODELS: dict[str, type[CtrModel]] = {
     "finalmlp": FinalMLP,
@@ -32,6 +32,20 @@ def model_class(name: str) -> type[CtrModel]:
     return MODELS[name]
 
 
+def check_config(name: str, config: dict[str, Any]) -> None:
+    """A one-line ParameterError naming the first option ``name``'s class does not take
+    (before, an unknown key surfaced as a TypeError traceback from the constructor)."""
+    import inspect
+
+    parameters = inspect.signature(model_class(name).__init__).parameters
+    options = [p for p in parameters if p not in ("self", "vocab_sizes", "field_names")]
+    unknown = [key for key in config if key not in options]
+    if unknown:
+        raise ParameterError(
+            f"config: {name} has no option {unknown[0]!r}; its options are {', '.join(options)}"
+        )
+
+
 def build_model(name: str, dataset, **config: Any) -> CtrModel:
     """A fresh model sized for a coded data set (vocabularies and field names from its levels).
 
@@ -41,6 +55,7 @@ def build_model(name: str, dataset, **config: Any) -> CtrModel:
     """
     from workbench.zoo.ctr_data import field_vocab
 
+    check_config(name, config)
     return model_class(name)(field_vocab(dataset), field_names=dataset.feature_names, **config)
 
 

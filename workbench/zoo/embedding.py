@@ -209,6 +209,11 @@ class FieldEmbedding(nn.Module):
 
     # ------------------------------------------------------------------- validation
 
+    def check_codes(self, codes: torch.Tensor) -> None:
+        """A one-line DataError unless ``codes`` (rows, n_fields) are whole numbers inside each
+        field's vocabulary (what every forward pass checks, for a caller to check first)."""
+        self._checked(codes)
+
     def _checked(self, codes: torch.Tensor) -> torch.Tensor:
         if not isinstance(codes, torch.Tensor) or codes.ndim != 2:
             shape = tuple(codes.shape) if isinstance(codes, torch.Tensor) else type(codes).__name__
@@ -217,6 +222,16 @@ class FieldEmbedding(nn.Module):
             raise DataError(
                 f"codes has {codes.shape[1]} columns but the model has {self.n_fields} fields"
             )
+        if codes.is_floating_point():
+            # .long() would truncate 2.5 to 2: a silently different category
+            fractional = codes != codes.round()
+            if bool(fractional.any()):
+                column = int(torch.nonzero(fractional.any(dim=0))[0])
+                value = float(codes[:, column][fractional[:, column]][0])
+                raise DataError(
+                    f"field {self.field_names[column]!r}: code {value:g} is not a whole number; "
+                    "fields hold integer category codes"
+                )
         codes = codes.long()
         self._check_codes(codes, None)
         return codes

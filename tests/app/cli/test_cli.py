@@ -78,7 +78,16 @@ def test_fisc_reads_a_model_file(csv_path, tmp_path, capsys):
     model_path = tmp_path / "model.joblib"
     joblib.dump(model, model_path)
     out = tmp_path / "out"
-    code = run_fisc(csv_path, out, "--formats", "", "--interactions", "a,b;c,d", model=model_path)
+    code = run_fisc(
+        csv_path,
+        out,
+        "--formats",
+        "",
+        "--interactions",
+        "a,b;c,d",
+        "--trust-pickle",
+        model=model_path,
+    )
     assert code == 0, capsys.readouterr().err
     data = json.loads((out / "result.json").read_text())
     assert data["settings"]["n_rows"] == 400  # model files explain all rows by default
@@ -89,7 +98,7 @@ def test_fisc_reads_a_model_file(csv_path, tmp_path, capsys):
     ("argv", "message"),
     [
         (["--target", "nope"], "nope"),
-        (["--target", "y", "--epsilon-rate", "-1"], "epsilon_rate"),
+        (["--target", "y", "--epsilon-rate", "-1"], "--epsilon-rate"),
         (["--target", "y", "--model", "missing.pt2"], "missing.pt2"),
         (["--target", "y", "--groups", "bad-spec"], "--groups"),
         (["--target", "y", "--interactions", "a,zz"], "zz"),

@@ -35,7 +35,9 @@ def tree_case(tmp_path, rng):
 
 def run_tree(data, model, out, *options):
     argv = ["interactions", "--data", data, "--target", "y", "--model", model, "--out", out]
-    return cli.main([str(a) for a in [*argv, "--index", "tree", "--formats", "", *options]])
+    return cli.main(
+        [str(a) for a in [*argv, "--index", "tree", "--formats", "", "--trust-pickle", *options]]
+    )
 
 
 def failing(analyzer):

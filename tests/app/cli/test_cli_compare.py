@@ -128,7 +128,7 @@ def test_rashomon_verdicts_from_the_command_line(files, tmp_path, capsys):
         (["planted", "additive"], ("--rashomon", "nope", "--index", "fis"), "unknown model name"),
         (["planted", "additive"], ("--rashomon", "planted", "--index", "h2"), "use --index fis"),
         (["planted", "mlp"], ("--split", "all"), "--split all"),
-        (["planted", "additive"], ("--top-k", "0"), "top_k"),
+        (["planted", "additive"], ("--top-k", "0"), "--top-k"),
     ],
 )
 def test_bad_input_prints_one_line_and_exits_2(files, tmp_path, capsys, models, options, message):

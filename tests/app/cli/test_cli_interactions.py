@@ -55,7 +55,9 @@ def test_tree_index_reads_a_tree_model_file(csv_path, tmp_path, capsys):
     path = tmp_path / "gbt.joblib"
     joblib.dump(model, path)
     out = tmp_path / "out"
-    code = run_interactions(csv_path, out, "--index", "tree", "--formats", "", model=path)
+    code = run_interactions(
+        csv_path, out, "--index", "tree", "--formats", "", "--trust-pickle", model=path
+    )
     assert code == 0, capsys.readouterr().err
     result = InteractionResult.from_json((out / "result.json").read_text())
     assert result.settings["output"] == "logit" and result.model_name == "gbt"
@@ -66,7 +68,7 @@ def test_tree_index_reads_a_tree_model_file(csv_path, tmp_path, capsys):
     ("options", "message"),
     [
         (["--index", "tree"], "needs a tree model file"),
-        (["--rows", "0"], "rows must be >= 1"),
+        (["--rows", "0"], "--rows: expected an integer >= 1"),
         (["--scale", "value"], "does not fit a classification model"),
         (["--index", "h2", "--order", "3"], "scores pairs only"),
     ],
