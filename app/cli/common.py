@@ -71,6 +71,12 @@ def bounded_int(low: int, high: float = math.inf) -> Callable[[str], int]:
     return _number_type(int, what, low, high, low_open=False)
 
 
+def bounded_float(low: float, high: float, low_open: bool = False) -> Callable[[str], float]:
+    """Type of a real option in [low, high] (or (low, high]): ``type=bounded_float(0, 1)``."""
+    what = f"a number in {'(' if low_open else '['}{low:g}, {high:g}]"
+    return _number_type(float, what, low, high, low_open=low_open)
+
+
 #: every count that must be at least one (rows, permutations, samples, epochs...)
 positive_int = bounded_int(1)
 #: counts where 0 means "none" or "all" (halo plots, gate rows)
@@ -238,7 +244,7 @@ def add_game_arguments(parser: argparse.ArgumentParser, approximator_help: str) 
     )
     parser.add_argument(
         "--probability-clip",
-        type=_number_type(float, "a number in (0, 0.49]", 0.0, 0.49, low_open=True),
+        type=bounded_float(0.0, 0.49, low_open=True),
         default=default_of(score, "probability_clip"),
         help="logit scale of a probability output: probabilities are clipped into "
         "[clip, 1 - clip] (as the Interactions page's field)",

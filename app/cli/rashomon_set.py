@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 from app.cli.common import (
-    JOBLIB_SUFFIXES,
     ProgressBar,
     add_data_arguments,
     add_epsilon_arguments,
@@ -16,9 +15,13 @@ from app.cli.common import (
     add_grouping_arguments,
     add_model_file_arguments,
     add_run_arguments,
+    bounded_float,
     default_of,
+    nonnegative_int,
+    positive_int,
 )
 from workbench.errors import WorkbenchError
+from workbench.models.files import is_pickle_file
 
 BUILDERS = ("retrain", "fitted")
 #: Learners ``--builder retrain`` trains from a name (settings as the sample models').
@@ -44,16 +47,19 @@ def add_parser(commands) -> None:
         "--learner",
         default="gbt",
         help=f"retrain: a learner ({', '.join(LEARNERS)}) or a scikit-learn estimator "
-        "joblib file to clone (joblib runs code when loaded: only files you made)",
+        "joblib file to clone (joblib runs code when loaded: needs --trust-pickle)",
     )
     parser.add_argument("--param-grid", help="retrain: grid 'max_depth=2,3;learning_rate=0.1,0.05'")
     parser.add_argument("--seeds", default="0,1,2,3,4", help="retrain: comma-separated seeds")
     parser.add_argument(
-        "--n-bootstrap", type=int, default=0, help="retrain: bootstrap resamples per seed"
+        "--n-bootstrap",
+        type=nonnegative_int,
+        default=0,
+        help="retrain: bootstrap resamples per seed",
     )
     parser.add_argument(
         "--test-size",
-        type=float,
+        type=bounded_float(0.0, 0.9, low_open=True),
         default=0.2,
         help="retrain: share of rows held out and explained (the rest trains the members)",
     )
@@ -67,8 +73,8 @@ def add_parser(commands) -> None:
         "--index", choices=INTERACTION_INDICES, default=default_of(explore, "index")
     )
     add_epsilon_arguments(parser)
-    parser.add_argument("--top-k", type=int, default=default_of(explore, "top_k"))
-    parser.add_argument("--rows", type=int, help="explained rows, a seeded sample")
+    parser.add_argument("--top-k", type=positive_int, default=default_of(explore, "top_k"))
+    parser.add_argument("--rows", type=positive_int, help="explained rows, a seeded sample")
     add_game_arguments(parser, "Shapley: auto, exact or sampling; fis: auto, exact or permutation")
     add_run_arguments(parser, random_state=default_of(explore, "random_state"))
     parser.set_defaults(run=run_rashomon_set)
@@ -133,7 +139,7 @@ def _builder(args: argparse.Namespace, dataset):
         return FittedSetBuilder(models, names=names, task=task, device=args.device), dataset
     train, explained = dataset.train_test_split(args.test_size, seed=args.random_state)
     builder = RetrainedSetBuilder(
-        _learner(args.learner, task),
+        _learner(args.learner, task, args.trust_pickle),
         train,
         param_grid=_parse_grid(args.param_grid),
         seeds=_parse_seeds(args.seeds),
@@ -149,12 +155,18 @@ def _fitted_model(path: Path, args: argparse.Namespace, task: str):
     from app.cli.common import load_raw_estimator
     from workbench.models import load_model_file
 
-    if path.suffix.lower() in JOBLIB_SUFFIXES:
-        return load_raw_estimator(path)
-    return load_model_file(path, task=task, output=args.output_kind, device=args.device)
+    if is_pickle_file(path):
+        return load_raw_estimator(path, args.trust_pickle)
+    return load_model_file(
+        path,
+        task=task,
+        output=args.output_kind,
+        device=args.device,
+        trust_pickle=args.trust_pickle,
+    )
 
 
-def _learner(name: str, task: str):
+def _learner(name: str, task: str, trust_pickle: bool):
     """A fresh learner named on the command line, or the estimator of a joblib file."""
     from sklearn import ensemble, linear_model, neural_network
 
@@ -182,10 +194,10 @@ def _learner(name: str, task: str):
             return regressor(**settings)
         return classifier(**settings, **({"max_iter": 1000} if name == "logistic" else {}))
     path = Path(name)
-    if path.suffix.lower() in JOBLIB_SUFFIXES:
+    if is_pickle_file(path):
         from app.cli.common import load_raw_estimator
 
-        return load_raw_estimator(path)
+        return load_raw_estimator(path, trust_pickle)
     raise WorkbenchError(
         f"--learner: expected one of {', '.join(LEARNERS)} or a .joblib file, got {name!r}"
     )

@@ -61,7 +61,11 @@ def test_fitted_models_from_files(csv_path, tmp_path, capsys):
     out = tmp_path / "out"
     models = ",".join(str(p) for p in paths)
     options = ["--builder", "fitted", "--models", models, "--index", "fis", "--epsilon-rate", "1"]
-    assert run_set(csv_path, out, *options) == 0, capsys.readouterr().err
+    # joblib runs code when it loads: refused, before any work, until the user says it trusts them
+    assert run_set(csv_path, out, *options) == 2
+    assert "--trust-pickle" in capsys.readouterr().err
+    assert not out.exists()
+    assert run_set(csv_path, out, *options, "--trust-pickle") == 0, capsys.readouterr().err
     members = pd.read_csv(out / "members.csv")
     assert members["member"].tolist() == ["tree", "logistic"] and members["in_set"].all()
     assert set(pd.read_csv(out / "clouds.csv")["member"]) == {"tree", "logistic"}
