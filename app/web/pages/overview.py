@@ -13,6 +13,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from app.web.components import frame_table
 from app.web.context import current_workspace
+from app.web.guard import MAX_UPLOAD_BYTES
 from workbench.errors import WorkbenchError
 
 PATH = "/"
@@ -21,7 +22,6 @@ UPLOAD_NAME = "overview-upload-name"
 UPLOAD_TARGET = "overview-upload-target"
 UPLOAD_STATUS = "overview-upload-status"
 TABLES = "overview-tables"
-MAX_UPLOAD_BYTES = 50 * 2**20
 UPLOAD_SUFFIXES = (".csv", ".parquet")
 SAMPLE_MODELS_FOR_UPLOADS = ("logistic", "mlp")
 
