@@ -93,6 +93,17 @@ def frame_table(frame: pd.DataFrame) -> html.Table:
     return html.Table([html.Thead(header), html.Tbody(body)], className="wb-table")
 
 
+def one_line(error: BaseException, limit: int = 300) -> str:
+    """An exception as one line for the page: a workbench error's own message; anything else
+    (a bug, an out-of-memory) with its type, so the user sees what failed."""
+    from workbench.errors import WorkbenchError
+
+    text = (str(error).strip().splitlines() or [""])[0]
+    if not isinstance(error, WorkbenchError):
+        text = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def metric(label: str, value: str) -> html.Div:
     return html.Div([html.B(value), html.Span(label, className="wb-muted")], className="wb-metric")
 
