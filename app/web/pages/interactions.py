@@ -18,7 +18,7 @@ from app.web.components import (
     table_card,
 )
 from app.web.context import current_workspace
-from app.web.jobs import NO_RESULT, JobIds, field, job_panel, register_job, select
+from app.web.jobs import NO_RESULT, JobIds, field, job_panel, number_field, register_job, select
 
 PATH = "/interactions"
 PAGE = "interactions"
@@ -71,6 +71,7 @@ def register(app: Dash, workspace) -> None:
             "background": background,
             "output": None if scale == "auto" else scale,
         }
+        parameters = analysis(PAGE).parameters(parameters, from_form=True)
         result = compute_result(workspace, "interactions", model, parameters, progress=progress)
         done = f"Done in {result.seconds:.1f} s; stored, so this view reloads from the store."
         view = result_view(result, data, model, analysis("interactions").parameters(parameters))
@@ -151,19 +152,13 @@ def _form(data_names, data, models, model, parameters) -> html.Div:
                         "Index",
                         dcc.Dropdown(options, parameters["index"], id=INDEX, clearable=False),
                     ),
-                    field(
-                        "Explained rows (sample)",
-                        dcc.Input(id=ROWS, type="number", value=parameters["rows"], min=1, step=1),
-                    ),
-                    field(
+                    number_field("Explained rows (sample)", PAGE, "rows", ROWS, parameters["rows"]),
+                    number_field(
                         "Background rows",
-                        dcc.Input(
-                            id=BACKGROUND,
-                            type="number",
-                            value=parameters["background"],
-                            min=1,
-                            step=1,
-                        ),
+                        PAGE,
+                        "background",
+                        BACKGROUND,
+                        parameters["background"],
                     ),
                     field(
                         "Output scale",
