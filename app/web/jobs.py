@@ -97,24 +97,7 @@ def register_job(app: Dash, ids: JobIds, states: list[State], work: JobWork) -> 
         cancel=[Input(ids.cancel, "n_clicks")],
     )
     def run_job(set_progress, clicks, *values):
-        *values, current_search, workspace_key = values
-        try:
-            workspace = workspace_for(workspace_key)
-            search, view, message = work(throttled(set_progress), workspace, *values)
-        except WorkbenchError as error:
-            return no_update, no_update, html.Span(str(error), className="wb-error")
-        except Exception as error:  # a bug or an out-of-memory: the page says so and why
-            return (
-                no_update,
-                no_update,
-                html.Span(f"Failed: {one_line(error)}", className="wb-error"),
-            )
-        status = html.Span(message, className="wb-ok")
-        if search is not None and search != current_search:
-            # A new URL re-renders the page from the store; sending the view as well would
-            # render it twice and replace components under the user's pointer.
-            return search, no_update, status
-        return no_update, view, status
+        return job_outputs(work, set_progress, *values)
 
     @app.callback(
         Output(ids.status, "children", allow_duplicate=True),
@@ -123,6 +106,26 @@ def register_job(app: Dash, ids: JobIds, states: list[State], work: JobWork) -> 
     )
     def report_cancel(clicks):
         return html.Span("Cancelled: nothing was stored.", className="wb-muted")
+
+
+def job_outputs(work: JobWork, set_progress, *values) -> tuple:
+    """What a finished job sends the page: (new URL query, result view, status line). Any
+    error ends as a one-line status: a workbench error as it is, anything else (a bug, an
+    out-of-memory) as "Failed: <type>: <reason>", never a silent re-enabled Run button."""
+    *values, current_search, workspace_key = values
+    try:
+        workspace = workspace_for(workspace_key)
+        search, view, message = work(throttled(set_progress), workspace, *values)
+    except WorkbenchError as error:
+        return no_update, no_update, html.Span(str(error), className="wb-error")
+    except Exception as error:
+        return no_update, no_update, html.Span(f"Failed: {one_line(error)}", className="wb-error")
+    status = html.Span(message, className="wb-ok")
+    if search is not None and search != current_search:
+        # A new URL re-renders the page from the store; sending the view as well would
+        # render it twice and replace components under the user's pointer.
+        return search, no_update, status
+    return no_update, view, status
 
 
 def throttled(set_progress) -> ProgressCallback:
