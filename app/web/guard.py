@@ -1,4 +1,5 @@
-"""Who may talk to the server, and how much: the Host-header check and the request size limit.
+"""Who may talk to the server, how much, and what it renders: the Host-header check, the
+request size limit, and the check of a figure sent back for export.
 
 The app has no login; it is safe only because it listens on 127.0.0.1. A web page whose domain
 name re-resolves to 127.0.0.1 (DNS rebinding) reaches that port from the user's own browser,
@@ -8,6 +9,7 @@ localhost names or the address the server is bound to, or a name the user allowe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import flask
@@ -20,6 +22,18 @@ MAX_UPLOAD_BYTES = 50 * 2**20
 #: base64-encoded (4/3 of its size: 66.7 MB) inside the callback's JSON, plus the form values
 MAX_REQUEST_BYTES = 70 * 2**20
 _ALLOWED_KEY = "WORKBENCH_ALLOWED_HOSTS"
+#: trace types the figure builders make; others (maps, images) load tiles or pictures
+EXPORTABLE_TRACES = frozenset(
+    {"scatter", "scattergl", "scatter3d", "heatmap", "bar", "box", "histogram", "table", "surface"}
+)
+#: properties that make the browser load something: pictures (layout or template images, an
+#: image trace's or a map layer's source), GeoJSON; map styles only matter to map traces,
+#: which EXPORTABLE_TRACES leaves out
+_LOADING_KEYS = frozenset({"images", "source", "geojson"})
+#: a URL (any scheme://, a //host, a data:/file:/javascript: one), a link tag, a CSS url()
+_REFERENCE = re.compile(
+    r"[a-z][a-z0-9+.-]*://|^\s*//|\b(?:data|file|javascript|blob):\S|<\s*a\b|url\s*\(", re.I
+)
 
 
 def host_name(host: str) -> str:
@@ -77,3 +91,43 @@ def _refuse(status: int, reason: str) -> flask.Response:
     response = flask.make_response(reason + "\n", status)
     response.mimetype = "text/plain"
     return response
+
+
+def check_exportable(figure: dict) -> None:
+    """Refuse a figure (as the browser sent it) that would make the exporting browser load
+    anything: kaleido renders it in the server's Chromium, where an image source or a link can
+    read a local file (file://) or reach another port of this machine.
+
+    Raises ``ParameterError`` naming the first offending property. The figures this app builds
+    carry no such thing, so only a crafted request is refused.
+    """
+    from workbench.errors import ParameterError
+
+    if not isinstance(figure, dict):
+        raise ParameterError("export: the figure is not a plotly figure")
+    for trace in figure.get("data") or []:
+        kind = trace.get("type", "scatter") if isinstance(trace, dict) else None
+        if kind not in EXPORTABLE_TRACES:
+            raise ParameterError(f"export: refused: trace type {kind!r} is not one this app draws")
+    found = _external_reference(figure, "figure")
+    if found:
+        raise ParameterError(f"export: refused: {found} refers to something outside the figure")
+
+
+def _external_reference(value, path: str) -> str | None:
+    """The path of the first property that loads something, or None."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in _LOADING_KEYS and item not in (None, "", [], {}):
+                return f"{path}.{key}"
+            found = _external_reference(item, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _external_reference(item, f"{path}[{index}]")
+            if found:
+                return found
+    elif isinstance(value, str) and _REFERENCE.search(value):
+        return path
+    return None
