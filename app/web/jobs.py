@@ -88,6 +88,12 @@ def register_job(app: Dash, ids: JobIds, states: list[State], work: JobWork) -> 
             (Output(ids.run, "disabled"), True, False),
             (Output(ids.cancel, "disabled"), False, True),
             (Output(ids.progress, "style"), {"visibility": "visible"}, {"visibility": "hidden"}),
+            # The last stage's count goes with the bar: a failed job must not leave "0 / 2".
+            (
+                Output(ids.progress_text, "style"),
+                {"visibility": "visible"},
+                {"visibility": "hidden"},
+            ),
         ],
         progress=[
             Output(ids.progress, "value"),
