@@ -165,29 +165,40 @@ class Workspace:
         loaded. When one fails, nothing is written and the workspace is as it was: a manifest
         entry that cannot load would break every later page that lists the workspace.
         """
-        data_before, models_before = dict(self._data), dict(self._models)
-        try:
-            entry = self.add_data(entry, save=False)
-            for model in models:
-                self.add_model(model, save=False)
-                self.model(model.name)
-        except Exception as error:
-            failed = next((m.name for m in models if m.name not in self._loaded), entry.name)
-            self._forget(set(self._data) - set(data_before), set(self._models) - set(models_before))
-            self._data, self._models = data_before, models_before
-            if isinstance(error, WorkbenchError):
-                raise
-            first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            raise ModelError(
-                f"model {failed!r}: cannot be trained on data set {entry.name!r} ({first_line})"
-            ) from None
-        self.save()
+        # One registration at a time (two uploads at once): each one's rollback and its
+        # manifest write then see only its own entries.
+        with self._lock("registering"):
+            added_data, added_models = [], []
+            try:
+                entry = self.add_data(entry, save=False)
+                added_data.append(entry.name)
+                for model in models:
+                    self.add_model(model, save=False)
+                    added_models.append(model.name)
+                    self.model(model.name)
+            except Exception as error:
+                self._forget(added_data, added_models)
+                if isinstance(error, WorkbenchError):
+                    raise
+                first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+                if not added_data:
+                    raise DataError(
+                        f"data set {entry.name!r}: cannot be read ({first_line})"
+                    ) from None
+                raise ModelError(
+                    f"model {added_models[-1]!r}: cannot be trained on data set "
+                    f"{entry.name!r} ({first_line})"
+                ) from None
+            self.save()
         return entry
 
-    def _forget(self, data_names: set[str], model_names: set[str]) -> None:
+    def _forget(self, data_names: list[str], model_names: list[str]) -> None:
+        """Drop entries registered (not yet saved) by a registration that failed."""
         for name in data_names:
+            self._data.pop(name, None)
             self._datasets.pop(name, None)
         for name in model_names:
+            self._models.pop(name, None)
             self._loaded.pop(name, None)
 
     def add_dataset(self, name: str, dataset: Any) -> None:
