@@ -214,21 +214,47 @@ def _read_gates(payload: dict):
 
 
 def _compute_embeddings(model, parameters: dict, progress: ProgressCallback | None):
-    shared = {name: value for name, value in parameters.items() if name != "gate_site"}
-    return analyze_embeddings(
-        model.adapter,
-        model.rows,
-        model_name=model.name,
-        point_values=_gate_colours(model, parameters),
-        progress=progress,
-        **shared,
+    return embedding_report(
+        model.adapter, model.rows, parameters, model_name=model.name, progress=progress
     )
 
 
-def _gate_colours(model, parameters: dict) -> dict:
+def embedding_report(
+    adapter,
+    held_out,
+    parameters: dict,
+    *,
+    model_name: str,
+    point_values: dict | None = None,
+    progress: ProgressCallback | None = None,
+    **options: Any,
+):
+    """The embedding report of a model on its held-out rows: the app's job and `workbench
+    embeddings` both call this, so equal settings give equal numbers in the browser and the CLI.
+
+    ``parameters`` are the registry's (``analysis("embeddings").defaults`` filled in);
+    ``held_out`` the rows the model never trained on (``analyze_embeddings`` draws its seeded
+    sample of ``max_rows`` from them). ``point_values`` adds colours to the gate colour of
+    ``parameters["gate_site"]``; ``options`` go to ``analyze_embeddings`` (the CLI's private
+    rows and batching).
+    """
+    shared = {name: value for name, value in parameters.items() if name != "gate_site"}
+    colours = {**_gate_colours(adapter, held_out, parameters, model_name), **(point_values or {})}
+    return analyze_embeddings(
+        adapter,
+        held_out,
+        model_name=model_name,
+        point_values=colours,
+        progress=progress,
+        **shared,
+        **options,
+    )
+
+
+def _gate_colours(adapter, rows, parameters: dict, model_name: str) -> dict:
     """Mean gate per level at one field-aligned site, a colour of the table map ("auto": the
     model's first such site; "none", a map of data rows, or a model without gates: nothing)."""
-    module = model.adapter.module
+    module = adapter.module
     site = parameters["gate_site"]
     if (
         parameters["projection_points"] != "table"
@@ -243,13 +269,13 @@ def _gate_colours(model, parameters: dict) -> dict:
     aligned = [s.name for s in module.gate_sites() if s.field_aligned]
     if site not in aligned:
         raise ParameterError(
-            f"gate_site: {site!r} is not a field-aligned gate site of {model.name!r}; "
+            f"gate_site: {site!r} is not a field-aligned gate site of {model_name!r}; "
             f"choose one of {', '.join(['auto', 'none', *aligned])}"
         )
     from analyzers.embeddings.coloring import gate_values_per_level
     from analyzers.gates import gate_statistics
 
-    statistics = gate_statistics(model.adapter, model.rows, sites=[site])
+    statistics = gate_statistics(adapter, rows, sites=[site])
     values = gate_values_per_level(
         statistics, site, module.field_names, module.embedding.vocab_sizes
     )
@@ -285,7 +311,15 @@ ANALYSES: dict[str, Analysis] = {
         read=_read_interactions,
         defaults=signature_defaults(
             score_interactions,
-            ["index", "max_order", "approximator", "background", "random_state", "output"],
+            [
+                "index",
+                "max_order",
+                "approximator",
+                "background",
+                "random_state",
+                "output",
+                "probability_clip",
+            ],
             # The analyzer's rows=None is a seeded sample of DEFAULT_ROWS ("fis": every row,
             # which _compute_interactions keeps); the form shows the count, a URL types it.
             rows=DEFAULT_ROWS,
@@ -297,7 +331,13 @@ ANALYSES: dict[str, Analysis] = {
             # None: the model's natural scale (logit for classifiers, value for regressors).
             "output": (None, "logit", "probability"),
         },
-        bounds={"background": (1, 10_000), "random_state": SEED_BOUNDS, "rows": (1, 100_000)},
+        bounds={
+            "background": (1, 10_000),
+            "random_state": SEED_BOUNDS,
+            "rows": (1, 100_000),
+            # The analyzer takes (0, 0.5): probabilities clipped to [clip, 1 - clip].
+            "probability_clip": (1e-12, 0.49),
+        },
     ),
     "gates": Analysis(
         name="gates",

@@ -31,7 +31,13 @@ ROOT = Path(__file__).resolve().parents[1]
 # changed here and in the README on purpose). See the report of issue 12 for their job times.
 PINNED = {
     "rashomon": {"epsilon_rate": 0.1, "n_permutations": 30, "delta": 0.1, "order": 2},
-    "interactions": {"index": "sii", "max_order": 2, "rows": 100, "background": 50},
+    "interactions": {
+        "index": "sii",
+        "max_order": 2,
+        "rows": 100,
+        "background": 50,
+        "probability_clip": 1e-7,
+    },
     "gates": {"n_bootstrap": 200, "attribution_rows": 256, "n_permutations": 3, "rows": 500},
     "embeddings": {"max_rows": 20_000, "max_points": 5000, "projection": "pca", "top_k": 4},
 }
@@ -151,6 +157,25 @@ def test_every_command_runs_on_the_same_device_as_the_api():
         assert _cli_defaults(analysis_name)["device"] == "auto", analysis_name
         if "device" in inspect.signature(function).parameters:
             assert _signature_defaults(function)["device"] == "auto", analysis_name
+
+
+def test_the_pair_score_and_the_clip_are_one_choice_in_the_cli_and_the_interactions_page():
+    """The Interactions page's controls (clip, mean |value| vs signed mean) are options of
+    `workbench interactions` and `workbench compare` with the same defaults."""
+    from analyzers.interaction_result import InteractionResult
+    from app.web.pages import interactions as page
+
+    signature = _signature_defaults(InteractionResult.global_scores)["aggregate"]
+    assert signature == page.DEFAULT_AGGREGATE == "mean_abs"
+    assert _cli_defaults("interactions")["aggregate"] == signature
+    assert page.FORM_PARAMETERS.count("probability_clip") == 1
+    clip = PINNED["interactions"]["probability_clip"]
+    assert analysis("interactions").defaults["probability_clip"] == clip
+    for command in ("interactions", "compare"):
+        argv = [command, "--data", "d.csv", "--target", "y", "--out", "o"]
+        if command == "compare":
+            argv += ["--model", "a", "--model", "b"]
+        assert vars(_parser().parse_args(argv))["probability_clip"] == clip, command
 
 
 def test_gate_rows_are_the_apps_sample():

@@ -161,6 +161,27 @@ def _check_callable_value(name: str, value: torch.Tensor, shape: tuple[int, ...]
         )
 
 
+def _check_task_fits(loss: object, task: str, output_kind: str) -> None:
+    """The reverse of the label check: a regression loss must not meet a classifier.
+
+    Squared error on class probabilities or logits against class labels is finite but is
+    not the loss the classifier was fitted on (and on logits not even on the labels' scale),
+    so a classifier wrapped as a regressor, or given loss="mse", stops here. MSE on a
+    regressor whose targets happen to be 0/1 (output="value") is legitimate and passes.
+    """
+    if task == "regression" and output_kind != "value":
+        raise ParameterError(
+            f"task='regression' but output={output_kind!r} is a classifier's output; wrap a "
+            "classifier with task='classification', a regressor with output='value'"
+        )
+    if task == "classification" and loss == "mse":
+        raise ParameterError(
+            "loss='mse' is a regression loss but task='classification' (class labels); use "
+            "loss='log_loss' (the default) for a classifier, task='regression' for a regressor, "
+            "or a callable loss for a score such as Brier's"
+        )
+
+
 def resolve_loss(
     loss: str | Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None,
     *,
@@ -192,6 +213,7 @@ def resolve_loss(
     """
     if output_kind not in OUTPUT_KINDS:
         raise ParameterError(f"output must be one of {OUTPUT_KINDS}, got {output_kind!r}")
+    _check_task_fits(loss, task, output_kind)
     if callable(loss):
         name = getattr(loss, "__name__", "custom_loss")
         return Loss(name, output_kind, 1, compressible=False, function=loss)

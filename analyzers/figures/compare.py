@@ -336,18 +336,37 @@ def _dumbbell(wide: pd.DataFrame, pairs: list[str], title: str, axis: str) -> go
     return fig
 
 
+def _units(result: ComparisonResult) -> dict[str, str]:
+    """Each model's score unit ("logit", "probability", "log-loss", ...)."""
+    return {m: score_unit(result.index, _model_settings(result, m)) for m in result.model_names}
+
+
 def _value_axis(result: ComparisonResult, value: str) -> str:
-    """Axis title with the unit: shares have none, values carry the index's unit."""
+    """Axis title with the unit: shares have none, values carry the models' one unit.
+
+    Values on different output scales (one model's logit, another's probability) on one axis
+    would read as comparable numbers: refused, with the unitless share as the way out.
+    """
     if value == "share":
         return _VALUE_TITLES[value]
-    unit = score_unit(result.index, _model_settings(result, result.model_names[0]))
-    return f"{_VALUE_TITLES[value]} ({unit})"
+    units = _units(result)
+    if len(set(units.values())) > 1:
+        listed = ", ".join(f"{model}: {unit}" for model, unit in units.items())
+        raise ParameterError(
+            f"value={value!r}: the models' scores are on different scales ({listed}), which "
+            "one axis cannot show; plot value='share' (unitless) or score them on one scale"
+        )
+    return f"{_VALUE_TITLES[value]} ({next(iter(units.values()))})"
 
 
 def _value_reading(result: ComparisonResult, value: str) -> str:
     aggregate = result.settings.get("aggregate", "mean_abs")
     settings = _model_settings(result, result.model_names[0])
     parts = [unit_sentence(result.index, settings)]
+    units = _units(result)
+    if len(set(units.values())) > 1:  # only shares get here (see _value_axis)
+        listed = "; ".join(f"{model}: {unit}" for model, unit in units.items())
+        parts = [f"The models' scores are in different units ({listed})."]
     if value == "share":
         parts.append(
             "Share: the pair's value over the sum of the model's |values| over all pairs, "

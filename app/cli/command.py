@@ -15,6 +15,7 @@ from app.cli import compare as cli_compare
 from app.cli import ctr as cli_ctr
 from app.cli import embeddings as cli_embeddings
 from app.cli import interactions as cli_interactions
+from app.cli import rashomon_set as cli_rashomon_set
 from app.cli import serve as cli_app
 from app.cli.cache import add_cache_arguments, explored
 from app.cli.common import (
@@ -68,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     fisc.set_defaults(run=_run_fisc)
     cli_app.add_parser(commands)
     cli_interactions.add_parser(commands)
+    cli_rashomon_set.add_parser(commands)
     cli_compare.add_parser(commands)
     cli_ctr.add_parser(commands)
     cli_embeddings.add_parser(commands)

@@ -152,6 +152,13 @@ def add_game_arguments(parser: argparse.ArgumentParser, approximator_help: str) 
         help="output scale of the game (default: logit for classifiers, value for regression)",
     )
     parser.add_argument("--class-index", type=int, help="class explained (multi-class models)")
+    parser.add_argument(
+        "--probability-clip",
+        type=float,
+        default=default_of(score, "probability_clip"),
+        help="logit scale of a probability output: probabilities are clipped into "
+        "[clip, 1 - clip] (as the Interactions page's field)",
+    )
     add_approximator_argument(parser, default_of(score, "approximator"), approximator_help)
     parser.add_argument(
         "--n-samples",

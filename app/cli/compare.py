@@ -230,6 +230,7 @@ def _score(args: argparse.Namespace, name: str, model, spec: str, rows):
         "random_state": args.random_state,
         "model_name": name,
         "output": args.scale,
+        "probability_clip": args.probability_clip,
         "class_index": args.class_index,
         "approximator": args.approximator,
         "n_samples": args.n_samples,

@@ -118,15 +118,16 @@ def run_embeddings(args: argparse.Namespace) -> int:
     comparison = None
     others = [name.strip() for name in args.compare.split(",") if name.strip()]
     if others:
+        # The held-out rows, as the report's: the compared models read the same rows.
         rows = {
             report.model_name: extract_embeddings(
-                model, train, max_rows=args.max_rows, random_state=args.random_state
+                model, test, max_rows=args.max_rows, random_state=args.random_state
             )
         }
         for name in others:
             other, _, _ = _model_and_data(name, args)
             rows[name] = extract_embeddings(
-                other, train, max_rows=args.max_rows, random_state=args.random_state
+                other, test, max_rows=args.max_rows, random_state=args.random_state
             )
         comparison = compare_embeddings(
             {name: e.rows_by_field() for name, e in rows.items()},
@@ -195,74 +196,73 @@ def write_embeddings_report(report, folder, *, formats=("html",), comparison=Non
 
 
 def _analyze(args: argparse.Namespace, model, train, test):
-    """The embedding report of ``model``: stored, else analysed (map colours too) and stored."""
-    from analyzers.embeddings import analyze_embeddings
+    """The embedding report of ``model`` on its held-out rows, as the app's job computes it:
+    stored, else analysed (map colours too) and stored."""
+    from app.analyses import analysis, embedding_report
     from app.cli.common import ProgressBar
 
+    # The registry's parameters (top_k has no option here), then the options given.
     parameters = {
-        "model_name": Path(args.model).stem,
+        **analysis("embeddings").defaults,
         "max_rows": args.max_rows,
         "projection": None if args.projection == "none" else args.projection,
         "projection_points": args.points,
         "n_components": args.components,
         "max_points": args.max_points,
-        "per_field": args.per_field,
-        "n_steps": args.steps,
         "random_state": args.random_state,
+        "gate_site": args.gate_site,
     }
-    colours = {"gate_site": args.gate_site, "attribution": args.attribution}
-    # Fitting private rows reads the test rows too: they are part of what the result depends on.
-    private_rows = test.fingerprint() if args.private_rows else None
+    private = {"per_field": args.per_field, "n_steps": args.steps}
+    # Fitting private rows reads the training rows too: they are part of what the result
+    # depends on.
+    private_rows = train.fingerprint() if args.private_rows else None
+    model_name = Path(args.model).stem
 
     def analyze():
         with ProgressBar(enabled=not args.no_progress) as bar:
-            return analyze_embeddings(
+            return embedding_report(
                 model,
-                train,
-                point_values=_point_values(model, train, args),
+                test,
+                parameters,
+                model_name=model_name,
+                point_values=_attribution_colours(model, test, args),
                 private_rows_data=(train, test) if args.private_rows else None,
                 max_batch_rows=args.max_batch_rows,
                 progress=bar.update,
-                **parameters,
+                **private,
             )
 
     return cached_result(
         args,
         "embeddings",
         model_fingerprint=model.fingerprint(),
-        data_fingerprint=train.fingerprint(),
-        parameters={**parameters, **colours, "private_rows": private_rows},
+        data_fingerprint=test.fingerprint(),
+        parameters={
+            "model_name": model_name,
+            **parameters,
+            **private,
+            "attribution": args.attribution,
+            "private_rows": private_rows,
+        },
         compute=analyze,
     )
 
 
-def _point_values(adapter, train, args: argparse.Namespace) -> dict:
-    """Gate value per level and attribution per field, one value per point of the table map."""
+def _attribution_colours(adapter, rows, args: argparse.Namespace) -> dict:
+    """Each field's captum attribution, one value per point of the table map (if asked)."""
     module = adapter.module
-    if args.points != "table" or not hasattr(module, "gate_sites"):
+    if args.points != "table" or args.attribution == "none" or not hasattr(module, "gate_sites"):
         return {}
-    from analyzers.embeddings.coloring import attribution_per_point, gate_values_per_level
+    from analyzers.embeddings.coloring import attribution_per_point
+    from analyzers.gate_attributions import gate_attributions
 
+    attributions = gate_attributions(adapter, rows, random_state=args.random_state)
     names, vocab = module.field_names, module.embedding.vocab_sizes
-    values = {}
-    site = args.gate_site
-    if site == "auto":
-        site = next((s.name for s in module.gate_sites() if s.field_aligned), "none")
-    if site != "none":
-        from analyzers.gates import gate_statistics
-
-        statistics = gate_statistics(
-            adapter, train, sites=[site], max_batch_rows=args.max_batch_rows
-        )
-        values[f"gate:{site}"] = gate_values_per_level(statistics, site, names, vocab)
-    if args.attribution != "none":
-        from analyzers.gate_attributions import gate_attributions
-
-        attributions = gate_attributions(adapter, train, seed=args.random_state)
-        values[f"attribution:{args.attribution}"] = attribution_per_point(
+    return {
+        f"attribution:{args.attribution}": attribution_per_point(
             attributions, args.attribution, names, vocab
         )
-    return values
+    }
 
 
 def _slug(name: str) -> str:

@@ -25,7 +25,7 @@ from workbench.errors import ModelError
 
 def add_parser(commands) -> None:
     """Add the ``interactions`` subcommand to an argparse subparsers object."""
-    from analyzers.interaction_result import INTERACTION_INDICES
+    from analyzers.interaction_result import AGGREGATES, INTERACTION_INDICES, InteractionResult
     from analyzers.interactions import score_interactions as score
 
     parser = commands.add_parser(
@@ -59,6 +59,13 @@ def add_parser(commands) -> None:
         default=default_of(score, "h2_scale"),
         help="h2: Friedman's pair-scaled H², or the residual over the output variance",
     )
+    parser.add_argument(
+        "--aggregate",
+        choices=AGGREGATES,
+        default=default_of(InteractionResult.global_scores, "aggregate"),
+        help="pair score that ranks the printed table: mean |value| (strength) or the signed "
+        "mean (as the Interactions page's choice; the report writes both)",
+    )
     add_run_arguments(parser, random_state=default_of(score, "random_state"), progress=False)
     parser.add_argument("--top", type=int, default=20, help="pairs in the bar chart and network")
     add_cache_arguments(parser)
@@ -67,7 +74,7 @@ def add_parser(commands) -> None:
 
 def run_interactions(args: argparse.Namespace) -> int:
     from app.cli.common import figure_formats, load_dataset
-    from app.reports.interactions import write_interaction_report
+    from app.reports.interactions import pair_table, write_interaction_report
     from workbench.data import Dataset
     from workbench.samples import infer_task
 
@@ -83,6 +90,7 @@ def run_interactions(args: argparse.Namespace) -> int:
         "random_state": args.random_state,
         "model_name": args.model_name or Path(args.model).stem,
         "output": args.scale,
+        "probability_clip": args.probability_clip,
         "class_index": args.class_index,
         "approximator": args.approximator,
         "n_samples": args.n_samples,
@@ -94,7 +102,7 @@ def run_interactions(args: argparse.Namespace) -> int:
     result = scored(args, model, rows, parameters, _fingerprint(model, args))
     writing = time.perf_counter()
     written = write_interaction_report(result, args.out, formats=formats, top=args.top)
-    table = result.global_scores().sort_values("value", ascending=False)
+    table = pair_table(result, args.aggregate)
     print(
         f"{args.index}: {len(result.pairs)} interactions over {len(result.group_names)} groups "
         f"({result.settings.get('estimator')}); analysis {result.seconds:.1f} s, "

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analyzers.figures.interaction_reading import score_unit
 from analyzers.interaction_result import InteractionResult
 from app.reports.output_folder import staged_folder
 
@@ -68,3 +69,25 @@ def write_interaction_report(
             }
             figures.write_figures(built, staging, formats)
     return stage.written
+
+
+def pair_table(result: InteractionResult, aggregate: str = "mean_abs") -> pd.DataFrame:
+    """One row per pair: the signed mean and the mean |value|, units in the headers, ranked by
+    ``aggregate`` ("mean": signed, which tells synergy from redundancy; "mean_abs": strength).
+
+    The table the Interactions page shows (and downloads) and `workbench interactions` prints.
+    """
+    unit = score_unit(result.index, result.settings)
+    over_rows = " over rows" if result.is_local else ""
+    signed = f"mean{over_rows} (signed, {unit})"
+    strength = f"mean |value|{over_rows} ({unit})"
+    means = result.global_scores("mean")
+    table = pd.DataFrame(
+        {
+            "pair": means["pair"],
+            signed: means["value"],
+            strength: result.global_scores("mean_abs")["value"].to_numpy(),
+        }
+    )
+    ranked_by = signed if aggregate == "mean" else strength
+    return table.sort_values(ranked_by, ascending=False, ignore_index=True)

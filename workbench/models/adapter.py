@@ -173,6 +173,11 @@ class ModelAdapter:
             hint = ""
             if self.task == "classification" and outputs.ndim == 2 and outputs.shape[1] > 2:
                 hint = f"; for a {outputs.shape[1]}-class model pass n_classes={outputs.shape[1]}"
+            elif self.task == "regression" and outputs.ndim == 2:
+                # predict_proba (one column per class) wrapped as a regressor
+                hint = (
+                    "; columns look like class scores: wrap a classifier with task='classification'"
+                )
             raise ModelError(
                 f"model returned shape {tuple(outputs.shape)}, expected {expected} "
                 f"for {self.task} with n_classes={self.n_classes}{hint}"

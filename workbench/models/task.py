@@ -5,12 +5,17 @@ The rule, first match wins:
 1. a scikit-learn estimator: its own type (``is_classifier`` / ``is_regressor``);
 2. labels ``y`` given: classification when every value is an integer and there are at most
    ``MAX_LABEL_CLASSES`` distinct values (0/1, class codes), regression otherwise;
-3. ``output="value"``: regression; ``output="probability"`` or ``"logit"``: classification;
+3. ``loss="mse"``: regression; ``loss="log_loss"`` or ``"cross_entropy"``: classification (a
+   loss asked for by name says what the labels are; a 0/1 target under MSE stays regression);
+   ``output="value"``: regression; ``output="probability"`` or ``"logit"``: classification;
 4. a torch module whose output on a probe batch has several columns: classification with one
    class per column;
 5. otherwise (a one-output torch module, a callable): classification, the common case. The
    loss's label check then stops a continuous target with a one-line error that says to pass
    ``task="regression"``, so a regression model never runs under log-loss silently.
+
+A classifier never runs under MSE either: ``workbench.losses`` stops ``task="regression"`` with
+a probability or logit output, and ``loss="mse"`` with ``task="classification"``.
 """
 
 from __future__ import annotations
@@ -70,7 +75,11 @@ def labels_as_array(y: object) -> np.ndarray:
 
 
 def inferred_task(
-    model: object, y: object, output: str | None, probe_width: int | None
+    model: object,
+    y: object,
+    output: str | None,
+    probe_width: int | None,
+    loss: object = None,
 ) -> tuple[str, int | None]:
     """The task under ``task="auto"`` (see the module docstring), and the class count the
     probe found (None when it did not decide)."""
@@ -79,6 +88,10 @@ def inferred_task(
             return "classification", None
         if is_regressor(model):
             return "regression", None
+    if loss == "mse":
+        return "regression", None
+    if loss in ("log_loss", "cross_entropy"):
+        return "classification", None
     if y is not None:
         return task_from_labels(y), None
     if output is not None:

@@ -55,7 +55,8 @@ def wrap_model(
         (classification) or ``predict`` (regression). A callable gets float32 numpy
         (rows, features) and returns (rows,) or (rows, classes).
     task : "auto", "classification" or "regression"
-        "auto" infers it: a scikit-learn estimator by its type; else from ``y`` when given
+        "auto" infers it: a scikit-learn estimator by its type; else ``loss`` by name ("mse":
+        regression, "log_loss"/"cross_entropy": classification); else from ``y`` when given
         (integer labels with at most 10 distinct values: classification); else ``output``
         ("value": regression); else a torch module with several output columns is a
         classifier with one class per column; else classification (see
@@ -133,12 +134,12 @@ def build_adapter(
         n_features = n_features or _first_linear_width(module)
         if task == "auto":
             width = probe_width(module, n_features, device)
-            task, probed_classes = inferred_task(module, y, output, width)
+            task, probed_classes = inferred_task(module, y, output, width, loss)
             if n_classes is None and probed_classes is not None:
                 n_classes = probed_classes
         runner = _torch_runner(module, task, n_classes, n_features)
     elif task == "auto":
-        task = inferred_task(model, y, output, None)[0]
+        task = inferred_task(model, y, output, None, loss)[0]
         return build_adapter(
             model,
             task,

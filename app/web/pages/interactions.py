@@ -8,7 +8,9 @@ from urllib.parse import urlencode
 import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from app.analyses import analysis, compute_result, stored_result
+from analyzers.interaction_result import InteractionResult
+from app.analyses import analysis, compute_result, signature_default, stored_result
+from app.reports.interactions import pair_table
 from app.web.components import (
     diagnostics_card,
     figure_card,
@@ -18,7 +20,16 @@ from app.web.components import (
     table_card,
 )
 from app.web.context import current_workspace
-from app.web.jobs import NO_RESULT, JobIds, field, job_panel, number_field, register_job, select
+from app.web.jobs import (
+    NO_RESULT,
+    JobIds,
+    field,
+    job_panel,
+    number_field,
+    register_job,
+    select,
+    updated_search,
+)
 
 PATH = "/interactions"
 PAGE = "interactions"
@@ -29,12 +40,15 @@ INDEX = "inter-index"
 ROWS = "inter-rows"
 BACKGROUND = "inter-background"
 SCALE = "inter-scale"
+CLIP = "inter-clip"
 RESULT_REFERENCE = "inter-result-reference"
 AGGREGATE = "inter-aggregate"
 FIGURES = "inter-figures"
 HEATMAP = {"type": "graph", "figure": "inter-heatmap"}
 #: how the figures summarise a pair: strength (sign dropped) or the signed mean
 AGGREGATE_LABELS = {"mean_abs": "mean |value| (strength)", "mean": "mean (signed)"}
+#: the result's own default, which `workbench interactions --aggregate` shares
+DEFAULT_AGGREGATE = signature_default(InteractionResult.global_scores, "aggregate")
 INDEX_LABELS = {
     "sii": "Shapley interaction index (SII)",
     "stii": "Shapley-Taylor (STII)",
@@ -43,7 +57,7 @@ INDEX_LABELS = {
     "fis": "permutation FIS (loss)",
     "tree": "tree SHAP interaction values (×2, SII scale)",
 }
-FORM_PARAMETERS = ("index", "rows", "background", "output")
+FORM_PARAMETERS = ("index", "rows", "background", "output", "probability_clip")
 #: the game's output scale; "auto" (a dropdown cannot hold None) is the analyzer's output=None
 SCALE_LABELS = {
     "auto": "auto (logit for classifiers)",
@@ -64,22 +78,24 @@ def register(app: Dash, workspace) -> None:
 
     register_model_choices(app, workspace, DATA, MODEL)
 
-    def score(progress, workspace, data, model, index, rows, background, scale):
+    def score(progress, workspace, data, model, index, rows, background, scale, clip, aggregate):
         parameters = {
             "index": index,
             "rows": rows,
             "background": background,
             "output": None if scale == "auto" else scale,
+            "probability_clip": clip,
         }
         parameters = analysis(PAGE).parameters(parameters, from_form=True)
         result = compute_result(workspace, "interactions", model, parameters, progress=progress)
         done = f"Done in {result.seconds:.1f} s; stored, so this view reloads from the store."
-        view = result_view(result, data, model, analysis("interactions").parameters(parameters))
-        return view_search(data, model, parameters), view, done
+        view = result_view(result, data, model, parameters, aggregate)
+        return view_search(data, model, parameters, aggregate), view, done
 
     states = [State(DATA, "value"), State(MODEL, "value"), State(INDEX, "value")]
     form = [State(ROWS, "value"), State(BACKGROUND, "value"), State(SCALE, "value")]
-    register_job(app, JOB, [*states, *form], score)
+    view = [State(CLIP, "value"), State(AGGREGATE, "value")]
+    register_job(app, JOB, [*states, *form, *view], score)
 
     @app.callback(
         Output(JOB.url, "href"),
@@ -102,38 +118,42 @@ def register(app: Dash, workspace) -> None:
         return stored_result(workspace, "interactions", reference["model"], reference["parameters"])
 
     @app.callback(
-        Output(FIGURES, "children"),
+        Output(JOB.url, "search", allow_duplicate=True),
         Input(AGGREGATE, "value"),
-        State(RESULT_REFERENCE, "data"),
+        State(JOB.url, "search"),
         prevent_initial_call=True,
     )
-    def redraw(aggregate, reference):
-        if not reference or aggregate not in AGGREGATE_LABELS:
+    def choose_aggregate(aggregate, search):
+        # A view choice: the URL keeps it and the page re-renders the stored result under it.
+        if aggregate not in AGGREGATE_LABELS:
             return no_update
-        return figure_cards(read(reference), aggregate)
+        updated = updated_search(search, {"aggregate": aggregate})
+        return no_update if updated == search else updated
 
     register_table_downloads(
         app,
         PAGE,
         RESULT_REFERENCE,
         {
-            "global": lambda ref: read(ref).global_scores().sort_values("value", ascending=False),
+            "global": lambda ref: pair_table(read(ref), ref.get("aggregate", DEFAULT_AGGREGATE)),
             "scores": lambda ref: read(ref).scores,
         },
     )
 
 
-def layout(workspace, data=None, model=None, **query) -> html.Div:
+def layout(workspace, data=None, model=None, aggregate=None, **query) -> html.Div:
     chosen = select(workspace, "interactions", data, model, query, FORM_PARAMETERS)
+    aggregate = aggregate if aggregate in AGGREGATE_LABELS else DEFAULT_AGGREGATE
     if chosen.result is not None:
-        view = result_view(chosen.result, chosen.data, chosen.model, chosen.parameters)
+        view = result_view(chosen.result, chosen.data, chosen.model, chosen.parameters, aggregate)
     else:
         view = html.P(NO_RESULT, className="wb-muted")
     problem = html.Span(chosen.problem, className="wb-error") if chosen.problem else None
+    form = _form(chosen.data_names, chosen.data, chosen.models, chosen.model, chosen.parameters)
     return html.Div(
         [
             html.H2("Feature interactions of one model"),
-            _form(chosen.data_names, chosen.data, chosen.models, chosen.model, chosen.parameters),
+            html.Div([form, _aggregate_choice(aggregate)]),
             html.Div(problem, id=JOB.status),
             html.Div(view, id=JOB.results),
         ]
@@ -169,6 +189,14 @@ def _form(data_names, data, models, model, parameters) -> html.Div:
                             clearable=False,
                         ),
                     ),
+                    number_field(
+                        "Probability clip (logit scale of a probability output)",
+                        PAGE,
+                        "probability_clip",
+                        CLIP,
+                        parameters["probability_clip"],
+                        step="any",
+                    ),
                 ],
                 className="wb-form",
             ),
@@ -191,24 +219,28 @@ def figure_cards(result, aggregate: str = "mean_abs") -> list:
     ]
 
 
-def _aggregate_choice() -> html.Div:
+def _aggregate_choice(aggregate: str) -> html.Div:
     options = [{"label": label, "value": value} for value, label in AGGREGATE_LABELS.items()]
     return html.Div(
         field(
-            "Pair score in the figures",
-            dcc.RadioItems(options, "mean_abs", id=AGGREGATE, inline=True),
+            "Pair score in the figures and the ranking",
+            dcc.RadioItems(options, aggregate, id=AGGREGATE, inline=True),
         ),
         className="wb-card",
     )
 
 
-def result_view(result, data: str, model: str, parameters: dict) -> list:
-    scores = result.global_scores().sort_values("value", ascending=False)
+def result_view(
+    result, data: str, model: str, parameters: dict, aggregate: str = DEFAULT_AGGREGATE
+) -> list:
+    table = pair_table(result, aggregate)
+    ranked = AGGREGATE_LABELS[aggregate]
     reference = {
         "data": data,
         "model": model,
         "parameters": parameters,
         "groups": list(result.group_names),
+        "aggregate": aggregate,
     }
     return [
         dcc.Store(id=RESULT_REFERENCE, data=reference),
@@ -216,7 +248,7 @@ def result_view(result, data: str, model: str, parameters: dict) -> list:
             [
                 metric("index", INDEX_LABELS.get(result.index, result.index)),
                 metric("groups", str(len(result.group_names))),
-                metric("pairs", str(len(scores))),
+                metric("pairs", str(len(table))),
                 metric("explained rows", str(result.settings.get("n_rows", "all"))),
                 metric("analysis time", f"{result.seconds:.2f} s"),
             ],
@@ -227,14 +259,15 @@ def result_view(result, data: str, model: str, parameters: dict) -> list:
             "Click a cell of the heatmap to open the pair's halo plot on the Rashomon page.",
             className="wb-muted",
         ),
-        _aggregate_choice(),
-        html.Div(figure_cards(result), id=FIGURES),
-        table_card(PAGE, "global", scores, "Global score per pair (mean |value| over rows)"),
+        html.Div(figure_cards(result, aggregate), id=FIGURES),
+        table_card(PAGE, "global", table, f"Global score per pair (ranked by {ranked})"),
         table_card(PAGE, "scores", result.scores, "All scores (per row for local indices)"),
     ]
 
 
-def view_search(data: str, model: str, parameters: dict) -> str:
+def view_search(data: str, model: str, parameters: dict, aggregate: str | None = None) -> str:
     query = {"data": data, "model": model}
     query.update({name: parameters[name] for name in FORM_PARAMETERS if parameters.get(name)})
+    if aggregate in AGGREGATE_LABELS:
+        query["aggregate"] = aggregate
     return "?" + urlencode(query)

@@ -199,3 +199,37 @@ def test_readings_give_the_unit_and_the_sign_of_fis():
     assert "sign dropped" in reading_of(model_dumbbell_plot(comparison, "strength"))
     spearman = agreement_heatmap(comparison).data[0]
     assert spearman.zmid == 0 and (spearman.zmin, spearman.zmax) == (-1.0, 1.0)
+
+
+def sii_on(model: str, values, output: str) -> InteractionResult:
+    scores = pd.DataFrame({"model": model, "index": "sii", "pair": list(PAIRS), "value": values})
+    return InteractionResult(model, "sii", GROUPS, scores, pd.DataFrame(), {"output": output}, 0.0)
+
+
+def test_dumbbell_refuses_one_axis_for_scores_on_different_output_scales():
+    """One model scored on the logit scale, one on the probability scale: their values are not
+    in one unit, so the value and strength axes are refused (not labelled with the first
+    model's unit); the unitless share still plots and its reading names each model's unit."""
+    mixed = compare_results(
+        [
+            sii_on("mlp", [0.8, -0.2, 0.1], "logit"),
+            sii_on("forest", [0.1, 0.0, 0.02], "probability"),
+        ]
+    )
+    for value in ("value", "strength"):
+        for style in ("dumbbell", "slope"):
+            with pytest.raises(ParameterError, match="different scales") as excinfo:
+                model_dumbbell_plot(mixed, value, style=style)
+            message = str(excinfo.value)
+            assert "mlp: logit" in message and "forest: probability" in message
+            assert "\n" not in message
+    share = model_dumbbell_plot(mixed)
+    assert share.layout.xaxis.title.text == "share of the model's total interaction strength"
+    reading = reading_of(share)
+    assert "mlp: logit" in reading and "forest: probability" in reading
+    assert "logit (log-odds) units, per explained row" not in reading  # not the first's unit
+    # the same scale on both: one axis with that unit
+    same = compare_results(
+        [sii_on("mlp", [0.8, -0.2, 0.1], "logit"), sii_on("forest", [0.3, 0.0, 0.2], "logit")]
+    )
+    assert model_dumbbell_plot(same, "value").layout.xaxis.title.text.endswith("(logit)")

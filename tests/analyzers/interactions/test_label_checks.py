@@ -82,3 +82,54 @@ def test_a_probability_model_above_one_stops_the_game():
         lambda: score_interactions(lambda x: 1.0 + x[:, 0] ** 2, data, "sii", background=8),
         r"output='probability'.*outside \[0, 1\]",
     )
+
+
+def probability_of(x):
+    """A fixed binary classifier's P(y=1), as a callable would return it."""
+    return 1.0 / (1.0 + np.exp(-(x[:, 0] + x[:, 1] * x[:, 2])))
+
+
+def test_a_classifier_never_runs_under_a_regression_loss():
+    """The reverse of the log-loss label check: MSE must not meet a classifier's output."""
+    data = data_with([0, 1])
+    # a probability output wrapped as a regressor: the argument to fix is task
+    fails_with(
+        lambda: wrap_model(probability_of, "regression", output="probability", device="cpu"),
+        "task='regression' but output='probability' is a classifier's output",
+    )
+    # predict_proba's two class columns wrapped as a regressor
+    two_columns = wrap_model(
+        lambda x: np.stack([1 - probability_of(x), probability_of(x)], axis=1),
+        "regression",
+        device="cpu",
+    )
+    fails_with(lambda: score_interactions(two_columns, data, "fis"), "task='classification'")
+    # loss="mse" on a classifier, given as task or known from the estimator's type
+    fails_with(
+        lambda: wrap_model(regression_net(), "classification", loss="mse", device="cpu"),
+        "loss='mse' is a regression loss but task='classification'",
+    )
+    from sklearn.linear_model import LogisticRegression
+
+    classifier = LogisticRegression().fit(data.X.numpy(), data.y.numpy())
+    fails_with(lambda: wrap_model(classifier, loss="mse", device="cpu"), "loss='mse'")
+
+
+def test_mse_on_a_regressor_with_0_1_targets_is_legitimate():
+    """A regressor (a linear probability model, say) may be fitted to 0/1 targets: MSE runs."""
+    data = data_with([0, 1])
+    for adapter in (
+        wrap_model(regression_net(), "regression", device="cpu"),
+        wrap_model(regression_net(), loss="mse", device="cpu"),  # the named loss says regression
+        wrap_model(probability_of, "regression", device="cpu"),  # output="value"
+    ):
+        assert (adapter.task, adapter.loss.name) == ("regression", "mse")
+        result = score_interactions(adapter, data, "fis")
+        assert np.isfinite(result.scores["value"]).all()
+    # and the forward check still stands: log-loss never meets continuous values
+    fails_with(
+        lambda: score_interactions(
+            wrap_model(regression_net(), "classification", device="cpu"), continuous_data(), "fis"
+        ),
+        "continuous values",
+    )

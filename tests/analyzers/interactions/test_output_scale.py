@@ -160,3 +160,42 @@ def test_logistic_regression_on_binary_features_has_no_interactions_detected(ind
     assert "no_interaction_above_tolerance" in codes(result)
     message = next(d.message for d in result.diagnostics if d.code.startswith("no_interaction"))
     assert "no interactions detected" in message and "tolerance" in message
+
+
+def test_a_forest_certain_on_a_quarter_of_the_rows_makes_logit_scores_hang_on_the_clip():
+    """The issue's random forest (18% of rows at p = 0 or 1), reproduced small and seeded: the
+    warning gives the share of rows the clip changes, and it is justified, since moving the
+    clip from 1e-7 to 1e-4 moves every logit-scale score; the probability scale has no clip."""
+    generator = np.random.default_rng(3)
+    X = generator.normal(size=(60, 3))
+    y = ((X[:, 0] * X[:, 1] > 0) ^ (generator.random(60) < 0.1)).astype(int)
+    forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X, y)
+    p = forest.predict_proba(X)[:, 1]
+    certain = float(np.mean((p == 0) | (p == 1)))  # a forest's p is a multiple of 1/10
+    assert certain == 0.25
+    data = Dataset.from_arrays(X, y)
+
+    def run(**kwargs):
+        # every row explained and in the background: the clipped share is the data's
+        result = score_interactions(forest, data, "sii", rows=60, background=60, **kwargs)
+        return result.global_scores("mean_abs").set_index("pair")["value"], result
+
+    tight, tight_result = run()
+    loose, loose_result = run(probability_clip=1e-4)
+    for result, clip in ((tight_result, "1e-07"), (loose_result, "0.0001")):
+        assert result.settings["clipped_row_share"] == certain
+        message = next(d.message for d in result.diagnostics if d.code == "probability_clip_active")
+        assert message.startswith("25% of the explained and background rows")
+        assert f"probability_clip={clip}" in message
+    # log-odds at the clip: logit(1e-7) = -16.1 against logit(1e-4) = -9.2, so the scores of
+    # every pair grow by well over a half with the tighter clip
+    assert ((tight / loose) > 1.5).all()
+    on_probability = [run(output="probability", probability_clip=c)[1] for c in (1e-7, 1e-4)]
+    for result in on_probability:
+        assert result.settings["clipped_row_share"] == 0.0
+        assert "probability_clip_active" not in codes(result)
+    np.testing.assert_array_equal(
+        on_probability[0].scores["value"].to_numpy(), on_probability[1].scores["value"].to_numpy()
+    )
+    # on that scale the planted x0 × x1 leads
+    assert run(output="probability")[0].idxmax() == "x0 × x1"

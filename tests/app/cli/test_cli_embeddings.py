@@ -105,3 +105,45 @@ def test_embeddings_rejects_a_malformed_config(saved, tmp_path, capsys):
     argv = ["--model", "finalmlp", "--data", csv, "--target", "click", "--out", tmp_path / "y"]
     assert run("embeddings", *argv, "--config", "shared_buckets", "--no-progress") == 2
     assert "--config 'shared_buckets': expected KEY=VALUE" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # trains a small FinalMLP (~10 s on 2 cores)
+def test_embeddings_cli_equals_the_app_for_equal_settings(saved, tmp_path, capsys):
+    """`workbench embeddings` and the app's embeddings job analyse the same held-out rows of the
+    same model: equal settings give equal numbers (the CLI used to read the training rows)."""
+    from app.analyses import compute_result
+    from workbench.data import Dataset
+    from workbench.workspace import ModelEntry, Workspace
+
+    # Levels as text, so the CSV reader codes them (a zoo model needs each field's levels).
+    frame = pd.read_csv(saved[1])
+    for column in frame.columns.drop("click"):
+        frame[column] = "v" + frame[column].astype(str)
+    csv = tmp_path / "levels.csv"
+    frame.to_csv(csv, index=False)
+    space = Workspace.create(tmp_path / "ws")
+    space.add_dataset("codes", Dataset.from_csv(csv, target="click", categorical="codes"))
+    space.add_model(ModelEntry("codes-finalmlp", "codes", "zoo", sample="finalmlp"))
+    app_report = compute_result(space, "embeddings", "codes-finalmlp", {"max_rows": 50})
+
+    out = tmp_path / "cli"
+    code = run(
+        "embeddings", "--model", "finalmlp", "--data", csv, "--target", "click", "--out", out,
+        "--formats", "", "--max-rows", "50", "--cache-dir", space.root / "zoo",
+        "--no-progress", "--no-cache",
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    cli_report = EmbeddingReport.from_dict(json.loads((out / "result.json").read_text()))
+    held_out = space.model("codes-finalmlp").rows
+    # 50 of the 120 held-out rows (a seeded sample), not 50 of the 480 training rows.
+    assert held_out.n_rows == 120 and cli_report.relations.n_rows == 50
+    pd.testing.assert_frame_equal(cli_report.relations.pairs, app_report.relations.pairs)
+    pd.testing.assert_frame_equal(cli_report.geometry.geometry, app_report.geometry.geometry)
+    pd.testing.assert_frame_equal(
+        cli_report.projection.coordinates.drop(columns="model", errors="ignore"),
+        app_report.projection.coordinates.drop(columns="model", errors="ignore"),
+        check_dtype=False,
+    )
+    # the table map counts each level's frequency over the held-out rows
+    frequencies = cli_report.projection.coordinates.groupby("field")["frequency"].sum()
+    assert (frequencies == held_out.n_rows).all()

@@ -96,3 +96,32 @@ def test_every_model_index_writes_its_pairs(
     assert result.index == index and len(result.pairs) == n_interactions
     assert len(pd.read_csv(out / "pairs.csv")) == n_interactions
     assert not (out / "pair_heatmap.html").exists()
+
+
+def test_the_clip_and_the_pair_score_are_options_as_on_the_page(tmp_path, capsys):
+    """--probability-clip reaches the game (a forest certain on many rows scores differently
+    under another clip) and --aggregate ranks the printed table, which shows both columns."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    generator = np.random.default_rng(3)
+    X = generator.normal(size=(60, 3))
+    y = ((X[:, 0] * X[:, 1] > 0) ^ (generator.random(60) < 0.1)).astype(int)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(y=y)
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(frame[["a", "b", "c"]], y)
+    joblib.dump(forest, tmp_path / "forest.joblib")
+    tops = {}
+    for clip in ("1e-7", "1e-4"):
+        out = tmp_path / clip
+        options = ["--rows", "20", "--background", "15", "--formats", "", "--no-cache"]
+        options += ["--probability-clip", clip, "--aggregate", "mean"]
+        code = run_interactions(tmp_path / "d.csv", out, *options, model=tmp_path / "forest.joblib")
+        printed = capsys.readouterr()
+        assert code == 0, printed.err
+        result = InteractionResult.from_json((out / "result.json").read_text())
+        assert result.settings["probability_clip"] == float(clip)
+        assert "mean over rows (signed, logit)  mean |value| over rows (logit)" in printed.out
+        table = result.global_scores("mean").sort_values("value", ascending=False)
+        assert table["pair"].iloc[0] in printed.out.splitlines()[2]  # ranked by the signed mean
+        tops[clip] = result.global_scores()["value"].max()
+    assert tops["1e-7"] > 1.5 * tops["1e-4"]

@@ -245,6 +245,9 @@ def test_interactions_job_and_a_heatmap_click_opens_the_halo(browser, demo):
     ]
     signed.click()
     wait_for_text(browser, "#inter-figures .wb-how-to-read", "opposite sign cancel", timeout=60)
+    # The pair score is view state in the URL, and the global table ranks by it.
+    assert "aggregate=mean" in browser.current_url
+    wait_for_text(browser, "#inter-results", "ranked by mean (signed)")
     screenshot(browser, "interactions-signed")
     heatmap = wait_for(browser, '[id=\'{"figure":"inter-heatmap","type":"graph"}\'] .nsewdrag')
     # The heatmap is 7 × 7 with square cells spanning the plot's height: its centre is a
@@ -298,6 +301,7 @@ def test_additive_model_says_no_interactions_until_the_probability_scale(browser
     wait_for_text(browser, "#inter-status", "Done", timeout=120)
     wait_for(browser, '[id=\'{"figure":"inter-heatmap","type":"graph"}\'] .main-svg')
     assert "output=probability" in browser.current_url
+    assert "probability_clip=1e-07" in browser.current_url  # the clip field, kept in the URL too
     diagnostics = browser.find_elements("css selector", ".wb-diagnostics")
     assert not any("no interactions detected" in d.text for d in diagnostics)
     assert console_errors(browser) == []

@@ -1,0 +1,220 @@
+"""``workbench rashomon-set``: a Rashomon set of retrained or fitted models, any interaction
+index over its members, the range table and what every member agrees on."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from app.cli.common import (
+    JOBLIB_SUFFIXES,
+    ProgressBar,
+    add_data_arguments,
+    add_epsilon_arguments,
+    add_game_arguments,
+    add_grouping_arguments,
+    add_model_file_arguments,
+    add_run_arguments,
+    default_of,
+)
+from workbench.errors import WorkbenchError
+
+BUILDERS = ("retrain", "fitted")
+#: Learners ``--builder retrain`` trains from a name (settings as the sample models').
+LEARNERS = ("gbt", "forest", "mlp", "logistic")
+
+
+def add_parser(commands) -> None:
+    """Add the ``rashomon-set`` subcommand to an argparse subparsers object."""
+    from analyzers.interaction_result import INTERACTION_INDICES
+    from analyzers.model_sets import explore_model_set as explore
+
+    parser = commands.add_parser(
+        "rashomon-set",
+        help="interaction ranges and consensus over a set of retrained or fitted models",
+        description="Build a Rashomon set (models retrained with seeds, bootstrap resamples "
+        "and a parameter grid, or your fitted models), score an interaction index for every "
+        "member within ε of the best loss, and write the range table and the consensus "
+        "(order shares, Hasse diagram, robust top-k) as JSON + CSV to --out.",
+    )
+    add_data_arguments(parser)
+    parser.add_argument("--builder", choices=BUILDERS, default="retrain")
+    parser.add_argument(
+        "--learner",
+        default="gbt",
+        help=f"retrain: a learner ({', '.join(LEARNERS)}) or a scikit-learn estimator "
+        "joblib file to clone (joblib runs code when loaded: only files you made)",
+    )
+    parser.add_argument("--param-grid", help="retrain: grid 'max_depth=2,3;learning_rate=0.1,0.05'")
+    parser.add_argument("--seeds", default="0,1,2,3,4", help="retrain: comma-separated seeds")
+    parser.add_argument(
+        "--n-bootstrap", type=int, default=0, help="retrain: bootstrap resamples per seed"
+    )
+    parser.add_argument(
+        "--test-size",
+        type=float,
+        default=0.2,
+        help="retrain: share of rows held out and explained (the rest trains the members)",
+    )
+    parser.add_argument(
+        "--models", help="fitted: comma-separated model files (joblib/pkl, TorchScript...)"
+    )
+    add_model_file_arguments(parser)
+    parser.add_argument("--out", required=True, help="output folder")
+    add_grouping_arguments(parser)
+    parser.add_argument(
+        "--index", choices=INTERACTION_INDICES, default=default_of(explore, "index")
+    )
+    add_epsilon_arguments(parser)
+    parser.add_argument("--top-k", type=int, default=default_of(explore, "top_k"))
+    parser.add_argument("--rows", type=int, help="explained rows, a seeded sample")
+    add_game_arguments(parser, "Shapley: auto, exact or sampling; fis: auto, exact or permutation")
+    add_run_arguments(parser, random_state=default_of(explore, "random_state"))
+    parser.set_defaults(run=run_rashomon_set)
+
+
+def run_rashomon_set(args: argparse.Namespace) -> int:
+    from analyzers.model_sets import explore_model_set
+    from app.cli.common import load_dataset
+    from app.reports.model_sets import write_model_set_report
+    from workbench.data import Dataset
+
+    dataset = load_dataset(Dataset, args)
+    builder, explained = _builder(args, dataset)
+    with ProgressBar(not args.no_progress) as bar:
+        result = explore_model_set(
+            builder,
+            explained,
+            args.index,
+            epsilon_rate=args.epsilon_rate,
+            epsilon=args.epsilon,
+            top_k=args.top_k,
+            rows=args.rows,
+            background=args.background,
+            random_state=args.random_state,
+            output=args.scale,
+            class_index=args.class_index,
+            approximator=args.approximator,
+            n_samples=args.n_samples,
+            max_exact_groups=args.max_exact_groups,
+            n_permutations=args.n_permutations,
+            max_batch_rows=args.max_batch_rows,
+            progress=bar.update,
+        )
+    writing = time.perf_counter()
+    written = write_model_set_report(result, args.out)
+    print(
+        f"{args.index} over {result.n_in_set} of {len(result.model_names)} {result.builder} "
+        f"models within ε = {result.epsilon:.4g} of L* = {result.reference_loss:.4f}; "
+        f"analysis {result.seconds:.1f} s, files {time.perf_counter() - writing:.1f} s"
+    )
+    shown = ["pair", "min", "max", "mean", "range", "rank_best", "rank_worst", "robust_top_k"]
+    print(result.ranges[shown].head(10).to_string(index=False))
+    print(f"robust top-{result.top_k}: {', '.join(result.robust_top_k()) or 'none'}")
+    for diagnostic in result.diagnostics:
+        print(f"{diagnostic.severity}: {diagnostic.code}: {diagnostic.message}")
+    print(f"wrote {len(written)} files to {Path(args.out)}")
+    return 0
+
+
+def _builder(args: argparse.Namespace, dataset):
+    """The set's builder and the rows it is explained on."""
+    from analyzers.model_sets import FittedSetBuilder, RetrainedSetBuilder
+    from workbench.samples import infer_task
+
+    task = infer_task(dataset) if args.task == "auto" else args.task
+    if args.builder == "fitted":
+        if not args.models:
+            raise WorkbenchError("--models: --builder fitted needs comma-separated model files")
+        paths = [Path(p.strip()) for p in args.models.split(",") if p.strip()]
+        models = [_fitted_model(path, args, task) for path in paths]
+        names = [path.stem for path in paths]
+        return FittedSetBuilder(models, names=names, task=task, device=args.device), dataset
+    train, explained = dataset.train_test_split(args.test_size, seed=args.random_state)
+    builder = RetrainedSetBuilder(
+        _learner(args.learner, task),
+        train,
+        param_grid=_parse_grid(args.param_grid),
+        seeds=_parse_seeds(args.seeds),
+        n_bootstrap=args.n_bootstrap,
+        device=args.device,
+        max_batch_rows=args.max_batch_rows,
+    )
+    return builder, explained
+
+
+def _fitted_model(path: Path, args: argparse.Namespace, task: str):
+    """A joblib estimator as itself (the tree index reads its trees), other files wrapped."""
+    from app.cli.common import load_raw_estimator
+    from workbench.models import load_model_file
+
+    if path.suffix.lower() in JOBLIB_SUFFIXES:
+        return load_raw_estimator(path)
+    return load_model_file(path, task=task, output=args.output_kind, device=args.device)
+
+
+def _learner(name: str, task: str):
+    """A fresh learner named on the command line, or the estimator of a joblib file."""
+    from sklearn import ensemble, linear_model, neural_network
+
+    learners = {  # name: (classifier, regressor, settings)
+        "gbt": (
+            ensemble.GradientBoostingClassifier,
+            ensemble.GradientBoostingRegressor,
+            {"n_estimators": 100, "max_depth": 3},
+        ),
+        "forest": (
+            ensemble.RandomForestClassifier,
+            ensemble.RandomForestRegressor,
+            {"n_estimators": 100, "max_depth": 6},
+        ),
+        "mlp": (
+            neural_network.MLPClassifier,
+            neural_network.MLPRegressor,
+            {"hidden_layer_sizes": (64, 64), "max_iter": 300},
+        ),
+        "logistic": (linear_model.LogisticRegression, linear_model.Ridge, {}),
+    }
+    if name in learners:
+        classifier, regressor, settings = learners[name]
+        if task != "classification":
+            return regressor(**settings)
+        return classifier(**settings, **({"max_iter": 1000} if name == "logistic" else {}))
+    path = Path(name)
+    if path.suffix.lower() in JOBLIB_SUFFIXES:
+        from app.cli.common import load_raw_estimator
+
+        return load_raw_estimator(path)
+    raise WorkbenchError(
+        f"--learner: expected one of {', '.join(LEARNERS)} or a .joblib file, got {name!r}"
+    )
+
+
+def _parse_seeds(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise WorkbenchError(f"--seeds: expected comma-separated integers, got {text!r}") from None
+
+
+def _parse_grid(text: str | None) -> dict[str, list]:
+    """'max_depth=2,3;learning_rate=0.1' as {"max_depth": [2, 3], "learning_rate": [0.1]}."""
+    if not text:
+        return {}
+    grid = {}
+    for part in text.split(";"):
+        name, sep, values = part.partition("=")
+        if not sep or not name.strip() or not values.strip():
+            raise WorkbenchError(f"--param-grid: expected 'name=v1,v2;...', got {part!r}")
+        grid[name.strip()] = [_grid_value(v.strip()) for v in values.split(",")]
+    return grid
+
+
+def _grid_value(text: str):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return {"None": None, "True": True, "False": False}.get(text, text)

@@ -1,0 +1,44 @@
+"""Write a model-set result (``workbench rashomon-set``) to a folder, atomically."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+
+from analyzers.model_sets import ModelSetResult
+from app.reports.output_folder import staged_folder
+
+
+def write_model_set_report(result: ModelSetResult, folder: str | Path) -> list[Path]:
+    """Write result.json and the CSV tables of a model-set result into ``folder``.
+
+    Files: ``result.json`` (``ModelSetResult.to_json``), ``ranges.csv`` (the range table, one
+    row per pair: strength min/max/mean/range over in-set members, rank range, robust top-k),
+    ``members.csv`` (loss, L − L*, in_set per member), ``clouds.csv`` (strength per in-set
+    member and pair), ``order_shares.csv`` (share of members ranking pair_a above pair_b),
+    ``hasse.csv`` (the order every member agrees on, transitively reduced) and
+    ``diagnostics.csv``.
+
+    Returns
+    -------
+    list of Path
+        The files written, at their final location.
+    """
+    tables = {
+        "ranges": result.ranges,
+        "members": result.members,
+        "clouds": result.clouds,
+        "order_shares": result.order_shares,
+        "hasse": result.hasse,
+        "diagnostics": pd.DataFrame(
+            [dataclasses.asdict(d) for d in result.diagnostics],
+            columns=["code", "message", "severity"],
+        ),
+    }
+    with staged_folder(folder) as stage:
+        (stage.path / "result.json").write_text(result.to_json())
+        for name, frame in tables.items():
+            frame.to_csv(stage.path / f"{name}.csv", index=False)
+    return stage.written
