@@ -24,12 +24,14 @@ from analyzers.interactions.score import DEFAULT_ROWS
 from analyzers.rashomon_parameters import APPROXIMATORS, ORDERS
 from workbench.errors import ParameterError
 from workbench.progress import ProgressCallback
-from workbench.store import ResultKey, code_version
+from workbench.store import ResultKey, StoredResultError, code_version
 
 _PARSED_CACHE_SIZE = 16
 # Held-out rows of a gate analysis, a seeded sample: the ablation's bootstrap and the field
 # interactions run over every one of them. The app's and `workbench gates --rows`' default.
 GATE_ROWS = 500
+#: numpy's seeds
+SEED_BOUNDS = (0, 2**32 - 1)
 
 
 def signature_default(function: Callable, name: str) -> Any:
@@ -81,9 +83,15 @@ class Analysis:
     read: Callable[[dict], Any]
     defaults: dict = field(default_factory=dict)
     choices: dict = field(default_factory=dict)
+    #: name -> (lowest, highest) allowed value of every numeric parameter, inclusive: checked
+    #: before a job starts, so a typo cannot ask for a 40 GB allocation
+    bounds: dict = field(default_factory=dict)
 
-    def parameters(self, given: dict | None) -> dict:
-        """``given`` over the defaults, typed like the defaults; unknown names are an error."""
+    def parameters(self, given: dict | None, *, from_form: bool = False) -> dict:
+        """``given`` over the defaults, typed like the defaults and within their bounds; unknown
+        names are an error. ``from_form``: a numeric value that is None or empty is an error
+        too (a number box the browser found invalid, e.g. out of its range, sends None), where a
+        URL or script leaving it out means the default."""
         given = dict(given or {})
         unknown = sorted(set(given) - set(self.defaults))
         if unknown:
@@ -94,6 +102,11 @@ class Analysis:
         for name, default in self.defaults.items():
             value = given.get(name, default)
             if value is None or value == "":
+                if from_form and name in self.bounds and name in given:
+                    low, high = self.bounds[name]
+                    raise ParameterError(
+                        f"{name}: enter a number from {_number(low)} to {_number(high)}"
+                    )
                 value = default
             try:
                 value = type(default)(value) if default is not None else value
@@ -101,6 +114,14 @@ class Analysis:
                 raise ParameterError(
                     f"{name}: expected a {type(default).__name__}, got {value!r}"
                 ) from None
+            if name in self.bounds:
+                low, high = self.bounds[name]
+                # "not within" also catches NaN, which compares false with everything.
+                if not low <= value <= high:
+                    raise ParameterError(
+                        f"{name}: expected at least {_number(low)} and at most {_number(high)}, "
+                        f"got {value!r}"
+                    )
             allowed = self.choices.get(name)
             if allowed and value not in allowed:
                 raise ParameterError(
@@ -108,6 +129,16 @@ class Analysis:
                 )
             merged[name] = value
         return merged
+
+
+def _number(value: float) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
+def bounds_text(analysis_name: str, name: str) -> str:
+    """A parameter's bounds for a form label: "10–10,000"."""
+    low, high = analysis(analysis_name).bounds[name]
+    return f"{_number(low)}–{_number(high)}"
 
 
 def _compute_rashomon(model, parameters: dict, progress: ProgressCallback | None):
@@ -267,6 +298,12 @@ ANALYSES: dict[str, Analysis] = {
             ["epsilon_rate", "approximator", "n_permutations", "order", "delta", "random_state"],
         ),
         choices={"approximator": APPROXIMATORS, "order": ORDERS},
+        bounds={
+            "epsilon_rate": (1e-4, 10.0),
+            "n_permutations": (1, 1000),
+            "delta": (0.01, 0.5),
+            "random_state": SEED_BOUNDS,
+        },
     ),
     "interactions": Analysis(
         name="interactions",
@@ -294,6 +331,13 @@ ANALYSES: dict[str, Analysis] = {
             # None: the model's natural scale (logit for classifiers, value for regressors).
             "output": (None, "logit", "probability"),
         },
+        bounds={
+            "background": (1, 10_000),
+            "random_state": SEED_BOUNDS,
+            "rows": (1, 100_000),
+            # The analyzer takes (0, 0.5): probabilities clipped to [clip, 1 - clip].
+            "probability_clip": (1e-12, 0.49),
+        },
     ),
     "gates": Analysis(
         name="gates",
@@ -314,6 +358,13 @@ ANALYSES: dict[str, Analysis] = {
             rows=GATE_ROWS,
         ),
         choices={"compute_interactions": ("on", "off")},
+        bounds={
+            "n_bootstrap": (10, 10_000),
+            "attribution_rows": (2, 10_000),
+            "n_permutations": (1, 100),
+            "random_state": SEED_BOUNDS,
+            "rows": (2, 100_000),
+        },
     ),
     "embeddings": Analysis(
         name="embeddings",
@@ -339,6 +390,12 @@ ANALYSES: dict[str, Analysis] = {
             "projection": ("pca", "umap"),
             "projection_points": ("table", "rows"),
             "n_components": (2, 3),
+        },
+        bounds={
+            "top_k": (1, 100),
+            "max_rows": (2, 1_000_000),
+            "max_points": (3, 100_000),
+            "random_state": SEED_BOUNDS,
         },
     ),
 }
@@ -389,16 +446,23 @@ def stored_result(workspace, analysis_name: str, model_name: str, parameters: di
 
 
 def read_stored(workspace, key: ResultKey):
-    """The result stored under ``key`` (None when absent)."""
+    """The result stored under ``key`` (None when absent; :class:`StoredResultError` when a
+    file is there but cannot be read back)."""
     cache_name = f"{workspace.store.root}:{key.analyzer}:{key.digest}"
     with _parsed_lock:
         if cache_name in _parsed:
             _parsed.move_to_end(cache_name)
             return _parsed[cache_name]
-    payload = workspace.store.get(key)
+    payload = workspace.store.get(key, strict=True)
     if payload is None:
         return None
-    result = analysis(key.analyzer).read(payload)
+    try:
+        result = analysis(key.analyzer).read(payload)
+    except Exception as error:  # an edited or older file: say so; Run recomputes it
+        reason = (str(error).strip().splitlines() or [""])[0]
+        raise StoredResultError(
+            f"stored result unreadable: {type(error).__name__} {reason}".strip()
+        ) from None
     with _parsed_lock:
         _parsed[cache_name] = result
         while len(_parsed) > _PARSED_CACHE_SIZE:
@@ -415,7 +479,10 @@ def compute_result(
 ):
     """The cached result, else computed, stored (atomically) and returned."""
     key = result_key(workspace, analysis_name, model_name, parameters)
-    cached = read_stored(workspace, key)
+    try:
+        cached = read_stored(workspace, key)
+    except StoredResultError:
+        cached = None  # asked to compute: an unreadable stored result is replaced
     if cached is not None:
         return cached
     spec = analysis(analysis_name)

@@ -19,11 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from workbench.code_digest import code_version
-from workbench.errors import ParameterError
+from workbench.errors import ParameterError, WorkbenchError
 
-__all__ = ["ResultKey", "ResultStore", "code_version"]
+__all__ = ["ResultKey", "ResultStore", "StoredResultError", "code_version"]
 
 _PARTIAL_SUFFIX = ".tmp"
+
+
+class StoredResultError(WorkbenchError):
+    """A result file is in the store but cannot be read back (truncated, edited, old)."""
 
 
 @dataclass(frozen=True)
@@ -100,10 +104,19 @@ class ResultStore:
     def __contains__(self, key: ResultKey) -> bool:
         return self.path_for(key).is_file()
 
-    def get(self, key: ResultKey) -> dict[str, Any] | None:
-        """The stored payload, or None when there is none (or it cannot be read)."""
-        record = self._read(self.path_for(key))
-        return None if record is None else record["result"]
+    def get(self, key: ResultKey, *, strict: bool = False) -> dict[str, Any] | None:
+        """The stored payload, or None when there is none (or it cannot be read).
+
+        ``strict``: a file that is there but does not parse (truncated, edited) raises
+        :class:`StoredResultError` instead, so a page can say so rather than quietly recompute.
+        """
+        path = self.path_for(key)
+        record = self._read(path)
+        if record is not None and isinstance(record.get("result"), dict):
+            return record["result"]
+        if strict and path.is_file():
+            raise StoredResultError(f"stored result unreadable: {path.name} does not parse")
+        return None
 
     def put(
         self,

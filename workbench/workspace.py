@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.errors import DataError, ParameterError, WorkbenchError
+from workbench.errors import DataError, ModelError, ParameterError, WorkbenchError
 from workbench.store import ResultStore
 
 MANIFEST_NAME = "workspace.json"
@@ -147,7 +147,7 @@ class Workspace:
 
     # -- registering ------------------------------------------------------------------------
 
-    def add_data(self, entry: DataEntry, *, copy: bool = False) -> DataEntry:
+    def add_data(self, entry: DataEntry, *, copy: bool = False, save: bool = True) -> DataEntry:
         """Register a data set once it loads; ``copy`` puts the file in the workspace folder."""
         self._check_new_name(entry.name, self._data, "data set")
         if copy:
@@ -157,8 +157,52 @@ class Workspace:
             entry = DataEntry(**{**asdict(entry), "path": str(target)})
         self._datasets[entry.name] = _read_dataset(entry)
         self._data[entry.name] = entry
-        self.save()
+        if save:
+            self.save()
         return entry
+
+    def add_data_with_models(self, entry: DataEntry, models: list[ModelEntry]) -> DataEntry:
+        """Register a data set and models explained on it once every one of them loads.
+
+        The manifest is written once, after the data set is read and each model trained or
+        loaded. When one fails, nothing is written and the workspace is as it was: a manifest
+        entry that cannot load would break every later page that lists the workspace.
+        """
+        # One registration at a time (two uploads at once): each one's rollback and its
+        # manifest write then see only its own entries.
+        with self._lock("registering"):
+            added_data, added_models = [], []
+            try:
+                entry = self.add_data(entry, save=False)
+                added_data.append(entry.name)
+                for model in models:
+                    self.add_model(model, save=False)
+                    added_models.append(model.name)
+                    self.model(model.name)
+            except Exception as error:
+                self._forget(added_data, added_models)
+                if isinstance(error, WorkbenchError):
+                    raise
+                first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+                if not added_data:
+                    raise DataError(
+                        f"data set {entry.name!r}: cannot be read ({first_line})"
+                    ) from None
+                raise ModelError(
+                    f"model {added_models[-1]!r}: cannot be trained on data set "
+                    f"{entry.name!r} ({first_line})"
+                ) from None
+            self.save()
+        return entry
+
+    def _forget(self, data_names: list[str], model_names: list[str]) -> None:
+        """Drop entries registered (not yet saved) by a registration that failed."""
+        for name in data_names:
+            self._data.pop(name, None)
+            self._datasets.pop(name, None)
+        for name in model_names:
+            self._models.pop(name, None)
+            self._loaded.pop(name, None)
 
     def add_dataset(self, name: str, dataset: Any) -> None:
         """Register an in-memory ``Dataset`` (not saved in the manifest)."""
@@ -166,7 +210,7 @@ class Workspace:
         self._data[name] = DataEntry(name=name, path="", target=dataset.target_name or "")
         self._datasets[name] = dataset
 
-    def add_model(self, entry: ModelEntry) -> ModelEntry:
+    def add_model(self, entry: ModelEntry, *, save: bool = True) -> ModelEntry:
         """Register a sample model or a model file explained on one of the data sets.
 
         A joblib/pickle file is loaded only if ``entry.trusted`` is true (loading one runs its
@@ -197,7 +241,8 @@ class Workspace:
         else:
             raise ParameterError(f"model {entry.name!r}: kind must be 'sample', 'zoo' or 'file'")
         self._models[entry.name] = entry
-        self.save()
+        if save:
+            self.save()
         return entry
 
     def add_model_object(self, name: str, model: Any, data: str, *, task: str = "auto") -> None:

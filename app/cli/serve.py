@@ -49,6 +49,13 @@ def _server_arguments(parser: argparse.ArgumentParser) -> None:
         "the app, which has no login, to the network)",
     )
     parser.add_argument(
+        "--allowed-hosts",
+        default="",
+        help="comma-separated host names the server answers besides localhost, 127.0.0.1, "
+        "[::1] and --host (requests naming another host are refused: a guard against DNS "
+        "rebinding); '*' answers any",
+    )
+    parser.add_argument(
         "--port", type=bounded_int(1, 65535), default=DEFAULT_PORT, help="port (%(default)s)"
     )
     parser.add_argument(
@@ -81,7 +88,12 @@ def _serve(workspace, args: argparse.Namespace) -> int:
     from app.web.server import check_port_free, serve
 
     check_port_free(args.host, args.port)
-    app = create_app(workspace, jobs=args.jobs, redis_url=args.redis_url)
+    app = create_app(
+        workspace,
+        jobs=args.jobs,
+        redis_url=args.redis_url,
+        allowed_hosts=[name.strip() for name in args.allowed_hosts.split(",") if name.strip()],
+    )
     warm_up(workspace, before_compiling=first_page_served(app))
     serve(app, host=args.host, port=args.port)
     return 0

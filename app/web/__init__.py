@@ -8,6 +8,7 @@ the store, so a reload or a second tab shows a finished result without recomputi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import dash
@@ -15,6 +16,7 @@ from dash import Dash, dcc, html
 
 from app.web.components import register_exports
 from app.web.context import WORKSPACE_KEY, attach_workspace, current_workspace
+from app.web.guard import MAX_REQUEST_BYTES, install_guards
 from app.web.pages import PAGES
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -28,6 +30,8 @@ def create_app(
     jobs: str = "diskcache",
     jobs_dir: str | Path | None = None,
     redis_url: str | None = None,
+    allowed_hosts: Iterable[str] = (),
+    max_request_bytes: int = MAX_REQUEST_BYTES,
 ) -> Dash:
     """The workbench app over ``workspace``.
 
@@ -43,6 +47,13 @@ def create_app(
     redis_url : str, optional
         Broker and result backend of the celery manager (default ``$WORKBENCH_REDIS_URL`` or
         redis://127.0.0.1:6379/0).
+    allowed_hosts : names, optional
+        Host-header names answered besides localhost, 127.0.0.1, [::1] and the address the
+        server is bound to (a request naming any other host gets 400: DNS rebinding guard);
+        "*" answers any.
+    max_request_bytes : int
+        Largest request body (default 70 MB: a 50 MB upload, base64-encoded); larger ones
+        get 413 before they are read.
 
     Returns
     -------
@@ -68,6 +79,7 @@ def create_app(
         title="Interaction Workbench",
         update_title=None,
     )
+    install_guards(app.server, allowed_hosts, max_request_bytes)
     attach_workspace(app.server, workspace)
     for page in PAGES:
         page.register(app, workspace)

@@ -4,7 +4,8 @@ Ids are dicts so one pattern-matching callback serves every card: a graph
 ``{"type": "graph", "figure": name}`` has buttons ``{"type": "export", "figure": name,
 "format": fmt}``; one callback per page serves its tables, ``{"type": "csv", "page": page,
 "table": name}``. Exports are built on the server from the figure the browser holds (plain JSON)
-with plotly/kaleido; nothing sent by the browser is ever unpickled.
+with plotly/kaleido, after refusing any figure that would load something (an image, a URL, a
+map): kaleido renders it in the server's Chromium. Nothing sent by the browser is unpickled.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import plotly.graph_objects as go
 from dash import ALL, MATCH, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from analyzers.figures.reading import reading_of
+from app.web.guard import check_exportable
+from workbench.errors import ParameterError, WorkbenchError
 
 EXPORT_FORMATS = ("png", "svg", "html")
 TABLE_PREVIEW_ROWS = 15
@@ -40,7 +43,12 @@ def figure_card(name: str, figure: go.Figure, title: str | None = None) -> html.
             ),
             how_to_read(reading_of(figure)),
             html.Div(
-                [html.Span("Export: ", className="wb-muted"), *buttons], className="wb-buttons"
+                [
+                    html.Span("Export: ", className="wb-muted"),
+                    *buttons,
+                    html.Span(id={"type": "export-status", "figure": name}, className="wb-error"),
+                ],
+                className="wb-buttons",
             ),
             dcc.Download(id={"type": "download", "figure": name}),
         ],
@@ -93,6 +101,17 @@ def frame_table(frame: pd.DataFrame) -> html.Table:
     return html.Table([html.Thead(header), html.Tbody(body)], className="wb-table")
 
 
+def one_line(error: BaseException, limit: int = 300) -> str:
+    """An exception as one line for the page: a workbench error's own message; anything else
+    (a bug, an out-of-memory) with its type, so the user sees what failed."""
+    from workbench.errors import WorkbenchError
+
+    text = (str(error).strip().splitlines() or [""])[0]
+    if not isinstance(error, WorkbenchError):
+        text = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def metric(label: str, value: str) -> html.Div:
     return html.Div([html.B(value), html.Span(label, className="wb-muted")], className="wb-metric")
 
@@ -138,6 +157,7 @@ def register_exports(app: Dash) -> None:
 
     @app.callback(
         Output({"type": "download", "figure": MATCH}, "data"),
+        Output({"type": "export-status", "figure": MATCH}, "children"),
         Input({"type": "export", "figure": MATCH, "format": ALL}, "n_clicks"),
         State({"type": "graph", "figure": MATCH}, "figure"),
         prevent_initial_call=True,
@@ -145,13 +165,23 @@ def register_exports(app: Dash) -> None:
     def export_figure(clicks, figure):
         trigger = ctx.triggered_id
         if not trigger or not any(clicks) or figure is None:
-            return no_update
-        return figure_download(figure, trigger["figure"], trigger["format"])
+            return no_update, no_update
+        try:
+            return figure_download(figure, trigger["figure"], trigger["format"]), ""
+        except WorkbenchError as error:
+            return no_update, str(error)
 
 
 def figure_download(figure: dict, name: str, fmt: str) -> dict:
-    """``dcc.Download`` data for a figure (as the browser holds it) in ``fmt``."""
-    fig = go.Figure(figure)
+    """``dcc.Download`` data for a figure (as the browser holds it) in ``fmt``; a figure that
+    would load anything from outside itself is refused first (:func:`check_exportable`)."""
+    if fmt not in EXPORT_FORMATS:
+        raise ParameterError(f"export: format must be one of {', '.join(EXPORT_FORMATS)}")
+    check_exportable(figure)
+    try:
+        fig = go.Figure(figure)
+    except ValueError as error:
+        raise ParameterError(f"export: not a valid plotly figure ({one_line(error)})") from None
     if fmt == "html":
         return dcc.send_string(fig.to_html(include_plotlyjs=True, full_html=True), f"{name}.html")
     # kaleido drives the installed Chromium; the figure's own size is kept.

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
+from app.web.components import one_line
 from app.web.context import WORKSPACE_KEY, workspace_for
 from workbench.errors import WorkbenchError
 from workbench.progress import ProgressCallback
@@ -87,6 +88,12 @@ def register_job(app: Dash, ids: JobIds, states: list[State], work: JobWork) -> 
             (Output(ids.run, "disabled"), True, False),
             (Output(ids.cancel, "disabled"), False, True),
             (Output(ids.progress, "style"), {"visibility": "visible"}, {"visibility": "hidden"}),
+            # The last stage's count goes with the bar: a failed job must not leave "0 / 2".
+            (
+                Output(ids.progress_text, "style"),
+                {"visibility": "visible"},
+                {"visibility": "hidden"},
+            ),
         ],
         progress=[
             Output(ids.progress, "value"),
@@ -96,18 +103,7 @@ def register_job(app: Dash, ids: JobIds, states: list[State], work: JobWork) -> 
         cancel=[Input(ids.cancel, "n_clicks")],
     )
     def run_job(set_progress, clicks, *values):
-        *values, current_search, workspace_key = values
-        try:
-            workspace = workspace_for(workspace_key)
-            search, view, message = work(throttled(set_progress), workspace, *values)
-        except WorkbenchError as error:
-            return no_update, no_update, html.Span(str(error), className="wb-error")
-        status = html.Span(message, className="wb-ok")
-        if search is not None and search != current_search:
-            # A new URL re-renders the page from the store; sending the view as well would
-            # render it twice and replace components under the user's pointer.
-            return search, no_update, status
-        return no_update, view, status
+        return job_outputs(work, set_progress, *values)
 
     @app.callback(
         Output(ids.status, "children", allow_duplicate=True),
@@ -116,6 +112,26 @@ def register_job(app: Dash, ids: JobIds, states: list[State], work: JobWork) -> 
     )
     def report_cancel(clicks):
         return html.Span("Cancelled: nothing was stored.", className="wb-muted")
+
+
+def job_outputs(work: JobWork, set_progress, *values) -> tuple:
+    """What a finished job sends the page: (new URL query, result view, status line). Any
+    error ends as a one-line status: a workbench error as it is, anything else (a bug, an
+    out-of-memory) as "Failed: <type>: <reason>", never a silent re-enabled Run button."""
+    *values, current_search, workspace_key = values
+    try:
+        workspace = workspace_for(workspace_key)
+        search, view, message = work(throttled(set_progress), workspace, *values)
+    except WorkbenchError as error:
+        return no_update, no_update, html.Span(str(error), className="wb-error")
+    except Exception as error:
+        return no_update, no_update, html.Span(f"Failed: {one_line(error)}", className="wb-error")
+    status = html.Span(message, className="wb-ok")
+    if search is not None and search != current_search:
+        # A new URL re-renders the page from the store; sending the view as well would
+        # render it twice and replace components under the user's pointer.
+        return search, no_update, status
+    return no_update, view, status
 
 
 def throttled(set_progress) -> ProgressCallback:
@@ -155,7 +171,7 @@ def select(
 ) -> PageSelection:
     """Data set, model and parameters from a page's URL query (unknown values fall back to the
     first choice and the defaults), and the stored result for them."""
-    from app.analyses import analysis, stored_result
+    from app.analyses import analysis
 
     data_names = list(workspace.data_names if data_names is None else data_names)
     data = data if data in data_names else (data_names[0] if data_names else None)
@@ -167,8 +183,24 @@ def select(
         parameters = analysis(analysis_name).parameters(given)
     except WorkbenchError as error:
         problem, parameters = str(error), analysis(analysis_name).parameters({})
-    result = stored_result(workspace, analysis_name, model, parameters) if model else None
-    return PageSelection(data_names, data, models, model, parameters, problem, result)
+    result, unreadable = read_result(workspace, analysis_name, model, parameters)
+    return PageSelection(data_names, data, models, model, parameters, problem or unreadable, result)
+
+
+def read_result(workspace, analysis_name: str, model: str | None, parameters: dict):
+    """(the stored result or None, None), or (None, the one-line reason it cannot be shown:
+    the stored file is unreadable, or the model does not load), so the page still renders."""
+    from app.analyses import stored_result
+    from workbench.store import StoredResultError
+
+    if not model:
+        return None, None
+    try:
+        return stored_result(workspace, analysis_name, model, parameters), None
+    except StoredResultError as error:
+        return None, f"{error} — press Run to recompute"
+    except Exception as error:  # a model that fails to load: its page still shows the form
+        return None, one_line(error)
 
 
 NO_RESULT = "No stored result for these settings yet: press Run."
@@ -187,3 +219,16 @@ def updated_search(search: str | None, chosen: dict, remove: tuple[str, ...] = (
 def field(label: str, control) -> html.Div:
     """A labelled form control."""
     return html.Div([html.Label(label), control], className="wb-field")
+
+
+def number_field(
+    label: str, analysis_name: str, name: str, component_id: str, value, step="1"
+) -> html.Div:
+    """A number box with the bounds of the analysis parameter ``name`` in its label and as its
+    min/max. A value outside them reaches the job as None, which the registry refuses, naming
+    the bounds (``parameters(..., from_form=True)``)."""
+    from app.analyses import analysis, bounds_text
+
+    low, high = analysis(analysis_name).bounds[name]
+    box = dcc.Input(id=component_id, type="number", value=value, min=low, max=high, step=step)
+    return field(f"{label} ({bounds_text(analysis_name, name)})", box)

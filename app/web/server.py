@@ -7,6 +7,7 @@ import socket
 import threading
 from dataclasses import dataclass
 
+from app.web.guard import allow_host
 from workbench.errors import ParameterError
 
 DEFAULT_HOST = "127.0.0.1"
@@ -35,6 +36,7 @@ def check_port_free(host: str, port: int) -> None:
 def serve(app, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     """Serve until Ctrl-C; binds 127.0.0.1 unless ``host`` says otherwise."""
     check_port_free(host, port)
+    allow_host(app.server, host)
     print(f"Interaction Workbench: http://{host}:{port}/  (Ctrl-C stops)", flush=True)
     app.run(host=host, port=port, debug=False)
 
@@ -58,6 +60,7 @@ def serve_in_thread(app, host: str = DEFAULT_HOST, port: int = 0) -> RunningServ
 
     if port:
         check_port_free(host, port)
+    allow_host(app.server, host)
     server = make_server(host, port, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="workbench-server", daemon=True)
     thread.start()

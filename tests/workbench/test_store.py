@@ -84,3 +84,15 @@ def test_bad_keys_are_one_line_errors():
         ResultKey("rashomon", "m", "d", {"x": object()})
     with pytest.raises(ParameterError, match="JSON-safe"):
         ResultKey("rashomon", "m", "d", {"x": float("nan")})
+
+
+def test_a_strict_read_reports_an_unreadable_result(tmp_path):
+    from workbench.store import StoredResultError
+
+    store = ResultStore(tmp_path)
+    assert store.get(key(), strict=True) is None  # absent: a miss
+    path = store.put(key(), {"kind": "x"})
+    path.write_text(path.read_text()[:20])  # truncated, as by a full disk
+    with pytest.raises(StoredResultError, match="stored result unreadable"):
+        store.get(key(), strict=True)
+    assert store.get(key()) is None

@@ -18,13 +18,14 @@ from app.web.components import (
     diagnostics_card,
     figure_card,
     metric,
+    one_line,
     register_table_downloads,
     table_card,
 )
 from app.web.context import current_workspace
 from app.web.jobs import JobIds, field, job_panel, register_job
 from app.web.pages.interactions import INDEX_LABELS
-from workbench.errors import ParameterError, WorkbenchError
+from workbench.errors import ParameterError
 
 PATH = "/compare"
 PAGE = "compare"
@@ -126,8 +127,8 @@ def layout(workspace, data=None, models=None, index=None, **_) -> html.Div:
     problem, view = None, None
     try:
         comparison = compare_stored(workspace, chosen, index, compute=False)
-    except WorkbenchError as error:
-        problem, comparison = str(error), None
+    except Exception as error:  # unreadable stored scores, a model that fails to load
+        problem, comparison = one_line(error), None
     if comparison is not None:
         view = result_view(comparison, data, chosen, index)
     elif problem is None:

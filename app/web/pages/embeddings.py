@@ -19,7 +19,15 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from app.analyses import analysis, compute_result, stored_result
 from app.web.components import register_model_choices, register_table_downloads
 from app.web.context import current_workspace
-from app.web.jobs import JobIds, field, job_panel, register_job, updated_search
+from app.web.jobs import (
+    JobIds,
+    field,
+    job_panel,
+    number_field,
+    read_result,
+    register_job,
+    updated_search,
+)
 from app.web.pages.embeddings_view import (
     COLOR,
     PAGE,
@@ -133,7 +141,7 @@ def _embed(
         "max_points": max_points,
         "gate_site": site,
     }
-    parameters = analysis(PAGE).parameters(given)
+    parameters = analysis(PAGE).parameters(given, from_form=True)
 
     def labelled(stage: str, done: int, total: int) -> None:
         progress(STAGE_LABELS.get(stage, stage), done, total)
@@ -223,7 +231,8 @@ def layout(workspace, data=None, model=None, **query) -> html.Div:
         parameters = analysis(PAGE).parameters(given)
     except WorkbenchError as error:
         problem, parameters = str(error), analysis(PAGE).parameters({})
-    report = stored_result(workspace, PAGE, model, parameters) if model else None
+    report, unreadable = read_result(workspace, PAGE, model, parameters)
+    problem = problem or unreadable
     if report is not None:
         results = result_view(report, data, model, parameters, view)
     elif model:
@@ -286,9 +295,6 @@ def _map_fields(parameters: dict) -> list[html.Div]:
     def options(labels: dict) -> list[dict]:
         return [{"label": label, "value": value} for value, label in labels.items()]
 
-    def number(component_id: str, value: int, minimum: int) -> dcc.Input:
-        return dcc.Input(id=component_id, type="number", value=value, min=minimum, step=1)
-
     return [
         field(
             "Projection",
@@ -314,8 +320,10 @@ def _map_fields(parameters: dict) -> list[html.Div]:
             "Map dimensions",
             dcc.Dropdown([2, 3], parameters["n_components"], id=COMPONENTS, clearable=False),
         ),
-        field("Data rows sampled", number(MAX_ROWS, parameters["max_rows"], 2)),
-        field("Map points at most", number(MAX_POINTS, parameters["max_points"], 3)),
+        number_field("Data rows sampled", PAGE, "max_rows", MAX_ROWS, parameters["max_rows"]),
+        number_field(
+            "Map points at most", PAGE, "max_points", MAX_POINTS, parameters["max_points"]
+        ),
     ]
 
 

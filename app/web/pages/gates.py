@@ -18,7 +18,15 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from app.analyses import analysis, compute_result, stored_result
 from app.web.components import register_model_choices, register_table_downloads
 from app.web.context import current_workspace
-from app.web.jobs import JobIds, field, job_panel, register_job, updated_search
+from app.web.jobs import (
+    JobIds,
+    field,
+    job_panel,
+    number_field,
+    read_result,
+    register_job,
+    updated_search,
+)
 from app.web.pages.gates_view import (
     METHOD,
     MODE,
@@ -85,7 +93,7 @@ def _analyze(
         "compute_interactions": interactions,
         "n_permutations": perms,
     }
-    parameters = analysis("gates").parameters(parameters)
+    parameters = analysis("gates").parameters(parameters, from_form=True)
     started = time.monotonic()
     report = compute_result(workspace, "gates", model, parameters, progress=progress)
     view = result_view(report, data, model, parameters, None, None, None)
@@ -150,7 +158,8 @@ def layout(workspace, data=None, model=None, site=None, mode=None, method=None, 
         parameters = analysis("gates").parameters(given)
     except WorkbenchError as error:
         problem, parameters = str(error), analysis("gates").parameters({})
-    report = stored_result(workspace, "gates", model, parameters) if model else None
+    report, unreadable = read_result(workspace, "gates", model, parameters)
+    problem = problem or unreadable
     if report is not None:
         view = result_view(report, data, model, parameters, site, mode, method)
     elif model:
@@ -168,9 +177,6 @@ def layout(workspace, data=None, model=None, site=None, mode=None, method=None, 
 
 
 def _form(data_names, data, models, model, parameters) -> html.Div:
-    def number(component_id: str, value: int, minimum: int) -> dcc.Input:
-        return dcc.Input(id=component_id, type="number", value=value, min=minimum, step=1)
-
     interactions = [
         {"label": "yes (permutation FIS per field pair)", "value": "on"},
         {"label": "no", "value": "off"},
@@ -183,11 +189,20 @@ def _form(data_names, data, models, model, parameters) -> html.Div:
                     field(
                         "Model (CTR zoo)", dcc.Dropdown(models, model, id=MODEL, clearable=False)
                     ),
-                    field("Rows (seeded sample)", number(ROWS, parameters["rows"], 2)),
-                    field("Bootstrap draws", number(BOOTSTRAP, parameters["n_bootstrap"], 10)),
-                    field(
+                    number_field("Rows (seeded sample)", "gates", "rows", ROWS, parameters["rows"]),
+                    number_field(
+                        "Bootstrap draws",
+                        "gates",
+                        "n_bootstrap",
+                        BOOTSTRAP,
+                        parameters["n_bootstrap"],
+                    ),
+                    number_field(
                         "Attribution rows (captum)",
-                        number(ATTRIBUTION_ROWS, parameters["attribution_rows"], 2),
+                        "gates",
+                        "attribution_rows",
+                        ATTRIBUTION_ROWS,
+                        parameters["attribution_rows"],
                     ),
                     field(
                         "Field interactions",
@@ -198,9 +213,12 @@ def _form(data_names, data, models, model, parameters) -> html.Div:
                             clearable=False,
                         ),
                     ),
-                    field(
+                    number_field(
                         "Permutations per field",
-                        number(PERMUTATIONS, parameters["n_permutations"], 1),
+                        "gates",
+                        "n_permutations",
+                        PERMUTATIONS,
+                        parameters["n_permutations"],
                     ),
                 ],
                 className="wb-form",

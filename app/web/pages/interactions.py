@@ -20,7 +20,16 @@ from app.web.components import (
     table_card,
 )
 from app.web.context import current_workspace
-from app.web.jobs import NO_RESULT, JobIds, field, job_panel, register_job, select, updated_search
+from app.web.jobs import (
+    NO_RESULT,
+    JobIds,
+    field,
+    job_panel,
+    number_field,
+    register_job,
+    select,
+    updated_search,
+)
 
 PATH = "/interactions"
 PAGE = "interactions"
@@ -77,9 +86,9 @@ def register(app: Dash, workspace) -> None:
             "output": None if scale == "auto" else scale,
             "probability_clip": clip,
         }
+        parameters = analysis(PAGE).parameters(parameters, from_form=True)
         result = compute_result(workspace, "interactions", model, parameters, progress=progress)
         done = f"Done in {result.seconds:.1f} s; stored, so this view reloads from the store."
-        parameters = analysis("interactions").parameters(parameters)
         view = result_view(result, data, model, parameters, aggregate)
         return view_search(data, model, parameters, aggregate), view, done
 
@@ -163,19 +172,13 @@ def _form(data_names, data, models, model, parameters) -> html.Div:
                         "Index",
                         dcc.Dropdown(options, parameters["index"], id=INDEX, clearable=False),
                     ),
-                    field(
-                        "Explained rows (sample)",
-                        dcc.Input(id=ROWS, type="number", value=parameters["rows"], min=1, step=1),
-                    ),
-                    field(
+                    number_field("Explained rows (sample)", PAGE, "rows", ROWS, parameters["rows"]),
+                    number_field(
                         "Background rows",
-                        dcc.Input(
-                            id=BACKGROUND,
-                            type="number",
-                            value=parameters["background"],
-                            min=1,
-                            step=1,
-                        ),
+                        PAGE,
+                        "background",
+                        BACKGROUND,
+                        parameters["background"],
                     ),
                     field(
                         "Output scale",
@@ -186,16 +189,13 @@ def _form(data_names, data, models, model, parameters) -> html.Div:
                             clearable=False,
                         ),
                     ),
-                    field(
+                    number_field(
                         "Probability clip (logit scale of a probability output)",
-                        dcc.Input(
-                            id=CLIP,
-                            type="number",
-                            value=parameters["probability_clip"],
-                            min=0,
-                            max=0.5,
-                            step="any",
-                        ),
+                        PAGE,
+                        "probability_clip",
+                        CLIP,
+                        parameters["probability_clip"],
+                        step="any",
                     ),
                 ],
                 className="wb-form",

@@ -11,9 +11,9 @@ import dash
 import pandas as pd
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from app.web.components import frame_table
+from app.web.components import frame_table, one_line
 from app.web.context import current_workspace
-from workbench.errors import WorkbenchError
+from app.web.guard import MAX_UPLOAD_BYTES
 
 PATH = "/"
 UPLOAD = "overview-upload"
@@ -21,7 +21,6 @@ UPLOAD_NAME = "overview-upload-name"
 UPLOAD_TARGET = "overview-upload-target"
 UPLOAD_STATUS = "overview-upload-status"
 TABLES = "overview-tables"
-MAX_UPLOAD_BYTES = 50 * 2**20
 UPLOAD_SUFFIXES = (".csv", ".parquet")
 SAMPLE_MODELS_FOR_UPLOADS = ("logistic", "mlp")
 
@@ -51,8 +50,8 @@ def register(app: Dash, workspace) -> None:
             return no_update, no_update, no_update
         try:
             entry = add_uploaded_data(workspace, contents, filename, name, target)
-        except WorkbenchError as error:
-            return str(error), "wb-error", no_update
+        except Exception as error:  # one line on the page, never an HTTP 500
+            return one_line(error), "wb-error", no_update
         message = (
             f"Added data set {entry.name!r} with sample models "
             f"{', '.join(f'{entry.name}-{m}' for m in SAMPLE_MODELS_FOR_UPLOADS)}."
@@ -71,36 +70,10 @@ def layout(workspace) -> html.Div:
 
 
 def workspace_tables(workspace) -> list:
-    data_rows = []
-    for name in workspace.data_names:
-        dataset = workspace.dataset(name)
-        entry = workspace.data_entry(name)
-        data_rows.append(
-            {
-                "data set": name,
-                "rows": dataset.n_rows,
-                "features": dataset.n_features,
-                "groups": dataset.n_groups,
-                "target": dataset.target_name,
-                "description": entry.description,
-            }
-        )
-    model_rows = []
-    for name in workspace.model_names():
-        entry = workspace.model_entry(name)
-        loaded = workspace.model(name)
-        metrics = loaded.metrics
-        model_rows.append(
-            {
-                "model": name,
-                "data set": entry.data,
-                "kind": entry.sample or entry.kind,
-                "explained rows": metrics.get("rows"),
-                "loss": metrics.get("loss"),
-                "accuracy": metrics.get("accuracy"),
-                "AUC": metrics.get("auc"),
-            }
-        )
+    """The data sets and models of the workspace; an entry that fails to load is listed with
+    its one-line error instead of taking the whole page down."""
+    data_rows = [_data_row(workspace, name) for name in workspace.data_names]
+    model_rows = [_model_row(workspace, name) for name in workspace.model_names()]
     return [
         html.Div([html.H3("Data sets"), frame_table(pd.DataFrame(data_rows))], className="wb-card"),
         html.Div(
@@ -117,6 +90,38 @@ def workspace_tables(workspace) -> list:
             id="overview-models",
         ),
     ]
+
+
+def _data_row(workspace, name: str) -> dict:
+    entry = workspace.data_entry(name)
+    try:
+        dataset = workspace.dataset(name)
+    except Exception as error:  # a manifest entry that no longer loads: say why, list the rest
+        return {"data set": name, "description": entry.description, "error": one_line(error)}
+    return {
+        "data set": name,
+        "rows": dataset.n_rows,
+        "features": dataset.n_features,
+        "groups": dataset.n_groups,
+        "target": dataset.target_name,
+        "description": entry.description,
+    }
+
+
+def _model_row(workspace, name: str) -> dict:
+    entry = workspace.model_entry(name)
+    row = {"model": name, "data set": entry.data, "kind": entry.sample or entry.kind}
+    try:
+        metrics = workspace.model(name).metrics
+    except Exception as error:  # as for data sets: the page lists the model and its error
+        return {**row, "error": one_line(error)}
+    return {
+        **row,
+        "explained rows": metrics.get("rows"),
+        "loss": metrics.get("loss"),
+        "accuracy": metrics.get("accuracy"),
+        "AUC": metrics.get("auc"),
+    }
 
 
 def _upload_card() -> html.Div:
@@ -178,13 +183,15 @@ def add_uploaded_data(workspace, contents: str, filename: str | None, name, targ
     folder.mkdir(exist_ok=True)
     path = folder / f"{name}-{uuid.uuid4().hex[:8]}{suffix}"
     path.write_bytes(raw)
+    models = [
+        ModelEntry(name=f"{name}-{sample}", data=name, kind="sample", sample=sample)
+        for sample in SAMPLE_MODELS_FOR_UPLOADS
+    ]
     try:
-        entry = workspace.add_data(DataEntry(name=name, path=str(path), target=str(target).strip()))
-    except WorkbenchError:
+        # The manifest is written only once the data set reads and both sample models train.
+        return workspace.add_data_with_models(
+            DataEntry(name=name, path=str(path), target=str(target).strip()), models
+        )
+    except Exception:
         path.unlink(missing_ok=True)
         raise
-    for sample in SAMPLE_MODELS_FOR_UPLOADS:
-        workspace.add_model(
-            ModelEntry(name=f"{name}-{sample}", data=name, kind="sample", sample=sample)
-        )
-    return entry

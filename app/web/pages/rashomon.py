@@ -24,7 +24,16 @@ from app.web.components import (
     table_card,
 )
 from app.web.context import current_workspace
-from app.web.jobs import NO_RESULT, JobIds, field, job_panel, register_job, select, updated_search
+from app.web.jobs import (
+    NO_RESULT,
+    JobIds,
+    field,
+    job_panel,
+    number_field,
+    register_job,
+    select,
+    updated_search,
+)
 from workbench.errors import WorkbenchError
 
 PATH = "/rashomon"
@@ -61,7 +70,8 @@ def register(app: Dash, workspace) -> None:
     register_model_choices(app, workspace, DATA, MODEL)
 
     def explore(progress, workspace, data, model, epsilon_rate, approximator):
-        parameters = {"epsilon_rate": epsilon_rate, "approximator": approximator}
+        given = {"epsilon_rate": epsilon_rate, "approximator": approximator}
+        parameters = analysis("rashomon").parameters(given, from_form=True)
         result = compute_result(workspace, "rashomon", model, parameters, progress=progress)
         view = result_view(result, None, model, parameters)
         done = f"Done in {result.seconds:.1f} s; stored, so this view reloads from the store."
@@ -125,7 +135,7 @@ def register(app: Dash, workspace) -> None:
 def layout(workspace, data=None, model=None, pair=None, outside=None, **query) -> html.Div:
     query = {RENAMED_QUERY.get(name, name): value for name, value in query.items()}
     # FISC scales inputs, which means nothing for coded fields (the CTR data sets).
-    data_names = [name for name in workspace.data_names if not workspace.dataset(name).code_levels]
+    data_names = [name for name in workspace.data_names if _scalable(workspace, name)]
     chosen = select(workspace, "rashomon", data, model, query, FORM_PARAMETERS, data_names)
     if chosen.result is not None:
         view = result_view(
@@ -151,15 +161,13 @@ def _form(data_names, data, models, model, parameters) -> html.Div:
                 [
                     field("Data set", dcc.Dropdown(data_names, data, id=DATA, clearable=False)),
                     field("Model", dcc.Dropdown(models, model, id=MODEL, clearable=False)),
-                    field(
+                    number_field(
                         "ε as a fraction of the reference loss",
-                        dcc.Input(
-                            id=EPSILON_RATE,
-                            type="number",
-                            value=parameters["epsilon_rate"],
-                            min=0,
-                            step="any",
-                        ),
+                        "rashomon",
+                        "epsilon_rate",
+                        EPSILON_RATE,
+                        parameters["epsilon_rate"],
+                        step="any",
                     ),
                     field(
                         "Approximator",
@@ -279,6 +287,15 @@ def clicked_interaction(click: dict | None, swarm: dict | None) -> str | None:
     labels = meta.get("rows") or swarm["layout"]["yaxis"]["ticktext"]
     row = round(float(click["points"][0]["y"]))
     return labels[row] if 0 <= row < len(labels) else None
+
+
+def _scalable(workspace, data: str) -> bool:
+    """Whether FISC applies to data set ``data`` (not coded fields); one that fails to load is
+    left out here (the Overview shows its error)."""
+    try:
+        return not workspace.dataset(data).code_levels
+    except Exception:
+        return False
 
 
 def _known_interaction(result, pair: str | None) -> str | None:

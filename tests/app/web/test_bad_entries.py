@@ -1,0 +1,123 @@
+"""Nothing lost: a bad upload leaves the workspace as it was, and a manifest entry that no
+longer loads is listed with its error while the rest of the Overview still shows."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from app.web.pages import overview
+
+
+def _csv_contents(target) -> str:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(len(target), 3)), columns=["a", "b", "c"])
+    frame["y"] = target
+    encoded = base64.b64encode(frame.to_csv(index=False).encode()).decode()
+    return "data:text/csv;base64," + encoded
+
+
+def _upload(client, contents, name):
+    """The upload as the browser sends it: one callback request."""
+    ids = [overview.UPLOAD, overview.UPLOAD_NAME, overview.UPLOAD_TARGET]
+    payload = {
+        "output": f"..{overview.UPLOAD_STATUS}.children...{overview.UPLOAD_STATUS}.className..."
+        f"{overview.TABLES}.children..",
+        "outputs": [
+            {"id": overview.UPLOAD_STATUS, "property": "children"},
+            {"id": overview.UPLOAD_STATUS, "property": "className"},
+            {"id": overview.TABLES, "property": "children"},
+        ],
+        "inputs": [{"id": ids[0], "property": "contents", "value": contents}],
+        "state": [
+            {"id": ids[0], "property": "filename", "value": f"{name}.csv"},
+            {"id": ids[1], "property": "value", "value": name},
+            {"id": ids[2], "property": "value", "value": "y"},
+        ],
+        "changedPropIds": [f"{ids[0]}.contents"],
+    }
+    return client.post("/_dash-update-component", json=payload)
+
+
+def _texts(component) -> str:
+    """Every string in a rendered component tree, joined."""
+    if isinstance(component, str | int | float):
+        return str(component)
+    if isinstance(component, list | tuple):
+        return " ".join(_texts(c) for c in component)
+    children = getattr(component, "children", None)
+    return "" if children is None else _texts(children)
+
+
+@pytest.fixture
+def served(tmp_path):
+    from app.web import create_app
+    from workbench.workspace import Workspace
+
+    workspace = Workspace.create(tmp_path / "ws")
+    app = create_app(workspace, jobs_dir=tmp_path / "jobs")
+    return workspace, app.server.test_client()
+
+
+@pytest.mark.parametrize(
+    ("target", "reason"),
+    [(np.ones(60, dtype=int), "at least 2 classes"), (np.arange(60) % 3 + 1, "class codes 0..2")],
+    ids=["one-class", "coded-1-to-3"],
+)
+def test_a_poisoned_upload_writes_nothing_and_later_uploads_work(served, target, reason):
+    from workbench.workspace import Workspace
+
+    workspace, client = served
+    manifest = workspace.root / "workspace.json"
+    before = manifest.read_text()
+    answer = _upload(client, _csv_contents(target), "bad")
+    assert answer.status_code == 200
+    status = answer.get_json()["response"][overview.UPLOAD_STATUS]
+    assert status["className"] == "wb-error"
+    assert reason in status["children"] and "\n" not in status["children"]
+    assert manifest.read_text() == before
+    assert not list((workspace.root / "data").iterdir())
+    assert workspace.data_names == [] and workspace.model_names() == []
+
+    good = _upload(client, _csv_contents(np.arange(60) % 2), "good")
+    assert good.get_json()["response"][overview.UPLOAD_STATUS]["className"] == "wb-ok"
+    reopened = Workspace.open(workspace.root)
+    assert reopened.data_names == ["good"]
+    assert reopened.model_names() == ["good-logistic", "good-mlp"]
+
+
+def test_a_manifest_entry_that_fails_to_load_is_listed_with_its_error(tmp_path):
+    from workbench.workspace import Workspace
+
+    good = tmp_path / "good.csv"
+    frame = pd.DataFrame({"a": np.arange(60.0), "b": np.arange(60.0) % 7})
+    frame.assign(y=np.arange(60) % 2).to_csv(good, index=False)
+    frame.assign(y=1).to_csv(tmp_path / "one.csv", index=False)
+    # As a hand edit (or an old bug) leaves it: a missing file, a model that cannot train.
+    manifest = {
+        "version": 1,
+        "data": [
+            {"name": "good", "path": str(good), "target": "y"},
+            {"name": "gone", "path": str(tmp_path / "gone.csv"), "target": "y"},
+            {"name": "one", "path": str(tmp_path / "one.csv"), "target": "y"},
+        ],
+        "models": [
+            {"name": "good-logistic", "data": "good", "kind": "sample", "sample": "logistic"},
+            {"name": "one-logistic", "data": "one", "kind": "sample", "sample": "logistic"},
+            {"name": "gone-mlp", "data": "gone", "kind": "sample", "sample": "mlp"},
+        ],
+    }
+    (tmp_path / "workspace.json").write_text(json.dumps(manifest))
+    workspace = Workspace.open(tmp_path)
+
+    data_table, model_table = overview.workspace_tables(workspace)
+    data_text, model_text = _texts(data_table), _texts(model_table)
+    assert "good" in data_text and "60" in data_text
+    assert "gone.csv not found" in data_text
+    assert "good-logistic" in model_text and "one-logistic" in model_text
+    assert "at least 2 classes" in model_text
+    assert "gone.csv not found" in model_text
