@@ -137,13 +137,13 @@ def test_fisc_refuses_coded_fields_in_one_line(tmp_path):
 
 
 def test_a_data_set_and_models_are_registered_only_if_all_load(workspace, tmp_path):
-    from workbench.errors import ModelError
+    from workbench.errors import DataError
 
     frame = pd.read_csv(workspace.data_entry("xor").path)
     frame.assign(y=1).to_csv(tmp_path / "one.csv", index=False)
     manifest = (workspace.root / "workspace.json").read_text()
     models = [ModelEntry(f"one-{s}", "one", "sample", sample=s) for s in ("logistic", "mlp")]
-    with pytest.raises(ModelError, match="'one-logistic': cannot be trained on data set 'one'"):
+    with pytest.raises(DataError, match="target 'y' has one class"):
         workspace.add_data_with_models(DataEntry("one", str(tmp_path / "one.csv"), "y"), models)
     assert (workspace.root / "workspace.json").read_text() == manifest
     assert "one" not in workspace.data_names and "one-mlp" not in workspace.model_names()

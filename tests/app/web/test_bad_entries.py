@@ -65,7 +65,7 @@ def served(tmp_path):
 
 @pytest.mark.parametrize(
     ("target", "reason"),
-    [(np.ones(60, dtype=int), "at least 2 classes"), (np.arange(60) % 3 + 1, "class codes 0..2")],
+    [(np.ones(60, dtype=int), "has one class"), (np.arange(60) % 3 + 1, "class codes 0..2")],
     ids=["one-class", "coded-1-to-3"],
 )
 def test_a_poisoned_upload_writes_nothing_and_later_uploads_work(served, target, reason):
@@ -119,5 +119,5 @@ def test_a_manifest_entry_that_fails_to_load_is_listed_with_its_error(tmp_path):
     assert "good" in data_text and "60" in data_text
     assert "gone.csv not found" in data_text
     assert "good-logistic" in model_text and "one-logistic" in model_text
-    assert "at least 2 classes" in model_text
+    assert "has one class" in model_text
     assert "gone.csv not found" in model_text
