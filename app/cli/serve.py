@@ -58,6 +58,12 @@ def _server_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--redis-url", help="Redis of --jobs celery (default $WORKBENCH_REDIS_URL or local)"
     )
+    parser.add_argument(
+        "--max-jobs",
+        type=int,
+        help="--jobs diskcache: jobs that compute at once, at least 1 (default: CPU count - 1, "
+        "at least 1); later ones wait in a queue",
+    )
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -77,7 +83,7 @@ def _serve(workspace, args: argparse.Namespace) -> int:
     from app.web.server import check_port_free, serve
 
     check_port_free(args.host, args.port)
-    app = create_app(workspace, jobs=args.jobs, redis_url=args.redis_url)
+    app = create_app(workspace, jobs=args.jobs, redis_url=args.redis_url, max_jobs=args.max_jobs)
     warm_up(workspace, before_compiling=first_page_served(app))
     serve(app, host=args.host, port=args.port)
     return 0
@@ -127,7 +133,10 @@ def warm_up(
 
 
 _UMAP_FIT = """
-import warnings
+import sys, warnings
+from app.child_process import die_with_parent
+die_with_parent(int(sys.argv[1]))  # a killed server takes its warm-up with it
+
 import numpy as np
 warnings.simplefilter("ignore")
 import umap
@@ -146,7 +155,7 @@ def compile_umap(timeout_seconds: float = 600.0) -> bool:
 
     try:
         done = subprocess.run(
-            [sys.executable, "-c", _UMAP_FIT],
+            [sys.executable, "-c", _UMAP_FIT, str(os.getpid())],
             capture_output=True,
             timeout=timeout_seconds,
             check=False,

@@ -28,6 +28,7 @@ def create_app(
     jobs: str = "diskcache",
     jobs_dir: str | Path | None = None,
     redis_url: str | None = None,
+    max_jobs: int | None = None,
 ) -> Dash:
     """The workbench app over ``workspace``.
 
@@ -43,6 +44,9 @@ def create_app(
     redis_url : str, optional
         Broker and result backend of the celery manager (default ``$WORKBENCH_REDIS_URL`` or
         redis://127.0.0.1:6379/0).
+    max_jobs : int, optional
+        diskcache: jobs that compute at once (default: one less than the CPU count, at least
+        1); later ones wait, shown as "Queued (k ahead)". Celery's bound is its workers'.
 
     Returns
     -------
@@ -62,7 +66,7 @@ def create_app(
         background_callback_manager=(
             celery_manager(redis_url)
             if jobs == "celery"
-            else _diskcache_manager(jobs_dir or workspace.root / "jobs")
+            else _diskcache_manager(jobs_dir or workspace.root / "jobs", max_jobs)
         ),
         suppress_callback_exceptions=True,
         title="Interaction Workbench",
@@ -76,11 +80,17 @@ def create_app(
     return app
 
 
-def _diskcache_manager(folder: str | Path):
+def _diskcache_manager(folder: str | Path, max_jobs: int | None):
     import diskcache
-    from dash import DiskcacheManager
 
-    return DiskcacheManager(diskcache.Cache(str(folder)))
+    from app.web.job_pool import DEFAULT_MAX_JOBS, PooledDiskcacheManager
+    from app.web.jobs import queued_progress
+
+    return PooledDiskcacheManager(
+        diskcache.Cache(str(folder)),
+        DEFAULT_MAX_JOBS if max_jobs is None else max_jobs,
+        queued_progress=queued_progress,
+    )
 
 
 def celery_manager(redis_url: str | None = None):

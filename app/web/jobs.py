@@ -16,7 +16,9 @@ from urllib.parse import parse_qsl, urlencode
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
+from app.analyses import watching_stores
 from app.web.context import WORKSPACE_KEY, workspace_for
+from app.web.job_record import JobRecord
 from workbench.errors import WorkbenchError
 from workbench.progress import ProgressCallback
 
@@ -99,7 +101,10 @@ def register_job(app: Dash, ids: JobIds, states: list[State], work: JobWork) -> 
         *values, current_search, workspace_key = values
         try:
             workspace = workspace_for(workspace_key)
-            search, view, message = work(throttled(set_progress), workspace, *values)
+            record = JobRecord(workspace.root, ids.prefix, values)
+            record.start()
+            with watching_stores(record.storing):
+                search, view, message = work(throttled(set_progress), workspace, *values)
         except WorkbenchError as error:
             return no_update, no_update, html.Span(str(error), className="wb-error")
         status = html.Span(message, className="wb-ok")
@@ -112,10 +117,19 @@ def register_job(app: Dash, ids: JobIds, states: list[State], work: JobWork) -> 
     @app.callback(
         Output(ids.status, "children", allow_duplicate=True),
         Input(ids.cancel, "n_clicks"),
+        *states,
+        State(WORKSPACE_KEY, "data"),
         prevent_initial_call=True,
     )
-    def report_cancel(clicks):
-        return html.Span("Cancelled: nothing was stored.", className="wb-muted")
+    def report_cancel(clicks, *values):
+        *values, workspace_key = values
+        record = JobRecord(workspace_for(workspace_key).root, ids.prefix, values)
+        return html.Span(record.cancel_message(), className="wb-muted")
+
+
+def queued_progress(ahead: int) -> tuple[str, str, str]:
+    """The progress a job shows while it waits for a place in the job pool (app.web.job_pool)."""
+    return ("0", "1", f"Queued ({ahead} ahead)")
 
 
 def throttled(set_progress) -> ProgressCallback:
