@@ -94,20 +94,24 @@ def _diskcache_manager(folder: str | Path, max_jobs: int | None):
 
 
 def celery_manager(redis_url: str | None = None):
-    """Dash's Celery manager over Redis (``pip install "dash[celery]"``)."""
+    """Dash's Celery manager over Redis (``pip install "dash[celery]"``), with late
+    acknowledgement and a visible failure when a worker dies mid-job (app.web.celery_jobs)."""
     import os
 
     from workbench.errors import ParameterError
 
     try:
         from celery import Celery
-        from dash import CeleryManager
+
+        from app.web.celery_jobs import WatchedCeleryManager
     except ImportError:
         raise ParameterError(
             '--jobs celery: Celery is not installed; pip install "dash[celery]"'
         ) from None
     url = redis_url or os.environ.get("WORKBENCH_REDIS_URL", DEFAULT_REDIS_URL)
-    return CeleryManager(Celery("workbench", broker=url, backend=url))
+    from app.web.jobs import lost_output
+
+    return WatchedCeleryManager(Celery("workbench", broker=url, backend=url), lost_output)
 
 
 def _shell() -> html.Div:

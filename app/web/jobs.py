@@ -132,6 +132,17 @@ def queued_progress(ahead: int) -> tuple[str, str, str]:
     return ("0", "1", f"Queued ({ahead} ahead)")
 
 
+WORKER_LOST = (
+    "The worker running this job stopped (killed or crashed) before the job finished. "
+    "Press Run to try again (a result it had stored is read from the store)."
+)
+
+
+def lost_output() -> list:
+    """What a job's callback returns when its Celery worker died (app.web.celery_jobs)."""
+    return [no_update, no_update, html.Span(WORKER_LOST, className="wb-error")]
+
+
 def throttled(set_progress) -> ProgressCallback:
     """Analyzer progress to the page, at most every 0.25 s per stage (each is a disk write)."""
     last = {"time": 0.0, "stage": None}
