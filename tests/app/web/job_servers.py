@@ -2,6 +2,7 @@
 
 Modes (what the launcher changes before it serves):
 - ``slow-compute``: the interactions analysis ticks for a minute (a test-only slow analysis);
+- ``busy-compute``: the interactions analysis keeps a core busy for two minutes (load tests);
 - ``slow-store``: results compute as usual, but each store write stalls for a minute between
   writing its temporary file and renaming it (a kill then lands mid-write);
 - ``plain``: nothing.
@@ -22,8 +23,21 @@ import dataclasses, os, sys, time
 import app.analyses as analyses
 from app.cli import main
 
-root, port, mode = sys.argv[1:4]
-if mode == "slow-compute":
+root, port, mode, max_jobs = sys.argv[1:5]
+if mode == "busy-compute":
+    import numpy as np
+    def busy(model, parameters, progress):
+        deadline = time.monotonic() + 120
+        matrix = np.random.default_rng(0).normal(size=(200, 200))
+        while time.monotonic() < deadline:
+            matrix = np.tanh(matrix @ matrix.T / 200)
+            if progress is not None:
+                progress("busy", 0, 1)
+        raise RuntimeError("the busy test analysis ran to its end")
+
+    spec = analyses.ANALYSES["interactions"]
+    analyses.ANALYSES["interactions"] = dataclasses.replace(spec, compute=busy)
+elif mode == "slow-compute":
     def tick(model, parameters, progress):
         for step in range(600):
             if progress is not None:
@@ -39,7 +53,7 @@ elif mode == "slow-store":
         time.sleep(60)
         fsync(descriptor)
     os.fsync = stalled_fsync
-sys.exit(main(["serve", "--workspace", root, "--port", port, "--max-jobs", "2"]))
+sys.exit(main(["serve", "--workspace", root, "--port", port, "--max-jobs", max_jobs]))
 """
 
 #: the interactions page's form for the XOR workspace of tests/app/conftest.py
@@ -61,10 +75,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(root: Path, port: int, mode: str, log: Path) -> subprocess.Popen:
+def start_server(
+    root: Path, port: int, mode: str, log: Path, max_jobs: int = 2
+) -> subprocess.Popen:
     """The server on 127.0.0.1:``port``, in its own session (a signal reaches it alone)."""
     return subprocess.Popen(
-        [sys.executable, "-c", LAUNCHER, str(root), str(port), mode],
+        [sys.executable, "-c", LAUNCHER, str(root), str(port), mode, str(max_jobs)],
         stdout=open(log, "a"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
