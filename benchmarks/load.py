@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests' helpers, beside this
 
-from tests.app.web.dash_http import render_page, start_job, wait_for_server  # noqa: E402
-from tests.app.web.job_servers import (  # noqa: E402
+from tests.app.web.dash_http import render_page, start_job, wait_for_server
+from tests.app.web.job_servers import (
     XOR_PAGE,
     form,
     free_port,
