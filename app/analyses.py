@@ -9,9 +9,13 @@ else compute and store), so a result computed once is served everywhere.
 from __future__ import annotations
 
 import inspect
+import os
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from pathlib import Path
 from threading import Lock
 from typing import Any
 
@@ -404,6 +408,15 @@ _parsed: OrderedDict[str, Any] = OrderedDict()
 _parsed_lock = Lock()
 
 
+def _new_parsed_lock() -> None:
+    # a job forked while a request thread held the lock would otherwise wait on it forever
+    global _parsed_lock
+    _parsed_lock = Lock()
+
+
+os.register_at_fork(after_in_child=_new_parsed_lock)
+
+
 def analysis(name: str) -> Analysis:
     if name not in ANALYSES:
         raise ParameterError(f"analysis: unknown {name!r}; known: {', '.join(ANALYSES)}")
@@ -470,6 +483,24 @@ def read_stored(workspace, key: ResultKey):
     return result
 
 
+#: told the path of each result compute_result is about to store (see :func:`watching_stores`)
+_store_watcher: ContextVar[Callable[[Path], None] | None] = ContextVar(
+    "store_watcher", default=None
+)
+
+
+@contextmanager
+def watching_stores(watcher: Callable[[Path], None]) -> Iterator[None]:
+    """Within the block, :func:`compute_result` calls ``watcher(path)`` before it stores a result
+    at ``path``, so a job killed at any moment can be told apart: it stored nothing, or the
+    file at ``path`` says what it stored (the write is atomic)."""
+    token = _store_watcher.set(watcher)
+    try:
+        yield
+    finally:
+        _store_watcher.reset(token)
+
+
 def compute_result(
     workspace,
     analysis_name: str,
@@ -487,6 +518,9 @@ def compute_result(
         return cached
     spec = analysis(analysis_name)
     result = spec.compute(workspace.model(model_name), key.parameters, progress)
+    watcher = _store_watcher.get()
+    if watcher is not None:
+        watcher(workspace.store.path_for(key))
     workspace.store.put(
         key, result.to_dict(), seconds=result.seconds, model_names=result.model_names
     )

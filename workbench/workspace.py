@@ -14,6 +14,7 @@ import os
 import shutil
 import threading
 import uuid
+import weakref
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,7 @@ class Workspace:
         self._loaded: dict[str, LoadedModel] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        _OPEN_WORKSPACES.add(self)
 
     # -- creating and opening ---------------------------------------------------------------
 
@@ -329,6 +331,12 @@ class Workspace:
         with self._guard:
             return self._locks.setdefault(name, threading.Lock())
 
+    def _unlock_after_fork(self) -> None:
+        # A job forked while another thread (the server's warm-up) loads a model inherits that
+        # lock held by a thread it does not have, and would wait on it forever; it loads anew.
+        self._locks = {}
+        self._guard = threading.Lock()
+
     @staticmethod
     def _check_new_name(name: str, taken: dict, what: str) -> None:
         if not isinstance(name, str) or not name.strip():
@@ -438,3 +446,14 @@ def demo_workspace(root: str | Path) -> Workspace:
         if name not in workspace.model_names():
             workspace.add_model(ModelEntry(name=name, data="adult", kind="zoo", sample=zoo_model))
     return workspace
+
+
+_OPEN_WORKSPACES: weakref.WeakSet = weakref.WeakSet()
+
+
+def _unlock_workspaces_after_fork() -> None:
+    for workspace in list(_OPEN_WORKSPACES):
+        workspace._unlock_after_fork()
+
+
+os.register_at_fork(after_in_child=_unlock_workspaces_after_fork)

@@ -69,6 +69,12 @@ def _server_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--redis-url", help="Redis of --jobs celery (default $WORKBENCH_REDIS_URL or local)"
     )
+    parser.add_argument(
+        "--max-jobs",
+        type=bounded_int(1, 64),
+        help="--jobs diskcache: jobs that compute at once, at least 1 (default: CPU count - 1, "
+        "at least 1); later ones wait in a queue",
+    )
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -93,6 +99,7 @@ def _serve(workspace, args: argparse.Namespace) -> int:
         jobs=args.jobs,
         redis_url=args.redis_url,
         allowed_hosts=[name.strip() for name in args.allowed_hosts.split(",") if name.strip()],
+        max_jobs=args.max_jobs,
     )
     warm_up(workspace, before_compiling=first_page_served(app))
     serve(app, host=args.host, port=args.port)
@@ -143,7 +150,10 @@ def warm_up(
 
 
 _UMAP_FIT = """
-import warnings
+import sys, warnings
+from app.child_process import die_with_parent
+die_with_parent(int(sys.argv[1]))  # a killed server takes its warm-up with it
+
 import numpy as np
 warnings.simplefilter("ignore")
 import umap
@@ -162,7 +172,7 @@ def compile_umap(timeout_seconds: float = 600.0) -> bool:
 
     try:
         done = subprocess.run(
-            [sys.executable, "-c", _UMAP_FIT],
+            [sys.executable, "-c", _UMAP_FIT, str(os.getpid())],
             capture_output=True,
             timeout=timeout_seconds,
             check=False,

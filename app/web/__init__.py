@@ -32,6 +32,7 @@ def create_app(
     redis_url: str | None = None,
     allowed_hosts: Iterable[str] = (),
     max_request_bytes: int = MAX_REQUEST_BYTES,
+    max_jobs: int | None = None,
 ) -> Dash:
     """The workbench app over ``workspace``.
 
@@ -54,6 +55,9 @@ def create_app(
     max_request_bytes : int
         Largest request body (default 70 MB: a 50 MB upload, base64-encoded); larger ones
         get 413 before they are read.
+    max_jobs : int, optional
+        diskcache: jobs that compute at once (default: one less than the CPU count, at least
+        1); later ones wait, shown as "Queued (k ahead)". Celery's bound is its workers'.
 
     Returns
     -------
@@ -73,7 +77,7 @@ def create_app(
         background_callback_manager=(
             celery_manager(redis_url)
             if jobs == "celery"
-            else _diskcache_manager(jobs_dir or workspace.root / "jobs")
+            else _diskcache_manager(jobs_dir or workspace.root / "jobs", max_jobs)
         ),
         suppress_callback_exceptions=True,
         title="Interaction Workbench",
@@ -88,28 +92,38 @@ def create_app(
     return app
 
 
-def _diskcache_manager(folder: str | Path):
+def _diskcache_manager(folder: str | Path, max_jobs: int | None):
     import diskcache
-    from dash import DiskcacheManager
 
-    return DiskcacheManager(diskcache.Cache(str(folder)))
+    from app.web.job_pool import DEFAULT_MAX_JOBS, PooledDiskcacheManager
+    from app.web.jobs import queued_progress
+
+    return PooledDiskcacheManager(
+        diskcache.Cache(str(folder)),
+        DEFAULT_MAX_JOBS if max_jobs is None else max_jobs,
+        queued_progress=queued_progress,
+    )
 
 
 def celery_manager(redis_url: str | None = None):
-    """Dash's Celery manager over Redis (``pip install "dash[celery]"``)."""
+    """Dash's Celery manager over Redis (``pip install "dash[celery]"``), with late
+    acknowledgement and a visible failure when a worker dies mid-job (app.web.celery_jobs)."""
     import os
 
     from workbench.errors import ParameterError
 
     try:
         from celery import Celery
-        from dash import CeleryManager
+
+        from app.web.celery_jobs import WatchedCeleryManager
     except ImportError:
         raise ParameterError(
             '--jobs celery: Celery is not installed; pip install "dash[celery]"'
         ) from None
     url = redis_url or os.environ.get("WORKBENCH_REDIS_URL", DEFAULT_REDIS_URL)
-    return CeleryManager(Celery("workbench", broker=url, backend=url))
+    from app.web.jobs import lost_output
+
+    return WatchedCeleryManager(Celery("workbench", broker=url, backend=url), lost_output)
 
 
 def _shell() -> html.Div:

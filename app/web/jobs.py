@@ -16,8 +16,10 @@ from urllib.parse import parse_qsl, urlencode
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
+from app.analyses import watching_stores
 from app.web.components import one_line
 from app.web.context import WORKSPACE_KEY, workspace_for
+from app.web.job_record import JobRecord
 from workbench.errors import WorkbenchError
 from workbench.progress import ProgressCallback
 
@@ -103,25 +105,51 @@ def register_job(app: Dash, ids: JobIds, states: list[State], work: JobWork) -> 
         cancel=[Input(ids.cancel, "n_clicks")],
     )
     def run_job(set_progress, clicks, *values):
-        return job_outputs(work, set_progress, *values)
+        return job_outputs(work, set_progress, *values, prefix=ids.prefix)
 
     @app.callback(
         Output(ids.status, "children", allow_duplicate=True),
         Input(ids.cancel, "n_clicks"),
+        *states,
+        State(WORKSPACE_KEY, "data"),
         prevent_initial_call=True,
     )
-    def report_cancel(clicks):
-        return html.Span("Cancelled: nothing was stored.", className="wb-muted")
+    def report_cancel(clicks, *values):
+        *values, workspace_key = values
+        record = JobRecord(workspace_for(workspace_key).root, ids.prefix, values)
+        return html.Span(record.cancel_message(), className="wb-muted")
 
 
-def job_outputs(work: JobWork, set_progress, *values) -> tuple:
+def queued_progress(ahead: int) -> tuple[str, str, str]:
+    """The progress a job shows while it waits for a place in the job pool (app.web.job_pool)."""
+    return ("0", "1", f"Queued ({ahead} ahead)")
+
+
+WORKER_LOST = (
+    "The worker running this job stopped (killed or crashed) before the job finished. "
+    "Press Run to try again (a result it had stored is read from the store)."
+)
+
+
+def lost_output() -> list:
+    """What a job's callback returns when its Celery worker died (app.web.celery_jobs)."""
+    return [no_update, no_update, html.Span(WORKER_LOST, className="wb-error")]
+
+
+def job_outputs(work: JobWork, set_progress, *values, prefix: str = "job") -> tuple:
     """What a finished job sends the page: (new URL query, result view, status line). Any
     error ends as a one-line status: a workbench error as it is, anything else (a bug, an
-    out-of-memory) as "Failed: <type>: <reason>", never a silent re-enabled Run button."""
+    out-of-memory) as "Failed: <type>: <reason>", never a silent re-enabled Run button.
+
+    The job notes each result path before storing it (JobRecord under ``prefix``), so a Cancel
+    that comes late can say whether a result was kept."""
     *values, current_search, workspace_key = values
     try:
         workspace = workspace_for(workspace_key)
-        search, view, message = work(throttled(set_progress), workspace, *values)
+        record = JobRecord(workspace.root, prefix, values)
+        record.start()
+        with watching_stores(record.storing):
+            search, view, message = work(throttled(set_progress), workspace, *values)
     except WorkbenchError as error:
         return no_update, no_update, html.Span(str(error), className="wb-error")
     except Exception as error:

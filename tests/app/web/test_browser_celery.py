@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -15,44 +12,6 @@ from tests.app.conftest import console_errors, screenshot, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 HALO = '[id=\'{"figure":"fisc-halo","type":"graph"}\'] .main-svg'
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def redis_url(tmp_path):
-    if shutil.which("redis-server") is None:
-        pytest.fail("the Celery test needs Debian's redis-server (see README)")
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.1)
-    yield f"redis://127.0.0.1:{port}/0"
-    server.terminate()
-    server.wait(timeout=20)
 
 
 def test_fisc_job_runs_on_a_celery_worker(browser, tmp_path, redis_url):

@@ -1,10 +1,15 @@
-"""Job component ids: a fixed set, so a typo fails where it is written."""
+"""Jobs: component ids (a fixed set, so a typo fails where it is written), the bounded job pool
+and what the page says after Cancel."""
 
 from __future__ import annotations
+
+import json
+import time
 
 import pytest
 
 from app.web.jobs import JobIds
+from workbench.errors import ParameterError
 
 
 def test_job_ids_are_prefixed_and_distinct():
@@ -38,3 +43,125 @@ def test_a_view_control_edits_only_its_own_query_values():
         updated_search(search, {"outside": None}, remove=("outside",)) == "?data=compas&model=mlp"
     )
     assert updated_search(None, {}) == "?"
+
+
+# -- a bounded pool, and the truth after Cancel (real forked processes) ------------------------
+
+PARAMETERS = {"index": "sii", "rows": 20, "background": 10}
+
+
+def slow_interactions(monkeypatch):
+    """A test-only slow analysis under the interactions page (forked jobs inherit the patch)."""
+    import dataclasses
+
+    import app.analyses as analyses
+
+    def tick(model, parameters, progress):
+        for step in range(600):
+            if progress is not None:
+                progress("slow", step, 600)
+            time.sleep(0.05)
+        raise RuntimeError("the slow test analysis ran to its end")
+
+    spec = dataclasses.replace(analyses.ANALYSES["interactions"], compute=tick)
+    monkeypatch.setitem(analyses.ANALYSES, "interactions", spec)
+
+
+def test_a_job_past_the_pool_size_waits_its_turn(xor_workspace, monkeypatch):
+    from app.web import create_app
+    from app.web.server import serve_in_thread
+    from tests.app.web.dash_http import start_job
+    from tests.app.web.job_servers import form
+
+    slow_interactions(monkeypatch)
+    workspace = xor_workspace("logistic")
+    web_app = create_app(workspace, max_jobs=1)
+    server = serve_in_thread(web_app)
+    try:
+        first = start_job(server.url, "inter", form(workspace))
+        first.wait(60, until=lambda answer: "slow:" in json.dumps(answer))
+        second = start_job(server.url, "inter", form(workspace) | {"inter-rows": 21})
+        second.wait(10, until=lambda answer: "Queued (1 ahead)" in json.dumps(answer))
+        time.sleep(1)
+        assert "slow:" not in json.dumps(second.poll())  # still waiting, not computing
+        first.cancel()
+        second.wait(60, until=lambda answer: "slow:" in json.dumps(answer))
+        assert len(web_app._background_manager.jobs()) == 1
+    finally:
+        web_app._background_manager._end_jobs()
+        server.stop()
+
+
+def test_the_pool_size_is_checked():
+    from app.web.job_pool import PooledDiskcacheManager
+
+    with pytest.raises(ParameterError, match="max_jobs: expected an integer >= 1, got 0"):
+        PooledDiskcacheManager(None, max_jobs=0)
+
+
+def run_killed(job, until, timeout_seconds: float = 60.0) -> None:
+    """Run ``job`` in a forked process and SIGKILL it (as Dash's Cancel does) once ``until()``."""
+    import multiprocessing
+    import threading
+
+    process = multiprocessing.get_context("fork").Process(target=job)
+    # Forked from a fresh thread, as the server forks its jobs: a fork from a thread that has run
+    # torch's OpenMP pool (an earlier test loading a model here) hangs at the child's first op.
+    starter = threading.Thread(target=process.start)
+    starter.start()
+    starter.join()
+    try:
+        deadline = time.monotonic() + timeout_seconds
+        while not until():
+            assert process.is_alive() and time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        process.kill()
+        process.join()
+
+
+def job_of(workspace, record, after_store=lambda: time.sleep(60)):
+    """What the page's job does: note its record, compute and store, then draw (here: wait)."""
+    from app.analyses import compute_result, watching_stores
+
+    def job():
+        record.start()
+        with watching_stores(record.storing):
+            compute_result(workspace, "interactions", "xor-logistic", PARAMETERS)
+        after_store()
+
+    return job
+
+
+def test_cancel_after_the_job_stored_its_result_says_it_is_kept(xor_workspace):
+    """A job that stored its result, then was cancelled while drawing the view: the page said
+    "nothing was stored" while the store had it."""
+    from app.analyses import stored_result
+    from app.web.job_record import STORED_BEFORE_CANCEL, JobRecord
+
+    workspace = xor_workspace("logistic")
+    record = JobRecord(workspace.root, "inter", ["xor", "xor-logistic", 20])
+    run_killed(job_of(workspace, record), until=lambda: workspace.store.entries("interactions"))
+    assert record.cancel_message() == STORED_BEFORE_CANCEL
+    assert stored_result(workspace, "interactions", "xor-logistic", PARAMETERS) is not None
+
+
+def test_cancel_before_the_write_finished_says_nothing_was_stored(xor_workspace, monkeypatch):
+    """Killed mid-write (its temporary file written, not yet renamed): nothing is stored, and
+    the page says so."""
+    import os
+
+    from app.web.job_record import CANCELLED, JobRecord
+
+    workspace = xor_workspace("logistic")
+    record = JobRecord(workspace.root, "inter", ["xor", "xor-logistic", 20])
+    monkeypatch.setattr(os, "fsync", lambda descriptor: time.sleep(60))  # the write stalls
+    run_killed(job_of(workspace, record), until=lambda: workspace.store.partial_files())
+    assert record.cancel_message() == CANCELLED
+    assert workspace.store.entries() == []
+
+
+def test_cancel_of_a_job_that_never_started_says_nothing_was_stored(tmp_path):
+    from app.web.job_record import CANCELLED, JobRecord
+
+    assert JobRecord(tmp_path, "inter", ["xor"]).cancel_message(wait_seconds=0) == CANCELLED

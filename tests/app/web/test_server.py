@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import socket
 import threading
 import time
 import urllib.request
 
+import psutil
 import pytest
 
 import app
 from app.web.server import check_port_free
+from tests.app.web.dash_http import render_page, start_job, wait_for_server
+from tests.app.web.job_servers import (
+    XOR_PAGE,
+    form,
+    free_port,
+    start_server,
+    stop,
+    wait_gone,
+)
 from workbench.errors import ParameterError
 
 
@@ -106,3 +119,80 @@ def test_two_apps_in_one_process_keep_their_own_workspaces(tmp_path):
         with dash_app.server.test_request_context("/"):
             text = str(layout())
         assert f"{name}-data" in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "signal_number", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=["KILL", "TERM", "INT"]
+)
+def test_a_server_killed_mid_job_frees_its_port_and_leaves_no_process(
+    xor_workspace, tmp_path, signal_number
+):
+    """The forked job held the port after the server died; a restart said "already in use"."""
+    workspace = xor_workspace("logistic")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    log = tmp_path / "server.log"
+    servers = [start_server(workspace.root, port, "slow-compute", log)]
+    family = []
+    try:
+        wait_for_server(url, timeout_seconds=120)
+        job = start_job(url, "inter", form(workspace))
+        job.wait(30, until=lambda answer: "slow:" in json.dumps(answer))  # the job computes
+        family = psutil.Process(servers[0].pid).children(recursive=True)
+        assert family, "the job runs in a child of the server"
+
+        os.kill(servers[0].pid, signal_number)
+        servers[0].wait(timeout=10)
+        assert wait_gone(family, timeout_seconds=5) == []
+        check_port_free("127.0.0.1", port)  # free at once, not when the job would have ended
+
+        servers.append(start_server(workspace.root, port, "plain", log))
+        wait_for_server(url, timeout_seconds=120)
+        assert servers[1].poll() is None
+    except Exception:
+        print(log.read_text()[-3000:])
+        raise
+    finally:
+        for server in servers:
+            stop(server)
+        for process in wait_gone(family, timeout_seconds=0):
+            process.kill()
+
+
+@pytest.mark.slow
+def test_a_crash_mid_write_leaves_no_partial_result_and_every_earlier_one(xor_workspace, tmp_path):
+    """SIGKILL of the server while its job writes a result (temporary file written, not yet
+    renamed): nothing the store lists is partial, and a restart serves every earlier result."""
+    from app.analyses import compute_result
+
+    workspace = xor_workspace("logistic")
+    parameters = {"index": "sii", "rows": 21, "background": 10}
+    earlier = compute_result(workspace, "interactions", "xor-logistic", parameters)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    log = tmp_path / "server.log"
+    servers = [start_server(workspace.root, port, "slow-store", log)]
+    try:
+        wait_for_server(url, timeout_seconds=120)
+        start_job(url, "inter", form(workspace))
+        deadline = time.monotonic() + 60
+        while not workspace.store.partial_files():  # the job is mid-write
+            assert time.monotonic() < deadline, "the job never wrote its result"
+            time.sleep(0.1)
+        os.kill(servers[0].pid, signal.SIGKILL)
+        servers[0].wait(timeout=10)
+
+        [entry] = workspace.store.entries()  # the partial file is not listed as a result
+        assert entry["key"]["parameters"]["rows"] == 21
+        servers.append(start_server(workspace.root, port, "plain", log))
+        wait_for_server(url, timeout_seconds=120)
+        page = render_page(url, "/interactions", XOR_PAGE.replace("rows=20", "rows=21"))
+        assert f"{earlier.seconds:.2f} s" in page  # the earlier result, read from the store
+        assert "No stored result" in render_page(url, "/interactions", XOR_PAGE)  # the killed one
+    except Exception:
+        print(log.read_text()[-3000:])
+        raise
+    finally:
+        for server in servers:
+            stop(server)
