@@ -64,6 +64,8 @@ XOR_FORM = {
     "inter-rows": 20,
     "inter-background": 10,
     "inter-scale": "auto",
+    "inter-clip": 1e-7,
+    "inter-aggregate": "mean_abs",
     "inter-url": "",
 }
 XOR_PAGE = "?data=xor&model=xor-logistic&index=sii&rows=20&background=10"
