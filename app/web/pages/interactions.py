@@ -11,6 +11,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from app.analyses import analysis, compute_result, stored_result
 from app.web.components import (
     diagnostics_card,
+    export_stem,
     figure_card,
     metric,
     register_model_choices,
@@ -109,7 +110,8 @@ def register(app: Dash, workspace) -> None:
     def redraw(aggregate, reference):
         if not reference or aggregate not in AGGREGATE_LABELS:
             return no_update
-        return figure_cards(read(reference), aggregate)
+        stem = export_stem("interactions", reference["data"], reference["model"])
+        return figure_cards(read(reference), aggregate, export=stem)
 
     register_table_downloads(
         app,
@@ -183,15 +185,26 @@ def _form(data_names, data, models, model, parameters) -> html.Div:
     )
 
 
-def figure_cards(result, aggregate: str = "mean_abs") -> list:
-    """The heatmap, network and bar of ``result`` under one aggregate (see AGGREGATE_LABELS)."""
+def figure_cards(result, aggregate: str = "mean_abs", export: str | None = None) -> list:
+    """The heatmap, network and bar of ``result`` under one aggregate (see AGGREGATE_LABELS);
+    ``export`` is the stem of exported files' names (``export_stem``)."""
     from analyzers.figures.interactions import interaction_network, pair_heatmap, top_pairs_bar
 
     return [
-        figure_card("inter-heatmap", pair_heatmap(result, aggregate), "Pair heatmap"),
-        figure_card("inter-network", interaction_network(result, aggregate), "Interaction network"),
         figure_card(
-            "inter-top-pairs", top_pairs_bar(result, aggregate=aggregate), "Strongest pairs"
+            "inter-heatmap", pair_heatmap(result, aggregate), "Pair heatmap", export=export
+        ),
+        figure_card(
+            "inter-network",
+            interaction_network(result, aggregate),
+            "Interaction network",
+            export=export,
+        ),
+        figure_card(
+            "inter-top-pairs",
+            top_pairs_bar(result, aggregate=aggregate),
+            "Strongest pairs",
+            export=export,
         ),
     ]
 
@@ -208,7 +221,12 @@ def _aggregate_choice() -> html.Div:
 
 
 def result_view(result, data: str, model: str, parameters: dict) -> list:
+    from analyzers.figures.interaction_reading import score_unit
+
     scores = result.global_scores().sort_values("value", ascending=False)
+    export = export_stem("interactions", data, model)
+    unit = score_unit(result.index, result.settings)
+    units = {name: unit for name in ("value", "standard_error", "mean_abs", "mean")}
     reference = {
         "data": data,
         "model": model,
@@ -233,9 +251,23 @@ def result_view(result, data: str, model: str, parameters: dict) -> list:
             className="wb-muted",
         ),
         _aggregate_choice(),
-        html.Div(figure_cards(result), id=FIGURES),
-        table_card(PAGE, "global", scores, "Global score per pair (mean |value| over rows)"),
-        table_card(PAGE, "scores", result.scores, "All scores (per row for local indices)"),
+        html.Div(figure_cards(result, export=export), id=FIGURES),
+        table_card(
+            PAGE,
+            "global",
+            scores,
+            "Global score per pair (mean |value| over rows)",
+            units=units,
+            export=export,
+        ),
+        table_card(
+            PAGE,
+            "scores",
+            result.scores,
+            "All scores (per row for local indices)",
+            units=units,
+            export=export,
+        ),
     ]
 
 

@@ -11,8 +11,8 @@ import dash
 import pandas as pd
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from app.web.components import frame_table
 from app.web.context import current_workspace
+from app.web.tables import results_grid
 from workbench.errors import WorkbenchError
 
 PATH = "/"
@@ -102,7 +102,10 @@ def workspace_tables(workspace) -> list:
             }
         )
     return [
-        html.Div([html.H3("Data sets"), frame_table(pd.DataFrame(data_rows))], className="wb-card"),
+        html.Div(
+            [html.H3("Data sets"), results_grid("overview", "data", pd.DataFrame(data_rows))],
+            className="wb-card",
+        ),
         html.Div(
             [
                 html.H3("Models"),
@@ -111,7 +114,7 @@ def workspace_tables(workspace) -> list:
                     "sample models).",
                     className="wb-muted",
                 ),
-                frame_table(pd.DataFrame(model_rows)),
+                results_grid("overview", "models", pd.DataFrame(model_rows)),
             ],
             className="wb-card",
             id="overview-models",
