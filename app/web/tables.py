@@ -115,6 +115,9 @@ def results_grid(
             "domLayout": "autoHeight",
             "enableCellTextSelection": True,
             "animateRows": False,
+            # Every column in the DOM: tables are narrow enough, and a user's Ctrl+F (and the
+            # browser tests) find every cell of the page shown.
+            "suppressColumnVirtualisation": True,
         },
         className="wb-grid",
         style={"width": "100%"},
