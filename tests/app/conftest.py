@@ -137,7 +137,8 @@ def _console_checked(request):
         return
     driver = request.getfixturevalue("browser")
     if not getattr(request.node, "rep_call_passed", False):
-        console_errors(driver)  # a failed test's page is its own; the next test starts clean
+        # A failed test's page is its own: shown with its failure, and the next test starts clean.
+        print("console errors:", console_errors(driver))
     elif driver.current_url.startswith("http"):
         assert_no_console_errors(driver)
 
