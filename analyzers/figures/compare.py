@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 
 from analyzers.compare_result import AGREEMENT_MEASURES, NOT_ANALYSED_VERDICT, ComparisonResult
+from analyzers.figures.colours import model_colours
 from analyzers.figures.interaction_reading import (
     aggregate_sentence,
     loss_name,
@@ -19,7 +19,6 @@ from analyzers.figures.interaction_reading import (
     unit_sentence,
 )
 from analyzers.figures.reading import with_reading
-from analyzers.figures.swarm import REFERENCE_ORANGE
 from workbench.errors import ParameterError
 
 _VALUE_TITLES = {
@@ -55,7 +54,8 @@ def model_dumbbell_plot(
     -------
     plotly.graph_objects.Figure
         Dumbbell: a "range" trace (bars, None-separated) and one marker trace per model, in
-        ``result.model_names`` order. Slope: one line trace per pair.
+        ``result.model_names`` order, coloured by ``model_colours(result.model_names)``.
+        Slope: one line trace per pair.
 
     Example
     -------
@@ -75,7 +75,7 @@ def model_dumbbell_plot(
             f"{_value_reading(result, value)} Each line is a pair, each point one model's "
             "value of it; pairs are the ones the models disagree on most.",
         )
-    fig = _dumbbell(wide, pairs, title, axis)
+    fig = _dumbbell(wide, pairs, title, axis, model_colours(result.model_names))
     return with_reading(
         fig,
         f"{_value_reading(result, value)} Each row is a pair, sorted by how much the models "
@@ -126,9 +126,10 @@ def agreement_heatmap(result: ComparisonResult, measure: str = "spearman") -> go
     )
     fig.update_layout(
         title=f"Agreement between models on {result.index.upper()} pair rankings: {name}",
-        yaxis={"autorange": "reversed"},
+        # Square cells kept next to their labels at any figure width (constrain="domain").
+        xaxis={"constrain": "domain"},
+        yaxis={"autorange": "reversed", "scaleanchor": "x", "constrain": "domain"},
         template="plotly_white",
-        width=max(420, 90 * len(matrix) + 220),
         height=max(380, 90 * len(matrix) + 160),
     )
     meaning = (
@@ -164,9 +165,11 @@ def rashomon_overlay_plot(
     Returns
     -------
     plotly.graph_objects.Figure
-        A "range" trace (one bar per pair, None-separated), the reference model's FIS (orange
-        stars), and two marker traces per other model (one legend entry): circles inside the
-        range ("explained by the Rashomon set"), then crosses outside ("a real difference").
+        A "range" trace (one bar per pair, None-separated), the reference model's FIS (stars
+        in its colour), and three traces per other model: its legend entry (no points), then
+        circles inside the range ("explained by the Rashomon set") and crosses outside ("a
+        real difference"). Colours come from ``model_colours(result.model_names)``, as in the
+        other comparison figures.
 
     Example
     -------
@@ -175,13 +178,17 @@ def rashomon_overlay_plot(
     reference_model, rows = _overlay_rows(result, reference_model)
     ranges = _overlay_ranges(rows, top)
     pairs = list(ranges.index)
+    colours = model_colours(result.model_names)
     fig = go.Figure(
-        [_range_trace(ranges, reference_model), _reference_trace(ranges, reference_model)]
+        [
+            _range_trace(ranges, reference_model),
+            _reference_trace(ranges, reference_model, colours[str(reference_model)]),
+        ]
     )
     others = [m for m in result.model_names if m != reference_model]
-    for colour, model in zip(_colours(len(result.model_names))[1:], others, strict=True):
+    for model in others:
         points = rows[rows["model"] == model].set_index("pair").reindex(pairs)
-        fig.add_traces(_verdict_traces(points, str(model), colour))
+        fig.add_traces(_verdict_traces(points, str(model), colours[str(model)]))
     loss = loss_name(_model_settings(result, reference_model))
     fig.update_layout(
         title=f"Other models' FIS against the Rashomon set of {reference_model}<br><sup>"
@@ -202,8 +209,9 @@ def rashomon_overlay_plot(
         fig,
         f"{unit_sentence('fis', {'loss': _model_settings(result, reference_model).get('loss')})} "
         f"{sign_sentence('fis')} Grey bar: the range of FIS over {over} {reference_model}'s "
-        f"Rashomon set, {reference_model} included; orange star: {reference_model}'s own FIS. "
-        "Each other model has one colour: a circle when its FIS lies inside the range (the "
+        f"Rashomon set, {reference_model} included; star: {reference_model}'s own FIS. "
+        "Each model has one colour, the same in every figure of a comparison: a circle when "
+        "its FIS lies inside the range (the "
         "difference is explained by the Rashomon set), a cross when outside (a real "
         "difference). Pairs are sorted by how far outside the range a model lies, largest "
         "first.",
@@ -256,26 +264,38 @@ def _range_trace(ranges: pd.DataFrame, reference_model: str) -> go.Scatter:
     )
 
 
-def _reference_trace(ranges: pd.DataFrame, reference_model: str) -> go.Scatter:
+def _reference_trace(ranges: pd.DataFrame, reference_model: str, colour: str) -> go.Scatter:
     return go.Scatter(
         x=ranges["reference_fis"].to_numpy(),
         y=list(ranges.index),
         mode="markers",
-        marker={"symbol": "star", "size": 14, "color": REFERENCE_ORANGE},
+        marker={
+            "symbol": "star",
+            "size": 15,
+            "color": colour,
+            "line": {"color": "#222", "width": 1},
+        },
         name=f"{reference_model} (reference)",
         hovertemplate=f"{reference_model}<br>%{{y}}: FIS %{{x:.4g}}<extra></extra>",
     )
 
 
 def _verdict_traces(points: pd.DataFrame, model: str, colour: str) -> list[go.Scatter]:
-    """Inside and outside points as two traces of one legend entry, so the legend shows the
-    model's colour with a neutral circle rather than its first point's verdict."""
+    """The model's legend entry (a point-less trace: a neutral circle in its colour, shown even
+    when every point is a cross), then its inside and outside points, grouped under it."""
     inside = points["inside"].astype(bool).to_numpy()
-    traces = []
-    for verdict_points, symbol, in_legend in (
-        (inside, _INSIDE_SYMBOL, True),
-        (~inside, _OUTSIDE_SYMBOL, False),
-    ):
+    traces = [
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="markers",
+            marker={"size": 11, "color": colour, "symbol": _INSIDE_SYMBOL},
+            name=model,
+            legendgroup=model,
+            hoverinfo="skip",
+        )
+    ]
+    for verdict_points, symbol in ((inside, _INSIDE_SYMBOL), (~inside, _OUTSIDE_SYMBOL)):
         chosen = points[verdict_points]
         traces.append(
             go.Scatter(
@@ -285,7 +305,7 @@ def _verdict_traces(points: pd.DataFrame, model: str, colour: str) -> list[go.Sc
                 marker={"size": 11, "color": colour, "symbol": symbol},
                 name=model,
                 legendgroup=model,
-                showlegend=in_legend,
+                showlegend=False,
                 customdata=chosen["verdict"].to_numpy(),
                 hovertemplate=f"{model}<br>%{{y}}: FIS %{{x:.4g}}<br>%{{customdata}}"
                 "<extra></extra>",
@@ -299,7 +319,9 @@ def _model_settings(result: ComparisonResult, model: str) -> dict:
     return dict(result.settings.get("results", {}).get(model) or {})
 
 
-def _dumbbell(wide: pd.DataFrame, pairs: list[str], title: str, axis: str) -> go.Figure:
+def _dumbbell(
+    wide: pd.DataFrame, pairs: list[str], title: str, axis: str, colours: dict[str, str]
+) -> go.Figure:
     """One row per pair: a grey bar from the lowest to the highest model, a dot per model."""
     fig = go.Figure()
     low, high = wide.min(axis=1), wide.max(axis=1)
@@ -313,7 +335,8 @@ def _dumbbell(wide: pd.DataFrame, pairs: list[str], title: str, axis: str) -> go
             hoverinfo="skip",
         )
     )
-    for colour, model in zip(_colours(len(wide.columns)), wide.columns, strict=True):
+    for model in wide.columns:
+        colour = colours[str(model)]
         fig.add_trace(
             go.Scatter(
                 x=wide[model].to_numpy(),
@@ -402,11 +425,6 @@ def _segments(starts, ends) -> list:
     for start, end in zip(starts, ends, strict=True):
         points += [start, end, None]
     return points
-
-
-def _colours(n: int) -> list[str]:
-    palette = px.colors.qualitative.Plotly
-    return [palette[i % len(palette)] for i in range(n)]
 
 
 def _head(frame: pd.DataFrame, top: int | None) -> pd.DataFrame:

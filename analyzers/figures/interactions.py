@@ -123,7 +123,10 @@ def pair_heatmap(result: InteractionResult, aggregate: str = "mean_abs") -> go.F
     )
     fig.update_layout(
         title=_title(result, "pair scores", aggregate, scale),
-        yaxis={"autorange": "reversed", "scaleanchor": "x"},
+        # Square cells; "domain" shrinks the axes to the cells rather than padding the range, so
+        # the labels stay next to the cells however wide the card is.
+        xaxis={"constrain": "domain"},
+        yaxis={"autorange": "reversed", "scaleanchor": "x", "constrain": "domain"},
         template="plotly_white",
     )
     marks = (

@@ -22,6 +22,7 @@ from app.web.pages import PAGES
 ASSETS = Path(__file__).resolve().parent / "assets"
 JOB_MANAGERS = ("diskcache", "celery")
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+APP_TITLE = "Interaction Workbench"
 
 
 def create_app(
@@ -80,7 +81,7 @@ def create_app(
             else _diskcache_manager(jobs_dir or workspace.root / "jobs", max_jobs)
         ),
         suppress_callback_exceptions=True,
-        title="Interaction Workbench",
+        title=APP_TITLE,
         update_title=None,
     )
     install_guards(app.server, allowed_hosts, max_request_bytes)
@@ -135,7 +136,26 @@ def _shell() -> html.Div:
                 [html.Span("Interaction Workbench", className="wb-brand"), *links],
                 className="wb-nav",
             ),
-            html.Main(dash.page_container, className="wb-page"),
+            html.Main(_page_container(), className="wb-page"),
             dcc.Store(id=WORKSPACE_KEY, data=str(current_workspace().root)),
+        ]
+    )
+
+
+def _page_container() -> html.Div:
+    """``dash.page_container`` with the page-title store filled from the start.
+
+    Dash's pages set ``document.title = data.title`` in a clientside callback on this store; when
+    the first page's request fails (server busy or restarting) that callback ran on an empty store
+    and added "Cannot read properties of undefined (reading 'title')" to the real error.
+    """
+    from dash.dash import _ID_CONTENT, _ID_DUMMY, _ID_LOCATION, _ID_STORE
+
+    return html.Div(
+        [
+            dcc.Location(id=_ID_LOCATION, refresh="callback-nav"),
+            html.Div(id=_ID_CONTENT, disable_n_clicks=True),
+            dcc.Store(id=_ID_STORE, data={"title": APP_TITLE}),
+            html.Div(id=_ID_DUMMY, disable_n_clicks=True),
         ]
     )

@@ -10,6 +10,7 @@ map): kaleido renders it in the server's Chromium. Nothing sent by the browser i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pandas as pd
@@ -18,17 +19,31 @@ from dash import ALL, MATCH, Dash, Input, Output, State, ctx, dcc, html, no_upda
 
 from analyzers.figures.reading import reading_of
 from app.web.guard import check_exportable
+from app.web.tables import export_stem, table_card
 from workbench.errors import ParameterError, WorkbenchError
 
+__all__ = ["export_stem", "table_card"]  # the table builder lives in app.web.tables
+
 EXPORT_FORMATS = ("png", "svg", "html")
-TABLE_PREVIEW_ROWS = 15
+#: width in pixels of an exported PNG/SVG (on the page a figure is as wide as its card)
+EXPORT_WIDTH = 900
 
 #: name of a table → function of the page's result reference returning the full frame
 TableSource = Callable[[dict], pd.DataFrame]
 
 
-def figure_card(name: str, figure: go.Figure, title: str | None = None) -> html.Div:
-    """A graph with PNG/SVG/HTML export buttons (the modebar camera also saves a PNG)."""
+def figure_card(
+    name: str, figure: go.Figure, title: str | None = None, *, export: str | None = None
+) -> html.Div:
+    """A graph with PNG/SVG/HTML export buttons (the modebar camera also saves a PNG).
+
+    The graph fills its card's width (the figure's own width is dropped; its height is kept).
+    ``export`` is the file-name stem (``export_stem``): files are ``<export>_<short name>.<fmt>``
+    with the short name ``name`` less its page prefix (``fisc-halo`` → ``…_halo.png``).
+    """
+    filename = figure_file_name(name, export)
+    # In place: builders make a fresh figure per card, and copying a large cloud costs time.
+    figure.update_layout(width=None, autosize=True)
     buttons = [
         html.Button(fmt.upper(), id={"type": "export", "figure": name, "format": fmt}, n_clicks=0)
         for fmt in EXPORT_FORMATS
@@ -39,7 +54,9 @@ def figure_card(name: str, figure: go.Figure, title: str | None = None) -> html.
             dcc.Graph(
                 id={"type": "graph", "figure": name},
                 figure=figure,
-                config={"displaylogo": False, "toImageButtonOptions": {"filename": name}},
+                config={"displaylogo": False, "toImageButtonOptions": {"filename": filename}},
+                responsive=True,
+                style={"width": "100%"},
             ),
             how_to_read(reading_of(figure)),
             html.Div(
@@ -56,6 +73,13 @@ def figure_card(name: str, figure: go.Figure, title: str | None = None) -> html.
     )
 
 
+def figure_file_name(name: str, export: str | None) -> str:
+    """``fisc-halo`` with stem ``fisc_compas_compas-mlp`` → ``fisc_compas_compas-mlp_halo``."""
+    if not export:
+        return name
+    return f"{export}_{name.split('-', 1)[-1]}"
+
+
 def how_to_read(text: str | None) -> html.Details | None:
     """The figure's "How to read this" (units, sign, marks), folded under the graph."""
     if not text:
@@ -63,42 +87,6 @@ def how_to_read(text: str | None) -> html.Details | None:
     return html.Details(
         [html.Summary("How to read this"), html.P(text)], className="wb-how-to-read", open=True
     )
-
-
-def table_card(
-    page: str, name: str, frame: pd.DataFrame, title: str, note: str | None = None
-) -> html.Div:
-    """The first rows of ``frame`` and a button that downloads all of it as CSV."""
-    return html.Div(
-        [
-            html.H3(title),
-            frame_table(frame.head(TABLE_PREVIEW_ROWS)),
-            html.Div(
-                [
-                    html.Span(
-                        note or f"{len(frame):,} rows; the first {TABLE_PREVIEW_ROWS} shown",
-                        className="wb-muted",
-                    ),
-                    html.Button(
-                        "Download CSV", id={"type": "csv", "page": page, "table": name}, n_clicks=0
-                    ),
-                ],
-                className="wb-buttons",
-            ),
-            dcc.Download(id={"type": "csv-download", "page": page, "table": name}),
-        ],
-        className="wb-card",
-    )
-
-
-def frame_table(frame: pd.DataFrame) -> html.Table:
-    """A plain HTML table of a small frame (numbers to 4 significant digits)."""
-    header = html.Tr([html.Th(str(c)) for c in frame.columns])
-    body = [
-        html.Tr([html.Td(_cell(v)) for v in row])
-        for row in frame.itertuples(index=False, name=None)
-    ]
-    return html.Table([html.Thead(header), html.Tbody(body)], className="wb-table")
 
 
 def one_line(error: BaseException, limit: int = 300) -> str:
@@ -114,12 +102,6 @@ def one_line(error: BaseException, limit: int = 300) -> str:
 
 def metric(label: str, value: str) -> html.Div:
     return html.Div([html.B(value), html.Span(label, className="wb-muted")], className="wb-metric")
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, float):
-        return "" if pd.isna(value) else f"{value:.4g}"
-    return str(value)
 
 
 def register_model_choices(
@@ -160,14 +142,18 @@ def register_exports(app: Dash) -> None:
         Output({"type": "export-status", "figure": MATCH}, "children"),
         Input({"type": "export", "figure": MATCH, "format": ALL}, "n_clicks"),
         State({"type": "graph", "figure": MATCH}, "figure"),
+        State({"type": "graph", "figure": MATCH}, "config"),
         prevent_initial_call=True,
     )
-    def export_figure(clicks, figure):
+    def export_figure(clicks, figure, config):
         trigger = ctx.triggered_id
         if not trigger or not any(clicks) or figure is None:
             return no_update, no_update
+        options = (config or {}).get("toImageButtonOptions") or {}
+        name = options.get("filename")
+        name = name if _plain_file_name(name) else trigger["figure"]
         try:
-            return figure_download(figure, trigger["figure"], trigger["format"]), ""
+            return figure_download(figure, name, trigger["format"]), ""
         except WorkbenchError as error:
             return no_update, str(error)
 
@@ -184,8 +170,10 @@ def figure_download(figure: dict, name: str, fmt: str) -> dict:
         raise ParameterError(f"export: not a valid plotly figure ({one_line(error)})") from None
     if fmt == "html":
         return dcc.send_string(fig.to_html(include_plotlyjs=True, full_html=True), f"{name}.html")
-    # kaleido drives the installed Chromium; the figure's own size is kept.
-    return dcc.send_bytes(fig.to_image(format=fmt), f"{name}.{fmt}")
+    # kaleido drives the installed Chromium; the figure's height is kept, and the width the
+    # page dropped (the graph fills its card) becomes a fixed one.
+    width = fig.layout.width or EXPORT_WIDTH
+    return dcc.send_bytes(fig.to_image(format=fmt, width=width), f"{name}.{fmt}")
 
 
 def register_table_downloads(
@@ -197,14 +185,23 @@ def register_table_downloads(
         Output({"type": "csv-download", "page": page, "table": MATCH}, "data"),
         Input({"type": "csv", "page": page, "table": MATCH}, "n_clicks"),
         State(reference_id, "data"),
+        State({"type": "csv-name", "page": page, "table": MATCH}, "data"),
         prevent_initial_call=True,
     )
-    def download_table(clicks, reference):
+    def download_table(clicks, reference, filename):
         trigger = ctx.triggered_id
         if not clicks or not reference or trigger["table"] not in sources:
             return no_update
         frame = sources[trigger["table"]](reference)
-        return dcc.send_data_frame(frame.to_csv, f"{trigger['table']}.csv", index=False)
+        name = filename if _plain_file_name(filename, ".csv") else f"{trigger['table']}.csv"
+        return dcc.send_data_frame(frame.to_csv, name, index=False)
+
+
+def _plain_file_name(name, suffix: str = "") -> bool:
+    """A file name the page sent (graph config, ``table_card``'s Store) that is safe to offer:
+    no folders, no odd characters, ending in ``suffix``."""
+    pattern = r"[A-Za-z0-9_+=-][A-Za-z0-9._+=-]{0,200}" + re.escape(suffix)
+    return isinstance(name, str) and re.fullmatch(pattern, name) is not None
 
 
 def diagnostics_card(diagnostics) -> list:

@@ -19,6 +19,19 @@ SCREENSHOTS = ARTIFACTS / "screenshots"
 def _chrome(download_dir: Path):
     from selenium import webdriver
 
+    class CheckedChrome(webdriver.Chrome):
+        """Chromium that checks the console of the page it leaves: every page visit of every
+        browser test fails on a SEVERE entry from the app's own code (see app_console_errors)."""
+
+        def get(self, url: str) -> None:
+            if self.current_url.startswith("http"):
+                assert_no_console_errors(self)
+            super().get(url)
+
+        def leave(self) -> None:
+            """Go to a blank page unchecked (a test's server is about to stop)."""
+            super().get("about:blank")
+
     options = webdriver.ChromeOptions()
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
         options.add_argument(flag)
@@ -29,7 +42,7 @@ def _chrome(download_dir: Path):
         "prefs",
         {"download.default_directory": str(download_dir), "download.prompt_for_download": False},
     )
-    return webdriver.Chrome(options=options)
+    return CheckedChrome(options=options)
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +107,77 @@ def wait_for_file(folder: Path, pattern: str, timeout: float = 30.0) -> Path:
 def console_errors(driver) -> list[str]:
     """SEVERE browser console entries since the last call (Chromium clears the log on read)."""
     return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+#: SEVERE entries that are the browser's, not the app's: the favicon the app does not have
+_BROWSER_NOISE = ("favicon.ico",)
+
+
+def app_console_errors(driver) -> list[str]:
+    """SEVERE console entries the app causes (an uncaught error in its scripts or callbacks, a
+    failed request, a resource it asks of a CDN), since the last read of the log; only the
+    browser's own noise is left out."""
+    return [
+        message
+        for message in console_errors(driver)
+        if not any(noise in message for noise in _BROWSER_NOISE)
+    ]
+
+
+def assert_no_console_errors(driver) -> None:
+    errors = app_console_errors(driver)
+    assert errors == [], f"console errors on {driver.current_url}: {errors}"
+
+
+@pytest.fixture(autouse=True)
+def _console_checked(request):
+    """After each browser test, the page it ended on has no console errors either."""
+    yield
+    if "browser" not in request.fixturenames:
+        return
+    driver = request.getfixturevalue("browser")
+    if not getattr(request.node, "rep_call_passed", False):
+        # A failed test's page is its own: shown with its failure, and the next test starts clean.
+        print("console errors:", console_errors(driver))
+    elif driver.current_url.startswith("http"):
+        assert_no_console_errors(driver)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if call.when == "call":
+        item.rep_call_passed = report.passed
+    return report
+
+
+def grid_under(driver, title_start: str, timeout: float = 30.0) -> list[dict[str, str]]:
+    """The shown rows (current grid page, in display order) of the AG Grid in the card whose
+    heading starts with ``title_start``: column field → cell text as the user reads it."""
+    card_path = (
+        f"//div[contains(@class, 'wb-card')][h3[starts-with(normalize-space(.), '{title_start}')]]"
+    )
+    wait_for_xpath(driver, card_path + "//div[contains(@class, 'ag-row')]", timeout)
+    card = driver.find_element("xpath", card_path)
+    rows = card.find_elements("css selector", ".ag-center-cols-container .ag-row")
+    rows.sort(key=lambda row: int(row.get_attribute("row-index")))
+    return [
+        {
+            cell.get_attribute("col-id"): cell.text
+            for cell in row.find_elements("css selector", ".ag-cell")
+        }
+        for row in rows
+    ]
+
+
+def wait_for_xpath(driver, xpath: str, timeout: float = 30.0):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(
+        expected_conditions.visibility_of_element_located((By.XPATH, xpath))
+    )
 
 
 def screenshot(driver, name: str) -> Path:

@@ -16,6 +16,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from app.analyses import analysis, compute_result, stored_result
 from app.web.components import (
     diagnostics_card,
+    export_stem,
     figure_card,
     metric,
     one_line,
@@ -165,6 +166,7 @@ def result_view(comparison, data: str, models: list[str], index: str) -> list:
     from analyzers.figures import agreement_heatmap, model_dumbbell_plot, rashomon_overlay_plot
 
     reference = {"data": data, "models": list(models), "index": index}
+    export = export_stem("compare", data, models)
     top = comparison.top_disagreements(1)
     children = [
         dcc.Store(id=RESULT_REFERENCE, data=reference),
@@ -181,8 +183,18 @@ def result_view(comparison, data: str, models: list[str], index: str) -> list:
             className="wb-card wb-metrics",
         ),
         *diagnostics_card(comparison.diagnostics),
-        figure_card("cmp-dumbbell", model_dumbbell_plot(comparison), "Share per pair and model"),
-        figure_card("cmp-agreement", agreement_heatmap(comparison), "Rank agreement (Spearman)"),
+        figure_card(
+            "cmp-dumbbell",
+            model_dumbbell_plot(comparison),
+            "Share per pair and model",
+            export=export,
+        ),
+        figure_card(
+            "cmp-agreement",
+            agreement_heatmap(comparison),
+            "Rank agreement (Spearman)",
+            export=export,
+        ),
     ]
     if not comparison.rashomon.empty:
         for model in comparison.rashomon["reference_model"].unique():
@@ -191,6 +203,7 @@ def result_view(comparison, data: str, models: list[str], index: str) -> list:
                     f"cmp-rashomon-{model}",
                     rashomon_overlay_plot(comparison, model),
                     f"Other models against the Rashomon-set FIS range of {model}",
+                    export=export,
                 )
             )
     elif index == "fis":
@@ -202,13 +215,27 @@ def result_view(comparison, data: str, models: list[str], index: str) -> list:
             )
         )
     children += [
-        table_card(PAGE, "disagreement", comparison.disagreement, "Pairs by disagreement"),
-        table_card(PAGE, "agreement", comparison.agreement, "Agreement between models"),
-        table_card(PAGE, "table", comparison.table, "Aligned pair × model table"),
+        table_card(
+            PAGE,
+            "disagreement",
+            comparison.disagreement,
+            "Pairs by disagreement",
+            export=export,
+        ),
+        table_card(
+            PAGE, "agreement", comparison.agreement, "Agreement between models", export=export
+        ),
+        table_card(PAGE, "table", comparison.table, "Aligned pair × model table", export=export),
     ]
     if not comparison.rashomon.empty:
         children.append(
-            table_card(PAGE, "rashomon", comparison.rashomon, "Explained by the Rashomon set?")
+            table_card(
+                PAGE,
+                "rashomon",
+                comparison.rashomon,
+                "Explained by the Rashomon set?",
+                export=export,
+            )
         )
     return children
 

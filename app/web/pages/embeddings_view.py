@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import dcc, html
 
-from app.web.components import TABLE_PREVIEW_ROWS, diagnostics_card, figure_card, metric, table_card
+from app.web.components import diagnostics_card, export_stem, figure_card, metric, table_card
 from app.web.jobs import field
 
 PAGE = "embeddings"
@@ -73,31 +73,45 @@ def result_view(report, data: str, model: str, parameters: dict, view: dict) -> 
     colours = _colour_columns(report.projection)
     colour = _valid(view.get("color"), colours, colours[0] if colours else None)
     reference = {"data": data, "model": model, "parameters": parameters}
+    export = export_stem("embeddings", data, model)
     invariance = report.measure_invariance()
     parts = [
         dcc.Store(id=RESULT_REFERENCE, data=reference),
         _summary(report, model),
         *diagnostics_card(report.diagnostics),
-        _invariance_card(invariance),
+        _invariance_card(invariance, export),
         _view_controls(weightings, weighting, sort, relation, colours, colour, invariance),
         figure_card(
             "emb-geometry",
             geometry_table(geometry, weighting=weighting, sort_by=sort),
             "Geometry per field",
+            export=export,
         ),
-        figure_card("emb-spectrum", spectrum_plot(geometry, weighting=weighting), "Spectrum"),
+        figure_card(
+            "emb-spectrum", spectrum_plot(geometry, weighting=weighting), "Spectrum", export=export
+        ),
     ]
     if not geometry.norm_strata.empty:
-        parts.append(figure_card("emb-norms", norm_strata_plot(geometry), "Row norm by frequency"))
+        parts.append(
+            figure_card(
+                "emb-norms", norm_strata_plot(geometry), "Row norm by frequency", export=export
+            )
+        )
     parts.append(
         figure_card(
-            "emb-relations", cka_heatmap(report.relations, relation), "Relations between fields"
+            "emb-relations",
+            cka_heatmap(report.relations, relation),
+            "Relations between fields",
+            export=export,
         )
     )
     if report.collisions is not None:
         parts.append(
             figure_card(
-                "emb-collisions", collision_chart(report.collisions), "Shared-table collisions"
+                "emb-collisions",
+                collision_chart(report.collisions),
+                "Shared-table collisions",
+                export=export,
             )
         )
     else:
@@ -109,7 +123,9 @@ def result_view(report, data: str, model: str, parameters: dict, view: dict) -> 
         )
     if report.projection is not None:
         parts.append(
-            figure_card("emb-map", projection_scatter(report.projection, color=colour), "Map")
+            figure_card(
+                "emb-map", projection_scatter(report.projection, color=colour), "Map", export=export
+            )
         )
     parts += [
         table_card(
@@ -117,19 +133,25 @@ def result_view(report, data: str, model: str, parameters: dict, view: dict) -> 
             "geometry",
             geometry.geometry[list(GEOMETRY_PREVIEW_COLUMNS)],
             "Geometry per field and weighting",
-            note=f"{len(geometry.geometry)} rows; the first {TABLE_PREVIEW_ROWS} shown, "
-            f"{len(GEOMETRY_PREVIEW_COLUMNS)} of {geometry.geometry.shape[1]} columns "
-            "(all in the CSV)",
+            note=f"{len(geometry.geometry)} rows; {len(GEOMETRY_PREVIEW_COLUMNS)} of "
+            f"{geometry.geometry.shape[1]} columns (all in the CSV)",
+            export=export,
         ),
-        table_card(PAGE, "relations", report.relations.pairs, "Relations per pair of fields"),
+        table_card(
+            PAGE, "relations", report.relations.pairs, "Relations per pair of fields", export=export
+        ),
     ]
     if report.projection is not None:
         parts.append(
-            table_card(PAGE, "projection", report.projection.coordinates, "Map coordinates")
+            table_card(
+                PAGE, "projection", report.projection.coordinates, "Map coordinates", export=export
+            )
         )
     if report.collisions is not None:
         parts.append(
-            table_card(PAGE, "collisions", report.collisions.fields, "Collisions per field")
+            table_card(
+                PAGE, "collisions", report.collisions.fields, "Collisions per field", export=export
+            )
         )
     return parts
 
@@ -169,7 +191,7 @@ def invariance_frame(invariance: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["measure", "survives", "why"])
 
 
-def _invariance_card(invariance: dict[str, str]) -> html.Div:
+def _invariance_card(invariance: dict[str, str], export: str) -> html.Div:
     frame = invariance_frame(invariance)
     rows = [
         html.Tr(
@@ -197,10 +219,15 @@ def _invariance_card(invariance: dict[str, str]) -> html.Div:
                 "fields of one model, never read them as importance.",
                 className="wb-muted",
             ),
-            html.Table(
-                [html.Thead(header), html.Tbody(rows)],
-                className="wb-table",
-                id="emb-invariance",
+            # A reading aid with long text cells, not a result to sort: a plain table that
+            # scrolls inside its card on a narrow screen.
+            html.Div(
+                html.Table(
+                    [html.Thead(header), html.Tbody(rows)],
+                    className="wb-table",
+                    id="emb-invariance",
+                ),
+                className="wb-scroll",
             ),
             html.Div(
                 [
@@ -211,6 +238,10 @@ def _invariance_card(invariance: dict[str, str]) -> html.Div:
                     )
                 ],
                 className="wb-buttons",
+            ),
+            dcc.Store(
+                id={"type": "csv-name", "page": PAGE, "table": "invariance"},
+                data=f"{export}_invariance.csv",
             ),
             dcc.Download(id={"type": "csv-download", "page": PAGE, "table": "invariance"}),
         ],

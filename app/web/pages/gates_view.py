@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from app.web.components import diagnostics_card, figure_card, metric, table_card
+from app.web.components import diagnostics_card, export_stem, figure_card, metric, table_card
 from app.web.jobs import field
 from workbench.errors import WorkbenchError
 
@@ -54,12 +54,13 @@ def result_view(report, data, model, parameters, site, mode, method) -> list:
     methods = [] if attributions is None else list(dict.fromkeys(attributions.per_field["method"]))
     method = method if method in methods else (DEFAULT_METHOD if methods else None)
     reference = {"data": data, "model": model, "parameters": parameters}
+    export = export_stem("gates", data, model)
     children = [
         dcc.Store(id=RESULT_REFERENCE, data=reference),
         _metrics(report),
         *diagnostics_card(report.diagnostics),
         _pickers(report, sites, site, modes, mode, methods, method),
-        *_site_cards(report, site, mode, method),
+        *_site_cards(report, site, mode, method, export),
     ]
     if len(report.interactions):
         children.append(
@@ -67,13 +68,14 @@ def result_view(report, data, model, parameters, site, mode, method) -> list:
                 "gates-interactions",
                 interaction_bar(report),
                 "Field interactions of the same model (all sites)",
+                export=export,
             )
         )
     else:
         children.append(
             html.P("Field interactions were not computed (interactions: no).", className="wb-muted")
         )
-    children += _model_tables(report)
+    children += _model_tables(report, export)
     return children
 
 
@@ -123,7 +125,7 @@ def _pickers(report, sites, site, modes, mode, methods, method) -> html.Div:
     return html.Div(html.Div(controls, className="wb-form"), className="wb-card")
 
 
-def _site_cards(report, site: str, mode: str, method: str | None) -> list:
+def _site_cards(report, site: str, mode: str, method: str | None, export: str) -> list:
     from analyzers.figures.gates import (
         ablation_bar,
         gate_attribution_scatter,
@@ -139,11 +141,13 @@ def _site_cards(report, site: str, mode: str, method: str | None) -> list:
                 "gates-distribution",
                 gate_distribution(statistics, site),
                 f"Gate values per field at {site}",
+                export=export,
             ),
             figure_card(
                 "gates-levels",
                 gate_level_heatmap(statistics, site),
                 f"Mean gate at {site} per field level",
+                export=export,
             ),
         ]
     cards.append(
@@ -151,6 +155,7 @@ def _site_cards(report, site: str, mode: str, method: str | None) -> list:
             "gates-ablation",
             ablation_bar(ablation, site, mode),
             f"Ablation at {site}: loss increase with bootstrap intervals",
+            export=export,
         )
     )
     if site in _aligned_sites(report) and method is not None:
@@ -159,7 +164,9 @@ def _site_cards(report, site: str, mode: str, method: str | None) -> list:
         except WorkbenchError as error:
             cards.append(html.P(str(error), className="wb-muted"))
         else:
-            cards.append(figure_card("gates-scatter", scatter, f"Gate at {site} vs {method}"))
+            cards.append(
+                figure_card("gates-scatter", scatter, f"Gate at {site} vs {method}", export=export)
+            )
     else:
         units = statistics.per_unit_site[statistics.per_unit_site["site"] == site]
         cards.append(
@@ -169,9 +176,10 @@ def _site_cards(report, site: str, mode: str, method: str | None) -> list:
                 units,
                 f"{site} is not aligned with fields: its units",
                 note=f"{len(units)} units at {site}; the CSV holds every such site",
+                export=export,
             )
         )
-    cards += _site_tables(report, site, mode)
+    cards += _site_tables(report, site, mode, export)
     return cards
 
 
@@ -187,7 +195,7 @@ PREVIEW_COLUMNS = {
 }  # fmt: skip
 
 
-def _site_tables(report, site: str, mode: str) -> list:
+def _site_tables(report, site: str, mode: str, export: str) -> list:
     """The site's rows of each table, most telling first; the CSVs hold every site."""
     statistics, ablation, attributions = report.statistics, report.ablation, report.attributions
     effects = ablation.effects
@@ -242,23 +250,24 @@ def _site_tables(report, site: str, mode: str) -> list:
             name,
             shown[PREVIEW_COLUMNS[name]],
             title,
-            note=f"{len(shown)} rows for this site, the first 15 shown; "
-            f"the CSV holds all {len(whole):,} rows and columns",
+            note=f"{len(shown)} rows for this site; the CSV holds all {len(whole):,} rows "
+            "(every site) and columns",
+            export=export,
         )
         for name, shown, whole, title in tables
         if len(shown)
     ]
 
 
-def _model_tables(report) -> list:
+def _model_tables(report, export: str) -> list:
     if not len(report.interactions):
         return []
     frame = report.interactions
     title = "Field-pair interactions (largest |FIS| first)"
     source = frame["source"].iloc[0]
     shown = frame[PREVIEW_COLUMNS["field_interactions"]]
-    note = f"{len(frame)} pairs, the first 15 shown; scored by {source}"
-    return [table_card(PAGE, "field_interactions", shown, title, note=note)]
+    note = f"{len(frame)} pairs, scored by {source}"
+    return [table_card(PAGE, "field_interactions", shown, title, note=note, export=export)]
 
 
 def _aligned_sites(report) -> dict[str, str]:

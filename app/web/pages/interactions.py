@@ -13,6 +13,7 @@ from app.analyses import analysis, compute_result, signature_default, stored_res
 from app.reports.interactions import pair_table
 from app.web.components import (
     diagnostics_card,
+    export_stem,
     figure_card,
     metric,
     register_model_choices,
@@ -206,15 +207,26 @@ def _form(data_names, data, models, model, parameters) -> html.Div:
     )
 
 
-def figure_cards(result, aggregate: str = "mean_abs") -> list:
-    """The heatmap, network and bar of ``result`` under one aggregate (see AGGREGATE_LABELS)."""
+def figure_cards(result, aggregate: str = "mean_abs", export: str | None = None) -> list:
+    """The heatmap, network and bar of ``result`` under one aggregate (see AGGREGATE_LABELS);
+    ``export`` is the stem of exported files' names (``export_stem``)."""
     from analyzers.figures.interactions import interaction_network, pair_heatmap, top_pairs_bar
 
     return [
-        figure_card("inter-heatmap", pair_heatmap(result, aggregate), "Pair heatmap"),
-        figure_card("inter-network", interaction_network(result, aggregate), "Interaction network"),
         figure_card(
-            "inter-top-pairs", top_pairs_bar(result, aggregate=aggregate), "Strongest pairs"
+            "inter-heatmap", pair_heatmap(result, aggregate), "Pair heatmap", export=export
+        ),
+        figure_card(
+            "inter-network",
+            interaction_network(result, aggregate),
+            "Interaction network",
+            export=export,
+        ),
+        figure_card(
+            "inter-top-pairs",
+            top_pairs_bar(result, aggregate=aggregate),
+            "Strongest pairs",
+            export=export,
         ),
     ]
 
@@ -233,8 +245,13 @@ def _aggregate_choice(aggregate: str) -> html.Div:
 def result_view(
     result, data: str, model: str, parameters: dict, aggregate: str = DEFAULT_AGGREGATE
 ) -> list:
+    from analyzers.figures.interaction_reading import score_unit
+
     table = pair_table(result, aggregate)
     ranked = AGGREGATE_LABELS[aggregate]
+    export = export_stem("interactions", data, model)
+    unit = score_unit(result.index, result.settings)
+    units = {name: unit for name in ("value", "standard_error")}
     reference = {
         "data": data,
         "model": model,
@@ -259,9 +276,22 @@ def result_view(
             "Click a cell of the heatmap to open the pair's halo plot on the Rashomon page.",
             className="wb-muted",
         ),
-        html.Div(figure_cards(result, aggregate), id=FIGURES),
-        table_card(PAGE, "global", table, f"Global score per pair (ranked by {ranked})"),
-        table_card(PAGE, "scores", result.scores, "All scores (per row for local indices)"),
+        html.Div(figure_cards(result, aggregate, export=export), id=FIGURES),
+        table_card(
+            PAGE,
+            "global",
+            table,
+            f"Global score per pair (ranked by {ranked})",
+            export=export,
+        ),
+        table_card(
+            PAGE,
+            "scores",
+            result.scores,
+            "All scores (per row for local indices)",
+            units=units,
+            export=export,
+        ),
     ]
 
 

@@ -11,9 +11,10 @@ import dash
 import pandas as pd
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from app.web.components import frame_table, one_line
+from app.web.components import one_line
 from app.web.context import current_workspace
 from app.web.guard import MAX_UPLOAD_BYTES
+from app.web.tables import results_grid
 
 PATH = "/"
 UPLOAD = "overview-upload"
@@ -75,7 +76,10 @@ def workspace_tables(workspace) -> list:
     data_rows = [_data_row(workspace, name) for name in workspace.data_names]
     model_rows = [_model_row(workspace, name) for name in workspace.model_names()]
     return [
-        html.Div([html.H3("Data sets"), frame_table(pd.DataFrame(data_rows))], className="wb-card"),
+        html.Div(
+            [html.H3("Data sets"), results_grid("overview", "data", pd.DataFrame(data_rows))],
+            className="wb-card",
+        ),
         html.Div(
             [
                 html.H3("Models"),
@@ -84,7 +88,7 @@ def workspace_tables(workspace) -> list:
                     "sample models).",
                     className="wb-muted",
                 ),
-                frame_table(pd.DataFrame(model_rows)),
+                results_grid("overview", "models", pd.DataFrame(model_rows)),
             ],
             className="wb-card",
             id="overview-models",

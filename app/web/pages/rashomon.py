@@ -17,6 +17,7 @@ from analyzers.rashomon_result import MIN_IN_SET_MODELS
 from app.analyses import analysis, compute_result, stored_result
 from app.web.components import (
     diagnostics_card,
+    export_stem,
     figure_card,
     metric,
     register_model_choices,
@@ -73,7 +74,7 @@ def register(app: Dash, workspace) -> None:
         given = {"epsilon_rate": epsilon_rate, "approximator": approximator}
         parameters = analysis("rashomon").parameters(given, from_form=True)
         result = compute_result(workspace, "rashomon", model, parameters, progress=progress)
-        view = result_view(result, None, model, parameters)
+        view = result_view(result, None, model, parameters, data=data)
         done = f"Done in {result.seconds:.1f} s; stored, so this view reloads from the store."
         return view_search(data, model, parameters, pair=None), view, done
 
@@ -139,7 +140,12 @@ def layout(workspace, data=None, model=None, pair=None, outside=None, **query) -
     chosen = select(workspace, "rashomon", data, model, query, FORM_PARAMETERS, data_names)
     if chosen.result is not None:
         view = result_view(
-            chosen.result, pair, chosen.model, chosen.parameters, include_outside=outside == "1"
+            chosen.result,
+            pair,
+            chosen.model,
+            chosen.parameters,
+            include_outside=outside == "1",
+            data=chosen.data,
         )
     else:
         view = html.P(NO_RESULT, className="wb-muted")
@@ -188,7 +194,12 @@ def _form(data_names, data, models, model, parameters) -> html.Div:
 
 
 def result_view(
-    result, pair: str | None, model: str, parameters: dict, include_outside: bool = False
+    result,
+    pair: str | None,
+    model: str,
+    parameters: dict,
+    include_outside: bool = False,
+    data: str | None = None,
 ) -> list:
     """Metrics, swarm, halo of the selected pair (default: the widest range), and tables.
 
@@ -226,6 +237,9 @@ def result_view(
         return [*children, html.P("No interactions to show.", className="wb-muted")]
     order = int(summary.set_index("interaction").loc[pair, "order"])
     halo = halo_plot(result, pair) if order == 2 else halo_plot_3d(result, pair)
+    export = export_stem("fisc", data, model)
+    main_effects = result.main_effect_summary(include_outside=include_outside)
+    units = _fis_units(result, summary, main_effects, result.fis_cloud, result.boundaries)
     children += [
         html.Div(
             [
@@ -239,17 +253,19 @@ def result_view(
             ],
             className="wb-card",
         ),
-        figure_card("fisc-halo", halo, f"Halo plot: {pair}"),
+        figure_card("fisc-halo", halo, f"Halo plot: {pair}", export=export),
         figure_card(
             "fisc-swarm",
             swarm_plot(result, top=SWARM_TOP, include_outside=include_outside),
             "FIS swarm: models in the Rashomon set (widest ranges)"
             + (", and the sampled models outside it" if include_outside else ""),
+            export=export,
         ),
         figure_card(
             "fisc-main-effects",
             main_effect_swarm_plot(result, include_outside=include_outside),
             "Main effects over the set" + (" and outside it" if include_outside else ""),
+            export=export,
         ),
         table_card(
             PAGE,
@@ -257,17 +273,50 @@ def result_view(
             summary.drop(columns="ranges_over"),
             f"FIS range per interaction, over the {summary.attrs['ranges_over']}; "
             f"⚠ fewer than {MIN_IN_SET_MODELS} in-set models: not ranked",
+            units=units,
+            export=export,
         ),
-        table_card(PAGE, "fis_cloud", result.fis_cloud, "FIS cloud: every sampled joint model"),
+        table_card(
+            PAGE,
+            "fis_cloud",
+            result.fis_cloud,
+            "FIS cloud: every sampled joint model",
+            units=units,
+            export=export,
+        ),
         table_card(
             PAGE,
             "main_effects",
-            result.main_effect_summary(include_outside=include_outside),
+            main_effects,
             "Main effects over the set" + (" and outside it" if include_outside else ""),
+            units=units,
+            export=export,
         ),
-        table_card(PAGE, "boundaries", result.boundaries, "Rashomon boundary per group"),
+        table_card(
+            PAGE,
+            "boundaries",
+            result.boundaries,
+            "Rashomon boundary per group",
+            units=units,
+            export=export,
+        ),
     ]
     return children
+
+
+#: FISC columns measured as loss increases (FIS, its range statistics, main and joint effects)
+_LOSS_COLUMNS = {"range", "min", "max", "mean", "std", "median", "budget", "joint_effect"}
+
+
+def _fis_units(result, *frames) -> dict[str, str]:
+    """Header units of the FISC tables: loss increases in the model's loss."""
+    from analyzers.figures.interaction_reading import loss_name
+
+    unit = f"Δ {loss_name(result.settings)}"
+    columns = {str(c) for frame in frames for c in frame.columns}
+    return {
+        c: unit for c in columns if c in _LOSS_COLUMNS or "fis" in c or c.startswith("main_effect")
+    }
 
 
 def view_search(data: str, model: str, parameters: dict, pair: str | None) -> str:

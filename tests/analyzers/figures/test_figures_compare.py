@@ -115,15 +115,18 @@ def test_rashomon_overlay_shows_ranges_reference_and_verdicts(comparison):
     assert names == [
         "FIS range of ref's Rashomon set",
         "ref (reference)",
-        *["near"] * 2,
-        *["far"] * 2,
+        *["near"] * 3,
+        *["far"] * 3,
     ]
-    assert [t.showlegend for t in fig.data[2:]] == [True, False, True, False]
+    # One legend entry per model (its first trace, no points), even for far whose points are
+    # all crosses; the verdict traces join it under the model's legend group.
+    assert [t.showlegend for t in fig.data[2:]] == [None, False, False, None, False, False]
+    assert [t.legendgroup for t in fig.data[2:]] == ["near"] * 3 + ["far"] * 3
     # far: a × b at -1.5 is 0.7 below [-0.8, -0.3]; sorted first. b × c was not analysed.
     assert list(fig.data[1].y) == ["a × b", "a × c"]
     np.testing.assert_allclose(fig.data[0].x[:2], [-0.8, -0.3])
     np.testing.assert_allclose(fig.data[1].x, [-0.5, 0.0])
-    near_inside, near_outside, far_inside, far_outside = fig.data[2:]
+    _, near_inside, near_outside, _, far_inside, far_outside = fig.data[2:]
     assert (near_inside.marker.symbol, near_outside.marker.symbol) == ("circle", "x")
     # near: -0.4 in [-0.8, -0.3]; 0.1 ends [-0.1, 0.1], still inside.
     assert list(near_inside.y) == ["a × b", "a × c"] and len(near_outside.y) == 0
@@ -233,3 +236,18 @@ def test_dumbbell_refuses_one_axis_for_scores_on_different_output_scales():
         [sii_on("mlp", [0.8, -0.2, 0.1], "logit"), sii_on("forest", [0.3, 0.0, 0.2], "logit")]
     )
     assert model_dumbbell_plot(same, "value").layout.xaxis.title.text.endswith("(logit)")
+
+
+def test_each_model_has_one_colour_in_every_comparison_figure(comparison):
+    """The dumbbell, the overlay's stars (reference) and verdict points use one map."""
+    from analyzers.figures.colours import model_colours
+
+    colours = model_colours(comparison.model_names)
+    assert len(set(colours.values())) == len(colours) == 3
+    dumbbell = model_dumbbell_plot(comparison)
+    seen = {t.name: t.marker.color for t in dumbbell.data if t.mode == "markers"}
+    assert seen == colours
+    overlay = rashomon_overlay_plot(comparison)
+    assert overlay.data[1].marker.color == colours["ref"]
+    for trace in overlay.data[2:]:
+        assert trace.marker.color == colours[trace.name]

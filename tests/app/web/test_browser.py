@@ -14,6 +14,7 @@ import pytest
 from tests.app.conftest import (
     ARTIFACTS,
     console_errors,
+    grid_under,
     screenshot,
     wait_for,
     wait_for_file,
@@ -123,10 +124,11 @@ def test_png_export_and_csv_download_arrive_valid(browser, demo):
     browser.get(url + "rashomon?data=compas&model=compas-mlp&approximator=permutation")
     wait_for(browser, HALO)
     click(browser, '[id=\'{"figure":"fisc-halo","format":"png","type":"export"}\']')
-    png = wait_for_file(browser.download_dir, "fisc-halo*.png", timeout=60)
+    # Files are named by analysis, data set and model (and what they show).
+    png = wait_for_file(browser.download_dir, "fisc_compas_compas-mlp_halo.png", timeout=60)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     click(browser, '[id=\'{"page":"rashomon","table":"summary","type":"csv"}\']')
-    csv = wait_for_file(browser.download_dir, "summary*.csv")
+    csv = wait_for_file(browser.download_dir, "fisc_compas_compas-mlp_summary.csv")
     table = pd.read_csv(csv)
     assert {"interaction", "reference_fis", "range"} <= set(table.columns)
     assert len(table) == 21  # 7 groups of COMPAS: every pair
@@ -136,6 +138,65 @@ def test_png_export_and_csv_download_arrive_valid(browser, demo):
     assert ranked["range"].is_monotonic_decreasing
     assert ranked["rank"].tolist() == list(range(1, len(ranked) + 1))
     assert table.loc[table["few_models"], "rank"].isna().all()
+
+
+def test_a_grid_holds_every_row_and_sorts_by_a_clicked_header(browser, demo):
+    from app.analyses import analysis, stored_result
+
+    workspace, url = demo
+    parameters = analysis("rashomon").parameters({"approximator": "permutation"})
+    summary = stored_result(workspace, "rashomon", "compas-mlp", parameters).summary()
+    browser.get(url + "rashomon?data=compas&model=compas-mlp&approximator=permutation")
+    shown = grid_under(browser, "FIS range", timeout=60)
+    assert [row["interaction"] for row in shown] == summary["interaction"].tolist()[:20]
+    # 21 pairs: the 21st is on the grid's second page, not cut off.
+    pages = browser.find_element("css selector", ".ag-paging-row-summary-panel").text
+    assert "of 21" in pages, pages
+    header = '[col-id="interaction"].ag-header-cell .ag-header-cell-label'
+    started = time.monotonic()
+    click(browser, header)  # ascending by name
+    wait_for_text(
+        browser, '.ag-row[row-index="0"] [col-id="interaction"]', sorted(summary["interaction"])[0]
+    )
+    record_timing("grid sort by a header click (21 rows)", time.monotonic() - started)
+    top = grid_under(browser, "FIS range")[0]
+    assert top["interaction"] == min(summary["interaction"]) != summary["interaction"].iloc[0]
+    # Numbers to 4 significant digits (the grid sorts on the full values).
+    expected = summary.set_index("interaction").loc[top["interaction"], "range"]
+    shown = float(top["range"]) if top["range"] else float("nan")
+    assert shown == float(f"{expected:.4g}") or (pd.isna(expected) and top["range"] == "")
+    # Offline: every script and style came from the app itself, none from a CDN.
+    resources = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(entry => entry.name)"
+    )
+    assert resources and all(name.startswith(url) for name in resources), resources
+    screenshot(browser, "rashomon-grid-sorted")
+
+
+def test_narrow_window_wraps_the_nav_and_keeps_tables_inside_the_page(browser, demo):
+    """A phone-sized window (390 × 844): every page link visible, nothing wider than it."""
+    _, url = demo
+    browser.set_window_size(390, 844)
+    try:
+        for path in ("", "rashomon?data=compas&model=compas-mlp&approximator=permutation"):
+            browser.get(url + path)
+            wait_for(browser, ".wb-page h2", timeout=60)
+            if path:
+                grid_under(browser, "FIS range", timeout=60)
+            width = browser.execute_script("return window.innerWidth")
+            links = browser.find_elements("css selector", ".wb-nav a")
+            assert len(links) == 6
+            for link in links:
+                box = browser.execute_script(
+                    "const r = arguments[0].getBoundingClientRect(); return [r.left, r.right];",
+                    link,
+                )
+                assert link.is_displayed() and 0 <= box[0] and box[1] <= width, (link.text, box)
+            document = browser.execute_script("return document.documentElement.scrollWidth")
+            assert document <= width, (path, document, width)
+            screenshot(browser, "narrow-" + (path.split("?")[0] or "overview"))
+    finally:
+        browser.set_window_size(1400, 1000)
 
 
 def test_cancelled_job_stores_nothing(browser, tmp_path):
@@ -165,7 +226,9 @@ def test_cancelled_job_stores_nothing(browser, tmp_path):
         assert workspace.store.partial_files() == []
         assert browser.find_element("css selector", "#fisc-run").is_enabled()
         screenshot(browser, "rashomon-cancelled")
+        assert console_errors(browser) == []
     finally:
+        browser.leave()  # before the server stops: its page would log failed requests
         server.stop()
 
 
@@ -217,6 +280,7 @@ def test_demo_command_first_page_time(browser, tmp_path):
         )
         assert console_errors(browser) == []
     finally:
+        browser.leave()  # before the server stops: its page would log failed requests
         process.terminate()
         process.wait(timeout=20)
 

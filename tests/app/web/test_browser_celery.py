@@ -61,6 +61,7 @@ def test_fisc_job_runs_on_a_celery_worker(browser, tmp_path, redis_url):
         print(browser.find_element("css selector", "body").text[-1500:])
         raise
     finally:
+        browser.leave()  # before the server stops: its page would log failed requests
         server.stop()
         worker.terminate()
         worker.wait(timeout=30)

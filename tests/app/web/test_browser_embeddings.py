@@ -65,7 +65,7 @@ def test_pca_job_view_in_url_reload_from_store_and_csv(browser, demo):
     assert workspace.store.entries("embeddings") == [stored]
 
     click(browser, '[id=\'{"page":"embeddings","table":"relations","type":"csv"}\']')
-    table = pd.read_csv(wait_for_file(browser.download_dir, "relations*.csv"))
+    table = pd.read_csv(wait_for_file(browser.download_dir, "embeddings_*_relations.csv"))
     assert list(table.columns) == [
         "field_1",
         "field_2",

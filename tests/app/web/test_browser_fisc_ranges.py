@@ -5,26 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.conftest import console_errors, screenshot, wait_for, wait_for_text
+from tests.app.conftest import console_errors, grid_under, screenshot, wait_for, wait_for_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 HALO = '[id=\'{"figure":"fisc-halo","type":"graph"}\'] .main-svg'
 MODEL = "compas-gbt"
-
-
-def table_under(driver, title_start: str) -> list[dict[str, str]]:
-    """The rows of the table in the card whose heading starts with ``title_start``, as text."""
-    table = driver.find_element(
-        "xpath",
-        f"//div[contains(@class, 'wb-card')][h3[starts-with(normalize-space(.), "
-        f"'{title_start}')]]//table",
-    )
-    columns = [cell.text for cell in table.find_elements("css selector", "thead th")]
-    return [
-        dict(zip(columns, [c.text for c in row.find_elements("css selector", "td")], strict=True))
-        for row in table.find_elements("css selector", "tbody tr")
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +41,12 @@ def test_a_pairs_range_is_the_same_on_the_fisc_and_compare_pages(browser, stored
     _, url = stored
     browser.get(url + f"rashomon?data=compas&model={MODEL}")
     wait_for(browser, HALO, timeout=60)
-    on_fisc = {row["interaction"]: row for row in table_under(browser, "FIS range")}
+    on_fisc = {row["interaction"]: row for row in grid_under(browser, "FIS range")}
     browser.get(url + f"compare?data=compas&models={MODEL},compas-logistic&index=fis")
     wait_for_text(browser, "#cmp-results", "Explained by the Rashomon set?", timeout=60)
     on_compare = {
         row["pair"]: row
-        for row in table_under(browser, "Explained by")
+        for row in grid_under(browser, "Explained by")
         if row["reference_model"] == MODEL
     }
     shared = sorted(set(on_fisc) & set(on_compare))

@@ -66,7 +66,7 @@ def test_gates_job_site_in_the_url_cached_reload_and_csv(browser, demo):
     screenshot(browser, "gates")
 
     click(browser, '[id=\'{"page":"gates","table":"gate_ablation","type":"csv"}\']')
-    table = pd.read_csv(wait_for_file(browser.download_dir, "gate_ablation*.csv"))
+    table = pd.read_csv(wait_for_file(browser.download_dir, "gates_*_gate_ablation.csv"))
     assert {"site", "field", "mode", "loss_increase", "loss_increase_low"} <= set(table.columns)
     assert set(table["site"]) == {"stream1_gate", "stream2_gate", "fusion"}
     assert (table["loss_increase_low"] <= table["loss_increase_high"]).all()

@@ -29,19 +29,15 @@ def fis_scores(model: str, values: dict[str, float], groups) -> InteractionResul
     return InteractionResult(model, "fis", groups, scores, pd.DataFrame(), {}, 0.0)
 
 
-def table_rows(children, title_start: str) -> list[dict[str, str]]:
-    """Rows of the table under the heading that starts with ``title_start``, as text."""
+def table_rows(children, title_start: str) -> list[dict]:
+    """Rows the grid under the heading that starts with ``title_start`` holds (every row, the
+    values the browser sorts on)."""
     for card in children:
         parts = getattr(card, "children", None)
         if not isinstance(parts, list) or not parts or getattr(parts[0], "children", None) is None:
             continue
         if str(parts[0].children).startswith(title_start):
-            head, body = parts[1].children
-            columns = [cell.children for cell in head.children.children]
-            return [
-                dict(zip(columns, [cell.children for cell in row.children], strict=True))
-                for row in body.children
-            ]
+            return parts[1].rowData
     raise AssertionError(f"no table titled {title_start!r}")
 
 

@@ -1,0 +1,170 @@
+"""Result tables: every table of the app is one Dash AG Grid built here, with a CSV download.
+
+The grid holds every row of the frame (sorted, filtered and paged in the browser), numbers are
+shown to ``SIGNIFICANT_DIGITS`` significant digits while sorting uses the full values, and a
+column's unit, when known, is in its header. AG Grid's JavaScript and styles are served from the
+``dash_ag_grid`` package (Dash's ``serve_locally``), so the grid works offline like the rest of
+the app. The CSV download holds the whole frame, every column, unformatted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import dash_ag_grid as dag
+import pandas as pd
+from dash import dcc, html
+
+SIGNIFICANT_DIGITS = 4
+#: rows per grid page; a user can pick another size under the grid
+PAGE_SIZE = 20
+PAGE_SIZES = [10, 20, 50, 100]
+#: d3-format of floats: the JSON encoder sends NaN as null, which d3 would print as 0
+_FLOAT_FORMATTER = f"params.value == null ? '' : d3.format('.{SIGNIFICANT_DIGITS}~g')(params.value)"
+_INTEGER_FORMATTER = "params.value == null ? '' : d3.format(',d')(params.value)"
+
+#: units of columns that mean the same in every analyzer's frames (header: "name (unit)")
+COLUMN_UNITS = {
+    "seconds": "s",
+    "loss": "loss",
+    "reference_loss": "loss",
+    "loss_increase": "Δ loss",
+    "loss_increase_low": "Δ loss",
+    "loss_increase_high": "Δ loss",
+    "epsilon": "Δ loss",
+}
+
+
+def grid_id(page: str, table: str) -> dict:
+    """The id of one page's table grid (pattern-matching ids, like the CSV buttons)."""
+    return {"type": "grid", "page": page, "table": table}
+
+
+def export_stem(analysis: str, data: str | None, models) -> str:
+    """The start of an exported file's name: analysis, data set and model(s), e.g.
+    ``fisc_compas_compas-mlp``; characters a file name should not hold become ``-``."""
+    names = [models] if isinstance(models, str) else list(models or [])
+    parts = [analysis, data or "", "+".join(names)]
+    return "_".join(re.sub(r"[^A-Za-z0-9.+=-]+", "-", part) for part in parts if part)
+
+
+def column_defs(frame: pd.DataFrame, units: Mapping[str, str] | None = None) -> list[dict]:
+    """AG Grid columns of ``frame``: numbers right-aligned with a number filter and formatted
+    to ``SIGNIFICANT_DIGITS`` digits, text with a text filter; headers carry known units."""
+    known = {**COLUMN_UNITS, **(units or {})}
+    columns = []
+    for name in frame.columns:
+        dtype = frame[name].dtype
+        header = str(name) + (f" ({known[name]})" if name in known else "")
+        column = {"field": str(name), "headerName": header}
+        if pd.api.types.is_bool_dtype(dtype):
+            column["filter"] = "agTextColumnFilter"
+        elif pd.api.types.is_numeric_dtype(dtype):
+            formatter = (
+                _INTEGER_FORMATTER if pd.api.types.is_integer_dtype(dtype) else _FLOAT_FORMATTER
+            )
+            column.update(
+                type="numericColumn",
+                filter="agNumberColumnFilter",
+                valueFormatter={"function": formatter},
+            )
+        else:
+            column["filter"] = "agTextColumnFilter"
+        columns.append(column)
+    return columns
+
+
+def grid_rows(frame: pd.DataFrame) -> list[dict]:
+    """Every row of ``frame`` as JSON-ready records (NaN → null, text columns as text)."""
+    plain = frame.copy()
+    plain.columns = [str(c) for c in plain.columns]
+    for name in plain.columns:
+        dtype = plain[name].dtype
+        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+            plain[name] = plain[name].map(lambda v: None if _missing(v) else str(v))
+    return plain.astype(object).where(plain.notna(), None).to_dict("records")
+
+
+def results_grid(
+    page: str,
+    name: str,
+    frame: pd.DataFrame,
+    units: Mapping[str, str] | None = None,
+    cell_styles: Mapping[str, dict] | None = None,
+) -> dag.AgGrid:
+    """A sortable, filterable, paged grid of every row of ``frame``.
+
+    ``cell_styles`` maps a column to an AG Grid ``cellStyle`` (e.g. colour by value). The grid
+    fills its card and scrolls inside it when its columns are wider than the screen.
+    """
+    columns = column_defs(frame, units)
+    for column in columns:
+        if cell_styles and column["field"] in cell_styles:
+            column["cellStyle"] = cell_styles[column["field"]]
+    return dag.AgGrid(
+        id=grid_id(page, name),
+        rowData=grid_rows(frame),
+        columnDefs=columns,
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 90},
+        columnSize="autoSize",
+        dashGridOptions={
+            "pagination": True,
+            "paginationPageSize": PAGE_SIZE,
+            "paginationPageSizeSelector": PAGE_SIZES,
+            "domLayout": "autoHeight",
+            "enableCellTextSelection": True,
+            "animateRows": False,
+            # Every column in the DOM: tables are narrow enough, and a user's Ctrl+F (and the
+            # browser tests) find every cell of the page shown.
+            "suppressColumnVirtualisation": True,
+        },
+        className="wb-grid",
+        style={"width": "100%"},
+    )
+
+
+def table_card(
+    page: str,
+    name: str,
+    frame: pd.DataFrame,
+    title: str,
+    note: str | None = None,
+    *,
+    units: Mapping[str, str] | None = None,
+    export: str | None = None,
+    cell_styles: Mapping[str, dict] | None = None,
+) -> html.Div:
+    """A card with the grid of ``frame`` and a button that downloads it as CSV.
+
+    ``export`` is the file-name stem (see ``export_stem``): the CSV is ``<export>_<name>.csv``.
+    """
+    filename = f"{export}_{name}.csv" if export else f"{name}.csv"
+    return html.Div(
+        [
+            html.H3(title),
+            results_grid(page, name, frame, units, cell_styles),
+            html.Div(
+                [
+                    html.Span(
+                        note or f"{len(frame):,} rows: sort or filter by a column's header",
+                        className="wb-muted",
+                    ),
+                    html.Button(
+                        "Download CSV", id={"type": "csv", "page": page, "table": name}, n_clicks=0
+                    ),
+                ],
+                className="wb-buttons",
+            ),
+            dcc.Store(id={"type": "csv-name", "page": page, "table": name}, data=filename),
+            dcc.Download(id={"type": "csv-download", "page": page, "table": name}),
+        ],
+        className="wb-card wb-table-card",
+    )
+
+
+def _missing(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False

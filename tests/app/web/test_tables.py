@@ -1,0 +1,92 @@
+"""Result tables (AG Grid) and exported file names, read from the Dash component trees."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from app.web.components import figure_card, figure_file_name
+from app.web.tables import export_stem, table_card
+
+
+def frame(rows: int = 40) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "pair": [f"g{i} × h{i}" for i in range(rows)],
+            "rank": np.arange(1, rows + 1),
+            "loss_increase": rng.normal(size=rows),
+            "few_models": [i % 2 == 0 for i in range(rows)],
+        }
+    ).assign(loss_increase=lambda f: f["loss_increase"].where(f["rank"] != 3))
+
+
+def grid_of(card):
+    [grid] = [part for part in card.children if type(part).__name__ == "AgGrid"]
+    return grid
+
+
+def test_grid_holds_every_row_with_its_raw_values():
+    data = frame(40)  # more than a page (20) and than the old 15-row preview
+    grid = grid_of(table_card("page", "summary", data, "Summary"))
+    assert len(grid.rowData) == 40
+    assert [row["pair"] for row in grid.rowData] == data["pair"].tolist()
+    # The browser sorts the full values; only the display is rounded.
+    assert grid.rowData[0]["loss_increase"] == data["loss_increase"].iloc[0]
+    assert grid.rowData[2]["loss_increase"] is None  # NaN → an empty cell, not "0" or "NaN"
+    json.dumps(grid.rowData)  # plain JSON: no numpy scalars left
+
+
+def test_columns_are_sortable_filterable_paged_formatted_and_carry_units():
+    grid = grid_of(table_card("page", "summary", frame(), "Summary", units={"rank": "place"}))
+    assert grid.defaultColDef["sortable"] and grid.defaultColDef["filter"]
+    assert grid.dashGridOptions["pagination"] is True
+    columns = {c["field"]: c for c in grid.columnDefs}
+    assert columns["loss_increase"]["headerName"] == "loss_increase (Δ loss)"  # a known unit
+    assert columns["rank"]["headerName"] == "rank (place)"  # a unit the page gives
+    assert columns["pair"]["headerName"] == "pair"
+    assert columns["loss_increase"]["filter"] == "agNumberColumnFilter"
+    assert columns["pair"]["filter"] == "agTextColumnFilter"
+    assert "'.4~g'" in columns["loss_increase"]["valueFormatter"]["function"]
+    assert "',d'" in columns["rank"]["valueFormatter"]["function"]
+    assert "valueFormatter" not in columns["few_models"]
+
+
+def test_csv_and_figure_files_are_named_by_analysis_data_and_model():
+    stem = export_stem("fisc", "compas", "compas-mlp")
+    assert stem == "fisc_compas_compas-mlp"
+    assert export_stem("compare", "adult", ["a", "b/c"]) == "compare_adult_a+b-c"
+    card = table_card("rashomon", "summary", frame(3), "Summary", export=stem)
+    [name] = [p.data for p in card.children if type(p).__name__ == "Store"]
+    assert name == "fisc_compas_compas-mlp_summary.csv"
+    assert figure_file_name("fisc-swarm", stem) == "fisc_compas_compas-mlp_swarm"
+
+
+def test_figure_card_fills_its_card_and_names_the_camera_download():
+    import plotly.graph_objects as go
+
+    figure = go.Figure(go.Scatter(x=[1, 2], y=[3, 4])).update_layout(width=640, height=500)
+    card = figure_card("fisc-halo", figure, "Halo", export="fisc_compas_compas-mlp")
+    [graph] = [p for p in card.children if type(p).__name__ == "Graph"]
+    assert graph.figure.layout.width is None and graph.figure.layout.height == 500
+    assert graph.responsive is True
+    assert graph.config["toImageButtonOptions"]["filename"] == "fisc_compas_compas-mlp_halo"
+
+
+def test_grid_assets_are_served_by_the_app_not_a_cdn():
+    """The app runs offline: AG Grid's script comes from the installed package."""
+    import dash_ag_grid
+
+    from app.web.tables import results_grid
+
+    grid = results_grid("page", "t", frame(2))
+    scripts = type(grid)._js_dist
+    assert scripts and all(
+        (Path(dash_ag_grid.__file__).parent / s["relative_package_path"]).exists()
+        for s in scripts
+        if "relative_package_path" in s
+    )
+    assert type(grid)._css_dist == []  # styles come with the script (AG Grid theming API)
