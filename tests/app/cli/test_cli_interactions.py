@@ -115,7 +115,16 @@ def test_the_clip_and_the_pair_score_are_options_as_on_the_page(tmp_path, capsys
     tops = {}
     for clip in ("1e-7", "1e-4"):
         out = tmp_path / clip
-        options = ["--rows", "20", "--background", "15", "--formats", "", "--no-cache"]
+        options = [
+            "--rows",
+            "20",
+            "--background",
+            "15",
+            "--formats",
+            "",
+            "--no-cache",
+            "--trust-pickle",
+        ]
         options += ["--probability-clip", clip, "--aggregate", "mean"]
         code = run_interactions(tmp_path / "d.csv", out, *options, model=tmp_path / "forest.joblib")
         printed = capsys.readouterr()

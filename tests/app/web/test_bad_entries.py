@@ -49,6 +49,9 @@ def _texts(component) -> str:
         return str(component)
     if isinstance(component, list | tuple):
         return " ".join(_texts(c) for c in component)
+    rows = getattr(component, "rowData", None)  # an AG Grid: its cells are data, not children
+    if rows is not None:
+        return " ".join(str(value) for row in rows for value in row.values())
     children = getattr(component, "children", None)
     return "" if children is None else _texts(children)
 

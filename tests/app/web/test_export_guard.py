@@ -124,7 +124,8 @@ def test_the_export_callback_answers_a_crafted_figure_with_a_refusal(tmp_path, c
                 "id": {"figure": "halo", "type": "graph"},
                 "property": "figure",
                 "value": _browser_json(figure),
-            }
+            },
+            {"id": {"figure": "halo", "type": "graph"}, "property": "config", "value": {}},
         ],
         "changedPropIds": [json.dumps(export, separators=(",", ":")) + ".n_clicks"],
     }
