@@ -182,9 +182,9 @@ def _run_models(args: argparse.Namespace) -> int:
 
 
 def _run_fisc(args: argparse.Namespace) -> int:
+    from app.cli.common import load_model_argument
     from app.reports.fisc import write_rashomon_report
     from workbench.data import Dataset
-    from workbench.models import load_model_file
     from workbench.samples import SAMPLE_MODELS, infer_task, train_sample_model
 
     formats = figure_formats(args.formats)
@@ -199,13 +199,7 @@ def _run_fisc(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     else:
-        model = load_model_file(
-            args.model,
-            task=task,
-            output=args.output_kind,
-            device=args.device,
-            trust_pickle=args.trust_pickle,
-        )
+        model = load_model_argument(args.model, args, task)
         split = args.rows == "test"
         rows = dataset.train_test_split(0.2, seed=args.random_state)[1] if split else dataset
     result = _explore(args, model, rows)

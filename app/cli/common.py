@@ -342,6 +342,20 @@ class ProgressBar:
         self.bar.update(done - self.bar.n)  # honours tqdm's refresh interval
 
 
+def load_model_argument(path, args: argparse.Namespace, task: str):
+    """A model file named on the command line, read as ``add_model_file_arguments`` says
+    (``--output-kind``, ``--trust-pickle``) on ``--device``."""
+    from workbench.models import load_model_file
+
+    return load_model_file(
+        path,
+        task=task,
+        output=args.output_kind,
+        device=args.device,
+        trust_pickle=args.trust_pickle,
+    )
+
+
 def load_raw_estimator(path: Path, trust_pickle: bool):
     """The scikit-learn object of a joblib/pickle file (shap needs the estimator itself).
 

@@ -188,7 +188,7 @@ def _model_specs(values: list[str]) -> dict[str, str]:
 
 def _models_and_rows(args: argparse.Namespace, specs: dict[str, str], dataset, task: str):
     """Each model (raw tree estimators for --index tree) and the one set of rows they share."""
-    from workbench.models import load_model_file
+    from app.cli.common import load_model_argument
     from workbench.models.files import check_pickle_trusted
     from workbench.samples import SAMPLE_MODELS, train_sample_model
 
@@ -217,13 +217,7 @@ def _models_and_rows(args: argparse.Namespace, specs: dict[str, str], dataset, t
         elif args.index == "tree":
             models[name] = load_raw_estimator(Path(spec), args.trust_pickle)
         else:
-            models[name] = load_model_file(
-                spec,
-                task=task,
-                output=args.output_kind,
-                device=args.device,
-                trust_pickle=args.trust_pickle,
-            )
+            models[name] = load_model_argument(spec, args, task)
     if split == "all":
         return models, dataset
     return models, dataset.train_test_split(_TEST_SIZE, seed=_SPLIT_SEED)[1]

@@ -125,7 +125,7 @@ def _fingerprint(model, args: argparse.Namespace) -> str:
 
 def _model_and_rows(args: argparse.Namespace, dataset, task: str):
     """The model (a raw tree estimator for --index tree) and the rows it is explained on."""
-    from workbench.models import load_model_file
+    from app.cli.common import load_model_argument
     from workbench.samples import SAMPLE_MODELS, train_sample_model
 
     if args.model in SAMPLE_MODELS:
@@ -141,11 +141,5 @@ def _model_and_rows(args: argparse.Namespace, dataset, task: str):
         return sample.adapter, sample.test
     if args.index == "tree":
         return load_raw_estimator(Path(args.model), args.trust_pickle), dataset
-    model = load_model_file(
-        args.model,
-        task=task,
-        output=args.output_kind,
-        device=args.device,
-        trust_pickle=args.trust_pickle,
-    )
+    model = load_model_argument(args.model, args, task)
     return model, dataset

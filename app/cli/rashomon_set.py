@@ -152,18 +152,11 @@ def _builder(args: argparse.Namespace, dataset):
 
 def _fitted_model(path: Path, args: argparse.Namespace, task: str):
     """A joblib estimator as itself (the tree index reads its trees), other files wrapped."""
-    from app.cli.common import load_raw_estimator
-    from workbench.models import load_model_file
+    from app.cli.common import load_model_argument, load_raw_estimator
 
     if is_pickle_file(path):
         return load_raw_estimator(path, args.trust_pickle)
-    return load_model_file(
-        path,
-        task=task,
-        output=args.output_kind,
-        device=args.device,
-        trust_pickle=args.trust_pickle,
-    )
+    return load_model_argument(path, args, task)
 
 
 def _learner(name: str, task: str, trust_pickle: bool):
