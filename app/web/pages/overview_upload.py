@@ -21,6 +21,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from app.web.components import one_line
 from app.web.context import WORKSPACE_KEY, workspace_for
 from app.web.guard import MAX_UPLOAD_BYTES
+from app.web.jobs import POLL_INTERVAL_MS
 
 UPLOAD = "overview-upload"
 UPLOAD_NAME = "overview-upload-name"
@@ -67,6 +68,7 @@ def register_upload(app: Dash, tables_id: str, render_tables) -> None:
         Input(PENDING, "data"),
         State(WORKSPACE_KEY, "data"),
         background=True,
+        interval=POLL_INTERVAL_MS,
         prevent_initial_call=True,
         running=[(Output(UPLOAD_PROGRESS, "style"), _SHOWN, _HIDDEN)],
         progress=[Output(UPLOAD_PROGRESS, "children")],
