@@ -98,6 +98,7 @@ class Workspace:
         self._loaded: dict[str, LoadedModel] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._manifest_stamp: int | None = None
         _OPEN_WORKSPACES.add(self)
 
     # -- creating and opening ---------------------------------------------------------------
@@ -146,6 +147,7 @@ class Workspace:
         partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
         partial.write_text(json.dumps(content, indent=2), encoding="utf-8")
         os.replace(partial, path)
+        self._manifest_stamp = path.stat().st_mtime_ns
 
     # -- registering ------------------------------------------------------------------------
 
@@ -163,12 +165,16 @@ class Workspace:
             self.save()
         return entry
 
-    def add_data_with_models(self, entry: DataEntry, models: list[ModelEntry]) -> DataEntry:
+    def add_data_with_models(
+        self, entry: DataEntry, models: list[ModelEntry], progress=None
+    ) -> DataEntry:
         """Register a data set and models explained on it once every one of them loads.
 
         The manifest is written once, after the data set is read and each model trained or
         loaded. When one fails, nothing is written and the workspace is as it was: a manifest
         entry that cannot load would break every later page that lists the workspace.
+        ``progress(stage, done, total)`` (optional) is told before each model trains, with
+        the stage ``"training <sample or kind>"``.
         """
         # One registration at a time (two uploads at once): each one's rollback and its
         # manifest write then see only its own entries.
@@ -177,7 +183,9 @@ class Workspace:
             try:
                 entry = self.add_data(entry, save=False)
                 added_data.append(entry.name)
-                for model in models:
+                for done, model in enumerate(models):
+                    if progress is not None:
+                        progress(f"training {model.sample or model.kind}", done, len(models))
                     self.add_model(model, save=False)
                     added_models.append(model.name)
                     self.model(model.name)
@@ -194,8 +202,49 @@ class Workspace:
                     f"model {added_models[-1]!r}: cannot be trained on data set "
                     f"{entry.name!r} ({first_line})"
                 ) from None
+            # Another process (a job that registered an upload) may have saved since we read.
+            self.refresh()
             self.save()
         return entry
+
+    def refresh(self) -> bool:
+        """Add the entries another process saved to the manifest since this one read it (a
+        background job registers an uploaded data set; the server then lists it). Entries
+        known here are kept as they are; returns whether any were added. Cheap when the
+        manifest is unchanged (one ``stat``)."""
+        manifest = self.root / MANIFEST_NAME
+        try:
+            stamp = manifest.stat().st_mtime_ns
+        except OSError:
+            return False
+        if stamp == self._manifest_stamp:
+            return False
+        try:
+            content = json.loads(manifest.read_text(encoding="utf-8"))
+            data = [DataEntry(**d) for d in content["data"]]
+            models = [ModelEntry(**m) for m in content["models"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return False  # half-written by hand: keep what is known, read it next time
+        self._manifest_stamp = stamp
+        added = [d for d in data if d.name not in self._data]
+        added += [m for m in models if m.name not in self._models]
+        self._data.update({d.name: d for d in data if d.name not in self._data})
+        self._models.update({m.name: m for m in models if m.name not in self._models})
+        return bool(added)
+
+    def check_new_names(self, data: str, models: list[str]) -> None:
+        """A one-line error unless ``data`` and ``models`` are free names (checked before an
+        upload is kept, so a clash is reported before any work)."""
+        self.refresh()
+        self._check_new_name(data, self._data, "data set")
+        for name in models:
+            self._check_new_name(name, self._models, "model")
+
+    @staticmethod
+    def read_data(entry: DataEntry) -> Any:
+        """The ``Dataset`` of ``entry``, read without registering it (a one-line error when it
+        cannot be read)."""
+        return _read_dataset(entry)
 
     def _forget(self, data_names: list[str], model_names: list[str]) -> None:
         """Drop entries registered (not yet saved) by a registration that failed."""

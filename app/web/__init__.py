@@ -154,7 +154,13 @@ def _page_container() -> html.Div:
     return html.Div(
         [
             dcc.Location(id=_ID_LOCATION, refresh="callback-nav"),
-            html.Div(id=_ID_CONTENT, disable_n_clicks=True),
+            # a spinner while a page is built (from the store, after a job: seconds), never blank
+            dcc.Loading(
+                html.Div(id=_ID_CONTENT, disable_n_clicks=True),
+                target_components={_ID_CONTENT: "children"},
+                overlay_style={"visibility": "visible", "opacity": 0.5},
+                delay_show=300,
+            ),
             dcc.Store(id=_ID_STORE, data={"title": APP_TITLE}),
             html.Div(id=_ID_DUMMY, disable_n_clicks=True),
         ]

@@ -25,6 +25,7 @@ from workbench.errors import ParameterError, WorkbenchError
 __all__ = ["export_stem", "table_card"]  # the table builder lives in app.web.tables
 
 EXPORT_FORMATS = ("png", "svg", "html")
+EXPORTING = "Exporting…"
 #: width in pixels of an exported PNG/SVG (on the page a figure is as wide as its card)
 EXPORT_WIDTH = 900
 
@@ -63,7 +64,16 @@ def figure_card(
                 [
                     html.Span("Export: ", className="wb-muted"),
                     *buttons,
-                    html.Span(id={"type": "export-status", "figure": name}, className="wb-error"),
+                    # kaleido takes 10-16 s for a PNG/SVG: say so while it works
+                    dcc.Loading(
+                        html.Span(
+                            id={"type": "export-status", "figure": name}, className="wb-error"
+                        ),
+                        custom_spinner=html.Span(EXPORTING, className="wb-muted"),
+                        overlay_style={"visibility": "visible"},
+                        display="auto",
+                        parent_style={"display": "inline-block", "minWidth": "8em"},
+                    ),
                 ],
                 className="wb-buttons",
             ),

@@ -31,12 +31,17 @@ def attach_workspace(server: flask.Flask, workspace) -> str:
 
 
 def current_workspace():
-    """The workspace of the app answering the current request."""
-    return flask.current_app.config[_CONFIG_KEY]
+    """The workspace of the app answering the current request, with the entries a background
+    job registered since (an uploaded data set: ``Workspace.refresh``)."""
+    workspace = flask.current_app.config[_CONFIG_KEY]
+    workspace.refresh()
+    return workspace
 
 
 def workspace_for(key: str):
     """The workspace a page's job works on (a one-line error for an unknown key)."""
     if key not in _WORKSPACES:
         raise ParameterError("workspace: this page belongs to a server that is no longer running")
-    return _WORKSPACES[key]
+    workspace = _WORKSPACES[key]
+    workspace.refresh()  # a Celery worker does not share the server's memory
+    return workspace

@@ -157,8 +157,9 @@ def job_outputs(work: JobWork, set_progress, *values, prefix: str = "job") -> tu
     status = html.Span(message, className="wb-ok")
     if search is not None and search != current_search:
         # A new URL re-renders the page from the store; sending the view as well would
-        # render it twice and replace components under the user's pointer.
-        return search, no_update, status
+        # render it twice and replace components under the user's pointer. Until then (5-31 s
+        # seen) the area says the result is coming, never "No stored result" under "Done".
+        return search, html.P(LOADING_RESULT, className="wb-muted"), status
     return no_update, view, status
 
 
@@ -232,6 +233,20 @@ def read_result(workspace, analysis_name: str, model: str | None, parameters: di
 
 
 NO_RESULT = "No stored result for these settings yet: press Run."
+#: the results area between a job's "Done" and the page rebuilt from the store
+LOADING_RESULT = "Loading the stored result…"
+#: a loading area stays visible (dimmed) under its spinner: the last view is still readable
+LOADING_OVERLAY = {"visibility": "visible", "opacity": 0.5}
+
+
+def results_area(ids: JobIds, view) -> dcc.Loading:
+    """A page's results area, with a spinner while a job or a view change computes into it."""
+    return dcc.Loading(
+        html.Div(view, id=ids.results),
+        target_components={ids.results: "children"},
+        overlay_style=LOADING_OVERLAY,
+        delay_show=200,
+    )
 
 
 def updated_search(search: str | None, chosen: dict, remove: tuple[str, ...] = ()) -> str:

@@ -24,7 +24,7 @@ from app.web.components import (
     table_card,
 )
 from app.web.context import current_workspace
-from app.web.jobs import JobIds, field, job_panel, register_job
+from app.web.jobs import JobIds, field, job_panel, register_job, results_area
 from app.web.pages.interactions import INDEX_LABELS
 from workbench.errors import ParameterError
 
@@ -157,7 +157,7 @@ def layout(workspace, data=None, models=None, index=None, **_) -> html.Div:
             html.H2("Compare interactions across models"),
             form,
             html.Div(html.Span(problem, className="wb-error") if problem else None, id=JOB.status),
-            html.Div(view, id=JOB.results),
+            results_area(JOB, view),
         ]
     )
 

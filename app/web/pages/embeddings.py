@@ -26,6 +26,7 @@ from app.web.jobs import (
     number_field,
     read_result,
     register_job,
+    results_area,
     updated_search,
 )
 from app.web.pages.embeddings_view import (
@@ -246,7 +247,7 @@ def layout(workspace, data=None, model=None, **query) -> html.Div:
             html.H2("Embedding geometry of one model"),
             _form(workspace, data_names, data, models, model, parameters),
             html.Div(html.Span(problem, className="wb-error") if problem else None, id=JOB.status),
-            html.Div(results, id=JOB.results),
+            results_area(JOB, results),
         ]
     )
 

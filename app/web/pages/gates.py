@@ -25,6 +25,7 @@ from app.web.jobs import (
     number_field,
     read_result,
     register_job,
+    results_area,
     updated_search,
 )
 from app.web.pages.gates_view import (
@@ -171,7 +172,7 @@ def layout(workspace, data=None, model=None, site=None, mode=None, method=None, 
             html.H2("Gates and masks of a CTR model"),
             _form(data_names, data, models, model, parameters),
             html.Div(html.Span(problem, className="wb-error") if problem else None, id=JOB.status),
-            html.Div(view, id=JOB.results),
+            results_area(JOB, view),
         ]
     )
 

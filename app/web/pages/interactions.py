@@ -28,6 +28,7 @@ from app.web.jobs import (
     job_panel,
     number_field,
     register_job,
+    results_area,
     select,
     updated_search,
 )
@@ -156,7 +157,7 @@ def layout(workspace, data=None, model=None, aggregate=None, **query) -> html.Di
             html.H2("Feature interactions of one model"),
             html.Div([form, _aggregate_choice(aggregate)]),
             html.Div(problem, id=JOB.status),
-            html.Div(view, id=JOB.results),
+            results_area(JOB, view),
         ]
     )
 

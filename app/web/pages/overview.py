@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-import base64
-import re
-import uuid
-from pathlib import Path
+import threading
 
 import dash
 import pandas as pd
-from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash import Dash, Input, Output, dcc, html
 
 from app.web.components import one_line
 from app.web.context import current_workspace
-from app.web.guard import MAX_UPLOAD_BYTES
+from app.web.pages.overview_upload import register_upload, upload_card
 from app.web.tables import results_grid
 
 PATH = "/"
-UPLOAD = "overview-upload"
-UPLOAD_NAME = "overview-upload-name"
-UPLOAD_TARGET = "overview-upload-target"
-UPLOAD_STATUS = "overview-upload-status"
 TABLES = "overview-tables"
-UPLOAD_SUFFIXES = (".csv", ".parquet")
-SAMPLE_MODELS_FOR_UPLOADS = ("logistic", "mlp")
+MODELS = "overview-models"
+#: polls the models table while sample models train (first start, or after an upload)
+MODELS_POLL = "overview-models-poll"
+TRAINING = "training…"
+#: how long the page waits for models before it shows them as "training…"
+_FIRST_WAIT_SECONDS = 1.0
+_POLL_MS = 1000
+#: (workspace root, model name) → one-line error of a model that failed to load
+_FAILED: dict[tuple[str, str], str] = {}
+_LOADERS: dict[str, threading.Thread] = {}
+_LOADERS_LOCK = threading.Lock()
 
 
 def register(app: Dash, workspace) -> None:
@@ -35,46 +37,42 @@ def register(app: Dash, workspace) -> None:
         title="Overview",
         layout=lambda **_: layout(current_workspace()),
     )
+    # The job's process renders the tables; a model it has not loaded shows "training…".
+    register_upload(app, TABLES, lambda ws: workspace_tables(ws, _FIRST_WAIT_SECONDS))
 
     @app.callback(
-        Output(UPLOAD_STATUS, "children"),
-        Output(UPLOAD_STATUS, "className"),
-        Output(TABLES, "children"),
-        Input(UPLOAD, "contents"),
-        State(UPLOAD, "filename"),
-        State(UPLOAD_NAME, "value"),
-        State(UPLOAD_TARGET, "value"),
+        Output(MODELS, "children"),
+        Output(MODELS_POLL, "disabled"),
+        Input(MODELS_POLL, "n_intervals"),
         prevent_initial_call=True,
     )
-    def upload_data(contents, filename, name, target):
-        if contents is None:
-            return no_update, no_update, no_update
-        try:
-            entry = add_uploaded_data(workspace, contents, filename, name, target)
-        except Exception as error:  # one line on the page, never an HTTP 500
-            return one_line(error), "wb-error", no_update
-        message = (
-            f"Added data set {entry.name!r} with sample models "
-            f"{', '.join(f'{entry.name}-{m}' for m in SAMPLE_MODELS_FOR_UPLOADS)}."
-        )
-        return message, "wb-ok", workspace_tables(workspace)
+    def poll_models(_):
+        workspace = current_workspace()
+        _load_models(workspace, wait_seconds=0)  # models a job registered since
+        rows = _model_rows(workspace)
+        return _models_card_children(rows), not _any_training(rows)
 
 
 def layout(workspace) -> html.Div:
     return html.Div(
         [
             html.H2("Overview"),
-            html.Div(workspace_tables(workspace), id=TABLES),
-            _upload_card(),
+            html.Div(workspace_tables(workspace, wait_seconds=_FIRST_WAIT_SECONDS), id=TABLES),
+            upload_card(),
         ]
     )
 
 
-def workspace_tables(workspace) -> list:
+def workspace_tables(workspace, wait_seconds: float | None = None) -> list:
     """The data sets and models of the workspace; an entry that fails to load is listed with
-    its one-line error instead of taking the whole page down."""
+    its one-line error instead of taking the whole page down.
+
+    Models load in a background thread; after ``wait_seconds`` (None: until all have loaded)
+    the ones still training are listed as "training…" and the table polls until they are done
+    (the first start trains the sample models: 32 s of blank page before)."""
+    _load_models(workspace, wait_seconds)
     data_rows = [_data_row(workspace, name) for name in workspace.data_names]
-    model_rows = [_model_row(workspace, name) for name in workspace.model_names()]
+    model_rows = _model_rows(workspace)
     return [
         html.Div(
             [html.H3("Data sets"), results_grid("overview", "data", pd.DataFrame(data_rows))],
@@ -82,18 +80,64 @@ def workspace_tables(workspace) -> list:
         ),
         html.Div(
             [
-                html.H3("Models"),
-                html.P(
-                    "Metrics on the rows each model is explained on (the 20% test split for "
-                    "sample models).",
-                    className="wb-muted",
+                html.Div(_models_card_children(model_rows), id=MODELS),
+                dcc.Interval(
+                    id=MODELS_POLL, interval=_POLL_MS, disabled=not _any_training(model_rows)
                 ),
-                results_grid("overview", "models", pd.DataFrame(model_rows)),
             ],
             className="wb-card",
-            id="overview-models",
         ),
     ]
+
+
+def _models_card_children(rows: list[dict]) -> list:
+    return [
+        html.H3("Models"),
+        html.P(
+            "Metrics on the rows each model is explained on (the 20% test split for "
+            "sample models).",
+            className="wb-muted",
+        ),
+        results_grid("overview", "models", pd.DataFrame(rows)),
+    ]
+
+
+def _any_training(rows: list[dict]) -> bool:
+    return any(row.get("status") == TRAINING for row in rows)
+
+
+def _load_models(workspace, wait_seconds: float | None) -> None:
+    """Load (train, or read from the sample cache) every model not yet loaded, in one thread
+    per workspace; wait for it at most ``wait_seconds``."""
+    root = str(workspace.root)
+    with _LOADERS_LOCK:
+        loader = _LOADERS.get(root)
+        if loader is None or not loader.is_alive():
+            missing = [
+                name
+                for name in workspace.model_names()
+                if not workspace.is_loaded(name) and (root, name) not in _FAILED
+            ]
+            if not missing:
+                return
+            loader = threading.Thread(
+                target=_load_each, args=(workspace, missing), name="overview-models", daemon=True
+            )
+            _LOADERS[root] = loader
+            loader.start()
+    loader.join(wait_seconds)
+
+
+def _load_each(workspace, names: list[str]) -> None:
+    for name in names:
+        try:
+            workspace.model(name)
+        except Exception as error:  # listed with its error; the other models still load
+            _FAILED[(str(workspace.root), name)] = one_line(error)
+
+
+def _model_rows(workspace) -> list[dict]:
+    return [_model_row(workspace, name) for name in workspace.model_names()]
 
 
 def _data_row(workspace, name: str) -> dict:
@@ -115,10 +159,12 @@ def _data_row(workspace, name: str) -> dict:
 def _model_row(workspace, name: str) -> dict:
     entry = workspace.model_entry(name)
     row = {"model": name, "data set": entry.data, "kind": entry.sample or entry.kind}
-    try:
-        metrics = workspace.model(name).metrics
-    except Exception as error:  # as for data sets: the page lists the model and its error
-        return {**row, "error": one_line(error)}
+    failed = _FAILED.get((str(workspace.root), name))
+    if failed is not None:  # as for data sets: the page lists the model and its error
+        return {**row, "error": failed}
+    if not workspace.is_loaded(name):
+        return {**row, "status": TRAINING}
+    metrics = workspace.model(name).metrics
     return {
         **row,
         "explained rows": metrics.get("rows"),
@@ -126,76 +172,3 @@ def _model_row(workspace, name: str) -> dict:
         "accuracy": metrics.get("accuracy"),
         "AUC": metrics.get("auc"),
     }
-
-
-def _upload_card() -> html.Div:
-    return html.Div(
-        [
-            html.H3("Add a data set"),
-            html.P(
-                "CSV or Parquet, up to 50 MB. Sample models (logistic, MLP) are trained on it. "
-                "Models themselves are registered from Python or the command line, never uploaded.",
-                className="wb-muted",
-            ),
-            html.Div(
-                [
-                    html.Div(
-                        [html.Label("Name"), dcc.Input(id=UPLOAD_NAME, type="text")],
-                        className="wb-field",
-                    ),
-                    html.Div(
-                        [html.Label("Target column"), dcc.Input(id=UPLOAD_TARGET, type="text")],
-                        className="wb-field",
-                    ),
-                ],
-                className="wb-form",
-            ),
-            dcc.Upload(
-                html.Div("Drop a CSV/Parquet file here, or click to choose one"),
-                id=UPLOAD,
-                className="wb-upload",
-                max_size=MAX_UPLOAD_BYTES,
-                multiple=False,
-            ),
-            html.Div(id=UPLOAD_STATUS),
-        ],
-        className="wb-card",
-    )
-
-
-def add_uploaded_data(workspace, contents: str, filename: str | None, name, target):
-    """Validate an uploaded CSV/Parquet file and add it, with sample models, to the workspace."""
-    from workbench.errors import DataError, ParameterError
-    from workbench.workspace import DataEntry, ModelEntry
-
-    filename = filename or ""
-    suffix = Path(filename).suffix.lower()
-    if suffix not in UPLOAD_SUFFIXES:
-        raise DataError(
-            f"upload: {filename!r} is not a CSV or Parquet file (only .csv and .parquet are read)"
-        )
-    if not target or not str(target).strip():
-        raise ParameterError("target column: enter the target column before uploading")
-    name = (name or Path(filename).stem).strip()
-    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name):
-        raise ParameterError(f"name: use letters, digits, '.', '_' or '-' (got {name!r})")
-    _, _, encoded = contents.partition(",")
-    raw = base64.b64decode(encoded, validate=False)
-    if len(raw) > MAX_UPLOAD_BYTES:
-        raise DataError(f"upload: {filename!r} is larger than {MAX_UPLOAD_BYTES // 2**20} MB")
-    folder = workspace.root / "data"
-    folder.mkdir(exist_ok=True)
-    path = folder / f"{name}-{uuid.uuid4().hex[:8]}{suffix}"
-    path.write_bytes(raw)
-    models = [
-        ModelEntry(name=f"{name}-{sample}", data=name, kind="sample", sample=sample)
-        for sample in SAMPLE_MODELS_FOR_UPLOADS
-    ]
-    try:
-        # The manifest is written only once the data set reads and both sample models train.
-        return workspace.add_data_with_models(
-            DataEntry(name=name, path=str(path), target=str(target).strip()), models
-        )
-    except Exception:
-        path.unlink(missing_ok=True)
-        raise

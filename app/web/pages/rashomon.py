@@ -32,6 +32,7 @@ from app.web.jobs import (
     job_panel,
     number_field,
     register_job,
+    results_area,
     select,
     updated_search,
 )
@@ -155,7 +156,7 @@ def layout(workspace, data=None, model=None, pair=None, outside=None, **query) -
             html.H2("Rashomon set: feature interaction clouds (FISC)"),
             _form(chosen.data_names, chosen.data, chosen.models, chosen.model, chosen.parameters),
             html.Div(problem, id=STATUS),
-            html.Div(view, id=RESULTS),
+            results_area(JOB, view),
         ]
     )
 

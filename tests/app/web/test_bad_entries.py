@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from app.web.context import WORKSPACE_KEY
 from app.web.pages import overview
+from app.web.pages import overview_upload as upload
 
 
 def _csv_contents(target) -> str:
@@ -21,22 +23,23 @@ def _csv_contents(target) -> str:
     return "data:text/csv;base64," + encoded
 
 
-def _upload(client, contents, name):
-    """The upload as the browser sends it: one callback request."""
-    ids = [overview.UPLOAD, overview.UPLOAD_NAME, overview.UPLOAD_TARGET]
+def _upload(client, contents, name, workspace_root):
+    """The upload as the browser sends it: one callback request (it checks, never trains)."""
+    ids = [upload.UPLOAD, upload.UPLOAD_NAME, upload.UPLOAD_TARGET]
+    status, pending = upload.UPLOAD_STATUS, upload.PENDING
     payload = {
-        "output": f"..{overview.UPLOAD_STATUS}.children...{overview.UPLOAD_STATUS}.className..."
-        f"{overview.TABLES}.children..",
+        "output": f"..{status}.children...{status}.className...{pending}.data..",
         "outputs": [
-            {"id": overview.UPLOAD_STATUS, "property": "children"},
-            {"id": overview.UPLOAD_STATUS, "property": "className"},
-            {"id": overview.TABLES, "property": "children"},
+            {"id": status, "property": "children"},
+            {"id": status, "property": "className"},
+            {"id": pending, "property": "data"},
         ],
         "inputs": [{"id": ids[0], "property": "contents", "value": contents}],
         "state": [
             {"id": ids[0], "property": "filename", "value": f"{name}.csv"},
             {"id": ids[1], "property": "value", "value": name},
             {"id": ids[2], "property": "value", "value": "y"},
+            {"id": WORKSPACE_KEY, "property": "data", "value": str(workspace_root)},
         ],
         "changedPropIds": [f"{ids[0]}.contents"],
     }
@@ -77,17 +80,19 @@ def test_a_poisoned_upload_writes_nothing_and_later_uploads_work(served, target,
     workspace, client = served
     manifest = workspace.root / "workspace.json"
     before = manifest.read_text()
-    answer = _upload(client, _csv_contents(target), "bad")
+    answer = _upload(client, _csv_contents(target), "bad", workspace.root)
     assert answer.status_code == 200
-    status = answer.get_json()["response"][overview.UPLOAD_STATUS]
+    status = answer.get_json()["response"][upload.UPLOAD_STATUS]
     assert status["className"] == "wb-error"
     assert reason in status["children"] and "\n" not in status["children"]
     assert manifest.read_text() == before
     assert not list((workspace.root / "data").iterdir())
     assert workspace.data_names == [] and workspace.model_names() == []
 
-    good = _upload(client, _csv_contents(np.arange(60) % 2), "good")
-    assert good.get_json()["response"][overview.UPLOAD_STATUS]["className"] == "wb-ok"
+    good = _upload(client, _csv_contents(np.arange(60) % 2), "good", workspace.root)
+    answer = good.get_json()["response"]
+    assert answer[upload.UPLOAD_STATUS]["className"] == "wb-muted"  # checked; training next
+    upload.register_pending(workspace, answer[upload.PENDING]["data"])  # the job's work
     reopened = Workspace.open(workspace.root)
     assert reopened.data_names == ["good"]
     assert reopened.model_names() == ["good-logistic", "good-mlp"]

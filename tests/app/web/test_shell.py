@@ -10,5 +10,6 @@ def test_page_title_store_starts_filled():
     threw "Cannot read properties of undefined (reading 'title')" in the browser."""
     from dash.dash import _ID_STORE
 
-    [store] = [part for part in _page_container().children if part.id == _ID_STORE]
+    parts = _page_container().children
+    [store] = [part for part in parts if getattr(part, "id", None) == _ID_STORE]
     assert store.data == {"title": APP_TITLE}
