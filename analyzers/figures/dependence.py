@@ -34,6 +34,7 @@ def dependence_plot(
     values: pd.DataFrame,
     pair: str,
     along: str | None = None,
+    row: int | None = None,
 ) -> go.Figure:
     """One point per explained row: ``along``'s value, the pair's value, the partner's colour.
 
@@ -48,6 +49,8 @@ def dependence_plot(
         A scored pair, e.g. ``"age × prior"``.
     along : str or None
         The group on the x axis; None: the pair's first group. The other one colours the points.
+    row : int or None
+        An explained row to ring (the one the row explorer shows); None: no ring.
 
     Returns
     -------
@@ -73,6 +76,8 @@ def dependence_plot(
     unit = score_unit(result.index, result.settings)
     figure = go.Figure(_traces(rows, x, interaction.to_numpy(), colour, along, partner, unit))
     figure.add_hline(y=0, line={"color": "#888", "width": 1})
+    if row is not None:
+        figure.add_trace(_ring(interaction, x, int(row)))
     figure.update_layout(
         title=f"{INDEX_TITLES[result.index]} of {pair} per row, along {along}",
         xaxis_title=along,
@@ -134,6 +139,19 @@ def _traces(rows, x, y, colour: pd.Series, along, partner, unit) -> list[go.Scat
             )
         )
     return traces
+
+
+def _ring(interaction: pd.Series, x: pd.Series, row: int) -> go.Scatter:
+    if row not in interaction.index:
+        raise ParameterError(f"row: {row!r} is not an explained row")
+    return go.Scatter(
+        x=[x.loc[row]],
+        y=[interaction.loc[row]],
+        mode="markers",
+        name=f"row {row}",
+        marker={"size": 18, "color": "rgba(0,0,0,0)", "line": {"width": 2, "color": "#111"}},
+        hoverinfo="skip",
+    )
 
 
 def _reading(result, pair, along, partner, colour: pd.Series) -> str:

@@ -85,7 +85,9 @@ def local_figures(result, dataset, pair: str, row: int, export: str | None = Non
         className="wb-row-values",
     )
     return [
-        figure_card("inter-dependence", dependence_plot(result, values, pair), export=export),
+        figure_card(
+            "inter-dependence", dependence_plot(result, values, pair, row=row), export=export
+        ),
         html.Div(
             [
                 html.Div(

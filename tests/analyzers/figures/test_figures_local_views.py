@@ -65,6 +65,10 @@ def test_dependence_along_the_partner_swaps_axis_and_colour(planted):
     [flat] = dependence_plot(result, values, "x0 × x2", along="x0").data
     np.testing.assert_allclose(flat.y, 0.0, atol=1e-5)
     assert flat.marker.cmid is None
+    # the row the explorer shows is ringed where its point is
+    row = int(explained_rows(result)[7])
+    points, ring = dependence_plot(result, values, "x0 × x1", row=row).data
+    assert (ring.x[0], ring.y[0]) == (points.x[7], points.y[7]) and ring.name == f"row {row}"
 
 
 def test_row_bars_equal_the_rows_values_largest_on_top(planted):

@@ -46,7 +46,8 @@ def test_the_url_pair_and_row_pick_the_local_figures(workspace):
     pair = "x0 × x2"
     view = page.layout(workspace, data="d", model="forest", pair=pair, row=str(rows[3]), **QUERY)
     assert find(view, local.PAIR).value == pair and find(view, local.ROW).value == rows[3]
-    [points] = graph(view, "inter-dependence").data
+    points, ring = graph(view, "inter-dependence").data  # the chosen row ringed
+    assert ring.name == f"row {rows[3]}"
     np.testing.assert_allclose(points.y, pair_values(result, pair).to_numpy())
     assert list(points.customdata) == rows
     [bars] = graph(view, "inter-row").data
