@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import dash
-from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
 
 from analyzers.interaction_result import InteractionResult
 from app.analyses import analysis, compute_result, signature_default, stored_result
@@ -32,6 +32,7 @@ from app.web.jobs import (
     select,
     updated_search,
 )
+from app.web.pages import interactions_local as local
 
 PATH = "/interactions"
 PAGE = "interactions"
@@ -91,7 +92,9 @@ def register(app: Dash, workspace) -> None:
         parameters = analysis(PAGE).parameters(parameters, from_form=True)
         result = compute_result(workspace, "interactions", model, parameters, progress=progress)
         done = f"Done in {result.seconds:.1f} s; stored, so this view reloads from the store."
-        view = result_view(result, data, model, parameters, aggregate)
+        view = result_view(
+            result, data, model, parameters, aggregate, dataset=workspace.dataset(data)
+        )
         return view_search(data, model, parameters, aggregate), view, done
 
     states = [State(DATA, "value"), State(MODEL, "value"), State(INDEX, "value")]
@@ -123,14 +126,20 @@ def register(app: Dash, workspace) -> None:
         Output(JOB.url, "search", allow_duplicate=True),
         Input(AGGREGATE, "value"),
         State(JOB.url, "search"),
+        State({"type": local.PAIR["type"], "index": ALL}, "value"),
+        State({"type": local.ROW["type"], "index": ALL}, "value"),
         prevent_initial_call=True,
     )
-    def choose_aggregate(aggregate, search):
+    def choose_aggregate(aggregate, search, pairs, rows):
         # A view choice: the URL keeps it and the page re-renders the stored result under it.
+        # The local choices are read from the card: they reach the URL without a Location
+        # update, so ``search`` may lack them.
         if aggregate not in AGGREGATE_LABELS:
             return no_update
-        updated = updated_search(search, {"aggregate": aggregate})
+        updated = updated_search(search, {"aggregate": aggregate, **local.local_query(pairs, rows)})
         return no_update if updated == search else updated
+
+    local.register_local_views(app, workspace, read, RESULT_REFERENCE, JOB.url)
 
     register_table_downloads(
         app,
@@ -143,11 +152,22 @@ def register(app: Dash, workspace) -> None:
     )
 
 
-def layout(workspace, data=None, model=None, aggregate=None, **query) -> html.Div:
+def layout(
+    workspace, data=None, model=None, aggregate=None, pair=None, row=None, **query
+) -> html.Div:
     chosen = select(workspace, "interactions", data, model, query, FORM_PARAMETERS)
     aggregate = aggregate if aggregate in AGGREGATE_LABELS else DEFAULT_AGGREGATE
     if chosen.result is not None:
-        view = result_view(chosen.result, chosen.data, chosen.model, chosen.parameters, aggregate)
+        view = result_view(
+            chosen.result,
+            chosen.data,
+            chosen.model,
+            chosen.parameters,
+            aggregate,
+            dataset=workspace.dataset(chosen.data),
+            pair=pair,
+            row=row,
+        )
     else:
         view = html.P(NO_RESULT, className="wb-muted")
     problem = html.Span(chosen.problem, className="wb-error") if chosen.problem else None
@@ -244,8 +264,18 @@ def _aggregate_choice(aggregate: str) -> html.Div:
 
 
 def result_view(
-    result, data: str, model: str, parameters: dict, aggregate: str = DEFAULT_AGGREGATE
+    result,
+    data: str,
+    model: str,
+    parameters: dict,
+    aggregate: str = DEFAULT_AGGREGATE,
+    *,
+    dataset=None,
+    pair: str | None = None,
+    row=None,
 ) -> list:
+    """Metrics, diagnostics, the global figures, the local views (given the ``dataset`` the
+    result was computed on; ``pair`` and ``row`` chosen, defaults otherwise) and the tables."""
     from analyzers.figures.interaction_reading import score_unit
 
     table = pair_table(result, aggregate)
@@ -259,7 +289,9 @@ def result_view(
         "parameters": parameters,
         "groups": list(result.group_names),
         "aggregate": aggregate,
+        "export": export,
     }
+    local_views = [] if dataset is None else [local.local_card(result, dataset, pair, row, export)]
     return [
         dcc.Store(id=RESULT_REFERENCE, data=reference),
         html.Div(
@@ -278,6 +310,7 @@ def result_view(
             className="wb-muted",
         ),
         html.Div(figure_cards(result, aggregate, export=export), id=FIGURES),
+        *local_views,
         table_card(
             PAGE,
             "global",

@@ -1,0 +1,111 @@
+"""The Interactions page's local views in a real headless Chromium: picking a pair or a row
+redraws the dependence plot and the row's bars, keeps both in the URL, and re-renders nothing
+else (no page callback is requested, and a mark on an element outside the card survives)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+from tests.app.conftest import console_errors, screenshot, wait_for, wait_for_text
+from tests.app.web.test_browser import record_timing
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PAIR_BOX = "[id='" + json.dumps({"index": 0, "type": "inter-local-pair"}, separators=(",", ":"))
+ROW_BOX = "[id='" + json.dumps({"index": 0, "type": "inter-local-row"}, separators=(",", ":"))
+DEPENDENCE = '[id=\'{"figure":"inter-dependence","type":"graph"}\']'
+ROW_BARS = '[id=\'{"figure":"inter-row","type":"graph"}\']'
+TOP_PAIRS = '[id=\'{"figure":"inter-top-pairs","type":"graph"}\']'
+#: records the outputs of every Dash callback request the page sends from now on
+_WATCH_REQUESTS = """
+window.__outputs = [];
+const send = window.fetch;
+window.fetch = function(resource, options) {
+    if (String(resource).includes('_dash-update-component') && options && options.body) {
+        window.__outputs.push(JSON.parse(options.body).output);
+    }
+    return send.apply(this, arguments);
+};
+document.getElementById('inter-figures').__mark = 'kept';
+"""
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A small forest on y = [x0·x1 > 0] with its SII result stored; yields (result, url)."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    from app.analyses import compute_result
+    from app.web import create_app
+    from app.web.server import serve_in_thread
+    from workbench import Dataset
+    from workbench.workspace import Workspace
+
+    generator = np.random.default_rng(1)
+    X = generator.normal(size=(40, 3))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    space = Workspace.create(tmp_path_factory.mktemp("ws"))
+    space.add_dataset("d", Dataset.from_arrays(X, y))
+    forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X, y)
+    space.add_model_object("forest", forest, "d")
+    result = compute_result(space, "interactions", "forest", {"index": "sii", "rows": 12})
+    server = serve_in_thread(create_app(space, jobs_dir=tmp_path_factory.mktemp("jobs")))
+    yield result, server.url + "interactions?data=d&model=forest&index=sii&rows=12"
+    server.stop()
+
+
+def choose(browser, box: str, text: str) -> None:
+    """Open the dropdown ``box`` and click its option ``text``."""
+    browser.find_element("css selector", box).click()
+    wait_for(browser, ".dash-dropdown-option")
+    [option] = [
+        o for o in browser.find_elements("css selector", ".dash-dropdown-option") if o.text == text
+    ]
+    option.click()
+
+
+def test_pair_and_row_choices_redraw_only_the_local_views(browser, served):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    result, url = served
+    rows = result.settings["rows"]
+    browser.get(url)
+    wait_for_text(browser, DEPENDENCE + " .gtitle", "x0 × x1 per row", timeout=60)
+    wait_for_text(browser, "#inter-local", f"Values of row {rows[0]}")
+    browser.execute_script(_WATCH_REQUESTS)
+
+    started = time.monotonic()
+    choose(browser, PAIR_BOX, "x1 × x2")
+    wait_for_text(browser, DEPENDENCE + " .gtitle", "x1 × x2 per row")
+    record_timing("local views: pair switch (choice to redrawn plot)", time.monotonic() - started)
+    assert "pair=x1+%C3%97+x2" in browser.current_url
+    choose(browser, ROW_BOX, f"row {rows[4]}")
+    wait_for_text(browser, "#inter-local", f"Values of row {rows[4]}")
+    wait_for_text(browser, ROW_BARS + " .gtitle", f"row {rows[4]},")
+    assert f"row={rows[4]}" in browser.current_url and "pair=x1" in browser.current_url
+    # Nothing outside the card was re-rendered: the page's content callback never ran.
+    outputs = browser.execute_script("return window.__outputs")
+    assert outputs and all("inter-local-figures" in o for o in outputs), outputs
+    mark = "return document.getElementById('inter-figures').__mark"
+    assert browser.execute_script(mark) == "kept"
+    browser.execute_script("document.getElementById('inter-local').scrollIntoView()")
+    screenshot(browser, "interactions-local-views")
+
+    # A click on a bar of Strongest pairs picks that pair for the dependence plot.
+    bars = browser.find_elements("css selector", TOP_PAIRS + " .point path")
+    strongest = result.global_scores().sort_values("value")["pair"].iloc[-1]
+    longest = max(bars, key=lambda bar: bar.size["width"])
+    ActionChains(browser).move_to_element(longest).click().perform()  # plotly's drag layer
+    wait_for_text(browser, DEPENDENCE + " .gtitle", f"{strongest} per row")
+    assert browser.execute_script(mark) == "kept"
+
+    # The URL holds the view: a reload shows the same pair and row.
+    browser.get(browser.current_url)
+    wait_for_text(browser, DEPENDENCE + " .gtitle", f"{strongest} per row", timeout=60)
+    wait_for_text(browser, "#inter-local", f"Values of row {rows[4]}")
+    assert console_errors(browser) == []
+    browser.leave()
