@@ -14,6 +14,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from app.web.components import one_line
 from app.web.context import current_workspace
 from app.web.guard import MAX_UPLOAD_BYTES
+from app.web.pages import overview_register
 from app.web.tables import results_grid
 
 PATH = "/"
@@ -59,6 +60,8 @@ def register(app: Dash, workspace) -> None:
         )
         return message, "wb-ok", workspace_tables(workspace)
 
+    overview_register.register_callbacks(app, workspace, TABLES, workspace_tables)
+
 
 def layout(workspace) -> html.Div:
     return html.Div(
@@ -66,6 +69,7 @@ def layout(workspace) -> html.Div:
             html.H2("Overview"),
             html.Div(workspace_tables(workspace), id=TABLES),
             _upload_card(),
+            overview_register.register_section(workspace),
         ]
     )
 
@@ -134,7 +138,7 @@ def _upload_card() -> html.Div:
             html.H3("Add a data set"),
             html.P(
                 "CSV or Parquet, up to 50 MB. Sample models (logistic, MLP) are trained on it. "
-                "Models themselves are registered from Python or the command line, never uploaded.",
+                "Models are never uploaded: register a model file on the server below.",
                 className="wb-muted",
             ),
             html.Div(
