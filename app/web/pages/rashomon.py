@@ -15,8 +15,9 @@ import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from analyzers.rashomon_result import MIN_IN_SET_MODELS
-from app.analyses import MAX_RADII, analysis, bounds_text, compute_result, stored_result, url_value
+from app.analyses import analysis, bounds_text, compute_result, stored_result
 from app.applicability import fisc_data_reason
+from app.parameter_text import MAX_RADII, url_value
 from app.web.components import (
     diagnostics_card,
     export_stem,
