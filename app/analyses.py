@@ -26,6 +26,7 @@ from analyzers.interaction_result import INTERACTION_INDICES
 from analyzers.interactions import score_interactions
 from analyzers.interactions.score import DEFAULT_ROWS
 from analyzers.rashomon_parameters import APPROXIMATORS, ORDERS
+from app.parameter_text import parse_radii, parse_switch
 from workbench.errors import ParameterError
 from workbench.progress import ProgressCallback
 from workbench.store import ResultKey, StoredResultError, code_version
@@ -90,6 +91,10 @@ class Analysis:
     #: name -> (lowest, highest) allowed value of every numeric parameter, inclusive: checked
     #: before a job starts, so a typo cannot ask for a 40 GB allocation
     bounds: dict = field(default_factory=dict)
+    #: name -> function typing a given value, for parameters ``type(default)(value)`` cannot
+    #: type (a tuple from a URL's "0.5,1", a bool from "off", which ``bool`` calls True);
+    #: a sequence's bounds hold for each of its numbers
+    converters: dict = field(default_factory=dict)
 
     def parameters(self, given: dict | None, *, from_form: bool = False) -> dict:
         """``given`` over the defaults, typed like the defaults and within their bounds; unknown
@@ -112,8 +117,13 @@ class Analysis:
                         f"{name}: enter a number from {_number(low)} to {_number(high)}"
                     )
                 value = default
+            convert = self.converters.get(name) or (
+                type(default) if default is not None else (lambda given: given)
+            )
             try:
-                value = type(default)(value) if default is not None else value
+                value = convert(value)
+            except ParameterError:  # a converter's own message
+                raise
             except (TypeError, ValueError):
                 raise ParameterError(
                     f"{name}: expected a {type(default).__name__}, got {value!r}"
@@ -121,11 +131,12 @@ class Analysis:
             if name in self.bounds:
                 low, high = self.bounds[name]
                 # "not within" also catches NaN, which compares false with everything.
-                if not low <= value <= high:
-                    raise ParameterError(
-                        f"{name}: expected at least {_number(low)} and at most {_number(high)}, "
-                        f"got {value!r}"
-                    )
+                for number in value if isinstance(value, tuple) else (value,):
+                    if not low <= number <= high:
+                        raise ParameterError(
+                            f"{name}: expected at least {_number(low)} and at most "
+                            f"{_number(high)}, got {number!r}"
+                        )
             allowed = self.choices.get(name)
             if allowed and value not in allowed:
                 raise ParameterError(
@@ -299,11 +310,23 @@ ANALYSES: dict[str, Analysis] = {
         read=_read_rashomon,
         defaults=signature_defaults(
             rashomon.explore_rashomon,
-            ["epsilon_rate", "approximator", "n_permutations", "order", "delta", "random_state"],
+            [
+                "epsilon_rate",
+                "approximator",
+                "n_permutations",
+                "order",
+                "delta",
+                "radii",
+                "absolute",
+                "random_state",
+            ],
         ),
         choices={"approximator": APPROXIMATORS, "order": ORDERS},
+        converters={"radii": parse_radii, "absolute": parse_switch},
         bounds={
             "epsilon_rate": (1e-4, 10.0),
+            # rings at r·ε: inside the set (r < 1) to well outside it
+            "radii": (0.05, 10.0),
             "n_permutations": (1, 1000),
             "delta": (0.01, 0.5),
             "random_state": SEED_BOUNDS,

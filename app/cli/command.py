@@ -21,6 +21,7 @@ from app.cli import embeddings as cli_embeddings
 from app.cli import interactions as cli_interactions
 from app.cli import rashomon_set as cli_rashomon_set
 from app.cli import serve as cli_app
+from app.cli import workspace as cli_workspace
 from app.cli.cache import add_cache_arguments, explored
 from app.cli.common import (
     MODEL_HELP,
@@ -114,6 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_compare.add_parser(commands)
     cli_ctr.add_parser(commands)
     cli_embeddings.add_parser(commands)
+    cli_workspace.add_parsers(commands)
     return parser
 
 

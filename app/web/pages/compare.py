@@ -14,6 +14,7 @@ import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from app.analyses import analysis, compute_result, stored_result
+from app.applicability import tree_index_reason
 from app.web.components import (
     diagnostics_card,
     export_stem,
@@ -25,7 +26,7 @@ from app.web.components import (
 )
 from app.web.context import current_workspace
 from app.web.jobs import JobIds, field, job_panel, register_job, results_area
-from app.web.pages.interactions import INDEX_LABELS
+from app.web.pages.interactions import INDEX_LABELS, index_options
 from workbench.errors import ParameterError
 
 PATH = "/compare"
@@ -73,6 +74,9 @@ def register(app: Dash, workspace) -> None:
         return view_search(data, models, index)
 
     def compare(progress, workspace, data, models, index):
+        reason = index == "tree" and tree_reason(workspace, models or [])
+        if reason:
+            raise ParameterError(f"index: {reason}")
         comparison = compare_stored(workspace, models, index, progress=progress)
         done = f"Compared {len(models)} models; their scores are stored."
         return view_search(data, models, index), result_view(comparison, data, models, index), done
@@ -119,17 +123,25 @@ def compare_stored(workspace, models: list[str], index: str, progress=None, comp
     return compare_scored(models, score, rashomon=fisc, progress=progress)
 
 
+def tree_reason(workspace, models: list[str]) -> str | None:
+    """Why index "tree" cannot score every one of ``models`` (the first model it cannot)."""
+    return next(filter(None, (tree_index_reason(workspace, m) for m in models)), None)
+
+
 def layout(workspace, data=None, models=None, index=None, **_) -> html.Div:
     data_names = workspace.data_names
     data = data if data in data_names else (data_names[0] if data_names else None)
     available = workspace.model_names(data) if data else []
     chosen = [m for m in (models or "").split(",") if m in available] or available
     index = index if index in INDEX_LABELS else analysis("interactions").defaults["index"]
-    problem, view = None, None
+    problem, view, comparison = None, None, None
+    not_tree = tree_reason(workspace, chosen)
     try:
+        if index == "tree" and not_tree:
+            raise ParameterError(f"index: {not_tree}")
         comparison = compare_stored(workspace, chosen, index, compute=False)
     except Exception as error:  # unreadable stored scores, a model that fails to load
-        problem, comparison = one_line(error), None
+        problem = one_line(error)
     if comparison is not None:
         view = result_view(comparison, data, chosen, index)
     elif problem is None:
@@ -137,14 +149,20 @@ def layout(workspace, data=None, models=None, index=None, **_) -> html.Div:
             "Not every chosen model has stored scores for this index yet: press Run.",
             className="wb-muted",
         )
-    options = [{"label": label, "value": value} for value, label in INDEX_LABELS.items()]
     form = html.Div(
         [
             html.Div(
                 [
                     field("Data set", dcc.Dropdown(data_names, data, id=DATA, clearable=False)),
                     field("Models", dcc.Dropdown(available, chosen, id=MODELS, multi=True)),
-                    field("Index", dcc.Dropdown(options, index, id=INDEX, clearable=False)),
+                    html.Div(
+                        [
+                            html.Label("Index"),
+                            dcc.Dropdown(index_options(not_tree), index, id=INDEX, clearable=False),
+                        ],
+                        className="wb-field",
+                        title=not_tree or "",
+                    ),
                 ],
                 className="wb-form",
             ),

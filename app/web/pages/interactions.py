@@ -3,6 +3,7 @@ tree SHAP); click a heatmap cell to open that pair's halo on the Rashomon page."
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import dash
@@ -10,6 +11,7 @@ from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
 
 from analyzers.interaction_result import InteractionResult
 from app.analyses import analysis, compute_result, signature_default, stored_result
+from app.applicability import fisc_data_reason, tree_index_reason
 from app.reports.interactions import pair_table
 from app.web.components import (
     diagnostics_card,
@@ -33,6 +35,7 @@ from app.web.jobs import (
     updated_search,
 )
 from app.web.pages import interactions_local as local
+from workbench.errors import ParameterError
 
 PATH = "/interactions"
 PAGE = "interactions"
@@ -40,6 +43,8 @@ JOB = JobIds("inter")
 DATA = "inter-data"
 MODEL = "inter-model"
 INDEX = "inter-index"
+#: the index field, whose hover text says why an option is not offered
+INDEX_FIELD = "inter-index-field"
 ROWS = "inter-rows"
 BACKGROUND = "inter-background"
 SCALE = "inter-scale"
@@ -90,10 +95,20 @@ def register(app: Dash, workspace) -> None:
             "probability_clip": clip,
         }
         parameters = analysis(PAGE).parameters(parameters, from_form=True)
+        # Refused before the model loads, not after seconds with shap's own message.
+        reason = parameters["index"] == "tree" and tree_index_reason(workspace, model)
+        if reason:
+            raise ParameterError(f"index: {reason}")
         result = compute_result(workspace, "interactions", model, parameters, progress=progress)
         done = f"Done in {result.seconds:.1f} s; stored, so this view reloads from the store."
         view = result_view(
-            result, data, model, parameters, aggregate, dataset=workspace.dataset(data)
+            result,
+            data,
+            model,
+            parameters,
+            aggregate,
+            dataset=workspace.dataset(data),
+            fisc_reason=fisc_data_reason(workspace, data),
         )
         return view_search(data, model, parameters, aggregate), view, done
 
@@ -101,6 +116,17 @@ def register(app: Dash, workspace) -> None:
     form = [State(ROWS, "value"), State(BACKGROUND, "value"), State(SCALE, "value")]
     view = [State(CLIP, "value"), State(AGGREGATE, "value")]
     register_job(app, JOB, [*states, *form, *view], score)
+
+    @app.callback(
+        Output(INDEX, "options"),
+        Output(INDEX_FIELD, "title"),
+        Input(MODEL, "value"),
+        prevent_initial_call=True,
+    )
+    def indices_of_model(model):
+        # The chosen index stays (a choice is never silently replaced); Run says why not.
+        reason = tree_index_reason(workspace, model) if model else None
+        return index_options(reason), reason or ""
 
     @app.callback(
         Output(JOB.url, "href"),
@@ -114,7 +140,8 @@ def register(app: Dash, workspace) -> None:
         point = click["points"][0]
         groups = reference["groups"]
         first, second = sorted((point["x"], point["y"]), key=groups.index)
-        if first == second:
+        # No link to a Rashomon page that cannot show this data set (coded fields).
+        if first == second or fisc_data_reason(workspace, reference["data"]):
             return no_update
         query = {"data": reference["data"], "model": reference["model"]}
         return "/rashomon?" + urlencode({**query, "pair": f"{first} × {second}"})
@@ -167,11 +194,15 @@ def layout(
             dataset=workspace.dataset(chosen.data),
             pair=pair,
             row=row,
+            fisc_reason=fisc_data_reason(workspace, chosen.data),
         )
     else:
         view = html.P(NO_RESULT, className="wb-muted")
+    tree_reason = tree_index_reason(workspace, chosen.model) if chosen.model else None
+    if chosen.parameters["index"] == "tree" and tree_reason and not chosen.problem:
+        chosen = replace(chosen, problem=f"index: {tree_reason}")
     problem = html.Span(chosen.problem, className="wb-error") if chosen.problem else None
-    form = _form(chosen.data_names, chosen.data, chosen.models, chosen.model, chosen.parameters)
+    form = _form(chosen, tree_reason)
     return html.Div(
         [
             html.H2("Feature interactions of one model"),
@@ -182,17 +213,37 @@ def layout(
     )
 
 
-def _form(data_names, data, models, model, parameters) -> html.Div:
-    options = [{"label": label, "value": value} for value, label in INDEX_LABELS.items()]
+def index_options(tree_reason: str | None) -> list[dict]:
+    """The index choices; "tree" disabled (and saying so) when ``tree_reason`` is given."""
+    options = []
+    for value, label in INDEX_LABELS.items():
+        if value == "tree" and tree_reason:
+            options.append(
+                {"label": f"{label}: tree models only", "value": value, "disabled": True}
+            )
+        else:
+            options.append({"label": label, "value": value})
+    return options
+
+
+def _form(chosen, tree_reason: str | None) -> html.Div:
+    parameters = chosen.parameters
+    index = dcc.Dropdown(index_options(tree_reason), parameters["index"], id=INDEX, clearable=False)
+    data = dcc.Dropdown(chosen.data_names, chosen.data, id=DATA, clearable=False)
     return html.Div(
         [
             html.Div(
                 [
-                    field("Data set", dcc.Dropdown(data_names, data, id=DATA, clearable=False)),
-                    field("Model", dcc.Dropdown(models, model, id=MODEL, clearable=False)),
+                    field("Data set", data),
                     field(
-                        "Index",
-                        dcc.Dropdown(options, parameters["index"], id=INDEX, clearable=False),
+                        "Model",
+                        dcc.Dropdown(chosen.models, chosen.model, id=MODEL, clearable=False),
+                    ),
+                    html.Div(
+                        [html.Label("Index"), index],
+                        className="wb-field",
+                        id=INDEX_FIELD,
+                        title=tree_reason or "",
                     ),
                     number_field("Explained rows (sample)", PAGE, "rows", ROWS, parameters["rows"]),
                     number_field(
@@ -273,9 +324,11 @@ def result_view(
     dataset=None,
     pair: str | None = None,
     row=None,
+    fisc_reason: str | None = None,
 ) -> list:
     """Metrics, diagnostics, the global figures, the local views (given the ``dataset`` the
-    result was computed on; ``pair`` and ``row`` chosen, defaults otherwise) and the tables."""
+    result was computed on; ``pair`` and ``row`` chosen, defaults otherwise) and the tables.
+    ``fisc_reason``: why the heatmap does not link to the Rashomon page (None: it does)."""
     from analyzers.figures.interaction_reading import score_unit
 
     table = pair_table(result, aggregate)
@@ -306,7 +359,9 @@ def result_view(
         ),
         *diagnostics_card(result.diagnostics),
         html.P(
-            "Click a cell of the heatmap to open the pair's halo plot on the Rashomon page.",
+            f"The Rashomon page is not linked: {fisc_reason}."
+            if fisc_reason
+            else "Click a cell of the heatmap to open the pair's halo plot on the Rashomon page.",
             className="wb-muted",
         ),
         html.Div(figure_cards(result, aggregate, export=export), id=FIGURES),

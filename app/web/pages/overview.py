@@ -10,6 +10,7 @@ from dash import Dash, Input, Output, dcc, html
 
 from app.web.components import one_line
 from app.web.context import current_workspace
+from app.web.pages import overview_register
 from app.web.pages.overview_upload import register_upload, upload_card
 from app.web.tables import results_grid
 
@@ -52,6 +53,8 @@ def register(app: Dash, workspace) -> None:
         rows = _model_rows(workspace)
         return _models_card_children(rows), not _any_training(rows)
 
+    overview_register.register_callbacks(app, workspace, TABLES, workspace_tables)
+
 
 def layout(workspace) -> html.Div:
     return html.Div(
@@ -59,6 +62,7 @@ def layout(workspace) -> html.Div:
             html.H2("Overview"),
             html.Div(workspace_tables(workspace, wait_seconds=_FIRST_WAIT_SECONDS), id=TABLES),
             upload_card(),
+            overview_register.register_section(workspace),
         ]
     )
 

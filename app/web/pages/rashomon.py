@@ -8,13 +8,16 @@ nothing behind.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from analyzers.rashomon_result import MIN_IN_SET_MODELS
-from app.analyses import analysis, compute_result, stored_result
+from app.analyses import analysis, bounds_text, compute_result, stored_result
+from app.applicability import fisc_data_reason
+from app.parameter_text import MAX_RADII, url_value
 from app.web.components import (
     diagnostics_card,
     export_stem,
@@ -44,6 +47,9 @@ DATA = "fisc-data"
 MODEL = "fisc-model"
 EPSILON_RATE = "fisc-epsilon-rate"
 APPROXIMATOR = "fisc-approximator"
+ORDER = "fisc-order"
+RADII = "fisc-radii"
+ABSOLUTE = "fisc-absolute"
 JOB = JobIds("fisc")
 STATUS = JOB.status
 RESULTS = JOB.results
@@ -54,7 +60,9 @@ OUTSIDE = "fisc-outside"
 RESULT_REFERENCE = "fisc-result-reference"
 SWARM_TOP = 20
 #: URL query names of the form's parameters (the rest take the analysis defaults)
-FORM_PARAMETERS = ("epsilon_rate", "approximator")
+FORM_PARAMETERS = ("epsilon_rate", "approximator", "order", "radii", "absolute")
+ORDER_LABELS = {2: "pairs (2)", 3: "triples (3): 3-D halo"}
+ABSOLUTE_LABELS = {False: "signed FIS", True: "|FIS| (absolute)"}
 #: query names of bookmarks made before the rename, read for one release
 RENAMED_QUERY = {"estimator": "approximator", "seed": "random_state"}
 
@@ -71,16 +79,18 @@ def register(app: Dash, workspace) -> None:
 
     register_model_choices(app, workspace, DATA, MODEL)
 
-    def explore(progress, workspace, data, model, epsilon_rate, approximator):
-        given = {"epsilon_rate": epsilon_rate, "approximator": approximator}
+    def explore(progress, workspace, data, model, *values):
+        given = dict(zip(FORM_PARAMETERS, values, strict=True))
         parameters = analysis("rashomon").parameters(given, from_form=True)
         result = compute_result(workspace, "rashomon", model, parameters, progress=progress)
         view = result_view(result, None, model, parameters, data=data)
         done = f"Done in {result.seconds:.1f} s; stored, so this view reloads from the store."
         return view_search(data, model, parameters, pair=None), view, done
 
-    states = [State(DATA, "value"), State(MODEL, "value"), State(EPSILON_RATE, "value")]
-    register_job(app, JOB, [*states, State(APPROXIMATOR, "value")], explore)
+    # In FORM_PARAMETERS' order: explore() pairs them by position.
+    form = [EPSILON_RATE, APPROXIMATOR, ORDER, RADII, ABSOLUTE]
+    states = [State(DATA, "value"), State(MODEL, "value")]
+    register_job(app, JOB, [*states, *(State(i, "value") for i in form)], explore)
 
     @app.callback(
         Output(URL, "search", allow_duplicate=True),
@@ -137,8 +147,15 @@ def register(app: Dash, workspace) -> None:
 def layout(workspace, data=None, model=None, pair=None, outside=None, **query) -> html.Div:
     query = {RENAMED_QUERY.get(name, name): value for name, value in query.items()}
     # FISC scales inputs, which means nothing for coded fields (the CTR data sets).
-    data_names = [name for name in workspace.data_names if _scalable(workspace, name)]
+    data_names = [name for name in workspace.data_names if not fisc_data_reason(workspace, name)]
     chosen = select(workspace, "rashomon", data, model, query, FORM_PARAMETERS, data_names)
+    if data and data not in data_names and data in workspace.data_names:
+        # A link to a data set FISC cannot analyse: say so, never switch data sets silently.
+        reason = fisc_data_reason(workspace, data)
+        shown = f"; showing {chosen.data!r}" if chosen.data else ""
+        chosen = replace(
+            chosen, problem=f"data set {data!r} is not available here: {reason}{shown}"
+        )
     if chosen.result is not None:
         view = result_view(
             chosen.result,
@@ -185,6 +202,7 @@ def _form(data_names, data, models, model, parameters) -> html.Div:
                             clearable=False,
                         ),
                     ),
+                    *_shape_fields(parameters),
                 ],
                 className="wb-form",
             ),
@@ -192,6 +210,25 @@ def _form(data_names, data, models, model, parameters) -> html.Div:
         ],
         className="wb-card",
     )
+
+
+def _shape_fields(parameters: dict) -> list:
+    """Order (pairs, or triples with the 3-D halo), rings and the sign convention."""
+    orders = [{"label": ORDER_LABELS[o], "value": o} for o in analysis("rashomon").choices["order"]]
+    signs = [{"label": label, "value": url_value(v)} for v, label in ABSOLUTE_LABELS.items()]
+    radii = dcc.Input(id=RADII, type="text", value=url_value(parameters["radii"]))
+    return [
+        field("Order", dcc.Dropdown(orders, parameters["order"], id=ORDER, clearable=False)),
+        field(
+            f"Rings, radii in units of ε (up to {MAX_RADII}, each "
+            f"{bounds_text('rashomon', 'radii')}, comma-separated)",
+            radii,
+        ),
+        field(
+            "Score",
+            dcc.RadioItems(signs, url_value(parameters["absolute"]), id=ABSOLUTE, inline=True),
+        ),
+    ]
 
 
 def result_view(
@@ -322,7 +359,7 @@ def _fis_units(result, *frames) -> dict[str, str]:
 
 def view_search(data: str, model: str, parameters: dict, pair: str | None) -> str:
     query = {"data": data, "model": model}
-    query.update({name: parameters[name] for name in FORM_PARAMETERS})
+    query.update({name: url_value(parameters[name]) for name in FORM_PARAMETERS})
     if pair:
         query["pair"] = pair
     return "?" + urlencode(query)
@@ -337,15 +374,6 @@ def clicked_interaction(click: dict | None, swarm: dict | None) -> str | None:
     labels = meta.get("rows") or swarm["layout"]["yaxis"]["ticktext"]
     row = round(float(click["points"][0]["y"]))
     return labels[row] if 0 <= row < len(labels) else None
-
-
-def _scalable(workspace, data: str) -> bool:
-    """Whether FISC applies to data set ``data`` (not coded fields); one that fails to load is
-    left out here (the Overview shows its error)."""
-    try:
-        return not workspace.dataset(data).code_levels
-    except Exception:
-        return False
 
 
 def _known_interaction(result, pair: str | None) -> str | None:

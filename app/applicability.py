@@ -1,0 +1,60 @@
+"""Which analysis options apply to which workspace model or data set, and why not.
+
+The pages offer an option only where it can work, and say why it is not offered (hover text,
+a one-line note), instead of letting a job fail after seconds with a library's own message.
+Each function returns None when the option applies, else the one-line reason.
+"""
+
+from __future__ import annotations
+
+#: built-in sample models that are fitted scikit-learn trees (shap's TreeExplainer reads them)
+TREE_SAMPLES = ("gbt",)
+#: where fitted tree models live (shap's TreeExplainer supports these libraries' trees)
+_TREE_MODULES = (
+    "sklearn.tree",
+    "sklearn.ensemble._forest",
+    "sklearn.ensemble._gb",
+    "sklearn.ensemble._hist_gradient_boosting",
+    "xgboost",
+    "lightgbm",
+    "catboost",
+)
+
+
+def tree_index_reason(workspace, model: str) -> str | None:
+    """Why index "tree" (shap's TreeSHAP) cannot score ``model``, or None when it can.
+
+    Decided from the manifest where it can be (a sample model's kind), so offering the option
+    never trains a model; only a model given from Python (already in memory) is inspected.
+    """
+    entry = workspace.model_entry(model)
+    what = "tree SHAP reads the fitted trees of a tree model"
+    if entry.kind == "sample":
+        if entry.sample in TREE_SAMPLES:
+            return None
+        return f"{what}; {model!r} is a {entry.sample} model"
+    if entry.kind == "memory":
+        estimator = workspace.model(model).estimator
+        if is_tree_estimator(estimator):
+            return None
+        return f"{what}; {model!r} is a {type(estimator).__name__}"
+    return f"{what}; {model!r} is a {entry.kind} model, read through a torch adapter"
+
+
+def is_tree_estimator(estimator) -> bool:
+    """Whether ``estimator`` is a fitted tree model of a library shap's TreeExplainer reads."""
+    return type(estimator).__module__.startswith(_TREE_MODULES)
+
+
+def fisc_data_reason(workspace, data: str) -> str | None:
+    """Why FISC (the Rashomon page) cannot analyse data set ``data``, or None when it can."""
+    try:
+        coded = bool(workspace.dataset(data).code_levels)
+    except Exception as error:  # a data set that fails to load: the Overview says why
+        return f"data set {data!r} does not load ({type(error).__name__})"
+    if coded:
+        return (
+            f"FISC scales inputs, which means nothing for the coded fields of data set {data!r}; "
+            "use the Interactions page's indices for it"
+        )
+    return None

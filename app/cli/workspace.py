@@ -1,0 +1,116 @@
+"""``workbench add-data`` and ``workbench add-model``: register a data set or a model file in a
+workspace without editing ``workspace.json`` by hand.
+
+Each checks what it registers before the manifest is written (the data set reads, its sample
+models train; the model file loads and predicts on the data set's rows); a failure prints one
+line and leaves the workspace as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from app.cli.common import TASKS, TRUST_PICKLE_HELP
+from workbench.errors import ParameterError
+
+GROUPINGS = ("columns", "prefix")
+
+
+def add_parsers(commands) -> None:
+    """Add ``add-data`` and ``add-model`` to an argparse subparsers object."""
+    data = commands.add_parser(
+        "add-data",
+        help="register a CSV/Parquet data set (and sample models trained on it) in a workspace",
+        description="Register a data set file in the workspace's manifest once it reads "
+        "and every --sample-models model trains on it; nothing is written otherwise.",
+    )
+    data.add_argument("--workspace", required=True, help="workspace folder (made if missing)")
+    data.add_argument("--name", required=True, help="the data set's name in the workspace")
+    data.add_argument("--data", required=True, help="CSV (.csv, .csv.gz) or Parquet file")
+    data.add_argument("--target", required=True, help="target column")
+    data.add_argument(
+        "--groups",
+        choices=GROUPINGS,
+        default="columns",
+        help="'columns' (one group per column) or 'prefix' (Name=level blocks together)",
+    )
+    data.add_argument(
+        "--sample-models",
+        default="",
+        help="comma-separated built-in models to train on it, named NAME-MODEL "
+        "(see `workbench models`), e.g. logistic,mlp,gbt",
+    )
+    data.set_defaults(run=_run_add_data)
+
+    model = commands.add_parser(
+        "add-model",
+        help="register a model file already on disk in a workspace",
+        description="Register a TorchScript (.pt/.pth/.ts) or torch.export (.pt2) model file, "
+        "explained on a data set of the workspace, once it loads and predicts on that data "
+        "set's rows. A joblib/pickle file only with --trust-pickle.",
+    )
+    model.add_argument("--workspace", required=True, help="an existing workspace folder")
+    model.add_argument("--name", required=True, help="the model's name in the workspace")
+    model.add_argument("--data", required=True, help="name of a data set of the workspace")
+    model.add_argument("--file", required=True, help="the model file (stays where it is)")
+    model.add_argument("--task", choices=TASKS, default="auto")
+    model.add_argument(
+        "--output-kind",
+        choices=["probability", "logit", "value"],
+        help="what a torch model file returns (default: logit for classification)",
+    )
+    model.add_argument("--trust-pickle", action="store_true", help=TRUST_PICKLE_HELP)
+    model.set_defaults(run=_run_add_model)
+
+
+def _run_add_data(args: argparse.Namespace) -> int:
+    from workbench.samples import SAMPLE_MODELS
+    from workbench.workspace import DataEntry, ModelEntry, Workspace
+
+    samples = [s.strip() for s in args.sample_models.split(",") if s.strip()]
+    unknown = [s for s in samples if s not in SAMPLE_MODELS]
+    if unknown:
+        raise ParameterError(
+            f"--sample-models: unknown model {unknown[0]!r}; built-in: {', '.join(SAMPLE_MODELS)}"
+        )
+    if not Path(args.data).is_file():
+        raise ParameterError(f"--data: no file at {args.data!r}")
+    workspace = Workspace.create(args.workspace)
+    entry = DataEntry(
+        name=args.name,
+        path=str(Path(args.data).expanduser().resolve()),
+        target=args.target,
+        groups=args.groups,
+    )
+    models = [
+        ModelEntry(name=f"{args.name}-{s}", data=args.name, kind="sample", sample=s)
+        for s in samples
+    ]
+    entry = workspace.add_data_with_models(entry, models)
+    dataset = workspace.dataset(entry.name)
+    print(
+        f"added data set {entry.name!r} ({dataset.n_rows} rows, {dataset.n_groups} groups) "
+        f"to {workspace.root}"
+        + (f" with models {', '.join(m.name for m in models)}" if models else "")
+    )
+    return 0
+
+
+def _run_add_model(args: argparse.Namespace) -> int:
+    from workbench.registration import register_model_file
+    from workbench.workspace import Workspace
+
+    workspace = Workspace.open(args.workspace)
+    entry = register_model_file(
+        workspace,
+        args.name,
+        args.data,
+        args.file,
+        task=args.task,
+        output=args.output_kind,
+        trusted=args.trust_pickle,
+    )
+    trust = " (trusted pickle)" if entry.trusted else ""
+    print(f"added model {entry.name!r}{trust} on data set {entry.data!r} to {workspace.root}")
+    return 0
