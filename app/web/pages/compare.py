@@ -60,17 +60,19 @@ def register(app: Dash, workspace) -> None:
         return names, names
 
     @app.callback(
-        Output(JOB.url, "search", allow_duplicate=True),
+        Output(JOB.view_url, "search", allow_duplicate=True),
+        Output(JOB.results, "children", allow_duplicate=True),
         Input(MODELS, "value"),
         Input(INDEX, "value"),
         State(DATA, "value"),
         prevent_initial_call=True,
     )
     def choose(models, index, data):
-        # A new choice re-renders the page from the store: at once when every score is cached.
+        # Only the results area follows a new choice (the form stays under the pointer): at
+        # once when every score is stored, else a note to press Run. The URL records it.
         if not models:
-            return no_update
-        return view_search(data, models, index)
+            return no_update, no_update
+        return view_search(data, models, index), stored_view(workspace, data, models, index)
 
     def compare(progress, workspace, data, models, index):
         comparison = compare_stored(workspace, models, index, progress=progress)
@@ -125,18 +127,7 @@ def layout(workspace, data=None, models=None, index=None, **_) -> html.Div:
     available = workspace.model_names(data) if data else []
     chosen = [m for m in (models or "").split(",") if m in available] or available
     index = index if index in INDEX_LABELS else analysis("interactions").defaults["index"]
-    problem, view = None, None
-    try:
-        comparison = compare_stored(workspace, chosen, index, compute=False)
-    except Exception as error:  # unreadable stored scores, a model that fails to load
-        problem, comparison = one_line(error), None
-    if comparison is not None:
-        view = result_view(comparison, data, chosen, index)
-    elif problem is None:
-        view = html.P(
-            "Not every chosen model has stored scores for this index yet: press Run.",
-            className="wb-muted",
-        )
+    view = stored_view(workspace, data, chosen, index)
     options = [{"label": label, "value": value} for value, label in INDEX_LABELS.items()]
     form = html.Div(
         [
@@ -156,10 +147,24 @@ def layout(workspace, data=None, models=None, index=None, **_) -> html.Div:
         [
             html.H2("Compare interactions across models"),
             form,
-            html.Div(html.Span(problem, className="wb-error") if problem else None, id=JOB.status),
+            html.Div(id=JOB.status),
             html.Div(view, id=JOB.results),
         ]
     )
+
+
+def stored_view(workspace, data: str, models: list[str], index: str) -> list:
+    """The comparison from stored scores, or why there is none (press Run, a one-line error)."""
+    try:
+        comparison = compare_stored(workspace, models, index, compute=False)
+    except Exception as error:  # unreadable stored scores, a model that fails to load
+        return [html.Span(one_line(error), className="wb-error")]
+    if comparison is None:
+        return [html.P(NOT_STORED, className="wb-muted")]
+    return result_view(comparison, data, models, index)
+
+
+NOT_STORED = "Not every chosen model has stored scores for this index yet: press Run."
 
 
 def result_view(comparison, data: str, models: list[str], index: str) -> list:

@@ -47,7 +47,11 @@ JOB = JobIds("fisc")
 STATUS = JOB.status
 RESULTS = JOB.results
 URL = JOB.url
+#: the URL a view control writes without re-rendering the page
+VIEW_URL = JOB.view_url
 PAIR = "fisc-pair"
+#: the halo card's container: a pair choice re-renders only this
+HALO_AREA = "fisc-halo-area"
 #: view option (in the URL as outside=1): also draw the sampled models outside the set
 OUTSIDE = "fisc-outside"
 RESULT_REFERENCE = "fisc-result-reference"
@@ -81,29 +85,7 @@ def register(app: Dash, workspace) -> None:
     states = [State(DATA, "value"), State(MODEL, "value"), State(EPSILON_RATE, "value")]
     register_job(app, JOB, [*states, State(APPROXIMATOR, "value")], explore)
 
-    @app.callback(
-        Output(URL, "search", allow_duplicate=True),
-        Input(PAIR, "value"),
-        Input({"type": "graph", "figure": "fisc-swarm"}, "clickData"),
-        State({"type": "graph", "figure": "fisc-swarm"}, "figure"),
-        State(URL, "search"),
-        prevent_initial_call=True,
-    )
-    def select_pair(pair, click, swarm, search):
-        if dash.ctx.triggered_id != PAIR:
-            pair = clicked_interaction(click, swarm)
-        if not pair:
-            return no_update
-        return updated_search(search, {"pair": pair})
-
-    @app.callback(
-        Output(URL, "search", allow_duplicate=True),
-        Input(OUTSIDE, "value"),
-        State(URL, "search"),
-        prevent_initial_call=True,
-    )
-    def show_outside(value, search):
-        return updated_search(search, {"outside": "1" if value else None}, remove=("outside",))
+    _register_view_choices(app, workspace)
 
     def table_source(frame_name: str):
         def read(reference: dict):
@@ -130,6 +112,72 @@ def register(app: Dash, workspace) -> None:
             name: table_source(name)
             for name in ("summary", "main_effects", "fis_cloud", "boundaries")
         },
+    )
+
+
+def _register_view_choices(app: Dash, workspace) -> None:
+    """The pair and the outside toggle update their part of the results and record the view in
+    the URL, without the page re-render a navigation would cost (seconds on a loaded machine)."""
+
+    @app.callback(
+        Output(VIEW_URL, "search", allow_duplicate=True),
+        Output(HALO_AREA, "children"),
+        Output(PAIR, "value"),
+        Input(PAIR, "value"),
+        Input({"type": "graph", "figure": "fisc-swarm"}, "clickData"),
+        State({"type": "graph", "figure": "fisc-swarm"}, "figure"),
+        State(VIEW_URL, "search"),
+        State(RESULT_REFERENCE, "data"),
+        prevent_initial_call=True,
+    )
+    def select_pair(pair, click, swarm, search, reference):
+        if dash.ctx.triggered_id != PAIR:
+            pair = clicked_interaction(click, swarm)
+        if not pair or not reference:
+            return no_update, no_update, no_update
+        result = stored_result(workspace, "rashomon", reference["model"], reference["parameters"])
+        pair = _known_interaction(result, pair) if result is not None else None
+        if pair is None:
+            return no_update, no_update, no_update
+        card = halo_card(result, pair, reference.get("data"), reference["model"])
+        return updated_search(search, {"pair": pair}), card, pair
+
+    @app.callback(
+        Output(VIEW_URL, "search", allow_duplicate=True),
+        Output(RESULTS, "children", allow_duplicate=True),
+        Input(OUTSIDE, "value"),
+        State(VIEW_URL, "search"),
+        State(PAIR, "value"),
+        State(RESULT_REFERENCE, "data"),
+        prevent_initial_call=True,
+    )
+    def show_outside(value, search, pair, reference):
+        # Swarms, ranges and tables all change: the results area re-renders, the form stays.
+        result = reference and stored_result(
+            workspace, "rashomon", reference["model"], reference["parameters"]
+        )
+        if not result:
+            return no_update, no_update
+        search = updated_search(search, {"outside": "1" if value else None}, remove=("outside",))
+        view = result_view(
+            result,
+            pair,
+            reference["model"],
+            reference["parameters"],
+            include_outside=bool(value),
+            data=reference.get("data"),
+        )
+        return search, view
+
+
+def halo_card(result, pair: str, data: str | None, model: str) -> html.Div:
+    """The halo plot of ``pair`` (2-D for a pair, 3-D for a triple) in its figure card."""
+    from analyzers.figures import halo_plot, halo_plot_3d
+
+    order = int(result.reference_fis.set_index("interaction").loc[pair, "order"])
+    halo = halo_plot(result, pair) if order == 2 else halo_plot_3d(result, pair)
+    return figure_card(
+        "fisc-halo", halo, f"Halo plot: {pair}", export=export_stem("fisc", data, model)
     )
 
 
@@ -206,7 +254,7 @@ def result_view(
     The swarms and ranges cover the models in the set (the Compare page's ranges), unless
     ``include_outside``: then the sampled models outside it are drawn too, apart, and the
     table's ranges say they cover every sampled model."""
-    from analyzers.figures import halo_plot, halo_plot_3d, main_effect_swarm_plot, swarm_plot
+    from analyzers.figures import main_effect_swarm_plot, swarm_plot
 
     # Ranked by range, flagged pairs last.
     summary = result.summary(include_outside=include_outside)
@@ -216,7 +264,12 @@ def result_view(
     children = [
         dcc.Store(
             id=RESULT_REFERENCE,
-            data={"model": model, "parameters": parameters, "include_outside": include_outside},
+            data={
+                "data": data,
+                "model": model,
+                "parameters": parameters,
+                "include_outside": include_outside,
+            },
         ),
         html.Div(
             [
@@ -235,8 +288,6 @@ def result_view(
     ]
     if pair is None:
         return [*children, html.P("No interactions to show.", className="wb-muted")]
-    order = int(summary.set_index("interaction").loc[pair, "order"])
-    halo = halo_plot(result, pair) if order == 2 else halo_plot_3d(result, pair)
     export = export_stem("fisc", data, model)
     main_effects = result.main_effect_summary(include_outside=include_outside)
     units = _fis_units(result, summary, main_effects, result.fis_cloud, result.boundaries)
@@ -253,7 +304,7 @@ def result_view(
             ],
             className="wb-card",
         ),
-        figure_card("fisc-halo", halo, f"Halo plot: {pair}", export=export),
+        html.Div(halo_card(result, pair, data, model), id=HALO_AREA),
         figure_card(
             "fisc-swarm",
             swarm_plot(result, top=SWARM_TOP, include_outside=include_outside),
