@@ -1,9 +1,10 @@
 """Rashomon / FISC: run the exploration as a background job, then halo and swarm plots.
 
 The view state (data set, model, parameters, selected pair) lives in the URL query, so a view is
-a bookmark. The page renders from the workspace store: a finished job's result shows at once on a
-reload or in another tab. A job writes its result only when complete, so a cancelled job leaves
-nothing behind.
+a bookmark. A view control (the pair, a swarm click, the outside toggle) re-renders only what
+depends on it and writes the URL without a navigation (``JOB.view_url``). The page renders
+from the workspace store: a finished job's result shows at once on a reload or in another tab.
+A job writes its result only when complete, so a cancelled job leaves nothing behind.
 """
 
 from __future__ import annotations
