@@ -42,6 +42,7 @@ class JobIds:
     progress: str = dataclass_field(init=False)
     progress_text: str = dataclass_field(init=False)
     url: str = dataclass_field(init=False)
+    view_url: str = dataclass_field(init=False)
     status: str = dataclass_field(init=False)
     results: str = dataclass_field(init=False)
 
@@ -69,11 +70,15 @@ def job_panel(ids: JobIds) -> list:
             className="wb-form",
         ),
         dcc.Location(id=ids.url, refresh="callback-nav"),
+        # View controls write this one: the URL records the view, the page is not re-rendered.
+        dcc.Location(id=ids.view_url, refresh=False),
     ]
 
 
 def register_job(app: Dash, ids: JobIds, states: list[State], work: JobWork) -> None:
-    """The page's background job and the message shown when a user cancels it."""
+    """The page's background job, the message shown when a user cancels it, and the sync
+    of the page's two URL components."""
+    _register_url_sync(app, ids)
 
     @app.callback(
         Output(ids.url, "search"),
@@ -118,6 +123,19 @@ def register_job(app: Dash, ids: JobIds, states: list[State], work: JobWork) -> 
         *values, workspace_key = values
         record = JobRecord(workspace_for(workspace_key).root, ids.prefix, values)
         return html.Span(record.cancel_message(), className="wb-muted")
+
+
+def _register_url_sync(app: Dash, ids: JobIds) -> None:
+    """A partial view change writes ``ids.view_url`` (no page re-render); the navigating
+    ``ids.url`` would keep the query it had before and a later change derived from it (or set
+    back to it, which a Location ignores) would lose the view. Copying the query over (in the
+    browser) keeps it current; it equals the address, so it navigates nowhere."""
+    app.clientside_callback(
+        "function (search) { return search; }",
+        Output(ids.url, "search", allow_duplicate=True),
+        Input(ids.view_url, "search"),
+        prevent_initial_call=True,
+    )
 
 
 def queued_progress(ahead: int) -> tuple[str, str, str]:

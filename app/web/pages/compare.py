@@ -61,17 +61,19 @@ def register(app: Dash, workspace) -> None:
         return names, names
 
     @app.callback(
-        Output(JOB.url, "search", allow_duplicate=True),
+        Output(JOB.view_url, "search", allow_duplicate=True),
+        Output(JOB.results, "children", allow_duplicate=True),
         Input(MODELS, "value"),
         Input(INDEX, "value"),
         State(DATA, "value"),
         prevent_initial_call=True,
     )
     def choose(models, index, data):
-        # A new choice re-renders the page from the store: at once when every score is cached.
+        # Only the results area follows a new choice (the form stays under the pointer): at
+        # once when every score is stored, else a note to press Run. The URL records it.
         if not models:
-            return no_update
-        return view_search(data, models, index)
+            return no_update, no_update
+        return view_search(data, models, index), stored_view(workspace, data, models, index)
 
     def compare(progress, workspace, data, models, index):
         reason = index == "tree" and tree_reason(workspace, models or [])
@@ -134,21 +136,8 @@ def layout(workspace, data=None, models=None, index=None, **_) -> html.Div:
     available = workspace.model_names(data) if data else []
     chosen = [m for m in (models or "").split(",") if m in available] or available
     index = index if index in INDEX_LABELS else analysis("interactions").defaults["index"]
-    problem, view, comparison = None, None, None
     not_tree = tree_reason(workspace, chosen)
-    try:
-        if index == "tree" and not_tree:
-            raise ParameterError(f"index: {not_tree}")
-        comparison = compare_stored(workspace, chosen, index, compute=False)
-    except Exception as error:  # unreadable stored scores, a model that fails to load
-        problem = one_line(error)
-    if comparison is not None:
-        view = result_view(comparison, data, chosen, index)
-    elif problem is None:
-        view = html.P(
-            "Not every chosen model has stored scores for this index yet: press Run.",
-            className="wb-muted",
-        )
+    view = stored_view(workspace, data, chosen, index)
     form = html.Div(
         [
             html.Div(
@@ -174,10 +163,27 @@ def layout(workspace, data=None, models=None, index=None, **_) -> html.Div:
         [
             html.H2("Compare interactions across models"),
             form,
-            html.Div(html.Span(problem, className="wb-error") if problem else None, id=JOB.status),
+            html.Div(id=JOB.status),
             results_area(JOB, view),
         ]
     )
+
+
+def stored_view(workspace, data: str, models: list[str], index: str) -> list:
+    """The comparison from stored scores, or why there is none (press Run, a one-line error)."""
+    not_tree = index == "tree" and tree_reason(workspace, models)
+    if not_tree:
+        return [html.Span(f"index: {not_tree}", className="wb-error")]
+    try:
+        comparison = compare_stored(workspace, models, index, compute=False)
+    except Exception as error:  # unreadable stored scores, a model that fails to load
+        return [html.Span(one_line(error), className="wb-error")]
+    if comparison is None:
+        return [html.P(NOT_STORED, className="wb-muted")]
+    return result_view(comparison, data, models, index)
+
+
+NOT_STORED = "Not every chosen model has stored scores for this index yet: press Run."
 
 
 def result_view(comparison, data: str, models: list[str], index: str) -> list:

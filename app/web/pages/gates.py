@@ -34,8 +34,10 @@ from app.web.pages.gates_view import (
     PAGE,
     RESULT_REFERENCE,
     SITE,
+    SITE_VIEW,
     TABLES,
     result_view,
+    site_view,
 )
 from workbench.errors import ParameterError, WorkbenchError
 
@@ -77,7 +79,7 @@ def register(app: Dash, workspace) -> None:
     register_job(
         app, JOB, [*states, State(INTERACTIONS, "value"), State(PERMUTATIONS, "value")], _analyze
     )
-    _register_view_choices(app)
+    _register_view_choices(app, workspace)
     _register_downloads(app, workspace)
 
 
@@ -103,20 +105,33 @@ def _analyze(
     return view_search(data, model, parameters), view, done
 
 
-def _register_view_choices(app: Dash) -> None:
-    """Site, ablation mode and attribution method go to the URL; the page re-renders from it."""
+def _register_view_choices(app: Dash, workspace) -> None:
+    """Site, ablation mode and attribution method re-render the site's cards (and the mode
+    choices, which depend on the site); the URL records them without re-rendering the page."""
 
     @app.callback(
-        Output(JOB.url, "search", allow_duplicate=True),
+        Output(JOB.view_url, "search", allow_duplicate=True),
+        Output(SITE_VIEW, "children"),
+        Output(MODE, "options"),
+        Output(MODE, "value"),
         Input(SITE, "value"),
         Input(MODE, "value"),
         Input(METHOD, "value"),
-        State(JOB.url, "search"),
+        State(JOB.view_url, "search"),
+        State(RESULT_REFERENCE, "data"),
         prevent_initial_call=True,
     )
-    def select_view(site, mode, method, search):
+    def select_view(site, mode, method, search, reference):
+        report = reference and stored_result(
+            workspace, "gates", reference["model"], reference["parameters"]
+        )
+        if not report:
+            return no_update, no_update, no_update, no_update
+        cards, modes, mode = site_view(
+            report, reference["data"], reference["model"], site, mode, method
+        )
         updated = updated_search(search, {"site": site, "mode": mode, "method": method})
-        return no_update if updated == search else updated
+        return updated, cards, modes, mode
 
 
 def _register_downloads(app: Dash, workspace) -> None:

@@ -14,6 +14,8 @@ SITE = "gates-site"
 MODE = "gates-mode"
 METHOD = "gates-method"
 RESULT_REFERENCE = "gates-result-reference"
+#: the cards of the chosen site, mode and method: a picker re-renders only these
+SITE_VIEW = "gates-site-view"
 
 MODE_LABELS = {
     "zero": "zero (close the gate)",
@@ -46,13 +48,7 @@ def result_view(report, data, model, parameters, site, mode, method) -> list:
     """Metrics, the site/mode/method pickers, per-site figures, model-wide figures and tables."""
     from analyzers.figures.gates import interaction_bar
 
-    ablation, attributions = report.ablation, report.attributions
-    sites = list(ablation.sites)
-    site = site if site in sites else sites[0]
-    modes = list(dict.fromkeys(ablation.effects.loc[ablation.effects["site"] == site, "mode"]))
-    mode = mode if mode in modes else (DEFAULT_MODE if DEFAULT_MODE in modes else modes[0])
-    methods = [] if attributions is None else list(dict.fromkeys(attributions.per_field["method"]))
-    method = method if method in methods else (DEFAULT_METHOD if methods else None)
+    sites, site, modes, mode, methods, method = view_choices(report, site, mode, method)
     reference = {"data": data, "model": model, "parameters": parameters}
     export = export_stem("gates", data, model)
     children = [
@@ -60,7 +56,7 @@ def result_view(report, data, model, parameters, site, mode, method) -> list:
         _metrics(report),
         *diagnostics_card(report.diagnostics),
         _pickers(report, sites, site, modes, mode, methods, method),
-        *_site_cards(report, site, mode, method, export),
+        html.Div(_site_cards(report, site, mode, method, export), id=SITE_VIEW),
     ]
     if len(report.interactions):
         children.append(
@@ -77,6 +73,31 @@ def result_view(report, data, model, parameters, site, mode, method) -> list:
         )
     children += _model_tables(report, export)
     return children
+
+
+def view_choices(report, site, mode, method) -> tuple:
+    """(sites, site, modes, mode, methods, method): the choices a stored report offers, and
+    the chosen ones where they apply (else the first site, the default mode and method)."""
+    ablation, attributions = report.ablation, report.attributions
+    sites = list(ablation.sites)
+    site = site if site in sites else sites[0]
+    modes = list(dict.fromkeys(ablation.effects.loc[ablation.effects["site"] == site, "mode"]))
+    mode = mode if mode in modes else (DEFAULT_MODE if DEFAULT_MODE in modes else modes[0])
+    methods = [] if attributions is None else list(dict.fromkeys(attributions.per_field["method"]))
+    method = method if method in methods else (DEFAULT_METHOD if methods else None)
+    return sites, site, modes, mode, methods, method
+
+
+def site_view(report, data, model, site, mode, method) -> tuple[list, list[dict], str]:
+    """The cards of one site, mode and method, with the mode picker's options and value (the
+    modes depend on the site): what a picker change re-renders."""
+    _, site, modes, mode, _, method = view_choices(report, site, mode, method)
+    cards = _site_cards(report, site, mode, method, export_stem("gates", data, model))
+    return cards, _mode_options(modes), mode
+
+
+def _mode_options(modes: list[str]) -> list[dict]:
+    return [{"label": MODE_LABELS.get(m, m), "value": m} for m in modes]
 
 
 def _metrics(report) -> html.Div:
@@ -106,7 +127,7 @@ def _pickers(report, sites, site, modes, mode, methods, method) -> html.Div:
         field(
             "Ablation: replace the gate by",
             dcc.Dropdown(
-                [{"label": MODE_LABELS.get(m, m), "value": m} for m in modes],
+                _mode_options(modes),
                 mode,
                 id=MODE,
                 clearable=False,

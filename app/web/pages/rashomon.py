@@ -1,9 +1,10 @@
 """Rashomon / FISC: run the exploration as a background job, then halo and swarm plots.
 
 The view state (data set, model, parameters, selected pair) lives in the URL query, so a view is
-a bookmark. The page renders from the workspace store: a finished job's result shows at once on a
-reload or in another tab. A job writes its result only when complete, so a cancelled job leaves
-nothing behind.
+a bookmark. A view control (the pair, a swarm click, the outside toggle) re-renders only what
+depends on it and writes the URL without a navigation (``JOB.view_url``). The page renders
+from the workspace store: a finished job's result shows at once on a reload or in another tab.
+A job writes its result only when complete, so a cancelled job leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -14,18 +15,12 @@ from urllib.parse import urlencode
 import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from analyzers.rashomon_result import MIN_IN_SET_MODELS
 from app.analyses import analysis, bounds_text, compute_result, stored_result
 from app.applicability import fisc_data_reason
 from app.parameter_text import MAX_RADII, url_value
 from app.web.components import (
-    diagnostics_card,
-    export_stem,
-    figure_card,
-    metric,
     register_model_choices,
     register_table_downloads,
-    table_card,
 )
 from app.web.context import current_workspace
 from app.web.jobs import (
@@ -39,10 +34,18 @@ from app.web.jobs import (
     select,
     updated_search,
 )
-from workbench.errors import WorkbenchError
+from app.web.pages.rashomon_view import (
+    HALO_AREA,
+    OUTSIDE,
+    PAGE,
+    PAIR,
+    RESULT_REFERENCE,
+    halo_card,
+    known_interaction,
+    result_view,
+)
 
 PATH = "/rashomon"
-PAGE = "rashomon"
 DATA = "fisc-data"
 MODEL = "fisc-model"
 EPSILON_RATE = "fisc-epsilon-rate"
@@ -54,11 +57,8 @@ JOB = JobIds("fisc")
 STATUS = JOB.status
 RESULTS = JOB.results
 URL = JOB.url
-PAIR = "fisc-pair"
-#: view option (in the URL as outside=1): also draw the sampled models outside the set
-OUTSIDE = "fisc-outside"
-RESULT_REFERENCE = "fisc-result-reference"
-SWARM_TOP = 20
+#: the URL a view control writes without re-rendering the page
+VIEW_URL = JOB.view_url
 #: URL query names of the form's parameters (the rest take the analysis defaults)
 FORM_PARAMETERS = ("epsilon_rate", "approximator", "order", "radii", "absolute")
 ORDER_LABELS = {2: "pairs (2)", 3: "triples (3): 3-D halo"}
@@ -92,29 +92,7 @@ def register(app: Dash, workspace) -> None:
     states = [State(DATA, "value"), State(MODEL, "value")]
     register_job(app, JOB, [*states, *(State(i, "value") for i in form)], explore)
 
-    @app.callback(
-        Output(URL, "search", allow_duplicate=True),
-        Input(PAIR, "value"),
-        Input({"type": "graph", "figure": "fisc-swarm"}, "clickData"),
-        State({"type": "graph", "figure": "fisc-swarm"}, "figure"),
-        State(URL, "search"),
-        prevent_initial_call=True,
-    )
-    def select_pair(pair, click, swarm, search):
-        if dash.ctx.triggered_id != PAIR:
-            pair = clicked_interaction(click, swarm)
-        if not pair:
-            return no_update
-        return updated_search(search, {"pair": pair})
-
-    @app.callback(
-        Output(URL, "search", allow_duplicate=True),
-        Input(OUTSIDE, "value"),
-        State(URL, "search"),
-        prevent_initial_call=True,
-    )
-    def show_outside(value, search):
-        return updated_search(search, {"outside": "1" if value else None}, remove=("outside",))
+    _register_view_choices(app, workspace)
 
     def table_source(frame_name: str):
         def read(reference: dict):
@@ -142,6 +120,61 @@ def register(app: Dash, workspace) -> None:
             for name in ("summary", "main_effects", "fis_cloud", "boundaries")
         },
     )
+
+
+def _register_view_choices(app: Dash, workspace) -> None:
+    """The pair and the outside toggle update their part of the results and record the view in
+    the URL, without the page re-render a navigation would cost (seconds on a loaded machine)."""
+
+    @app.callback(
+        Output(VIEW_URL, "search", allow_duplicate=True),
+        Output(HALO_AREA, "children"),
+        Output(PAIR, "value"),
+        Input(PAIR, "value"),
+        Input({"type": "graph", "figure": "fisc-swarm"}, "clickData"),
+        State({"type": "graph", "figure": "fisc-swarm"}, "figure"),
+        State(VIEW_URL, "search"),
+        State(RESULT_REFERENCE, "data"),
+        prevent_initial_call=True,
+    )
+    def select_pair(pair, click, swarm, search, reference):
+        if dash.ctx.triggered_id != PAIR:
+            pair = clicked_interaction(click, swarm)
+        if not pair or not reference:
+            return no_update, no_update, no_update
+        result = stored_result(workspace, "rashomon", reference["model"], reference["parameters"])
+        pair = known_interaction(result, pair) if result is not None else None
+        if pair is None:
+            return no_update, no_update, no_update
+        card = halo_card(result, pair, reference.get("data"), reference["model"])
+        return updated_search(search, {"pair": pair}), [card], pair
+
+    @app.callback(
+        Output(VIEW_URL, "search", allow_duplicate=True),
+        Output(RESULTS, "children", allow_duplicate=True),
+        Input(OUTSIDE, "value"),
+        State(VIEW_URL, "search"),
+        State(PAIR, "value"),
+        State(RESULT_REFERENCE, "data"),
+        prevent_initial_call=True,
+    )
+    def show_outside(value, search, pair, reference):
+        # Swarms, ranges and tables all change: the results area re-renders, the form stays.
+        result = reference and stored_result(
+            workspace, "rashomon", reference["model"], reference["parameters"]
+        )
+        if not result:
+            return no_update, no_update
+        search = updated_search(search, {"outside": "1" if value else None}, remove=("outside",))
+        view = result_view(
+            result,
+            pair,
+            reference["model"],
+            reference["parameters"],
+            include_outside=bool(value),
+            data=reference.get("data"),
+        )
+        return search, view
 
 
 def layout(workspace, data=None, model=None, pair=None, outside=None, **query) -> html.Div:
@@ -231,132 +264,6 @@ def _shape_fields(parameters: dict) -> list:
     ]
 
 
-def result_view(
-    result,
-    pair: str | None,
-    model: str,
-    parameters: dict,
-    include_outside: bool = False,
-    data: str | None = None,
-) -> list:
-    """Metrics, swarm, halo of the selected pair (default: the widest range), and tables.
-
-    The swarms and ranges cover the models in the set (the Compare page's ranges), unless
-    ``include_outside``: then the sampled models outside it are drawn too, apart, and the
-    table's ranges say they cover every sampled model."""
-    from analyzers.figures import halo_plot, halo_plot_3d, main_effect_swarm_plot, swarm_plot
-
-    # Ranked by range, flagged pairs last.
-    summary = result.summary(include_outside=include_outside)
-    interactions = summary["interaction"].tolist()
-    pair = _known_interaction(result, pair) or (interactions[0] if interactions else None)
-    in_set = int(result.fis_cloud["in_set"].sum())
-    children = [
-        dcc.Store(
-            id=RESULT_REFERENCE,
-            data={"model": model, "parameters": parameters, "include_outside": include_outside},
-        ),
-        html.Div(
-            [
-                metric("reference loss L*", f"{result.reference_loss:.4f}"),
-                metric("ε", f"{result.epsilon:.4g}"),
-                metric("groups", str(len(result.group_names))),
-                metric("interactions", str(len(interactions))),
-                metric(
-                    "sampled joint models in the set", f"{in_set:,} / {len(result.fis_cloud):,}"
-                ),
-                metric("analysis time", f"{result.seconds:.1f} s"),
-            ],
-            className="wb-card wb-metrics",
-        ),
-        *diagnostics_card(result.diagnostics),
-    ]
-    if pair is None:
-        return [*children, html.P("No interactions to show.", className="wb-muted")]
-    order = int(summary.set_index("interaction").loc[pair, "order"])
-    halo = halo_plot(result, pair) if order == 2 else halo_plot_3d(result, pair)
-    export = export_stem("fisc", data, model)
-    main_effects = result.main_effect_summary(include_outside=include_outside)
-    units = _fis_units(result, summary, main_effects, result.fis_cloud, result.boundaries)
-    children += [
-        html.Div(
-            [
-                html.Label("Interaction shown in the halo plot (or click a row of the swarm)"),
-                dcc.Dropdown(interactions, pair, id=PAIR, clearable=False),
-                dcc.Checklist(
-                    [{"label": " also show sampled models outside the set", "value": "1"}],
-                    ["1"] if include_outside else [],
-                    id=OUTSIDE,
-                ),
-            ],
-            className="wb-card",
-        ),
-        figure_card("fisc-halo", halo, f"Halo plot: {pair}", export=export),
-        figure_card(
-            "fisc-swarm",
-            swarm_plot(result, top=SWARM_TOP, include_outside=include_outside),
-            "FIS swarm: models in the Rashomon set (widest ranges)"
-            + (", and the sampled models outside it" if include_outside else ""),
-            export=export,
-        ),
-        figure_card(
-            "fisc-main-effects",
-            main_effect_swarm_plot(result, include_outside=include_outside),
-            "Main effects over the set" + (" and outside it" if include_outside else ""),
-            export=export,
-        ),
-        table_card(
-            PAGE,
-            "summary",
-            summary.drop(columns="ranges_over"),
-            f"FIS range per interaction, over the {summary.attrs['ranges_over']}; "
-            f"⚠ fewer than {MIN_IN_SET_MODELS} in-set models: not ranked",
-            units=units,
-            export=export,
-        ),
-        table_card(
-            PAGE,
-            "fis_cloud",
-            result.fis_cloud,
-            "FIS cloud: every sampled joint model",
-            units=units,
-            export=export,
-        ),
-        table_card(
-            PAGE,
-            "main_effects",
-            main_effects,
-            "Main effects over the set" + (" and outside it" if include_outside else ""),
-            units=units,
-            export=export,
-        ),
-        table_card(
-            PAGE,
-            "boundaries",
-            result.boundaries,
-            "Rashomon boundary per group",
-            units=units,
-            export=export,
-        ),
-    ]
-    return children
-
-
-#: FISC columns measured as loss increases (FIS, its range statistics, main and joint effects)
-_LOSS_COLUMNS = {"range", "min", "max", "mean", "std", "median", "budget", "joint_effect"}
-
-
-def _fis_units(result, *frames) -> dict[str, str]:
-    """Header units of the FISC tables: loss increases in the model's loss."""
-    from analyzers.figures.interaction_reading import loss_name
-
-    unit = f"Δ {loss_name(result.settings)}"
-    columns = {str(c) for frame in frames for c in frame.columns}
-    return {
-        c: unit for c in columns if c in _LOSS_COLUMNS or "fis" in c or c.startswith("main_effect")
-    }
-
-
 def view_search(data: str, model: str, parameters: dict, pair: str | None) -> str:
     query = {"data": data, "model": model}
     query.update({name: url_value(parameters[name]) for name in FORM_PARAMETERS})
@@ -374,13 +281,3 @@ def clicked_interaction(click: dict | None, swarm: dict | None) -> str | None:
     labels = meta.get("rows") or swarm["layout"]["yaxis"]["ticktext"]
     row = round(float(click["points"][0]["y"]))
     return labels[row] if 0 <= row < len(labels) else None
-
-
-def _known_interaction(result, pair: str | None) -> str | None:
-    """The stored label of ``pair`` (its groups in any order), or None when not analysed."""
-    if not pair:
-        return None
-    try:
-        return result.interaction_of(pair)
-    except WorkbenchError:
-        return None

@@ -49,13 +49,19 @@ def test_gates_job_site_in_the_url_cached_reload_and_csv(browser, demo):
     assert "rows=500" in browser.current_url and "interactions=on" in browser.current_url
     [stored] = workspace.store.entries("gates")
 
+    # A site choice re-renders the site's cards only: the form is the same element after it.
+    browser.execute_script("document.querySelector('#gates-run').dataset.kept = '1'")
     browser.find_element("css selector", "#gates-site").click()
     wait_for(browser, ".dash-dropdown-option")
     options = browser.find_elements("css selector", ".dash-dropdown-option")
     assert [o.text.split(" ")[0] for o in options] == ["stream1_gate", "stream2_gate", "fusion"]
+    started = time.monotonic()
     options[1].click()
     wait_for_text(browser, ".wb-card h3", "Gate values per field at stream2_gate")
+    wait_for(browser, graph("gates-ablation"))
+    record_timing("partial: gates site switch to figures drawn", time.monotonic() - started)
     assert "site=stream2_gate" in browser.current_url
+    assert browser.execute_script("return document.querySelector('#gates-run').dataset.kept")
 
     started = time.monotonic()
     browser.refresh()

@@ -1,0 +1,90 @@
+"""View controls update their part of a page over HTTP, as the Dash renderer asks: a FISC pair
+choice answers only the halo card (and the URL query), never the page; a Compare model choice
+answers only the results area. No browser (test_browser.py times the same in Chromium)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from app.analyses import compute_result
+from app.web import create_app
+from app.web.server import serve_in_thread
+
+FISC_PARAMETERS = {"approximator": "permutation"}
+
+
+@pytest.fixture
+def served(xor_workspace):
+    from workbench.workspace import ModelEntry
+
+    workspace = xor_workspace("logistic")
+    workspace.add_model(ModelEntry("xor-gbt", "xor", "sample", sample="gbt"))
+    result = compute_result(workspace, "rashomon", "xor-logistic", FISC_PARAMETERS)
+    server = serve_in_thread(create_app(workspace))
+    yield workspace, server.url, result
+    server.stop()
+
+
+def _update(url: str, input_id: str, value, others: dict) -> tuple[list[str], dict]:
+    """Change ``input_id``'s value as the renderer does; returns (the callback's outputs,
+    the response). ``others`` maps the other inputs' and the states' component ids to their
+    values (missing ones are None)."""
+    dependencies = requests.get(url + "_dash-dependencies", timeout=30).json()
+    [callback] = [
+        item
+        for item in dependencies
+        if any(i["id"] == input_id for i in item["inputs"]) and not item.get("clientside_function")
+    ]
+    outputs = [
+        {"id": name.rsplit(".", 1)[0], "property": name.rsplit(".", 1)[1].split("@")[0]}
+        for name in callback["output"].strip(".").split("...")
+    ]
+    body = {
+        "output": callback["output"],
+        "outputs": outputs,
+        "inputs": [
+            {**item, "value": value if item["id"] == input_id else others.get(item["id"])}
+            for item in callback["inputs"]
+        ],
+        "changedPropIds": [f"{input_id}.value"],
+        "state": [{**item, "value": others.get(item["id"])} for item in callback["state"]],
+    }
+    answer = requests.post(url + "_dash-update-component", json=body, timeout=60)
+    answer.raise_for_status()
+    return [f"{o['id']}.{o['property']}" for o in outputs], answer.json()["response"]
+
+
+def test_choosing_a_pair_answers_only_the_halo_card_and_the_url(served):
+    _, url, result = served
+    reference = {"data": "xor", "model": "xor-logistic", "parameters": FISC_PARAMETERS}
+    pair = result.interactions[-1]
+    search = "?data=xor&model=xor-logistic&approximator=permutation"
+    outputs, response = _update(
+        url, "fisc-pair", pair, {"fisc-view-url": search, "fisc-result-reference": reference}
+    )
+    # Nothing that would re-render the page: no page content, no navigating Location.
+    assert sorted(outputs) == ["fisc-halo-area.children", "fisc-pair.value", "fisc-view-url.search"]
+    assert response["fisc-view-url"]["search"].startswith(search)
+    assert "pair=" in response["fisc-view-url"]["search"]
+    assert response["fisc-pair"]["value"] == pair
+    card = json.dumps(response["fisc-halo-area"]["children"], ensure_ascii=False)
+    assert f"Halo plot: {pair}" in card and "fisc-halo" in card
+
+
+def test_choosing_compare_models_answers_only_the_results_area(served):
+    workspace, url, _ = served
+    models = ["xor-logistic", "xor-gbt"]
+    states = {"cmp-data": "xor", "cmp-index": "h2"}
+    outputs, response = _update(url, "cmp-models", models, states)
+    assert sorted(outputs) == ["cmp-results.children", "cmp-view-url.search"]
+    assert "models=xor-logistic%2Cxor-gbt" in response["cmp-view-url"]["search"]
+    # Scores not stored yet: the results area says to press Run (the form is not part of it).
+    assert "press Run" in json.dumps(response["cmp-results"]["children"])
+    for model in models:
+        compute_result(workspace, "interactions", model, {"index": "h2"})
+    _, response = _update(url, "cmp-models", models, states)
+    results = json.dumps(response["cmp-results"]["children"])
+    assert "press Run" not in results and "cmp-dumbbell" in results
