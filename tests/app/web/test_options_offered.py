@@ -185,7 +185,7 @@ def test_compare_offers_tree_only_when_every_model_is_a_tree(workspace):
     page = compare.layout(workspace, data="xor", models="xor-logistic,xor-gbt", index="tree")
     dropdown = find(page, compare.INDEX)
     assert _tree_option(dropdown).get("disabled") is True
-    assert "index: tree SHAP" in texts(find(page, compare.JOB.status))
+    assert "index: tree SHAP" in texts(find(page, compare.JOB.results))
 
 
 def _heatmap_click(app, data: str, model: str) -> dict:
