@@ -96,8 +96,9 @@ def main() -> None:
             target = args.out / f"{name}.png"
             driver.save_screenshot(str(target))
             with Image.open(target) as image:
+                # Halved, full colour: a reduced palette merges the models' marker colours.
                 half = image.convert("RGB").resize((image.width // 2, image.height // 2))
-                half.quantize(256).save(target, optimize=True)
+                half.save(target, optimize=True)
             print(f"{target} ({height} px tall)")
     finally:
         driver.quit()
