@@ -178,7 +178,7 @@ def _read_rashomon(payload: dict):
 
 def _compute_interactions(model, parameters: dict, progress: ProgressCallback | None):
     if progress:
-        progress("scoring", 0, 1)
+        progress("scoring", 0, 1)  # the Shapley indices then report per coalition batch
     # shap's TreeExplainer reads the fitted trees themselves, not the torch/CPU adapter.
     target = model.estimator if parameters["index"] == "tree" else model.adapter
     if target is None:
@@ -186,7 +186,9 @@ def _compute_interactions(model, parameters: dict, progress: ProgressCallback | 
     # "fis" is a global score: it uses every row, whatever the form says.
     rows = parameters["rows"] if parameters["index"] != "fis" else None
     given = {**parameters, "rows": rows}
-    result = score_interactions(target, model.rows, **given, model_name=model.name)
+    result = score_interactions(
+        target, model.rows, **given, model_name=model.name, progress=progress
+    )
     if progress:
         progress("scoring", 1, 1)
     return result
