@@ -74,7 +74,7 @@ POINTS_LABELS = {
 STAGE_LABELS = {
     "embeddings": "geometry, relations, map",
     "pca": "PCA fit",
-    "umap": "UMAP fit (the first in a job compiles numba code, ~30 s)",
+    "loading UMAP": "loading UMAP (the first load in a job compiles numba code, ~30 s)",
 }
 
 
