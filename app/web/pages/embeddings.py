@@ -16,7 +16,15 @@ import dash
 import pandas as pd
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from app.analyses import analysis, compute_result, stored_result
+from app.analyses import (
+    analysis,
+    compare_candidates,
+    compare_unavailable,
+    compute_result,
+    stored_result,
+)
+from app.embedding_job import attribution_unavailable, private_rows_unavailable
+from app.parameter_text import url_value
 from app.web.components import register_model_choices, register_table_downloads
 from app.web.context import current_workspace
 from app.web.jobs import (
@@ -52,6 +60,14 @@ COMPONENTS = "emb-components"
 MAX_ROWS = "emb-max-rows"
 MAX_POINTS = "emb-max-points"
 GATE_SITE = "emb-gate-site"
+ATTRIBUTION = "emb-attribution"
+PRIVATE_ROWS = "emb-private-rows"
+N_STEPS = "emb-n-steps"
+COMPARE_WITH = "emb-compare-with"
+#: the wrappers whose hover text (title) says why an option is off
+ATTRIBUTION_FIELD = "emb-attribution-field"
+PRIVATE_ROWS_FIELD = "emb-private-rows-field"
+COMPARE_FIELD = "emb-compare-field"
 #: URL query names of the form's parameters (the rest take the analysis defaults)
 FORM_PARAMETERS = (
     "projection",
@@ -60,6 +76,10 @@ FORM_PARAMETERS = (
     "max_rows",
     "max_points",
     "gate_site",
+    "attribution",
+    "private_rows",
+    "n_steps",
+    "compare_with",
 )
 #: URL query names of the view choices (re-rendered from the stored report, never recomputed)
 VIEW_PARAMETERS = ("color", "weighting", "sort", "relation")
@@ -97,6 +117,7 @@ def register(app: Dash, workspace) -> None:
         message=lambda data, names: no_models_message(workspace, data, names),
     )
     _register_gate_sites(app, workspace)
+    _register_option_availability(app, workspace)
     form_states = [
         State(DATA, "value"),
         State(MODEL, "value"),
@@ -106,6 +127,10 @@ def register(app: Dash, workspace) -> None:
         State(MAX_ROWS, "value"),
         State(MAX_POINTS, "value"),
         State(GATE_SITE, "value"),
+        State(ATTRIBUTION, "value"),
+        State(PRIVATE_ROWS, "value"),
+        State(N_STEPS, "value"),
+        State(COMPARE_WITH, "value"),
         State(JOB.url, "search"),
     ]
     register_job(app, JOB, form_states, _embed)
@@ -128,8 +153,71 @@ def _register_gate_sites(app: Dash, workspace) -> None:
         return options, site if site in options else "auto"
 
 
+def _register_option_availability(app: Dash, workspace) -> None:
+    """Options that cannot apply to the chosen model and map are switched off, with the reason
+    as hover text."""
+
+    @app.callback(
+        Output(ATTRIBUTION, "disabled"),
+        Output(ATTRIBUTION_FIELD, "title"),
+        Output(PRIVATE_ROWS, "options"),
+        Output(PRIVATE_ROWS_FIELD, "title"),
+        Output(COMPARE_WITH, "options"),
+        Output(COMPARE_WITH, "disabled"),
+        Output(COMPARE_FIELD, "title"),
+        Input(MODEL, "value"),
+        Input(POINTS, "value"),
+        prevent_initial_call=True,
+    )
+    def options_of_model(model, points):
+        available = option_availability(workspace, model, points)
+        return (
+            bool(available["attribution"]),
+            available["attribution"] or ATTRIBUTION_HINT,
+            _private_options(available["private_rows"]),
+            available["private_rows"] or PRIVATE_ROWS_HINT,
+            ["none", *available["compare_candidates"]],
+            bool(available["compare_with"]),
+            available["compare_with"] or COMPARE_HINT,
+        )
+
+
+def option_availability(workspace, model: str | None, points: str | None) -> dict:
+    """Why each optional part cannot run for ``model`` (None where it can), and the models the
+    CKA can compare with."""
+    if not model:
+        reason = "choose a CTR-zoo model first"
+        return {
+            "attribution": reason,
+            "private_rows": reason,
+            "compare_with": reason,
+            "compare_candidates": [],
+        }
+    loaded = workspace.model(model)
+    return {
+        "attribution": attribution_unavailable(loaded.adapter, points or "table"),
+        "private_rows": private_rows_unavailable(loaded.adapter, loaded.train_rows),
+        "compare_with": compare_unavailable(workspace, model),
+        "compare_candidates": compare_candidates(workspace, model),
+    }
+
+
 def _embed(
-    progress, workspace, data, model, projection, points, components, rows, max_points, site, url
+    progress,
+    workspace,
+    data,
+    model,
+    projection,
+    points,
+    components,
+    rows,
+    max_points,
+    site,
+    attribution,
+    private_rows,
+    n_steps,
+    compare_with,
+    url,
 ):
     """The background job: the stored report of the form's settings, else computed and stored."""
     if not model:
@@ -141,6 +229,10 @@ def _embed(
         "max_rows": rows,
         "max_points": max_points,
         "gate_site": site,
+        "attribution": attribution,
+        "private_rows": private_rows,
+        "n_steps": n_steps,
+        "compare_with": compare_with,
     }
     parameters = analysis(PAGE).parameters(given, from_form=True)
 
@@ -197,6 +289,8 @@ def _register_downloads(app: Dash, workspace) -> None:
             "projection": lambda ref: read(ref).projection.coordinates,
             "invariance": lambda ref: invariance_frame(read(ref).measure_invariance()),
             "collisions": collisions,
+            "private_rows": lambda ref: read(ref).private_rows.variants,
+            "comparison": lambda ref: read(ref).comparison.same_field_cka(),
         },
     )
 
@@ -274,6 +368,13 @@ def _form(workspace, data_names, data, models, model, parameters) -> html.Div:
                 ],
                 className="wb-form",
             ),
+            html.Div(
+                _optional_fields(
+                    parameters,
+                    option_availability(workspace, model, parameters["projection_points"]),
+                ),
+                className="wb-form",
+            ),
             html.P(
                 "PCA is the default and takes seconds. UMAP runs as this page's background job "
                 "with progress: its first fit in a job compiles numba code (about 30 s on 2 "
@@ -330,6 +431,77 @@ def _map_fields(parameters: dict) -> list[html.Div]:
 
 def view_search(data: str, model: str, parameters: dict, view: dict) -> str:
     query = {"data": data, "model": model}
-    query.update({name: parameters[name] for name in FORM_PARAMETERS})
+    query.update({name: url_value(parameters[name]) for name in FORM_PARAMETERS})
     query.update({name: view[name] for name in VIEW_PARAMETERS if view.get(name)})
     return "?" + urlencode(query)
+
+
+ATTRIBUTION_HINT = "colour the table map by each field's captum attribution (gates analyzer)"
+PRIVATE_ROWS_HINT = "shared tables: Δloss on held-out rows when colliding features get private rows"
+COMPARE_HINT = "linear CKA between this model's field embeddings and another model's, same rows"
+
+
+def _private_options(reason: str | None) -> list[dict]:
+    return [
+        {"label": "off", "value": "off"},
+        {"label": "on (refits: slow)", "value": "on", "disabled": bool(reason)},
+    ]
+
+
+def _optional_fields(parameters: dict, available: dict) -> list[html.Div]:
+    """Attribution colour, private-row Δloss and cross-model CKA: each off where it cannot
+    apply, the reason in its hover text."""
+    from app.embedding_job import ATTRIBUTIONS
+
+    def hinted(label, control, wrapper_id, reason, hint):
+        return html.Div(
+            [html.Label(label), control], className="wb-field", id=wrapper_id, title=reason or hint
+        )
+
+    compare_value = parameters["compare_with"]
+    candidates = available["compare_candidates"]
+    return [
+        hinted(
+            "Attribution colour (table map)",
+            dcc.Dropdown(
+                list(ATTRIBUTIONS),
+                parameters["attribution"],
+                id=ATTRIBUTION,
+                clearable=False,
+                disabled=bool(available["attribution"]),
+                style={"minWidth": "14rem"},
+            ),
+            ATTRIBUTION_FIELD,
+            available["attribution"],
+            ATTRIBUTION_HINT,
+        ),
+        hinted(
+            "Private-row Δloss",
+            dcc.RadioItems(
+                _private_options(available["private_rows"]),
+                url_value(parameters["private_rows"]),
+                id=PRIVATE_ROWS,
+                inline=True,
+            ),
+            PRIVATE_ROWS_FIELD,
+            available["private_rows"],
+            PRIVATE_ROWS_HINT,
+        ),
+        number_field("Private-row fit steps", PAGE, "n_steps", N_STEPS, parameters["n_steps"]),
+        hinted(
+            "Compare with (CKA)",
+            dcc.Dropdown(
+                ["none", *candidates]
+                if compare_value in ("none", *candidates)
+                else ["none", *candidates, compare_value],
+                compare_value,
+                id=COMPARE_WITH,
+                clearable=False,
+                disabled=bool(available["compare_with"]),
+                style={"minWidth": "14rem"},
+            ),
+            COMPARE_FIELD,
+            available["compare_with"],
+            COMPARE_HINT,
+        ),
+    ]
