@@ -458,11 +458,17 @@ def result_key(workspace, analysis_name: str, model_name: str, parameters: dict)
     """The store key of an analysis of a workspace model (loads the model if needed)."""
     spec = analysis(analysis_name)
     model = workspace.model(model_name)
+    parameters = spec.parameters(parameters)
+    fingerprint = model.adapter.fingerprint()
+    other = parameters.get("compare_with")
+    if spec.with_workspace and other in workspace.model_names():
+        # the cross-model CKA reads the other model too: retraining it makes a new result
+        fingerprint += "+" + workspace.model(other).adapter.fingerprint()
     return ResultKey(
         analyzer=spec.name,
-        model_fingerprint=model.adapter.fingerprint(),
+        model_fingerprint=fingerprint,
         data_fingerprint=model.rows.fingerprint(),
-        parameters=spec.parameters(parameters),
+        parameters=parameters,
         code_version=analysis_code_version(spec.name),
     )
 

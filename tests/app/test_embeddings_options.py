@@ -61,7 +61,7 @@ def tiny(tmp_path_factory):
 
 
 def test_options_that_cannot_apply_say_why(tiny):
-    from app.web.pages.embeddings import option_availability
+    from app.web.pages.embeddings_options import option_availability
 
     shared = option_availability(tiny, "tiny-finalmlp", "table")
     assert shared["private_rows"] is None and shared["attribution"] is None

@@ -16,14 +16,7 @@ import dash
 import pandas as pd
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from app.analyses import (
-    analysis,
-    compare_candidates,
-    compare_unavailable,
-    compute_result,
-    stored_result,
-)
-from app.embedding_job import attribution_unavailable, private_rows_unavailable
+from app.analyses import analysis, compute_result, stored_result
 from app.parameter_text import url_value
 from app.web.components import register_model_choices, register_table_downloads
 from app.web.context import current_workspace
@@ -36,6 +29,21 @@ from app.web.jobs import (
     register_job,
     results_area,
     updated_search,
+)
+from app.web.pages.embeddings_options import (
+    ATTRIBUTION,
+    ATTRIBUTION_FIELD,
+    ATTRIBUTION_HINT,
+    COMPARE_FIELD,
+    COMPARE_HINT,
+    COMPARE_WITH,
+    N_STEPS,
+    PRIVATE_ROWS,
+    PRIVATE_ROWS_FIELD,
+    PRIVATE_ROWS_HINT,
+    option_availability,
+    optional_fields,
+    private_options,
 )
 from app.web.pages.embeddings_view import (
     COLOR,
@@ -60,14 +68,6 @@ COMPONENTS = "emb-components"
 MAX_ROWS = "emb-max-rows"
 MAX_POINTS = "emb-max-points"
 GATE_SITE = "emb-gate-site"
-ATTRIBUTION = "emb-attribution"
-PRIVATE_ROWS = "emb-private-rows"
-N_STEPS = "emb-n-steps"
-COMPARE_WITH = "emb-compare-with"
-#: the wrappers whose hover text (title) says why an option is off
-ATTRIBUTION_FIELD = "emb-attribution-field"
-PRIVATE_ROWS_FIELD = "emb-private-rows-field"
-COMPARE_FIELD = "emb-compare-field"
 #: URL query names of the form's parameters (the rest take the analysis defaults)
 FORM_PARAMETERS = (
     "projection",
@@ -174,32 +174,12 @@ def _register_option_availability(app: Dash, workspace) -> None:
         return (
             bool(available["attribution"]),
             available["attribution"] or ATTRIBUTION_HINT,
-            _private_options(available["private_rows"]),
+            private_options(available["private_rows"]),
             available["private_rows"] or PRIVATE_ROWS_HINT,
             ["none", *available["compare_candidates"]],
             bool(available["compare_with"]),
             available["compare_with"] or COMPARE_HINT,
         )
-
-
-def option_availability(workspace, model: str | None, points: str | None) -> dict:
-    """Why each optional part cannot run for ``model`` (None where it can), and the models the
-    CKA can compare with."""
-    if not model:
-        reason = "choose a CTR-zoo model first"
-        return {
-            "attribution": reason,
-            "private_rows": reason,
-            "compare_with": reason,
-            "compare_candidates": [],
-        }
-    loaded = workspace.model(model)
-    return {
-        "attribution": attribution_unavailable(loaded.adapter, points or "table"),
-        "private_rows": private_rows_unavailable(loaded.adapter, loaded.train_rows),
-        "compare_with": compare_unavailable(workspace, model),
-        "compare_candidates": compare_candidates(workspace, model),
-    }
 
 
 def _embed(
@@ -369,7 +349,7 @@ def _form(workspace, data_names, data, models, model, parameters) -> html.Div:
                 className="wb-form",
             ),
             html.Div(
-                _optional_fields(
+                optional_fields(
                     parameters,
                     option_availability(workspace, model, parameters["projection_points"]),
                 ),
@@ -434,74 +414,3 @@ def view_search(data: str, model: str, parameters: dict, view: dict) -> str:
     query.update({name: url_value(parameters[name]) for name in FORM_PARAMETERS})
     query.update({name: view[name] for name in VIEW_PARAMETERS if view.get(name)})
     return "?" + urlencode(query)
-
-
-ATTRIBUTION_HINT = "colour the table map by each field's captum attribution (gates analyzer)"
-PRIVATE_ROWS_HINT = "shared tables: Δloss on held-out rows when colliding features get private rows"
-COMPARE_HINT = "linear CKA between this model's field embeddings and another model's, same rows"
-
-
-def _private_options(reason: str | None) -> list[dict]:
-    return [
-        {"label": "off", "value": "off"},
-        {"label": "on (refits: slow)", "value": "on", "disabled": bool(reason)},
-    ]
-
-
-def _optional_fields(parameters: dict, available: dict) -> list[html.Div]:
-    """Attribution colour, private-row Δloss and cross-model CKA: each off where it cannot
-    apply, the reason in its hover text."""
-    from app.embedding_job import ATTRIBUTIONS
-
-    def hinted(label, control, wrapper_id, reason, hint):
-        return html.Div(
-            [html.Label(label), control], className="wb-field", id=wrapper_id, title=reason or hint
-        )
-
-    compare_value = parameters["compare_with"]
-    candidates = available["compare_candidates"]
-    return [
-        hinted(
-            "Attribution colour (table map)",
-            dcc.Dropdown(
-                list(ATTRIBUTIONS),
-                parameters["attribution"],
-                id=ATTRIBUTION,
-                clearable=False,
-                disabled=bool(available["attribution"]),
-                style={"minWidth": "14rem"},
-            ),
-            ATTRIBUTION_FIELD,
-            available["attribution"],
-            ATTRIBUTION_HINT,
-        ),
-        hinted(
-            "Private-row Δloss",
-            dcc.RadioItems(
-                _private_options(available["private_rows"]),
-                url_value(parameters["private_rows"]),
-                id=PRIVATE_ROWS,
-                inline=True,
-            ),
-            PRIVATE_ROWS_FIELD,
-            available["private_rows"],
-            PRIVATE_ROWS_HINT,
-        ),
-        number_field("Private-row fit steps", PAGE, "n_steps", N_STEPS, parameters["n_steps"]),
-        hinted(
-            "Compare with (CKA)",
-            dcc.Dropdown(
-                ["none", *candidates]
-                if compare_value in ("none", *candidates)
-                else ["none", *candidates, compare_value],
-                compare_value,
-                id=COMPARE_WITH,
-                clearable=False,
-                disabled=bool(available["compare_with"]),
-                style={"minWidth": "14rem"},
-            ),
-            COMPARE_FIELD,
-            available["compare_with"],
-            COMPARE_HINT,
-        ),
-    ]
