@@ -26,6 +26,7 @@ from analyzers.interaction_result import INTERACTION_INDICES
 from analyzers.interactions import score_interactions
 from analyzers.interactions.score import DEFAULT_ROWS
 from analyzers.rashomon_parameters import APPROXIMATORS, ORDERS
+from app.embedding_job import ATTRIBUTIONS, embedding_report
 from app.parameter_text import parse_radii, parse_switch
 from workbench.errors import ParameterError
 from workbench.progress import ProgressCallback
@@ -95,6 +96,8 @@ class Analysis:
     #: type (a tuple from a URL's "0.5,1", a bool from "off", which ``bool`` calls True);
     #: a sequence's bounds hold for each of its numbers
     converters: dict = field(default_factory=dict)
+    #: ``compute`` also takes ``workspace=`` (it reads another model of the workspace)
+    with_workspace: bool = False
 
     def parameters(self, given: dict | None, *, from_form: bool = False) -> dict:
         """``given`` over the defaults, typed like the defaults and within their bounds; unknown
@@ -178,7 +181,7 @@ def _read_rashomon(payload: dict):
 
 def _compute_interactions(model, parameters: dict, progress: ProgressCallback | None):
     if progress:
-        progress("scoring", 0, 1)
+        progress("scoring", 0, 1)  # the Shapley indices then report per coalition batch
     # shap's TreeExplainer reads the fitted trees themselves, not the torch/CPU adapter.
     target = model.estimator if parameters["index"] == "tree" else model.adapter
     if target is None:
@@ -186,7 +189,9 @@ def _compute_interactions(model, parameters: dict, progress: ProgressCallback | 
     # "fis" is a global score: it uses every row, whatever the form says.
     rows = parameters["rows"] if parameters["index"] != "fis" else None
     given = {**parameters, "rows": rows}
-    result = score_interactions(target, model.rows, **given, model_name=model.name)
+    result = score_interactions(
+        target, model.rows, **given, model_name=model.name, progress=progress
+    )
     if progress:
         progress("scoring", 1, 1)
     return result
@@ -228,73 +233,44 @@ def _read_gates(payload: dict):
     return GateReport.from_dict(payload)
 
 
-def _compute_embeddings(model, parameters: dict, progress: ProgressCallback | None):
+def _compute_embeddings(model, parameters: dict, progress: ProgressCallback | None, *, workspace):
+    other = parameters["compare_with"]
+    others = {}
+    if other != "none":
+        reason = compare_unavailable(workspace, model.name, other)
+        if reason:
+            raise ParameterError(f"compare_with: {reason}")
+        others[other] = workspace.model(other).adapter
     return embedding_report(
-        model.adapter, model.rows, parameters, model_name=model.name, progress=progress
-    )
-
-
-def embedding_report(
-    adapter,
-    held_out,
-    parameters: dict,
-    *,
-    model_name: str,
-    point_values: dict | None = None,
-    progress: ProgressCallback | None = None,
-    **options: Any,
-):
-    """The embedding report of a model on its held-out rows: the app's job and `workbench
-    embeddings` both call this, so equal settings give equal numbers in the browser and the CLI.
-
-    ``parameters`` are the registry's (``analysis("embeddings").defaults`` filled in);
-    ``held_out`` the rows the model never trained on (``analyze_embeddings`` draws its seeded
-    sample of ``max_rows`` from them). ``point_values`` adds colours to the gate colour of
-    ``parameters["gate_site"]``; ``options`` go to ``analyze_embeddings`` (the CLI's private
-    rows and batching).
-    """
-    shared = {name: value for name, value in parameters.items() if name != "gate_site"}
-    colours = {**_gate_colours(adapter, held_out, parameters, model_name), **(point_values or {})}
-    return analyze_embeddings(
-        adapter,
-        held_out,
-        model_name=model_name,
-        point_values=colours,
+        model.adapter,
+        model.rows,
+        parameters,
+        model_name=model.name,
+        train_rows=model.train_rows,
+        others=others,
         progress=progress,
-        **shared,
-        **options,
     )
 
 
-def _gate_colours(adapter, rows, parameters: dict, model_name: str) -> dict:
-    """Mean gate per level at one field-aligned site, a colour of the table map ("auto": the
-    model's first such site; "none", a map of data rows, or a model without gates: nothing)."""
-    module = adapter.module
-    site = parameters["gate_site"]
-    if (
-        parameters["projection_points"] != "table"
-        or site == "none"
-        or not hasattr(module, "gate_sites")
-    ):
-        return {}
-    if site == "auto":
-        site = next((s.name for s in module.gate_sites() if s.field_aligned), None)
-        if site is None:
-            return {}
-    aligned = [s.name for s in module.gate_sites() if s.field_aligned]
-    if site not in aligned:
-        raise ParameterError(
-            f"gate_site: {site!r} is not a field-aligned gate site of {model_name!r}; "
-            f"choose one of {', '.join(['auto', 'none', *aligned])}"
+def compare_candidates(workspace, model_name: str | None) -> list[str]:
+    """The other CTR-zoo models of ``model_name``'s data set (its embeddings are compared
+    with theirs on the same rows)."""
+    if not model_name:
+        return []
+    data = workspace.model_entry(model_name).data
+    return [m for m in workspace.model_names(data, kind="zoo") if m != model_name]
+
+
+def compare_unavailable(workspace, model_name: str | None, other: str | None = None) -> str | None:
+    """Why the cross-model CKA cannot run (None: it can; ``other`` None: with any model)."""
+    candidates = compare_candidates(workspace, model_name)
+    if not candidates:
+        return "no other CTR-zoo model on this data set to compare with"
+    if other is not None and other not in candidates:
+        return f"{other!r} is not another CTR-zoo model of this data set; choose one of " + (
+            ", ".join(candidates)
         )
-    from analyzers.embeddings.coloring import gate_values_per_level
-    from analyzers.gates import gate_statistics
-
-    statistics = gate_statistics(adapter, rows, sites=[site])
-    values = gate_values_per_level(
-        statistics, site, module.field_names, module.embedding.vocab_sizes
-    )
-    return {f"gate:{site}": values}
+    return None
 
 
 def _read_embeddings(payload: dict):
@@ -406,22 +382,32 @@ ANALYSES: dict[str, Analysis] = {
                 "top_k",
                 "max_rows",
                 "max_points",
+                "n_steps",
                 "random_state",
             ],
-            # The app's own (`workbench embeddings --gate-site` too): which gate site colours
-            # the table map ("auto": the model's first field-aligned one).
+            # The app's own (`workbench embeddings` too): which gate site colours the table
+            # map ("auto": the model's first field-aligned one), a captum attribution colour,
+            # the private-row Δloss (shared tables) and another model to compare by CKA.
             gate_site="auto",
+            attribution="none",
+            private_rows=False,
+            compare_with="none",
         ),
+        converters={"private_rows": parse_switch},
+        with_workspace=True,
         # PCA by default (seconds): UMAP compiles numba code on its first fit (~30 s on 2 cores).
         choices={
             "projection": ("pca", "umap"),
             "projection_points": ("table", "rows"),
             "n_components": (2, 3),
+            "attribution": ATTRIBUTIONS,
         },
         bounds={
             "top_k": (1, 100),
             "max_rows": (2, 1_000_000),
             "max_points": (3, 100_000),
+            # fitting steps of the private-row variants: each is a pass over the training rows
+            "n_steps": (1, 1000),
             "random_state": SEED_BOUNDS,
         },
     ),
@@ -448,12 +434,18 @@ def analysis(name: str) -> Analysis:
 
 # The modules that compute each analysis (code_version follows their imports), so a change
 # elsewhere (a figure, a page, the CLI) keeps its cached results. The embeddings job also colours
-# the table map by gates (_gate_colours), code that analyzers.embeddings does not import.
+# the table map by gates and attributions (app.embedding_job), code that analyzers.embeddings
+# does not import.
 _CODE_MODULES = {
     "rashomon": ("analyzers.rashomon",),
     "interactions": ("analyzers.interactions",),
     "gates": ("analyzers.gates",),
-    "embeddings": ("analyzers.embeddings", "analyzers.embeddings.coloring", "analyzers.gates"),
+    "embeddings": (
+        "analyzers.embeddings",
+        "analyzers.embeddings.coloring",
+        "analyzers.gates",
+        "analyzers.gate_attributions",
+    ),
 }
 
 
@@ -466,11 +458,17 @@ def result_key(workspace, analysis_name: str, model_name: str, parameters: dict)
     """The store key of an analysis of a workspace model (loads the model if needed)."""
     spec = analysis(analysis_name)
     model = workspace.model(model_name)
+    parameters = spec.parameters(parameters)
+    fingerprint = model.adapter.fingerprint()
+    other = parameters.get("compare_with")
+    if spec.with_workspace and other in workspace.model_names():
+        # the cross-model CKA reads the other model too: retraining it makes a new result
+        fingerprint += "+" + workspace.model(other).adapter.fingerprint()
     return ResultKey(
         analyzer=spec.name,
-        model_fingerprint=model.adapter.fingerprint(),
+        model_fingerprint=fingerprint,
         data_fingerprint=model.rows.fingerprint(),
-        parameters=spec.parameters(parameters),
+        parameters=parameters,
         code_version=analysis_code_version(spec.name),
     )
 
@@ -540,7 +538,8 @@ def compute_result(
     if cached is not None:
         return cached
     spec = analysis(analysis_name)
-    result = spec.compute(workspace.model(model_name), key.parameters, progress)
+    extra = {"workspace": workspace} if spec.with_workspace else {}
+    result = spec.compute(workspace.model(model_name), key.parameters, progress, **extra)
     watcher = _store_watcher.get()
     if watcher is not None:
         watcher(workspace.store.path_for(key))

@@ -78,6 +78,9 @@ class LoadedModel:
     metrics: dict[str, float] = field(default_factory=dict)
     #: the model object as trained or given (tree SHAP reads a fitted scikit-learn tree itself)
     estimator: Any = None
+    #: the rows it was trained on, where the workspace trained it (the private-row Δloss of an
+    #: embeddings analysis refits on them); None for a model file or object
+    train_rows: Any = None
 
 
 class Workspace:
@@ -96,6 +99,8 @@ class Workspace:
         self.store = ResultStore(root / "results")
         self._datasets: dict[str, Any] = {}
         self._loaded: dict[str, LoadedModel] = {}
+        #: models registered as objects (``add_model_object``): never written to the manifest
+        self._in_memory: set[str] = set()
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self._manifest_stamp: int | None = None
@@ -141,7 +146,9 @@ class Workspace:
         content = {
             "version": _MANIFEST_VERSION,
             "data": [asdict(d) for d in self._data.values() if d.path],
-            "models": [asdict(m) for m in self._models.values() if m.kind != "memory"],
+            "models": [
+                asdict(m) for m in self._models.values() if m.name not in self._in_memory
+            ],
         }
         path = self.root / MANIFEST_NAME
         partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
@@ -296,8 +303,21 @@ class Workspace:
             self.save()
         return entry
 
-    def add_model_object(self, name: str, model: Any, data: str, *, task: str = "auto") -> None:
-        """Register a trained model object (torch, scikit-learn, callable), kept in memory only."""
+    def add_model_object(
+        self,
+        name: str,
+        model: Any,
+        data: str,
+        *,
+        task: str = "auto",
+        kind: str = "memory",
+        train_rows: Any = None,
+    ) -> None:
+        """Register a trained model object (torch, scikit-learn, callable), kept in memory only.
+
+        ``kind="zoo"`` lists a CTR model (an adapter of a ``workbench.zoo`` module) with the
+        zoo's; ``train_rows`` are the rows it was trained on (the private-row Δloss refits on
+        them)."""
         from workbench.models import wrap_model
         from workbench.samples import infer_task
 
@@ -305,9 +325,16 @@ class Workspace:
         dataset = self.dataset(data)
         task = infer_task(dataset) if task == "auto" else task
         adapter = model if hasattr(model, "fingerprint") else wrap_model(model, task=task)
-        self._models[name] = ModelEntry(name=name, data=data, kind="memory", task=task)
+        self._models[name] = ModelEntry(name=name, data=data, kind=kind, task=task)
+        self._in_memory.add(name)
         self._loaded[name] = LoadedModel(
-            name, data, adapter, dataset, _metrics(adapter, dataset), estimator=model
+            name,
+            data,
+            adapter,
+            dataset,
+            _metrics(adapter, dataset),
+            estimator=model,
+            train_rows=train_rows,
         )
 
     # -- reading ----------------------------------------------------------------------------
@@ -355,6 +382,7 @@ class Workspace:
 
         dataset = self.dataset(entry.data)
         task = infer_task(dataset) if entry.task == "auto" else entry.task
+        train_rows = None
         if entry.kind == "sample":
             # cached (no pickle) in the workspace, so a second start does not retrain
             sample = train_sample_model(
@@ -367,14 +395,22 @@ class Workspace:
 
             trained = sample_ctr_model(entry.sample, dataset, cache_dir=self.root / "zoo")
             adapter = wrap_model(trained.model, task="classification", output="logit")
-            rows, estimator = trained.test, trained.model
+            rows, estimator, train_rows = trained.test, trained.model, trained.train
         else:
             adapter = load_model_file(
                 entry.path, task=task, output=entry.output, trust_pickle=entry.trusted
             )
             rows, estimator = dataset, None
         metrics = _metrics(adapter, rows)
-        return LoadedModel(entry.name, entry.data, adapter, rows, metrics, estimator=estimator)
+        return LoadedModel(
+            entry.name,
+            entry.data,
+            adapter,
+            rows,
+            metrics,
+            estimator=estimator,
+            train_rows=train_rows,
+        )
 
     def _lock(self, name: str) -> threading.Lock:
         with self._guard:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analyzers.embeddings.collisions import HashCollisions, hash_collisions
+from analyzers.embeddings.compare import EmbeddingComparison
 from analyzers.embeddings.extract import ModelEmbeddings, extract_embeddings
 from analyzers.embeddings.geometry import FieldGeometry, field_geometry
 from analyzers.embeddings.private_rows import PrivateRowsEffect, private_rows_effect
@@ -48,6 +49,9 @@ class EmbeddingReport(Result):
     projection : Projection or None
     private_rows : PrivateRowsEffect or None
         Shared tables, when asked for.
+    comparison : EmbeddingComparison or None
+        CKA between this model's field embeddings and other models' on the same rows, when
+        asked for (``compare_embeddings``; the caller attaches it).
     seconds : float
         Wall time of the whole analysis.
     diagnostics : tuple of Diagnostic
@@ -63,6 +67,7 @@ class EmbeddingReport(Result):
     collisions: HashCollisions | None = None
     projection: Projection | None = None
     private_rows: PrivateRowsEffect | None = None
+    comparison: EmbeddingComparison | None = None
     seconds: float = 0.0
     diagnostics: tuple[Diagnostic, ...] = field(default=())
 
@@ -74,6 +79,7 @@ class EmbeddingReport(Result):
             self.collisions,
             self.projection,
             self.private_rows,
+            self.comparison,
         )
         return tuple(part for part in candidates if part is not None)
 
@@ -197,6 +203,7 @@ def analyze_embeddings(
         (model_name,),
         settings,
         *(geometry, relations, collisions, mapped, effect),
+        comparison=None,
         seconds=time.perf_counter() - started,
         diagnostics=tuple(d for part in parts for d in part.diagnostics),
     )

@@ -149,12 +149,12 @@ def project(
         _cache.move_to_end(key)
         return _cache[key]
     report = progress or (lambda stage, done, total: None)
-    report(method, 0, 1)
     if method == "pca":
+        report(method, 0, 1)
         coordinates, extra = _pca(sample, int(n_components), int(random_state))
+        report(method, 1, 1)
     else:
-        coordinates, extra = _umap(sample, settings)
-    report(method, 1, 1)
+        coordinates, extra = _umap(sample, settings, report)
     settings.update(extra)
     frame = pd.DataFrame({"point": chosen.astype(np.int64)})
     for axis, column in zip(AXES, coordinates.T, strict=False):
@@ -225,9 +225,16 @@ def _pca(sample: np.ndarray, n_components: int, random_state: int) -> tuple[np.n
     return coordinates, {"explained_variance_ratio": pca.explained_variance_ratio_.tolist()}
 
 
-def _umap(sample: np.ndarray, settings: dict) -> tuple[np.ndarray, dict]:
+#: what a UMAP projection tells its progress callback, in order: a fit of minutes shows
+#: where it is (the import compiles numba code on a first run; the fit is most of the rest)
+UMAP_STAGES = ("loading UMAP", "fitting UMAP", "projecting")
+
+
+def _umap(sample: np.ndarray, settings: dict, report: ProgressCallback) -> tuple[np.ndarray, dict]:
     import warnings
 
+    total = len(UMAP_STAGES)
+    report(UMAP_STAGES[0], 0, total)
     from umap import UMAP
 
     neighbors = min(settings["n_neighbors"], sample.shape[0] - 1)
@@ -240,5 +247,10 @@ def _umap(sample: np.ndarray, settings: dict) -> tuple[np.ndarray, dict]:
     with warnings.catch_warnings():
         # "n_jobs overridden to 1 by setting random_state": the reproducibility we asked for.
         warnings.filterwarnings("ignore", message=".*n_jobs.*", category=UserWarning)
-        coordinates = reducer.fit_transform(sample)
+        report(UMAP_STAGES[1], 1, total)
+        reducer.fit(sample)
+    report(UMAP_STAGES[2], 2, total)
+    # fit_transform's answer: the fitted embedding of the points it was fitted on
+    coordinates = np.asarray(reducer.embedding_)
+    report(UMAP_STAGES[2], 3, total)
     return coordinates, {"n_neighbors_used": int(neighbors)}

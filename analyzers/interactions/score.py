@@ -15,6 +15,7 @@ from workbench.deprecation import renamed_parameters
 from workbench.errors import ParameterError
 from workbench.kernels.coalition_values import DEFAULT_PROBABILITY_CLIP
 from workbench.models import ModelAdapter, wrap_model
+from workbench.progress import ProgressCallback
 
 DEFAULT_ROWS = 100
 DEFAULT_BACKGROUND = 50
@@ -42,6 +43,7 @@ def score_interactions(
     max_batch_rows: int | None = None,
     device: str = "auto",
     probability_clip: float = DEFAULT_PROBABILITY_CLIP,
+    progress: ProgressCallback | None = None,
 ) -> InteractionResult:
     """Score every pair (and, with ``max_order=3``, every triple) of groups of one model.
 
@@ -102,6 +104,9 @@ def score_interactions(
         probabilities are clipped into [probability_clip, 1 - probability_clip]. Recorded in
         ``settings`` with ``clipped_row_share``; a ``probability_clip_active`` diagnostic
         warns when many rows hit it.
+    progress : callable(stage, done, total), optional
+        "sii", "stii", "ksii": told as each batch of coalitions is evaluated, so a long job
+        shows movement (other indices ignore it).
 
     Returns
     -------
@@ -143,6 +148,7 @@ def score_interactions(
             max_batch_rows=max_batch_rows,
             random_state=random_state,
             probability_clip=probability_clip,
+            progress=progress,
         )
     return _finished(result, row_positions)
 
@@ -194,6 +200,7 @@ def _model_agnostic(
     max_batch_rows: int | None,
     random_state: int,
     probability_clip: float,
+    progress: ProgressCallback | None,
 ) -> InteractionResult:
     from analyzers.interactions import friedman_h, permutation_fis, shapley
 
@@ -231,6 +238,7 @@ def _model_agnostic(
         output=output,
         class_index=class_index,
         probability_clip=probability_clip,
+        progress=progress,
         **common,
     )
 

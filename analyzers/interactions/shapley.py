@@ -28,6 +28,7 @@ from workbench.kernels.coalition_values import (
     CoalitionValueKernel,
     all_coalitions,
 )
+from workbench.progress import ProgressCallback
 
 SHAPLEY_APPROXIMATORS = ("auto", "exact", "sampling")
 # 2**22 coalitions of one row in float64 is 32 MiB per row: past this "exact" is not sensible.
@@ -55,6 +56,7 @@ def shapley_interactions(
     max_batch_rows: int | None = None,
     random_state: int = 0,
     probability_clip: float = DEFAULT_PROBABILITY_CLIP,
+    progress: ProgressCallback | None = None,
 ) -> InteractionResult:
     """Local SII/STII/k-SII scores of every pair (and triple) of groups.
 
@@ -80,6 +82,8 @@ def shapley_interactions(
         See ``CoalitionValueKernel``.
     random_state : int
         Seed of the coalition draws.
+    progress : callable(stage, done, total), optional
+        Told as each batch of coalitions is evaluated (``CoalitionValueKernel``).
 
     Returns
     -------
@@ -99,6 +103,7 @@ def shapley_interactions(
         class_index=class_index,
         max_batch_rows=max_batch_rows,
         probability_clip=probability_clip,
+        progress=progress,
     )
     explained = dataset.X[torch.as_tensor(rows, dtype=torch.int64)]  # (rows, features)
     if exact:

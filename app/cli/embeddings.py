@@ -120,7 +120,6 @@ def _map_arguments(parser: argparse.ArgumentParser, analyze) -> None:
 
 
 def run_embeddings(args: argparse.Namespace) -> int:
-    from analyzers.embeddings import compare_embeddings, extract_embeddings
     from app.cli.common import figure_formats
 
     formats = figure_formats(args.formats)
@@ -129,22 +128,12 @@ def run_embeddings(args: argparse.Namespace) -> int:
     comparison = None
     others = [name.strip() for name in args.compare.split(",") if name.strip()]
     if others:
+        from app.embedding_job import model_comparison
+
         # The held-out rows, as the report's: the compared models read the same rows.
-        rows = {
-            report.model_name: extract_embeddings(
-                model, test, max_rows=args.max_rows, random_state=args.random_state
-            )
-        }
-        for name in others:
-            other, _, _ = _model_and_data(name, args)
-            rows[name] = extract_embeddings(
-                other, test, max_rows=args.max_rows, random_state=args.random_state
-            )
-        comparison = compare_embeddings(
-            {name: e.rows_by_field() for name, e in rows.items()},
-            tables={name: e.tables_by_field() for name, e in rows.items()},
-            counts=next(iter(rows.values())).counts_by_field(),
-        )
+        adapters = {report.model_name: model}
+        adapters.update({name: _model_and_data(name, args)[0] for name in others})
+        comparison = model_comparison(adapters, test, args.max_rows, args.random_state)
     written = write_embeddings_report(report, args.out, formats=formats, comparison=comparison)
     _print_summary(report)
     print(f"wrote {len(written)} files to {Path(args.out)}")
@@ -222,11 +211,10 @@ def _analyze(args: argparse.Namespace, model, train, test):
         "max_points": args.max_points,
         "random_state": args.random_state,
         "gate_site": args.gate_site,
+        "attribution": args.attribution,
+        "private_rows": args.private_rows,
+        "n_steps": args.steps,
     }
-    private = {"per_field": args.per_field, "n_steps": args.steps}
-    # Fitting private rows reads the training rows too: they are part of what the result
-    # depends on.
-    private_rows = train.fingerprint() if args.private_rows else None
     model_name = Path(args.model).stem
 
     def analyze():
@@ -236,11 +224,10 @@ def _analyze(args: argparse.Namespace, model, train, test):
                 test,
                 parameters,
                 model_name=model_name,
-                point_values=_attribution_colours(model, test, args),
-                private_rows_data=(train, test) if args.private_rows else None,
+                train_rows=train,
                 max_batch_rows=args.max_batch_rows,
                 progress=bar.update,
-                **private,
+                per_field=args.per_field,
             )
 
     return cached_result(
@@ -251,29 +238,13 @@ def _analyze(args: argparse.Namespace, model, train, test):
         parameters={
             "model_name": model_name,
             **parameters,
-            **private,
-            "attribution": args.attribution,
-            "private_rows": private_rows,
+            "per_field": args.per_field,
+            # Fitting private rows reads the training rows too: they are part of what the
+            # result depends on.
+            "train_rows": train.fingerprint() if args.private_rows else None,
         },
         compute=analyze,
     )
-
-
-def _attribution_colours(adapter, rows, args: argparse.Namespace) -> dict:
-    """Each field's captum attribution, one value per point of the table map (if asked)."""
-    module = adapter.module
-    if args.points != "table" or args.attribution == "none" or not hasattr(module, "gate_sites"):
-        return {}
-    from analyzers.embeddings.coloring import attribution_per_point
-    from analyzers.gate_attributions import gate_attributions
-
-    attributions = gate_attributions(adapter, rows, random_state=args.random_state)
-    names, vocab = module.field_names, module.embedding.vocab_sizes
-    return {
-        f"attribution:{args.attribution}": attribution_per_point(
-            attributions, args.attribution, names, vocab
-        )
-    }
 
 
 def _slug(name: str) -> str:

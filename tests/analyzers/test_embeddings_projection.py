@@ -108,9 +108,25 @@ def test_umap_is_deterministic_for_a_seed(rng):
     """The first UMAP call compiles numba code (~30 s on 2 cores): one small call pair only."""
     centres = rng.normal(size=(3, 8)) * 6
     points = np.concatenate([c + rng.normal(size=(100, 8)) for c in centres])
-    first = project(points, method="umap", random_state=0, use_cache=False)
+    reports = []
+    first = project(
+        points,
+        method="umap",
+        random_state=0,
+        use_cache=False,
+        progress=lambda *r: reports.append(r),
+    )
     second = project(points, method="umap", random_state=0, use_cache=False)
     pd.testing.assert_frame_equal(first.coordinates, second.coordinates)
+    # A page shows where a fit of minutes is: each stage in order, the count rising to the end.
+    assert [stage for stage, _, _ in reports] == [
+        "loading UMAP",
+        "fitting UMAP",
+        "projecting",
+        "projecting",
+    ]
+    assert [done for _, done, _ in reports] == [0, 1, 2, 3]
+    assert {total for _, _, total in reports} == {3}
     # Three well separated clusters stay separated: each point's nearest mapped neighbour is
     # from its own cluster.
     xy = first.coordinates[["x", "y"]].to_numpy()

@@ -17,7 +17,7 @@ under the row budget of ``resolve_batch_rows``, on the adapter's device.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -26,9 +26,12 @@ from workbench.errors import DataError, ParameterError
 from workbench.kernels.batching import estimate_bytes_per_row, resolve_batch_rows
 from workbench.kernels.coding import GroupCoding, MixedRadix
 from workbench.losses import OUTPUT_KINDS
+from workbench.progress import ProgressCallback
 
 # Probabilities are clipped before taking log-odds so a saturated model stays finite.
 DEFAULT_PROBABILITY_CLIP = 1e-7
+#: the stage a kernel's progress callback is told, per batch of model rows
+COALITION_STAGE = "coalition batches"
 # int64 bitmasks: bit 63 is the sign, so at most 62 groups.
 _MAX_GROUPS = 62
 
@@ -111,6 +114,7 @@ class CoalitionValueKernel:
         class_index: int | None = None,
         max_batch_rows: int | None = None,
         probability_clip: float = DEFAULT_PROBABILITY_CLIP,
+        progress: ProgressCallback | None = None,
     ) -> None:
         if background.ndim != 2 or background.shape[0] < 1:
             raise DataError(
@@ -149,6 +153,9 @@ class CoalitionValueKernel:
             adapter.max_rows_per_call if adapter.module is None else None,
         )
         self.rows_evaluated = 0
+        # told (COALITION_STAGE, batches done, batches) as each call's batches finish, so a
+        # job of minutes shows movement, not "0 / 1"
+        self.progress = progress
 
     @property
     def n_background(self) -> int:
@@ -190,6 +197,7 @@ class CoalitionValueKernel:
         totals = torch.zeros((n_coalitions, n_rows), dtype=torch.float64)
         keeps = ((coalitions[:, None] >> torch.arange(self.n_groups)) & 1).bool()  # (c, groups)
         chunks = self._chunks(n_rows, n_coalitions)
+        tell = self._batch_counter(len(chunks))
         for (b0, b1), (r0, r1), (c0, c1) in chunks:
             codes = torch.where(
                 keeps[c0:c1, None, None, :],
@@ -198,6 +206,7 @@ class CoalitionValueKernel:
             )  # (c, r, b, groups)
             outputs = evaluate(codes.reshape(-1, self.n_groups)).reshape(codes.shape[:3])
             totals[c0:c1, r0:r1] += outputs.sum(dim=2)
+            tell()
         return (totals / n_background).T
 
     def _values_of_inputs(self, explained: torch.Tensor, coalitions: torch.Tensor) -> torch.Tensor:
@@ -207,7 +216,9 @@ class CoalitionValueKernel:
         totals = torch.zeros((n_coalitions, n_rows), dtype=torch.float64, device=self.device)
         # (coalitions, features): whether each column keeps the explained row's value
         keeps = ((coalitions.to(self.device)[:, None] >> self._column_group[None, :]) & 1).bool()
-        for (b0, b1), (r0, r1), (c0, c1) in self._chunks(n_rows, n_coalitions):
+        chunks = self._chunks(n_rows, n_coalitions)
+        tell = self._batch_counter(len(chunks))
+        for (b0, b1), (r0, r1), (c0, c1) in chunks:
             batch = torch.where(
                 keeps[c0:c1, None, None, :],
                 explained[None, r0:r1, None, :],
@@ -215,6 +226,7 @@ class CoalitionValueKernel:
             )  # (c, r, b, features)
             outputs = self._evaluate(batch.reshape(-1, self.n_features))
             totals[c0:c1, r0:r1] += outputs.to(self.device).reshape(batch.shape[:3]).sum(dim=2)
+            tell()
         return (totals / self.n_background).T.cpu()
 
     def _chunks(self, n_rows: int, n_coalitions: int) -> list[tuple[tuple[int, int], ...]]:
@@ -275,6 +287,13 @@ class CoalitionValueKernel:
         )  # (rows, background, groups)
         counts = differs.sum(dim=2)  # (rows, background)
         evaluate = _DistinctRowValues(self, coding)
+        pairs_per_d = torch.bincount(counts.reshape(-1), minlength=self.n_groups + 1)
+        tell = self._batch_counter(
+            sum(
+                -(-int(pairs_per_d[d]) // max(1, self.batch_rows >> d))
+                for d in range(1, self.n_groups + 1)
+            )
+        )
         for d in range(1, self.n_groups + 1):
             row_index, background_index = torch.nonzero(counts == d, as_tuple=True)
             if row_index.numel() == 0:
@@ -289,7 +308,17 @@ class CoalitionValueKernel:
                     players[chunk],
                     evaluate,
                 )
+                tell()
                 yield PairGames(row_index[chunk], players[chunk], values)
+
+    def _batch_counter(self, total: int) -> Callable[[], None]:
+        """``tell()`` reports one more of ``total`` batches done (a first report: none yet)."""
+        progress = self.progress
+        if progress is None:
+            return lambda: None
+        done = iter(range(1, total + 1))
+        progress(COALITION_STAGE, 0, total)
+        return lambda: progress(COALITION_STAGE, next(done, total), total)
 
     def _pair_values(
         self,

@@ -17,6 +17,7 @@ import pandas as pd
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from app.analyses import analysis, compute_result, stored_result
+from app.parameter_text import url_value
 from app.web.components import register_model_choices, register_table_downloads
 from app.web.context import current_workspace
 from app.web.jobs import (
@@ -28,6 +29,21 @@ from app.web.jobs import (
     register_job,
     results_area,
     updated_search,
+)
+from app.web.pages.embeddings_options import (
+    ATTRIBUTION,
+    ATTRIBUTION_FIELD,
+    ATTRIBUTION_HINT,
+    COMPARE_FIELD,
+    COMPARE_HINT,
+    COMPARE_WITH,
+    N_STEPS,
+    PRIVATE_ROWS,
+    PRIVATE_ROWS_FIELD,
+    PRIVATE_ROWS_HINT,
+    option_availability,
+    optional_fields,
+    private_options,
 )
 from app.web.pages.embeddings_view import (
     COLOR,
@@ -60,6 +76,10 @@ FORM_PARAMETERS = (
     "max_rows",
     "max_points",
     "gate_site",
+    "attribution",
+    "private_rows",
+    "n_steps",
+    "compare_with",
 )
 #: URL query names of the view choices (re-rendered from the stored report, never recomputed)
 VIEW_PARAMETERS = ("color", "weighting", "sort", "relation")
@@ -74,7 +94,7 @@ POINTS_LABELS = {
 STAGE_LABELS = {
     "embeddings": "geometry, relations, map",
     "pca": "PCA fit",
-    "umap": "UMAP fit (the first in a job compiles numba code, ~30 s)",
+    "loading UMAP": "loading UMAP (the first load in a job compiles numba code, ~30 s)",
 }
 
 
@@ -97,6 +117,7 @@ def register(app: Dash, workspace) -> None:
         message=lambda data, names: no_models_message(workspace, data, names),
     )
     _register_gate_sites(app, workspace)
+    _register_option_availability(app, workspace)
     form_states = [
         State(DATA, "value"),
         State(MODEL, "value"),
@@ -106,6 +127,10 @@ def register(app: Dash, workspace) -> None:
         State(MAX_ROWS, "value"),
         State(MAX_POINTS, "value"),
         State(GATE_SITE, "value"),
+        State(ATTRIBUTION, "value"),
+        State(PRIVATE_ROWS, "value"),
+        State(N_STEPS, "value"),
+        State(COMPARE_WITH, "value"),
         State(JOB.url, "search"),
     ]
     register_job(app, JOB, form_states, _embed)
@@ -128,8 +153,51 @@ def _register_gate_sites(app: Dash, workspace) -> None:
         return options, site if site in options else "auto"
 
 
+def _register_option_availability(app: Dash, workspace) -> None:
+    """Options that cannot apply to the chosen model and map are switched off, with the reason
+    as hover text."""
+
+    @app.callback(
+        Output(ATTRIBUTION, "disabled"),
+        Output(ATTRIBUTION_FIELD, "title"),
+        Output(PRIVATE_ROWS, "options"),
+        Output(PRIVATE_ROWS_FIELD, "title"),
+        Output(COMPARE_WITH, "options"),
+        Output(COMPARE_WITH, "disabled"),
+        Output(COMPARE_FIELD, "title"),
+        Input(MODEL, "value"),
+        Input(POINTS, "value"),
+        prevent_initial_call=True,
+    )
+    def options_of_model(model, points):
+        available = option_availability(workspace, model, points)
+        return (
+            bool(available["attribution"]),
+            available["attribution"] or ATTRIBUTION_HINT,
+            private_options(available["private_rows"]),
+            available["private_rows"] or PRIVATE_ROWS_HINT,
+            ["none", *available["compare_candidates"]],
+            bool(available["compare_with"]),
+            available["compare_with"] or COMPARE_HINT,
+        )
+
+
 def _embed(
-    progress, workspace, data, model, projection, points, components, rows, max_points, site, url
+    progress,
+    workspace,
+    data,
+    model,
+    projection,
+    points,
+    components,
+    rows,
+    max_points,
+    site,
+    attribution,
+    private_rows,
+    n_steps,
+    compare_with,
+    url,
 ):
     """The background job: the stored report of the form's settings, else computed and stored."""
     if not model:
@@ -141,6 +209,10 @@ def _embed(
         "max_rows": rows,
         "max_points": max_points,
         "gate_site": site,
+        "attribution": attribution,
+        "private_rows": private_rows,
+        "n_steps": n_steps,
+        "compare_with": compare_with,
     }
     parameters = analysis(PAGE).parameters(given, from_form=True)
 
@@ -197,6 +269,8 @@ def _register_downloads(app: Dash, workspace) -> None:
             "projection": lambda ref: read(ref).projection.coordinates,
             "invariance": lambda ref: invariance_frame(read(ref).measure_invariance()),
             "collisions": collisions,
+            "private_rows": lambda ref: read(ref).private_rows.variants,
+            "comparison": lambda ref: read(ref).comparison.same_field_cka(),
         },
     )
 
@@ -274,6 +348,13 @@ def _form(workspace, data_names, data, models, model, parameters) -> html.Div:
                 ],
                 className="wb-form",
             ),
+            html.Div(
+                optional_fields(
+                    parameters,
+                    option_availability(workspace, model, parameters["projection_points"]),
+                ),
+                className="wb-form",
+            ),
             html.P(
                 "PCA is the default and takes seconds. UMAP runs as this page's background job "
                 "with progress: its first fit in a job compiles numba code (about 30 s on 2 "
@@ -330,6 +411,6 @@ def _map_fields(parameters: dict) -> list[html.Div]:
 
 def view_search(data: str, model: str, parameters: dict, view: dict) -> str:
     query = {"data": data, "model": model}
-    query.update({name: parameters[name] for name in FORM_PARAMETERS})
+    query.update({name: url_value(parameters[name]) for name in FORM_PARAMETERS})
     query.update({name: view[name] for name in VIEW_PARAMETERS if view.get(name)})
     return "?" + urlencode(query)

@@ -6,7 +6,14 @@ from __future__ import annotations
 import pandas as pd
 from dash import dcc, html
 
-from app.web.components import diagnostics_card, export_stem, figure_card, metric, table_card
+from app.web.components import (
+    diagnostics_card,
+    export_stem,
+    figure_card,
+    how_to_read,
+    metric,
+    table_card,
+)
 from app.web.jobs import field
 
 PAGE = "embeddings"
@@ -15,6 +22,7 @@ WEIGHTING = "emb-weighting"
 RELATION = "emb-relation"
 SORT = "emb-sort"
 RESULT_REFERENCE = "emb-result-reference"
+ATTRIBUTION_PREFIX = "attribution:"
 
 RELATION_MEASURES = ("linear_cka", "subspace_overlap", "fm_strength", "centroid_cosine")
 SORT_COLUMNS = (
@@ -49,7 +57,7 @@ SHOWN_IN = {
     "fm_strength": "relations heatmap",
     "centroid_cosine": "relations heatmap",
     "collisions": "collision chart",
-    "private_rows_delta_loss": "(not run on this page)",
+    "private_rows_delta_loss": "private rows (Δloss chart)",
     "projection": "map",
 }
 INVARIANCE_COLOURS = {"invariant": "#116329", "orthogonal-only": "#9a6700", "descriptive": "#666"}
@@ -71,7 +79,10 @@ def result_view(report, data: str, model: str, parameters: dict, view: dict) -> 
     sort = _valid(view.get("sort"), SORT_COLUMNS, SORT_COLUMNS[0])
     relation = _valid(view.get("relation"), RELATION_MEASURES, RELATION_MEASURES[0])
     colours = _colour_columns(report.projection)
-    colour = _valid(view.get("color"), colours, colours[0] if colours else None)
+    # An attribution colour was asked for in the form: the map opens coloured by it.
+    asked = [c for c in colours if c.startswith(ATTRIBUTION_PREFIX)]
+    default_colour = (asked or colours or [None])[0]
+    colour = _valid(view.get("color"), colours, default_colour)
     reference = {"data": data, "model": model, "parameters": parameters}
     export = export_stem("embeddings", data, model)
     invariance = report.measure_invariance()
@@ -127,6 +138,9 @@ def result_view(report, data: str, model: str, parameters: dict, view: dict) -> 
                 "emb-map", projection_scatter(report.projection, color=colour), "Map", export=export
             )
         )
+        if colour and colour.startswith(ATTRIBUTION_PREFIX):
+            parts.append(_attribution_note(colour))
+    parts += _asked_parts(report, model, export)
     parts += [
         table_card(
             PAGE,
@@ -286,3 +300,59 @@ def _colour_columns(projection) -> list[str]:
 
 def _valid(value, allowed, default):
     return value if value in allowed else default
+
+
+def _asked_parts(report, model: str, export: str) -> list:
+    """The private-row Δloss and the cross-model CKA, where the form asked for them."""
+    from analyzers.figures.embeddings import model_cka_heatmap, private_rows_chart
+
+    parts = []
+    if report.private_rows is not None:
+        parts += [
+            figure_card(
+                "emb-private-rows",
+                private_rows_chart(report.private_rows),
+                "Private rows: Δloss of the collisions",
+                export=export,
+            ),
+            table_card(
+                PAGE,
+                "private_rows",
+                report.private_rows.variants,
+                "Private-row variants",
+                export=export,
+            ),
+        ]
+    if report.comparison is not None:
+        other = next(name for name in report.comparison.model_names if name != model)
+        parts += [
+            figure_card(
+                "emb-cka-models",
+                model_cka_heatmap(report.comparison, model, other),
+                f"Fields of {model} vs {other} (CKA)",
+                export=export,
+            ),
+            table_card(
+                PAGE,
+                "comparison",
+                report.comparison.same_field_cka(),
+                f"Same field, {model} vs {other}",
+                export=export,
+            ),
+        ]
+    return parts
+
+
+def _attribution_note(colour: str) -> html.Div:
+    method = colour.removeprefix(ATTRIBUTION_PREFIX)
+    return html.Div(
+        how_to_read(
+            f"Map colour {colour}: each point (a level of a field) takes its field's {method} "
+            "attribution from the gates analyzer (captum, on the held-out rows): every level of "
+            "one field shares one colour, so the colour says which fields the model leans on, "
+            "and the map's layout says how each field's levels spread. Attribution is about "
+            "the model's output, not this parametrisation of the embeddings."
+        ),
+        className="wb-card",
+        id="emb-attribution-reading",
+    )
