@@ -6,12 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-import workbench.kernels.batching
 from analyzers.interactions import score_interactions
-from app.analyses import compute_result
 from workbench import Dataset, wrap_model
 from workbench.kernels.coalition_values import COALITION_STAGE
-from workbench.workspace import Workspace
 
 
 def tiny_mlp_and_data():
@@ -53,21 +50,3 @@ def test_sii_counts_coalition_batches_up_to_their_total(approximator):
     # Reporting changes no number.
     silent = score_interactions(adapter, data, "sii", **options)
     np.testing.assert_array_equal(reported.scores["value"], silent.scores["value"])
-
-
-def test_the_apps_sii_job_shows_more_than_0_of_1(tmp_path, monkeypatch):
-    # A small memory budget stands in for a large job: the job's batches are counted.
-    monkeypatch.setattr(workbench.kernels.batching, "_CPU_DEFAULT_ROWS", 256)
-    module, data = tiny_mlp_and_data()
-    workspace = Workspace.create(tmp_path)
-    workspace.add_dataset("tiny", data)
-    workspace.add_model_object("tiny-mlp", module, "tiny", task="regression")
-    reports: list[tuple] = []
-    parameters = {"index": "sii", "rows": 10, "background": 10}
-    compute_result(
-        workspace, "interactions", "tiny-mlp", parameters, progress=lambda *r: reports.append(r)
-    )
-
-    calls = kernel_calls(reports)
-    assert_counts_one_by_one(calls)
-    assert max(total for call in calls for _, total in call) >= 10
