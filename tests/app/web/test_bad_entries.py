@@ -13,6 +13,7 @@ import pytest
 from app.web.context import WORKSPACE_KEY
 from app.web.pages import overview
 from app.web.pages import overview_upload as upload
+from tests.app.web.layout_tree import texts
 
 
 def _csv_contents(target) -> str:
@@ -44,19 +45,6 @@ def _upload(client, contents, name, workspace_root):
         "changedPropIds": [f"{ids[0]}.contents"],
     }
     return client.post("/_dash-update-component", json=payload)
-
-
-def _texts(component) -> str:
-    """Every string in a rendered component tree, joined."""
-    if isinstance(component, str | int | float):
-        return str(component)
-    if isinstance(component, list | tuple):
-        return " ".join(_texts(c) for c in component)
-    rows = getattr(component, "rowData", None)  # an AG Grid: its cells are data, not children
-    if rows is not None:
-        return " ".join(str(value) for row in rows for value in row.values())
-    children = getattr(component, "children", None)
-    return "" if children is None else _texts(children)
 
 
 @pytest.fixture
@@ -123,7 +111,7 @@ def test_a_manifest_entry_that_fails_to_load_is_listed_with_its_error(tmp_path):
     workspace = Workspace.open(tmp_path)
 
     data_table, model_table = overview.workspace_tables(workspace)
-    data_text, model_text = _texts(data_table), _texts(model_table)
+    data_text, model_text = texts(data_table), texts(model_table)
     assert "good" in data_text and "60" in data_text
     assert "gone.csv not found" in data_text
     assert "good-logistic" in model_text and "one-logistic" in model_text

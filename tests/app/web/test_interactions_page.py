@@ -10,24 +10,12 @@ from sklearn.ensemble import RandomForestClassifier
 
 from app.analyses import compute_result
 from app.web.pages import interactions as page
+from tests.app.web.layout_tree import find
 from tests.app.web.test_fisc_compare_pages import table_rows
 from workbench import Dataset
 from workbench.workspace import Workspace
 
 SETTINGS = {"index": "sii", "rows": 20, "background": 15}
-
-
-def find(component, component_id):
-    """The component with ``component_id`` under ``component`` (depth first), or None."""
-    if getattr(component, "id", None) == component_id:
-        return component
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, list | tuple) else [children]:
-        if child is not None and not isinstance(child, str | int | float):
-            found = find(child, component_id)
-            if found is not None:
-                return found
-    return None
 
 
 @pytest.fixture(scope="module")

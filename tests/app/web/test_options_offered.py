@@ -15,6 +15,7 @@ from app.analyses import analysis, compute_result
 from app.web.context import attach_workspace
 from app.web.jobs import job_outputs
 from app.web.pages import compare, interactions, rashomon
+from tests.app.web.layout_tree import find, texts
 from workbench.errors import ParameterError
 from workbench.workspace import DataEntry, ModelEntry, Workspace
 
@@ -33,28 +34,6 @@ def workspace(tmp_path):
         space.add_model(ModelEntry(f"xor-{sample}", "xor", "sample", sample=sample))
     space.add_model(ModelEntry("coded-logistic", "coded", "sample", sample="logistic"))
     return space
-
-
-def find(component, component_id):
-    """The component with ``component_id`` in a layout tree (None when absent)."""
-    if getattr(component, "id", None) == component_id:
-        return component
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, list | tuple) else [children]:
-        if child is not None and not isinstance(child, str | int | float):
-            found = find(child, component_id)
-            if found is not None:
-                return found
-    return None
-
-
-def texts(component) -> str:
-    if isinstance(component, str | int | float):
-        return str(component)
-    if isinstance(component, list | tuple):
-        return " ".join(texts(c) for c in component)
-    children = getattr(component, "children", None)
-    return "" if children is None else texts(children)
 
 
 # -- FISC: order 3, rings, absolute -----------------------------------------------------------

@@ -15,19 +15,10 @@ import app.analyses
 from app.analyses import ANALYSES, analysis, compute_result
 from app.web.context import attach_workspace
 from app.web.jobs import job_outputs
+from tests.app.web.layout_tree import texts
 from workbench.errors import ParameterError
 
 INTERACTIONS = {"index": "sii", "rows": 20, "background": 10}
-
-
-def _texts(component) -> str:
-    """Every string (and input label) in a rendered component tree, joined."""
-    if isinstance(component, str | int | float):
-        return str(component)
-    if isinstance(component, list | tuple):
-        return " ".join(_texts(c) for c in component)
-    children = getattr(component, "children", None)
-    return "" if children is None else _texts(children)
 
 
 @pytest.fixture
@@ -82,7 +73,7 @@ def test_a_huge_bootstrap_is_refused_naming_the_bound_before_the_job_works(monke
 def test_form_states_the_bounds(workspace):
     from app.web.pages import interactions
 
-    page = _texts(interactions.layout(workspace))
+    page = texts(interactions.layout(workspace))
     assert "Background rows (1–10,000)" in page and "Explained rows (sample) (1–100,000)" in page
 
 
@@ -101,7 +92,7 @@ def test_a_bad_url_value_is_one_line_on_the_page(workspace, page, query, message
     from app.web import pages
 
     module = getattr(pages, page)
-    text = _texts(module.layout(workspace, data="xor", model="xor-logistic", **query))
+    text = texts(module.layout(workspace, data="xor", model="xor-logistic", **query))
     assert message in text
     assert "press Run" in text  # the form is there, with the defaults
 
@@ -111,7 +102,7 @@ def test_an_unreadable_stored_result_is_reported_and_run_recomputes(workspace, m
 
     def page() -> str:
         monkeypatch.setattr(app.analyses, "_parsed", type(app.analyses._parsed)())  # parse anew
-        return _texts(interactions.layout(workspace, data="xor", model="xor-logistic", **query))
+        return texts(interactions.layout(workspace, data="xor", model="xor-logistic", **query))
 
     query = {name: str(value) for name, value in INTERACTIONS.items()}
     compute_result(workspace, "interactions", "xor-logistic", INTERACTIONS)
