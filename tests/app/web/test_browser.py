@@ -257,6 +257,9 @@ def test_invalid_upload_shows_one_line_error_and_app_keeps_working(browser, demo
     upload.send_keys(str(good))
     wait_for_text(browser, "#overview-upload-status", "Added data set 'tiny'", timeout=60)
     wait_for_text(browser, "#overview-models", "tiny-mlp")
+    # The upload's models trained in a background job (another process) that wrote the
+    # manifest: this process's workspace reads the new entries from it.
+    workspace.refresh()
     assert "tiny" in workspace.data_names
     assert console_errors(browser) == []
 
