@@ -146,9 +146,7 @@ class Workspace:
         content = {
             "version": _MANIFEST_VERSION,
             "data": [asdict(d) for d in self._data.values() if d.path],
-            "models": [
-                asdict(m) for m in self._models.values() if m.name not in self._in_memory
-            ],
+            "models": [asdict(m) for m in self._models.values() if m.name not in self._in_memory],
         }
         path = self.root / MANIFEST_NAME
         partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
