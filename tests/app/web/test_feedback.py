@@ -19,7 +19,8 @@ import workbench.samples
 from app.web.jobs import LOADING_RESULT, NO_RESULT, job_outputs
 from app.web.pages import overview
 from app.web.pages import overview_upload as upload
-from tests.app.web.test_bad_entries import _texts, _upload
+from tests.app.web.layout_tree import texts
+from tests.app.web.test_bad_entries import _upload
 
 
 def _csv(rows: int = 60) -> str:
@@ -76,7 +77,7 @@ def test_an_upload_is_checked_without_training_and_the_job_registers_at_the_end(
     assert progress == [("training logistic (1/2)",), ("training mlp (2/2)",)]
     # each model trained while the manifest did not name the data set: written once, at the end
     assert trainer_calls == [("logistic", False), ("mlp", False)]
-    assert "Added data set 'tiny'" in _texts(status)
+    assert "Added data set 'tiny'" in texts(status)
     reopened = Workspace.open(workspace.root)
     assert reopened.data_names == ["tiny"]
     assert reopened.model_names() == ["tiny-logistic", "tiny-mlp"]
@@ -116,7 +117,7 @@ def test_a_convergence_warning_while_training_reaches_the_status(served, monkeyp
     status = upload.register_pending(workspace, answer[upload.PENDING]["data"])
     [listed] = [part for part in status if isinstance(part, html.Ul)]
     assert listed.className == "wb-warnings"
-    items = [_texts(item) for item in listed.children]
+    items = [texts(item) for item in listed.children]
     planted = "ConvergenceWarning: Stochastic Optimizer: Maximum iterations (300) reached"
     assert planted in items and len(items) == len(set(items))  # each warning listed once
 
@@ -140,12 +141,12 @@ def test_models_still_training_are_listed_as_training_and_the_table_polls(tmp_pa
     monkeypatch.setattr(workbench.samples, "train_sample_model", slow)
     _, models = overview.workspace_tables(workspace, wait_seconds=0.1)
     [poll] = [c for c in models.children if isinstance(c, dcc.Interval)]
-    assert overview.TRAINING in _texts(models) and poll.disabled is False
+    assert overview.TRAINING in texts(models) and poll.disabled is False
     release.set()
     _, models = overview.workspace_tables(workspace, wait_seconds=30)
     [poll] = [c for c in models.children if isinstance(c, dcc.Interval)]
-    assert overview.TRAINING not in _texts(models) and poll.disabled is True
-    assert "d-logistic" in _texts(models)
+    assert overview.TRAINING not in texts(models) and poll.disabled is True
+    assert "d-logistic" in texts(models)
 
 
 def test_after_done_with_a_new_url_the_results_area_says_loading_not_no_result(tmp_path):
@@ -160,5 +161,5 @@ def test_after_done_with_a_new_url_the_results_area_says_loading_not_no_result(t
 
     search, view, status = job_outputs(work, lambda update: None, 7, "?a=1", key)
     assert search == "?a=2"
-    assert LOADING_RESULT in _texts(view) and NO_RESULT not in _texts(view)
-    assert "Done" in _texts(status)
+    assert LOADING_RESULT in texts(view) and NO_RESULT not in texts(view)
+    assert "Done" in texts(status)

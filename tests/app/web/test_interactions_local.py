@@ -13,7 +13,7 @@ from analyzers.interactions.explained_rows import pair_values, row_values
 from app.analyses import compute_result
 from app.web.pages import interactions as page
 from app.web.pages import interactions_local as local
-from tests.app.web.test_interactions_page import find
+from tests.app.web.layout_tree import find
 from workbench import Dataset
 from workbench.workspace import Workspace
 
