@@ -127,7 +127,7 @@ def run_umap_job(browser, url: str) -> None:
     click(browser, "#emb-run")
     wait_for_text(browser, graph("emb-map", ".gtitle"), "UMAP of", timeout=180)
     record_timing("embeddings job, adult-gdcn, UMAP (click to map)", time.monotonic() - started)
-    assert "UMAP fit" in " ".join(browser.execute_script("return window.progressSeen"))
+    assert "fitting UMAP" in " ".join(browser.execute_script("return window.progressSeen"))
     assert "projection=umap" in browser.current_url
     wait_for_text(browser, ".wb-metrics", "UMAP of")
     screenshot(browser, "embeddings-umap")
