@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 
 from app.web.jobs import NO_RESULT
 from tests.app.conftest import console_errors, screenshot, wait_for, wait_for_text
@@ -79,11 +80,15 @@ def test_upload_trains_in_background_and_done_never_shows_no_result(browser, ser
     views, done_seen, deadline = [], False, time.monotonic() + 120
     while not browser.find_elements("css selector", "#inter-results .main-svg"):
         assert time.monotonic() < deadline, views
-        status = browser.find_elements("css selector", "#inter-status")
-        results = browser.find_elements("css selector", "#inter-results")
-        done_seen = done_seen or bool(status and "Done" in status[0].text)
-        if done_seen and results and (not views or views[-1] != results[0].text):
-            views.append(results[0].text)
+        try:
+            status = browser.find_elements("css selector", "#inter-status")
+            results = browser.find_elements("css selector", "#inter-results")
+            done_seen = done_seen or bool(status and "Done" in status[0].text)
+            shown = results[0].text if results else None
+        except StaleElementReferenceException:  # replaced while read: read the new one
+            continue
+        if done_seen and shown is not None and (not views or views[-1] != shown):
+            views.append(shown)
         time.sleep(0.05)
     assert not any(NO_RESULT in text for text in views), views
     print(f"results area between Done and the figures: {[v[:40] for v in views]}")
