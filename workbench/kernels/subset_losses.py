@@ -246,13 +246,12 @@ class SubsetLossKernel:
             labels = None if rows.labels is None else rows.labels[r0 : r0 + row_chunk]
             for v0 in range(0, masks.shape[0], variant_chunk):
                 scale = column_masks[v0 : v0 + variant_chunk]  # (v, features)
-                batch = (scale[:, None, :] * inputs[None, :, :]).reshape(-1, inputs.shape[1])
-                outputs = self.adapter.forward(batch)  # (v * chunk rows[, classes])
+                outputs = self.adapter.forward_scaled(scale, inputs)  # (v * chunk rows[, classes])
                 outputs = outputs.reshape(scale.shape[0], inputs.shape[0], *outputs.shape[1:])
                 batch_labels = None if labels is None else labels.expand(scale.shape[0], -1)
                 basis = self.loss.basis(outputs, batch_labels)  # (v, chunk rows, stats)
                 totals[v0 : v0 + variant_chunk] += torch.einsum("vrs,qrs->vq", basis, weights)
-                self.rows_evaluated += batch.shape[0]
+                self.rows_evaluated += scale.shape[0] * inputs.shape[0]
         return totals.cpu()
 
     def _column_masks(self, masks: torch.Tensor) -> torch.Tensor:

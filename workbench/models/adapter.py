@@ -92,6 +92,28 @@ class ModelAdapter:
             outputs = call_model(self.module, X.to(self.device, self.dtype))
             return self._checked_outputs(outputs, X.shape[0])
 
+    def forward_scaled(self, scale: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+        """Outputs of every row under every column scaling: ``forward(scale[v] * inputs[r])``.
+
+        The kernels' masked evaluations go through this one seam, so a model whose first layer
+        is linear can assemble the scaled rows' first layer from cached per-column terms
+        instead of running it for every (variant, row).
+
+        Parameters
+        ----------
+        scale : torch.Tensor
+            (variants, features) float32 column scalings, on ``self.device``.
+        inputs : torch.Tensor
+            (rows, features) float32 rows, on ``self.device``.
+
+        Returns
+        -------
+        torch.Tensor
+            As ``forward`` for the (variants · rows) rows, variant-major.
+        """
+        batch = (scale[:, None, :] * inputs[None, :, :]).reshape(-1, inputs.shape[1])
+        return self.forward(batch)
+
     def predict(self, X: object) -> torch.Tensor:
         """Model outputs for any rows, in chunks of ``max_rows_per_call``, returned on the CPU.
 
