@@ -10,7 +10,8 @@ peer over the interaction pairs (matched by feature names, order-insensitive): t
 rank correlation of the reference FIS and of the FIS range over the Rashomon set, and the
 largest absolute difference of the reference FIS. Ours runs twice per approximator: the first
 call builds a fresh adapter (``wrap_model``) and pays every first-call cost, the second reuses
-the adapter.
+the adapter. The batches the model receives in the second call are replayed through the bare
+model forward (``forward_limit.py``): the forward-only limit, and ours / forward-only.
 
 Usage::
 
@@ -31,6 +32,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -38,6 +40,9 @@ from scipy.stats import spearmanr
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
+
+if TYPE_CHECKING:
+    from forward_limit import ForwardLimit
 
 TARGET = "Recidivate-Within-Two-Years"
 DATA_CANDIDATES = (
@@ -67,6 +72,7 @@ class Run:
     reference_loss: float
     epsilon: float
     note: str
+    limit: ForwardLimit | None = None  # the 2nd call's batches through the bare forward
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--features", type=int, choices=(8, 27), default=8)
     parser.add_argument("--skip-peer", action="store_true", help="run ours only")
     parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch and BLAS threads, ours and the peer (default: every usable core)",
+    )
     return parser.parse_args()
 
 
@@ -192,6 +203,10 @@ def run_ours(
     groups: list[str] | None,
     approximator: str,
 ) -> Run:
+    # Sibling modules of this script; imported here, after main has timed importing torch.
+    from forward_limit import forward_only, record_batches
+    from timing import timed
+
     from analyzers.rashomon import explore_rashomon
 
     def explore(adapter):
@@ -212,9 +227,9 @@ def run_ours(
     explore(adapter)
     first_seconds = time.perf_counter() - started
 
-    started = time.perf_counter()
-    result = explore(adapter)
-    second_seconds = time.perf_counter() - started
+    with record_batches() as batches:
+        result, second_seconds = timed(lambda: explore(adapter), adapter.device)
+    limit = forward_only(adapter, batches, test.X)
 
     summary = result.summary()
     pairs = pd.DataFrame(
@@ -236,8 +251,10 @@ def run_ours(
         note=(
             f"{len(pairs)} pairs × {n_models} models, {result.extra['search_steps']} search "
             f"steps, {result.extra['rows_evaluated']:,} rows evaluated, "
-            f"{result.settings['n_distinct_rows']} distinct rows"
+            f"{result.settings['n_distinct_rows']} distinct rows; 2nd call: "
+            f"{limit.describe(second_seconds)}"
         ),
+        limit=limit,
     )
 
 
@@ -273,9 +290,8 @@ def machine_lines(torch_module, device: str, import_seconds: float) -> list[str]
     return [
         f"machine: {platform.machine()}, {cores} usable cores ({os.cpu_count()} logical), "
         f"{platform.processor() or platform.system()}",
-        f"python {platform.python_version()}, torch {torch_module.__version__} "
-        f"({torch_module.get_num_threads()} threads), numpy {np.__version__} (BLAS: {blas}), "
-        f"GPU: {gpu}",
+        f"python {platform.python_version()}, torch {torch_module.__version__}, "
+        f"numpy {np.__version__} (BLAS: {blas}), GPU: {gpu}",
         f"ours on device {device!r}; importing workbench + analyzers.rashomon "
         f"took {import_seconds:.2f} s (not billed below)",
     ]
@@ -284,7 +300,8 @@ def machine_lines(torch_module, device: str, import_seconds: float) -> list[str]
 def format_table(runs: list[Run], peer: Run | None) -> list[str]:
     header = (
         f"{'method':<38} {'1st s':>8} {'2nd s':>8} {'peer/1st':>9} {'peer/2nd':>9} "
-        f"{'pairs':>5} {'ρ refFIS':>9} {'ρ range':>8} {'max|ΔrefFIS|':>13}"
+        f"{'fwd s':>7} {'2nd/fwd':>8} {'pairs':>5} {'ρ refFIS':>9} {'ρ range':>8} "
+        f"{'max|ΔrefFIS|':>13}"
     )
     lines = [header, "-" * len(header)]
     for run in runs:
@@ -307,9 +324,16 @@ def format_table(runs: list[Run], peer: Run | None) -> list[str]:
             rho_ref = f"{agree.spearman_reference_fis:.3f}"
             rho_range = f"{agree.spearman_range:.3f}"
             max_diff = f"{agree.max_abs_reference_fis_difference:.2e}"
+        forward = "—" if run.limit is None else f"{run.limit.seconds:.2f}"
+        to_limit = (
+            "—"
+            if run.limit is None or run.second_seconds is None
+            else f"{run.limit.ratio(run.second_seconds):.2f}×"
+        )
         lines.append(
             f"{run.label:<38} {run.first_seconds:>8.2f} {second:>8} {ratio_first:>9} "
-            f"{ratio_second:>9} {n_pairs:>5} {rho_ref:>9} {rho_range:>8} {max_diff:>13}"
+            f"{ratio_second:>9} {forward:>7} {to_limit:>8} {n_pairs:>5} {rho_ref:>9} "
+            f"{rho_range:>8} {max_diff:>13}"
         )
     return lines
 
@@ -323,8 +347,9 @@ def main() -> None:
     from workbench import Dataset, wrap_model
 
     import_seconds = time.perf_counter() - started
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
+    from threads import set_threads, thread_line  # beside this script
+
+    set_threads(args.threads)
 
     path = find_data()
     frame = pd.read_csv(path)
@@ -365,6 +390,9 @@ def main() -> None:
         "",
         "1st s: first call, including wrap_model (the sklearn → torch conversion); 2nd s: a "
         "second call on the same adapter. The peer runs once (constructor + fit + summary).",
+        "fwd s: forward-only limit, the 2nd call's model batches (same sizes, same rows count) "
+        "through the bare model forward on tiled test rows; 2nd/fwd: ours over that limit.",
+        thread_line("generalized-rashomon-set (numpy, scikit-learn)"),
         "ρ: Spearman rank correlation with the peer over pairs; range = max − min FIS over the "
         "sampled Rashomon set.",
     ]

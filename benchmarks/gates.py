@@ -5,8 +5,10 @@ Every field of every site of the sample FinalMLP (trained on first use and cache
 each whole site: 92 edits, each evaluated on all 48,842 Adult rows. Ours stacks the edits of a
 site into shared forward passes (``TapKernel.outputs``); the peer is the plain loop a user would
 write: register a hook, run one forward pass over all rows, remove the hook, for every edit.
-Both produce the (edits, rows) logits; the script prints both times, the ratio and the largest
-absolute difference, and writes the report to ``benchmarks/results/gates_<device>.txt``.
+Both produce the (edits, rows) logits; the script prints both times, the ratio, the largest
+absolute difference and the forward-only limit of ours (``forward_limit.py``: our forward passes'
+batches replayed through the bare model, without the edit hooks), and writes the report to
+``benchmarks/results/gates_<device>.txt``.
 
 Usage::
 
@@ -22,7 +24,9 @@ import platform
 from pathlib import Path
 
 import torch
-from timing import timed  # benchmarks/timing.py, beside this script
+from forward_limit import forward_only, record_batches  # beside this script
+from threads import set_threads, thread_line
+from timing import timed
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -73,13 +77,12 @@ def loop_of_passes(adapter, X: torch.Tensor, edits) -> torch.Tensor:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
-    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    parser.add_argument("--threads", type=int, help="torch threads (default: every usable core)")
     parser.add_argument("--repeats", type=int, default=1, help="timed runs of each; best kept")
     parser.add_argument("--max-batch-rows", type=int, help="our rows per forward pass")
     parser.add_argument("--cache-dir", help="sample model cache")
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_threads(args.threads)
 
     from workbench.kernels.tap_edits import TapKernel
     from workbench.models import wrap_model
@@ -96,17 +99,20 @@ def main(argv: list[str] | None = None) -> int:
     ours_seconds, loop_seconds = [], []
     for _ in range(args.repeats):
         passes_before = kernel.forward_passes
-        ours, seconds = timed(lambda: kernel.outputs(edits), adapter.device)
+        with record_batches() as batches:
+            ours, seconds = timed(lambda: kernel.outputs(edits), adapter.device)
         ours_seconds.append(seconds)
         ours_passes = kernel.forward_passes - passes_before
         peer, seconds = timed(lambda: loop_of_passes(adapter, X, edits), adapter.device)
         loop_seconds.append(seconds)
     best_ours, best_loop = min(ours_seconds), min(loop_seconds)
+    limit = forward_only(adapter, batches, data.X, repeats=args.repeats)
     lines = [
         f"gate ablation, FinalMLP (test AUC {trained.metrics['test_auc']:.4f}) on all "
         f"{data.n_rows:,} Adult rows",
-        f"device {adapter.device}; torch {torch.__version__}; threads {torch.get_num_threads()}; "
+        f"device {adapter.device}; torch {torch.__version__}; "
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        thread_line("(one hooked pass per edit)", peer_runs_torch=True),
         f"{len(edits)} edits over {len(adapter.module.gate_sites())} sites; our batch "
         f"{kernel.batch_rows:,} rows -> {ours_passes} forward passes; loop: {len(edits)} passes",
         f"ours (TapKernel.outputs)  {best_ours:8.2f} s   (runs: "
@@ -114,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         f"loop (one pass per edit)  {best_loop:8.2f} s   (runs: "
         f"{', '.join(f'{s:.2f}' for s in loop_seconds)})",
         f"ratio loop/ours           {best_loop / best_ours:8.2f}",
+        f"ours' {limit.describe(best_ours)}",
         f"max |ours - loop| logit   {float((ours - peer).abs().max()):.2e}",
     ]
     if ours_passes >= len(edits):

@@ -16,8 +16,9 @@ Friedman H² of every pair on ``--h2-rows`` test rows: ours (one kernel call) ag
 straightforward loop, one ``predict_proba`` per grid point of every pair and single group.
 
 Reported: wall seconds (ours: first call with ``wrap_model`` and a second call), the ratio
-shapiq/ours, and the max absolute difference of the pair scores (SII per row and pair; H² per
-pair).
+shapiq/ours, the max absolute difference of the pair scores (SII per row and pair; H² per
+pair), and the forward-only limit of ours (``forward_limit.py``: the model batches of our
+second SII call, and of our H² call, replayed through the bare model forward), with ours over it.
 
 Usage::
 
@@ -36,12 +37,16 @@ import platform
 import time
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+if TYPE_CHECKING:
+    from forward_limit import ForwardLimit
 
 TARGET = "Recidivate-Within-Two-Years"
 DATA_CANDIDATES = (
@@ -80,9 +85,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--threads",
         type=int,
-        default=1,
-        help="torch and BLAS threads for both tools (default 1: on a shared 2-core machine "
-        "two threads contend and run several times slower than one)",
+        default=None,
+        help="torch and BLAS threads for both tools (default: every usable core; on a shared "
+        "2-core machine pass 1, two contending threads ran a small MLP several times slower)",
     )
     parser.add_argument("--skip-shapiq", action="store_true")
     return parser.parse_args()
@@ -133,7 +138,10 @@ def run_shapiq(function, explained: np.ndarray, background: np.ndarray) -> tuple
     return time.perf_counter() - start, values
 
 
-def run_ours(make_adapter, dataset, positions, background, device):
+def run_ours(make_adapter, dataset, positions, background):
+    from forward_limit import forward_only, record_batches  # beside this script
+    from timing import timed
+
     from analyzers.interactions import score_interactions
 
     def score(adapter):
@@ -145,16 +153,30 @@ def run_ours(make_adapter, dataset, positions, background, device):
     adapter = make_adapter()
     first = score(adapter)
     first_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    second = score(adapter)
-    second_seconds = time.perf_counter() - start
+    with record_batches() as batches:
+        second, second_seconds = timed(lambda: score(adapter), adapter.device)
+    limit = forward_only(adapter, batches, dataset.X)
     values = second.scores.pivot(index="row", columns="pair", values="value")
     ordered = [
         f"{dataset.group_names[i]} × {dataset.group_names[j]}"
         for i, j in itertools.combinations(range(dataset.n_groups), 2)
     ]
     values = values.loc[list(positions), ordered].to_numpy(dtype=float)
-    return first_seconds, second_seconds, values, first.settings["model_rows_evaluated"]
+    return first_seconds, second_seconds, values, first.settings["model_rows_evaluated"], limit
+
+
+def run_ours_h2(adapter, data) -> tuple[object, float, ForwardLimit]:
+    """Our H² of every pair in one call, timed, and its forward-only limit."""
+    from forward_limit import forward_only, record_batches
+    from timing import timed
+
+    from analyzers.interactions import score_interactions
+
+    with record_batches() as batches:
+        result, seconds = timed(
+            lambda: score_interactions(adapter, data, "h2", rows=None), adapter.device
+        )
+    return result, seconds, forward_only(adapter, batches, data.X)
 
 
 def h2_loop(function, sample: np.ndarray) -> tuple[float, np.ndarray]:
@@ -195,9 +217,8 @@ def machine_lines(torch_module, device: str) -> list[str]:
     gpu = torch_module.cuda.get_device_name(0) if torch_module.cuda.is_available() else "none"
     return [
         f"machine: {platform.machine()}, {cores} usable cores ({os.cpu_count()} logical)",
-        f"python {platform.python_version()}, torch {torch_module.__version__} "
-        f"({torch_module.get_num_threads()} threads), numpy {np.__version__} (BLAS: {blas}), "
-        f"GPU: {gpu}; ours on device {device!r}",
+        f"python {platform.python_version()}, torch {torch_module.__version__}, "
+        f"numpy {np.__version__} (BLAS: {blas}), GPU: {gpu}; ours on device {device!r}",
     ]
 
 
@@ -206,13 +227,11 @@ def main() -> None:
     from importlib.metadata import version
 
     import torch
-    from threadpoolctl import threadpool_limits
+    from threads import set_threads, thread_line  # beside this script
 
-    from analyzers.interactions import score_interactions
     from workbench import Dataset, wrap_model
 
-    torch.set_num_threads(args.threads)
-    threadpool_limits(args.threads)
+    set_threads(args.threads)
     load_start = os.getloadavg()[0]
     features, target, description = load_data(args.data, args.groups)
     classification = args.data == "compas"
@@ -242,14 +261,15 @@ def main() -> None:
         f"load average (1 min) at start {load_start:.2f}",
         "",
     ]
-    ours_first, ours_second, ours_values, model_rows = run_ours(
-        make_adapter, test, positions, background, args.device
+    ours_first, ours_second, ours_values, model_rows, limit = run_ours(
+        make_adapter, test, positions, background
     )
     full_rows = len(positions) * args.background * (1 << args.groups)
-    lines.append(
+    lines += (
         f"ours exact SII: 1st call {ours_first:.2f} s (with wrap_model), 2nd call "
         f"{ours_second:.2f} s; {model_rows:,} model rows evaluated "
-        f"(the full game would need {full_rows:,})"
+        f"(the full game would need {full_rows:,})",
+        f"  2nd call's {limit.describe(ours_second)}",
     )
     function = output_function(model, classification)
     if not args.skip_shapiq:
@@ -265,16 +285,17 @@ def main() -> None:
     h2_data = Dataset.from_arrays(
         sample, y_test[positions[: args.h2_rows]], feature_names=list(features.columns)
     )
-    adapter = make_adapter()
-    start = time.perf_counter()
-    ours_h2 = score_interactions(adapter, h2_data, "h2", rows=None)
-    ours_h2_seconds = time.perf_counter() - start
+    ours_h2, ours_h2_seconds, h2_limit = run_ours_h2(make_adapter(), h2_data)
     loop_seconds, loop_h2 = h2_loop(function, sample)
-    lines.append(
+    lines += [
         f"H² on {len(sample)} rows: ours {ours_h2_seconds:.2f} s, plain loop {loop_seconds:.2f} s "
         f"({loop_seconds / ours_h2_seconds:.1f}×); max |ΔH²| "
-        f"{np.abs(ours_h2.scores['value'].to_numpy() - loop_h2).max():.2e}"
-    )
+        f"{np.abs(ours_h2.scores['value'].to_numpy() - loop_h2).max():.2e}",
+        f"  H² call's {h2_limit.describe(ours_h2_seconds)}",
+        "forward-only: the same model batches (sizes and count) through the bare model forward "
+        "on tiled data rows, same process and threads: the limit without evaluating fewer rows",
+        thread_line("shapiq and the H² loop (numpy, scikit-learn)"),
+    ]
     lines.append(f"load average (1 min) at end {os.getloadavg()[0]:.2f} (2 cores: >2 means shared)")
     report = "\n".join(lines)
     print(report)

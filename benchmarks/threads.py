@@ -44,13 +44,15 @@ def _library(filepath: str, prefix: str) -> str:
     return prefix
 
 
-def thread_line(peer: str) -> str:
+def thread_line(peer: str, peer_runs_torch: bool = False) -> str:
     """Who ran on how many threads: ours (torch) and the peer's numpy/scipy/sklearn pools.
 
     Parameters
     ----------
     peer : str
         The peer's name and what it runs on, e.g. "shapiq (numpy)".
+    peer_runs_torch : bool
+        The peer is a loop of torch forward passes: it runs on ours' torch threads.
     """
     ours, theirs = [], []
     for pool in threadpool_info():
@@ -58,6 +60,8 @@ def thread_line(peer: str) -> str:
         entry = f"{pool['internal_api']} {pool['num_threads']} ({library})"
         (ours if library == "torch" else theirs).append(entry)
     torch_pools = f"; {', '.join(ours)}" if ours else ""
+    if peer_runs_torch:
+        theirs = [f"the same torch {torch.get_num_threads()} intra-op"]
     return (
         f"threads (set once at start; {usable_cores()} usable cores): ours torch "
         f"{torch.get_num_threads()} intra-op{torch_pools}; peer {peer}: "
