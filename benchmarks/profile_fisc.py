@@ -27,14 +27,14 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fisc_compas import (  # noqa: E402  (a sibling script, not a package)
+from fisc_compas import (
     EPSILON_RATE,
     SEED,
     TARGET,
     find_data,
     train_reference_model,
 )
-from timing import timed  # noqa: E402
+from timing import timed
 
 FORWARD_OPS = ("aten::addmm", "aten::linear", "aten::relu", "aten::relu_", "aten::mm")
 
