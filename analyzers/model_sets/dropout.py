@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import torch
+
 from analyzers.model_sets.model_set import ModelSet, ModelSetMember, flag_members
 from analyzers.rashomon_parameters import resolve_epsilon
 from workbench.errors import ModelError, ParameterError
@@ -163,6 +165,12 @@ class DropoutSetBuilder:
             raise ModelError(
                 "model: a dropout set needs a torch model; this one runs on the CPU without a "
                 "torch module (e.g. scikit-learn trees): use the retrained builder instead"
+            )
+        if isinstance(model.module, torch.jit.ScriptModule):
+            raise ModelError(
+                "model: a TorchScript model runs its layers as compiled code, which dropout "
+                "masks cannot reach; save it with torch.export (.pt2) and use mode='weights', "
+                "or pass the torch.nn.Module"
             )
         return model
 

@@ -122,9 +122,12 @@ def test_rate_zero_collapses_to_the_reference(trained):
 def test_models_without_a_torch_module_and_unknown_layers_fail_in_one_line(trained):
     adapter, data = trained
     tree = DecisionTreeClassifier(max_depth=2).fit(data.X.numpy(), data.y.numpy())
-    with pytest.raises(ModelError, match="needs a torch model.*use the retrained builder"):
+    with pytest.raises(ModelError, match=r"needs a torch model.*use the retrained builder"):
         DropoutSetBuilder(wrap_model(tree, task="classification", device="cpu")).build(data)
     with pytest.raises(ParameterError, match="layers: 'hidden' is not a module of the model"):
         DropoutSetBuilder(adapter, layers=["hidden"]).build(data)
+    scripted = wrap_model(torch.jit.script(torch.nn.Linear(4, 1)), task="classification")
+    with pytest.raises(ModelError, match="a TorchScript model runs its layers as compiled code"):
+        DropoutSetBuilder(scripted).build(data)
     with pytest.raises(ParameterError, match="mode must be one of"):
         DropoutSetBuilder(adapter, mode="units").build(data)

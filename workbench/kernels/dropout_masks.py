@@ -35,11 +35,13 @@ def check_mode(mode: object) -> str:
 
 
 def default_layers(module: torch.nn.Module, mode: str) -> list[str]:
-    """Hidden layers in registration order: the activation modules before the last Linear
-    (their outputs are the hidden units), else the Linear layers but the last; in "weights"
-    mode the Linear layers but the last (the output layer's weights are the prediction)."""
+    """Hidden layers in registration order: the activation modules before the last linear
+    layer (their outputs are the hidden units), else the linear layers but the last; in
+    "weights" mode the linear layers but the last (the output layer's weights are the
+    prediction). A linear layer is an ``nn.Linear`` or a leaf holding a 2-D weight (what an
+    exported model keeps of one)."""
     named = [(name, m) for name, m in module.named_modules() if name]
-    linear_positions = [i for i, (_, m) in enumerate(named) if isinstance(m, torch.nn.Linear)]
+    linear_positions = [i for i, (_, m) in enumerate(named) if _is_linear(m)]
     hidden_linears = [named[i][0] for i in linear_positions[:-1]]
     if mode == "weights" or not linear_positions:
         return hidden_linears
@@ -49,6 +51,19 @@ def default_layers(module: torch.nn.Module, mode: str) -> list[str]:
         if type(m).__module__ == "torch.nn.modules.activation" and not isinstance(m, _NOT_HIDDEN)
     ]
     return activations or hidden_linears
+
+
+def _is_linear(module: torch.nn.Module) -> bool:
+    if isinstance(module, torch.nn.Linear):
+        return True
+    weight = getattr(module, "weight", None)
+    is_leaf = next(module.children(), None) is None
+    return (
+        is_leaf
+        and isinstance(weight, torch.Tensor)
+        and weight.ndim == 2
+        and not isinstance(module, torch.nn.Embedding | torch.nn.EmbeddingBag)
+    )
 
 
 def resolve_layers(module: torch.nn.Module, layers: Sequence[str] | None, mode: str) -> list[str]:
@@ -113,7 +128,8 @@ def unit_shapes(
     if missing:
         raise ModelError(
             f"layers: {missing[0]!r} is never called as a module in the model's forward pass "
-            "(a TorchScript or exported model inlines its layers), so it cannot be masked"
+            "(an exported model inlines its layers), so its output cannot be masked; use "
+            "mode='weights', which masks weights without hooks"
         )
     return shapes
 
