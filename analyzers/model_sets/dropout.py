@@ -93,10 +93,10 @@ class DropoutSetBuilder:
         progress: ProgressCallback | None = None,
     ) -> ModelSet:
         """Search or take the rate, draw the members and flag those within ε of L*."""
-        adapter = self._adapter()
         self._check()
         if dataset.y is None:
             raise ParameterError("dataset: a dropout set needs the explained rows' target")
+        adapter = self._adapter(dataset)
         layers = resolve_layers(adapter.module, self.layers, self.mode)
         shapes = unit_shapes(adapter.module, layers, self.mode, dataset.X[:1].to(adapter.device))
         kernel = DropoutLossKernel(
@@ -115,6 +115,8 @@ class DropoutSetBuilder:
             rate, probe_losses, trace = search_rate(
                 share_within, self.max_rate, self.in_set_share, self.search_steps, progress
             )
+            if progress is not None:
+                progress(SEARCH_STAGE, len(trace), len(trace))
         else:
             rate, probe_losses, trace = float(self.rate), [], []
         masks = draw_masks(shapes, range(self.n_members), rate, self.mode, self.seed)
@@ -128,7 +130,20 @@ class DropoutSetBuilder:
             )
             for k in range(self.n_members)
         ]
-        settings = {
+        settings = self._settings(layers, rate, probe_losses, trace)
+        settings["forward_passes"] = kernel.forward_passes
+        return flag_members(
+            self.name,
+            members,
+            losses,
+            reference_loss,
+            epsilon_rate=epsilon_rate,
+            epsilon=epsilon,
+            settings=settings,
+        )
+
+    def _settings(self, layers, rate, probe_losses, trace) -> dict[str, Any]:
+        return {
             "mode": self.mode,
             "layers": layers,
             "rate": rate,
@@ -140,19 +155,9 @@ class DropoutSetBuilder:
             "seed": int(self.seed),
             "probe_losses": probe_losses,
             "rate_search": trace,
-            "forward_passes": kernel.forward_passes,
         }
-        return flag_members(
-            self.name,
-            members,
-            losses,
-            reference_loss,
-            epsilon_rate=epsilon_rate,
-            epsilon=epsilon,
-            settings=settings,
-        )
 
-    def _adapter(self) -> ModelAdapter:
+    def _adapter(self, dataset) -> ModelAdapter:
         model = self.model
         if not isinstance(model, ModelAdapter):
             if not hasattr(model, "parameters") or not callable(model):
@@ -160,7 +165,7 @@ class DropoutSetBuilder:
                     "model: a dropout set needs a torch model (a ModelAdapter with a module, "
                     f"or a torch.nn.Module), got {type(model).__name__}"
                 )
-            model = wrap_model(model)
+            model = wrap_model(model, y=dataset.y.numpy())
         if model.module is None:
             raise ModelError(
                 "model: a dropout set needs a torch model; this one runs on the CPU without a "
