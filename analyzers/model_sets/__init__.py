@@ -5,16 +5,19 @@ result = explore_model_set(RetrainedSetBuilder(estimator, train, seeds=range(5))
 """
 
 from analyzers.model_sets.builders import FittedSetBuilder, RetrainedSetBuilder
+from analyzers.model_sets.dropout import DropoutSetBuilder
 from analyzers.model_sets.explore import explore_model_set
 from analyzers.model_sets.model_set import (
     ModelSet,
     ModelSetMember,
     RashomonSetBuilder,
     assemble_set,
+    flag_members,
 )
 from analyzers.model_sets.result import ModelSetResult
 
 __all__ = [
+    "DropoutSetBuilder",
     "FittedSetBuilder",
     "ModelSet",
     "ModelSetMember",
@@ -23,4 +26,5 @@ __all__ = [
     "RetrainedSetBuilder",
     "assemble_set",
     "explore_model_set",
+    "flag_members",
 ]

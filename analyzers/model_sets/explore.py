@@ -48,7 +48,8 @@ def explore_model_set(
     Parameters
     ----------
     model_set : ModelSet or builder
-        A built set, or a builder (``RetrainedSetBuilder``, ``FittedSetBuilder``) built here on
+        A built set, or a builder (``RetrainedSetBuilder``, ``FittedSetBuilder``,
+        ``DropoutSetBuilder``) built here on
         ``dataset`` with ``epsilon_rate`` / ``epsilon``.
     dataset : Dataset
         Explained rows with their target: members' losses and interactions are computed here.

@@ -123,6 +123,31 @@ def assemble_set(
         reference_loss = losses[reference]
     else:
         raise ParameterError(f"reference must be a member position 0..{len(members) - 1}")
+    return flag_members(
+        builder,
+        members,
+        losses,
+        reference_loss,
+        epsilon_rate=epsilon_rate,
+        epsilon=epsilon,
+        settings=settings,
+    )
+
+
+def flag_members(
+    builder: str,
+    members: Sequence[ModelSetMember],
+    losses: Sequence[float],
+    reference_loss: float,
+    *,
+    epsilon_rate: float | None,
+    epsilon: float | None,
+    settings: dict[str, Any] | None = None,
+) -> ModelSet:
+    """The set of members whose losses are already known: in when L − L* ≤ ε.
+
+    For builders that score members in bulk (dropout) and whose L* is not a member's loss.
+    """
     resolved = resolve_epsilon(epsilon_rate, epsilon, reference_loss)
     scored = tuple(
         ModelSetMember(
@@ -130,7 +155,7 @@ def assemble_set(
             m.adapter,
             m.estimator,
             m.description,
-            loss,
+            float(loss),
             bool(loss - reference_loss <= resolved),
         )
         for m, loss in zip(members, losses, strict=True)

@@ -1,5 +1,5 @@
-"""``workbench rashomon-set``: a Rashomon set of retrained or fitted models, any interaction
-index over its members, the range table and what every member agrees on."""
+"""``workbench rashomon-set``: a Rashomon set of retrained, fitted or dropout models, any
+interaction index over its members, the range table and what every member agrees on."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from app.cli.common import (
 from workbench.errors import WorkbenchError
 from workbench.models.files import is_pickle_file
 
-BUILDERS = ("retrain", "fitted")
+BUILDERS = ("retrain", "fitted", "dropout")
 #: Learners ``--builder retrain`` trains from a name (settings as the sample models').
 LEARNERS = ("gbt", "forest", "mlp", "logistic")
 
@@ -31,17 +31,25 @@ LEARNERS = ("gbt", "forest", "mlp", "logistic")
 def add_parser(commands) -> None:
     """Add the ``rashomon-set`` subcommand to an argparse subparsers object."""
     from analyzers.interaction_result import INTERACTION_INDICES
+    from analyzers.model_sets import DropoutSetBuilder
     from analyzers.model_sets import explore_model_set as explore
 
     parser = commands.add_parser(
         "rashomon-set",
-        help="interaction ranges and consensus over a set of retrained or fitted models",
+        help="interaction ranges and consensus over a set of retrained, fitted or dropout models",
         description="Build a Rashomon set (models retrained with seeds, bootstrap resamples "
-        "and a parameter grid, or your fitted models), score an interaction index for every "
+        "and a parameter grid, your fitted models, or a torch model under seeded dropout "
+        "masks), score an interaction index for every "
         "member within ε of the best loss, and write the range table and the consensus "
         "(order shares, Hasse diagram, robust top-k) as JSON + CSV to --out.",
     )
-    add_data_arguments(parser)
+    add_data_arguments(
+        parser,
+        data_help="CSV (.csv, .csv.gz) or Parquet file; for a zoo --model also 'adult' or "
+        "'synthetic'",
+        target_help="target column (needed for a CSV or Parquet --data)",
+        target_required=False,
+    )
     parser.add_argument("--builder", choices=BUILDERS, default="retrain")
     parser.add_argument(
         "--learner",
@@ -66,6 +74,7 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--models", help="fitted: comma-separated model files (joblib/pkl, TorchScript...)"
     )
+    _add_dropout_arguments(parser, DropoutSetBuilder)
     add_model_file_arguments(parser)
     parser.add_argument("--out", required=True, help="output folder")
     add_grouping_arguments(parser)
@@ -86,8 +95,14 @@ def run_rashomon_set(args: argparse.Namespace) -> int:
     from app.reports.model_sets import write_model_set_report
     from workbench.data import Dataset
 
-    dataset = load_dataset(Dataset, args)
-    builder, explained = _builder(args, dataset)
+    if args.builder == "dropout":
+        from app.cli.rashomon_dropout import dropout_builder
+
+        builder, explained = dropout_builder(args)
+    else:
+        if not args.target:
+            raise WorkbenchError("--target: the target column of --data is needed")
+        builder, explained = _builder(args, load_dataset(Dataset, args))
     with ProgressBar(not args.no_progress) as bar:
         result = explore_model_set(
             builder,
@@ -122,6 +137,38 @@ def run_rashomon_set(args: argparse.Namespace) -> int:
         print(f"{diagnostic.severity}: {diagnostic.code}: {diagnostic.message}")
     print(f"wrote {len(written)} files to {Path(args.out)}")
     return 0
+
+
+def _add_dropout_arguments(parser: argparse.ArgumentParser, builder) -> None:
+    parser.add_argument(
+        "--model",
+        default="mlp",
+        help="dropout: the reference torch model: a sample model (mlp; logistic has no hidden "
+        "layer), a zoo model (finalmlp, masknet, gdcn, dcnv2; trained on first use and cached) "
+        "or a TorchScript / torch.export model file",
+    )
+    parser.add_argument(
+        "--rate",
+        type=bounded_float(0.0, 0.99),
+        help="dropout: the drop rate p (default: searched, the largest p keeping "
+        f"{default_of(builder, 'in_set_share'):g} of the probe members within ε)",
+    )
+    parser.add_argument(
+        "--members",
+        type=positive_int,
+        default=default_of(builder, "n_members"),
+        help="dropout: members drawn at the rate",
+    )
+    parser.add_argument(
+        "--layers",
+        help="dropout: comma-separated module names to mask (default: every hidden activation)",
+    )
+    parser.add_argument(
+        "--dropout-mode",
+        choices=("activations", "weights"),
+        default=default_of(builder, "mode"),
+        help="dropout: mask units of the layers' outputs, or entries of their weights",
+    )
 
 
 def _builder(args: argparse.Namespace, dataset):

@@ -19,7 +19,8 @@ def write_model_set_report(result: ModelSetResult, folder: str | Path) -> list[P
     ``members.csv`` (loss, L − L*, in_set per member), ``clouds.csv`` (strength per in-set
     member and pair), ``order_shares.csv`` (share of members ranking pair_a above pair_b),
     ``hasse.csv`` (the order every member agrees on, transitively reduced) and
-    ``diagnostics.csv``.
+    ``diagnostics.csv``; a dropout set adds ``rate_search.csv`` (each rate the search tried,
+    its share of probe members within ε, and whether it met the share) when p was searched.
 
     Returns
     -------
@@ -37,6 +38,11 @@ def write_model_set_report(result: ModelSetResult, folder: str | Path) -> list[P
             columns=["code", "message", "severity"],
         ),
     }
+    search = result.settings.get("builder_settings", {}).get("rate_search")
+    if search:
+        tables["rate_search"] = pd.DataFrame(
+            search, columns=["rate", "share_in_set", "meets_share"]
+        )
     with staged_folder(folder) as stage:
         (stage.path / "result.json").write_text(result.to_json())
         for name, frame in tables.items():

@@ -6,6 +6,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
@@ -80,4 +81,58 @@ def test_bad_options_fail_in_one_line(csv_path, tmp_path, capsys):
     )
     assert run_set(csv_path, tmp_path / "o", "--param-grid", "max_depth") == 2
     assert "--param-grid: expected 'name=v1,v2;...'" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.fixture
+def exported_net(tmp_path):
+    """A 4-8-8-1 ReLU network saved with torch.export (a model file with a dynamic batch)."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(4, 8),
+        torch.nn.ReLU(),
+        torch.nn.Linear(8, 8),
+        torch.nn.ReLU(),
+        torch.nn.Linear(8, 1),
+    )
+    batch = {0: torch.export.Dim("rows")}
+    path = tmp_path / "net.pt2"
+    torch.export.save(torch.export.export(net, (torch.zeros(2, 4),), dynamic_shapes=(batch,)), path)
+    return path
+
+
+def test_dropout_set_of_an_exported_torch_model(csv_path, exported_net, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = run_set(
+        csv_path, out, "--builder", "dropout", "--model", exported_net, "--members", "6",
+        "--dropout-mode", "weights", "--index", "h2", "--rows", "20", "--epsilon-rate", "0.05",
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    result = ModelSetResult.from_json((out / "result.json").read_text())
+    settings = result.settings["builder_settings"]
+    # The exported model keeps its Linear layers as plain modules with a 2-D weight.
+    assert result.builder == "dropout" and settings["layers"] == ["0", "2"]
+    members = pd.read_csv(out / "members.csv")
+    rate = settings["rate"]
+    assert members["member"].tolist() == [f"dropout p={rate:.3g} #{k}" for k in range(6)]
+    search = pd.read_csv(out / "rate_search.csv")
+    assert search["rate"].iloc[0] == settings["max_rate"]
+    assert search.loc[search["rate"] == rate, "meets_share"].all()
+
+
+def test_dropout_refuses_trees_and_unknown_layers_in_one_line(
+    csv_path, exported_net, tmp_path, capsys
+):
+    options = ["--builder", "dropout", "--rate", "0.1", "--members", "2"]
+    assert run_set(csv_path, tmp_path / "o", *options, "--model", "gbt") == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "workbench: error: --model: gbt (boosted trees) has no torch module to drop units "
+        "from; use --builder retrain for trees"
+    )
+    model = ["--model", str(exported_net), "--dropout-mode", "weights"]
+    assert run_set(csv_path, tmp_path / "o", *options, *model, "--layers", "nope") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("workbench: error: layers: 'nope' is not a module of the model")
+    assert len(err.splitlines()) == 1
     assert not (tmp_path / "o").exists()
