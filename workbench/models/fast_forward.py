@@ -22,6 +22,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn.modules import module as module_state
@@ -150,13 +151,14 @@ class FastForward:
         # non-finite scale turns a zero into NaN, which the copied output would hide.
         if inputs.device.type != "cpu" or n_rows == 0 or not bool(torch.isfinite(scale).all()):
             return self._run(steps, _scaled_rows(scale, inputs), owned=True)
-        moved = scale != 1  # (variants, features)
-        nonzero = (inputs != 0).to(inputs.dtype)  # (rows, features)
-        hit = torch.mm(moved.to(inputs.dtype), nonzero.t()) > 0  # (variants, rows)
-        n_hit = int(hit.sum())
-        if n_hit + n_rows >= n_variants * n_rows:  # the unscaled rows would cost more
+        # The bookkeeping runs in numpy, on one thread: each torch op on these sizes is a
+        # parallel region, and on a loaded machine every region waits for a descheduled thread.
+        scale_np, inputs_np = scale.detach().numpy(), inputs.detach().numpy()
+        moved = scale_np != 1  # (variants, features)
+        hit = (moved.astype(np.int32) @ (inputs_np != 0).T.astype(np.int32)) > 0  # (v, rows)
+        variant_of, row_of = np.nonzero(hit)  # (pairs,) each, variant-major
+        if variant_of.size + n_rows >= n_variants * n_rows:  # the unscaled rows would cost more
             return self._run(steps, _scaled_rows(scale, inputs), owned=True)
-        variant_of, row_of = hit.nonzero(as_tuple=True)  # (pairs,) each
         first = _first_linear_end(steps)
         delta = first is not None and _delta_pays(moved, inputs.shape[1])
         if delta:
@@ -164,16 +166,18 @@ class FastForward:
             base = self._run(steps[first:], base_pre.clone(), owned=True)
         else:
             base = self._run(steps, inputs, owned=False)  # (rows, outputs)
-        out = base.repeat(n_variants, *([1] * (base.ndim - 1)))  # (variants * rows, outputs)
-        if n_hit == 0:
-            return out
-        if delta:
-            pre = _moved_pre_activation(steps[:first], base_pre, scale, moved, inputs, hit)
-            hit_outputs = self._run(steps[first:], pre, owned=True)
-        else:
-            hit_outputs = self._run(steps, scale[variant_of] * inputs[row_of], owned=True)
-        out[variant_of * n_rows + row_of] = hit_outputs
-        return out
+        out = np.tile(base.numpy(), (n_variants,) + (1,) * (base.ndim - 1))  # (v * rows, outputs)
+        if variant_of.size:
+            if delta:
+                pre = _moved_pre_activation(
+                    steps[:first], base_pre, scale, torch.from_numpy(moved), inputs, hit
+                )
+                hit_outputs = self._run(steps[first:], pre, owned=True)
+            else:
+                pairs = torch.from_numpy(scale_np[variant_of] * inputs_np[row_of])  # (pairs, f)
+                hit_outputs = self._run(steps, pairs, owned=True)
+            out[variant_of * n_rows + row_of] = hit_outputs.numpy()
+        return torch.from_numpy(out)
 
     def _run(self, steps: list[Step], x: torch.Tensor, owned: bool) -> torch.Tensor:
         """The steps on (rows, features) ``x`` in row chunks; a fresh output tensor.
@@ -245,8 +249,8 @@ def _is_unclamped_affine(op: Callable) -> bool:
     return type(owner) is FixedAffine and owner.bounds is None
 
 
-def _delta_pays(moved: torch.Tensor, n_features: int) -> bool:
-    most_moved = int(moved.sum(dim=1).max())
+def _delta_pays(moved: np.ndarray, n_features: int) -> bool:
+    most_moved = int(moved.sum(axis=1).max())
     return n_features >= DELTA_MIN_FEATURES and most_moved <= n_features // DELTA_MAX_MOVED_SHARE
 
 
@@ -256,7 +260,7 @@ def _moved_pre_activation(
     scale: torch.Tensor,
     moved: torch.Tensor,
     inputs: torch.Tensor,
-    hit: torch.Tensor,
+    hit: np.ndarray,
 ) -> torch.Tensor:
     """First-layer pre-activations of the hit pairs, variant-major: the unscaled row's plus
     ``(s_c - 1) x_c w_c`` for each moved column c (w_c: the column's weight through the
@@ -267,7 +271,7 @@ def _moved_pre_activation(
         column_weight = column_weight * op.__self__.factor[:, None]
     pieces = []
     for variant in range(scale.shape[0]):
-        rows = hit[variant].nonzero()[:, 0]
+        rows = torch.from_numpy(np.flatnonzero(hit[variant]))
         if rows.numel() == 0:
             continue
         columns = moved[variant].nonzero()[:, 0]
