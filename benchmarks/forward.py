@@ -8,7 +8,8 @@ the 33.7 M, scaled up in the table) and times, in one process and interleaved:
 
 - ``plain``: today's path: scale the rows, then the converted ``nn.Sequential``;
 - ``fused``: scale the rows, then ``FastForward`` (addmm into reused buffers, in-place ReLU);
-- ``scaled``: ``ModelAdapter.forward_scaled`` (rows whose moved columns are zero run once).
+- ``scaled``: ``ModelAdapter.forward_scaled`` (rows whose moved columns are zero run once, up
+  to ``fast_forward.SKIP_MAX_THREADS`` torch threads; above it, the fused forward).
 
 All three include the adapter's output checks (shape, finiteness), as the kernel's calls do.
 

@@ -20,6 +20,12 @@ from workbench.models.fast_forward import FastForward
 TOLERANCE = 1e-6
 
 
+@pytest.fixture(autouse=True)
+def skip_at_any_thread_count(monkeypatch):
+    """The row skip of ``scaled`` is gated by thread count; test it at whatever this runs."""
+    monkeypatch.setattr(fast_forward, "SKIP_MAX_THREADS", 1024)
+
+
 def sparse_data(rows=300, features=10, seed=0):
     """Rows with many zero entries (like one-hot codes) and a few large-valued columns."""
     generator = np.random.default_rng(seed)
@@ -113,8 +119,10 @@ def default_scaled(adapter, scale, inputs):
     return adapter.forward((scale[:, None, :] * inputs[None]).reshape(-1, inputs.shape[1]))
 
 
+@pytest.mark.parametrize("skip_threads", [0, 1024])
 @pytest.mark.parametrize("moved", [0, 1, 2, None])
-def test_forward_scaled_equals_scaling_the_rows(wrapped, moved):
+def test_forward_scaled_equals_scaling_the_rows(wrapped, moved, skip_threads, monkeypatch):
+    monkeypatch.setattr(fast_forward, "SKIP_MAX_THREADS", skip_threads)
     inputs = torch.from_numpy(sparse_data(rows=50, seed=1)[0])
     scale = random_scales(6, inputs.shape[1], moved, seed=moved or 7)
     for name, adapter in wrapped.items():

@@ -40,6 +40,12 @@ MAX_KEPT_BUFFER_BYTES = 64 * 2**20
 DELTA_MIN_FEATURES = 64
 DELTA_MAX_MOVED_SHARE = 8  # at most features // 8 moved columns per variant
 
+# The skip of ``scaled`` runs two forwards and host bookkeeping per call: at one thread it took
+# 0.27-0.35 of the plain time against 0.38-0.40 fused, but at 2 threads on a loaded 2-core
+# machine 0.63-1.10 against 0.48-0.85 fused (benchmarks/forward.py), so it is used up to this
+# many torch threads. Re-measure on a quiet many-core machine before raising it.
+SKIP_MAX_THREADS = 1
+
 _SEQUENTIAL_TYPES = (nn.Sequential, SklearnTorchModule)
 _IN_PLACE = {
     nn.ReLU: torch.Tensor.relu_,
@@ -149,7 +155,8 @@ class FastForward:
         n_variants, n_rows = scale.shape[0], inputs.shape[0]
         # The skip needs the pair list on the host (a sync per call on a GPU), and a
         # non-finite scale turns a zero into NaN, which the copied output would hide.
-        if inputs.device.type != "cpu" or n_rows == 0 or not bool(torch.isfinite(scale).all()):
+        skip = inputs.device.type == "cpu" and torch.get_num_threads() <= SKIP_MAX_THREADS
+        if not skip or n_rows == 0 or not bool(torch.isfinite(scale).all()):
             return self._run(steps, _scaled_rows(scale, inputs), owned=True)
         # The bookkeeping runs in numpy, on one thread: each torch op on these sizes is a
         # parallel region, and on a loaded machine every region waits for a descheduled thread.
