@@ -16,6 +16,7 @@ import torch
 
 from workbench.errors import DataError, ModelError, WorkbenchError
 from workbench.losses import Loss
+from workbench.models.fast_forward import FastForward
 
 _MAX_MESSAGE_CHARS = 300
 # float32 rounding of a probability computed in float64 stays well inside this.
@@ -59,6 +60,12 @@ class ModelAdapter:
     _cpu_function: Callable[[np.ndarray], object] | None = field(default=None, repr=False)
     _source_digest: str | None = field(default=None, repr=False)
     _unhashable_token: str = field(default="", repr=False)
+    _fast: FastForward | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # The fused path reads ``module`` at every call, so hooks and edits still take effect.
+        if self.module is not None:
+            object.__setattr__(self, "_fast", FastForward(self.module, self.dtype))
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """Model outputs for a batch, without building an autograd graph.
@@ -89,15 +96,16 @@ class ModelAdapter:
         with torch.no_grad():
             if self.module is None:
                 return self._forward_on_cpu(X)
-            outputs = call_model(self.module, X.to(self.device, self.dtype))
+            outputs = call_model(self._run_module, X.to(self.device, self.dtype))
             return self._checked_outputs(outputs, X.shape[0])
 
     def forward_scaled(self, scale: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
         """Outputs of every row under every column scaling: ``forward(scale[v] * inputs[r])``.
 
-        The kernels' masked evaluations go through this one seam, so a model whose first layer
-        is linear can assemble the scaled rows' first layer from cached per-column terms
-        instead of running it for every (variant, row).
+        The kernels' masked evaluations go through this one seam. For a stack of Linear
+        layers and activations (``workbench.models.fast_forward``) a row whose moved columns
+        are all zero is run once, not once per variant, and a wide first layer is assembled
+        from the unscaled row's pre-activation plus the moved columns' terms.
 
         Parameters
         ----------
@@ -111,6 +119,13 @@ class ModelAdapter:
         torch.Tensor
             As ``forward`` for the (variants · rows) rows, variant-major.
         """
+        if self._fast is not None and self._fits_scaled(scale, inputs):
+            with torch.no_grad():
+                scale = scale.to(self.device, self.dtype)
+                inputs = inputs.to(self.device, self.dtype)
+                outputs = call_model(lambda pair: self._fast.scaled(*pair), (scale, inputs))
+            if outputs is not None:
+                return self._checked_outputs(outputs, scale.shape[0] * inputs.shape[0])
         batch = (scale[:, None, :] * inputs[None, :, :]).reshape(-1, inputs.shape[1])
         return self.forward(batch)
 
@@ -157,6 +172,16 @@ class ModelAdapter:
         digest.update((self._source_digest or module_digest(self.module)).encode())
         digest.update(self._unhashable_token.encode())
         return digest.hexdigest()
+
+    def _fits_scaled(self, scale: torch.Tensor, inputs: torch.Tensor) -> bool:
+        """Shapes the fast path takes; anything else gets ``forward``'s checks and messages."""
+        if inputs.ndim != 2 or scale.ndim != 2 or scale.shape[1] != inputs.shape[1]:
+            return False
+        return self.n_features is None or inputs.shape[1] == self.n_features
+
+    def _run_module(self, X: torch.Tensor) -> object:
+        outputs = self._fast(X) if self._fast is not None else None
+        return self.module(X) if outputs is None else outputs
 
     def _forward_on_cpu(self, X: torch.Tensor) -> torch.Tensor:
         rows = X.shape[0]
