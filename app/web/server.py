@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import errno
+import signal
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from app.web.guard import allow_host
@@ -34,11 +37,32 @@ def check_port_free(host: str, port: int) -> None:
 
 
 def serve(app, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
-    """Serve until Ctrl-C; binds 127.0.0.1 unless ``host`` says otherwise."""
+    """Serve until Ctrl-C (SIGINT); binds 127.0.0.1 unless ``host`` says otherwise."""
     check_port_free(host, port)
     allow_host(app.server, host)
     print(f"Interaction Workbench: http://{host}:{port}/  (Ctrl-C stops)", flush=True)
-    app.run(host=host, port=port, debug=False)
+    with interruptible():
+        app.run(host=host, port=port, debug=False)
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt while inside, whatever the process inherited.
+
+    A process started with SIGINT ignored keeps it ignored: Python installs its Ctrl-C handler
+    only where SIGINT is at its default. A non-interactive shell ignores SIGINT in every command
+    it starts with ``&`` (CI scripts, ``nohup``), and so does everything those commands start:
+    such a server shrugged off ``kill -INT`` and ran on until killed. The handler is put back on
+    the way out.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @dataclass
