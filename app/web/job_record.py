@@ -88,7 +88,7 @@ def remove_partial_writes(workspace_root: str | Path, pids: list[int]) -> int:
     """Delete the temporary files of writes that the killed jobs ``pids`` never finished.
 
     Called by an exiting server once it has killed its jobs: a job killed between writing a
-    result's temporary file and renaming it (``ResultStore.save``) left a ``.<stem>.<id>.tmp``
+    result's temporary file and renaming it (``ResultStore.put``) left a ``.<stem>.<id>.tmp``
     next to the result it was storing, which its record names. Returns how many files went.
     """
     folder = Path(workspace_root) / _RECORDS
