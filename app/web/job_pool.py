@@ -111,8 +111,8 @@ class PooledDiskcacheManager(DiskcacheManager):
     def _end_jobs(self) -> None:
         """Kill the jobs (and what they started) and wait for them, at most a few seconds.
 
-        Not ``terminate_job``: it takes the cache's lock first, which a job killed mid-write may
-        leave to SQLite's busy timeout.
+        Not ``terminate_job``: it takes the job cache's SQLite lock around each kill, which a
+        request thread may hold at that moment; a kill needs no lock.
         """
         family = []
         for pid, _ in self.jobs():
