@@ -89,19 +89,19 @@ def _server_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _run_demo(args: argparse.Namespace) -> NoReturn:
+def _run_demo(args: argparse.Namespace) -> int:
     from workbench.workspace import demo_workspace
 
     return _serve(demo_workspace(args.workspace), args)
 
 
-def _run_serve(args: argparse.Namespace) -> NoReturn:
+def _run_serve(args: argparse.Namespace) -> int:
     from workbench.workspace import Workspace
 
     return _serve(Workspace.open(args.workspace), args)
 
 
-def _serve(workspace, args: argparse.Namespace) -> NoReturn:
+def _serve(workspace, args: argparse.Namespace) -> int:
     from app.cli.command import Terminated
     from app.web import create_app
     from app.web.server import check_port_free, serve
@@ -119,13 +119,15 @@ def _serve(workspace, args: argparse.Namespace) -> NoReturn:
     # goes to stderr, and the server goes on. Never unregistered: the process ends in here.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
-        serve(app, host=args.host, port=args.port)
+        interrupted = serve(app, host=args.host, port=args.port)
     except KeyboardInterrupt:  # Ctrl-C outside werkzeug's loop, which swallows it inside
         exit_at_once(130)
     except Terminated:
         print("workbench: terminated", file=sys.stderr)
         exit_at_once(128 + signal.SIGTERM)
-    exit_at_once(0)
+    if interrupted:
+        exit_at_once(0)
+    return 0  # only where serving ended without a signal (a test's stand-in server)
 
 
 def exit_at_once(code: int) -> NoReturn:
