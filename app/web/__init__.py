@@ -78,7 +78,7 @@ def create_app(
         background_callback_manager=(
             celery_manager(redis_url)
             if jobs == "celery"
-            else _diskcache_manager(jobs_dir or workspace.root / "jobs", max_jobs)
+            else _diskcache_manager(jobs_dir or workspace.root / "jobs", max_jobs, workspace.root)
         ),
         suppress_callback_exceptions=True,
         title=APP_TITLE,
@@ -93,16 +93,18 @@ def create_app(
     return app
 
 
-def _diskcache_manager(folder: str | Path, max_jobs: int | None):
+def _diskcache_manager(folder: str | Path, max_jobs: int | None, workspace_root: Path):
     import diskcache
 
     from app.web.job_pool import DEFAULT_MAX_JOBS, PooledDiskcacheManager
+    from app.web.job_record import remove_partial_writes
     from app.web.jobs import queued_progress
 
     return PooledDiskcacheManager(
         diskcache.Cache(str(folder)),
         DEFAULT_MAX_JOBS if max_jobs is None else max_jobs,
         queued_progress=queued_progress,
+        after_killed=lambda pids: remove_partial_writes(workspace_root, pids),
     )
 
 

@@ -35,6 +35,7 @@ from workbench.errors import ParameterError
 DEFAULT_MAX_JOBS = max(1, (os.cpu_count() or 2) - 1)
 _QUEUE_POLL_SECONDS = 0.2
 _IMPORT_WAIT_SECONDS = 60.0
+_KILL_WAIT_SECONDS = 3.0
 
 #: a job as the pool knows it: (pid, creation time), so a reused pid is not taken for the job
 Job = tuple[int, float]
@@ -51,14 +52,20 @@ class PooledDiskcacheManager(DiskcacheManager):
     queued_progress : callable, optional
         ``queued_progress(ahead)`` is the progress value a queued job shows, ``ahead`` being how
         many jobs must end before it starts.
+    after_killed : callable, optional
+        ``after_killed(pids)``, called at exit once the jobs still running are dead (to remove
+        what they left half written).
     """
 
-    def __init__(self, cache, max_jobs: int = DEFAULT_MAX_JOBS, queued_progress=None):
+    def __init__(
+        self, cache, max_jobs: int = DEFAULT_MAX_JOBS, queued_progress=None, after_killed=None
+    ):
         if isinstance(max_jobs, bool) or not isinstance(max_jobs, int) or max_jobs < 1:
             raise ParameterError(f"max_jobs: expected an integer >= 1, got {max_jobs!r}")
         super().__init__(cache)
         self.max_jobs = max_jobs
         self._queued_progress = queued_progress
+        self._after_killed = after_killed
         self._started: list[Job] = []
         self._forker: _ForkingThread | None = None
         self._forker_lock = threading.Lock()
@@ -102,8 +109,26 @@ class PooledDiskcacheManager(DiskcacheManager):
             return self._forker
 
     def _end_jobs(self) -> None:
+        """Kill the jobs (and what they started) and wait for them, at most a few seconds.
+
+        Not ``terminate_job``: it takes the job cache's SQLite lock around each kill, which a
+        request thread may hold at that moment; a kill needs no lock.
+        """
+        family = []
         for pid, _ in self.jobs():
-            self.terminate_job(pid)
+            try:
+                job = psutil.Process(pid)
+                family += [*job.children(recursive=True), job]
+            except psutil.Error:
+                continue
+        for process in family:
+            try:
+                process.kill()
+            except psutil.Error:
+                continue
+        psutil.wait_procs(family, timeout=_KILL_WAIT_SECONDS)
+        if family and self._after_killed is not None:
+            self._after_killed([process.pid for process in family])
 
 
 def job_alive(job: Job) -> bool:

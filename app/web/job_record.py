@@ -84,6 +84,30 @@ class JobRecord:
         os.replace(partial, self.path)
 
 
+def remove_partial_writes(workspace_root: str | Path, pids: list[int]) -> int:
+    """Delete the temporary files of writes that the killed jobs ``pids`` never finished.
+
+    Called by an exiting server once it has killed its jobs: a job killed between writing a
+    result's temporary file and renaming it (``ResultStore.put``) left a ``.<stem>.<id>.tmp``
+    next to the result it was storing, which its record names. Returns how many files went.
+    """
+    folder = Path(workspace_root) / _RECORDS
+    killed = set(pids)
+    partials = [path for pid in killed for path in folder.glob(f"*.{pid}.tmp")]
+    for record_path in folder.glob("*.json"):
+        try:
+            record = json.loads(record_path.read_text())
+        except (OSError, ValueError):
+            continue
+        if record.get("pid") not in killed:
+            continue
+        for result in map(Path, record.get("storing", [])):
+            partials += result.parent.glob(f".{result.stem}.*.tmp")
+    for path in partials:
+        path.unlink(missing_ok=True)
+    return len(partials)
+
+
 def _creation_time(pid: int) -> float:
     try:
         return psutil.Process(pid).create_time()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import errno
+import signal
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from app.web.guard import allow_host
@@ -33,12 +36,44 @@ def check_port_free(host: str, port: int) -> None:
             ) from None
 
 
-def serve(app, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
-    """Serve until Ctrl-C; binds 127.0.0.1 unless ``host`` says otherwise."""
+def serve(app, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> bool:
+    """Serve until Ctrl-C (SIGINT); binds 127.0.0.1 unless ``host`` says otherwise.
+
+    Returns whether Ctrl-C stopped it (werkzeug ends quietly on Ctrl-C, as if nothing happened).
+    """
     check_port_free(host, port)
     allow_host(app.server, host)
     print(f"Interaction Workbench: http://{host}:{port}/  (Ctrl-C stops)", flush=True)
-    app.run(host=host, port=port, debug=False)
+    with interruptible() as interrupted:
+        app.run(host=host, port=port, debug=False)
+    return interrupted.is_set()
+
+
+@contextmanager
+def interruptible() -> Iterator[threading.Event]:
+    """SIGINT raises KeyboardInterrupt while inside, whatever the process inherited; the event
+    yielded is set once it has.
+
+    A process started with SIGINT ignored keeps it ignored: Python installs its Ctrl-C handler
+    only where SIGINT is at its default. A non-interactive shell ignores SIGINT in every command
+    it starts with ``&`` (CI scripts, ``nohup``), and so does everything those commands start:
+    such a server shrugged off ``kill -INT`` and ran on until killed. The handler is put back on
+    the way out.
+    """
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted  # signal handlers can only be set from the main thread
+        return
+
+    def interrupt(signum, frame):
+        interrupted.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @dataclass

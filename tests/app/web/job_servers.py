@@ -10,6 +10,7 @@ Modes (what the launcher changes before it serves):
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -78,15 +79,50 @@ def free_port() -> int:
 
 
 def start_server(
-    root: Path, port: int, mode: str, log: Path, max_jobs: int = 2
+    root: Path, port: int, mode: str, log: Path, max_jobs: int = 2, ignore_sigint: bool = False
 ) -> subprocess.Popen:
-    """The server on 127.0.0.1:``port``, in its own session (a signal reaches it alone)."""
+    """The server on 127.0.0.1:``port``, in its own session (a signal reaches it alone).
+
+    ``ignore_sigint``: start it with SIGINT ignored, as a non-interactive shell starts a command
+    with ``&`` (a CI script, ``nohup``); whatever the test process inherited, it is then the same.
+    """
     return subprocess.Popen(
         [sys.executable, "-c", LAUNCHER, str(root), str(port), mode, str(max_jobs)],
         stdout=open(log, "a"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        if ignore_sigint
+        else None,
     )
+
+
+def stopped_in_time(server: subprocess.Popen, log: Path, timeout_seconds: float) -> None:
+    """Fail, with the server's thread stacks, if it has not ended within ``timeout_seconds``.
+
+    A server that outlives its signal then says where it is stuck instead of only timing out.
+    """
+    try:
+        server.wait(timeout=timeout_seconds)
+    except subprocess.TimeoutExpired:
+        stacks = thread_stacks(server, log)
+        raise AssertionError(
+            f"the server still runs {timeout_seconds:g} s after the signal; its threads:\n{stacks}"
+        ) from None
+
+
+def thread_stacks(server: subprocess.Popen, log: Path, wait_seconds: float = 5.0) -> str:
+    """Every thread's stack, which ``workbench serve`` writes to its log on SIGUSR1."""
+    size = log.stat().st_size
+    server.send_signal(signal.SIGUSR1)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        time.sleep(0.2)
+        with open(log, errors="replace") as text:
+            text.seek(size)
+            stacks = text.read()
+        if "Current thread" in stacks or time.monotonic() > deadline:
+            return stacks
 
 
 def form(workspace) -> dict:

@@ -165,3 +165,47 @@ def test_cancel_of_a_job_that_never_started_says_nothing_was_stored(tmp_path):
     from app.web.job_record import CANCELLED, JobRecord
 
     assert JobRecord(tmp_path, "inter", ["xor"]).cancel_message(wait_seconds=0) == CANCELLED
+
+
+_KILLED_MID_WRITE = """
+import os, sys, time
+from app.web.job_record import JobRecord
+from workbench.store import ResultKey, ResultStore
+
+root = sys.argv[1]
+store = ResultStore(os.path.join(root, "results"))
+key = ResultKey("interactions", "model", "data", {"rows": 20}, "v1")
+record = JobRecord(root, "inter", ["xor"])
+record.start()
+record.storing(store.path_for(key))
+os.fsync = lambda descriptor: time.sleep(60)  # killed between write and rename
+store.put(key, {"value": 1})
+"""
+
+
+def test_an_exiting_server_removes_what_its_killed_jobs_half_wrote(tmp_path):
+    """SIGINT to the server kills its jobs; one killed mid-write left a temporary file beside
+    the result, which the server removes (a write by another process is left alone)."""
+    import signal
+    import subprocess
+    import sys
+
+    from app.web.job_record import remove_partial_writes
+    from workbench.store import ResultStore
+
+    store = ResultStore(tmp_path / "results")
+    job = subprocess.Popen([sys.executable, "-c", _KILLED_MID_WRITE, str(tmp_path)])
+    deadline = time.monotonic() + 30
+    while not store.partial_files():
+        assert time.monotonic() < deadline and job.poll() is None, "the job never wrote"
+        time.sleep(0.05)
+    job.send_signal(signal.SIGKILL)
+    job.wait(timeout=10)
+    [half_written] = store.partial_files()
+    others = half_written.with_name(".another-result.0123.tmp")
+    others.write_text("{")  # another process's write in progress
+
+    assert remove_partial_writes(tmp_path, [job.pid + 1]) == 0  # not that job's files
+    assert remove_partial_writes(tmp_path, [job.pid]) == 1
+    assert store.partial_files() == [others]
+    assert store.entries() == []
