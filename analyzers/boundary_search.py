@@ -209,24 +209,29 @@ class _Walks:
 
     def _accept(self, s: int, candidates: np.ndarray, increases: np.ndarray) -> str:
         """Walk through the candidates in order; how the walk ended (or ``_OPEN``)."""
-        t = self.threshold_index[s]
-        budget = self.thresholds[t]
-        for candidate, increase in zip(candidates, increases, strict=True):
+        # The walk runs on Python floats and writes its state back once: numpy scalar access
+        # per candidate was most of this loop's cost.
+        t = int(self.threshold_index[s])
+        budget = float(self.thresholds[t])
+        stalled, count = int(self.stalled_steps[s]), int(self.accepted_count[s])
+        last, mask = float(self.last_increase[s]), float(self.mask[s])
+        outcome = _OPEN
+        for candidate, increase in zip(candidates.tolist(), increases.tolist(), strict=True):
             if abs(candidate - 1.0) > self.max_mask_distance:
-                return STOP_MASK_LIMIT
+                outcome = STOP_MASK_LIMIT
+                break
             if not increase < budget:
-                return _REJECTED
-            same = increase == self.last_increase[s]
-            self.stalled_steps[s] = self.stalled_steps[s] + 1 if same else 0
-            self.last_increase[s] = increase
-            self.mask[s] = candidate
-            self.accepted_count[s] += 1
-            self.trace.append(
-                (int(s), int(t), int(self.accepted_count[s]), float(candidate), float(increase))
-            )
-            if self.stalled_steps[s] >= self.stall_patience:
-                return STOP_STALL
-        return _OPEN
+                outcome = _REJECTED
+                break
+            stalled = stalled + 1 if increase == last else 0
+            last, mask, count = increase, candidate, count + 1
+            self.trace.append((s, t, count, candidate, increase))
+            if stalled >= self.stall_patience:
+                outcome = STOP_STALL
+                break
+        self.stalled_steps[s], self.accepted_count[s] = stalled, count
+        self.last_increase[s], self.mask[s] = last, mask
+        return outcome
 
     def _stop(self, s: int, outcome: str) -> None:
         """The walk cannot locate further boundaries: the loss is flat or the mask ran off."""

@@ -117,11 +117,11 @@ def main_effect_cloud(
         for j in range(units + 1)
     ]
     context.report("main effects", 0, 1)
-    masks = torch.ones((len(records), context.n_groups), dtype=torch.float64)  # (models, groups)
-    for v, (g, _, _, _, m) in enumerate(records):
-        masks[v, g] = m
-    focus = torch.tensor([[g] for g, *_ in records], dtype=torch.int64).reshape(-1, 1)
-    losses = context.kernel.subset_losses(masks, focus).numpy()
+    groups = np.array([g for g, *_ in records], dtype=np.int64)
+    masks = np.ones((len(records), context.n_groups))  # (models, groups)
+    masks[np.arange(len(records)), groups] = [m for *_, m in records]
+    focus = torch.from_numpy(groups).reshape(-1, 1)
+    losses = context.kernel.subset_losses(torch.from_numpy(masks), focus).numpy()
     context.report("main effects", 1, 1)
     return pd.DataFrame(
         {
@@ -175,12 +175,15 @@ def _clouds_of_order(
 ) -> tuple[list[dict], pd.DataFrame]:
     """reference_fis rows and fis_cloud rows of interactions of one order, in one kernel call."""
     models = _joint_models(context, items, k, boundaries)
-    # (references + joint models, groups): the first len(items) rows are all ones.
-    variant_masks = torch.ones((len(items) + len(models), context.n_groups), dtype=torch.float64)
-    for v, model in enumerate(models, start=len(items)):
-        variant_masks[v, list(model.groups)] = torch.tensor(model.masks, dtype=torch.float64)
-    focus = torch.tensor(items + [model.groups for model in models])
-    losses = context.kernel.subset_losses(variant_masks, focus)
+    groups = np.array(items + [model.groups for model in models], dtype=np.int64).reshape(-1, k)
+    # (references + joint models, groups): the first len(items) rows are all ones; one
+    # scatter sets every joint model's masks (a model's groups are distinct).
+    variant_masks = np.ones((groups.shape[0], context.n_groups))
+    joint_rows = np.arange(len(items), groups.shape[0])[:, None]
+    values = np.array([model.masks for model in models], dtype=np.float64).reshape(-1, k)
+    variant_masks[joint_rows, groups[len(items) :]] = values
+    focus = torch.from_numpy(groups)
+    losses = context.kernel.subset_losses(torch.from_numpy(variant_masks), focus)
     effects = subset_effects(losses[len(items) :], k)
     frame = fis_frame(
         models,

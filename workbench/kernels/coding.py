@@ -10,7 +10,8 @@ kernels evaluate each distinct perturbed row once.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import torch
 
@@ -38,6 +39,8 @@ class GroupCoding:
     levels: tuple[torch.Tensor, ...]
     columns: tuple[torch.Tensor, ...]
     n_features: int
+    # Per device: the decode table (see ``_decode_table``), built once and reused by every call.
+    _tables: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def from_matrix(cls, X: torch.Tensor, group_columns: list[tuple[int, ...]]) -> GroupCoding:
@@ -55,9 +58,18 @@ class GroupCoding:
     def n_groups(self) -> int:
         return self.codes.shape[1]
 
-    @property
+    @cached_property
     def n_levels(self) -> tuple[int, ...]:
+        # Cached: the kernels ask for it per focus, and the levels never change.
         return tuple(level.shape[0] for level in self.levels)
+
+    @cached_property
+    def column_group(self) -> torch.Tensor:
+        """(features,) int64: the group of each column, ``n_groups`` for a column in none."""
+        column_group = torch.full((self.n_features,), self.n_groups, dtype=torch.int64)
+        for g, cols in enumerate(self.columns):
+            column_group[cols] = g
+        return column_group
 
     def marginal(self, group: int) -> torch.Tensor:
         """(levels,) float64: the empirical distribution of a group's levels."""
@@ -75,12 +87,47 @@ class GroupCoding:
         return (flat / self.codes.shape[0]).reshape(shape)
 
     def decode(self, codes: torch.Tensor, device: torch.device) -> torch.Tensor:
-        """(rows, features) float32 on ``device`` for (rows, groups) codes."""
-        X = torch.empty((codes.shape[0], self.n_features), dtype=torch.float32, device=device)
-        for g, cols in enumerate(self.columns):
-            level_values = self.levels[g].to(device)
-            X[:, cols.to(device)] = level_values[codes[:, g].to(device)]
-        return X
+        """(rows, features) float32 on ``device`` for (rows, groups) codes.
+
+        One gather for all groups: column c of a row is ``table[offset[c] + code * width[c]]``,
+        the code being the row's level of c's group. Columns in no group decode to 0.
+        """
+        table, group, offset, width = self._decode_table(torch.device(device))
+        codes = codes.to(device)
+        if codes.shape[1] == 0:  # no groups: every column is in none
+            return torch.zeros(
+                (codes.shape[0], self.n_features), dtype=torch.float32, device=device
+            )
+        return table[offset + codes[:, group] * width]
+
+    def _decode_table(self, device: torch.device) -> tuple[torch.Tensor, ...]:
+        """(flat level values, group, offset, width) on ``device``, cached per device.
+
+        The levels of group g, a (levels, w) matrix, sit row-major in the flat table from
+        ``base[g]``, so level l of g's j-th column is at ``base[g] + j + l * w``. A column in no
+        group reads a trailing 0 with width 0 (and group 0's code, which it ignores).
+        """
+        key = (device.type, device.index)
+        cached = self._tables.get(key)
+        if cached is not None:
+            return cached
+        n = self.n_features
+        group = torch.zeros(n, dtype=torch.int64)
+        offset = torch.zeros(n, dtype=torch.int64)
+        width = torch.zeros(n, dtype=torch.int64)
+        chunks, base = [], 0
+        for g, (levels, cols) in enumerate(zip(self.levels, self.columns, strict=True)):
+            w = levels.shape[1]
+            group[cols], width[cols] = g, w
+            offset[cols] = base + torch.arange(w, dtype=torch.int64)
+            chunks.append(levels.reshape(-1).to(torch.float32))
+            base += levels.numel()
+        outside = self.column_group == self.n_groups
+        offset[outside], width[outside] = base, 0
+        table = torch.cat([*chunks, torch.zeros(1, dtype=torch.float32)])
+        cached = tuple(t.to(device) for t in (table, group, offset, width))
+        self._tables[key] = cached
+        return cached
 
 
 class MixedRadix:
@@ -90,12 +137,13 @@ class MixedRadix:
     their keys without building their code matrix: one 1-D sort then finds distinct rows.
     """
 
-    def __init__(self, radices: tuple[int, ...]) -> None:
-        self.radices = torch.tensor(radices, dtype=torch.int64)
+    def __init__(self, radices: tuple[int, ...], device: torch.device | str = "cpu") -> None:
+        self.radices = torch.tensor(radices, dtype=torch.int64, device=device)
         place = [1] * len(radices)
         for column in range(len(radices) - 2, -1, -1):
             place[column] = place[column + 1] * max(radices[column + 1], 1)
-        self.place = torch.tensor(place, dtype=torch.int64)  # (columns,)
+        self.places = tuple(place)  # Python ints: a per-group step costs no tensor indexing
+        self.place = torch.tensor(place, dtype=torch.int64, device=device)  # (columns,)
 
     @staticmethod
     def fits(radices: tuple[int, ...]) -> bool:

@@ -144,34 +144,44 @@ class SubsetLossKernel:
             # so on a GPU the budget comes from device memory.
             adapter.max_rows_per_call if adapter.module is None else None,
         )
+        # Masks scale columns through one gather by group; a column in no group keeps scale 1.
+        self._column_group = self.coding.column_group
         self._prepare_labels(dataset.y)
         self._focus_cache: OrderedDict[tuple[int, ...], FocusRows] = OrderedDict()
         self._permutation_cache: dict[int, torch.Tensor] = {}
+        self._marginals: dict[int, torch.Tensor] = {}
+        self._combos: dict[tuple[int, ...], torch.Tensor] = {}
         self.rows_evaluated = 0
 
     # ------------------------------------------------------------------ data preparation
     def _prepare_labels(self, y: torch.Tensor) -> None:
-        codes = self.coding.codes
+        # Everything a focus is built from lives on the model's device, so building the rows
+        # of a focus there costs kernel launches, not host copies.
+        device = self.device
+        codes = self.coding.codes.to(device)
         self._radices = self.coding.n_levels
         if self.loss.compressible:
-            self._row_stats = self.loss.label_stats(y)  # (rows, stats)
+            self._row_stats = self.loss.label_stats(y).to(device)  # (rows, stats)
             self._label_values = None
         else:
             # A callable loss needs each evaluated row's own label: labels become one more
             # code column, so rows that differ only in label are kept apart.
             values, label_codes = torch.unique(y, return_inverse=True)
-            codes = torch.cat([codes, label_codes.unsqueeze(1)], dim=1)
+            codes = torch.cat([codes, label_codes.unsqueeze(1).to(device)], dim=1)
             self._radices = (*self._radices, values.shape[0])
-            self._row_stats = torch.ones((y.shape[0], 1), dtype=torch.float64)
-            self._label_values = values
+            self._row_stats = torch.ones((y.shape[0], 1), dtype=torch.float64, device=device)
+            self._label_values = values.to(device)
         self._row_codes = codes  # (rows, groups [+ label])
         # Keys let perturbed rows be built and merged as integers; None when they do not fit.
-        self._radix = MixedRadix(self._radices) if MixedRadix.fits(self._radices) else None
+        fits = MixedRadix.fits(self._radices)
+        self._radix = MixedRadix(self._radices, device) if fits else None
         if self._radix is not None:
             self._row_keys = self._radix.encode(codes)  # (rows,)
         # Distinct data rows with their summed label statistics: the base every focus perturbs.
         distinct, inverse = self._merge(codes if self._radix is None else self._row_keys)
-        stats = torch.zeros((distinct.shape[0], self._row_stats.shape[1]), dtype=torch.float64)
+        stats = torch.zeros(
+            (distinct.shape[0], self._row_stats.shape[1]), dtype=torch.float64, device=device
+        )
         stats.index_add_(0, inverse, self._row_stats)
         self._base_codes = distinct  # (patterns, groups [+ label])
         self._base_stats = stats  # (patterns, stats)
@@ -223,20 +233,39 @@ class SubsetLossKernel:
         if masks.shape[0] == 0:
             return out
         if focus.shape[1] == 0:
-            return self._evaluate(masks, self._rows_for_focus(()))
-        distinct_focus, focus_index = torch.unique(focus, dim=0, return_inverse=True)
-        for f, focus_row in enumerate(distinct_focus.tolist()):
-            members = torch.nonzero(focus_index == f).squeeze(1)
+            return self._evaluate(self._column_masks(masks), self._rows_for_focus(())).cpu()
+        distinct_focus, focus_index = self._distinct_focus(focus)
+        # Variants sorted by focus (stably, so each focus keeps its variants' order and batches):
+        # the masks reach the device in one copy, each focus takes a slice, and the losses come
+        # back in one copy, the call's only wait on the device.
+        order = torch.argsort(focus_index, stable=True)
+        column_masks = self._column_masks(masks[order])
+        sizes = torch.bincount(focus_index, minlength=distinct_focus.shape[0]).tolist()
+        parts, start = [], 0
+        for focus_row, size in zip(distinct_focus.tolist(), sizes, strict=True):
             rows = self._rows_for_focus(tuple(focus_row))
-            out[members] = self._evaluate(masks[members], rows)
+            parts.append(self._evaluate(column_masks[start : start + size], rows))
+            start += size
+        out[order] = torch.cat(parts).cpu()
         return out
 
+    def _distinct_focus(self, focus: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``torch.unique(focus, dim=0, return_inverse=True)`` by one 1-D sort of row keys.
+
+        A focus row read as digits base n_groups orders as the row does, so the distinct keys
+        come out in the same (lexicographic) order as the row-wise unique would give them.
+        """
+        n, k = self.coding.n_groups, focus.shape[1]
+        place = torch.tensor([n ** (k - 1 - j) for j in range(k)], dtype=torch.int64)
+        keys, inverse = torch.unique((focus * place).sum(dim=1), return_inverse=True)
+        return (keys.unsqueeze(1) // place) % n, inverse
+
     # ------------------------------------------------------------------ evaluation
-    def _evaluate(self, masks: torch.Tensor, rows: FocusRows) -> torch.Tensor:
-        n_rows = rows.inputs.shape[0]
-        column_masks = self._column_masks(masks).to(self.device)  # (variants, features)
+    def _evaluate(self, column_masks: torch.Tensor, rows: FocusRows) -> torch.Tensor:
+        """(variants, subsets) float64 on the device, for (variants, features) column masks."""
+        n_rows, n_variants = rows.inputs.shape[0], column_masks.shape[0]
         totals = torch.zeros(
-            (masks.shape[0], rows.weights.shape[0]), dtype=torch.float64, device=self.device
+            (n_variants, rows.weights.shape[0]), dtype=torch.float64, device=self.device
         )  # (variants, subsets)
         row_chunk = min(n_rows, self.batch_rows)
         variant_chunk = max(1, self.batch_rows // row_chunk)
@@ -244,7 +273,7 @@ class SubsetLossKernel:
             inputs = rows.inputs[r0 : r0 + row_chunk]  # (chunk rows, features)
             weights = rows.weights[:, r0 : r0 + row_chunk]  # (subsets, chunk rows, stats)
             labels = None if rows.labels is None else rows.labels[r0 : r0 + row_chunk]
-            for v0 in range(0, masks.shape[0], variant_chunk):
+            for v0 in range(0, n_variants, variant_chunk):
                 scale = column_masks[v0 : v0 + variant_chunk]  # (v, features)
                 outputs = self.adapter.forward_scaled(scale, inputs)  # (v * chunk rows[, classes])
                 outputs = outputs.reshape(scale.shape[0], inputs.shape[0], *outputs.shape[1:])
@@ -252,19 +281,22 @@ class SubsetLossKernel:
                 basis = self.loss.basis(outputs, batch_labels)  # (v, chunk rows, stats)
                 totals[v0 : v0 + variant_chunk] += torch.einsum("vrs,qrs->vq", basis, weights)
                 self.rows_evaluated += scale.shape[0] * inputs.shape[0]
-        return totals.cpu()
+        return totals
 
     def _column_masks(self, masks: torch.Tensor) -> torch.Tensor:
-        column_masks = torch.ones((masks.shape[0], self.coding.n_features), dtype=torch.float32)
-        for g, cols in enumerate(self.coding.columns):
-            column_masks[:, cols] = masks[:, g : g + 1].to(torch.float32)
-        return column_masks
+        """(variants, features) float32 on the device: each column scaled by its group's mask.
+
+        One gather on the host (a trailing column of ones serves columns in no group), then
+        one copy to the device.
+        """
+        padded = torch.cat([masks, torch.ones((masks.shape[0], 1), dtype=masks.dtype)], dim=1)
+        return padded.to(torch.float32)[:, self._column_group].to(self.device)
 
     def _check_variants(
         self, masks: torch.Tensor, focus: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        masks = torch.as_tensor(masks, dtype=torch.float64)
-        focus = torch.as_tensor(focus, dtype=torch.int64)
+        masks = torch.as_tensor(masks, dtype=torch.float64, device="cpu")
+        focus = torch.as_tensor(focus, dtype=torch.int64, device="cpu")
         n_groups = self.coding.n_groups
         if masks.ndim != 2 or masks.shape[1] != n_groups:
             raise ParameterError(
@@ -327,15 +359,12 @@ class SubsetLossKernel:
     def _exact_rows(self, focus: tuple[int, ...]) -> tuple[torch.Tensor, list[Contribution]]:
         """Every distinct data row at every level combination of the focus groups."""
         base, stats = self._base_codes, self._base_stats  # (patterns, G'), (patterns, stats)
-        level_counts = [self.coding.n_levels[g] for g in focus]
-        combos = torch.tensor(
-            list(itertools.product(*[range(n) for n in level_counts])), dtype=torch.int64
-        ).reshape(math.prod(level_counts), len(focus))  # (combos, k)
+        combos = self._level_combos(tuple(self.coding.n_levels[g] for g in focus))  # (combos, k)
         n_patterns, n_combos = base.shape[0], combos.shape[0]
         if self._radix is not None:
             rows = self._base_keys.unsqueeze(1).repeat(1, n_combos)  # (patterns, combos)
             for j, g in enumerate(focus):
-                rows += (combos[None, :, j] - base[:, g, None]) * self._radix.place[g]
+                rows += (combos[None, :, j] - base[:, g, None]) * self._radix.places[g]
             rows = rows.reshape(-1)
         else:
             rows = base.unsqueeze(1).repeat(1, n_combos, 1)  # (patterns, combos, G')
@@ -345,16 +374,16 @@ class SubsetLossKernel:
         own = torch.stack(
             [combos[None, :, j] == base[:, g, None] for j, g in enumerate(focus)], dim=-1
         )  # (patterns, combos, k): whether a combo keeps the row's own level of group j
-        marginals = [self.coding.marginal(g) for g in focus]
+        marginals = [self._marginal(g) for g in focus]
         contributions: list[Contribution] = []
         for subset in range(1 << len(focus)):
             replaced = [j for j in range(len(focus)) if subset >> j & 1]
-            weight = torch.ones((n_patterns, n_combos), dtype=torch.float64)
+            weight = torch.ones((n_patterns, n_combos), dtype=torch.float64, device=self.device)
             for j in range(len(focus)):
                 if j not in replaced:
                     weight = weight * own[:, :, j]
             if replaced and self.permutation == "joint":
-                joint = self.coding.joint(tuple(focus[j] for j in replaced))
+                joint = self.coding.joint(tuple(focus[j] for j in replaced)).to(self.device)
                 weight = weight * joint[tuple(combos[:, j] for j in replaced)].unsqueeze(0)
             else:
                 for j in replaced:
@@ -362,6 +391,23 @@ class SubsetLossKernel:
             weighted = weight.unsqueeze(-1) * stats.unsqueeze(1)  # (patterns, combos, stats)
             contributions.append((subset, slice(None), weighted.reshape(-1, stats.shape[1])))
         return rows, contributions
+
+    def _level_combos(self, level_counts: tuple[int, ...]) -> torch.Tensor:
+        """(combos, k) int64 on the device: every level combination, in itertools.product order."""
+        combos = self._combos.get(level_counts)
+        if combos is None:
+            combos = torch.tensor(
+                list(itertools.product(*[range(n) for n in level_counts])), dtype=torch.int64
+            ).reshape(math.prod(level_counts), len(level_counts))
+            combos = self._combos[level_counts] = combos.to(self.device)
+        return combos
+
+    def _marginal(self, group: int) -> torch.Tensor:
+        """(levels,) float64 on the device: the empirical distribution of a group's levels."""
+        marginal = self._marginals.get(group)
+        if marginal is None:
+            marginal = self._marginals[group] = self.coding.marginal(group).to(self.device)
+        return marginal
 
     def _permutation_rows(self, focus: tuple[int, ...]) -> tuple[torch.Tensor, list[Contribution]]:
         """Data rows with the focus groups taken from seeded permuted rows, per subset.
@@ -385,7 +431,7 @@ class SubsetLossKernel:
                     column = codes[:, g]
                     source = self._permutations(g)  # (permutations, n)
                     if use_keys:
-                        block += (column[source] - column.unsqueeze(0)) * self._radix.place[g]
+                        block += (column[source] - column.unsqueeze(0)) * self._radix.places[g]
                     else:
                         block[:, :, g] = column[source]
             blocks.append(block.reshape(s * n) if use_keys else block.reshape(s * n, -1))
@@ -402,7 +448,8 @@ class SubsetLossKernel:
             draws = [
                 torch.randperm(self.n_rows, generator=generator) for _ in range(self.n_permutations)
             ]
-            cached = torch.stack(draws)
+            # Drawn on the host (the same draws on every device), kept on the device.
+            cached = torch.stack(draws).to(self.device)
             self._permutation_cache[key] = cached
         return cached
 
@@ -416,7 +463,7 @@ class SubsetLossKernel:
         distinct, inverse = self._merge(codes)
         n_stats = self._row_stats.shape[1]
         weights = torch.zeros(
-            (n_subsets, distinct.shape[0], n_stats), dtype=torch.float64
+            (n_subsets, distinct.shape[0], n_stats), dtype=torch.float64, device=self.device
         )  # (subsets, rows, stats)
         for subset, rows, stats in contributions:
             weights[subset].index_add_(0, inverse[rows], stats)
@@ -425,6 +472,6 @@ class SubsetLossKernel:
         n_groups = self.coding.n_groups
         labels = None
         if self._label_values is not None:
-            labels = self._label_values[distinct[:, n_groups]].to(self.device)
+            labels = self._label_values[distinct[:, n_groups]]
         inputs = self.coding.decode(distinct[:, :n_groups], self.device)
-        return FocusRows(distinct, inputs, weights.to(self.device), labels, estimator)
+        return FocusRows(distinct, inputs, weights, labels, estimator)

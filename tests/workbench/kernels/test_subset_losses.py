@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from analyzers.rashomon import explore_rashomon
 from tests.conftest import oracle
 from workbench import Dataset, wrap_model
 from workbench.errors import DataError, ParameterError
@@ -204,3 +205,81 @@ def test_row_merging_without_integer_keys_gives_the_same_losses(
     np.testing.assert_allclose(
         rowwise.subset_losses(masks, focus), keyed.subset_losses(masks, focus), rtol=1e-9
     )
+
+
+def test_column_masks_scale_each_group_columns_by_its_mask(binary_data, net_adapter):
+    kernel = SubsetLossKernel(net_adapter, binary_data, estimator="exact")
+    masks = torch.tensor([[1.3, 0.7, 1.1], [0.0, 2.0, -0.5]], dtype=torch.float64)
+    expected = torch.tensor([[1.3, 0.7, 1.1, 1.1, 1.1], [0.0, 2.0, -0.5, -0.5, -0.5]])
+    torch.testing.assert_close(kernel._column_masks(masks), expected.to(torch.float32))
+
+
+@pytest.mark.parametrize("estimator", ["exact", "permutation"])
+def test_a_call_with_interleaved_focuses_equals_one_call_per_variant(
+    binary_data, net_adapter, estimator
+):
+    # The kernel sorts variants by focus and scatters the losses back: the order of the
+    # variants in a call, and which other variants share it, must not change any loss.
+    masks = torch.tensor(
+        [[1.2, 1.0, 0.9], [1.0, 0.8, 1.0], [0.7, 1.1, 1.0], [1.0, 1.0, 1.4], [1.1, 0.9, 1.2]],
+        dtype=torch.float64,
+    )
+    focus = torch.tensor([[1, 2], [0, 1], [1, 2], [0, 2], [0, 1]])
+    together = SubsetLossKernel(net_adapter, binary_data, estimator=estimator, n_permutations=3)
+    got = together.subset_losses(masks, focus)
+    for v in range(masks.shape[0]):
+        alone = SubsetLossKernel(net_adapter, binary_data, estimator=estimator, n_permutations=3)
+        expected = alone.subset_losses(masks[v : v + 1], focus[v : v + 1])
+        torch.testing.assert_close(got[v : v + 1], expected, rtol=0, atol=1e-12)
+
+
+# FISC on the binary fixture as computed before the kernel kept its rows on the device (one
+# gather per decode, variants sorted by focus): the same run must give the same numbers.
+PINNED_FISC = {
+    "exact": (
+        [0.000255237991, 6.3816385e-05, 0.00031341552],
+        [
+            -0.015230639708,
+            -0.016489536409,
+            -0.017230286337,
+            0.00297403053,
+            0.005275686568,
+            -0.001441159981,
+            0.005098282506,
+            -0.000665742593,
+            -3.652e-09,
+            -0.002411885506,
+            -0.013388701042,
+            0.002564974351,
+        ],
+    ),
+    "permutation": (
+        [0.000413884264, -6.652871e-05, 0.000549377644],
+        [
+            -0.030339462863,
+            -0.032516816869,
+            -0.032921118475,
+            0.005439881936,
+            -0.006902380589,
+            -0.003233512784,
+            0.000170479961,
+            -0.001188120679,
+            -3.44e-09,
+            -0.003515037423,
+            -0.009254794927,
+            0.003234963588,
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("estimator", ["exact", "permutation"])
+def test_fisc_on_the_kernel_gives_the_pinned_result(binary_data, net_adapter, estimator):
+
+    result = explore_rashomon(
+        net_adapter, binary_data, epsilon_rate=0.1, approximator=estimator, n_permutations=4
+    )
+    reference, cloud = PINNED_FISC[estimator]
+    np.testing.assert_allclose(result.reference_fis["fis"], reference, rtol=0, atol=2e-12)
+    np.testing.assert_allclose(result.fis_cloud["fis"].to_numpy()[::9], cloud, rtol=0, atol=2e-12)
+    assert result.extra["search_steps"] == 173
