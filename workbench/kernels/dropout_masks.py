@@ -10,6 +10,8 @@ a superset of units, so the rate search compares nested masks rather than fresh 
 
 from __future__ import annotations
 
+import itertools
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -207,8 +209,11 @@ class DropoutMember(torch.nn.Module):
         self.reference = reference
         self.mode = check_mode(mode)
         self.layers = list(factors)
+        # Masks are drawn on the host (the same draws on every device); they live beside the
+        # reference's parameters, which may be on a GPU.
+        device = _module_device(reference)
         for i, factor in enumerate(factors.values()):
-            self.register_buffer(f"mask_{i}", factor.clone())
+            self.register_buffer(f"mask_{i}", factor.to(device, copy=True))
 
     def masks(self) -> dict[str, torch.Tensor]:
         return {name: getattr(self, f"mask_{i}") for i, name in enumerate(self.layers)}
@@ -236,3 +241,10 @@ def _scaling_hook(mask: torch.Tensor):
         return output * mask.to(output.dtype)  # (rows, *unit) · (*unit)
 
     return hook
+
+
+def _module_device(module: torch.nn.Module) -> torch.device:
+    """Device of a module's first parameter or buffer (the CPU for a module with neither)."""
+    for tensor in itertools.chain(module.parameters(), module.buffers()):
+        return tensor.device
+    return torch.device("cpu")
