@@ -251,8 +251,9 @@ def run_ours(
         reference_loss=float(result.reference_loss),
         epsilon=float(result.epsilon),
         note=(
-            f"{len(pairs)} pairs, models per pair {n_models}, {result.extra['search_steps']} search "
-            f"steps, {result.extra['rows_evaluated']:,} rows evaluated, "
+            f"{len(pairs)} pairs, models per pair {n_models}, "
+            f"{result.extra['search_steps']} search steps, "
+            f"{result.extra['rows_evaluated']:,} rows evaluated, "
             f"{result.settings['n_distinct_rows']} distinct rows; 2nd call: "
             f"{limit.describe(second_seconds)}"
         ),

@@ -61,7 +61,7 @@ def test_exact_sii_agrees_across_devices(fitted):
     mlp, data = fitted
     cpu, cuda = both_devices(mlp, lambda a: score_interactions(a, data, "sii", rows=50))
     left, right = cpu.to_frame(), cuda.to_frame()
-    value = [c for c in left.columns if left[c].dtype.kind == "f"][0]
+    value = next(c for c in left.columns if left[c].dtype.kind == "f")
     np.testing.assert_allclose(left[value], right[value], atol=1e-5)
 
 

@@ -11,7 +11,6 @@ a superset of units, so the rate search compares nested masks rather than fresh 
 from __future__ import annotations
 
 import itertools
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 
