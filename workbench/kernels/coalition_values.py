@@ -224,8 +224,9 @@ class CoalitionValueKernel:
                 explained[None, r0:r1, None, :],
                 self.background[None, None, b0:b1],
             )  # (c, r, b, features)
-            outputs = self._evaluate(batch.reshape(-1, self.n_features))
-            totals[c0:c1, r0:r1] += outputs.to(self.device).reshape(batch.shape[:3]).sum(dim=2)
+            # On the device: the outputs of a chunk are summed where they were computed.
+            outputs = self._evaluate_on_device(batch.reshape(-1, self.n_features))
+            totals[c0:c1, r0:r1] += outputs.reshape(batch.shape[:3]).sum(dim=2)
             tell()
         return (totals / self.n_background).T.cpu()
 
@@ -343,8 +344,12 @@ class CoalitionValueKernel:
 
     def _evaluate(self, inputs: torch.Tensor) -> torch.Tensor:
         """(rows,) float64 CPU outputs on the game's scale for (rows, features) inputs."""
+        return self._evaluate_on_device(inputs).cpu()
+
+    def _evaluate_on_device(self, inputs: torch.Tensor) -> torch.Tensor:
+        """``_evaluate`` left on the adapter's device, for sums that stay there."""
         self.rows_evaluated += inputs.shape[0]
-        return self._on_scale(self.adapter.forward(inputs)).cpu()
+        return self._on_scale(self.adapter.forward(inputs))
 
     def predictions(self, explained: torch.Tensor) -> torch.Tensor:
         """(rows,) float64 model output on the game's scale: v_x(all groups)."""
