@@ -35,6 +35,7 @@ import torch
 from workbench.errors import DataError, ParameterError
 from workbench.kernels.batching import estimate_bytes_per_row, resolve_batch_rows
 from workbench.kernels.coding import GroupCoding, MixedRadix
+from workbench.kernels.exact_batch import batch_size, exact_rows_batch
 
 ESTIMATORS = ("auto", "exact", "permutation")
 PERMUTATIONS = ("independent", "joint")
@@ -243,11 +244,14 @@ class SubsetLossKernel:
         order = torch.argsort(focus_index, stable=True)
         column_masks = self._column_masks(masks[order])
         sizes = torch.bincount(focus_index, minlength=distinct_focus.shape[0]).tolist()
+        foci = [tuple(f) for f in distinct_focus.tolist()]
         parts, start = [], 0
-        for focus_row, size in zip(distinct_focus.tolist(), sizes, strict=True):
-            rows = self._rows_for_focus(tuple(focus_row))
-            parts.append(self._evaluate(column_masks[start : start + size], rows))
-            start += size
+        for first in range(0, len(foci), _FOCUS_CACHE_SIZE):
+            # Foci in blocks: each block's rows are built together, then evaluated in order.
+            block = foci[first : first + _FOCUS_CACHE_SIZE]
+            for rows, size in zip(self._rows_for_foci(block), sizes[first:], strict=False):
+                parts.append(self._evaluate(column_masks[start : start + size], rows))
+                start += size
         out[order] = torch.cat(parts).cpu()
         return out
 
@@ -315,6 +319,30 @@ class SubsetLossKernel:
         return masks, focus
 
     # ------------------------------------------------------------------ focus rows
+    def _rows_for_foci(self, foci: list[tuple[int, ...]]) -> list[FocusRows]:
+        """Rows of each focus; the uncached exact ones of one level signature built together."""
+        found = {focus: self._focus_cache.get(focus) for focus in foci}
+        together: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
+        for focus, rows in found.items():
+            # Cached rows, a focus that _rows_for_focus rejects, or rows without keys: one by one.
+            if rows is None and self._radix is not None and len(set(focus)) == len(focus):
+                if self._estimator_for(focus) == "exact":
+                    levels = tuple(self.coding.n_levels[g] for g in focus)
+                    together.setdefault(levels, []).append(focus)
+        for levels, group in together.items():
+            size = batch_size(self, math.prod(levels), 1 << len(levels))
+            for first in range(0, len(group), size):
+                part = group[first : first + size]
+                for focus, rows in zip(part, exact_rows_batch(self, part, FocusRows), strict=True):
+                    found[focus] = rows
+                    self._remember(focus, rows)
+        return [found[focus] or self._rows_for_focus(focus) for focus in foci]
+
+    def _remember(self, focus: tuple[int, ...], rows: FocusRows) -> None:
+        self._focus_cache[focus] = rows
+        if len(self._focus_cache) > _FOCUS_CACHE_SIZE:
+            self._focus_cache.popitem(last=False)
+
     def _rows_for_focus(self, focus: tuple[int, ...]) -> FocusRows:
         cached = self._focus_cache.get(focus)
         if cached is not None:
@@ -331,9 +359,7 @@ class SubsetLossKernel:
         else:
             codes, contributions = self._permutation_rows(focus)
         rows = self._distinct(codes, contributions, 1 << len(focus), estimator)
-        self._focus_cache[focus] = rows
-        if len(self._focus_cache) > _FOCUS_CACHE_SIZE:
-            self._focus_cache.popitem(last=False)
+        self._remember(focus, rows)
         return rows
 
     def estimator_for(self, focus: tuple[int, ...]) -> str:
