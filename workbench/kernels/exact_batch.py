@@ -56,12 +56,18 @@ def exact_rows_batch(kernel, foci: list[tuple[int, ...]], focus_rows_type) -> li
     used = weights.abs().sum(dim=(0, 2)) > 0
     counts = torch.zeros(n_foci, dtype=torch.int64, device=device)
     counts = counts.index_add_(0, owner, used.to(torch.int64)).tolist()
-    codes, weights = radix.decode(keys[used]), weights[:, used]
+    # Each distinct row is its first source (pattern p at combo c) with the focus codes set:
+    # a row gather and a k-column scatter instead of decoding every key and every column.
+    source = order.reshape(-1)[new.reshape(-1)][used]
+    pattern, combo = source // n_combos, source % n_combos
+    focus_groups = index[owner[used]]  # (rows, k)
+    codes = base[pattern].scatter_(1, focus_groups, combos[combo])
+    weights = weights[:, used]
     n_groups = kernel.coding.n_groups
     labels = None
     if kernel._label_values is not None:
         labels = kernel._label_values[codes[:, n_groups]]
-    inputs = kernel.coding.decode(codes[:, :n_groups], device)
+    inputs = _inputs(kernel, foci, pattern, focus_groups, combos[combo], codes)
     built, start = [], 0
     for count in counts:
         part = slice(start, start + count)
@@ -91,3 +97,18 @@ def _weights(kernel, foci, index, combos, own_codes, stats) -> torch.Tensor:
     weight = kept * replaced.unsqueeze(2)
     weighted = weight.unsqueeze(-1) * stats[None, None, :, None, :]  # (f., s., p., c., stats)
     return weighted.transpose(0, 1).reshape(bits.shape[0], -1, stats.shape[1])
+
+
+def _inputs(kernel, foci, pattern, focus_groups, focus_codes, codes) -> torch.Tensor:
+    """(rows, features) decoded inputs: the pattern's inputs with the focus columns set.
+
+    When every focus group is one column, its value is one lookup in the coding's decode table
+    (the values ``GroupCoding.decode`` copies); otherwise the rows are decoded whole.
+    """
+    coding, device = kernel.coding, kernel.device
+    if any(coding.columns[g].numel() != 1 for focus in foci for g in focus):
+        return coding.decode(codes[:, : coding.n_groups], device)
+    table, _, offset, _ = coding._decode_table(torch.device(device))
+    columns = kernel._group_column()[focus_groups]  # (rows, k)
+    values = table[offset[columns] + focus_codes]
+    return kernel._base_inputs()[pattern].scatter_(1, columns, values)

@@ -153,6 +153,8 @@ class SubsetLossKernel:
         self._permutation_cache: dict[int, torch.Tensor] = {}
         self._marginals: tuple[torch.Tensor, torch.Tensor] | None = None
         self._bits: dict[int, torch.Tensor] = {}
+        self._decoded_base: torch.Tensor | None = None
+        self._first_columns: torch.Tensor | None = None
         self._combos: dict[tuple[int, ...], torch.Tensor] = {}
         self.rows_evaluated = 0
 
@@ -319,6 +321,20 @@ class SubsetLossKernel:
         return masks, focus
 
     # ------------------------------------------------------------------ focus rows
+    def _base_inputs(self) -> torch.Tensor:
+        """(patterns, features) decoded distinct data rows on the device (built once)."""
+        if self._decoded_base is None:
+            codes = self._base_codes[:, : self.coding.n_groups]
+            self._decoded_base = self.coding.decode(codes, self.device)
+        return self._decoded_base
+
+    def _group_column(self) -> torch.Tensor:
+        """(groups,) on the device: a one-column group's column (the first for wider groups)."""
+        if self._first_columns is None:
+            first = [int(c[0]) if c.numel() else 0 for c in self.coding.columns]
+            self._first_columns = torch.tensor(first, dtype=torch.int64).to(self.device)
+        return self._first_columns
+
     def _rows_for_foci(self, foci: list[tuple[int, ...]]) -> list[FocusRows]:
         """Rows of each focus; the uncached exact ones of one level signature built together."""
         found = {focus: self._focus_cache.get(focus) for focus in foci}
