@@ -163,7 +163,7 @@ class _Walks:
         stall_patience: int,
         max_mask_distance: float,
     ) -> None:
-        self.directions, self.thresholds = directions, thresholds
+        self.directions, self.thresholds = np.asarray(directions), thresholds
         self.initial_step, self.n_refinements = initial_step, n_refinements
         self.stall_patience, self.max_mask_distance = stall_patience, max_mask_distance
         n = self.n_searches = len(directions)
@@ -189,13 +189,17 @@ class _Walks:
         return int(np.minimum(self.threshold_index, self.n_thresholds).sum())
 
     def candidates(self, active: np.ndarray) -> list[np.ndarray]:
-        """(lookahead,) masks of each active search, by repeated addition as the walk would."""
-        return [
-            np.add.accumulate(
-                np.r_[self.mask[s], np.full(self.lookahead[s], self.directions[s] * self.step[s])]
-            )[1:]
-            for s in active
-        ]
+        """(lookahead,) masks of each active search, by repeated addition as the walk would.
+
+        One row-wise running sum for all searches (each row adds left to right, as the walk
+        does), then each search takes its own lookahead: no array built per search.
+        """
+        lookahead = self.lookahead[active]
+        steps = np.empty((active.size, int(lookahead.max()) + 1))
+        steps[:, 0] = self.mask[active]
+        steps[:, 1:] = (self.directions[active] * self.step[active])[:, None]
+        walked = np.add.accumulate(steps, axis=1)[:, 1:]
+        return [row[:n] for row, n in zip(walked, lookahead.tolist(), strict=True)]
 
     def advance(self, s: int, candidates: np.ndarray, increases: np.ndarray) -> None:
         """Accept the prefix of candidates the walk would accept, then act on how it ended."""

@@ -35,13 +35,15 @@ import torch
 from workbench.errors import DataError, ParameterError
 from workbench.kernels.batching import estimate_bytes_per_row, resolve_batch_rows
 from workbench.kernels.coding import GroupCoding, MixedRadix
+from workbench.kernels.exact_batch import batch_size, exact_rows_batch
 
 ESTIMATORS = ("auto", "exact", "permutation")
 PERMUTATIONS = ("independent", "joint")
 _FOCUS_CACHE_SIZE = 64
 
-# (subset index, rows of the stacked code matrix, label statistics of those rows)
-Contribution = tuple[int, slice, torch.Tensor]
+# (subset index, rows of the stacked code matrix, label statistics of those rows), or (slice of
+# subsets, rows, (subsets, rows, stats) statistics) for many subsets at once
+Contribution = tuple[int | slice, slice, torch.Tensor]
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,7 +151,10 @@ class SubsetLossKernel:
         self._prepare_labels(dataset.y)
         self._focus_cache: OrderedDict[tuple[int, ...], FocusRows] = OrderedDict()
         self._permutation_cache: dict[int, torch.Tensor] = {}
-        self._marginals: dict[int, torch.Tensor] = {}
+        self._marginals: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._bits: dict[int, torch.Tensor] = {}
+        self._decoded_base: torch.Tensor | None = None
+        self._first_columns: torch.Tensor | None = None
         self._combos: dict[tuple[int, ...], torch.Tensor] = {}
         self.rows_evaluated = 0
 
@@ -241,11 +246,14 @@ class SubsetLossKernel:
         order = torch.argsort(focus_index, stable=True)
         column_masks = self._column_masks(masks[order])
         sizes = torch.bincount(focus_index, minlength=distinct_focus.shape[0]).tolist()
+        foci = [tuple(f) for f in distinct_focus.tolist()]
         parts, start = [], 0
-        for focus_row, size in zip(distinct_focus.tolist(), sizes, strict=True):
-            rows = self._rows_for_focus(tuple(focus_row))
-            parts.append(self._evaluate(column_masks[start : start + size], rows))
-            start += size
+        for first in range(0, len(foci), _FOCUS_CACHE_SIZE):
+            # Foci in blocks: each block's rows are built together, then evaluated in order.
+            block = foci[first : first + _FOCUS_CACHE_SIZE]
+            for rows, size in zip(self._rows_for_foci(block), sizes[first:], strict=False):
+                parts.append(self._evaluate(column_masks[start : start + size], rows))
+                start += size
         out[order] = torch.cat(parts).cpu()
         return out
 
@@ -313,6 +321,44 @@ class SubsetLossKernel:
         return masks, focus
 
     # ------------------------------------------------------------------ focus rows
+    def _base_inputs(self) -> torch.Tensor:
+        """(patterns, features) decoded distinct data rows on the device (built once)."""
+        if self._decoded_base is None:
+            codes = self._base_codes[:, : self.coding.n_groups]
+            self._decoded_base = self.coding.decode(codes, self.device)
+        return self._decoded_base
+
+    def _group_column(self) -> torch.Tensor:
+        """(groups,) on the device: a one-column group's column (the first for wider groups)."""
+        if self._first_columns is None:
+            first = [int(c[0]) if c.numel() else 0 for c in self.coding.columns]
+            self._first_columns = torch.tensor(first, dtype=torch.int64).to(self.device)
+        return self._first_columns
+
+    def _rows_for_foci(self, foci: list[tuple[int, ...]]) -> list[FocusRows]:
+        """Rows of each focus; the uncached exact ones of one level signature built together."""
+        found = {focus: self._focus_cache.get(focus) for focus in foci}
+        together: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
+        for focus, rows in found.items():
+            # Cached rows, a focus that _rows_for_focus rejects, or rows without keys: one by one.
+            if rows is None and self._radix is not None and len(set(focus)) == len(focus):
+                if self._estimator_for(focus) == "exact":
+                    levels = tuple(self.coding.n_levels[g] for g in focus)
+                    together.setdefault(levels, []).append(focus)
+        for levels, group in together.items():
+            size = batch_size(self, math.prod(levels), 1 << len(levels))
+            for first in range(0, len(group), size):
+                part = group[first : first + size]
+                for focus, rows in zip(part, exact_rows_batch(self, part, FocusRows), strict=True):
+                    found[focus] = rows
+                    self._remember(focus, rows)
+        return [found[focus] or self._rows_for_focus(focus) for focus in foci]
+
+    def _remember(self, focus: tuple[int, ...], rows: FocusRows) -> None:
+        self._focus_cache[focus] = rows
+        if len(self._focus_cache) > _FOCUS_CACHE_SIZE:
+            self._focus_cache.popitem(last=False)
+
     def _rows_for_focus(self, focus: tuple[int, ...]) -> FocusRows:
         cached = self._focus_cache.get(focus)
         if cached is not None:
@@ -329,9 +375,7 @@ class SubsetLossKernel:
         else:
             codes, contributions = self._permutation_rows(focus)
         rows = self._distinct(codes, contributions, 1 << len(focus), estimator)
-        self._focus_cache[focus] = rows
-        if len(self._focus_cache) > _FOCUS_CACHE_SIZE:
-            self._focus_cache.popitem(last=False)
+        self._remember(focus, rows)
         return rows
 
     def estimator_for(self, focus: tuple[int, ...]) -> str:
@@ -357,40 +401,63 @@ class SubsetLossKernel:
         return "exact" if small else "permutation"
 
     def _exact_rows(self, focus: tuple[int, ...]) -> tuple[torch.Tensor, list[Contribution]]:
-        """Every distinct data row at every level combination of the focus groups."""
+        """Every distinct data row at every level combination of the focus groups.
+
+        One contribution holds all subsets: a few tensor ops per focus, not a loop over subsets
+        and focus members (the per-focus host work is what bounds a GPU run).
+        """
         base, stats = self._base_codes, self._base_stats  # (patterns, G'), (patterns, stats)
         combos = self._level_combos(tuple(self.coding.n_levels[g] for g in focus))  # (combos, k)
         n_patterns, n_combos = base.shape[0], combos.shape[0]
+        index = torch.tensor(focus, dtype=torch.int64).to(self.device)  # (k,)
+        own_codes = base[:, index]  # (patterns, k)
         if self._radix is not None:
-            rows = self._base_keys.unsqueeze(1).repeat(1, n_combos)  # (patterns, combos)
-            for j, g in enumerate(focus):
-                rows += (combos[None, :, j] - base[:, g, None]) * self._radix.places[g]
-            rows = rows.reshape(-1)
+            # key(row at combo) = key(row) - Σ own code · place + Σ combo code · place
+            place = self._radix.place[index]
+            rest = self._base_keys - (own_codes * place).sum(dim=1)  # (patterns,)
+            rows = (rest.unsqueeze(1) + (combos * place).sum(dim=1)).reshape(-1)
         else:
             rows = base.unsqueeze(1).repeat(1, n_combos, 1)  # (patterns, combos, G')
-            for j, g in enumerate(focus):
-                rows[:, :, g] = combos[:, j].unsqueeze(0)
+            rows[:, :, index] = combos.unsqueeze(0).expand(n_patterns, -1, -1)
             rows = rows.reshape(n_patterns * n_combos, -1)
-        own = torch.stack(
-            [combos[None, :, j] == base[:, g, None] for j, g in enumerate(focus)], dim=-1
-        )  # (patterns, combos, k): whether a combo keeps the row's own level of group j
-        marginals = [self._marginal(g) for g in focus]
-        contributions: list[Contribution] = []
-        for subset in range(1 << len(focus)):
+        bits = self._subset_bits(len(focus))  # (subsets, k): whether group j is replaced
+        own = combos.unsqueeze(0) == own_codes.unsqueeze(1)  # (patterns, combos, k)
+        # A kept group must keep the row's own level; a replaced one weighs its combo level.
+        kept = (own.unsqueeze(0) | bits[:, None, None, :]).all(dim=-1)  # (subsets, patterns, c.)
+        weight = kept * self._replaced_weights(focus, index, combos, bits).unsqueeze(1)
+        weighted = weight.unsqueeze(-1) * stats[None, :, None, :]  # (subsets, p., combos, s.)
+        n_stats = stats.shape[1]
+        return rows, [(slice(None), slice(None), weighted.reshape(len(bits), -1, n_stats))]
+
+    def _subset_bits(self, k: int) -> torch.Tensor:
+        """(2**k, k) bool on the device: bit j of each subset index."""
+        bits = self._bits.get(k)
+        if bits is None:
+            subsets = torch.arange(1 << k).unsqueeze(1)
+            bits = (subsets >> torch.arange(k).unsqueeze(0)) & 1 == 1
+            bits = self._bits[k] = bits.to(self.device)
+        return bits
+
+    def _replaced_weights(
+        self, focus: tuple[int, ...], index: torch.Tensor, combos: torch.Tensor, bits: torch.Tensor
+    ) -> torch.Tensor:
+        """(subsets, combos) float64: probability of each combo's levels of the replaced groups.
+
+        Independent replacement multiplies the groups' marginals (1 for a kept group); a joint
+        one reads the replaced groups' joint distribution.
+        """
+        n_subsets, n_combos = bits.shape[0], combos.shape[0]
+        if self.permutation != "joint" or len(focus) < 2:
+            table, offsets = self._marginal_table()
+            marginal = table[combos + offsets[index]]  # (combos, k)
+            ones = torch.ones((), dtype=torch.float64, device=self.device)
+            return torch.where(bits.unsqueeze(1), marginal.unsqueeze(0), ones).prod(dim=-1)
+        weights = [torch.ones(n_combos, dtype=torch.float64, device=self.device)]
+        for subset in range(1, n_subsets):
             replaced = [j for j in range(len(focus)) if subset >> j & 1]
-            weight = torch.ones((n_patterns, n_combos), dtype=torch.float64, device=self.device)
-            for j in range(len(focus)):
-                if j not in replaced:
-                    weight = weight * own[:, :, j]
-            if replaced and self.permutation == "joint":
-                joint = self.coding.joint(tuple(focus[j] for j in replaced)).to(self.device)
-                weight = weight * joint[tuple(combos[:, j] for j in replaced)].unsqueeze(0)
-            else:
-                for j in replaced:
-                    weight = weight * marginals[j][combos[:, j]].unsqueeze(0)
-            weighted = weight.unsqueeze(-1) * stats.unsqueeze(1)  # (patterns, combos, stats)
-            contributions.append((subset, slice(None), weighted.reshape(-1, stats.shape[1])))
-        return rows, contributions
+            joint = self.coding.joint(tuple(focus[j] for j in replaced)).to(self.device)
+            weights.append(joint[tuple(combos[:, j] for j in replaced)])
+        return torch.stack(weights)
 
     def _level_combos(self, level_counts: tuple[int, ...]) -> torch.Tensor:
         """(combos, k) int64 on the device: every level combination, in itertools.product order."""
@@ -402,12 +469,14 @@ class SubsetLossKernel:
             combos = self._combos[level_counts] = combos.to(self.device)
         return combos
 
-    def _marginal(self, group: int) -> torch.Tensor:
-        """(levels,) float64 on the device: the empirical distribution of a group's levels."""
-        marginal = self._marginals.get(group)
-        if marginal is None:
-            marginal = self._marginals[group] = self.coding.marginal(group).to(self.device)
-        return marginal
+    def _marginal_table(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every group's marginal end to end on the device, and where each group's starts."""
+        if self._marginals is None:
+            marginals = [self.coding.marginal(g) for g in range(self.coding.n_groups)]
+            sizes = torch.tensor([0] + [m.shape[0] for m in marginals], dtype=torch.int64)
+            table = torch.cat(marginals) if marginals else torch.zeros(0, dtype=torch.float64)
+            self._marginals = (table.to(self.device), sizes.cumsum(0)[:-1].to(self.device))
+        return self._marginals
 
     def _permutation_rows(self, focus: tuple[int, ...]) -> tuple[torch.Tensor, list[Contribution]]:
         """Data rows with the focus groups taken from seeded permuted rows, per subset.
@@ -465,8 +534,9 @@ class SubsetLossKernel:
         weights = torch.zeros(
             (n_subsets, distinct.shape[0], n_stats), dtype=torch.float64, device=self.device
         )  # (subsets, rows, stats)
-        for subset, rows, stats in contributions:
-            weights[subset].index_add_(0, inverse[rows], stats)
+        for subsets, rows, stats in contributions:
+            # stats is (rows, stats) for one subset, (subsets, rows, stats) for a slice of them
+            weights[subsets].index_add_(stats.ndim - 2, inverse[rows], stats)
         used = weights.abs().sum(dim=(0, 2)) > 0
         distinct, weights = distinct[used], weights[:, used] / self.n_rows
         n_groups = self.coding.n_groups
