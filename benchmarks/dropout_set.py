@@ -47,9 +47,16 @@ def one_by_one(adapter, masks, X, y) -> torch.Tensor:
     return losses
 
 
-def timed(function):
+def timed(function, device: torch.device):
+    """(value, wall s, process s); on CUDA the clocks start and stop on an idle device (the
+    batched kernel returns its losses on the device, so an unsynchronised clock would stop
+    before the GPU has done the work)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
     wall, cpu = time.perf_counter(), time.process_time()
     value = function()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
     return value, time.perf_counter() - wall, time.process_time() - cpu
 
 
@@ -80,9 +87,9 @@ def main() -> None:
     times = {"batched": [], "one by one": []}
     for _ in range(args.repeats):
         passes = kernel.forward_passes
-        batched, *bt = timed(lambda: kernel.losses(masks))
+        batched, *bt = timed(lambda: kernel.losses(masks), adapter.device)
         passes = kernel.forward_passes - passes
-        looped, *lt = timed(lambda: one_by_one(adapter, masks, X, y))
+        looped, *lt = timed(lambda: one_by_one(adapter, masks, X, y), adapter.device)
         times["batched"].append(bt)
         times["one by one"].append(lt)
     difference = float((batched - looped).abs().max())
