@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -65,7 +66,9 @@ def test_methods_restored_after_the_block_even_on_error():
 def test_subclass_override_is_counted_and_inheritance_restored():
     module = SeenRows()
     own_scaled = AssemblingAdapter.__dict__["forward_scaled"]
-    adapter = AssemblingAdapter(**{**vars(wrap_model(module, task="regression", device="cpu"))})
+    wrapped = wrap_model(module, task="regression", device="cpu")
+    fields = {f.name: getattr(wrapped, f.name) for f in dataclasses.fields(wrapped) if f.init}
+    adapter = AssemblingAdapter(**fields)
     with record_batches(AssemblingAdapter, modules=(module,)) as log:
         adapter.forward_scaled(torch.ones(3, 3), torch.zeros(2, 3))
         module(torch.zeros(4, 3))  # a kernel calling the module directly
