@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import time
 import warnings
 from pathlib import Path
 
 import torch
 from sklearn.exceptions import ConvergenceWarning
+from timing import timed_with_process
 
 from workbench import Dataset
 from workbench.kernels.dropout_losses import DropoutLossKernel
@@ -45,19 +45,6 @@ def one_by_one(adapter, masks, X, y) -> torch.Tensor:
         member = dataclasses.replace(adapter, module=module, _source_digest=None)
         losses[j] = adapter.loss.per_row(member.forward(X), y).mean().cpu()
     return losses
-
-
-def timed(function, device: torch.device):
-    """(value, wall s, process s); on CUDA the clocks start and stop on an idle device (the
-    batched kernel returns its losses on the device, so an unsynchronised clock would stop
-    before the GPU has done the work)."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    wall, cpu = time.perf_counter(), time.process_time()
-    value = function()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return value, time.perf_counter() - wall, time.process_time() - cpu
 
 
 def main() -> None:
@@ -87,9 +74,9 @@ def main() -> None:
     times = {"batched": [], "one by one": []}
     for _ in range(args.repeats):
         passes = kernel.forward_passes
-        batched, *bt = timed(lambda: kernel.losses(masks), adapter.device)
+        batched, *bt = timed_with_process(lambda: kernel.losses(masks), adapter.device)
         passes = kernel.forward_passes - passes
-        looped, *lt = timed(lambda: one_by_one(adapter, masks, X, y), adapter.device)
+        looped, *lt = timed_with_process(lambda: one_by_one(adapter, masks, X, y), adapter.device)
         times["batched"].append(bt)
         times["one by one"].append(lt)
     difference = float((batched - looped).abs().max())

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +35,7 @@ import pandas as pd
 import torch
 from fisc_compas import SEED, TARGET, find_data, train_reference_model
 from sklearn.model_selection import train_test_split
+from timing import timed_with_process
 
 from workbench import wrap_model
 from workbench.models.fast_forward import FastForward
@@ -84,11 +84,15 @@ def methods(adapter):
 
 
 def timed(function, calls) -> tuple[float, float]:
-    wall, cpu = time.perf_counter(), time.process_time()
-    with torch.no_grad():
-        for scale, inputs in calls:
-            function(scale, inputs)
-    return time.perf_counter() - wall, time.process_time() - cpu
+    """(wall, process) seconds of ``function`` over every (scale, inputs) call."""
+
+    def run_all() -> None:
+        with torch.no_grad():
+            for scale, inputs in calls:
+                function(scale, inputs)
+
+    _, wall, cpu = timed_with_process(run_all, torch.device("cpu"))
+    return wall, cpu
 
 
 def largest_difference(runs, calls) -> float:

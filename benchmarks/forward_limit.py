@@ -19,13 +19,12 @@ Usage (from a script in this folder)::
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
-from timing import timed  # benchmarks/timing.py, beside this module
+from timing import timed_with_process  # benchmarks/timing.py, beside this module
 
 from workbench.models.adapter import ModelAdapter
 
@@ -172,8 +171,7 @@ def forward_only(
         adapter.forward(batches[0])  # warm-up: the run being compared was warm too
     best_wall = best_cpu = float("inf")
     for _ in range(repeats):
-        cpu_start = time.process_time()
-        _, seconds = timed(replay, adapter.device)
-        best_cpu = min(best_cpu, time.process_time() - cpu_start)
+        _, seconds, cpu_seconds = timed_with_process(replay, adapter.device)
+        best_cpu = min(best_cpu, cpu_seconds)
         best_wall = min(best_wall, seconds)
     return ForwardLimit(log.calls, log.rows, largest, best_wall, best_cpu)
