@@ -411,15 +411,12 @@ class SubsetLossKernel:
         n_patterns, n_combos = base.shape[0], combos.shape[0]
         index = torch.tensor(focus, dtype=torch.int64).to(self.device)  # (k,)
         own_codes = base[:, index]  # (patterns, k)
-        if self._radix is not None:
-            # key(row at combo) = key(row) - Σ own code · place + Σ combo code · place
-            place = self._radix.place[index]
-            rest = self._base_keys - (own_codes * place).sum(dim=1)  # (patterns,)
-            rows = (rest.unsqueeze(1) + (combos * place).sum(dim=1)).reshape(-1)
-        else:
-            rows = base.unsqueeze(1).repeat(1, n_combos, 1)  # (patterns, combos, G')
-            rows[:, :, index] = combos.unsqueeze(0).expand(n_patterns, -1, -1)
-            rows = rows.reshape(n_patterns * n_combos, -1)
+        # As codes, whether or not the rows fit a key: foci of keyed data are built in batches
+        # (exact_batch) and come here only as that path's reference; codes merge into the same
+        # rows in the same (lexicographic) order as keys do.
+        rows = base.unsqueeze(1).repeat(1, n_combos, 1)  # (patterns, combos, G')
+        rows[:, :, index] = combos.unsqueeze(0).expand(n_patterns, -1, -1)
+        rows = rows.reshape(n_patterns * n_combos, -1)
         bits = self._subset_bits(len(focus))  # (subsets, k): whether group j is replaced
         own = combos.unsqueeze(0) == own_codes.unsqueeze(1)  # (patterns, combos, k)
         # A kept group must keep the row's own level; a replaced one weighs its combo level.
