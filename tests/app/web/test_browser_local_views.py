@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import time
 
-import numpy as np
 import pytest
 
 from tests.app.conftest import console_errors, screenshot, wait_for, wait_for_text
@@ -37,21 +36,12 @@ document.getElementById('inter-figures').__mark = 'kept';
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """A small forest on y = [x0·x1 > 0] with its SII result stored; yields (result, url)."""
-    from sklearn.ensemble import RandomForestClassifier
-
     from app.analyses import compute_result
     from app.web import create_app
     from app.web.server import serve_in_thread
-    from workbench import Dataset
-    from workbench.workspace import Workspace
+    from tests.app.web.xor_forest import xor_forest_workspace
 
-    generator = np.random.default_rng(1)
-    X = generator.normal(size=(40, 3))
-    y = (X[:, 0] * X[:, 1] > 0).astype(int)
-    space = Workspace.create(tmp_path_factory.mktemp("ws"))
-    space.add_dataset("d", Dataset.from_arrays(X, y))
-    forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X, y)
-    space.add_model_object("forest", forest, "d")
+    space = xor_forest_workspace(tmp_path_factory.mktemp("ws"))
     result = compute_result(space, "interactions", "forest", {"index": "sii", "rows": 12})
     server = serve_in_thread(create_app(space, jobs_dir=tmp_path_factory.mktemp("jobs")))
     yield result, server.url + "interactions?data=d&model=forest&index=sii&rows=12"

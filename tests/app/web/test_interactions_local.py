@@ -14,8 +14,7 @@ from app.analyses import compute_result
 from app.web.pages import interactions as page
 from app.web.pages import interactions_local as local
 from tests.app.web.layout_tree import find
-from workbench import Dataset
-from workbench.workspace import Workspace
+from tests.app.web.xor_forest import xor_forest_workspace
 
 SII = {"index": "sii", "rows": 12, "background": 10}
 QUERY = {name: str(value) for name, value in SII.items()}
@@ -23,17 +22,7 @@ QUERY = {name: str(value) for name, value in SII.items()}
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    """A small forest on y = [x0·x1 > 0]: its SII values differ from row to row."""
-    from sklearn.ensemble import RandomForestClassifier
-
-    generator = np.random.default_rng(1)
-    X = generator.normal(size=(40, 3))
-    y = (X[:, 0] * X[:, 1] > 0).astype(int)
-    space = Workspace.create(tmp_path_factory.mktemp("ws"))
-    space.add_dataset("d", Dataset.from_arrays(X, y))
-    forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X, y)
-    space.add_model_object("forest", forest, "d")
-    return space
+    return xor_forest_workspace(tmp_path_factory.mktemp("ws"))
 
 
 def graph(view, name):
