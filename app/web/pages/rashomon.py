@@ -10,7 +10,7 @@ A job writes its result only when complete, so a cancelled job leaves nothing be
 from __future__ import annotations
 
 from dataclasses import replace
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
@@ -80,17 +80,24 @@ def register(app: Dash, workspace) -> None:
     register_model_choices(app, workspace, DATA, MODEL)
 
     def explore(progress, workspace, data, model, *values):
+        *values, search = values
         given = dict(zip(FORM_PARAMETERS, values, strict=True))
         parameters = analysis("rashomon").parameters(given, from_form=True)
         result = compute_result(workspace, "rashomon", model, parameters, progress=progress)
-        view = result_view(result, None, model, parameters, data=data)
+        # A new run keeps the view the user had: the pair (when the new result has it) and
+        # the outside-models toggle; only the parameters change.
+        shown = parse_qs((search or "").lstrip("?"))
+        pair = known_interaction(result, shown.get("pair", [None])[0])
+        outside = shown.get("outside", [None])[0] == "1"
+        view = result_view(result, pair, model, parameters, include_outside=outside, data=data)
         done = f"Done in {result.seconds:.1f} s; stored, so this view reloads from the store."
-        return view_search(data, model, parameters, pair=None), view, done
+        return view_search(data, model, parameters, pair=pair, outside=outside), view, done
 
-    # In FORM_PARAMETERS' order: explore() pairs them by position.
+    # In FORM_PARAMETERS' order: explore() pairs them by position; the view query comes last.
     form = [EPSILON_RATE, APPROXIMATOR, ORDER, RADII, ABSOLUTE]
     states = [State(DATA, "value"), State(MODEL, "value")]
-    register_job(app, JOB, [*states, *(State(i, "value") for i in form)], explore)
+    view_state = State(VIEW_URL, "search")
+    register_job(app, JOB, [*states, *(State(i, "value") for i in form), view_state], explore)
 
     _register_view_choices(app, workspace)
 
@@ -264,11 +271,15 @@ def _shape_fields(parameters: dict) -> list:
     ]
 
 
-def view_search(data: str, model: str, parameters: dict, pair: str | None) -> str:
+def view_search(
+    data: str, model: str, parameters: dict, pair: str | None, outside: bool = False
+) -> str:
     query = {"data": data, "model": model}
     query.update({name: url_value(parameters[name]) for name in FORM_PARAMETERS})
     if pair:
         query["pair"] = pair
+    if outside:
+        query["outside"] = "1"
     return "?" + urlencode(query)
 
 

@@ -88,3 +88,34 @@ def test_choosing_compare_models_answers_only_the_results_area(served):
     _, response = _update(url, "cmp-models", models, states)
     results = json.dumps(response["cmp-results"]["children"])
     assert "press Run" not in results and "cmp-dumbbell" in results
+
+
+def test_run_keeps_the_chosen_pair_and_the_outside_toggle(served):
+    from urllib.parse import parse_qsl
+
+    from app.parameter_text import url_value
+    from tests.app.web.dash_http import start_job
+
+    workspace, url, result = served
+    pair = result.interactions[-1]
+    view = f"?data=xor&model=xor-logistic&approximator=permutation&pair={pair}&outside=1"
+    from app.analyses import analysis
+
+    defaults = analysis("rashomon").parameters({})
+    form = {
+        "fisc-data": "xor",
+        "fisc-model": "xor-logistic",
+        "fisc-epsilon-rate": 0.2,
+        "fisc-approximator": "permutation",
+        "fisc-order": defaults["order"],
+        "fisc-radii": url_value(defaults["radii"]),
+        "fisc-absolute": url_value(defaults["absolute"]),
+        "fisc-view-url": view,
+        "wb-workspace-key": str(workspace.root),
+    }
+    answer = start_job(url, "fisc", form).wait(120)
+    query = dict(parse_qsl(answer["response"]["fisc-url"]["search"].lstrip("?")))
+    # The new parameters, with the view the user had: the pair and the outside models.
+    assert query["epsilon_rate"] == "0.2"
+    assert query["pair"] == pair
+    assert query["outside"] == "1"
