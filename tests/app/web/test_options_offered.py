@@ -105,9 +105,10 @@ def test_a_bad_fisc_form_value_is_refused_not_replaced(
     work, key = _captured_job(monkeypatch, rashomon, workspace, tmp_path)
     form = {"epsilon_rate": 0.1, "approximator": "auto", "order": 2, "radii": "1"}
     form = {**form, "absolute": "off", field: value}
+    # The form's values, the view's query (last of the page's states), then the job's own two.
     values = [form[name] for name in rashomon.FORM_PARAMETERS]
     search, view, status = job_outputs(
-        work, lambda *_: None, "xor", "xor-logistic", *values, "?", key
+        work, lambda *_: None, "xor", "xor-logistic", *values, "?", "?", key
     )
     assert status.className == "wb-error" and status.children.startswith(message)
     assert search is no_update and view is no_update  # no view of other settings
