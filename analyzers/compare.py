@@ -14,10 +14,11 @@ Measures, all over the interactions scored by every model ("pairs", triples incl
   the top-k overlap |top_k(a) ∩ top_k(b)| / k (ties broken by pair order).
 - disagreement of a pair: max − min of its share over the models, in [0, 1] for strengths. It is
   0 when every model gives the pair the same part of its interaction budget.
-- Rashomon check (index "fis" only): FISC scores are permutation FIS on the loss scale (fisc.md
-  section 1), so only permutation FIS values of the other models are on the same scale as the
-  reference model's FIS range; other indices raise a ``ParameterError``. A value inside
-  [min, max] of the range (the reference model included) is "explained by the Rashomon set",
+- Rashomon check (FISC: index "fis" only; a model set: its own index): FISC scores are
+  permutation FIS on the loss scale (fisc.md section 1), so only permutation FIS values of the
+  other models are on the same scale as the reference model's FIS range; other indices raise a
+  ``ParameterError``. A value inside [min, max] of the range (the reference model included)
+  is "explained by the Rashomon set",
   outside it is "a real difference".
 """
 
@@ -41,9 +42,13 @@ from analyzers.compare_measures import (
 from analyzers.compare_rashomon import rashomon_verdicts, scale_message
 from analyzers.compare_result import ComparisonResult
 from analyzers.interaction_result import AGGREGATES, InteractionResult
+from analyzers.model_sets.result import ModelSetResult
 from analyzers.rashomon_result import RashomonResult
 from workbench.errors import ParameterError
 from workbench.progress import ProgressCallback
+
+#: Where a model's Rashomon range comes from: FISC, or a model set of any builder and index.
+RashomonRange = RashomonResult | ModelSetResult
 
 
 def compare_results(
@@ -51,7 +56,7 @@ def compare_results(
     *,
     aggregate: str = "mean_abs",
     top_k: int = 5,
-    rashomon: Mapping[str, RashomonResult] | None = None,
+    rashomon: Mapping[str, RashomonRange] | None = None,
     in_set_only: bool = True,
     zero_tolerance: float = 1e-6,
     range_tolerance: float = 1e-4,
@@ -67,9 +72,11 @@ def compare_results(
         How local values become one value per pair (``InteractionResult.global_scores``).
     top_k : int
         k of the top-k overlap (capped at the number of aligned pairs).
-    rashomon : mapping of model name to RashomonResult, optional
+    rashomon : mapping of model name to RashomonResult or ModelSetResult, optional
         FISC results of some of the models; each other model's FIS is checked against the
-        reference model's FIS range. Needs ``index == "fis"``.
+        reference model's FIS range. Needs ``index == "fis"``. A ModelSetResult (any
+        builder) gives the range of its in-set members instead; its index must be the
+        comparison's.
     in_set_only : bool
         FIS range over the sampled models inside the Rashomon set only (default), or over all
         sampled joint models.
@@ -119,7 +126,9 @@ def compare_results(
         models_summary=scores.summary(),
         agreement=agreement_frame(scores.ranked, scores.has_interactions, top_k),
         disagreement=disagreement_frame(scores.values, scores.shares),
-        rashomon=rashomon_verdicts(results, pairs, rashomon or {}, in_set_only, range_tolerance),
+        rashomon=rashomon_verdicts(
+            results, pairs, rashomon or {}, in_set_only, range_tolerance, aggregate
+        ),
         settings=settings,
         seconds=time.perf_counter() - started,
         diagnostics=comparison_diagnostics(scores.has_interactions, settings["unaligned_pairs"]),
@@ -164,7 +173,7 @@ def compare_models(
     *,
     aggregate: str = "mean_abs",
     top_k: int = 5,
-    rashomon: Mapping[str, RashomonResult] | None = None,
+    rashomon: Mapping[str, RashomonRange] | None = None,
     in_set_only: bool = True,
     zero_tolerance: float = 1e-6,
     range_tolerance: float = 1e-4,
@@ -203,11 +212,12 @@ def compare_models(
         raise ParameterError(
             f"rashomon: unknown model name {unknown[0]!r}; models are {', '.join(models)}"
         )
-    if rashomon and index != "fis":
+    fisc = [r for r in (rashomon or {}).values() if not isinstance(r, ModelSetResult)]
+    if fisc and index != "fis":
         raise ParameterError(scale_message(index))
     _check_models(models)
     fingerprint = dataset.fingerprint()
-    _check_rashomon_data(rashomon or {}, fingerprint)
+    _check_rashomon_data(rashomon or {}, fingerprint, index)
 
     def score(name: str) -> InteractionResult:
         model = models[name]
@@ -226,13 +236,21 @@ def compare_models(
     )
 
 
-def _check_rashomon_data(rashomon: Mapping[str, RashomonResult], fingerprint: str) -> None:
-    """Each FISC result must record this data set (checked before any model is scored)."""
+def _check_rashomon_data(
+    rashomon: Mapping[str, RashomonRange], fingerprint: str, index: str
+) -> None:
+    """Each FISC or model-set result must record this data set (checked before scoring)."""
     for name, result in rashomon.items():
-        if not isinstance(result, RashomonResult):
+        if isinstance(result, ModelSetResult):
+            if result.index != index:
+                raise ParameterError(
+                    f"rashomon[{name!r}]: the model set's ranges are of index {result.index!r} "
+                    f"but the comparison uses {index!r}; build the set with the comparison's index"
+                )
+        elif not isinstance(result, RashomonResult):
             raise ParameterError(
-                f"rashomon[{name!r}]: expected the RashomonResult of explore_rashomon, "
-                f"got {type(result).__name__}"
+                f"rashomon[{name!r}]: expected the RashomonResult of explore_rashomon or a "
+                f"ModelSetResult, got {type(result).__name__}"
             )
         found = result.settings.get("dataset_fingerprint")
         if found is not None and found != fingerprint:
@@ -246,7 +264,7 @@ def compare_scored(
     model_names: Sequence[str],
     score: Callable[[str], InteractionResult | None],
     *,
-    rashomon: Callable[[str], RashomonResult | None] | None = None,
+    rashomon: Callable[[str], RashomonRange | None] | None = None,
     progress: ProgressCallback | None = None,
     **options: Any,
 ) -> ComparisonResult | None:
@@ -264,8 +282,8 @@ def compare_scored(
         ``score(name) -> InteractionResult``, or None when the scores are not available
         (a page reading the store only); then the comparison is None.
     rashomon : callable, optional
-        ``rashomon(name) -> RashomonResult or None``: the FISC result to check the other
-        models against, for each model that has one.
+        ``rashomon(name) -> RashomonResult, ModelSetResult or None``: the range to check the
+        other models against, for each model that has one.
     progress : ProgressCallback, optional
         Told ``("scoring <name>", done, total)`` per model, then ``("comparing", ...)``.
     **options

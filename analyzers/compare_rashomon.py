@@ -7,6 +7,11 @@ model included). Inside: "explained by the Rashomon set"; outside: "a real diffe
 Only permutation FIS (index "fis") shares the FISC scale: both are loss increases of the same
 definition (fisc.md section 1), so other indices are refused rather than rescaled, and results
 scored with another loss or on another number of rows are refused too.
+
+The range may also come from a model set (``analyzers.model_sets``: retrained, dropout, fitted
+or input-mask members): then it is the range of the pair's value over the set's in-set members
+in the set's own index, which must be the comparison's index, on the comparison's aggregate
+(strength for "mean_abs", the signed mean for "mean").
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from analyzers.compare_result import (
     OUTSIDE_VERDICT,
 )
 from analyzers.interaction_result import InteractionResult
-from analyzers.rashomon_result import INTERACTION_SEPARATOR, RashomonResult
+from analyzers.model_sets.result import ModelSetResult
+from analyzers.rashomon_result import INTERACTION_SEPARATOR, MIN_IN_SET_MODELS, RashomonResult
 from workbench.errors import ParameterError
 
 _SCALE_SETTINGS = ("loss", "n_rows")  # settings that must agree for FIS to share a scale
@@ -40,9 +46,10 @@ def scale_message(index: str) -> str:
 def rashomon_verdicts(
     results: list[InteractionResult],
     pairs: tuple[str, ...],
-    rashomon: Mapping[str, RashomonResult],
+    rashomon: Mapping[str, RashomonResult | ModelSetResult],
     in_set_only: bool,
     range_tolerance: float,
+    aggregate: str = "mean_abs",
 ) -> pd.DataFrame:
     """One row per reference model, other model and aligned pair (see ``ComparisonResult``).
 
@@ -52,12 +59,16 @@ def rashomon_verdicts(
         The compared results (index "fis" when ``rashomon`` is not empty).
     pairs : tuple of str
         The aligned pairs.
-    rashomon : mapping of model name to RashomonResult
+    rashomon : mapping of model name to RashomonResult or ModelSetResult
+        A model set's range is over its in-set members, in its index (see the module).
     in_set_only : bool
         Range over the models inside the set (``RashomonResult.summary()``'s default), or
         over every sampled model (``summary(include_outside=True)``).
     range_tolerance : float
-        Slack at the ends of a range, as a fraction of the reference model's effect scale.
+        Slack at the ends of a range, as a fraction of the reference model's effect scale
+        (a model set's: its largest |value| in the range table).
+    aggregate : {"mean_abs", "mean"}
+        How a model set's range and the compared values are read (FISC: always signed FIS).
 
     Returns
     -------
@@ -79,18 +90,23 @@ def rashomon_verdicts(
     }
     by_name = {r.model_name: r for r in results}
     rows = []
-    for reference, fisc in rashomon.items():
-        _check_rashomon(reference, fisc, by_name, results[0].index)
-        ranges = _fis_ranges(fisc, in_set_only)
-        slack = range_tolerance * _effect_scale(fisc)
-        absolute = bool(fisc.settings.get("absolute", False))
+    for reference, found in rashomon.items():
+        if isinstance(found, ModelSetResult):
+            _check_model_set(reference, found, by_name, results[0])
+            ranges = _set_ranges(found, by_name[reference], aggregate)
+            read, absolute = aggregate, False
+        else:
+            _check_rashomon(reference, found, by_name, results[0].index)
+            ranges = _fis_ranges(found, in_set_only)
+            read, absolute = "mean", bool(found.settings.get("absolute", False))
+        slack = range_tolerance * _range_scale(found, ranges)
         for result in results:
             model = result.model_name
             if model == reference:
                 continue
-            signed = result.global_scores("mean").set_index("pair")["value"]
+            values = result.global_scores(read).set_index("pair")["value"]
             for pair in pairs:
-                value = abs(signed[pair]) if absolute else float(signed[pair])
+                value = abs(values[pair]) if absolute else float(values[pair])
                 rows.append(_verdict_row(reference, model, pair, value, ranges, slack))
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
@@ -119,6 +135,54 @@ def _check_rashomon(
                     f"{result.model_name!r} was scored with {name}={ours!r}; "
                     "use the same for both"
                 )
+
+
+def _check_model_set(
+    reference: str, model_set: ModelSetResult, by_name: dict, first: InteractionResult
+) -> None:
+    """The set must be of the comparison's index and groups, else one line saying so."""
+    if reference not in by_name:
+        raise ParameterError(
+            f"rashomon: unknown model name {reference!r}; models are {', '.join(by_name)}"
+        )
+    if model_set.index != first.index:
+        raise ParameterError(
+            f"rashomon[{reference!r}]: the model set's ranges are of index "
+            f"{model_set.index!r} but the comparison uses {first.index!r}; build the set with "
+            "the comparison's index"
+        )
+    if tuple(model_set.group_names) != tuple(first.group_names):
+        raise ParameterError(
+            f"rashomon[{reference!r}]: the model set scores groups {list(model_set.group_names)} "
+            f"but the compared models {list(first.group_names)}; use one data set"
+        )
+
+
+def _set_ranges(
+    model_set: ModelSetResult, reference: InteractionResult, aggregate: str
+) -> dict[frozenset[str], tuple]:
+    """[min, max] of each pair over the set's in-set members, beside the reference's value."""
+    column = "strength" if aggregate == "mean_abs" else "value"
+    clouds = model_set.clouds.groupby("pair")[column]
+    low, high, counts = clouds.min(), clouds.max(), clouds.count()
+    own = reference.global_scores(aggregate).set_index("pair")["value"]
+    return {
+        _key(pair): (
+            float(own.get(pair, np.nan)),
+            float(low[pair]),
+            float(high[pair]),
+            bool(counts[pair] < MIN_IN_SET_MODELS),
+        )
+        for pair in low.index
+    }
+
+
+def _range_scale(found: Any, ranges: dict) -> float:
+    if isinstance(found, RashomonResult):
+        return _effect_scale(found)
+    ends = np.abs([end for _, low, high, _ in ranges.values() for end in (low, high)])
+    ends = ends[np.isfinite(ends)]
+    return float(ends.max()) if ends.size else 0.0
 
 
 def _fis_ranges(fisc: RashomonResult, in_set_only: bool) -> dict[frozenset[str], tuple]:

@@ -108,14 +108,7 @@ def main_effect_cloud(
     context: ExplorationContext, kept: list[int], boundaries: Boundaries
 ) -> pd.DataFrame:
     """φ_i of every single-mask boundary model m^σ_i(t·r)."""
-    units = context.units
-    records = [
-        (g, sign, j / units, r, boundaries.mask(g, sign, j, r))
-        for g in kept
-        for sign in "+-"
-        for r in context.radii
-        for j in range(units + 1)
-    ]
+    records = single_group_models(context, kept, boundaries)
     context.report("main effects", 0, 1)
     groups = np.array([g for g, *_ in records], dtype=np.int64)
     masks = np.ones((len(records), context.n_groups))  # (models, groups)
@@ -137,6 +130,20 @@ def main_effect_cloud(
             "main_effect": losses[:, 1] - losses[:, 0],
         }
     )
+
+
+def single_group_models(
+    context: ExplorationContext, kept: list[int], boundaries: Boundaries
+) -> list[tuple[int, str, float, float, float]]:
+    """(group, sign, t, radius, mask) of every single-mask boundary model m^σ_i(t·r)."""
+    units = context.units
+    return [
+        (g, sign, j / units, r, boundaries.mask(g, sign, j, r))
+        for g in kept
+        for sign in "+-"
+        for r in context.radii
+        for j in range(units + 1)
+    ]
 
 
 def interaction_clouds(
@@ -174,7 +181,7 @@ def _clouds_of_order(
     first_id: int,
 ) -> tuple[list[dict], pd.DataFrame]:
     """reference_fis rows and fis_cloud rows of interactions of one order, in one kernel call."""
-    models = _joint_models(context, items, k, boundaries)
+    models = joint_models(context, items, k, boundaries)
     groups = np.array(items + [model.groups for model in models], dtype=np.int64).reshape(-1, k)
     # (references + joint models, groups): the first len(items) rows are all ones; one
     # scatter sets every joint model's masks (a model's groups are distinct).
@@ -198,7 +205,7 @@ def _clouds_of_order(
     return _reference_rows(context, items, losses[: len(items)], k), frame
 
 
-def _joint_models(
+def joint_models(
     context: ExplorationContext, items: list[tuple[int, ...]], k: int, boundaries: Boundaries
 ) -> list[JointModel]:
     """Every ring × budget split × sign quadrant of each interaction of order k."""

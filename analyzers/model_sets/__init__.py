@@ -7,6 +7,7 @@ result = explore_model_set(RetrainedSetBuilder(estimator, train, seeds=range(5))
 from analyzers.model_sets.builders import FittedSetBuilder, RetrainedSetBuilder
 from analyzers.model_sets.dropout import DropoutSetBuilder
 from analyzers.model_sets.explore import explore_model_set
+from analyzers.model_sets.masks import MaskSetBuilder
 from analyzers.model_sets.model_set import (
     ModelSet,
     ModelSetMember,
@@ -19,6 +20,7 @@ from analyzers.model_sets.result import ModelSetResult
 __all__ = [
     "DropoutSetBuilder",
     "FittedSetBuilder",
+    "MaskSetBuilder",
     "ModelSet",
     "ModelSetMember",
     "ModelSetResult",

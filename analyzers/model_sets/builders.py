@@ -2,7 +2,7 @@
 
 Both yield a :class:`~analyzers.model_sets.model_set.ModelSet` through ``assemble_set``, which
 scores every member's loss on the explained rows with the kernel. Dropout members of a torch
-model are in ``analyzers.model_sets.dropout``; FISC's input masks are not a builder yet.
+model are in ``analyzers.model_sets.dropout``, FISC's input masks in ``analyzers.model_sets.masks``.
 """
 
 from __future__ import annotations

@@ -129,6 +129,8 @@ def explore_model_set(
         "random_state": int(random_state),
         "approximator": approximator,
         "collapse_tolerance": float(collapse_tolerance),
+        # what compare_models checks, so a set's range is never set against another data set's
+        "dataset_fingerprint": dataset.fingerprint(),
     }
     return ModelSetResult(
         model_names=tuple(m.name for m in model_set.members),

@@ -1,6 +1,6 @@
 """A Rashomon set as a list of models: members, their losses, L*, ε and who is inside.
 
-Every builder (retrained, fitted; later dropout and input masks) yields the same ``ModelSet``,
+Every builder (retrained, fitted, dropout, input masks) yields the same ``ModelSet``,
 so any interaction index runs over any set. A member's loss is its mean loss on the explained
 rows, computed by ``workbench.kernels.SubsetLossKernel`` (the one path that runs models in
 bulk); a member is in the set when L − L* ≤ ε, with ε as FISC defines it
@@ -55,8 +55,8 @@ class ModelSetMember:
 class ModelSet:
     """Members with their losses, L* (``reference_loss``) and the absolute ε.
 
-    ``builder`` names the builder ("retrained", "fitted"); ``settings`` holds its JSON-safe
-    parameters.
+    ``builder`` names the builder ("retrained", "fitted", "dropout", "masks"); ``settings``
+    holds its JSON-safe parameters.
     """
 
     builder: str

@@ -24,7 +24,7 @@ class ModelSetResult(Result):
     index : str
         The interaction index (see ``analyzers.interaction_result.INTERACTION_INDICES``).
     builder : str
-        How the set was built ("retrained", "fitted").
+        How the set was built ("retrained", "fitted", "dropout", "masks").
     group_names : tuple of str
     members : DataFrame
         member, loss, loss_increase, in_set, description.

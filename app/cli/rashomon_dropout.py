@@ -1,4 +1,4 @@
-"""``workbench rashomon-set --builder dropout``: the reference torch model and its rows."""
+"""``workbench rashomon-set --builder dropout|masks``: the reference model and its rows."""
 
 from __future__ import annotations
 
@@ -17,14 +17,14 @@ def dropout_builder(args: argparse.Namespace):
     """
     from analyzers.model_sets import DropoutSetBuilder
 
-    adapter, explained = _reference_model(args)
+    adapter, explained = _reference_model(args, "dropout")
     layers = (
         [name.strip() for name in args.layers.split(",") if name.strip()] if args.layers else None
     )
     builder = DropoutSetBuilder(
         adapter,
         rate=args.rate,
-        n_members=args.members,
+        **({} if args.members is None else {"n_members": args.members}),
         layers=layers,
         mode=args.dropout_mode,
         seed=args.random_state,
@@ -33,7 +33,21 @@ def dropout_builder(args: argparse.Namespace):
     return builder, explained
 
 
-def _reference_model(args: argparse.Namespace):
+def mask_builder(args: argparse.Namespace):
+    """(MaskSetBuilder, explained rows): FISC's input masks around --model, as for dropout."""
+    from analyzers.model_sets import MaskSetBuilder
+
+    adapter, explained = _reference_model(args, "masks")
+    builder = MaskSetBuilder(
+        adapter,
+        **({} if args.members is None else {"n_members": args.members}),
+        seed=args.random_state,
+        max_batch_rows=args.max_batch_rows,
+    )
+    return builder, explained
+
+
+def _reference_model(args: argparse.Namespace, builder: str):
     from app.cli.common import load_dataset, load_model_argument
     from workbench.data import Dataset
     from workbench.samples import SAMPLE_MODELS, infer_task, train_sample_model
@@ -46,7 +60,7 @@ def _reference_model(args: argparse.Namespace):
     dataset = load_dataset(Dataset, args)
     task = infer_task(dataset) if args.task == "auto" else args.task
     if args.model in SAMPLE_MODELS:
-        if args.model == "gbt":
+        if args.model == "gbt" and builder == "dropout":
             raise WorkbenchError(
                 "--model: gbt (boosted trees) has no torch module to drop units from; use "
                 "--builder retrain for trees"

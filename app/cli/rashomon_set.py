@@ -1,5 +1,6 @@
-"""``workbench rashomon-set``: a Rashomon set of retrained, fitted or dropout models, any
-interaction index over its members, the range table and what every member agrees on."""
+"""``workbench rashomon-set``: a Rashomon set of retrained, fitted, dropout or input-mask
+models, any interaction index over its members, the range table and what every member agrees
+on."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from app.cli.common import (
 from workbench.errors import WorkbenchError
 from workbench.models.files import is_pickle_file
 
-BUILDERS = ("retrain", "fitted", "dropout")
+BUILDERS = ("retrain", "fitted", "dropout", "masks")
 #: Learners ``--builder retrain`` trains from a name (settings as the sample models').
 LEARNERS = ("gbt", "forest", "mlp", "logistic")
 
@@ -36,10 +37,11 @@ def add_parser(commands) -> None:
 
     parser = commands.add_parser(
         "rashomon-set",
-        help="interaction ranges and consensus over a set of retrained, fitted or dropout models",
+        help="interaction ranges and consensus over a set of retrained, fitted, dropout or "
+        "input-mask models",
         description="Build a Rashomon set (models retrained with seeds, bootstrap resamples "
-        "and a parameter grid, your fitted models, or a torch model under seeded dropout "
-        "masks), score an interaction index for every "
+        "and a parameter grid, your fitted models, a torch model under seeded dropout "
+        "masks, or a model under FISC's input-scaling masks), score an interaction index for every "
         "member within ε of the best loss, and write the range table and the consensus "
         "(order shares, Hasse diagram, robust top-k) as JSON + CSV to --out.",
     )
@@ -95,10 +97,10 @@ def run_rashomon_set(args: argparse.Namespace) -> int:
     from app.reports.model_sets import write_model_set_report
     from workbench.data import Dataset
 
-    if args.builder == "dropout":
-        from app.cli.rashomon_dropout import dropout_builder
+    if args.builder in ("dropout", "masks"):
+        from app.cli.rashomon_dropout import dropout_builder, mask_builder
 
-        builder, explained = dropout_builder(args)
+        builder, explained = (dropout_builder if args.builder == "dropout" else mask_builder)(args)
     else:
         if not args.target:
             raise WorkbenchError("--target: the target column of --data is needed")
@@ -140,12 +142,14 @@ def run_rashomon_set(args: argparse.Namespace) -> int:
 
 
 def _add_dropout_arguments(parser: argparse.ArgumentParser, builder) -> None:
+    from analyzers.model_sets import MaskSetBuilder
+
     parser.add_argument(
         "--model",
         default="mlp",
-        help="dropout: the reference torch model: a sample model (mlp; logistic has no hidden "
-        "layer), a zoo model (finalmlp, masknet, gdcn, dcnv2; trained on first use and cached) "
-        "or a TorchScript / torch.export model file",
+        help="dropout, masks: the reference model: a sample model (dropout: mlp, as logistic "
+        "has no hidden layer; masks: mlp, logistic or gbt), a zoo model (finalmlp, masknet, "
+        "gdcn, dcnv2; trained on first use and cached) or a model file",
     )
     parser.add_argument(
         "--rate",
@@ -156,8 +160,9 @@ def _add_dropout_arguments(parser: argparse.ArgumentParser, builder) -> None:
     parser.add_argument(
         "--members",
         type=positive_int,
-        default=default_of(builder, "n_members"),
-        help="dropout: members drawn at the rate",
+        help=f"dropout: members drawn at the rate (default {default_of(builder, 'n_members')}); "
+        "masks: members in all, the reference and a seeded draw of FISC's masks (default "
+        f"{default_of(MaskSetBuilder, 'n_members')})",
     )
     parser.add_argument(
         "--layers",

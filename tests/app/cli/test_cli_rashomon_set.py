@@ -136,3 +136,21 @@ def test_dropout_refuses_trees_and_unknown_layers_in_one_line(
     assert err.startswith("workbench: error: layers: 'nope' is not a module of the model")
     assert len(err.splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_mask_set_of_a_sample_model_writes_the_same_report(csv_path, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = run_set(
+        csv_path, out, "--builder", "masks", "--model", "logistic", "--members", "5",
+        "--index", "h2", "--rows", "20", "--epsilon-rate", "0.1",
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    names = {p.name for p in out.iterdir()}
+    assert {"result.json", "ranges.csv", "members.csv", "order_shares.csv", "hasse.csv"} <= names
+    result = ModelSetResult.from_json((out / "result.json").read_text())
+    assert result.builder == "masks" and len(result.model_names) == 5
+    members = pd.read_csv(out / "members.csv")
+    # The reference model (every mask 1) is L*; the others are FISC's masks around it.
+    assert members["member"].iloc[0] == "reference" and members["loss_increase"].iloc[0] == 0
+    assert members["description"].str.contains("kind=boundary|kind=joint").iloc[1:].all()
+    assert "search_stops" in result.settings["builder_settings"]
