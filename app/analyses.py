@@ -25,8 +25,8 @@ from analyzers.gates import analyze_gates
 from analyzers.interaction_result import INTERACTION_INDICES
 from analyzers.interactions import score_interactions
 from analyzers.interactions.score import DEFAULT_ROWS
-from analyzers.rashomon_parameters import APPROXIMATORS, ORDERS
 from analyzers.model_sets import explore_model_set
+from analyzers.rashomon_parameters import APPROXIMATORS, ORDERS
 from app.embedding_job import ATTRIBUTIONS, embedding_report
 from app.model_set_analysis import (
     BUILDERS,

@@ -16,10 +16,10 @@ from analyzers.figures.model_sets import (
     MEMBER_BLUE,
     RANGE_GREY,
     ROBUST_ORANGE,
+    degenerate_message,
     message_figure,
     shown_pairs,
     titled,
-    degenerate_message,
 )
 from analyzers.figures.reading import with_reading
 from analyzers.model_sets.result import ModelSetResult
