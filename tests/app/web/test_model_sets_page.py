@@ -50,7 +50,9 @@ def test_builders_that_do_not_apply_are_disabled_with_their_reason(demo_space):
 
     options, note = builder_options(demo_space, "compas-gbt")
     assert {o["value"]: o["disabled"] for o in options} == {"retrain": False, "dropout": True}
-    assert note == "dropout: dropout masks a torch model's layers; 'compas-gbt' is not a torch model"
+    assert (
+        note == "dropout: dropout masks a torch model's layers; 'compas-gbt' is not a torch model"
+    )
 
 
 def test_a_dropout_set_of_a_tree_model_fails_in_one_line(demo_space):
