@@ -25,8 +25,17 @@ from analyzers.gates import analyze_gates
 from analyzers.interaction_result import INTERACTION_INDICES
 from analyzers.interactions import score_interactions
 from analyzers.interactions.score import DEFAULT_ROWS
+from analyzers.model_sets import explore_model_set
 from analyzers.rashomon_parameters import APPROXIMATORS, ORDERS
 from app.embedding_job import ATTRIBUTIONS, embedding_report
+from app.model_set_analysis import (
+    BUILDERS,
+    DEFAULT_BOOTSTRAP,
+    DEFAULT_MEMBERS,
+    MODEL_SET_INDICES,
+    compute_model_set,
+    read_model_set,
+)
 from app.parameter_text import parse_radii, parse_switch
 from workbench.errors import ParameterError
 from workbench.progress import ProgressCallback
@@ -411,6 +420,31 @@ ANALYSES: dict[str, Analysis] = {
             "random_state": SEED_BOUNDS,
         },
     ),
+    "model_set": Analysis(
+        name="model_set",
+        compute=compute_model_set,
+        read=read_model_set,
+        defaults=signature_defaults(
+            explore_model_set,
+            ["index", "epsilon_rate", "top_k", "random_state"],
+            # The app's own, as `workbench rashomon-set` names them: the builder, the set's
+            # size (seeds retrained, or dropout members), bootstrap resamples per seed and a
+            # seeded sample of DEFAULT_ROWS explained rows (the analyzer's rows=None).
+            builder=BUILDERS[0].name,
+            members=DEFAULT_MEMBERS,
+            n_bootstrap=DEFAULT_BOOTSTRAP,
+            rows=DEFAULT_ROWS,
+        ),
+        choices={"builder": tuple(b.name for b in BUILDERS), "index": MODEL_SET_INDICES},
+        bounds={
+            "epsilon_rate": (1e-4, 10.0),
+            "top_k": (1, 100),
+            "random_state": SEED_BOUNDS,
+            "members": (2, 1024),
+            "n_bootstrap": (0, 10),
+            "rows": (1, 100_000),
+        },
+    ),
 }
 
 _parsed: OrderedDict[str, Any] = OrderedDict()
@@ -440,6 +474,7 @@ _CODE_MODULES = {
     "rashomon": ("analyzers.rashomon",),
     "interactions": ("analyzers.interactions",),
     "gates": ("analyzers.gates",),
+    "model_set": ("analyzers.model_sets",),
     "embeddings": (
         "analyzers.embeddings",
         "analyzers.embeddings.coloring",

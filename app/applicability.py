@@ -58,3 +58,16 @@ def fisc_data_reason(workspace, data: str) -> str | None:
             "use the Interactions page's indices for it"
         )
     return None
+
+
+def model_set_builder_reason(workspace, model: str, builder: str) -> str | None:
+    """Why ``builder`` (a name of ``app.model_set_analysis.BUILDERS``) cannot build a Rashomon
+    set of ``model``, or None when it can: retrain clones a scikit-learn estimator the
+    workspace trained, dropout masks a torch model's hidden layers."""
+    from app.model_set_analysis import builder_choice
+
+    try:
+        loaded = workspace.model(model)
+    except Exception as error:  # a model that fails to load: the page says why elsewhere
+        return f"model {model!r} does not load ({type(error).__name__})"
+    return builder_choice(builder).reason(loaded)

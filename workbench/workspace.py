@@ -79,7 +79,8 @@ class LoadedModel:
     #: the model object as trained or given (tree SHAP reads a fitted scikit-learn tree itself)
     estimator: Any = None
     #: the rows it was trained on, where the workspace trained it (the private-row Δloss of an
-    #: embeddings analysis refits on them); None for a model file or object
+    #: embeddings analysis refits on them, a retrained model set trains its members on them);
+    #: None for a model file or object
     train_rows: Any = None
 
 
@@ -387,6 +388,7 @@ class Workspace:
                 entry.sample, dataset, task=task, cache_dir=self.root / "samples"
             )
             adapter, rows, estimator = sample.adapter, sample.test, sample.estimator
+            train_rows = sample.train
         elif entry.kind == "zoo":
             from workbench.models import wrap_model
             from workbench.zoo.training import sample_ctr_model

@@ -4,6 +4,14 @@ Pages register with ``app.callback`` rather than the global ``dash.callback`` so
 can be built in one process (tests, notebooks): Dash moves global callbacks into the first app only.
 """
 
-from app.web.pages import compare, embeddings, gates, interactions, overview, rashomon
+from app.web.pages import (
+    compare,
+    embeddings,
+    gates,
+    interactions,
+    model_sets,
+    overview,
+    rashomon,
+)
 
-PAGES = (overview, rashomon, interactions, compare, gates, embeddings)
+PAGES = (overview, rashomon, model_sets, interactions, compare, gates, embeddings)

@@ -1,0 +1,63 @@
+"""The Model sets page's job over HTTP (no browser): a retrained set of the demo's boosted trees
+is computed, stored and read back, and builders that do not apply say why in one line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+SMALL = {"members": 3, "n_bootstrap": 1, "index": "h2", "top_k": 2, "rows": 20}
+
+
+@pytest.fixture(scope="module")
+def demo_space(tmp_path_factory):
+    from workbench.workspace import demo_workspace
+
+    return demo_workspace(tmp_path_factory.mktemp("workspace"))
+
+
+def test_a_retrained_set_of_the_boosted_trees_runs_as_a_job_and_is_stored(demo_space):
+    from app.analyses import analysis, stored_result
+    from app.web import create_app
+    from app.web.pages.model_sets import view_search
+    from app.web.server import serve_in_thread
+    from tests.app.web.dash_http import start_job
+
+    parameters = analysis("model_set").parameters({"builder": "retrain", **SMALL})
+    server = serve_in_thread(create_app(demo_space))
+    try:
+        values = {"mset-data": "compas", "mset-model": "compas-gbt", "mset-builder": "retrain"}
+        values |= {"mset-epsilon-rate": 0.1, "mset-members": 3, "mset-n-bootstrap": 1}
+        values |= {"mset-index": "h2", "mset-top-k": 2, "mset-rows": 20}
+        values["wb-workspace-key"] = str(demo_space.root)
+        answer = start_job(server.url, "mset", values).wait(240)
+    finally:
+        server.stop()
+    text = json.dumps(answer)
+    assert "Done in" in text, text[-600:]
+    assert view_search("compas", "compas-gbt", parameters) in text  # the URL holds the view
+    result = stored_result(demo_space, "model_set", "compas-gbt", parameters)
+    assert result is not None and result.builder == "retrained"
+    assert len(result.model_names) == 3 and result.settings["output"] == "logit"
+    # bootstrap resamples give different trees: a range to read, not a collapsed set
+    assert result.ranges["range"].max() > 0
+    assert not any(d.code == "collapsed_model_set" for d in result.diagnostics)
+
+
+def test_builders_that_do_not_apply_are_disabled_with_their_reason(demo_space):
+    from app.web.pages.model_sets import builder_options
+
+    options, note = builder_options(demo_space, "compas-gbt")
+    assert {o["value"]: o["disabled"] for o in options} == {"retrain": False, "dropout": True}
+    assert (
+        note == "dropout: dropout masks a torch model's layers; 'compas-gbt' is not a torch model"
+    )
+
+
+def test_a_dropout_set_of_a_tree_model_fails_in_one_line(demo_space):
+    from app.analyses import compute_result
+    from workbench.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=r"^builder: dropout masks a torch model's layers"):
+        compute_result(demo_space, "model_set", "compas-gbt", {"builder": "dropout", **SMALL})
