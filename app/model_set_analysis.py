@@ -12,7 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from analyzers.model_sets import DropoutSetBuilder, RetrainedSetBuilder, explore_model_set
+from analyzers.model_sets import (
+    DropoutSetBuilder,
+    MaskSetBuilder,
+    RetrainedSetBuilder,
+    explore_model_set,
+)
 from workbench.errors import ParameterError, WorkbenchError
 from workbench.progress import ProgressCallback
 
@@ -89,9 +94,25 @@ def _dropout(model, parameters: dict) -> DropoutSetBuilder:
     )
 
 
+def _masks_reason(model) -> str | None:
+    if model.rows.code_levels:
+        return (
+            "input masks scale inputs (FISC's model class), which means nothing for the coded "
+            f"fields of {model.name!r}'s data"
+        )
+    return None
+
+
+def _masks(model, parameters: dict) -> MaskSetBuilder:
+    return MaskSetBuilder(
+        model.adapter, n_members=parameters["members"], seed=parameters["random_state"]
+    )
+
+
 BUILDERS: tuple[SetBuilderChoice, ...] = (
     SetBuilderChoice("retrain", "retrain (seeds, bootstrap)", _retrain_reason, _retrain),
     SetBuilderChoice("dropout", "dropout masks (torch models)", _dropout_reason, _dropout),
+    SetBuilderChoice("masks", "input masks (FISC's model class)", _masks_reason, _masks),
 )
 
 

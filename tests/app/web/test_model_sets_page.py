@@ -49,10 +49,27 @@ def test_builders_that_do_not_apply_are_disabled_with_their_reason(demo_space):
     from app.web.pages.model_sets import builder_options
 
     options, note = builder_options(demo_space, "compas-gbt")
-    assert {o["value"]: o["disabled"] for o in options} == {"retrain": False, "dropout": True}
+    offered = {o["value"]: o["disabled"] for o in options}
+    assert offered == {"retrain": False, "dropout": True, "masks": False}
     assert (
         note == "dropout: dropout masks a torch model's layers; 'compas-gbt' is not a torch model"
     )
+    # The Adult FinalMLP: dropout applies; retraining a zoo model and scaling codes do not.
+    options, note = builder_options(demo_space, "adult-finalmlp")
+    offered = {o["value"]: o["disabled"] for o in options}
+    assert offered == {"retrain": True, "dropout": False, "masks": True}
+    assert "input masks scale inputs" in note
+
+
+def test_an_input_mask_set_of_the_logistic_model_is_stored(demo_space):
+    from app.analyses import compute_result
+
+    result = compute_result(
+        demo_space, "model_set", "compas-logistic", {"builder": "masks", **SMALL}
+    )
+    assert result.builder == "masks" and len(result.members) == 3
+    # member 0 is the reference model itself (every mask 1): its loss is L*
+    assert result.members["loss_increase"].iloc[0] == 0
 
 
 def test_a_dropout_set_of_a_tree_model_fails_in_one_line(demo_space):
