@@ -79,3 +79,8 @@ def test_add_model_registers_a_native_file_for_every_index(planted, capsys):
     assert loaded.adapter.task == "classification" and loaded.metrics["rows"] == 300
     assert type(loaded.estimator).__name__ == "Booster"  # index "tree" reads its trees
     assert tree_index_reason(workspace, "xgb") is None
+    from app.analyses import compute_result  # what the Interactions page runs
+
+    for index in ("tree", "h2"):
+        result = compute_result(workspace, "interactions", "xgb", {"index": index, "rows": 30})
+        assert result.global_scores().sort_values("value")["pair"].iloc[-1] == "a × b"
