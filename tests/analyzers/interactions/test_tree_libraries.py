@@ -94,6 +94,18 @@ def test_every_perturbation_index_ranks_the_planted_pair_first(index, planted, x
     assert ranked.iloc[0] == PLANTED
 
 
+@pytest.mark.parametrize("library", ["lightgbm", "hist"])
+def test_lightgbm_and_hist_gradient_boosting_find_the_planted_pair(library, planted):
+    frame, data = planted
+    X, y = frame[["x1", "x2", "x3", "x4"]], frame["y"]
+    if library == "lightgbm":
+        model = lightgbm.LGBMClassifier(n_estimators=40, max_depth=3, verbose=-1).fit(X, y)
+    else:
+        model = HistGradientBoostingClassifier(max_iter=40, max_depth=3).fit(X, y)
+    result = score_interactions(model, data, "sii", rows=30, background=20, device="cpu")
+    assert result.global_scores().sort_values("value")["pair"].iloc[-1] == PLANTED
+
+
 def test_a_native_file_scores_as_the_model_it_was_saved_from(planted, xgb_model, tmp_path):
     _, data = planted
     path = tmp_path / "model.json"
