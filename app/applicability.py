@@ -7,6 +7,8 @@ Each function returns None when the option applies, else the one-line reason.
 
 from __future__ import annotations
 
+from workbench.models.boosters import is_native_file
+
 #: built-in sample models that are fitted scikit-learn trees (shap's TreeExplainer reads them)
 TREE_SAMPLES = ("gbt",)
 #: where fitted tree models live (shap's TreeExplainer supports these libraries' trees)
@@ -38,6 +40,8 @@ def tree_index_reason(workspace, model: str) -> str | None:
         if is_tree_estimator(estimator):
             return None
         return f"{what}; {model!r} is a {type(estimator).__name__}"
+    if entry.kind == "file" and entry.path and is_native_file(entry.path):
+        return None  # an xgboost/lightgbm file: the workspace keeps its Booster for shap
     return f"{what}; {model!r} is a {entry.kind} model, read through a torch adapter"
 
 

@@ -39,8 +39,9 @@ def register_model_file(
     data : str
         The data set it is explained on (already in the workspace).
     path : str or Path
-        A TorchScript (``.pt``/``.pth``/``.ts``), ``torch.export`` (``.pt2``) or, with
-        ``trusted``, a joblib/pickle file.
+        A TorchScript (``.pt``/``.pth``/``.ts``), ``torch.export`` (``.pt2``), xgboost
+        (``.json``/``.ubj``) or lightgbm (``.txt``) file (none runs code when read) or, with
+        ``trusted``, a joblib/pickle file. A tree file's features must be the data set's.
     task, output : as for ``workbench.models.load_model_file``
     trusted : bool
         The file is a pickle its registrant trusts (stored as ``"trusted": true``).
@@ -84,6 +85,7 @@ def register_model_file(
                 output=output,
                 trust_pickle=entry.trusted,
                 device="cpu",
+                feature_names=dataset.feature_names,
             )
             _check_predicts(adapter, dataset, name, data)
         except Exception as error:

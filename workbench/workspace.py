@@ -398,9 +398,13 @@ class Workspace:
             rows, estimator, train_rows = trained.test, trained.model, trained.train
         else:
             adapter = load_model_file(
-                entry.path, task=task, output=entry.output, trust_pickle=entry.trusted
+                entry.path,
+                task=task,
+                output=entry.output,
+                trust_pickle=entry.trusted,
+                feature_names=dataset.feature_names,
             )
-            rows, estimator = dataset, None
+            rows, estimator = dataset, _tree_model(entry.path)
         metrics = _metrics(adapter, rows)
         return LoadedModel(
             entry.name,
@@ -435,6 +439,13 @@ def _lookup(entries: dict, name: str, what: str):
         known = ", ".join(entries) or "none"
         raise ParameterError(f"{what}: unknown name {name!r}; the workspace has: {known}")
     return entries[name]
+
+
+def _tree_model(path: str | None):
+    """The Booster of an xgboost/lightgbm file (index "tree" reads its trees), else None."""
+    from workbench.models.boosters import is_native_file, read_native_model
+
+    return read_native_model(path) if path and is_native_file(path) else None
 
 
 def _read_dataset(entry: DataEntry):

@@ -51,7 +51,7 @@ def score_interactions(
     ----------
     model : ModelAdapter, torch module, fitted scikit-learn estimator or callable
         Anything ``wrap_model`` takes (wrapped with the task inferred from the data). The
-        "tree" index needs the fitted scikit-learn tree model itself.
+        "tree" index needs the fitted tree model itself (scikit-learn, xgboost, lightgbm).
     dataset : Dataset
         Rows and groups; "fis" also needs its target.
     index : {"sii", "stii", "ksii", "h2", "fis", "tree"}
@@ -253,8 +253,11 @@ def _default_name(model: Any) -> str:
 def _as_adapter(model: Any, dataset, device: str) -> ModelAdapter:
     if isinstance(model, ModelAdapter):
         return model
+    from workbench.models.boosters import is_booster
     from workbench.samples import infer_task
 
+    if is_booster(model):  # its objective says the task
+        return wrap_model(model, device=device)
     task = infer_task(dataset) if dataset.y is not None else "regression"
     return wrap_model(model, task=task, device=device)
 

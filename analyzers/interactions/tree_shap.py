@@ -12,8 +12,9 @@ does not compute interaction values with ``feature_perturbation="interventional"
 prints "does not support interactions" and returns zeros), so that option is refused here; the
 interventional SII of a tree model is ``index="sii"``.
 
-Scores are on shap's raw output: the log-odds of gradient-boosted classifiers, the class
-probability of random forests, the value of regressors. Groups of several columns get the sum
+Scores are on shap's raw output: the log-odds of gradient-boosted classifiers (scikit-learn's,
+xgboost's and lightgbm's, their Boosters included), the class probability of random forests, the
+value of regressors. Groups of several columns get the sum
 of their columns' values (the SII of a group is not exactly that sum; single-column groups
 are exact).
 """
@@ -30,8 +31,10 @@ from analyzers.interaction_result import InteractionResult
 from analyzers.interactions import frames
 from workbench.errors import ModelError, ParameterError
 from workbench.models import ModelAdapter
+from workbench.models.boosters import booster_info, is_booster
 
 TREE_VALUE_FUNCTIONS = ("path_dependent",)
+_BOOSTING_MODULES = ("xgboost", "lightgbm", "catboost")
 
 
 def tree_interactions(
@@ -48,7 +51,10 @@ def tree_interactions(
 
     Parameters
     ----------
-    model : fitted scikit-learn tree, forest or gradient-boosting estimator
+    model : fitted tree model
+        A scikit-learn tree, forest or (hist) gradient-boosting estimator, an xgboost or
+        lightgbm model (scikit-learn wrapper or Booster, e.g. read by
+        ``workbench.models.boosters.read_native_model``).
     dataset : Dataset
     rows : ndarray
         Positions of the explained rows.
@@ -112,8 +118,8 @@ def _explainer(model, value_function: str, output: str | None):
         )
     if isinstance(model, ModelAdapter):
         raise ParameterError(
-            "index='tree' needs the fitted tree model itself (e.g. GradientBoostingClassifier), "
-            "not a wrapped adapter"
+            "index='tree' needs the fitted tree model itself (e.g. GradientBoostingClassifier, "
+            "XGBClassifier, an xgboost/lightgbm Booster), not a wrapped adapter"
         )
     try:
         explainer = shap.TreeExplainer(model)
@@ -150,8 +156,12 @@ def _group_sums(values: np.ndarray, groups: list[list[int]]) -> np.ndarray:
 
 
 def _raw_scale(model) -> str:
-    """The scale of shap's raw output for a scikit-learn tree model."""
+    """The scale of shap's raw output for a tree model: boosted trees sum log-odds, forests
+    average probabilities."""
+    if is_booster(model):
+        return "logit" if booster_info(model).task == "classification" else "value"
     if not is_classifier(model):
         return "value"
     name = type(model).__name__
-    return "logit" if "GradientBoosting" in name else "probability"
+    boosted = "GradientBoosting" in name or type(model).__module__.startswith(_BOOSTING_MODULES)
+    return "logit" if boosted else "probability"

@@ -201,7 +201,7 @@ def _run_fisc(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     else:
-        model = load_model_argument(args.model, args, task)
+        model = load_model_argument(args.model, args, task, dataset.feature_names)
         split = args.rows == "test"
         rows = dataset.train_test_split(0.2, seed=args.random_state)[1] if split else dataset
     result = _explore(args, model, rows)

@@ -23,8 +23,9 @@ from workbench.errors import ModelError, ParameterError, WorkbenchError
 
 MODEL_HELP = (
     "a built-in sample model (see `workbench models`) trained on --data, or a model file: "
-    "TorchScript (.pt/.pth/.ts), torch.export archive (.pt2) or a scikit-learn joblib/pickle file "
-    "(.joblib/.pkl, read only with --trust-pickle: joblib and pickle files run code when loaded)"
+    "TorchScript (.pt/.pth/.ts), torch.export archive (.pt2), xgboost (.json/.ubj) or lightgbm "
+    "(.txt) model file, or a scikit-learn joblib/pickle file (.joblib/.pkl, read only with "
+    "--trust-pickle: joblib and pickle files run code when loaded)"
 )
 
 
@@ -342,9 +343,12 @@ class ProgressBar:
         self.bar.update(done - self.bar.n)  # honours tqdm's refresh interval
 
 
-def load_model_argument(path, args: argparse.Namespace, task: str):
+def load_model_argument(
+    path, args: argparse.Namespace, task: str, feature_names: list[str] | None = None
+):
     """A model file named on the command line, read as ``add_model_file_arguments`` says
-    (``--output-kind``, ``--trust-pickle``) on ``--device``."""
+    (``--output-kind``, ``--trust-pickle``) on ``--device``; an xgboost/lightgbm file is
+    checked against ``feature_names`` (the data's columns) when given."""
     from workbench.models import load_model_file
 
     return load_model_file(
@@ -353,21 +357,40 @@ def load_model_argument(path, args: argparse.Namespace, task: str):
         output=args.output_kind,
         device=args.device,
         trust_pickle=args.trust_pickle,
+        feature_names=feature_names,
     )
 
 
-def load_raw_estimator(path: Path, trust_pickle: bool):
-    """The scikit-learn object of a joblib/pickle file (shap needs the estimator itself).
+def load_raw_estimator(path: Path, trust_pickle: bool, feature_names: list[str] | None = None):
+    """The tree model itself of a native xgboost/lightgbm file or of a joblib/pickle file (shap
+    needs the model, not an adapter).
 
-    joblib/pickle runs code when it loads: refused, before the file is opened, unless the user
-    passed ``--trust-pickle``. The web app never calls this.
+    A native file runs no code and is read as is, its features checked against
+    ``feature_names`` when given. joblib/pickle runs code when it loads: refused, before the
+    file is opened, unless the user passed ``--trust-pickle``. The web app never reads pickles.
     """
     import joblib
 
+    from workbench.models.boosters import (
+        booster_info,
+        check_feature_names,
+        is_native_file,
+        read_native_model,
+    )
     from workbench.models.files import check_pickle_trusted, is_pickle_file
 
+    if is_native_file(path):
+        booster = read_native_model(path)
+        if feature_names is not None:
+            info = booster_info(booster)
+            what = f"model file {path.name!r}"
+            check_feature_names(info.feature_names, info.n_features, feature_names, what)
+        return booster
     if not is_pickle_file(path):
-        raise ModelError(f"--index tree needs a .joblib or .pkl file, got {path.name!r}")
+        raise ModelError(
+            "--index tree needs an xgboost (.json/.ubj), lightgbm (.txt) or joblib/pickle "
+            f"(.joblib/.pkl) tree model file, got {path.name!r}"
+        )
     check_pickle_trusted(path, trust_pickle)
     if not path.is_file():
         raise ModelError(f"model file not found: {str(path)!r}")

@@ -195,7 +195,8 @@ def _models_and_rows(args: argparse.Namespace, specs: dict[str, str], dataset, t
     samples = [spec for spec in specs.values() if spec in SAMPLE_MODELS]
     if args.index == "tree" and samples:
         raise ParameterError(
-            f"--index tree needs tree model files (.joblib); {samples[0]!r} is not a tree"
+            f"--index tree needs tree model files (.json/.ubj/.txt/.joblib); {samples[0]!r} is "
+            "not a tree"
         )
     split = args.split or ("test" if samples else "all")
     if samples and split != "test":
@@ -215,9 +216,10 @@ def _models_and_rows(args: argparse.Namespace, specs: dict[str, str], dataset, t
             print(f"trained {name!r}: test loss {sample.test_loss:.4f}", file=sys.stderr)
             models[name] = sample.adapter
         elif args.index == "tree":
-            models[name] = load_raw_estimator(Path(spec), args.trust_pickle)
+            names = dataset.feature_names
+            models[name] = load_raw_estimator(Path(spec), args.trust_pickle, names)
         else:
-            models[name] = load_model_argument(spec, args, task)
+            models[name] = load_model_argument(spec, args, task, dataset.feature_names)
     if split == "all":
         return models, dataset
     return models, dataset.train_test_split(_TEST_SIZE, seed=_SPLIT_SEED)[1]

@@ -39,7 +39,8 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--model",
         default="mlp",
-        help=MODEL_HELP + "; --index tree needs a scikit-learn tree model file (.joblib/.pkl)",
+        help=MODEL_HELP + "; --index tree needs a tree model file (xgboost .json/.ubj, lightgbm "
+        ".txt, or a scikit-learn tree in .joblib/.pkl)",
     )
     parser.add_argument("--model-name", help="name stored in the result (default: --model)")
     add_model_file_arguments(parser)
@@ -131,7 +132,8 @@ def _model_and_rows(args: argparse.Namespace, dataset, task: str):
     if args.model in SAMPLE_MODELS:
         if args.index == "tree":
             raise ModelError(
-                f"--index tree needs a tree model file (.joblib); {args.model!r} is not a tree"
+                f"--index tree needs a tree model file (.json/.ubj/.txt/.joblib); {args.model!r} "
+                "is not a tree"
             )
         sample = train_sample_model(args.model, dataset, task=task, device=args.device)
         print(
@@ -140,6 +142,7 @@ def _model_and_rows(args: argparse.Namespace, dataset, task: str):
         )
         return sample.adapter, sample.test
     if args.index == "tree":
-        return load_raw_estimator(Path(args.model), args.trust_pickle), dataset
-    model = load_model_argument(args.model, args, task)
+        names = dataset.feature_names
+        return load_raw_estimator(Path(args.model), args.trust_pickle, names), dataset
+    model = load_model_argument(args.model, args, task, dataset.feature_names)
     return model, dataset

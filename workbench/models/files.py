@@ -1,9 +1,11 @@
-"""load_model_file: read a saved model (TorchScript, torch.export, joblib) and wrap it.
+"""load_model_file: read a saved model (TorchScript, torch.export, native tree files, joblib).
 
 Warning: ``.joblib`` and ``.pkl`` files are pickles, and loading a pickle runs code chosen by
 whoever wrote the file. They are loaded only with ``trust_pickle=True`` (``--trust-pickle`` on the
 command line, ``"trusted": true`` for a workspace model): without it the file is refused before
-it is opened. TorchScript and ``torch.export`` archives hold no pickled Python objects.
+it is opened. TorchScript and ``torch.export`` archives hold no pickled Python objects, and
+xgboost (``.json``/``.ubj``) and lightgbm (``.txt``) native files hold trees and parameters only:
+none of these runs code when read, so they are the safe way to hand over a tree model.
 """
 
 from __future__ import annotations
@@ -18,6 +20,14 @@ from torch.export.passes import move_to_device_pass
 
 from workbench.errors import ModelError
 from workbench.models.adapter import ModelAdapter, error_summary
+from workbench.models.boosters import (
+    NATIVE_SUFFIXES,
+    booster_info,
+    check_feature_names,
+    is_booster,
+    is_native_file,
+    read_native_model,
+)
 from workbench.models.wrapping import build_adapter, check_max_rows, check_task, resolve_device
 
 _TORCHSCRIPT_SUFFIXES = (".pt", ".pth", ".ts")
@@ -35,6 +45,7 @@ def load_model_file(
     n_classes: int | None = None,
     max_rows_per_call: int | None = 65536,
     trust_pickle: bool = False,
+    feature_names: list[str] | None = None,
 ) -> ModelAdapter:
     """Load a saved model and wrap it (see :func:`wrap_model`).
 
@@ -46,11 +57,16 @@ def load_model_file(
     path : str or Path
         ``.pt`` / ``.pth`` / ``.ts``: TorchScript (``torch.jit.script(m).save(path)``);
         ``.pt2``: a ``torch.export`` archive (``torch.export.save``) exported with a dynamic
-        batch dimension; ``.joblib`` / ``.pkl``: a scikit-learn object (``joblib.dump``).
+        batch dimension; ``.json`` / ``.ubj``: an xgboost model (``booster.save_model``);
+        ``.txt``: a lightgbm text model (``booster.save_model``); ``.joblib`` / ``.pkl``: a
+        scikit-learn object (``joblib.dump``).
     task, y, output, loss, device, n_classes, max_rows_per_call
-        As for :func:`wrap_model`.
+        As for :func:`wrap_model`. A tree file's objective gives its task and output.
     trust_pickle : bool
         Load a ``.joblib`` / ``.pkl`` file. Only for files you created or trust.
+    feature_names : list of str or None
+        The columns of the data the model will see. An xgboost/lightgbm file records the
+        features it was trained on: a one-line DataError names the missing and extra ones.
 
     Returns
     -------
@@ -65,6 +81,10 @@ def load_model_file(
     resolved_device = resolve_device(device)
     max_rows_per_call = check_max_rows(max_rows_per_call)
     model, n_features = _read_model(Path(path), resolved_device)
+    if feature_names is not None and is_booster(model):
+        info = booster_info(model)
+        what = f"model file {Path(path).name!r}"
+        check_feature_names(info.feature_names, info.n_features, feature_names, what)
     return build_adapter(
         model,
         task,
@@ -108,7 +128,9 @@ def _read_model(path: Path, device: torch.device) -> tuple[object, int | None]:
         return _load_exported(path, device)
     if suffix in PICKLE_SUFFIXES:
         return _read_file(path, joblib.load), None
-    known = ", ".join((*_TORCHSCRIPT_SUFFIXES, ".pt2", *PICKLE_SUFFIXES))
+    if is_native_file(path):
+        return read_native_model(path), None
+    known = ", ".join((*_TORCHSCRIPT_SUFFIXES, ".pt2", *NATIVE_SUFFIXES, *PICKLE_SUFFIXES))
     raise ModelError(f"model file {path.name!r} has an unknown extension; expected {known}")
 
 

@@ -26,6 +26,13 @@ from sklearn.utils.validation import check_is_fitted
 from workbench.errors import ModelError, ParameterError
 from workbench.losses import OUTPUT_KINDS, resolve_loss
 from workbench.models.adapter import ModelAdapter
+from workbench.models.boosters import (
+    booster_digest,
+    booster_info,
+    booster_predict,
+    check_booster_task,
+    is_booster,
+)
 from workbench.models.task import TASKS, check_task, inferred_task, probe_width
 from workbench.sklearn_convert import to_torch_module
 
@@ -47,12 +54,14 @@ def wrap_model(
 
     Parameters
     ----------
-    model : torch.nn.Module, fitted scikit-learn estimator or callable
+    model : torch.nn.Module, fitted scikit-learn estimator, Booster or callable
         A torch module is deep-copied (yours is left untouched), put in eval mode and moved to
         ``device``; it must accept float32 (rows, features). MLP, linear and logistic models
         (also behind StandardScaler / MinMaxScaler in a Pipeline) become torch modules that
         return logits or values; other estimators run on the CPU with ``predict_proba``
-        (classification) or ``predict`` (regression). A callable gets float32 numpy
+        (classification) or ``predict`` (regression), as do xgboost and lightgbm models
+        (their scikit-learn wrappers or Boosters; a Booster's objective gives its task and
+        output). A callable gets float32 numpy
         (rows, features) and returns (rows,) or (rows, classes).
     task : "auto", "classification" or "regression"
         "auto" infers it: a scikit-learn estimator by its type; else ``loss`` by name ("mse":
@@ -138,6 +147,8 @@ def build_adapter(
             if n_classes is None and probed_classes is not None:
                 n_classes = probed_classes
         runner = _torch_runner(module, task, n_classes, n_features)
+    elif is_booster(model):
+        runner, task = _booster_runner(model, task, n_classes, output)
     elif task == "auto":
         task = inferred_task(model, y, output, None, loss)[0]
         return build_adapter(
@@ -157,7 +168,8 @@ def build_adapter(
         runner = _callable_runner(model, task, n_classes)
     else:
         raise ModelError(
-            "model must be a torch.nn.Module, a fitted scikit-learn estimator or a callable, "
+            "model must be a torch.nn.Module, a fitted scikit-learn estimator, an xgboost or "
+            "lightgbm model or a callable, "
             f"got {type(model).__name__} (for another library's model pass its predict_proba "
             "or predict method)"
         )
@@ -222,6 +234,30 @@ def _estimator_runner(
         n_classes=resolved_classes,
         n_features=getattr(model, "n_features_in_", None),
     )
+
+
+def _booster_runner(
+    model: object, task: str, n_classes: int | None, output: str | None
+) -> tuple[_Runner, str]:
+    """An xgboost/lightgbm Booster run on the CPU, in the output its objective gives."""
+    info = booster_info(model)
+    task = check_booster_task(info, task)
+    if output is not None and output != info.output_kind:
+        raise ParameterError(
+            f"output={output!r} does not match the {info.library} model, whose objective "
+            f"gives {info.output_kind!r}; leave output=None"
+        )
+    runner = _Runner(
+        module=None,
+        cpu_function=booster_predict(model, info),
+        source_digest=booster_digest(model),
+        default_output=info.output_kind,
+        n_classes=_resolve_n_classes(
+            task, n_classes, known=info.n_classes if task == "classification" else None
+        ),
+        n_features=info.n_features,
+    )
+    return runner, task
 
 
 def _callable_runner(model: Callable, task: str, n_classes: int | None) -> _Runner:

@@ -2,9 +2,11 @@
 
 A model is never uploaded from the browser: the form names a file already on the server's disk,
 and ``workbench.registration.register_model_file`` (the code behind ``workbench add-model``)
-checks that it loads and predicts on the chosen data set before the manifest is written. A
-joblib/pickle file runs code when loaded, and a browser cannot grant that trust: one is
-accepted only when the manifest already trusts that very file (``add-model --trust-pickle``).
+checks that it loads and predicts on the chosen data set before the manifest is written.
+TorchScript, torch.export and xgboost/lightgbm native files (.json/.ubj/.txt) run no code when
+read, so the server reads them on the form's word. A joblib/pickle file runs code when
+loaded, and a browser cannot grant that trust: one is accepted only when the manifest already
+trusts that very file (``add-model --trust-pickle``).
 """
 
 from __future__ import annotations
@@ -34,10 +36,10 @@ def register_section(workspace) -> html.Div:
         [
             html.H3("Register a model file on the server"),
             html.P(
-                "A TorchScript (.pt/.pth/.ts) or torch.export (.pt2) file already on the "
-                "server's disk; it is checked by loading it and predicting on the data set's "
-                "rows. Pickle/joblib files only when the workspace already trusts the file "
-                "(`workbench add-model --trust-pickle`).",
+                "A TorchScript (.pt/.pth/.ts), torch.export (.pt2), xgboost (.json/.ubj) or "
+                "lightgbm (.txt) file already on the server's disk; it is checked by loading "
+                "it and predicting on the data set's rows. Pickle/joblib files only when the "
+                "workspace already trusts the file (`workbench add-model --trust-pickle`).",
                 className="wb-muted",
             ),
             html.Div(

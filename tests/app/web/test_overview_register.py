@@ -106,3 +106,21 @@ def test_a_pickle_the_manifest_already_trusts_can_be_registered_again(served, tm
     status = _register(app, str(path), "second")[overview_register.STATUS]
     assert status["className"] == "wb-ok", status["children"]
     assert workspace.model_entry("second").trusted is True
+
+
+def test_an_xgboost_file_needs_no_trust_and_its_features_are_checked(served, tmp_path):
+    xgboost = pytest.importorskip("xgboost")
+    workspace, app, frame = served
+    model = xgboost.XGBClassifier(n_estimators=3).fit(frame[["a", "b", "c"]], frame["y"])
+    model.save_model(str(tmp_path / "xgb.json"))
+    status = _register(app, str(tmp_path / "xgb.json"), "xgb")[overview_register.STATUS]
+    assert status["className"] == "wb-ok", status["children"]
+    assert workspace.model_entry("xgb").trusted is False  # read as is: it runs no code
+    other = xgboost.XGBClassifier(n_estimators=3).fit(
+        frame[["a", "b", "c"]].rename(columns={"c": "z"}), frame["y"]
+    )
+    other.save_model(str(tmp_path / "other.json"))
+    status = _register(app, str(tmp_path / "other.json"), "other")[overview_register.STATUS]
+    assert status["className"] == "wb-error" and "\n" not in status["children"]
+    assert "missing from the data: z; not used by the model: c" in status["children"]
+    assert workspace.model_names() == ["xgb"]
