@@ -108,3 +108,24 @@ def test_wrong_sites_fail_in_one_line_before_any_stage():
         gate_statistics(model, data, sites=["unused"])
     with pytest.raises(ParameterError, match="call #5 asked"):
         gate_ablation(model, data, sites=["gate_sigmoid#5"])
+
+
+def test_embeddings_by_site_read_a_user_model_and_match_the_zoo(gdcn):
+    from analyzers.embeddings import analyze_embeddings, extract_embeddings
+
+    data, model = user_data(n_rows=300), user_model()
+    extracted = extract_embeddings(model, data, embedding_site="embed", max_rows=100)
+    for f, table in enumerate(model.embed.tables):
+        torch.testing.assert_close(extracted.tables[f], table.weight.detach())  # every level seen
+    assert extracted.row_embeddings[1].shape == (100, 2)
+    report = analyze_embeddings(model, data, embedding_site="embed", projection=None)
+    assert set(report.geometry.to_frame()["field"]) == {"A", "B", "C"}
+    # The zoo read by path gives what its FieldEmbedding gives.
+    zoo_data, zoo = gdcn
+    by_table = extract_embeddings(zoo, zoo_data, max_rows=50)
+    by_path = extract_embeddings(zoo, zoo_data, embedding_site="embedding", max_rows=50)
+    for f in range(4):
+        torch.testing.assert_close(by_path.row_embeddings[f], by_table.row_embeddings[f])
+        seen = torch.from_numpy(by_table.counts[f] > 0)
+        torch.testing.assert_close(by_path.tables[f][seen], by_table.tables[f][seen])
+    assert torch.equal(by_path.codes, by_table.codes)
