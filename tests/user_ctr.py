@@ -57,14 +57,19 @@ class UserCtr(nn.Module):
         return self.out(h.flatten(1)).squeeze(1)
 
 
-def user_data(n_rows: int = 600, seed: int = 0) -> Dataset:
-    """Three coded fields with three levels; the label depends on A and B."""
+def user_frame(n_rows: int = 600, seed: int = 0) -> pd.DataFrame:
+    """Three fields A, B, C with levels a, b, c and a 0/1 ``click`` that depends on A and B."""
     rng = np.random.default_rng(seed)
     codes = rng.integers(0, 3, size=(n_rows, N_FIELDS))
     logit = 1.5 * (codes[:, 0] == 2) - 1.5 * (codes[:, 1] == 0)
     y = rng.random(n_rows) < 1 / (1 + np.exp(-logit))
     frame = pd.DataFrame(np.array(["a", "b", "c"])[codes], columns=["A", "B", "C"])
-    return Dataset.from_frame(frame.assign(click=y.astype(int)), "click", categorical="codes")
+    return frame.assign(click=y.astype(int))
+
+
+def user_data(n_rows: int = 600, seed: int = 0) -> Dataset:
+    """``user_frame`` as coded fields (a, b, c -> 0, 1, 2)."""
+    return Dataset.from_frame(user_frame(n_rows, seed), "click", categorical="codes")
 
 
 def user_model(seed: int = 0) -> UserCtr:
