@@ -25,6 +25,7 @@ from torch import nn
 from workbench.errors import ParameterError
 
 __all__ = [
+    "FROM_KIND",
     "SITE_KIND_DEFAULTS",
     "SiteHooks",
     "SiteSpec",
@@ -43,6 +44,7 @@ SITE_KIND_DEFAULTS: dict[str, tuple[float | None, str, bool]] = {
     "expert_gate": (None, "simplex", False),
     "embedding": (None, "real", True),
 }
+FROM_KIND = "from kind"  # default of open_value, value_range, field_aligned: the kind's default
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class SiteSpec:
         For display: "(0, 1)", "real", "simplex", ...
     field_aligned : bool
         Whether the flattened per-row output holds field f at ``field_slices[f]``.
+        These three default to the kind's (``SITE_KIND_DEFAULTS``).
     field_slices : tuple of (start, stop) or None
         Columns of each field on the flattened output; None: an equal split over the fields,
         filled in by ``measure_sites``.
@@ -75,9 +78,9 @@ class SiteSpec:
     path: str
     call: int = 0
     kind: str = "gate"
-    open_value: float | None = 1.0
-    value_range: str = "(0, 1)"
-    field_aligned: bool = True
+    open_value: float | str | None = FROM_KIND
+    value_range: str = FROM_KIND
+    field_aligned: bool | str = FROM_KIND
     field_slices: tuple[tuple[int, int], ...] | None = None
     width: int | None = None
     label: str | None = None
@@ -89,6 +92,12 @@ class SiteSpec:
             )
         if int(self.call) < 0:
             raise ParameterError(f"site {self.path!r}: call index must be >= 0, got {self.call}")
+        defaults = SITE_KIND_DEFAULTS[self.kind]
+        for name, default in zip(
+            ("open_value", "value_range", "field_aligned"), defaults, strict=True
+        ):
+            if getattr(self, name) == FROM_KIND:
+                object.__setattr__(self, name, default)
 
     @property
     def name(self) -> str:
@@ -118,18 +127,7 @@ def parse_site(text: str, kind: str = "gate") -> SiteSpec:
     path, sep, call = str(text).partition("#")
     if not path or (sep and not call.isdigit()):
         raise ParameterError(f"site {text!r}: expected PATH or PATH#CALL (CALL a number >= 0)")
-    if kind not in SITE_KIND_DEFAULTS:
-        raise ParameterError(f"site kind must be one of {tuple(SITE_KIND_DEFAULTS)}, got {kind!r}")
-    open_value, value_range, aligned = SITE_KIND_DEFAULTS[kind]
-    return SiteSpec(
-        path,
-        int(call) if sep else 0,
-        kind,
-        open_value,
-        value_range,
-        aligned,
-        label=str(text) if sep else None,
-    )
+    return SiteSpec(path, int(call) if sep else 0, kind, label=str(text) if sep else None)
 
 
 def as_site_specs(
