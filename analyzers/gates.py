@@ -278,6 +278,8 @@ def analyze_gates(
     check_dataset(dataset)
     if hasattr(getattr(module, "embedding", None), "check_codes"):
         module.embedding.check_codes(dataset.X)  # bad codes: one line now, not a stage later
+    if isinstance(sites, str | SiteSpec):
+        sites = [sites]
     asked = None if sites is None else [getattr(s, "name", s) for s in sites]
     sites = chosen_sites(adapter, dataset, sites, site_kind)  # a wrong site fails before any stage
     common = {"sites": sites, "max_batch_rows": max_batch_rows, "model_name": model_name}

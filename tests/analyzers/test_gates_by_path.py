@@ -89,13 +89,15 @@ def test_a_user_model_goes_through_the_whole_gate_report():
     sites = [SiteSpec("gate_sigmoid", call=1, label="layer 2 gate"), "gate_sigmoid#0"]
     report = analyze_gates(
         model, data, sites=sites, embedding="embed", attribution_rows=20, n_bootstrap=20,
-        compute_interactions=False,
+        n_permutations=2,
     )  # fmt: skip
     assert report.statistics.sites == ("layer 2 gate", "gate_sigmoid#0")
     assert report.statistics.field_names == ("A", "B", "C")
     assert set(report.statistics.per_level["site"]) == {"layer 2 gate", "gate_sigmoid#0"}
     methods = set(report.attributions.per_field["method"])
     assert {"feature_ablation", "integrated_gradients", "layer_conductance"} <= methods
+    pairs = {frozenset(p) for p in report.interactions[["field_1", "field_2"]].to_numpy()}
+    assert pairs == {frozenset(p) for p in (("A", "B"), ("A", "C"), ("B", "C"))}
     gap = report.attributions.completeness.iloc[0]
     assert gap["max_abs_gap"] < 0.05 * max(gap["mean_abs_output_change"], 1e-3)
 
