@@ -152,7 +152,11 @@ def as_site_specs(
 
 
 def resolve_module(root: nn.Module, path: str) -> nn.Module:
-    """The submodule at ``path``; a one-line error naming the closest paths otherwise."""
+    """The submodule at ``path``; a one-line error naming the closest paths otherwise.
+
+    A wrapper that only adapts the input (``workbench.field_inputs.DictInputs``) is seen
+    through: paths are the wrapped model's own."""
+    root = getattr(root, "wrapped_model", root)
     try:
         return root.get_submodule(path)
     except AttributeError:
