@@ -164,7 +164,7 @@ class _Inputs:
         self.module, self.X, self.embedding = module, X, embedding
         self.baseline = baseline  # (1, features)
         if embedding is None:
-            self.rows, self.base, self.forward = X, baseline.expand_as(X), module
+            self.rows, self.base = X, baseline.expand_as(X)  # (rows, features)
             return
         self.rows = self._embedded(X)  # (rows, width)
         self.base = self._embedded(baseline.expand_as(X))
@@ -177,7 +177,9 @@ class _Inputs:
 
     def forward(self, emb: torch.Tensor) -> torch.Tensor:
         """The model on the rows (tiled to captum's batch, step-major) with the embedding
-        site's output replaced by ``emb``."""
+        site's output replaced by ``emb`` (without an embedding site: the model on ``emb``)."""
+        if self.embedding is None:
+            return self.module(emb)
         copies = emb.shape[0] // self.X.shape[0]
         with SiteHooks(self.module, {self.embedding: lambda _out: emb}):
             return self.module(self.X.repeat(copies, 1))

@@ -131,3 +131,32 @@ def test_embeddings_by_site_read_a_user_model_and_match_the_zoo(gdcn):
         seen = torch.from_numpy(by_table.counts[f] > 0)
         torch.testing.assert_close(by_path.tables[f][seen], by_table.tables[f][seen])
     assert torch.equal(by_path.codes, by_table.codes)
+
+
+def test_a_dense_input_model_is_attributed_on_its_input():
+    import numpy as np
+    import pandas as pd
+
+    from workbench.data import Dataset
+
+    class DenseGated(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.gate = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Sigmoid())
+            self.out = torch.nn.Linear(3, 1)
+
+        def forward(self, X):
+            return self.out(X * self.gate(X)).squeeze(1)
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(200, 3)), columns=["x", "y", "z"])
+    data = Dataset.from_frame(frame.assign(t=(frame["x"] > 0).astype(int)), "t")
+    torch.manual_seed(0)
+    model = DenseGated().eval()
+    with torch.no_grad():
+        model.out.weight[0, 2] = 0  # z never reaches the output: its gate gets nothing
+    result = gate_attributions(model, data, sites=["gate.1"], rows=50, n_steps=16)
+    conductance = result.per_field.query("method == 'layer_conductance'").set_index("field")
+    assert conductance.loc["z", "mean_abs_attribution"] == 0
+    assert conductance.loc["x", "mean_abs_attribution"] > 0
+    assert result.completeness.empty  # no embedding: no integrated gradients on one
