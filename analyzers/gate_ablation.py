@@ -15,12 +15,13 @@ from collections.abc import Sequence
 import pandas as pd
 import torch
 
-from analyzers.gate_common import as_ctr_adapter, chosen_sites
+from analyzers.gate_common import as_site_adapter, chosen_sites, field_names_of
 from analyzers.gate_results import GateAblation
 from analyzers.result import Diagnostic
 from workbench.deprecation import renamed_parameters
 from workbench.errors import ParameterError
 from workbench.kernels.tap_edits import TapEdit, TapKernel
+from workbench.sites import SiteSpec
 
 __all__ = ["ABLATION_MODES", "ALL_FIELDS", "gate_ablation", "weighted_auc"]
 
@@ -33,7 +34,8 @@ def gate_ablation(
     model,
     dataset,
     *,
-    sites: Sequence[str] | None = None,
+    sites: Sequence[str | SiteSpec] | None = None,
+    site_kind: str = "gate",
     modes: Sequence[str] = ABLATION_MODES,
     n_bootstrap: int = 200,
     confidence: float = 0.95,
@@ -51,10 +53,11 @@ def gate_ablation(
 
     Parameters
     ----------
-    model : CtrModel or ModelAdapter wrapping one
+    model : torch.nn.Module or ModelAdapter wrapping one
     dataset : Dataset
-        Coded rows with a 0/1 target.
-    sites : sequence of str, optional
+        Rows with a 0/1 target; its groups are the fields unless the model names its own.
+    sites, site_kind
+        As for ``gate_statistics``: zoo site names, module paths (``"path#call"``) or specs.
     modes : sequence of {"mean", "open", "zero"}
     n_bootstrap : int
         Paired bootstrap resamples of the rows (Poisson weights) for the intervals.
@@ -71,11 +74,12 @@ def gate_ablation(
         With a ``no_ablation_effect`` diagnostic for a site where every interval holds 0.
     """
     start = time.perf_counter()
-    adapter, module = as_ctr_adapter(model, device)
-    chosen = chosen_sites(module, sites)
     _check_parameters(modes, confidence, n_bootstrap, dataset)
+    adapter, module = as_site_adapter(model, device)
+    chosen = chosen_sites(adapter, dataset, sites, site_kind)
+    fields = field_names_of(module, dataset)
     kernel = TapKernel(adapter, dataset.X, max_batch_rows=max_batch_rows)
-    edits, labels = _edits(module, chosen, modes, _site_means(kernel, chosen, dataset.n_rows))
+    edits, labels = _edits(fields, chosen, modes, _site_means(kernel, chosen, dataset.n_rows))
     base = adapter.predict(dataset.X)  # (rows,) logits
     edited = kernel.outputs(edits)  # (edits, rows)
     weights = _poisson_weights(int(n_bootstrap), dataset.n_rows, random_state)  # (draws, rows)
@@ -83,7 +87,7 @@ def gate_ablation(
     effects = pd.DataFrame(rows, columns=_ABLATION_COLUMNS)
     return GateAblation(
         model_names=(model_name,),
-        field_names=tuple(module.field_names),
+        field_names=fields,
         sites=tuple(s.name for s in chosen),
         effects=effects,
         base_loss=float(adapter.loss.per_row(base, dataset.y).mean()),
@@ -124,19 +128,17 @@ def _check_parameters(modes, confidence: float, n_bootstrap: int, dataset) -> No
 
 def _site_means(kernel: TapKernel, chosen, n_rows: int) -> dict[str, torch.Tensor]:
     """site → (width,) mean of its output over the rows."""
-    sums = kernel.capture(
-        [s.name for s in chosen], reduce=lambda _site, out: out.double().sum(0, keepdim=True)
-    )
+    sums = kernel.capture(chosen, reduce=lambda _site, out: out.double().sum(0, keepdim=True))
     return {site: parts.sum(0) / n_rows for site, parts in sums.items()}
 
 
-def _edits(module, chosen, modes, means: dict[str, torch.Tensor]):
+def _edits(fields, chosen, modes, means: dict[str, torch.Tensor]):
     """Every (site, field, mode) edit, and its label (site, field, mode, replacement)."""
     edits, labels = [], []
     for site in chosen:
         groups = [(ALL_FIELDS, slice(None))]
         if site.field_aligned:
-            groups = [*zip(module.field_names, module.field_slices(), strict=True), *groups]
+            groups = [*zip(fields, site.slices(), strict=True), *groups]
         for (field, columns), mode in itertools.product(groups, modes):
             if mode == "open" and site.open_value is None:
                 continue
@@ -147,7 +149,7 @@ def _edits(module, chosen, modes, means: dict[str, torch.Tensor]):
                 "open": torch.full((site.width,), float(site.open_value or 0.0)),
                 "zero": torch.zeros(site.width),
             }[mode]
-            edits.append(TapEdit(site.name, units, values))
+            edits.append(TapEdit(site, units, values))
             labels.append((site.name, field, mode, float(values[units].mean())))
     return edits, labels
 

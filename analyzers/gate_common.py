@@ -1,4 +1,9 @@
-"""What the gate analyses share: the model as an adapter with its sites, and row samples."""
+"""What the gate analyses share: the model as an adapter, its sites, fields and row samples.
+
+Any ``torch.nn.Module`` works: sites are module paths with a call index
+(``workbench.sites.SiteSpec``); the zoo models name theirs (``CtrModel.site_specs``). Fields are
+the model's own ``field_names`` where it has them (the zoo), else the data set's groups in order.
+"""
 
 from __future__ import annotations
 
@@ -9,28 +14,61 @@ import torch
 
 from workbench.errors import ModelError
 from workbench.models import ModelAdapter, wrap_model
+from workbench.sites import SiteSpec, as_site_specs, measure_sites
 
-__all__ = ["as_ctr_adapter", "chosen_sites", "sample_rows"]
+__all__ = ["as_site_adapter", "chosen_sites", "field_codes", "field_names_of", "sample_rows"]
+
+# Rows of the one forward pass that measures each site's width.
+_PROBE_ROWS = 4
 
 
-def as_ctr_adapter(model, device: str = "auto") -> tuple[ModelAdapter, torch.nn.Module]:
-    """(adapter, the adapter's own CtrModel) for a CtrModel or an adapter wrapping one."""
+def as_site_adapter(model, device: str = "auto") -> tuple[ModelAdapter, torch.nn.Module]:
+    """(adapter, the adapter's own module) for a torch module or an adapter wrapping one."""
     if isinstance(model, ModelAdapter):
         adapter = model
     elif isinstance(model, torch.nn.Module):
         adapter = wrap_model(model, task="classification", output="logit", device=device)
     else:
-        raise ModelError(f"model must be a zoo CtrModel or its adapter, got {type(model).__name__}")
+        raise ModelError(
+            f"model must be a torch.nn.Module or its adapter, got {type(model).__name__}"
+        )
+    if adapter.module is None:
+        raise ModelError("gate analyses need a torch model; this adapter runs a CPU function")
+    return adapter, adapter.module
+
+
+def field_names_of(module: torch.nn.Module, dataset) -> tuple[str, ...]:
+    """The model's field names (zoo) or the data set's group names."""
+    names = getattr(module, "field_names", None)
+    return tuple(names) if names is not None else tuple(dataset.group_names)
+
+
+def chosen_sites(
+    adapter: ModelAdapter,
+    dataset,
+    sites: Sequence[str | SiteSpec] | None,
+    site_kind: str = "gate",
+) -> list[SiteSpec]:
+    """The sites to analyse, resolved and measured on a few rows of ``dataset`` (one-line
+    errors for a wrong path, a site that never fires, a call index beyond the calls seen)."""
     module = adapter.module
-    if module is None or not hasattr(module, "gate_sites"):
-        raise ModelError("model has no gate sites; gate analyses need a workbench.zoo model")
-    return adapter, module
+    specs = as_site_specs(module, sites, site_kind)
+    probe = dataset.X[:_PROBE_ROWS].to(adapter.device, adapter.dtype)
+    return measure_sites(
+        module, specs, lambda: adapter.forward(probe), len(field_names_of(module, dataset))
+    )
 
 
-def chosen_sites(module, sites: Sequence[str] | None):
-    if sites is None:
-        return list(module.gate_sites())
-    return [module.site(name) for name in sites]
+def field_codes(dataset, n_fields: int) -> list[torch.Tensor] | None:
+    """Integer codes of each field (one column per group holding codes 0..k), else None."""
+    if len(dataset.groups) != n_fields or any(len(g.columns) != 1 for g in dataset.groups):
+        return None
+    columns = [dataset.X[:, g.columns[0]] for g in dataset.groups]  # (rows,) each
+    codes = [c.long() for c in columns]
+    pairs = zip(codes, columns, strict=True)
+    if any((c < 0).any() or not torch.equal(c.to(col.dtype), col) for c, col in pairs):
+        return None
+    return codes
 
 
 def sample_rows(n_rows: int, rows: int, random_state: int) -> np.ndarray:

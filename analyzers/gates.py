@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 
 from analyzers.gate_ablation import ABLATION_MODES, gate_ablation, weighted_auc
-from analyzers.gate_common import as_ctr_adapter, chosen_sites
+from analyzers.gate_common import as_site_adapter, chosen_sites, field_codes, field_names_of
 from analyzers.gate_results import GateReport, GateStatistics
 from analyzers.result import Diagnostic
 from workbench.arguments import check_dataset
@@ -24,6 +24,7 @@ from workbench.deprecation import renamed_parameters
 from workbench.errors import ParameterError
 from workbench.kernels.tap_edits import TapKernel
 from workbench.progress import ProgressCallback
+from workbench.sites import SiteSpec
 
 __all__ = ["ABLATION_MODES", "analyze_gates", "gate_ablation", "gate_statistics", "weighted_auc"]
 
@@ -39,7 +40,8 @@ def gate_statistics(
     model,
     dataset,
     *,
-    sites: Sequence[str] | None = None,
+    sites: Sequence[str | SiteSpec] | None = None,
+    site_kind: str = "gate",
     near_zero: float = 0.05,
     max_batch_rows: int | None = None,
     device: str = "auto",
@@ -49,11 +51,15 @@ def gate_statistics(
 
     Parameters
     ----------
-    model : CtrModel or ModelAdapter wrapping one
+    model : torch.nn.Module or ModelAdapter wrapping one
+        A zoo model (its named sites) or any torch model with ``sites`` given.
     dataset : Dataset
-        Coded rows (``adult_fields``, ``synthetic_ctr``).
-    sites : sequence of str, optional
-        Default every site of the model.
+        Rows the model reads; its groups are the fields (unless the model has ``field_names``).
+    sites : sequence of str or SiteSpec, optional
+        Zoo site names, module paths ``"path"`` / ``"path#call"`` (``workbench.sites``) or
+        specs. Default every site the model names (zoo models).
+    site_kind : str
+        Kind of the sites given as text ("gate", "mask", ...; ``SITE_KIND_DEFAULTS``).
     near_zero : float
         |value| below this counts as closed (sparsity).
     max_batch_rows : int or None
@@ -72,29 +78,30 @@ def gate_statistics(
     >>> stats.per_field.query("site == 'stream1_gate'").sort_values("mean").tail(3)
     """
     start = time.perf_counter()
-    adapter, module = as_ctr_adapter(model, device)
-    chosen = chosen_sites(module, sites)
     if near_zero <= 0:
         raise ParameterError(f"near_zero must be > 0, got {near_zero!r}")
+    adapter, module = as_site_adapter(model, device)
+    chosen = chosen_sites(adapter, dataset, sites, site_kind)
+    fields = field_names_of(module, dataset)
     kernel = TapKernel(adapter, dataset.X, max_batch_rows=max_batch_rows)
-    aligned = {s.name for s in chosen if s.field_aligned}
-    reduce = _field_reducer(aligned, module.field_slices(), near_zero)
-    captured = kernel.capture([s.name for s in chosen], reduce=reduce)
-    codes = dataset.X.long()
+    aligned = {s.name: s.slices() for s in chosen if s.field_aligned}
+    captured = kernel.capture(chosen, reduce=_field_reducer(aligned, near_zero))
+    codes = field_codes(dataset, len(fields))  # None: no per-level means
     field_rows, level_rows, unit_rows = [], [], []
     for layer, site in enumerate(chosen):
         values = captured[site.name].double()
         if site.name not in aligned:
             unit_rows += _unit_rows(site.name, values, near_zero)
             continue
-        for f, name in enumerate(module.field_names):
+        for f, name in enumerate(fields):
             field_rows.append(_field_row(site, layer, name, values[:, f]))
-            level_rows += _level_means(site.name, name, values[:, f, 0], codes[:, f], dataset)
+            if codes is not None:
+                level_rows += _level_means(site.name, name, values[:, f, 0], codes[f], dataset)
     per_field = pd.DataFrame(field_rows, columns=_FIELD_COLUMNS)
     per_unit_site = pd.DataFrame(unit_rows, columns=_UNIT_COLUMNS)
     return GateStatistics(
         model_names=(model_name,),
-        field_names=tuple(module.field_names),
+        field_names=fields,
         sites=tuple(s.name for s in chosen),
         per_field=per_field,
         per_level=pd.DataFrame(level_rows, columns=_LEVEL_COLUMNS),
@@ -113,14 +120,14 @@ _LEVEL_COLUMNS = ["site", "field", "level", "level_label", "rows", "mean_gate"]
 _UNIT_COLUMNS = ["site", "unit", "mean", "std", "share_near_zero"]
 
 
-def _field_reducer(aligned: set[str], slices, near_zero: float):
+def _field_reducer(aligned: dict[str, tuple[slice, ...]], near_zero: float):
     """What the kernel keeps of a site's output per row: per field of an aligned site, the
     mean, mean square and share near zero of its units; the units themselves otherwise."""
 
     def per_field(site: str, output: torch.Tensor) -> torch.Tensor:
         if site not in aligned:
             return output.float()
-        parts = [output[:, cols].float() for cols in slices]
+        parts = [output[:, cols].float() for cols in aligned[site]]
         return torch.stack(  # (rows, fields, 3): mean, mean square, share near zero
             [
                 torch.stack([p.mean(1), (p * p).mean(1), (p.abs() < near_zero).float().mean(1)], 1)
@@ -215,7 +222,9 @@ def analyze_gates(
     model,
     dataset,
     *,
-    sites: Sequence[str] | None = None,
+    sites: Sequence[str | SiteSpec] | None = None,
+    site_kind: str = "gate",
+    embedding: str | SiteSpec | None = None,
     compute_attributions: bool = True,
     attribution_rows: int = 256,
     compute_interactions: bool = True,
@@ -231,10 +240,13 @@ def analyze_gates(
 
     Parameters
     ----------
-    model : CtrModel or ModelAdapter wrapping one
+    model : torch.nn.Module or ModelAdapter wrapping one
     dataset : Dataset
-        Coded rows with a target (the held-out rows of the model).
-    sites : sequence of str, optional
+        Rows with a target (the held-out rows of the model).
+    sites, site_kind
+        As for ``gate_statistics``: zoo site names, module paths or ``SiteSpec`` objects.
+    embedding : str or SiteSpec, optional
+        Where the attributions interpolate: as for ``gate_attributions``.
     compute_attributions, compute_interactions : bool
         Skip the captum part or the field-interaction part (formerly ``attributions`` and
         ``interactions``).
@@ -262,9 +274,14 @@ def analyze_gates(
 
     start = time.perf_counter()
     report = _stage_reporter(progress, compute_attributions, compute_interactions)
-    adapter, module = as_ctr_adapter(model, device)
+    adapter, module = as_site_adapter(model, device)
     check_dataset(dataset)
-    module.embedding.check_codes(dataset.X)  # bad codes: one line now, not a stage later
+    if hasattr(getattr(module, "embedding", None), "check_codes"):
+        module.embedding.check_codes(dataset.X)  # bad codes: one line now, not a stage later
+    if isinstance(sites, str | SiteSpec):
+        sites = [sites]
+    asked = None if sites is None else [getattr(s, "name", s) for s in sites]
+    sites = chosen_sites(adapter, dataset, sites, site_kind)  # a wrong site fails before any stage
     common = {"sites": sites, "max_batch_rows": max_batch_rows, "model_name": model_name}
     report("statistics")
     statistics = gate_statistics(adapter, dataset, **common)
@@ -278,6 +295,8 @@ def analyze_gates(
         attribution = gate_attributions(
             adapter,
             dataset,
+            sites=sites,
+            embedding=embedding,
             rows=attribution_rows,
             random_state=random_state,
             statistics=statistics,
@@ -295,7 +314,7 @@ def analyze_gates(
             max_batch_rows=max_batch_rows,
         )
     report(None)
-    settings = {"sites": None if sites is None else list(sites), "n_rows": dataset.n_rows}
+    settings = {"sites": asked, "n_rows": dataset.n_rows}
     settings.update(compute_attributions=compute_attributions, attribution_rows=attribution_rows)
     settings.update(compute_interactions=compute_interactions, n_permutations=n_permutations)
     settings.update(n_bootstrap=n_bootstrap, random_state=random_state)

@@ -26,6 +26,7 @@ from workbench.deprecation import renamed_parameters
 from workbench.errors import ParameterError
 from workbench.models import ModelAdapter, wrap_model
 from workbench.progress import ProgressCallback
+from workbench.sites import SiteSpec
 
 PROJECTION_POINTS = ("table", "rows")
 
@@ -101,6 +102,7 @@ def analyze_embeddings(
     dataset,
     *,
     model_name: str = "model",
+    embedding_site: str | SiteSpec | None = None,
     max_rows: int = 20_000,
     top_k: int = 4,
     projection: str | None = "pca",
@@ -128,6 +130,9 @@ def analyze_embeddings(
         Codes data set (column f = field f): frequencies and data rows.
     model_name : str
         Shown in figures and comparisons.
+    embedding_site : str or SiteSpec, optional
+        For a model without a FieldEmbedding: the module path (``"path#call"``) whose output
+        holds the field vectors side by side (``extract_embeddings``).
     max_rows : int
         Data rows sampled for the relations between fields and the row map.
     top_k : int
@@ -168,7 +173,9 @@ def analyze_embeddings(
     started = time.perf_counter()
     stages = 4 + (private_rows_data is not None)
     report = _stage_reporter(progress, stages)
-    extracted = extract_embeddings(model, dataset, max_rows=max_rows, random_state=random_state)
+    extracted = extract_embeddings(
+        model, dataset, max_rows=max_rows, random_state=random_state, embedding_site=embedding_site
+    )
     geometry = field_geometry(extracted.tables_by_field(), counts=extracted.counts_by_field())
     relations = field_relations(extracted.rows_by_field(), top_k=top_k)
     report()
@@ -196,6 +203,7 @@ def analyze_embeddings(
         "max_points": int(max_points),
         "point_values": sorted(point_values or {}),
         "random_state": int(random_state),
+        "embedding_site": getattr(embedding_site, "name", embedding_site),
     }
     report()
     parts = [p for p in (geometry, relations, collisions, mapped, effect) if p is not None]

@@ -8,6 +8,7 @@ per-field and shared tables and for per-field dims.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,7 @@ import torch
 
 from workbench.deprecation import renamed_parameters
 from workbench.errors import DataError, ModelError, ParameterError
+from workbench.sites import SiteSpec
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,13 +127,15 @@ def extract_embeddings(
     max_rows: int | None = 20_000,
     random_state: int = 0,
     embedding_name: str | None = None,
+    embedding_site: str | SiteSpec | None = None,
 ) -> ModelEmbeddings:
     """Tables, level frequencies and (a seeded sample of) data-row field embeddings.
 
     Parameters
     ----------
     model : torch.nn.Module or ModelAdapter
-        A model holding one FieldEmbedding (an adapter's ``module`` is used).
+        A model holding one FieldEmbedding (an adapter's ``module`` is used), or any torch
+        model with ``embedding_site`` given.
     dataset : Dataset
         Codes data set whose column f is field f (``adult_fields``, ``synthetic_ctr``).
     max_rows : int or None
@@ -141,11 +145,19 @@ def extract_embeddings(
         Seed of the row sample (formerly ``seed``).
     embedding_name : str, optional
         Which embedding, when the model has several.
+    embedding_site : str or SiteSpec, optional
+        Module path (``"path#call"``) whose output holds the field vectors side by side, for a
+        model without a FieldEmbedding (``analyzers.embeddings.by_site``): tables are the mean
+        vector per level, computed from the data rows.
 
     Returns
     -------
     ModelEmbeddings
     """
+    if max_rows is not None and int(max_rows) < 2:
+        raise ParameterError(f"max_rows must be >= 2, got {max_rows!r}")
+    if embedding_site is not None:
+        return _extract_at_site(model, dataset, embedding_site, max_rows, random_state)
     module = getattr(model, "module", model)
     embedding = find_field_embedding(module, embedding_name)
     vocab = tuple(int(v) for v in embedding.vocab_sizes)
@@ -165,13 +177,7 @@ def extract_embeddings(
                 f"field {embedding.field_names[f]!r}: codes must lie in 0..{size - 1}, "
                 f"got {int(column.min())}..{int(column.max())}"
             )
-    if max_rows is not None and int(max_rows) < 2:
-        raise ParameterError(f"max_rows must be >= 2, got {max_rows!r}")
-    kept = codes
-    if max_rows is not None and codes.shape[0] > int(max_rows):
-        generator = torch.Generator().manual_seed(int(random_state))
-        chosen = torch.randperm(codes.shape[0], generator=generator)[: int(max_rows)].sort().values
-        kept = codes[chosen]
+    kept = codes[_sampled(codes.shape[0], max_rows, random_state)]
     with torch.no_grad():
         tables = tuple(embedding.field_table(f).detach().float().cpu() for f in range(len(vocab)))
         buckets = None
@@ -197,6 +203,34 @@ def extract_embeddings(
         row_embeddings=rows,
         buckets=buckets,
         n_buckets=int(embedding.n_rows_total) if embedding.is_shared else None,
+    )
+
+
+def _sampled(n_rows: int, max_rows: int | None, random_state: int) -> torch.Tensor:
+    """Sorted positions of the kept rows: all, or a uniform seeded sample of ``max_rows``."""
+    if max_rows is None or n_rows <= int(max_rows):
+        return torch.arange(n_rows)
+    generator = torch.Generator().manual_seed(int(random_state))
+    return torch.randperm(n_rows, generator=generator)[: int(max_rows)].sort().values
+
+
+def _extract_at_site(model, dataset, site, max_rows, random_state: int) -> ModelEmbeddings:
+    from analyzers.embeddings.by_site import embeddings_at_site
+
+    chosen = _sampled(dataset.n_rows, max_rows, random_state)
+    names, tables, counts, rows = embeddings_at_site(model, dataset, site, chosen)
+    codes = torch.stack([dataset.X[:, g.columns[0]] for g in dataset.groups], 1).long()
+    widths = np.cumsum([0] + [t.shape[1] for t in tables])
+    levels = [dataset.code_levels.get(dataset.feature_names[g.columns[0]]) for g in dataset.groups]
+    return ModelEmbeddings(
+        field_names=names,
+        level_labels=tuple(_level_labels(lv, len(c)) for lv, c in zip(levels, counts, strict=True)),
+        tables=tables,
+        counts=counts,
+        codes=codes[chosen],
+        row_embeddings=tuple(rows[:, a:b] for a, b in itertools.pairwise(widths)),
+        buckets=None,
+        n_buckets=None,
     )
 
 

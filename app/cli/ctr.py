@@ -19,6 +19,7 @@ from app.cli.common import (
     nonnegative_int,
     positive_int,
 )
+from app.cli.user_model import add_site_arguments, is_factory, load_user_model
 from workbench.errors import ParameterError
 
 DATA_HELP = (
@@ -44,7 +45,16 @@ def add_parser(commands) -> None:
     for sub in (train, gates):
         # No import of the zoo (torch) here, so `workbench --help` stays fast; the registry
         # rejects unknown names with the list of valid ones.
-        sub.add_argument("--model", required=True, help="finalmlp, masknet, gdcn or dcnv2")
+        sub.add_argument(
+            "--model",
+            required=True,
+            help="finalmlp, masknet, gdcn or dcnv2"
+            + (
+                " or your own model's factory package.module:callable (see --site)"
+                if sub is gates
+                else ""
+            ),
+        )
         add_data_arguments(
             sub,
             data_help=DATA_HELP,
@@ -84,6 +94,12 @@ def _gates_arguments(gates: argparse.ArgumentParser) -> None:
 
     add_output_arguments(gates, formats_default="html")
     gates.add_argument("--sites", help="comma-separated gate sites (default: all)")
+    add_site_arguments(gates)
+    gates.add_argument(
+        "--embedding-site",
+        metavar="PATH[#CALL]",
+        help="module path of your model's field embedding output (captum interpolates it)",
+    )
     gates.add_argument(
         "--rows",
         type=nonnegative_int,
@@ -184,12 +200,15 @@ def _run_gates(args: argparse.Namespace) -> int:
     from app.reports.gates import write_gate_report
 
     formats = figure_formats(args.formats)
-    trained = _trained(args)
-    rows = trained.test
+    if is_factory(args.model):  # the user's own model: its rows are the whole --data
+        module, rows = load_user_model(args.model, args.weights), _dataset(args)
+    else:
+        trained = _trained(args)
+        module, rows = trained.model, trained.test
     if args.rows:
         rows = rows.subset(sample_rows(rows.n_rows, args.rows, args.random_state))
     start = time.perf_counter()
-    report = _analyze(args, trained.model, rows)
+    report = _analyze(args, module, rows)
     written = write_gate_report(report, args.out, formats=formats)
     effects = report.ablation.effects
     top = effects[(effects["mode"] == "zero") & (effects["field"] != "(all)")]
@@ -208,7 +227,7 @@ def _analyze(args: argparse.Namespace, module, rows):
     from workbench.models import wrap_model
 
     parameters = {
-        "sites": args.sites.split(",") if args.sites else None,
+        "sites": ((args.sites.split(",") if args.sites else []) + args.site) or None,
         "compute_attributions": not args.no_attributions,
         "attribution_rows": args.attribution_rows,
         "compute_interactions": not args.no_interactions,
@@ -217,6 +236,11 @@ def _analyze(args: argparse.Namespace, module, rows):
         "random_state": args.random_state,
         "model_name": args.model,
     }
+    # Only when given, so zoo results keep the key they share with the app.
+    if args.site:
+        parameters["site_kind"] = args.site_kind
+    if args.embedding_site:
+        parameters["embedding"] = args.embedding_site
 
     def analyze():
         from analyzers.gates import analyze_gates

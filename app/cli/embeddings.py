@@ -20,6 +20,7 @@ from app.cli.common import (
     positive_int,
 )
 from app.cli.ctr import add_training_arguments, parse_config
+from app.cli.user_model import is_factory, load_user_model
 from app.reports.output_folder import staged_folder
 from workbench.errors import WorkbenchError
 
@@ -46,7 +47,16 @@ def add_parser(commands) -> None:
         "--model",
         required=True,
         help="a zoo model name (finalmlp, masknet, gdcn, dcnv2; trained on first use and "
-        "cached) or the .json of a model saved by `workbench train`",
+        "cached), the .json of a model saved by `workbench train`, or your own model's factory "
+        "package.module:callable with --weights and --embedding-site",
+    )
+    parser.add_argument(
+        "--embedding-site",
+        metavar="PATH[#CALL]",
+        help="module path whose output holds your model's field vectors side by side",
+    )
+    parser.add_argument(
+        "--weights", help="state_dict of a --model module:callable (loaded with weights_only=True)"
     )
     add_data_arguments(
         parser,
@@ -215,7 +225,7 @@ def _analyze(args: argparse.Namespace, model, train, test):
         "private_rows": args.private_rows,
         "n_steps": args.steps,
     }
-    model_name = Path(args.model).stem
+    model_name = args.model.partition(":")[2] if is_factory(args.model) else Path(args.model).stem
 
     def analyze():
         with ProgressBar(enabled=not args.no_progress) as bar:
@@ -228,6 +238,7 @@ def _analyze(args: argparse.Namespace, model, train, test):
                 max_batch_rows=args.max_batch_rows,
                 progress=bar.update,
                 per_field=args.per_field,
+                embedding_site=args.embedding_site,
             )
 
     return cached_result(
@@ -239,6 +250,8 @@ def _analyze(args: argparse.Namespace, model, train, test):
             "model_name": model_name,
             **parameters,
             "per_field": args.per_field,
+            # Only when given, so zoo results keep the key they share with the app.
+            **({"embedding_site": args.embedding_site} if args.embedding_site else {}),
             # Fitting private rows reads the training rows too: they are part of what the
             # result depends on.
             "train_rows": train.fingerprint() if args.private_rows else None,
@@ -271,6 +284,9 @@ def _model_and_data(model_name: str, args: argparse.Namespace):
         module, train, test = trained.model, trained.train, trained.test
         auc = trained.metrics.get("test_auc", float("nan"))
         print(f"sample model {model_name!r}: test AUC {auc:.4f}", file=sys.stderr)
+    elif is_factory(model_name):
+        module = load_user_model(model_name, args.weights)
+        train, test = dataset.train_test_split(0.2, seed=args.random_state)
     elif Path(model_name).suffix == ".json" or Path(model_name).with_suffix(".json").is_file():
         module, _ = load_ctr_model(Path(model_name).with_suffix(""))
         train, test = dataset.train_test_split(0.2, seed=args.random_state)

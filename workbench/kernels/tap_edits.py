@@ -1,10 +1,12 @@
 """Read and replace a model's internal activations at named sites, many edits per forward pass.
 
-A *site* is a submodule whose output is read or replaced (the zoo models' ``nn.Identity`` taps,
-``model.taps[name]``, or any module path). An *edit* replaces chosen units of the site's output
-by fixed values for every row. ``outputs`` stacks k edits of one site into one batch: the rows
-are tiled k times and a forward hook rewrites copy j of the site's output with edit j, so k
-ablations cost one forward pass instead of k. ``capture`` reads site outputs in row batches.
+A *site* is one call of a submodule whose output is read or replaced: a
+``workbench.sites.SiteSpec`` (module path and call index, on any model), a zoo tap name
+(``model.taps[name]``) or ``"path#call"`` text; outputs are seen flattened to (rows, width). An
+*edit* replaces chosen units of the site's output by fixed values for every row. ``outputs``
+stacks k edits of one site into one batch: the rows are tiled k times and a forward hook
+rewrites copy j of the site's output with edit j, so k ablations cost one forward pass instead
+of k. ``capture`` reads site outputs in row batches.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import torch
 
 from workbench.errors import ModelError, ParameterError
 from workbench.kernels.batching import estimate_bytes_per_row, resolve_batch_rows
+from workbench.sites import SiteHooks, SiteSpec, parse_site
 
-__all__ = ["TapEdit", "TapKernel", "find_site"]
+__all__ = ["TapEdit", "TapKernel", "find_site", "site_spec"]
 
 
 @dataclass(frozen=True)
@@ -26,15 +29,15 @@ class TapEdit:
 
     Attributes
     ----------
-    site : str
-        Tap name (``model.taps[site]``) or module path.
+    site : str or SiteSpec
+        Tap name (``model.taps[site]``), ``"path#call"`` or a SiteSpec.
     units : Tensor
-        Bool, the shape of one row of the site's output (e.g. (width,)); True = replaced.
+        Bool, one row of the site's output, flattened: (width,); True = replaced.
     values : Tensor
         Float, same shape; read where ``units`` is True.
     """
 
-    site: str
+    site: str | SiteSpec
     units: torch.Tensor
     values: torch.Tensor
 
@@ -49,6 +52,16 @@ def find_site(module: torch.nn.Module, site: str) -> torch.nn.Module:
     taps = getattr(module, "taps", None)
     known = f"; sites: {', '.join(taps.keys())}" if isinstance(taps, torch.nn.ModuleDict) else ""
     raise ParameterError(f"site {site!r} is not a submodule of the model{known}")
+
+
+def site_spec(module: torch.nn.Module, site: str | SiteSpec) -> SiteSpec:
+    """A site as a SiteSpec: a zoo tap name becomes ``taps.<name>``, other text ``path#call``."""
+    if isinstance(site, SiteSpec):
+        return site
+    taps = getattr(module, "taps", None)
+    if isinstance(taps, torch.nn.ModuleDict) and site in taps:
+        return SiteSpec(f"taps.{site}", label=site)
+    return parse_site(site)
 
 
 class TapKernel:
@@ -88,42 +101,37 @@ class TapKernel:
 
     def capture(
         self,
-        sites: Sequence[str],
+        sites: Sequence[str | SiteSpec],
         reduce: Callable[[str, torch.Tensor], torch.Tensor] | None = None,
     ) -> dict[str, torch.Tensor]:
-        """Outputs of ``sites`` on every row, on the CPU.
+        """Outputs of ``sites`` on every row, flattened to (rows, width), on the CPU.
 
         Parameters
         ----------
-        sites : sequence of str
-        reduce : callable (site, batch output) -> tensor, optional
+        sites : sequence of str or SiteSpec
+        reduce : callable (site name, (rows, width) batch output) -> tensor, optional
             Applied per batch before results are kept (e.g. per-field means), to save memory.
 
         Returns
         -------
-        dict site -> Tensor (rows, ...)
+        dict site name -> Tensor (rows, ...)
         """
-        pieces: dict[str, list[torch.Tensor]] = {site: [] for site in sites}
+        specs = [site_spec(self.adapter.module, site) for site in sites]
+        pieces: dict[str, list[torch.Tensor]] = {spec.name: [] for spec in specs}
 
-        def keeper(site: str):
-            def hook(_module, _inputs, output):
-                kept = output.detach() if reduce is None else reduce(site, output.detach())
-                pieces[site].append(kept.cpu())
+        def keeper(name: str):
+            def read(output: torch.Tensor) -> None:
+                kept = output.detach() if reduce is None else reduce(name, output.detach())
+                pieces[name].append(kept.cpu())
 
-            return hook
+            return read
 
-        handles = [
-            find_site(self.adapter.module, site).register_forward_hook(keeper(site))
-            for site in sites
-        ]
-        try:
+        with SiteHooks(self.adapter.module, {s: keeper(s.name) for s in specs}) as hooks:
             for chunk in self.X.split(self.batch_rows):
                 self.adapter.forward(chunk)
                 self.forward_passes += 1
-        finally:
-            for handle in handles:
-                handle.remove()
-        return {site: torch.cat(parts) for site, parts in pieces.items()}
+                hooks.check()
+        return {name: torch.cat(parts) for name, parts in pieces.items()}
 
     def outputs(self, edits: Sequence[TapEdit]) -> torch.Tensor:
         """(edits, rows) model outputs with each edit applied alone, on the CPU.
@@ -132,15 +140,16 @@ class TapKernel:
         all rows fit, else one edit per pass over row chunks.
         """
         result = torch.empty((len(edits), self.n_rows), dtype=torch.float32)
-        by_site: dict[str, list[int]] = {}
+        by_site: dict[SiteSpec, list[int]] = {}
         for i, edit in enumerate(edits):
-            by_site.setdefault(edit.site, []).append(i)
-        for site, members in by_site.items():
-            tap = find_site(self.adapter.module, site)
-            units = torch.stack([edits[i].units for i in members]).to(self.adapter.device)
-            values = torch.stack([edits[i].values for i in members]).to(
+            by_site.setdefault(site_spec(self.adapter.module, edit.site), []).append(i)
+        for tap, members in by_site.items():
+            units = torch.stack([edits[i].units.reshape(-1) for i in members]).to(
+                self.adapter.device
+            )
+            values = torch.stack([edits[i].values.reshape(-1) for i in members]).to(
                 self.adapter.device, self.adapter.dtype
-            )  # (site edits, *row shape)
+            )  # (site edits, width)
             if self.n_rows <= self.batch_rows:
                 per_pass = max(1, self.batch_rows // self.n_rows)
                 for start in range(0, len(members), per_pass):
@@ -157,25 +166,23 @@ class TapKernel:
         return result
 
     def _edited(
-        self, tap: torch.nn.Module, units: torch.Tensor, values: torch.Tensor, X: torch.Tensor
+        self, tap: SiteSpec, units: torch.Tensor, values: torch.Tensor, X: torch.Tensor
     ) -> torch.Tensor:
         """Outputs for k edits on rows X: (k·rows,), copy j of the rows under edit j."""
         k, rows = units.shape[0], X.shape[0]
 
-        def hook(_module, _inputs, output):
+        def edit(output: torch.Tensor) -> torch.Tensor:
             if output.shape[1:] != units.shape[1:]:
                 raise ParameterError(
-                    f"edit shape {tuple(units.shape[1:])} does not match the site's output "
-                    f"shape {tuple(output.shape[1:])}"
+                    f"site {tap.name!r}: edit width {units.shape[1]} does not match the site's "
+                    f"output width {output.shape[1]}"
                 )
-            copies = output.reshape(k, rows, *output.shape[1:])  # (k, rows, ...)
-            mask = units.unsqueeze(1)  # (k, 1, ...)
+            copies = output.reshape(k, rows, output.shape[1])  # (k, rows, width)
+            mask = units.unsqueeze(1)  # (k, 1, width)
             return torch.where(mask, values.unsqueeze(1), copies).reshape(output.shape)
 
-        handle = tap.register_forward_hook(hook)
-        try:
+        with SiteHooks(self.adapter.module, {tap: edit}) as hooks:
             out = self.adapter.forward(X.repeat(k, 1))  # (k·rows,)
             self.forward_passes += 1
-        finally:
-            handle.remove()
+        hooks.check()
         return out

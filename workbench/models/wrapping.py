@@ -140,6 +140,9 @@ def build_adapter(
         raise ParameterError(f"output must be one of {OUTPUT_KINDS} or None, got {output!r}")
     if isinstance(model, torch.nn.Module):
         module = _prepared_module(model, device, copy_module)
+        # A module that states its input width (an input adapter such as DictInputs) is taken
+        # at its word; otherwise the first Linear layer's width is a guess worth checking.
+        n_features = n_features or getattr(module, "n_features_in", None)
         n_features = n_features or _first_linear_width(module)
         if task == "auto":
             width = probe_width(module, n_features, device)

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from workbench.errors import ParameterError
+from workbench.sites import SiteSpec
 from workbench.zoo.embedding import FieldEmbedding
 
 __all__ = ["CtrModel", "GateSite", "mlp"]
@@ -141,6 +142,24 @@ class CtrModel(nn.Module):
     def gate_sites(self) -> tuple[GateSite, ...]:
         """Every named site of this model, in forward order."""
         return tuple(self._sites.values())
+
+    def site_specs(self) -> tuple[SiteSpec, ...]:
+        """Every named site as a module-path site (``taps.<name>``): the zoo is one client of
+        the generic path (``workbench.sites``), so analyses by path and by name agree."""
+        slices = tuple((s.start, s.stop) for s in self.field_slices())
+        return tuple(
+            SiteSpec(
+                f"taps.{site.name}",
+                kind=site.kind,
+                open_value=site.open_value,
+                value_range=site.value_range,
+                field_aligned=site.field_aligned,
+                field_slices=slices if site.field_aligned else None,
+                width=site.width,
+                label=site.name,
+            )
+            for site in self._sites.values()
+        )
 
     def site(self, name: str) -> GateSite:
         """The site called ``name``; ParameterError listing the model's sites otherwise."""

@@ -1,0 +1,67 @@
+"""Field embeddings of any torch model, read at a site by module path (``workbench.sites``).
+
+A model that is not from our zoo has no ``FieldEmbedding`` to read tables from; what it has is a
+module whose output holds every field's vector side by side ((rows, fields, dim) or
+(rows, fields·dim)), e.g. ``"embedding_layer"`` or ``"embed#0"``. The output is read with a
+forward hook on the data rows, split into fields (equally, or by the site's ``field_slices``),
+and each level's table row is the mean vector of the rows holding that level: for a lookup
+table that is the looked-up row itself. Levels that never occur get a zero row and count 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from analyzers.gate_common import as_site_adapter, chosen_sites, field_codes
+from workbench.errors import DataError, ParameterError
+from workbench.kernels.tap_edits import TapKernel
+from workbench.sites import SiteSpec, parse_site
+
+__all__ = ["embeddings_at_site"]
+
+
+def embeddings_at_site(
+    model, dataset, site: str | SiteSpec, kept: torch.Tensor
+) -> tuple[tuple[str, ...], tuple[torch.Tensor, ...], tuple[np.ndarray, ...], torch.Tensor]:
+    """(field names, tables, counts, codes) of the fields at ``site`` on every row of ``dataset``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module or ModelAdapter
+    dataset : Dataset
+        One coded column per group (the groups are the fields).
+    site : str or SiteSpec
+        Module path (``"path#call"``) of the field embedding output.
+    kept : Tensor
+        (rows kept,) positions of the rows whose embeddings are returned as row embeddings.
+
+    Returns
+    -------
+    field names, tables (vocab_f, dim_f) per field, counts (vocab_f,) per field, and the row
+    embeddings (kept rows, width) flattened.
+    """
+    adapter, _ = as_site_adapter(model, "auto")
+    if isinstance(site, str):
+        site = parse_site(site, "embedding")
+    if not site.field_aligned:
+        raise ParameterError(f"embedding site {site.name!r} must be field-aligned")
+    n_fields = dataset.n_groups
+    codes = field_codes(dataset, n_fields)
+    if codes is None:
+        raise DataError(
+            "embeddings by site need one column of integer codes per field (group); build the "
+            "data set with categorical='codes'"
+        )
+    spec = chosen_sites(adapter, dataset, [site])[0]
+    output = TapKernel(adapter, dataset.X).capture([spec])[spec.name].float()  # (rows, width)
+    tables, counts = [], []
+    for f, columns in enumerate(spec.slices()):
+        vectors = output[:, columns]  # (rows, dim_f)
+        levels = dataset.code_levels.get(dataset.feature_names[dataset.groups[f].columns[0]], ())
+        size = max(int(codes[f].max()) + 1, len(levels))
+        count = torch.bincount(codes[f], minlength=size)
+        sums = torch.zeros(size, vectors.shape[1]).index_add_(0, codes[f], vectors)
+        tables.append(sums / count.clamp(min=1).unsqueeze(1).float())
+        counts.append(count.numpy())
+    return tuple(dataset.group_names), tuple(tables), tuple(counts), output[kept]

@@ -1,0 +1,71 @@
+"""A user's own torch model on the command line: ``--model pkg.module:build --weights w.pt``.
+
+Sites are module paths, read and replaced by forward hooks, so the model must be a live
+``nn.Module`` of the user's own class (TorchScript modules take no hooks). It is built by the
+user's factory (their own code, imported from the working directory or the Python path) and its
+weights are loaded with ``torch.load(weights_only=True)``, which runs no code from the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from workbench.errors import ModelError, ParameterError
+
+SITE_HELP = (
+    "a site by module path, PATH or PATH#CALL for the CALL-th use of a module called several "
+    "times per forward pass (e.g. feature_gating.0, gate_sigmoid#1); repeatable"
+)
+
+
+def is_factory(model: str) -> bool:
+    """Whether ``--model`` names a factory ``module:callable`` rather than a zoo model."""
+    return ":" in model and not model.endswith(".json")
+
+
+def add_site_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--site``, ``--site-kind`` and ``--weights`` (for ``--model module:callable``)."""
+    from workbench.sites import SITE_KIND_DEFAULTS
+
+    parser.add_argument(
+        "--site", action="append", default=[], metavar="PATH[#CALL]", help=SITE_HELP
+    )
+    parser.add_argument(
+        "--site-kind",
+        choices=[k for k in SITE_KIND_DEFAULTS if k != "embedding"],
+        default="gate",
+        help="what the --site outputs are: gate (open value 1), mask, cross or expert_gate",
+    )
+    parser.add_argument(
+        "--weights",
+        help="state_dict file of a --model module:callable (loaded with weights_only=True)",
+    )
+
+
+def load_user_model(spec: str, weights: str | None):
+    """The module built by ``spec`` ("package.module:callable"), with ``weights`` loaded."""
+    import torch
+
+    module_name, _, attribute = spec.partition(":")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # the user's own code, as `python -m` would find it
+    try:
+        factory = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as error:
+        raise ParameterError(f"--model {spec!r}: cannot import it ({error})") from None
+    model = factory()
+    if not isinstance(model, torch.nn.Module):
+        raise ModelError(f"--model {spec!r} returned {type(model).__name__}, not a torch module")
+    if weights:
+        try:
+            state = torch.load(weights, map_location="cpu", weights_only=True)
+            model.load_state_dict(state)
+        except (OSError, RuntimeError, KeyError) as error:
+            first = str(error).strip().splitlines()[0]
+            raise ModelError(
+                f"--weights {weights!r}: cannot load it into {spec}: {first}"
+            ) from None
+    return model.eval()

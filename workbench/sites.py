@@ -1,0 +1,335 @@
+"""Sites by module path on any ``torch.nn.Module``: where a gate, mask or embedding is read and
+replaced, with no change to the model's code.
+
+A site is a module path (``"feature_gating.0"``, ``"cross_net.layers.2.gate"``) and a call index:
+a module called several times per forward pass (one ``nn.Sigmoid`` shared by every layer) gives
+one site per call, ``"gate_sigmoid#0"``, ``"gate_sigmoid#1"``. ``SiteHooks`` counts the calls of
+each hooked module per forward pass of the root model (a forward pre-hook on the root resets the
+counts) and acts on the addressed call only, so reading, replacing and captum's layer methods
+address one call. captum hooks every call of a layer module (pytorch/captum#1236), so for captum
+the addressed call's output is routed through a fresh ``nn.Identity`` that runs once per forward
+pass (``analyzers.gate_attributions``); the zoo's named taps are sites of this kind too
+(``CtrModel.site_specs``).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import torch
+from torch import nn
+
+from workbench.errors import ParameterError
+
+__all__ = [
+    "FROM_KIND",
+    "SITE_KIND_DEFAULTS",
+    "SiteHooks",
+    "SiteSpec",
+    "as_site_specs",
+    "discover_sites",
+    "measure_sites",
+    "parse_site",
+    "resolve_module",
+]
+
+# kind -> (open_value, value_range, field_aligned): what a site of that kind is unless told.
+SITE_KIND_DEFAULTS: dict[str, tuple[float | None, str, bool]] = {
+    "gate": (1.0, "(0, 1)", True),
+    "mask": (1.0, "real", True),
+    "cross": (None, "real", True),
+    "expert_gate": (None, "simplex", False),
+    "embedding": (None, "real", True),
+}
+FROM_KIND = "from kind"  # default of open_value, value_range, field_aligned: the kind's default
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    """One call of one module of a model, whose output is read or replaced.
+
+    Attributes
+    ----------
+    path : str
+        Dotted module path (``model.get_submodule(path)``).
+    call : int
+        Which call of the module in one forward pass (0: the first).
+    kind : str
+        One of ``SITE_KIND_DEFAULTS`` (as ``workbench.zoo.GateSite.kind``).
+    open_value : float or None
+        The value that lets everything through (1 for multiplicative gates); None: none exists.
+    value_range : str
+        For display: "(0, 1)", "real", "simplex", ...
+    field_aligned : bool
+        Whether the flattened per-row output holds field f at ``field_slices[f]``.
+        These three default to the kind's (``SITE_KIND_DEFAULTS``).
+    field_slices : tuple of (start, stop) or None
+        Columns of each field on the flattened output; None: an equal split over the fields,
+        filled in by ``measure_sites``.
+    width : int or None
+        Size of the flattened per-row output; None until ``measure_sites``.
+    label : str or None
+        Display name (the zoo's tap name); default ``path`` or ``path#call``.
+    """
+
+    path: str
+    call: int = 0
+    kind: str = "gate"
+    open_value: float | str | None = FROM_KIND
+    value_range: str = FROM_KIND
+    field_aligned: bool | str = FROM_KIND
+    field_slices: tuple[tuple[int, int], ...] | None = None
+    width: int | None = None
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in SITE_KIND_DEFAULTS:
+            raise ParameterError(
+                f"site kind must be one of {tuple(SITE_KIND_DEFAULTS)}, got {self.kind!r}"
+            )
+        if int(self.call) < 0:
+            raise ParameterError(f"site {self.path!r}: call index must be >= 0, got {self.call}")
+        defaults = SITE_KIND_DEFAULTS[self.kind]
+        for name, default in zip(
+            ("open_value", "value_range", "field_aligned"), defaults, strict=True
+        ):
+            if getattr(self, name) == FROM_KIND:
+                object.__setattr__(self, name, default)
+
+    @property
+    def name(self) -> str:
+        if self.label is not None:
+            return self.label
+        return self.path if self.call == 0 else f"{self.path}#{self.call}"
+
+    def slices(self) -> tuple[slice, ...]:
+        """Columns of each field as slices (``field_slices`` must be known)."""
+        if self.field_slices is None:
+            raise ParameterError(f"site {self.name!r} has no field slices yet; measure it first")
+        return tuple(slice(a, b) for a, b in self.field_slices)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SiteSpec:
+        d = dict(d)
+        if d.get("field_slices") is not None:
+            d["field_slices"] = tuple(tuple(pair) for pair in d["field_slices"])
+        return cls(**d)
+
+
+def parse_site(text: str, kind: str = "gate") -> SiteSpec:
+    """``"path"`` or ``"path#call"`` as a SiteSpec of ``kind`` with that kind's defaults."""
+    path, sep, call = str(text).partition("#")
+    if not path or (sep and not call.isdigit()):
+        raise ParameterError(f"site {text!r}: expected PATH or PATH#CALL (CALL a number >= 0)")
+    return SiteSpec(path, int(call) if sep else 0, kind, label=str(text) if sep else None)
+
+
+def as_site_specs(
+    module: nn.Module, sites: Sequence[str | SiteSpec] | None, kind: str = "gate"
+) -> list[SiteSpec]:
+    """Sites named by the caller (specs, a model's own site names, or ``path#call`` text), or
+    every site the model names itself (``module.site_specs()``, as the zoo models do)."""
+    own = {s.name: s for s in module.site_specs()} if hasattr(module, "site_specs") else {}
+    if sites is None:
+        if not own:
+            raise ParameterError(
+                f"{type(module).__name__} names no sites of its own; pass sites=[...] as module "
+                "paths ('feature_gating.0', 'gate_sigmoid#1') or SiteSpec objects"
+            )
+        return list(own.values())
+    if isinstance(sites, str | SiteSpec):
+        sites = [sites]
+    specs = [s if isinstance(s, SiteSpec) else own.get(s) or parse_site(s, kind) for s in sites]
+    for spec in specs:
+        resolve_module(module, spec.path)
+    return specs
+
+
+def resolve_module(root: nn.Module, path: str) -> nn.Module:
+    """The submodule at ``path``; a one-line error naming the closest paths otherwise.
+
+    A wrapper that only adapts the input (``workbench.field_inputs.DictInputs``) is seen
+    through: paths are the wrapped model's own."""
+    root = getattr(root, "wrapped_model", root)
+    try:
+        return root.get_submodule(path)
+    except AttributeError:
+        names = [name for name, _ in root.named_modules() if name]
+        close = difflib.get_close_matches(path, names, n=3, cutoff=0.4)
+        hint = f"; closest: {', '.join(close)}" if close else f"; paths include {names[:5]}"
+        if hasattr(root, "site_specs"):  # a model that names its sites: list them too
+            hint += f"; sites: {', '.join(s.name for s in root.site_specs())}"
+        raise ParameterError(
+            f"site {path!r}: {type(root).__name__} has no module at this path{hint}"
+        ) from None
+
+
+Action = Callable[[torch.Tensor], torch.Tensor | None]
+
+
+class SiteHooks:
+    """Forward hooks that act on one call per site of a model, as a context manager.
+
+    Parameters
+    ----------
+    root : nn.Module
+        The model whose forward passes are counted (its forward pre-hook resets the counts).
+    actions : mapping SiteSpec -> callable
+        ``action(output)`` gets the addressed call's output flattened to (rows, width) and
+        returns a replacement of that shape (or None to keep it).
+
+    After the block, ``check()`` raises a one-line error for a site whose module never ran or
+    ran fewer times than its call index; ``calls`` holds the counts of the last forward pass.
+    """
+
+    def __init__(self, root: nn.Module, actions: Mapping[SiteSpec, Action]) -> None:
+        self.root = root
+        self.actions = dict(actions)
+        self.calls: dict[str, int] = {spec.path: 0 for spec in self.actions}
+        self.passes = 0
+        self._handles: list[Any] = []
+
+    def __enter__(self) -> SiteHooks:
+        self._handles.append(self.root.register_forward_pre_hook(self._new_pass))
+        by_path: dict[str, list[SiteSpec]] = {}
+        for spec in self.actions:
+            by_path.setdefault(spec.path, []).append(spec)
+        for path, specs in by_path.items():
+            hook = self._hook(path, {s.call: self.actions[s] for s in specs})
+            self._handles.append(resolve_module(self.root, path).register_forward_hook(hook))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles.clear()
+
+    def _new_pass(self, _module, _inputs) -> None:
+        self.passes += 1
+        for path in self.calls:
+            self.calls[path] = 0
+
+    def _hook(self, path: str, by_call: dict[int, Action]):
+        def hook(_module, _inputs, output):
+            call = self.calls[path]
+            self.calls[path] = call + 1
+            action = by_call.get(call)
+            if action is None:
+                return None
+            if not torch.is_tensor(output) or output.ndim < 1:
+                raise ParameterError(
+                    f"site {path!r} outputs {type(output).__name__}, not a (rows, ...) tensor; "
+                    "name a submodule whose output is a tensor"
+                )
+            new = action(output.reshape(output.shape[0], -1))
+            return None if new is None else new.reshape(output.shape)
+
+        return hook
+
+    def check(self) -> None:
+        """One line for a site that never fired, or whose call index is beyond the calls seen."""
+        if self.passes == 0:
+            return
+        for spec in self.actions:
+            seen = self.calls[spec.path]
+            if seen == 0:
+                raise ParameterError(
+                    f"site {spec.name!r}: module {spec.path!r} never runs during a forward pass "
+                    "of the model"
+                )
+            if spec.call >= seen:
+                raise ParameterError(
+                    f"site {spec.name!r}: call #{spec.call} asked, but module {spec.path!r} runs "
+                    f"{seen} time(s) per forward pass (calls #0..#{seen - 1})"
+                )
+
+
+def measure_sites(
+    root: nn.Module,
+    specs: Sequence[SiteSpec],
+    forward: Callable[[], object],
+    n_fields: int,
+) -> list[SiteSpec]:
+    """The specs with ``width`` and ``field_slices`` filled in from one forward pass.
+
+    ``forward()`` runs the model once (on a few rows). An aligned site without slices is split
+    equally over ``n_fields`` (one gate per field, or F·d embedding columns).
+    """
+    widths: dict[SiteSpec, int] = {}
+
+    def recorder(spec: SiteSpec) -> Action:
+        def read(flat: torch.Tensor) -> None:
+            widths[spec] = int(flat.shape[1])
+
+        return read
+
+    with torch.no_grad(), SiteHooks(root, {s: recorder(s) for s in specs}) as hooks:
+        forward()
+    hooks.check()
+    return [_with_width(spec, widths[spec], n_fields) for spec in specs]
+
+
+def _with_width(spec: SiteSpec, width: int, n_fields: int) -> SiteSpec:
+    if spec.width is not None and spec.width != width:
+        raise ParameterError(f"site {spec.name!r}: width {spec.width} given, output has {width}")
+    slices = spec.field_slices
+    if spec.field_aligned and slices is None:
+        if width % n_fields:
+            raise ParameterError(
+                f"site {spec.name!r}: output width {width} does not split equally over "
+                f"{n_fields} fields; pass field_slices or field_aligned=False"
+            )
+        step = width // n_fields
+        slices = tuple((f * step, (f + 1) * step) for f in range(n_fields))
+    if spec.field_aligned and (len(slices) != n_fields or slices[-1][1] > width):
+        raise ParameterError(
+            f"site {spec.name!r}: {len(slices)} field slices up to column {slices[-1][1]} do "
+            f"not fit {n_fields} fields on a width-{width} output"
+        )
+    return replace(spec, width=width, field_slices=slices)
+
+
+def discover_sites(root: nn.Module, X: torch.Tensor) -> list[dict[str, Any]]:
+    """Candidate sites of a model from one forward pass on ``X``: every leaf module's calls.
+
+    Returns one record per call: path, call, calls (per pass), type, width and ``bounded``
+    (the output lies in [0, 1], as sigmoid gates and softmax weights do). Sigmoid/Softmax
+    modules and bounded outputs are listed first: the likeliest gates.
+    """
+    seen: list[dict[str, Any]] = []
+    counts: dict[str, int] = {}
+    handles = []
+
+    def hook_for(path: str, module: nn.Module):
+        def hook(_m, _i, output):
+            if not torch.is_tensor(output) or output.ndim < 1:
+                return
+            call = counts.get(path, 0)
+            counts[path] = call + 1
+            flat = output.detach().reshape(output.shape[0], -1)
+            bounded = bool(flat.numel() and flat.min() >= 0 and flat.max() <= 1)
+            seen.append({"path": path, "call": call, "type": type(module).__name__,
+                         "width": int(flat.shape[1]), "bounded": bounded})  # fmt: skip
+
+        return hook
+
+    for path, module in root.named_modules():
+        if path and not list(module.children()):
+            handles.append(module.register_forward_hook(hook_for(path, module)))
+    try:
+        with torch.no_grad():
+            root(X)
+    finally:
+        for handle in handles:
+            handle.remove()
+    for record in seen:
+        record["calls"] = counts[record["path"]]
+        record["name"] = record["path"] + (f"#{record['call']}" if record["calls"] > 1 else "")
+    gates = ("Sigmoid", "Softmax")
+    return sorted(seen, key=lambda r: r["type"] not in gates and not r["bounded"])
