@@ -55,7 +55,7 @@ from analyzers.rashomon_parameters import (
 )
 from analyzers.rashomon_result import RashomonResult, interaction_label
 from workbench.arguments import check_adapter, check_dataset, check_positive_real, check_seed
-from workbench.chunk_runs import check_chunk_size, checkpoint_for
+from workbench.chunk_runs import check_chunk_size, check_executor, checkpoint_for
 from workbench.deprecation import renamed_parameters
 from workbench.kernels import SubsetLossKernel
 from workbench.progress import ProgressCallback
@@ -169,6 +169,8 @@ def explore_rashomon(
         check_positive_real(epsilon_rate, "epsilon_rate")  # before the reference loss is paid for
     units = grid_units(delta)
     radii = check_radii(radii)
+    check_executor(executor)
+    chunk_size = check_chunk_size(chunk_size, DEFAULT_CHUNK_INTERACTIONS)
     kernel = SubsetLossKernel(
         model,
         dataset,
@@ -223,7 +225,7 @@ def explore_rashomon(
             model=model,
             dataset=dataset,
             settings=kernel_settings(kernel, max_batch_rows),
-            chunk_size=check_chunk_size(chunk_size, DEFAULT_CHUNK_INTERACTIONS),
+            chunk_size=chunk_size,
             executor=executor,
             checkpoint=checkpoint_for(
                 checkpoint,

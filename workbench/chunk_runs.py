@@ -108,22 +108,27 @@ def check_chunk_size(chunk_size: int | None, default: int) -> int:
     return int(chunk_size)
 
 
+def check_executor(executor: Any) -> None:
+    """Raise the one-line error for an ``executor`` that can run no work unit."""
+    if executor is not None and not (
+        hasattr(executor, "get_executor") or callable(getattr(executor, "submit", None))
+    ):
+        raise ParameterError(
+            f"executor: expected a concurrent.futures.Executor or a distributed.Client, "
+            f"got {type(executor).__name__}"
+        )
+
+
 def as_executor(executor: Any) -> Any:
     """An object with ``submit`` returning ``concurrent.futures.Future``s, or None.
 
     A ``distributed.Client`` gives its ``get_executor()``; any ``concurrent.futures.Executor``
     is used as it is.
     """
-    if executor is None:
-        return None
-    if hasattr(executor, "get_executor"):
+    check_executor(executor)
+    if executor is not None and hasattr(executor, "get_executor"):
         return executor.get_executor()
-    if callable(getattr(executor, "submit", None)):
-        return executor
-    raise ParameterError(
-        f"executor: expected a concurrent.futures.Executor or a distributed.Client, "
-        f"got {type(executor).__name__}"
-    )
+    return executor
 
 
 def run_chunks(
