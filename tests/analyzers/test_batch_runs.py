@@ -1,11 +1,18 @@
 """Batch runs on a Dask cluster, and resume after a kill (issue 16).
 
 Ground truth: on a local cluster of 2 workers the results equal the single-process results
-exactly, for every chunking; a run killed after k chunks and started again stores only the
-missing chunks (the first k files are untouched) and ends with the identical result.
+exactly, for every chunking; a run killed after k chunks (an exception in the driver, or a
+SIGKILL of the driver process) and started again stores only the missing chunks (the first k
+files are untouched) and ends with the identical result.
 """
 
 from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -193,3 +200,54 @@ def test_a_bad_chunk_size_or_executor_is_one_line(discrete):
         fisc(model, dataset, chunk_size=0)
     with pytest.raises(ParameterError, match="executor"):
         fisc(model, dataset, executor=object())
+
+
+KILLED_RUN = """
+import os, signal, sys
+import numpy as np, torch
+from analyzers.rashomon import explore_rashomon
+from tests.analyzers.test_batch_runs import seeded_case
+
+def die(stage, done, total):
+    if stage == "chunks" and done == 2:
+        os.kill(os.getpid(), signal.SIGKILL)  # no handler, no finally: a hard crash
+
+model, dataset = seeded_case()
+explore_rashomon(model, dataset, approximator="exact", delta=0.25, chunk_size=1,
+                 checkpoint=sys.argv[1], progress=die)
+"""
+
+
+def seeded_case():
+    """An untrained seeded MLP (the same parameters in every process) on discrete rows."""
+    rng = np.random.default_rng(4)
+    X = rng.integers(0, 3, size=(150, 4)).astype(float)
+    y = X[:, 0] * X[:, 1] + rng.normal(size=150)
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    return wrap_model(net.eval(), task="regression", device="cpu"), Dataset.from_arrays(X, y)
+
+
+@pytest.mark.slow  # a second Python process imports torch
+def test_a_driver_killed_by_sigkill_resumes_from_its_chunks(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    environment = {**os.environ, "PYTHONPATH": str(root)}
+    crashed = subprocess.run(
+        [sys.executable, "-c", KILLED_RUN, str(tmp_path)], env=environment, cwd=root
+    )
+    assert crashed.returncode == -signal.SIGKILL
+    first = stored_chunks(tmp_path)
+    assert len(first) == 2
+    model, dataset = seeded_case()
+    reports = []
+    resumed = fisc(
+        model,
+        dataset,
+        chunk_size=1,
+        checkpoint=tmp_path,
+        progress=lambda *report: reports.append(report),
+    )
+    assert (REUSED_STAGE, 2, 6) in reports
+    after = stored_chunks(tmp_path)
+    assert len(after) == 6 and {name: after[name] for name in first} == first
+    assert same_result(fisc(model, dataset), resumed)
