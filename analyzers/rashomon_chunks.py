@@ -69,10 +69,15 @@ def chunked_subset_losses(
                 calls.append((masks, focus))
                 layout.append((items, len(models) // len(items)))
         chunk_id = ";".join("-".join(str(g) for g in item) for item in block)
-        chunks.append((chunk_id, (model, dataset, settings, calls)))
+        chunks.append((chunk_id, (calls,)))
         layouts.append(layout)
     outputs = run_chunks(
-        joint_model_losses, chunks, executor=executor, checkpoint=checkpoint, progress=progress
+        joint_model_losses,
+        chunks,
+        executor=executor,
+        checkpoint=checkpoint,
+        progress=progress,
+        shared=(model, dataset, settings),
     )
     found: dict[tuple[int, ...], tuple[torch.Tensor, torch.Tensor]] = {}
     for output, layout in zip(outputs, layouts, strict=True):

@@ -138,8 +138,9 @@ def run_chunks(
     executor: Any = None,
     checkpoint: ChunkCheckpoint | None = None,
     progress: ProgressCallback | None = None,
+    shared: tuple = (),
 ) -> list[dict]:
-    """The output of ``unit(*arguments)`` for every chunk, in chunk order.
+    """The output of ``unit(*shared, *arguments)`` for every chunk, in chunk order.
 
     Parameters
     ----------
@@ -153,6 +154,9 @@ def run_chunks(
         Stored chunks are read instead of computed; finished ones are stored.
     progress : callable, optional
         ``progress(stage, done, total)`` (see the module docstring).
+    shared : tuple
+        Leading arguments of every unit (the model, the data set). A ``distributed.Client``
+        sends them to each worker once (``scatter``), not once per chunk.
 
     Returns
     -------
@@ -181,9 +185,12 @@ def run_chunks(
     pool = as_executor(executor)
     if pool is None:
         for i in missing:
-            finish(i, unit(*chunks[i][1]))
+            finish(i, unit(*shared, *chunks[i][1]))
         return outputs
-    futures = {pool.submit(unit, *chunks[i][1]): i for i in missing}
+    if missing and shared and hasattr(executor, "scatter"):
+        # Futures of the scattered values: the client hands each worker the values themselves.
+        shared = tuple(executor.scatter(list(shared), broadcast=True))
+    futures = {pool.submit(unit, *shared, *chunks[i][1]): i for i in missing}
     try:
         for future in concurrent.futures.as_completed(futures):
             finish(futures[future], future.result())

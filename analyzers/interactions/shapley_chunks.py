@@ -50,19 +50,17 @@ def chunked_exact_values(
     chunks = [
         (
             f"{start}:{min(start + chunk_size, explained.shape[0])}",
-            (
-                kernel.adapter,
-                columns,
-                kernel.background.cpu(),
-                options,
-                game,
-                explained[start : start + chunk_size],
-            ),
+            (explained[start : start + chunk_size],),
         )
         for start in range(0, explained.shape[0], chunk_size)
     ]
     outputs = run_chunks(
-        exact_values_of_rows, chunks, executor=executor, checkpoint=checkpoint, progress=progress
+        exact_values_of_rows,
+        chunks,
+        executor=executor,
+        checkpoint=checkpoint,
+        progress=progress,
+        shared=(kernel.adapter, columns, kernel.background.cpu(), options, game),
     )
     values = {
         s: torch.from_numpy(np.concatenate([decode_array(o["values"][str(s)]) for o in outputs]))

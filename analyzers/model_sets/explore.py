@@ -165,7 +165,8 @@ def _score_here(members, dataset, scoring: dict, progress) -> list:
     for done, member in enumerate(members):
         if progress is not None:
             progress(SCORING_STAGE, done, len(members))
-        scored.append(score_member(_scored_model(member, scoring), dataset, member.name, scoring))
+        model = _scored_model(member, scoring)
+        scored.append(score_interactions(model, dataset, model_name=member.name, **scoring))
     if progress is not None:
         progress(SCORING_STAGE, len(members), len(members))
     return scored
@@ -175,7 +176,7 @@ def _score_in_chunks(members, dataset, scoring: dict, executor, checkpoint, prog
     """Every member's scores as one work unit each (``workbench.chunk_runs``)."""
     prints = [m.adapter.fingerprint() for m in members]
     chunks = [
-        (f"{m.name}:{fingerprint}", (_scored_model(m, scoring), dataset, m.name, scoring, True))
+        (f"{m.name}:{fingerprint}", (_scored_model(m, scoring), m.name))
         for m, fingerprint in zip(members, prints, strict=True)
     ]
     key = {k: v for k, v in scoring.items() if k != "max_batch_rows"}  # how, not what
@@ -189,15 +190,19 @@ def _score_in_chunks(members, dataset, scoring: dict, executor, checkpoint, prog
         key,
     )
     outputs = run_chunks(
-        score_member, chunks, executor=executor, checkpoint=stored, progress=progress
+        scored_member,
+        chunks,
+        executor=executor,
+        checkpoint=stored,
+        progress=progress,
+        shared=(dataset, scoring),
     )
     return [InteractionResult.from_dict(output) for output in outputs]
 
 
-def score_member(model, dataset, name: str, scoring: dict, as_dict: bool = False):
-    """Work unit: ``score_interactions`` of one member (its JSON form for a chunk)."""
-    result = score_interactions(model, dataset, model_name=name, **scoring)
-    return result.to_dict() if as_dict else result
+def scored_member(dataset, scoring: dict, model, name: str) -> dict:
+    """Work unit: ``score_interactions`` of one member, as JSON."""
+    return score_interactions(model, dataset, model_name=name, **scoring).to_dict()
 
 
 def _scored_model(member, scoring: dict) -> Any:
