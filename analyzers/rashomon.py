@@ -23,12 +23,19 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
 from analyzers.boundary_search import search_boundaries
+from analyzers.rashomon_chunks import (
+    DEFAULT_CHUNK_INTERACTIONS,
+    chunked_subset_losses,
+    kernel_settings,
+)
 from analyzers.rashomon_clouds import (
     Boundaries,
     ExplorationContext,
@@ -48,9 +55,11 @@ from analyzers.rashomon_parameters import (
 )
 from analyzers.rashomon_result import RashomonResult, interaction_label
 from workbench.arguments import check_adapter, check_dataset, check_positive_real, check_seed
+from workbench.chunk_runs import check_chunk_size, check_executor, checkpoint_for
 from workbench.deprecation import renamed_parameters
 from workbench.kernels import SubsetLossKernel
 from workbench.progress import ProgressCallback
+from workbench.store import ResultStore
 
 
 @renamed_parameters(seed="random_state", estimator="approximator")
@@ -78,6 +87,9 @@ def explore_rashomon(
     random_state: int = 0,
     model_name: str = "model",
     progress: ProgressCallback | None = None,
+    executor: Any = None,
+    chunk_size: int | None = None,
+    checkpoint: str | Path | ResultStore | None = None,
 ) -> RashomonResult:
     """Sample the Rashomon set of a model and compute the FIS cloud of its interactions.
 
@@ -125,7 +137,16 @@ def explore_rashomon(
         Name of the model in the result's ``model_names``.
     progress : callable, optional
         ``progress(stage, done, total)`` for stages "reference", "search", "main effects",
-        "interactions".
+        "interactions" (and "chunks reused", "chunks" when run in chunks).
+    executor : concurrent.futures.Executor, distributed.Client or None
+        Where the joint models of the interactions are evaluated, in chunks of ``chunk_size``
+        interactions (``analyzers.rashomon_chunks``); None with no ``checkpoint``: all in this
+        process, as one run. The result is the same either way, for any chunking.
+    chunk_size : int or None
+        Interactions per chunk (None: 32, as many as one kernel call takes in process).
+    checkpoint : folder, ResultStore or None
+        Every finished chunk is stored here; a run started again with the same model, data and
+        settings reads them back and computes only the missing chunks.
 
     Returns
     -------
@@ -148,6 +169,8 @@ def explore_rashomon(
         check_positive_real(epsilon_rate, "epsilon_rate")  # before the reference loss is paid for
     units = grid_units(delta)
     radii = check_radii(radii)
+    check_executor(executor)
+    chunk_size = check_chunk_size(chunk_size, DEFAULT_CHUNK_INTERACTIONS)
     kernel = SubsetLossKernel(
         model,
         dataset,
@@ -177,7 +200,6 @@ def explore_rashomon(
     )
     boundaries = _search(context, reference.kept, walk)
     main_effects = main_effect_cloud(context, reference.kept, boundaries)
-    reference_fis, fis_cloud = interaction_clouds(context, wanted, boundaries)
     requested = {
         "epsilon_rate": None if epsilon is not None else epsilon_rate,
         "epsilon": epsilon,
@@ -192,6 +214,29 @@ def explore_rashomon(
         **walk,
         "random_state": random_state,
     }
+    rows_evaluated = 0
+    if executor is None and checkpoint is None:
+        reference_fis, fis_cloud = interaction_clouds(context, wanted, boundaries)
+    else:
+        losses, rows_evaluated = chunked_subset_losses(
+            context,
+            wanted,
+            boundaries,
+            model=model,
+            dataset=dataset,
+            settings=kernel_settings(kernel, max_batch_rows),
+            chunk_size=chunk_size,
+            executor=executor,
+            checkpoint=checkpoint_for(
+                checkpoint,
+                "rashomon",
+                model.fingerprint(),
+                dataset.fingerprint(),
+                {**requested, "interactions": wanted},
+            ),
+            progress=progress,
+        )
+        reference_fis, fis_cloud = interaction_clouds(context, wanted, boundaries, losses)
     result = RashomonResult(
         model_names=(model_name,),
         settings=_settings(model, dataset, kernel, wanted, requested),
@@ -203,7 +248,7 @@ def explore_rashomon(
         fis_cloud=fis_cloud,
         extra={
             "search_steps": boundaries.search.n_steps,
-            "rows_evaluated": kernel.rows_evaluated,
+            "rows_evaluated": kernel.rows_evaluated + rows_evaluated,
             # Requested interactions with an insensitive group: no boundary to sample around.
             "skipped_interactions": skipped,
         },

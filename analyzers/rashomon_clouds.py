@@ -8,6 +8,7 @@ units of δ and takes each group's boundary mask at its share, in each sign quad
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,9 @@ from workbench.progress import ProgressCallback
 QUADRANT_SIGNS = {k: ["".join(s) for s in itertools.product("+-", repeat=k)] for k in (2, 3)}
 _IN_SET_SLACK = 1e-12  # relative slack so a model exactly on the boundary counts as inside
 _INTERACTIONS_PER_CALL = 32  # interactions per kernel call: large batches, regular progress
+# (interactions, masks (variants, groups), focus (variants, k)) -> (variants, 2**k) float64
+# subset losses of the variants ``order_variants`` builds for those interactions
+SubsetLosses = Callable[[list, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -147,12 +151,17 @@ def single_group_models(
 
 
 def interaction_clouds(
-    context: ExplorationContext, wanted: list[tuple[int, ...]], boundaries: Boundaries
+    context: ExplorationContext,
+    wanted: list[tuple[int, ...]],
+    boundaries: Boundaries,
+    subset_losses: SubsetLosses | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Reference FIS and the FIS of every sum-to-one joint model, each on its own model.
 
     The reference model (all masks 1) of each interaction rides in the same kernel call as its
-    joint models, so the rows of each focus are built once for both.
+    joint models, so the rows of each focus are built once for both. ``subset_losses(items,
+    masks, focus)`` gives the losses: the kernel's by default, or losses computed elsewhere in
+    chunks (``analyzers.rashomon_chunks``), which the kernel makes identical per interaction.
     """
     reference_rows: list[dict] = []
     frames = [empty_fis_frame()]
@@ -164,7 +173,9 @@ def interaction_clouds(
         for k in (2, 3):
             items = [item for item in block if len(item) == k]
             if items:
-                rows, frame = _clouds_of_order(context, items, k, boundaries, next_id)
+                rows, frame = _clouds_of_order(
+                    context, items, k, boundaries, next_id, subset_losses or _kernel_losses(context)
+                )
                 reference_rows += rows
                 frames.append(frame)
                 next_id += len(frame)
@@ -179,18 +190,11 @@ def _clouds_of_order(
     k: int,
     boundaries: Boundaries,
     first_id: int,
+    subset_losses: SubsetLosses,
 ) -> tuple[list[dict], pd.DataFrame]:
     """reference_fis rows and fis_cloud rows of interactions of one order, in one kernel call."""
-    models = joint_models(context, items, k, boundaries)
-    groups = np.array(items + [model.groups for model in models], dtype=np.int64).reshape(-1, k)
-    # (references + joint models, groups): the first len(items) rows are all ones; one
-    # scatter sets every joint model's masks (a model's groups are distinct).
-    variant_masks = np.ones((groups.shape[0], context.n_groups))
-    joint_rows = np.arange(len(items), groups.shape[0])[:, None]
-    values = np.array([model.masks for model in models], dtype=np.float64).reshape(-1, k)
-    variant_masks[joint_rows, groups[len(items) :]] = values
-    focus = torch.from_numpy(groups)
-    losses = context.kernel.subset_losses(torch.from_numpy(variant_masks), focus)
+    models, variant_masks, groups = order_variants(context, items, k, boundaries)
+    losses = subset_losses(items, torch.from_numpy(variant_masks), torch.from_numpy(groups))
     effects = subset_effects(losses[len(items) :], k)
     frame = fis_frame(
         models,
@@ -203,6 +207,29 @@ def _clouds_of_order(
         first_id,
     )
     return _reference_rows(context, items, losses[: len(items)], k), frame
+
+
+def order_variants(
+    context: ExplorationContext, items: list[tuple[int, ...]], k: int, boundaries: Boundaries
+) -> tuple[list[JointModel], np.ndarray, np.ndarray]:
+    """Joint models of interactions of order k, and the masks and focus of the kernel call.
+
+    Variants are the references of ``items`` (all masks 1), then each item's joint models in
+    turn: (variants, groups) masks and (variants, k) focus.
+    """
+    models = joint_models(context, items, k, boundaries)
+    groups = np.array(items + [model.groups for model in models], dtype=np.int64).reshape(-1, k)
+    # The first len(items) rows are all ones; one scatter sets every joint model's masks (a
+    # model's groups are distinct).
+    variant_masks = np.ones((groups.shape[0], context.n_groups))
+    joint_rows = np.arange(len(items), groups.shape[0])[:, None]
+    values = np.array([model.masks for model in models], dtype=np.float64).reshape(-1, k)
+    variant_masks[joint_rows, groups[len(items) :]] = values
+    return models, variant_masks, groups
+
+
+def _kernel_losses(context: ExplorationContext) -> SubsetLosses:
+    return lambda items, masks, focus: context.kernel.subset_losses(masks, focus)
 
 
 def joint_models(

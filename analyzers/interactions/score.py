@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from workbench.errors import ParameterError
 from workbench.kernels.coalition_values import DEFAULT_PROBABILITY_CLIP
 from workbench.models import ModelAdapter, wrap_model
 from workbench.progress import ProgressCallback
+from workbench.store import ResultStore
 
 DEFAULT_ROWS = 100
 DEFAULT_BACKGROUND = 50
@@ -44,6 +46,9 @@ def score_interactions(
     device: str = "auto",
     probability_clip: float = DEFAULT_PROBABILITY_CLIP,
     progress: ProgressCallback | None = None,
+    executor: Any = None,
+    chunk_size: int | None = None,
+    checkpoint: str | Path | ResultStore | None = None,
 ) -> InteractionResult:
     """Score every pair (and, with ``max_order=3``, every triple) of groups of one model.
 
@@ -107,6 +112,16 @@ def score_interactions(
     progress : callable(stage, done, total), optional
         "sii", "stii", "ksii": told as each batch of coalitions is evaluated, so a long job
         shows movement (other indices ignore it).
+    executor : concurrent.futures.Executor, distributed.Client or None
+        Exact "sii", "stii", "ksii": the explained rows are scored in chunks of ``chunk_size``
+        (None: 256) on this executor (a ``distributed.Client`` runs them on its cluster).
+        Other indices and approximators run in this process. None with no ``checkpoint``: one
+        run here. The values are the same either way.
+    chunk_size : int or None
+        Explained rows per chunk.
+    checkpoint : folder, ResultStore or None
+        Finished chunks are stored here; a run started again with the same model, data and
+        settings computes only the missing ones (progress stage "chunks reused").
 
     Returns
     -------
@@ -149,6 +164,7 @@ def score_interactions(
             random_state=random_state,
             probability_clip=probability_clip,
             progress=progress,
+            chunks={"executor": executor, "chunk_size": chunk_size, "checkpoint": checkpoint},
         )
     return _finished(result, row_positions)
 
@@ -201,6 +217,7 @@ def _model_agnostic(
     random_state: int,
     probability_clip: float,
     progress: ProgressCallback | None,
+    chunks: dict[str, Any],
 ) -> InteractionResult:
     from analyzers.interactions import friedman_h, permutation_fis, shapley
 
@@ -239,6 +256,7 @@ def _model_agnostic(
         class_index=class_index,
         probability_clip=probability_clip,
         progress=progress,
+        **chunks,
         **common,
     )
 

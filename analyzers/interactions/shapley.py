@@ -13,14 +13,18 @@ standard error of each global (signed mean) score is reported (``shapley_samplin
 from __future__ import annotations
 
 import time
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
 from analyzers.interaction_result import InteractionResult
 from analyzers.interactions import frames
+from analyzers.interactions.shapley_chunks import DEFAULT_CHUNK_ROWS, chunked_exact_values
 from analyzers.interactions.shapley_exact import exact_indices, exact_indices_from_pair_games
 from analyzers.interactions.shapley_sampling import sampled_indices
+from workbench.chunk_runs import array_digest, check_chunk_size, checkpoint_for
 from workbench.deprecation import renamed_parameters
 from workbench.errors import ParameterError
 from workbench.kernels.coalition_values import (
@@ -29,6 +33,7 @@ from workbench.kernels.coalition_values import (
     all_coalitions,
 )
 from workbench.progress import ProgressCallback
+from workbench.store import ResultStore
 
 SHAPLEY_APPROXIMATORS = ("auto", "exact", "sampling")
 # 2**22 coalitions of one row in float64 is 32 MiB per row: past this "exact" is not sensible.
@@ -57,6 +62,9 @@ def shapley_interactions(
     random_state: int = 0,
     probability_clip: float = DEFAULT_PROBABILITY_CLIP,
     progress: ProgressCallback | None = None,
+    executor: Any = None,
+    chunk_size: int | None = None,
+    checkpoint: str | Path | ResultStore | None = None,
 ) -> InteractionResult:
     """Local SII/STII/k-SII scores of every pair (and triple) of groups.
 
@@ -83,7 +91,12 @@ def shapley_interactions(
     random_state : int
         Seed of the coalition draws.
     progress : callable(stage, done, total), optional
-        Told as each batch of coalitions is evaluated (``CoalitionValueKernel``).
+        Told as each batch of coalitions is evaluated (``CoalitionValueKernel``), or as each
+        chunk of rows is done when run in chunks.
+    executor, chunk_size, checkpoint
+        Exact indices only: explained rows in chunks of ``chunk_size`` (None: 256) on the
+        executor, each finished chunk stored in ``checkpoint`` (``shapley_chunks``). None and
+        None: one run in this process. The values are the same either way.
 
     Returns
     -------
@@ -106,7 +119,27 @@ def shapley_interactions(
         progress=progress,
     )
     explained = dataset.X[torch.as_tensor(rows, dtype=torch.int64)]  # (rows, features)
-    if exact:
+    chunked_rows = None
+    if exact and (executor is not None or checkpoint is not None):
+        values, chunked_rows = _chunked_values(
+            kernel,
+            adapter,
+            dataset,
+            explained,
+            {
+                "output": output,
+                "class_index": class_index,
+                "max_batch_rows": max_batch_rows,
+                "probability_clip": probability_clip,
+            },
+            {"index": index, "max_order": max_order},
+            executor=executor,
+            chunk_size=chunk_size,
+            checkpoint=checkpoint,
+            progress=progress,
+        )
+        errors = None
+    elif exact:
         values, errors = _exact_values(kernel, explained, p, index, max_order), None
     else:
         values, errors = sampled_indices(
@@ -123,7 +156,7 @@ def shapley_interactions(
         "n_background": kernel.n_background,
         "n_samples": None if exact else int(n_samples),
         "seed": random_state,
-        "model_rows_evaluated": kernel.rows_evaluated,
+        "model_rows_evaluated": kernel.rows_evaluated + (chunked_rows or 0),
         "main_effect_aggregate": "mean_abs",
     }
     return _result(model_name, index, names, rows, values, errors, settings, start)
@@ -165,13 +198,55 @@ def _uses_exact(
     return exact
 
 
+def _chunked_values(
+    kernel,
+    adapter,
+    dataset,
+    explained,
+    options,
+    game,
+    *,
+    executor,
+    chunk_size,
+    checkpoint,
+    progress,
+) -> tuple[dict, int]:
+    """Exact values in chunks of rows (``shapley_chunks``), by the method chosen for all rows."""
+    p = len(dataset.group_names)
+    game = {**game, "n_groups": p, "pair_games": _uses_pair_games(kernel, explained, p)}
+    key_parameters = {
+        **{k: v for k, v in options.items() if k != "max_batch_rows"},  # how, not what
+        **game,
+        "rows": array_digest(explained.numpy()),
+        "background": array_digest(kernel.background.cpu().numpy()),
+    }
+    return chunked_exact_values(
+        kernel,
+        [g.columns for g in dataset.groups],
+        explained,
+        options=options,
+        game=game,
+        chunk_size=check_chunk_size(chunk_size, DEFAULT_CHUNK_ROWS),
+        executor=executor,
+        checkpoint=checkpoint_for(
+            checkpoint, "interactions", adapter.fingerprint(), dataset.fingerprint(), key_parameters
+        ),
+        progress=progress,
+    )
+
+
 def _exact_values(kernel, explained: torch.Tensor, p: int, index: str, max_order: int) -> dict:
     """Order s -> (rows, C(p, s)) exact values, from pair games where they save model rows."""
-    full_rows = explained.shape[0] * kernel.n_background << p
-    if kernel.pair_game_rows(explained) < full_rows * _PAIR_GAME_SHARE:
+    if _uses_pair_games(kernel, explained, p):
         return exact_indices_from_pair_games(kernel, explained, p, index, max_order)
     # Rows differ from the background in (nearly) every group: v_x on all 2**p coalitions.
     return exact_indices(kernel.values(explained, all_coalitions(p)), p, index, max_order)
+
+
+def _uses_pair_games(kernel, explained: torch.Tensor, p: int) -> bool:
+    """Whether per-pair games save most model rows over all 2**p coalitions of every row."""
+    full_rows = explained.shape[0] * kernel.n_background << p
+    return kernel.pair_game_rows(explained) < full_rows * _PAIR_GAME_SHARE
 
 
 def _result(

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analyzers.interaction_result import canonical_index
+from analyzers.interaction_result import InteractionResult, canonical_index
 from analyzers.interactions import score_interactions
 from analyzers.interactions.score import DEFAULT_BACKGROUND
 from analyzers.model_sets import consensus
 from analyzers.model_sets.diagnostics import model_set_diagnostics
 from analyzers.model_sets.model_set import ModelSet, RashomonSetBuilder
 from analyzers.model_sets.result import ModelSetResult
+from workbench.chunk_runs import checkpoint_for, run_chunks
 from workbench.errors import ParameterError
 from workbench.kernels import CoalitionValueKernel
 from workbench.progress import ProgressCallback
+from workbench.store import ResultStore
 
 SCORING_STAGE = "scoring members"
 
@@ -42,6 +46,8 @@ def explore_model_set(
     collapse_tolerance: float = 1e-6,
     max_batch_rows: int | None = None,
     progress: ProgressCallback | None = None,
+    executor: Any = None,
+    checkpoint: str | Path | ResultStore | None = None,
 ) -> ModelSetResult:
     """Score the pair interactions of every in-set member; report ranges and consensus.
 
@@ -70,7 +76,15 @@ def explore_model_set(
     max_batch_rows : int or None
         Rows per forward pass; None sizes it from the device.
     progress : callable, optional
-        ``progress(stage, done, total)``: the builder's stages, then "scoring members".
+        ``progress(stage, done, total)``: the builder's stages, then "scoring members" (or
+        "chunks reused" and "chunks" when members are scored as chunks).
+    executor : concurrent.futures.Executor, distributed.Client or None
+        Where the in-set members are scored, one member per work unit (``score_interactions``
+        on the worker). None with no ``checkpoint``: one after the other in this process. The
+        result is the same either way.
+    checkpoint : folder, ResultStore or None
+        Each member's scores are stored as they finish; a run started again with the same
+        members, data and settings scores only the members it lacks.
 
     Returns
     -------
@@ -91,31 +105,23 @@ def explore_model_set(
             dataset, epsilon_rate=epsilon_rate, epsilon=epsilon, progress=progress
         )
     members = model_set.in_set
-    scored = []
-    for done, member in enumerate(members):
-        if progress is not None:
-            progress(SCORING_STAGE, done, len(members))
-        model = member.adapter if index != "tree" else _tree_of(member)
-        scored.append(
-            score_interactions(
-                model,
-                dataset,
-                index=index,
-                rows=rows,
-                background=background,
-                random_state=random_state,
-                model_name=member.name,
-                output=output,
-                class_index=class_index,
-                approximator=approximator,
-                n_samples=n_samples,
-                max_exact_groups=max_exact_groups,
-                n_permutations=n_permutations,
-                max_batch_rows=max_batch_rows,
-            )
-        )
-    if progress is not None:
-        progress(SCORING_STAGE, len(members), len(members))
+    scoring = {
+        "index": index,
+        "rows": rows,
+        "background": background,
+        "random_state": random_state,
+        "output": output,
+        "class_index": class_index,
+        "approximator": approximator,
+        "n_samples": n_samples,
+        "max_exact_groups": max_exact_groups,
+        "n_permutations": n_permutations,
+        "max_batch_rows": max_batch_rows,
+    }
+    if executor is None and checkpoint is None:
+        scored = _score_here(members, dataset, scoring, progress)
+    else:
+        scored = _score_in_chunks(members, dataset, scoring, executor, checkpoint, progress)
     clouds = _clouds(scored)
     pairs = _pair_order(scored, dataset)
     strengths = _strength_matrix(clouds, [m.name for m in members], pairs)  # (members, pairs)
@@ -151,6 +157,56 @@ def explore_model_set(
             len(model_set.members), len(members), spread, collapse_tolerance
         ),
     )
+
+
+def _score_here(members, dataset, scoring: dict, progress) -> list:
+    """Every member's scores, one after the other in this process."""
+    scored = []
+    for done, member in enumerate(members):
+        if progress is not None:
+            progress(SCORING_STAGE, done, len(members))
+        model = _scored_model(member, scoring)
+        scored.append(score_interactions(model, dataset, model_name=member.name, **scoring))
+    if progress is not None:
+        progress(SCORING_STAGE, len(members), len(members))
+    return scored
+
+
+def _score_in_chunks(members, dataset, scoring: dict, executor, checkpoint, progress) -> list:
+    """Every member's scores as one work unit each (``workbench.chunk_runs``)."""
+    prints = [m.adapter.fingerprint() for m in members]
+    chunks = [
+        (f"{m.name}:{fingerprint}", (_scored_model(m, scoring), m.name))
+        for m, fingerprint in zip(members, prints, strict=True)
+    ]
+    key = {k: v for k, v in scoring.items() if k != "max_batch_rows"}  # how, not what
+    if isinstance(key["rows"], np.ndarray):
+        key["rows"] = key["rows"].tolist()
+    stored = checkpoint_for(
+        checkpoint,
+        "model_set",
+        hashlib.sha256("".join(prints).encode()).hexdigest(),
+        dataset.fingerprint(),
+        key,
+    )
+    outputs = run_chunks(
+        scored_member,
+        chunks,
+        executor=executor,
+        checkpoint=stored,
+        progress=progress,
+        shared=(dataset, scoring),
+    )
+    return [InteractionResult.from_dict(output) for output in outputs]
+
+
+def scored_member(dataset, scoring: dict, model, name: str) -> dict:
+    """Work unit: ``score_interactions`` of one member, as JSON."""
+    return score_interactions(model, dataset, model_name=name, **scoring).to_dict()
+
+
+def _scored_model(member, scoring: dict) -> Any:
+    return member.adapter if scoring["index"] != "tree" else _tree_of(member)
 
 
 def _tree_of(member) -> Any:

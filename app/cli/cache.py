@@ -4,8 +4,9 @@ Every analysis command looks its result up in a :class:`workbench.store.ResultSt
 computing it and stores it after, keyed like the web app's results (``app.analyses``): analyzer,
 model fingerprint, data fingerprint, parameters and code version. The store is a folder:
 ``--cache DIR``, else ``$WORKBENCH_CACHE``, else ``~/.cache/interaction-workbench/results``;
-``--no-cache`` neither reads nor writes it. ``--device`` and ``--max-batch-rows`` are not part
-of the key: they change how a result is computed, not what it is.
+``--no-cache`` neither reads nor writes it. ``--device``, ``--max-batch-rows`` and the batch
+flags (``--workers``, ``--scheduler``, ``--checkpoint``, ``--chunk-size``) are not part of the
+key: they change how a result is computed, not what it is.
 """
 
 from __future__ import annotations
@@ -100,12 +101,18 @@ def explored(args: argparse.Namespace, model, rows, parameters: dict[str, Any]):
     else explored with a progress bar and stored. ``workbench fisc`` and ``compare --rashomon``
     both go through here."""
     from analyzers.rashomon import explore_rashomon
+    from app.cli.batch import batch_options
     from app.cli.common import ProgressBar
 
     def explore():
-        with ProgressBar(enabled=not args.no_progress) as bar:
+        with ProgressBar(enabled=not args.no_progress) as bar, batch_options(args) as batch:
             return explore_rashomon(
-                model, rows, max_batch_rows=args.max_batch_rows, progress=bar.update, **parameters
+                model,
+                rows,
+                max_batch_rows=args.max_batch_rows,
+                progress=bar.update,
+                **batch,
+                **parameters,
             )
 
     return cached_result(
@@ -123,11 +130,21 @@ def scored(args: argparse.Namespace, model, rows, parameters: dict[str, Any], fi
     ``fingerprint`` is its file's) on ``rows``: stored, else scored and stored.
     ``workbench interactions`` and ``workbench compare`` both go through here."""
     from analyzers.interactions import score_interactions
+    from app.cli.batch import batch_options, batch_requested
+    from app.cli.common import ProgressBar
 
     def score():
-        return score_interactions(
-            model, rows, max_batch_rows=args.max_batch_rows, device=args.device, **parameters
-        )
+        # The command has no bar of its own; chunks of a batch run get one.
+        with ProgressBar(enabled=batch_requested(args)) as bar, batch_options(args) as batch:
+            return score_interactions(
+                model,
+                rows,
+                max_batch_rows=args.max_batch_rows,
+                device=args.device,
+                progress=bar.update if batch_requested(args) else None,
+                **batch,
+                **parameters,
+            )
 
     return cached_result(
         args,

@@ -22,6 +22,7 @@ from app.cli import interactions as cli_interactions
 from app.cli import rashomon_set as cli_rashomon_set
 from app.cli import serve as cli_app
 from app.cli import workspace as cli_workspace
+from app.cli.batch import add_batch_arguments
 from app.cli.cache import add_cache_arguments, explored
 from app.cli.common import (
     MODEL_HELP,
@@ -173,6 +174,7 @@ def _fisc_arguments(fisc: argparse.ArgumentParser) -> None:
         "--halo-plots", type=nonnegative_int, default=3, help="halo plots of the top pairs"
     )
     add_cache_arguments(fisc)
+    add_batch_arguments(fisc, chunk_size="interactions")
 
 
 def _run_models(args: argparse.Namespace) -> int:

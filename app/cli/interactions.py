@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from app.cli.batch import add_batch_arguments
 from app.cli.cache import add_cache_arguments, file_fingerprint, scored
 from app.cli.common import (
     MODEL_HELP,
@@ -73,6 +74,7 @@ def add_parser(commands) -> None:
         "--top", type=positive_int, default=20, help="pairs in the bar chart and network"
     )
     add_cache_arguments(parser)
+    add_batch_arguments(parser, chunk_size="explained rows (exact Shapley indices)")
     parser.set_defaults(run=run_interactions)
 
 

@@ -8,6 +8,7 @@ import argparse
 import time
 from pathlib import Path
 
+from app.cli.batch import add_batch_arguments, batch_options
 from app.cli.common import (
     ProgressBar,
     add_data_arguments,
@@ -88,6 +89,7 @@ def add_parser(commands) -> None:
     parser.add_argument("--rows", type=positive_int, help="explained rows, a seeded sample")
     add_game_arguments(parser, "Shapley: auto, exact or sampling; fis: auto, exact or permutation")
     add_run_arguments(parser, random_state=default_of(explore, "random_state"))
+    add_batch_arguments(parser, chunk_size=None)  # a chunk is one member
     parser.set_defaults(run=run_rashomon_set)
 
 
@@ -105,7 +107,7 @@ def run_rashomon_set(args: argparse.Namespace) -> int:
         if not args.target:
             raise WorkbenchError("--target: the target column of --data is needed")
         builder, explained = _builder(args, load_dataset(Dataset, args))
-    with ProgressBar(not args.no_progress) as bar:
+    with ProgressBar(not args.no_progress) as bar, batch_options(args) as batch:
         result = explore_model_set(
             builder,
             explained,
@@ -124,6 +126,7 @@ def run_rashomon_set(args: argparse.Namespace) -> int:
             n_permutations=args.n_permutations,
             max_batch_rows=args.max_batch_rows,
             progress=bar.update,
+            **batch,
         )
     writing = time.perf_counter()
     written = write_model_set_report(result, args.out)
