@@ -43,6 +43,66 @@ def scale_message(index: str) -> str:
     )
 
 
+#: how each builder's set is named in a range label ("range over the retrained set ...")
+_SET_NAMES = {
+    "retrained": "retrained set",
+    "fitted": "set of fitted models",
+    "dropout": "dropout set",
+    "masks": "input-mask set",
+}
+
+
+def range_source(found: RashomonResult | ModelSetResult) -> dict[str, Any]:
+    """What a reference model's range is over, JSON-safe: a comparison keeps one per reference
+    model (``settings["ranges"]``) so its figures and tables can say so without the set.
+
+    Keys: kind ("fisc" or "model_set"), index, epsilon (absolute), epsilon_rate (None when ε
+    was given absolute); model sets also builder and n_members (in-set members), FISC also
+    approximator.
+    """
+    if isinstance(found, ModelSetResult):
+        return {
+            "kind": "model_set",
+            "index": found.index,
+            "builder": found.builder,
+            "n_members": found.n_in_set,
+            "epsilon": float(found.epsilon),
+            "epsilon_rate": found.settings.get("epsilon_rate"),
+        }
+    # No member count for FISC: its joint models are sampled per pair, so the count differs
+    # between pairs (the FISC page's n_in_set column gives it per pair).
+    return {
+        "kind": "fisc",
+        "index": "fis",
+        "epsilon": float(found.epsilon),
+        "epsilon_rate": found.settings.get("epsilon_rate"),
+        "approximator": found.settings.get("approximator"),
+    }
+
+
+def range_label(source: Mapping[str, Any] | None) -> str:
+    """A range named for a reader: "range over the retrained set (8 members, ε = 10%)" or
+    "FISC range (ε = 5%, approximator exact)"; None (a comparison from before sources were
+    kept) is a FISC range."""
+    if not source or source.get("kind") != "model_set":
+        parts = [_epsilon_text(source)] if source else []
+        if source and source.get("approximator"):
+            parts.append(f"approximator {source['approximator']}")
+        return "FISC range" + (f" ({', '.join(parts)})" if parts else "")
+    name = _SET_NAMES.get(source["builder"], f"{source['builder']} set")
+    members = source["n_members"]
+    return (
+        f"range over the {name} ({members} member{'s' * (members != 1)}, {_epsilon_text(source)})"
+    )
+
+
+def _epsilon_text(source: Mapping[str, Any]) -> str:
+    rate = source.get("epsilon_rate")
+    if rate is not None:
+        return f"ε = {100 * float(rate):.3g}%"
+    return f"ε = {float(source['epsilon']):.3g}"
+
+
 def rashomon_verdicts(
     results: list[InteractionResult],
     pairs: tuple[str, ...],
