@@ -126,7 +126,7 @@ def rashomon_verdicts(
         over every sampled model (``summary(include_outside=True)``).
     range_tolerance : float
         Slack at the ends of a range, as a fraction of the reference model's effect scale
-        (a model set's: its largest |value| in the range table).
+        (a model set's: the largest |value| in its ranges or of a compared model).
     aggregate : {"mean_abs", "mean"}
         How a model set's range and the compared values are read (FISC: always signed FIS).
 
@@ -159,7 +159,7 @@ def rashomon_verdicts(
             _check_rashomon(reference, found, by_name, results[0].index)
             ranges = _fis_ranges(found, in_set_only)
             read, absolute = "mean", bool(found.settings.get("absolute", False))
-        slack = range_tolerance * _range_scale(found, ranges)
+        slack = range_tolerance * _range_scale(found, ranges, results, read)
         for result in results:
             model = result.model_name
             if model == reference:
@@ -237,10 +237,16 @@ def _set_ranges(
     }
 
 
-def _range_scale(found: Any, ranges: dict) -> float:
+def _range_scale(found: Any, ranges: dict, results: list[InteractionResult], read: str) -> float:
+    """The effect scale the slack is a fraction of. A model set's: its largest |end| or the
+    largest |value| of a compared model, so a set flat at 0 (an additive learner retrained)
+    still gives rounding noise of another model's zero pairs a slack."""
     if isinstance(found, RashomonResult):
         return _effect_scale(found)
-    ends = np.abs([end for _, low, high, _ in ranges.values() for end in (low, high)])
+    ends = [end for _, low, high, _ in ranges.values() for end in (low, high)]
+    for result in results:
+        ends += list(result.global_scores(read)["value"].to_numpy(dtype=float))
+    ends = np.abs(np.asarray(ends, dtype=float))
     ends = ends[np.isfinite(ends)]
     return float(ends.max()) if ends.size else 0.0
 
