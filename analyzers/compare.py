@@ -39,7 +39,7 @@ from analyzers.compare_measures import (
     disagreement_frame,
     long_table,
 )
-from analyzers.compare_rashomon import rashomon_verdicts, scale_message
+from analyzers.compare_rashomon import range_source, rashomon_verdicts, scale_message
 from analyzers.compare_result import ComparisonResult
 from analyzers.interaction_result import AGGREGATES, InteractionResult
 from analyzers.model_sets.result import ModelSetResult
@@ -114,6 +114,8 @@ def compare_results(
         "range_tolerance": range_tolerance,
         "dataset_fingerprint": _dataset_fingerprint(results, dataset_fingerprint),
         "rashomon_models": sorted(rashomon or {}),
+        # what each reference model's range is over, so figures and tables can name it
+        "ranges": {name: range_source(found) for name, found in (rashomon or {}).items()},
         # Pairs some model did not score (or scored NaN): left out of every measure.
         "unaligned_pairs": sorted(set().union(*(v.index for v in scored.values())) - set(pairs)),
         "results": {r.model_name: r.settings for r in results},

@@ -43,6 +43,66 @@ def scale_message(index: str) -> str:
     )
 
 
+#: how each builder's set is named in a range label ("range over the retrained set ...")
+_SET_NAMES = {
+    "retrained": "retrained set",
+    "fitted": "set of fitted models",
+    "dropout": "dropout set",
+    "masks": "input-mask set",
+}
+
+
+def range_source(found: RashomonResult | ModelSetResult) -> dict[str, Any]:
+    """What a reference model's range is over, JSON-safe: a comparison keeps one per reference
+    model (``settings["ranges"]``) so its figures and tables can say so without the set.
+
+    Keys: kind ("fisc" or "model_set"), index, epsilon (absolute), epsilon_rate (None when ε
+    was given absolute); model sets also builder and n_members (in-set members), FISC also
+    approximator.
+    """
+    if isinstance(found, ModelSetResult):
+        return {
+            "kind": "model_set",
+            "index": found.index,
+            "builder": found.builder,
+            "n_members": found.n_in_set,
+            "epsilon": float(found.epsilon),
+            "epsilon_rate": found.settings.get("epsilon_rate"),
+        }
+    # No member count for FISC: its joint models are sampled per pair, so the count differs
+    # between pairs (the FISC page's n_in_set column gives it per pair).
+    return {
+        "kind": "fisc",
+        "index": "fis",
+        "epsilon": float(found.epsilon),
+        "epsilon_rate": found.settings.get("epsilon_rate"),
+        "approximator": found.settings.get("approximator"),
+    }
+
+
+def range_label(source: Mapping[str, Any] | None) -> str:
+    """A range named for a reader: "range over the retrained set (8 members, ε = 10%)" or
+    "FISC range (ε = 5%, approximator exact)"; None (a comparison from before sources were
+    kept) is a FISC range."""
+    if not source or source.get("kind") != "model_set":
+        parts = [_epsilon_text(source)] if source else []
+        if source and source.get("approximator"):
+            parts.append(f"approximator {source['approximator']}")
+        return "FISC range" + (f" ({', '.join(parts)})" if parts else "")
+    name = _SET_NAMES.get(source["builder"], f"{source['builder']} set")
+    members = source["n_members"]
+    return (
+        f"range over the {name} ({members} member{'s' * (members != 1)}, {_epsilon_text(source)})"
+    )
+
+
+def _epsilon_text(source: Mapping[str, Any]) -> str:
+    rate = source.get("epsilon_rate")
+    if rate is not None:
+        return f"ε = {100 * float(rate):.3g}%"
+    return f"ε = {float(source['epsilon']):.3g}"
+
+
 def rashomon_verdicts(
     results: list[InteractionResult],
     pairs: tuple[str, ...],
@@ -66,7 +126,7 @@ def rashomon_verdicts(
         over every sampled model (``summary(include_outside=True)``).
     range_tolerance : float
         Slack at the ends of a range, as a fraction of the reference model's effect scale
-        (a model set's: its largest |value| in the range table).
+        (a model set's: the largest |value| in its ranges or of a compared model).
     aggregate : {"mean_abs", "mean"}
         How a model set's range and the compared values are read (FISC: always signed FIS).
 
@@ -99,7 +159,7 @@ def rashomon_verdicts(
             _check_rashomon(reference, found, by_name, results[0].index)
             ranges = _fis_ranges(found, in_set_only)
             read, absolute = "mean", bool(found.settings.get("absolute", False))
-        slack = range_tolerance * _range_scale(found, ranges)
+        slack = range_tolerance * _range_scale(found, ranges, results, read)
         for result in results:
             model = result.model_name
             if model == reference:
@@ -177,10 +237,16 @@ def _set_ranges(
     }
 
 
-def _range_scale(found: Any, ranges: dict) -> float:
+def _range_scale(found: Any, ranges: dict, results: list[InteractionResult], read: str) -> float:
+    """The effect scale the slack is a fraction of. A model set's: its largest |end| or the
+    largest |value| of a compared model, so a set flat at 0 (an additive learner retrained)
+    still gives rounding noise of another model's zero pairs a slack."""
     if isinstance(found, RashomonResult):
         return _effect_scale(found)
-    ends = np.abs([end for _, low, high, _ in ranges.values() for end in (low, high)])
+    ends = [end for _, low, high, _ in ranges.values() for end in (low, high)]
+    for result in results:
+        ends += list(result.global_scores(read)["value"].to_numpy(dtype=float))
+    ends = np.abs(np.asarray(ends, dtype=float))
     ends = ends[np.isfinite(ends)]
     return float(ends.max()) if ends.size else 0.0
 

@@ -55,10 +55,14 @@ class ComparisonResult(Result):
         the FISC result is absolute), reference_fis, fis_min, fis_max (the reference model's
         FIS range over its Rashomon set, the reference model included), inside, distance
         (0 inside, else the gap to the nearer end of the range), verdict, few_models (the
-        FISC page flags the pair: too few in-set models for its range to be trusted).
+        FISC page flags the pair: too few in-set models for its range to be trusted). With a
+        model set as the range, reference_fis, fis_min and fis_max hold the set's index (the
+        names are kept so CSV readers do not break; ``settings["ranges"]`` says what each
+        reference model's range is over, ``compare_rashomon.range_label`` names it).
     settings : dict
-        aggregate, top_k, zero_tolerance, in_set_only, dataset_fingerprint (when known), and the
-        settings of each compared result under ``"results"``.
+        aggregate, top_k, zero_tolerance, in_set_only, dataset_fingerprint (when known),
+        ranges (reference model -> ``compare_rashomon.range_source``), and the settings of each
+        compared result under ``"results"``.
     seconds : float
         Wall time of the comparison (scoring included when it ran through ``compare_models``).
     diagnostics : tuple of Diagnostic

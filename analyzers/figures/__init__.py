@@ -4,11 +4,8 @@ The app and the CLI call the same builders, so a plot looks the same everywhere.
 reshape the result's frames; ``export`` is the one module that writes files.
 """
 
-from analyzers.figures.compare import (
-    agreement_heatmap,
-    model_dumbbell_plot,
-    rashomon_overlay_plot,
-)
+from analyzers.figures.compare import agreement_heatmap, model_dumbbell_plot
+from analyzers.figures.compare_overlay import rashomon_overlay_plot
 from analyzers.figures.export import find_chromium, write_figure, write_figures
 from analyzers.figures.halo import halo_plot
 from analyzers.figures.halo3d import halo_plot_3d

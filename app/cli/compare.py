@@ -102,6 +102,15 @@ def _comparison_arguments(parser: argparse.ArgumentParser) -> None:
         help="explore the Rashomon set (FISC) of this model and check the others' FIS against "
         "its FIS range; needs --index fis; may be repeated",
     )
+    parser.add_argument(
+        "--model-set",
+        action="append",
+        default=[],
+        metavar="[NAME=]RESULT",
+        help="check the other models against the range of a model set of NAME (default: the "
+        "first --model): the result.json (or its folder) that `workbench rashomon-set` wrote, "
+        "of this --index and data; any builder; may be repeated, one per model",
+    )
     add_epsilon_arguments(parser)
     parser.add_argument(
         "--all-sampled",
@@ -127,10 +136,12 @@ def run_compare(args: argparse.Namespace) -> int:
             f"--rashomon: FISC ranges are permutation FIS on the loss scale; use --index fis, "
             f"not {args.index!r}"
         )
+    sets = _model_sets(args.model_set, specs, args.index, args.rashomon)
     formats = figure_formats(args.formats)
     dataset = load_dataset(Dataset, args)
     task = infer_task(dataset) if args.task == "auto" else args.task
     models, rows = _models_and_rows(args, specs, dataset, task)
+    _check_set_rows(sets, rows.fingerprint())
     started = time.perf_counter()
     results, rashomon = {}, {}
 
@@ -141,7 +152,7 @@ def run_compare(args: argparse.Namespace) -> int:
     def explore(name: str):
         if name in args.rashomon:
             rashomon[name] = _explore(args, name, models[name], rows)
-        return rashomon.get(name)
+        return rashomon.get(name) or sets.get(name)
 
     comparison = compare_scored(
         list(models),
@@ -184,6 +195,58 @@ def _model_specs(values: list[str]) -> dict[str, str]:
     if len(specs) < 2:
         raise ParameterError(f"--model: need at least two models to compare; got {len(specs)}")
     return specs
+
+
+def _model_sets(
+    values: list[str], specs: dict[str, str], index: str, fisc: list[str]
+) -> dict[str, object]:
+    """Model name -> the ModelSetResult of its '[NAME=]RESULT' argument (checked, one line)."""
+    from analyzers.model_sets import ModelSetResult
+
+    sets = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        name, path = (name, Path(path)) if sep else (next(iter(specs)), Path(value))
+        if name not in specs:
+            raise ParameterError(
+                f"--model-set: unknown model name {name!r}; models are {', '.join(specs)}"
+            )
+        if name in sets or name in fisc:
+            raise ParameterError(
+                f"--model-set: {name!r} has a range already (one --model-set or --rashomon "
+                "per model)"
+            )
+        path = path / "result.json" if path.is_dir() else path
+        if not path.is_file():
+            raise ParameterError(f"--model-set: no file {str(path)!r}")
+        try:
+            found = ModelSetResult.from_json(path.read_text(encoding="utf-8"))
+        except Exception as error:  # any parse failure of the user's file: say so in one line
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise ParameterError(
+                f"--model-set: {str(path)!r} is not a `workbench rashomon-set` result.json "
+                f"({reason})"
+            ) from None
+        if found.index != index:
+            raise ParameterError(
+                f"--model-set: {str(path)!r} holds ranges of index {found.index!r} but --index "
+                f"is {index!r}; compare with --index {found.index} or build the set with "
+                f"--index {index}"
+            )
+        sets[name] = found
+    return sets
+
+
+def _check_set_rows(sets: dict, fingerprint: str) -> None:
+    """A set explained on another data set or split is not a range of these models' scores."""
+    for name, found in sets.items():
+        recorded = found.settings.get("dataset_fingerprint")
+        if recorded is not None and recorded != fingerprint:
+            raise ParameterError(
+                f"--model-set: the set of {name!r} was explained on other rows than the compared "
+                "models; build it on the same data and split (e.g. rashomon-set --test-size 0.2 "
+                "--random-state 0 with compare --split test)"
+            )
 
 
 def _models_and_rows(args: argparse.Namespace, specs: dict[str, str], dataset, task: str):
@@ -264,6 +327,8 @@ def _explore(args: argparse.Namespace, name: str, model, rows):
 
 
 def _print_summary(comparison, seconds: float, write_seconds: float) -> None:
+    from analyzers.compare_rashomon import range_label
+
     print(
         f"{comparison.index}: {len(comparison.model_names)} models, {len(comparison.pairs)} "
         f"interactions; analysis {seconds:.1f} s, files {write_seconds:.1f} s"
@@ -272,6 +337,8 @@ def _print_summary(comparison, seconds: float, write_seconds: float) -> None:
     print(comparison.top_disagreements(5).to_string(index=False))
     for diagnostic in comparison.diagnostics:
         print(f"{diagnostic.severity}: {diagnostic.message}")
+    for model, source in comparison.settings.get("ranges", {}).items():
+        print(f"{model}: {range_label(source)}")
     if not comparison.rashomon.empty:
         counts = comparison.rashomon.groupby(["reference_model", "model", "verdict"]).size()
         print(counts.rename("pairs").reset_index().to_string(index=False))

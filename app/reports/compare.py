@@ -87,11 +87,8 @@ def write_comparison_report(
 
 
 def _figures_of(comparison: ComparisonResult, top: int) -> dict:
-    from analyzers.figures.compare import (
-        agreement_heatmap,
-        model_dumbbell_plot,
-        rashomon_overlay_plot,
-    )
+    from analyzers.figures.compare import agreement_heatmap, model_dumbbell_plot
+    from analyzers.figures.compare_overlay import rashomon_overlay_plot
 
     built = {"model_dumbbell": model_dumbbell_plot(comparison, top=top)}
     for measure in AGREEMENT_MEASURES:

@@ -49,14 +49,20 @@ def export_stem(analysis: str, data: str | None, models) -> str:
     return "_".join(re.sub(r"[^A-Za-z0-9.+=-]+", "-", part) for part in parts if part)
 
 
-def column_defs(frame: pd.DataFrame, units: Mapping[str, str] | None = None) -> list[dict]:
+def column_defs(
+    frame: pd.DataFrame,
+    units: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> list[dict]:
     """AG Grid columns of ``frame``: numbers right-aligned with a number filter and formatted
-    to ``SIGNIFICANT_DIGITS`` digits, text with a text filter; headers carry known units."""
+    to ``SIGNIFICANT_DIGITS`` digits, text with a text filter; headers carry known units.
+    ``headers`` shows a column under another name (the field, and the CSV, keep the column's)."""
     known = {**COLUMN_UNITS, **(units or {})}
     columns = []
     for name in frame.columns:
         dtype = frame[name].dtype
-        header = str(name) + (f" ({known[name]})" if name in known else "")
+        shown = (headers or {}).get(name, str(name))
+        header = shown + (f" ({known[name]})" if name in known else "")
         column = {"field": str(name), "headerName": header}
         if pd.api.types.is_bool_dtype(dtype):
             column["filter"] = "agTextColumnFilter"
@@ -92,13 +98,14 @@ def results_grid(
     frame: pd.DataFrame,
     units: Mapping[str, str] | None = None,
     cell_styles: Mapping[str, dict] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> dag.AgGrid:
     """A sortable, filterable, paged grid of every row of ``frame``.
 
     ``cell_styles`` maps a column to an AG Grid ``cellStyle`` (e.g. colour by value). The grid
     fills its card and scrolls inside it when its columns are wider than the screen.
     """
-    columns = column_defs(frame, units)
+    columns = column_defs(frame, units, headers)
     for column in columns:
         if cell_styles and column["field"] in cell_styles:
             column["cellStyle"] = cell_styles[column["field"]]
@@ -134,16 +141,18 @@ def table_card(
     units: Mapping[str, str] | None = None,
     export: str | None = None,
     cell_styles: Mapping[str, dict] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> html.Div:
     """A card with the grid of ``frame`` and a button that downloads it as CSV.
 
-    ``export`` is the file-name stem (see ``export_stem``): the CSV is ``<export>_<name>.csv``.
+    ``export`` is the file-name stem (see ``export_stem``): the CSV is ``<export>_<name>.csv``;
+    ``headers`` renames columns on the page only (see ``column_defs``).
     """
     filename = f"{export}_{name}.csv" if export else f"{name}.csv"
     return html.Div(
         [
             html.H3(title),
-            results_grid(page, name, frame, units, cell_styles),
+            results_grid(page, name, frame, units, cell_styles, headers),
             html.Div(
                 [
                     html.Span(

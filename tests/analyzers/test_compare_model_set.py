@@ -66,3 +66,30 @@ def test_a_set_of_another_index_is_refused_in_one_line():
     message = str(error.value)
     assert "\n" not in message
     assert "of index 'h2' but the comparison uses 'sii'" in message
+
+
+def test_the_overlay_names_the_sets_range_not_a_fis_range():
+    from dataclasses import replace
+
+    from analyzers.figures.compare_overlay import rashomon_overlay_plot
+    from analyzers.figures.reading import reading_of
+
+    ranges = replace(
+        model_set({"a × b": [0.2, 0.35, 0.5], "c × d": [0.0, 0.05, 0.1]}),
+        settings={"epsilon_rate": 0.1},
+    )
+    results = [
+        global_result("ref", {"a × b": 0.3, "c × d": 0.05}, index="h2"),
+        global_result("other", {"a × b": 0.45, "c × d": 0.4}, index="h2"),
+    ]
+    comparison = compare_results(results, rashomon={"ref": ranges})
+    assert comparison.settings["ranges"]["ref"]["builder"] == "retrained"
+    fig = rashomon_overlay_plot(comparison, "ref")
+    label = "range over the retrained set (3 members, ε = 10%)"
+    assert fig.data[0].name == f"{label} of ref"
+    assert label in fig.layout.title.text and label in reading_of(fig)
+    shown = " ".join([fig.layout.title.text, fig.layout.xaxis.title.text, reading_of(fig)])
+    assert "FIS" not in shown  # an H² range is not called a FIS range anywhere
+    assert "H2 strength" in fig.layout.xaxis.title.text
+    # The CSV columns keep their names (readers of rashomon.csv do not break).
+    assert {"fis_min", "fis_max", "reference_fis"} <= set(comparison.rashomon.columns)

@@ -1,5 +1,6 @@
 """Compare: one index over several models on one data set; where they agree, where they differ,
-and (index "fis") whether a difference lies inside a model's Rashomon-set FIS range.
+and whether a difference lies inside a model's Rashomon range: a stored model set of the index
+(any builder) or, for index "fis", a stored FISC result (``app.range_sources`` picks them).
 
 Each model's scores are cached like the Interactions page's (the same store entries); the
 comparison itself takes milliseconds and is rebuilt from them, so choosing other models
@@ -13,8 +14,10 @@ from urllib.parse import urlencode
 import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
+from analyzers.compare_rashomon import range_label
 from app.analyses import analysis, compute_result, stored_result
 from app.applicability import tree_index_reason
+from app.range_sources import RangeChoice, choose_range
 from app.web.components import (
     diagnostics_card,
     export_stem,
@@ -26,6 +29,7 @@ from app.web.components import (
 )
 from app.web.context import current_workspace
 from app.web.jobs import JobIds, field, job_panel, register_job, results_area
+from app.web.pages.compare_ranges import RANGE_HEADERS, ranges_card
 from app.web.pages.interactions import INDEX_LABELS, index_options
 from workbench.errors import ParameterError
 
@@ -36,8 +40,6 @@ DATA = "cmp-data"
 MODELS = "cmp-models"
 INDEX = "cmp-index"
 RESULT_REFERENCE = "cmp-result-reference"
-#: FISC settings whose stored results the comparison checks against (the Rashomon page's default)
-RASHOMON_PARAMETERS: dict = {}
 
 
 def register(app: Dash, workspace) -> None:
@@ -79,9 +81,11 @@ def register(app: Dash, workspace) -> None:
         reason = index == "tree" and tree_reason(workspace, models or [])
         if reason:
             raise ParameterError(f"index: {reason}")
-        comparison = compare_stored(workspace, models, index, progress=progress)
+        choices = range_choices(workspace, models, index)
+        comparison = compare_stored(workspace, models, index, progress=progress, choices=choices)
         done = f"Compared {len(models)} models; their scores are stored."
-        return view_search(data, models, index), result_view(comparison, data, models, index), done
+        view = result_view(comparison, data, models, index, choices=choices)
+        return view_search(data, models, index), view, done
 
     register_job(
         app, JOB, [State(DATA, "value"), State(MODELS, "value"), State(INDEX, "value")], compare
@@ -103,8 +107,17 @@ def register(app: Dash, workspace) -> None:
     )
 
 
-def compare_stored(workspace, models: list[str], index: str, progress=None, compute: bool = True):
-    """The comparison of ``models`` under ``index`` from their (cached, else computed) scores.
+def compare_stored(
+    workspace,
+    models: list[str],
+    index: str,
+    progress=None,
+    compute: bool = True,
+    choices: list[RangeChoice] | None = None,
+):
+    """The comparison of ``models`` under ``index`` from their (cached, else computed) scores,
+    each model checked against its stored Rashomon range where it has one (``choices``, else
+    ``range_choices``).
 
     With ``compute=False`` a missing score returns None instead of running the analysis.
     """
@@ -118,11 +131,13 @@ def compare_stored(workspace, models: list[str], index: str, progress=None, comp
     def score(model: str):
         return read(workspace, "interactions", model, parameters)
 
-    def rashomon(model: str):
-        return stored_result(workspace, "rashomon", model, RASHOMON_PARAMETERS)
+    chosen = {c.model: c.result for c in choices or range_choices(workspace, models, index)}
+    return compare_scored(models, score, rashomon=chosen.get, progress=progress)
 
-    fisc = rashomon if index == "fis" else None
-    return compare_scored(models, score, rashomon=fisc, progress=progress)
+
+def range_choices(workspace, models: list[str], index: str) -> list[RangeChoice]:
+    """Each model's stored Rashomon range for ``index`` (the most recent), or none."""
+    return [choose_range(workspace, model, index) for model in models or []]
 
 
 def tree_reason(workspace, models: list[str]) -> str | None:
@@ -175,18 +190,23 @@ def stored_view(workspace, data: str, models: list[str], index: str) -> list:
     if not_tree:
         return [html.Span(f"index: {not_tree}", className="wb-error")]
     try:
-        comparison = compare_stored(workspace, models, index, compute=False)
+        choices = range_choices(workspace, models, index)
+        comparison = compare_stored(workspace, models, index, compute=False, choices=choices)
     except Exception as error:  # unreadable stored scores, a model that fails to load
         return [html.Span(one_line(error), className="wb-error")]
     if comparison is None:
-        return [html.P(NOT_STORED, className="wb-muted")]
-    return result_view(comparison, data, models, index)
+        return [html.P(NOT_STORED, className="wb-muted"), ranges_card(choices, data, index)]
+    return result_view(comparison, data, models, index, choices=choices)
 
 
 NOT_STORED = "Not every chosen model has stored scores for this index yet: press Run."
 
 
-def result_view(comparison, data: str, models: list[str], index: str) -> list:
+def result_view(
+    comparison, data: str, models: list[str], index: str, choices: list[RangeChoice] | None = None
+) -> list:
+    """The comparison's views; ``choices`` (the ranges the page looked up) adds the card that
+    says which range each model's verdicts use, or how to build one."""
     from analyzers.figures import agreement_heatmap, model_dumbbell_plot, rashomon_overlay_plot
 
     reference = {"data": data, "models": list(models), "index": index}
@@ -220,24 +240,19 @@ def result_view(comparison, data: str, models: list[str], index: str) -> list:
             export=export,
         ),
     ]
+    if choices is not None:
+        children.append(ranges_card(choices, data, index))
+    sources = comparison.settings.get("ranges", {})
     if not comparison.rashomon.empty:
         for model in comparison.rashomon["reference_model"].unique():
             children.append(
                 figure_card(
                     f"cmp-rashomon-{model}",
                     rashomon_overlay_plot(comparison, model),
-                    f"Other models against the Rashomon-set FIS range of {model}",
+                    f"Other models against the {range_label(sources.get(model))} of {model}",
                     export=export,
                 )
             )
-    elif index == "fis":
-        children.append(
-            html.P(
-                "Run the Rashomon page for a model (default settings) to see which differences "
-                "its Rashomon set explains.",
-                className="wb-muted",
-            )
-        )
     children += [
         table_card(
             PAGE,
@@ -252,13 +267,17 @@ def result_view(comparison, data: str, models: list[str], index: str) -> list:
         table_card(PAGE, "table", comparison.table, "Aligned pair × model table", export=export),
     ]
     if not comparison.rashomon.empty:
+        used = "; ".join(f"{model}: {range_label(source)}" for model, source in sources.items())
         children.append(
             table_card(
                 PAGE,
                 "rashomon",
                 comparison.rashomon,
                 "Explained by the Rashomon set?",
+                f"Ranges: {used}. The CSV names the columns reference_fis, fis_min, fis_max "
+                "whatever the range's index.",
                 export=export,
+                headers=RANGE_HEADERS,
             )
         )
     return children

@@ -8,11 +8,8 @@ import pytest
 
 from analyzers.compare import compare_results
 from analyzers.figures import write_figures
-from analyzers.figures.compare import (
-    agreement_heatmap,
-    model_dumbbell_plot,
-    rashomon_overlay_plot,
-)
+from analyzers.figures.compare import agreement_heatmap, model_dumbbell_plot
+from analyzers.figures.compare_overlay import rashomon_overlay_plot
 from analyzers.figures.reading import reading_of
 from analyzers.interaction_result import InteractionResult
 from analyzers.rashomon_result import RashomonResult
@@ -113,7 +110,7 @@ def test_rashomon_overlay_shows_ranges_reference_and_verdicts(comparison):
     fig = rashomon_overlay_plot(comparison)
     names = [t.name for t in fig.data]
     assert names == [
-        "FIS range of ref's Rashomon set",
+        "FISC range (ε = 0.1) of ref",
         "ref (reference)",
         *["near"] * 3,
         *["far"] * 3,
