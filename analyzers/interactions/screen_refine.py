@@ -95,7 +95,8 @@ def screen_and_refine(
     confidence : float
         Coverage of the screen intervals (Student t over the replicates).
     max_refined : int
-        At most this many pairs are refined (by screen rank) when the boundary is ambiguous.
+        At most this many pairs (never fewer than ``top_k``) are refined, by screen rank, when
+        the boundary is ambiguous.
     approximator, n_permutations, random_state, model_name, max_batch_rows, device
         As in ``score_interactions`` (for the refine; the screen uses permutations).
 
@@ -109,6 +110,8 @@ def screen_and_refine(
     >>> result.top(5)  # doctest: +SKIP
     """
     _check(screen, refine_index, top_k, screen_rows, screen_replicates, confidence, max_refined)
+    if dataset.n_groups < 2:
+        raise ParameterError(f"dataset: pairs need at least 2 groups, it has {dataset.n_groups}")
     start = time.perf_counter()
     adapter = _as_adapter(model, dataset, device)
     generator = np.random.default_rng(random_state)
