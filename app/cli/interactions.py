@@ -73,9 +73,35 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--top", type=positive_int, default=20, help="pairs in the bar chart and network"
     )
+    add_screen_arguments(parser)
     add_cache_arguments(parser)
     add_batch_arguments(parser, chunk_size="explained rows (exact Shapley indices)")
     parser.set_defaults(run=run_interactions)
+
+
+def add_screen_arguments(parser) -> None:
+    """``--screen``, ``--top-k``, ``--screen-rows``, ``--screen-replicates``: screen every pair
+    cheaply and refine the top-k with --index (see ``screen_and_refine``)."""
+    from analyzers.interactions import screen_and_refine as refine
+    from analyzers.interactions.screen_refine import SCREENS
+
+    parser.add_argument(
+        "--screen",
+        choices=SCREENS,
+        help="screen all pairs with few-permutation FIS replicates, then compute --index "
+        "precisely on the top-k and the pairs whose screen interval reaches the k-th "
+        "(for hundreds of groups; writes screen_refine.json and .csv)",
+    )
+    parser.add_argument("--top-k", type=positive_int, default=default_of(refine, "top_k"))
+    parser.add_argument(
+        "--screen-rows", type=positive_int, default=default_of(refine, "screen_rows")
+    )
+    parser.add_argument(
+        "--screen-replicates",
+        type=positive_int,
+        default=default_of(refine, "screen_replicates"),
+        help="independent screen replicates; their spread is the screen's error (>= 2)",
+    )
 
 
 def run_interactions(args: argparse.Namespace) -> int:
@@ -88,6 +114,8 @@ def run_interactions(args: argparse.Namespace) -> int:
     dataset = load_dataset(Dataset, args)
     task = infer_task(dataset) if args.task == "auto" else args.task
     model, rows = _model_and_rows(args, dataset, task)
+    if args.screen is not None:
+        return _run_screen(args, model, rows)
     parameters = {
         "index": args.index,
         "max_order": args.max_order,
@@ -116,6 +144,42 @@ def run_interactions(args: argparse.Namespace) -> int:
     )
     print(table.head(10).to_string(index=False))
     print(f"wrote {len(written)} files to {Path(args.out)}")
+    return 0
+
+
+def _run_screen(args: argparse.Namespace, model, rows) -> int:
+    """Screen, refine, and write the result as JSON and its pair table as CSV."""
+    from analyzers.interactions import screen_and_refine
+
+    result = screen_and_refine(
+        model,
+        rows,
+        screen=args.screen,
+        refine_index=args.index,
+        top_k=args.top_k,
+        rows=args.rows,
+        screen_rows=args.screen_rows,
+        screen_replicates=args.screen_replicates,
+        approximator=args.approximator,
+        n_permutations=args.n_permutations,
+        random_state=args.random_state,
+        model_name=args.model_name or Path(args.model).stem,
+        max_batch_rows=args.max_batch_rows,
+        device=args.device,
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "screen_refine.json").write_text(result.to_json())
+    result.to_frame().to_csv(out / "screen_refine.csv", index=False)
+    settings = result.settings
+    print(
+        f"screen {args.screen} over {len(result.pairs)} pairs ({settings['screen_seconds']:.1f} s),"
+        f" refined {settings['n_refined']} with {args.index} ({settings['refine_seconds']:.1f} s)"
+    )
+    for diagnostic in result.diagnostics:
+        print(f"{diagnostic.severity}: {diagnostic.message}", file=sys.stderr)
+    print(result.top().head(10).to_string(index=False))
+    print(f"wrote screen_refine.json and screen_refine.csv to {out}")
     return 0
 
 

@@ -136,3 +136,17 @@ def test_the_clip_and_the_pair_score_are_options_as_on_the_page(tmp_path, capsys
         assert table["pair"].iloc[0] in printed.out.splitlines()[2]  # ranked by the signed mean
         tops[clip] = result.global_scores()["value"].max()
     assert tops["1e-7"] > 1.5 * tops["1e-4"]
+
+
+def test_screen_then_refine_writes_json_and_csv(csv_path, tmp_path, capsys):
+    out = tmp_path / "out"
+    options = ["--index", "fis", "--screen", "fis", "--top-k", "1", "--screen-rows", "64"]
+    code = run_interactions(csv_path, out, *options, "--approximator", "permutation")
+    assert code == 0, capsys.readouterr().err
+    from analyzers.screen_refine_result import ScreenRefineResult
+
+    result = ScreenRefineResult.from_json((out / "screen_refine.json").read_text())
+    table = pd.read_csv(out / "screen_refine.csv")
+    assert len(table) == 6 and table["refined"].sum() == result.settings["n_refined"] >= 1
+    assert table.loc[table["screen_rank"] == 1, "refined"].item()
+    assert "refined" in capsys.readouterr().out
