@@ -52,6 +52,28 @@ def code_version(*entry_modules: str, root: str | Path | None = None) -> str:
     return _version(tuple(entry_modules), Path(root))
 
 
+def module_version(module: str, root: str | Path | None = None) -> str:
+    """Digest of one module's own source, without what it imports.
+
+    For a computation that lives in one module and calls only libraries (whose versions the
+    caller keys separately), e.g. how a model-set member is trained: a change anywhere else
+    leaves its cached products valid, where :func:`code_version` would follow the package's
+    ``__init__`` into every sibling module.
+
+    Examples
+    --------
+    >>> len(module_version("workbench.code_digest"))
+    16
+    """
+    folder = _INSTALLED_ROOT if root is None else Path(root)
+    path = _module_file(module, folder)
+    if module.split(".")[0] not in SOURCE_PACKAGES or path is None:
+        raise ParameterError(f"module {module!r} is not a module of workbench or analyzers")
+    digest = hashlib.sha256(path.relative_to(folder).as_posix().encode())
+    digest.update(path.read_bytes())
+    return digest.hexdigest()[:_VERSION_CHARS]
+
+
 def source_files(*entry_modules: str, root: str | Path | None = None) -> list[Path]:
     """The files :func:`code_version` hashes for ``entry_modules``, relative to ``root``.
 

@@ -14,16 +14,38 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from workbench.code_digest import code_version
 from workbench.errors import ParameterError, WorkbenchError
 
-__all__ = ["ResultKey", "ResultStore", "StoredResultError", "code_version"]
+__all__ = ["ResultKey", "ResultStore", "StoredResultError", "code_version", "write_atomically"]
 
 _PARTIAL_SUFFIX = ".tmp"
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], Any]) -> Path:
+    """Create ``path`` through ``write(handle)`` so that readers see all of it or nothing.
+
+    ``write`` fills a hidden temporary file in the same folder, which is flushed to disk and
+    renamed over ``path`` (atomic on POSIX); if it raises, the temporary file is removed. A
+    process killed mid-write leaves only a ``.*.tmp`` file, which
+    :meth:`ResultStore.remove_partial` deletes when it sits in a sub-folder of the store.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.stem}.{uuid.uuid4().hex}{_PARTIAL_SUFFIX}")
+    try:
+        with open(partial, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
 
 
 class StoredResultError(WorkbenchError):
@@ -131,7 +153,6 @@ class ResultStore:
         which :meth:`entries` lists without parsing the results.
         """
         path = self.path_for(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         record = {
             "key": key.as_dict(),
             "saved": time.time(),
@@ -140,16 +161,7 @@ class ResultStore:
             "result": payload,
         }
         text = json.dumps(record, allow_nan=False, separators=(",", ":"))
-        partial = path.with_name(f".{path.stem}.{uuid.uuid4().hex}{_PARTIAL_SUFFIX}")
-        try:
-            with open(partial, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(partial, path)
-        finally:
-            partial.unlink(missing_ok=True)
-        return path
+        return write_atomically(path, lambda handle: handle.write(text.encode("utf-8")))
 
     def entries(self, analyzer: str | None = None) -> list[dict[str, Any]]:
         """Keys, save times, seconds and model names of the stored results (newest first)."""

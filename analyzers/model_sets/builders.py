@@ -12,14 +12,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import numpy as np
-
+from analyzers.model_sets.member_training import fit_member, member_recipe
 from analyzers.model_sets.model_set import ModelSet, ModelSetMember, assemble_set
+from workbench.code_digest import module_version
 from workbench.errors import ParameterError
+from workbench.member_cache import MemberCache
 from workbench.models import ModelAdapter, wrap_model
 from workbench.progress import ProgressCallback
 
 TRAINING_STAGE = "training members"
+#: progress stage of the members read from a member cache (its total is how many were)
+CACHED_STAGE = "cached members"
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,6 +46,12 @@ class RetrainedSetBuilder:
         resamples, resample b drawn from ``numpy.random.default_rng((seed, b))``.
     device : str
         Device of the wrapped members.
+    max_batch_rows : int, optional
+        Rows per forward pass when scoring the members' losses.
+    cache : MemberCache, optional
+        Where fitted members are kept (as ``Pipeline(memory=...)``): a member fitted before
+        with the same estimator parameters, seed, bootstrap index and training rows is read
+        back, not retrained; each new member is stored as soon as it is fitted.
 
     Examples
     --------
@@ -57,6 +66,7 @@ class RetrainedSetBuilder:
     n_bootstrap: int = 0
     device: str = "auto"
     max_batch_rows: int | None = None
+    cache: MemberCache | None = None
     name: ClassVar[str] = "retrained"
 
     def build(
@@ -67,15 +77,13 @@ class RetrainedSetBuilder:
         epsilon: float | None = None,
         progress: ProgressCallback | None = None,
     ) -> ModelSet:
-        """Train every member, then score their losses on ``dataset`` (the explained rows)."""
+        """Train every member (or read it from ``cache``), then score their losses on
+        ``dataset`` (the explained rows)."""
         plan = self._plan()
-        members = []
-        for done, (params, seed, bootstrap) in enumerate(plan):
-            if progress is not None:
-                progress(TRAINING_STAGE, done, len(plan))
-            members.append(self._member(params, seed, bootstrap))
-        if progress is not None:
-            progress(TRAINING_STAGE, len(plan), len(plan))
+        fitted = self._fitted_estimators(plan, progress)
+        members = [
+            self._member(*entry, estimator) for entry, estimator in zip(plan, fitted, strict=True)
+        ]
         settings = {
             "estimator": type(self.estimator).__name__,
             "param_grid": {k: list(v) for k, v in (self.param_grid or {}).items()},
@@ -114,26 +122,42 @@ class RetrainedSetBuilder:
         bootstraps = list(range(self.n_bootstrap)) if self.n_bootstrap else [None]
         return list(itertools.product(grid, seeds, bootstraps))
 
-    def _member(self, params: dict[str, Any], seed: int, bootstrap: int | None) -> ModelSetMember:
-        from sklearn.base import clone, is_classifier
+    def _fitted_estimators(self, plan, progress: ProgressCallback | None) -> list[Any]:
+        """One fitted estimator per plan entry: the cached ones first (stage CACHED_STAGE),
+        then the rest trained (TRAINING_STAGE), each stored as soon as it is fitted, so an
+        interrupted build keeps what it finished. The two stages' totals are the counts."""
+        fitted: list[Any] = [None] * len(plan)
+        keys: list[str | None] = [None] * len(plan)
+        if self.cache is not None:
+            version = module_version("analyzers.model_sets.member_training")
+            data = self.train.fingerprint()
+            for i, (params, seed, bootstrap) in enumerate(plan):
+                recipe = member_recipe(self.estimator, params, seed, bootstrap)
+                keys[i] = self.cache.key(recipe, data, version)
+                fitted[i] = self.cache.load(keys[i])
+            n_cached = sum(estimator is not None for estimator in fitted)
+            if n_cached and progress is not None:
+                progress(CACHED_STAGE, n_cached, n_cached)
+        missing = [i for i, estimator in enumerate(fitted) if estimator is None]
+        for done, i in enumerate(missing):
+            if progress is not None:
+                progress(TRAINING_STAGE, done, len(missing))
+            fitted[i] = fit_member(self.estimator, *plan[i], self.train)
+            if self.cache is not None:
+                self.cache.save(keys[i], fitted[i])
+        if progress is not None:
+            progress(TRAINING_STAGE, len(missing), len(missing))
+        return fitted
 
-        estimator = clone(self.estimator)
-        try:
-            estimator.set_params(**params)
-        except ValueError as error:
-            raise ParameterError(f"param_grid: {error}") from None
-        if "random_state" in estimator.get_params():
-            estimator.set_params(random_state=seed)
-        X, y = self.train.X.numpy(), self.train.y.numpy()
-        if bootstrap is not None:
-            rows = np.random.default_rng((seed, bootstrap)).integers(0, len(X), size=len(X))
-            X, y = X[rows], y[rows]
-        classifier = is_classifier(estimator)
-        estimator.fit(X, y.astype(int) if classifier else y)
+    def _member(
+        self, params: dict[str, Any], seed: int, bootstrap: int | None, estimator
+    ) -> ModelSetMember:
+        from sklearn.base import is_classifier
+
         description = {**params, "seed": seed}
         if bootstrap is not None:
             description["bootstrap"] = bootstrap
-        task = "classification" if classifier else "regression"
+        task = "classification" if is_classifier(estimator) else "regression"
         adapter = wrap_model(estimator, task=task, device=self.device)
         return ModelSetMember(_member_name(description), adapter, estimator, description)
 

@@ -4,9 +4,11 @@ Every analysis command looks its result up in a :class:`workbench.store.ResultSt
 computing it and stores it after, keyed like the web app's results (``app.analyses``): analyzer,
 model fingerprint, data fingerprint, parameters and code version. The store is a folder:
 ``--cache DIR``, else ``$WORKBENCH_CACHE``, else ``~/.cache/interaction-workbench/results``;
-``--no-cache`` neither reads nor writes it. ``--device``, ``--max-batch-rows`` and the batch
-flags (``--workers``, ``--scheduler``, ``--checkpoint``, ``--chunk-size``) are not part of the
-key: they change how a result is computed, not what it is.
+``--no-cache`` neither reads nor writes it. ``rashomon-set --builder retrain`` also keeps its
+fitted members there (``member_cache``), so a rerun trains only the members it lacks.
+``--device``, ``--max-batch-rows`` and the batch flags (``--workers``, ``--scheduler``,
+``--checkpoint``, ``--chunk-size``) are not part of the key: they change how a result is
+computed, not what it is.
 """
 
 from __future__ import annotations
@@ -33,13 +35,15 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "interaction-workbench" / "results"
 
 
-def add_cache_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--cache DIR`` and ``--no-cache``, for every analysis command."""
+def add_cache_arguments(parser: argparse.ArgumentParser, what: str | None = None) -> None:
+    """``--cache DIR`` and ``--no-cache``, for every analysis command; ``what`` says what the
+    command keeps there (default: its results)."""
+    what = what or "a result computed once with the same model, data and options is read from it"
     parser.add_argument(
         "--cache",
         metavar="DIR",
-        help=f"results store: a result computed once with the same model, data and options is "
-        f"read from it (default ${CACHE_ENVIRONMENT} or ~/.cache/interaction-workbench/results)",
+        help=f"results store: {what} "
+        f"(default ${CACHE_ENVIRONMENT} or ~/.cache/interaction-workbench/results)",
     )
     parser.add_argument("--no-cache", action="store_true", help="always compute, and store nothing")
 
@@ -94,6 +98,17 @@ def cached_result(
     result = compute()
     store.put(key, result.to_dict(), seconds=result.seconds, model_names=result.model_names)
     return result
+
+
+def member_cache(args: argparse.Namespace):
+    """The cache of retrained set members in the command's results store (its ``members``
+    folder), so a rerun reads the members it trained before; None with ``--no-cache``."""
+    from workbench.member_cache import MemberCache
+    from workbench.store import ResultStore
+
+    if args.no_cache:
+        return None
+    return MemberCache.in_store(ResultStore(args.cache or default_cache_dir()))
 
 
 def explored(args: argparse.Namespace, model, rows, parameters: dict[str, Any]):

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from app.cli.batch import add_batch_arguments, batch_options
+from app.cli.cache import add_cache_arguments, member_cache
 from app.cli.common import (
     ProgressBar,
     add_data_arguments,
@@ -90,6 +91,11 @@ def add_parser(commands) -> None:
     add_game_arguments(parser, "Shapley: auto, exact or sampling; fis: auto, exact or permutation")
     add_run_arguments(parser, random_state=default_of(explore, "random_state"))
     add_batch_arguments(parser, chunk_size=None)  # a chunk is one member
+    add_cache_arguments(
+        parser,
+        "retrain: a member trained before with the same parameters, seed, bootstrap and "
+        "training rows is read from it, not retrained",
+    )
     parser.set_defaults(run=run_rashomon_set)
 
 
@@ -140,6 +146,9 @@ def run_rashomon_set(args: argparse.Namespace) -> int:
     print(f"robust top-{result.top_k}: {', '.join(result.robust_top_k()) or 'none'}")
     for diagnostic in result.diagnostics:
         print(f"{diagnostic.severity}: {diagnostic.code}: {diagnostic.message}")
+    cache = getattr(builder, "cache", None)
+    if cache is not None:
+        print(f"members: {cache.n_loaded} cached, {cache.n_saved} trained (cache {cache.root})")
     print(f"wrote {len(written)} files to {Path(args.out)}")
     return 0
 
@@ -201,6 +210,7 @@ def _builder(args: argparse.Namespace, dataset):
         n_bootstrap=args.n_bootstrap,
         device=args.device,
         max_batch_rows=args.max_batch_rows,
+        cache=member_cache(args),
     )
     return builder, explained
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.code_digest import code_version, source_files
+from workbench.code_digest import code_version, module_version, source_files
 from workbench.errors import ParameterError
 from workbench.store import ResultKey
 
@@ -90,3 +90,23 @@ def test_keys_of_different_code_versions_name_different_files():
     versions = {code_version("analyzers.rashomon"), code_version("analyzers.gates")}
     keys = {ResultKey("rashomon", "m", "d", {}, code_version=v).digest for v in versions}
     assert len(versions) == len(keys) == 2
+
+
+def test_a_module_version_follows_its_own_file_only(tmp_path):
+    write_package(
+        tmp_path,
+        {
+            "analyzers/__init__.py": "from analyzers import training, scoring\n",
+            "analyzers/training.py": "import numpy\n",
+            "analyzers/scoring.py": "X = 1\n",
+        },
+    )
+    training = module_version("analyzers.training", root=tmp_path)
+    closure = code_version("analyzers.training", root=tmp_path)
+    append_comment(tmp_path / "analyzers" / "scoring.py")
+    assert module_version("analyzers.training", root=tmp_path) == training
+    assert code_version("analyzers.training", root=tmp_path) != closure  # via __init__
+    append_comment(tmp_path / "analyzers" / "training.py")
+    assert module_version("analyzers.training", root=tmp_path) != training
+    with pytest.raises(ParameterError, match=r"analyzers\.missing"):
+        module_version("analyzers.missing", root=tmp_path)

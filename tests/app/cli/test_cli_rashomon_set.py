@@ -154,3 +154,20 @@ def test_mask_set_of_a_sample_model_writes_the_same_report(csv_path, tmp_path, c
     assert members["member"].iloc[0] == "reference" and members["loss_increase"].iloc[0] == 0
     assert members["description"].str.contains("kind=boundary|kind=joint").iloc[1:].all()
     assert "search_stops" in result.settings["builder_settings"]
+
+
+def test_retrain_rerun_reads_its_members_from_the_cache(csv_path, tmp_path, capsys):
+    options = ["--learner", "logistic", "--seeds", "0,1", "--index", "h2", "--rows", "20"]
+    cache = tmp_path / "store"
+    assert run_set(csv_path, tmp_path / "first", *options, "--cache", cache) == 0
+    assert "members: 0 cached, 2 trained" in capsys.readouterr().out
+    assert len(list((cache / "members").glob("*.joblib"))) == 2
+    assert (
+        run_set(csv_path, tmp_path / "second", *options, "--cache", cache, "--seeds", "0,1,2") == 0
+    )
+    assert "members: 2 cached, 1 trained" in capsys.readouterr().out
+    first = pd.read_csv(tmp_path / "first" / "members.csv")
+    second = pd.read_csv(tmp_path / "second" / "members.csv")
+    assert second["loss"].head(2).tolist() == first["loss"].tolist()
+    assert run_set(csv_path, tmp_path / "third", *options, "--no-cache") == 0
+    assert "members:" not in capsys.readouterr().out
