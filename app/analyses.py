@@ -424,6 +424,7 @@ ANALYSES: dict[str, Analysis] = {
         name="model_set",
         compute=compute_model_set,
         read=read_model_set,
+        with_workspace=True,  # retrained members are cached in the workspace's store
         defaults=signature_defaults(
             explore_model_set,
             ["index", "epsilon_rate", "top_k", "random_state"],

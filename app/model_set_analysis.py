@@ -19,6 +19,7 @@ from analyzers.model_sets import (
     explore_model_set,
 )
 from workbench.errors import ParameterError, WorkbenchError
+from workbench.member_cache import MemberCache
 from workbench.progress import ProgressCallback
 
 #: the app's default size of a set: small enough that the demo's job takes seconds on 2 cores
@@ -135,9 +136,14 @@ def builder_choice(name: str) -> SetBuilderChoice:
     raise ParameterError(f"builder: expected one of {known}, got {name!r}")
 
 
-def compute_model_set(model, parameters: dict, progress: ProgressCallback | None):
+def compute_model_set(
+    model, parameters: dict, progress: ProgressCallback | None, *, workspace=None
+):
     """``explore_model_set`` over the set the chosen builder makes of ``model``, explained on
-    the model's rows; the result's settings also hold the score's unit (output, loss)."""
+    the model's rows; the result's settings also hold the score's unit (output, loss).
+
+    A retrained set keeps its fitted members in the workspace's store (``MemberCache``), so a
+    run with more seeds, another ε or another index trains only the members it lacks."""
     choice = builder_choice(parameters["builder"])
     reason = choice.reason(model)
     if reason:
@@ -145,8 +151,11 @@ def compute_model_set(model, parameters: dict, progress: ProgressCallback | None
     reason = tree_reason(model, parameters["builder"])
     if parameters["index"] == "tree" and reason:
         raise ParameterError(f"index: {reason}")
+    builder = choice.make(model, parameters)
+    if isinstance(builder, RetrainedSetBuilder) and workspace is not None:
+        builder = replace(builder, cache=MemberCache.in_store(workspace.store))
     result = explore_model_set(
-        choice.make(model, parameters),
+        builder,
         model.rows,
         parameters["index"],
         epsilon_rate=parameters["epsilon_rate"],

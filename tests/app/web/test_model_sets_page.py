@@ -78,3 +78,18 @@ def test_a_dropout_set_of_a_tree_model_fails_in_one_line(demo_space):
 
     with pytest.raises(ParameterError, match=r"^builder: dropout masks a torch model's layers"):
         compute_result(demo_space, "model_set", "compas-gbt", {"builder": "dropout", **SMALL})
+
+
+def test_a_retrained_set_with_more_members_trains_only_the_new_ones(demo_space):
+    from app.analyses import compute_result
+
+    stages = []
+
+    def progress(stage, done, total):
+        stages.append((stage, total))
+
+    compute_result(demo_space, "model_set", "compas-logistic", {"builder": "retrain", **SMALL})
+    bigger = {"builder": "retrain", **SMALL, "members": 4}
+    compute_result(demo_space, "model_set", "compas-logistic", bigger, progress=progress)
+    # The 3 members of the first run come from the workspace's store; only the 4th is fitted.
+    assert ("cached members", 3) in stages and ("training members", 1) in stages
