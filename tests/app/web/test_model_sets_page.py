@@ -93,3 +93,19 @@ def test_a_retrained_set_with_more_members_trains_only_the_new_ones(demo_space):
     compute_result(demo_space, "model_set", "compas-logistic", bigger, progress=progress)
     # The 3 members of the first run come from the workspace's store; only the 4th is fitted.
     assert ("cached members", 3) in stages and ("training members", 1) in stages
+
+
+@pytest.mark.parametrize("model", ["adult-finalmlp", "adult-gdcn"])
+def test_a_dropout_set_of_an_adult_ctr_model_has_ranges_and_a_consensus(demo_space, model):
+    from app.analyses import compute_result
+
+    result = compute_result(demo_space, "model_set", model, {"builder": "dropout", **SMALL})
+    assert result.builder == "dropout" and result.n_in_set >= 2
+    rate = result.settings["builder_settings"]["rate"]
+    assert 0 < rate <= 0.5  # searched: members within ε at the largest such rate
+    # Members under different dropout masks score the field pairs differently.
+    assert result.ranges["range"].max() > 0
+    # Every edge of the consensus graph holds in every in-set member's cloud.
+    strength = result.clouds.pivot(index="member", columns="pair", values="strength")
+    for stronger, weaker in result.hasse[["stronger", "weaker"]].itertuples(index=False):
+        assert (strength[stronger] > strength[weaker]).all()
