@@ -17,9 +17,11 @@ from app.cli.common import (
     add_game_arguments,
     add_grouping_arguments,
     add_model_file_arguments,
+    add_output_arguments,
     add_run_arguments,
     bounded_float,
     default_of,
+    figure_formats,
     nonnegative_int,
     positive_int,
 )
@@ -45,7 +47,8 @@ def add_parser(commands) -> None:
         "and a parameter grid, your fitted models, a torch model under seeded dropout "
         "masks, or a model under FISC's input-scaling masks), score an interaction index for every "
         "member within ε of the best loss, and write the range table and the consensus "
-        "(order shares, Hasse diagram, robust top-k) as JSON + CSV to --out.",
+        "(order shares, Hasse diagram, robust top-k) as JSON + CSV, and the cloud and consensus "
+        "graph figures, to --out.",
     )
     add_data_arguments(
         parser,
@@ -80,7 +83,7 @@ def add_parser(commands) -> None:
     )
     _add_dropout_arguments(parser, DropoutSetBuilder)
     add_model_file_arguments(parser)
-    parser.add_argument("--out", required=True, help="output folder")
+    add_output_arguments(parser, formats_default="html")
     add_grouping_arguments(parser)
     parser.add_argument(
         "--index", choices=INTERACTION_INDICES, default=default_of(explore, "index")
@@ -105,6 +108,7 @@ def run_rashomon_set(args: argparse.Namespace) -> int:
     from app.reports.model_sets import write_model_set_report
     from workbench.data import Dataset
 
+    formats = figure_formats(args.formats)  # checked before any work
     if args.builder in ("dropout", "masks"):
         from app.cli.rashomon_dropout import dropout_builder, mask_builder
 
@@ -135,7 +139,7 @@ def run_rashomon_set(args: argparse.Namespace) -> int:
             **batch,
         )
     writing = time.perf_counter()
-    written = write_model_set_report(result, args.out)
+    written = write_model_set_report(result, args.out, formats=formats)
     print(
         f"{args.index} over {result.n_in_set} of {len(result.model_names)} {result.builder} "
         f"models within ε = {result.epsilon:.4g} of L* = {result.reference_loss:.4f}; "

@@ -41,8 +41,12 @@ def test_retrain_writes_the_range_table_and_consensus(csv_path, tmp_path, capsys
     assert code == 0, capsys.readouterr().err
     names = {p.name for p in out.iterdir()}
     assert {"result.json", "ranges.csv", "members.csv", "order_shares.csv", "hasse.csv"} <= names
+    # The page's figures, as HTML by default: the cloud, the consensus graph, the order shares.
+    assert {"cloud.html", "consensus_graph.html", "order_shares.html"} <= names
     result = ModelSetResult.from_json((out / "result.json").read_text())
     assert result.builder == "retrained" and len(result.model_names) == 4
+    graph = (out / "consensus_graph.html").read_text()
+    assert "How to read this" in graph
     ranges = pd.read_csv(out / "ranges.csv")
     assert ranges["pair"].iloc[0] == "a × b" and len(ranges) == 6
     assert "robust top-3: a × b" in capsys.readouterr().out
