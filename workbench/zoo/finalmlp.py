@@ -26,7 +26,7 @@ class FinalMLP(CtrModel):
 
     Parameters
     ----------
-    vocab_sizes, field_names, embedding_dim, shared_buckets, hash_seed
+    vocab_sizes, field_names, embedding_dim, shared_buckets, hash_seed, field_dims
         As for ``CtrModel``.
     stream1_hidden, stream2_hidden : sequence of int
         Hidden widths of the two MLP streams (the last width feeds the fusion).
@@ -55,6 +55,7 @@ class FinalMLP(CtrModel):
         embedding_dim: int = 16,
         shared_buckets: int | None = None,
         hash_seed: int = 0,
+        field_dims: Sequence[int] | None = None,
         stream1_hidden: Sequence[int] = (64, 64),
         stream2_hidden: Sequence[int] = (64, 64),
         gate_hidden: int = 64,
@@ -71,6 +72,7 @@ class FinalMLP(CtrModel):
             embedding_dim=embedding_dim,
             shared_buckets=shared_buckets,
             hash_seed=hash_seed,
+            field_dims=field_dims,
             stream1_hidden=hidden1,
             stream2_hidden=hidden2,
             gate_hidden=int(gate_hidden),
@@ -88,8 +90,9 @@ class FinalMLP(CtrModel):
             nn.Parameter(torch.zeros(1, d)) if not fields else nn.Parameter(torch.zeros(0))
             for fields in self.context_fields
         )
+        dims = self.embedding.dims
         self.gates = nn.ModuleList(
-            mlp(max(len(fields), 1) * d, [gate_hidden], 0.0, out_features=D)
+            mlp(sum(dims[f] for f in fields) or d, [gate_hidden], 0.0, out_features=D)
             for fields in self.context_fields
         )
         self.gate_taps = [
@@ -138,7 +141,8 @@ class FinalMLP(CtrModel):
         for s in range(2):
             fields = self.context_fields[s]
             if fields:
-                context = emb[:, fields].flatten(1)  # (batch, |context|·dim)
+                slices = self.field_slices()
+                context = torch.cat([flat[:, slices[f]] for f in fields], dim=1)  # (batch, Σ dims)
             else:
                 context = self.context_bias[s].expand(flat.shape[0], -1)  # (batch, dim)
             gate = self.gate_taps[s](2.0 * torch.sigmoid(self.gates[s](context)))  # (batch, D)

@@ -117,3 +117,26 @@ def test_wrap_model_takes_the_codes_unchanged(small_data, name, shared_buckets):
     assert adapter.n_features in (None, small_data.n_features)
     with torch.no_grad():
         torch.testing.assert_close(adapter.predict(small_data.X), model.eval()(small_data.X))
+
+
+@pytest.mark.parametrize("name", ["finalmlp", "masknet", "gdcn", "dcnv2"])
+def test_per_field_dims_size_every_field_aligned_site(small_data, name):
+    """Fields of different sizes (e.g. GDCN's FDO dims): field f's columns of every
+    field-aligned site are its own embedding, and the saved config rebuilds the model."""
+    dims = [2, 3, 4, 2, 5, 3]
+    torch.manual_seed(0)
+    model = build_model(name, small_data, embedding_dim=4, field_dims=dims).eval()
+    assert [s.stop - s.start for s in model.field_slices()] == dims
+    widths = {}
+    for site in model.gate_sites():
+        model.taps[site.name].register_forward_hook(
+            lambda _m, _i, out, site=site: widths.update({site.name: out.shape[1]})
+        )
+    out = model(small_data.X[:5])
+    assert out.shape == (5,)
+    for site in model.gate_sites():
+        if site.field_aligned:
+            assert widths[site.name] == site.width == sum(dims)
+    copy = model_from_config(name, model.config)
+    copy.load_state_dict(model.state_dict())
+    assert torch.equal(copy.eval()(small_data.X), model(small_data.X))
