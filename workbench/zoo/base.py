@@ -20,7 +20,7 @@ from workbench.zoo.embedding import FieldEmbedding
 
 __all__ = ["CtrModel", "GateSite", "mlp"]
 
-SITE_KINDS = ("gate", "mask", "cross", "expert_gate")
+SITE_KINDS = ("gate", "mask", "cross", "expert_gate", "attention")
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,8 @@ class GateSite:
         Key of the tap in ``model.taps``.
     kind : str
         "gate" (bounded, multiplies the features), "mask" (unbounded multiplicative mask),
-        "cross" (a cross layer's interaction term) or "expert_gate" (softmax over experts).
+        "cross" (a cross layer's interaction term), "expert_gate" (softmax over experts) or
+        "attention" (softmax over key fields; the tap output is (rows, heads, F, F)).
     width : int
         Size of the tap output's last axis.
     field_aligned : bool
