@@ -31,7 +31,7 @@ def add_parser(commands) -> None:
     """Add the ``train`` and ``gates`` subcommands to the ``workbench`` parser."""
     train = commands.add_parser(
         "train",
-        help="train a CTR sample model (FinalMLP, MaskNet, GDCN, DCN-V2)",
+        help="train a CTR sample model (FinalMLP, MaskNet, GDCN, DCN-V2, AutoInt, FCN)",
         description="Train (or load from the cache) a seeded CTR sample model and print its "
         "test AUC and log-loss; --out also writes its weights (state_dict) and JSON config.",
     )
@@ -44,7 +44,7 @@ def add_parser(commands) -> None:
     for sub in (train, gates):
         # No import of the zoo (torch) here, so `workbench --help` stays fast; the registry
         # rejects unknown names with the list of valid ones.
-        sub.add_argument("--model", required=True, help="finalmlp, masknet, gdcn or dcnv2")
+        sub.add_argument("--model", required=True, help="finalmlp, masknet, gdcn, dcnv2, autoint or fcn")
         add_data_arguments(
             sub,
             data_help=DATA_HELP,

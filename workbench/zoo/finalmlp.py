@@ -136,6 +136,12 @@ class FinalMLP(CtrModel):
         return [self.field_names.index(f) for f in fields]
 
     def head(self, emb: torch.Tensor) -> torch.Tensor:
+        x1, x2 = self.stream_outputs(emb)  # (batch, out1), (batch, out2)
+        return self.fuse(x1, x2)
+
+    def stream_outputs(self, emb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The two gated streams' outputs, the inputs of the bilinear fusion; ``emb`` as for
+        ``head`` (its flat (batch, D) form works too)."""
         flat = emb.flatten(1)  # (batch, D)
         streams = []
         for s in range(2):
@@ -147,7 +153,10 @@ class FinalMLP(CtrModel):
                 context = self.context_bias[s].expand(flat.shape[0], -1)  # (batch, dim)
             gate = self.gate_taps[s](2.0 * torch.sigmoid(self.gates[s](context)))  # (batch, D)
             streams.append(self.streams[s](flat * gate))
-        x1, x2 = streams  # (batch, out1), (batch, out2)
+        return streams[0], streams[1]
+
+    def fuse(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+        """Multi-head bilinear fusion of the streams -> (batch,) logits."""
         heads = self.heads
         x1h = x1.view(x1.shape[0], heads, -1)  # (batch, heads, out1/heads)
         x2h = x2.view(x2.shape[0], heads, -1)

@@ -241,7 +241,7 @@ def sample_ctr_model(
     Parameters
     ----------
     model : str
-        Registry name ("finalmlp", "masknet", "gdcn", "dcnv2").
+        Registry name ("finalmlp", "masknet", "gdcn", "dcnv2", "autoint", "fcn").
     data : "adult", "synthetic" or Dataset
         A coded data set with a 0/1 target.
     config : dict, optional
