@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analyzers.intrinsic_weights import intrinsic_pair_weights
 from analyzers.result import Diagnostic, Result
 from workbench.errors import ParameterError
 
@@ -108,6 +107,7 @@ def intrinsic_interactions(
     """
     from analyzers.gate_common import as_ctr_adapter, sample_rows
     from analyzers.interactions import score_interactions
+    from analyzers.intrinsic_weights import intrinsic_pair_weights
 
     start = time.perf_counter()
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < 2:

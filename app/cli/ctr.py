@@ -44,7 +44,9 @@ def add_parser(commands) -> None:
     for sub in (train, gates):
         # No import of the zoo (torch) here, so `workbench --help` stays fast; the registry
         # rejects unknown names with the list of valid ones.
-        sub.add_argument("--model", required=True, help="finalmlp, masknet, gdcn, dcnv2, autoint or fcn")
+        sub.add_argument(
+            "--model", required=True, help="finalmlp, masknet, gdcn, dcnv2, autoint or fcn"
+        )
         add_data_arguments(
             sub,
             data_help=DATA_HELP,
