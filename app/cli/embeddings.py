@@ -45,8 +45,8 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--model",
         required=True,
-        help="a zoo model name (finalmlp, masknet, gdcn, dcnv2, autoint, fcn; trained on first use and "
-        "cached) or the .json of a model saved by `workbench train`",
+        help="a zoo model name (finalmlp, masknet, gdcn, dcnv2, autoint, fcn; trained on first "
+        "use and cached) or the .json of a model saved by `workbench train`",
     )
     add_data_arguments(
         parser,

@@ -144,7 +144,8 @@ def _add_dropout_arguments(parser: argparse.ArgumentParser, builder) -> None:
         "--model",
         default="mlp",
         help="dropout: the reference torch model: a sample model (mlp; logistic has no hidden "
-        "layer), a zoo model (finalmlp, masknet, gdcn, dcnv2, autoint, fcn; trained on first use and cached) "
+        "layer), a zoo model (finalmlp, masknet, gdcn, dcnv2, autoint, fcn; trained on first use "
+        "and cached) "
         "or a TorchScript / torch.export model file",
     )
     parser.add_argument(
