@@ -497,12 +497,13 @@ def _metrics(adapter, rows) -> dict[str, float]:
 #: trained weights of the demo's CTR models, copied into a new demo workspace's zoo cache so the
 #: demo does not train them on first use (they are retrained if the code's cache key changed)
 DEMO_ZOO_WEIGHTS = "zoo"
-DEMO_ZOO_MODELS = ("finalmlp", "gdcn")
+DEMO_ZOO_MODELS = ("finalmlp", "gdcn", "autoint", "fcn")
 
 
 def demo_workspace(root: str | Path) -> Workspace:
     """The demo: COMPAS (7 one-hot groups) with the logistic, MLP and boosted-tree sample models,
-    and UCI Adult (14 coded fields) with the FinalMLP and GDCN models of the CTR zoo."""
+    and UCI Adult (14 coded fields) with the FinalMLP, GDCN, AutoInt and FCN models of the CTR
+    zoo."""
     from workbench.samples import SAMPLE_DATA_DIR, sample_data_path
 
     workspace = Workspace.create(root)

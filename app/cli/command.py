@@ -19,6 +19,7 @@ from app.cli import compare as cli_compare
 from app.cli import ctr as cli_ctr
 from app.cli import embeddings as cli_embeddings
 from app.cli import interactions as cli_interactions
+from app.cli import intrinsic as cli_intrinsic
 from app.cli import rashomon_set as cli_rashomon_set
 from app.cli import serve as cli_app
 from app.cli import workspace as cli_workspace
@@ -116,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_compare.add_parser(commands)
     cli_ctr.add_parser(commands)
     cli_embeddings.add_parser(commands)
+    cli_intrinsic.add_parser(commands)
     cli_workspace.add_parsers(commands)
     return parser
 

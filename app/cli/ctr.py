@@ -32,7 +32,7 @@ def add_parser(commands) -> None:
     """Add the ``train`` and ``gates`` subcommands to the ``workbench`` parser."""
     train = commands.add_parser(
         "train",
-        help="train a CTR sample model (FinalMLP, MaskNet, GDCN, DCN-V2)",
+        help="train a CTR sample model (FinalMLP, MaskNet, GDCN, DCN-V2, AutoInt, FCN)",
         description="Train (or load from the cache) a seeded CTR sample model and print its "
         "test AUC and log-loss; --out also writes its weights (state_dict) and JSON config.",
     )
@@ -48,7 +48,7 @@ def add_parser(commands) -> None:
         sub.add_argument(
             "--model",
             required=True,
-            help="finalmlp, masknet, gdcn or dcnv2"
+            help="finalmlp, masknet, gdcn, dcnv2, autoint or fcn"
             + (
                 " or your own model's factory package.module:callable (see --site)"
                 if sub is gates

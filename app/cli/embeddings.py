@@ -46,9 +46,9 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--model",
         required=True,
-        help="a zoo model name (finalmlp, masknet, gdcn, dcnv2; trained on first use and "
-        "cached), the .json of a model saved by `workbench train`, or your own model's factory "
-        "package.module:callable with --weights and --embedding-site",
+        help="a zoo model name (finalmlp, masknet, gdcn, dcnv2, autoint, fcn; trained on first "
+        "use and cached), the .json of a model saved by `workbench train`, or your own model's "
+        "factory package.module:callable with --weights and --embedding-site",
     )
     parser.add_argument(
         "--embedding-site",

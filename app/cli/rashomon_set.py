@@ -165,7 +165,7 @@ def _add_dropout_arguments(parser: argparse.ArgumentParser, builder) -> None:
         default="mlp",
         help="dropout, masks: the reference model: a sample model (dropout: mlp, as logistic "
         "has no hidden layer; masks: mlp, logistic or gbt), a zoo model (finalmlp, masknet, "
-        "gdcn, dcnv2; trained on first use and cached) or a model file",
+        "gdcn, dcnv2, autoint, fcn; trained on first use and cached) or a model file",
     )
     parser.add_argument(
         "--rate",

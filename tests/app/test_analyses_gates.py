@@ -102,3 +102,10 @@ def test_defaults_are_the_analyzers_but_for_the_app_sample():
 def test_a_model_without_gates_is_refused_in_one_line(demo):
     with pytest.raises(ParameterError, match="'compas-logistic' has no gates"):
         compute_result(demo, "gates", "compas-logistic", SMALL)
+
+
+def test_attention_only_model_is_refused_in_one_line(demo):
+    """AutoInt's sites are (rows, heads, F, F) attention maps, not (rows, width) gates: the
+    gates job says where they are read instead of failing inside the ablation kernel."""
+    with pytest.raises(ParameterError, match="'adult-autoint' has only attention sites"):
+        compute_result(demo, "gates", "adult-autoint", SMALL)

@@ -128,7 +128,12 @@ def test_fisc_refuses_coded_fields_in_one_line(tmp_path):
     from workbench.workspace import demo_workspace
 
     demo = demo_workspace(tmp_path)
-    assert demo.model_names("adult", kind="zoo") == ["adult-finalmlp", "adult-gdcn"]
+    assert demo.model_names("adult", kind="zoo") == [
+        "adult-finalmlp",
+        "adult-gdcn",
+        "adult-autoint",
+        "adult-fcn",
+    ]
     assert demo.model_names("compas", kind="zoo") == []
     assert not demo.dataset("compas").code_levels
     with pytest.raises(ParameterError, match="meaningless for coded fields"):

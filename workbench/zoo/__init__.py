@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from workbench.errors import ParameterError
+from workbench.zoo.autoint import AutoInt
 from workbench.zoo.base import CtrModel, GateSite
 from workbench.zoo.dcnv2 import DCNv2
+from workbench.zoo.fcn import FCN
 from workbench.zoo.finalmlp import FinalMLP
 from workbench.zoo.gdcn import GDCN
 from workbench.zoo.masknet import MaskNet
@@ -22,6 +24,8 @@ MODELS: dict[str, type[CtrModel]] = {
     "masknet": MaskNet,
     "gdcn": GDCN,
     "dcnv2": DCNv2,
+    "autoint": AutoInt,
+    "fcn": FCN,
 }
 
 

@@ -21,7 +21,7 @@ from workbench.zoo.embedding import FieldEmbedding
 
 __all__ = ["CtrModel", "GateSite", "mlp"]
 
-SITE_KINDS = ("gate", "mask", "cross", "expert_gate")
+SITE_KINDS = ("gate", "mask", "cross", "expert_gate", "attention")
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class GateSite:
         Key of the tap in ``model.taps``.
     kind : str
         "gate" (bounded, multiplies the features), "mask" (unbounded multiplicative mask),
-        "cross" (a cross layer's interaction term) or "expert_gate" (softmax over experts).
+        "cross" (a cross layer's interaction term), "expert_gate" (softmax over experts) or
+        "attention" (softmax over key fields; the tap output is (rows, heads, F, F)).
     width : int
         Size of the tap output's last axis.
     field_aligned : bool
@@ -93,9 +94,20 @@ class CtrModel(nn.Module):
     shared_buckets : int, optional
         One hashed shared embedding table with this many rows instead of a table per field.
     hash_seed : int
+    field_dims : sequence of int, optional
+        Embedding size per field (per-field tables only), e.g. from GDCN's FDO dimensions.
+        With mixed sizes ``head`` receives the flattened (batch, sum of dims) embedding instead
+        of (batch, n_fields, dim); ``embedding_dim`` then only sizes model-own vectors.
+
+    Attributes
+    ----------
+    revision : int
+        Bumped when a model's function or parameters change, so cached weights trained by an
+        earlier revision are retrained, not reused (``workbench.zoo.training``).
     """
 
     name: ClassVar[str] = "ctr"
+    revision: ClassVar[int] = 1
 
     def __init__(
         self,
@@ -105,6 +117,7 @@ class CtrModel(nn.Module):
         embedding_dim: int = 16,
         shared_buckets: int | None = None,
         hash_seed: int = 0,
+        field_dims: Sequence[int] | None = None,
         **config: Any,
     ) -> None:
         super().__init__()
@@ -114,6 +127,7 @@ class CtrModel(nn.Module):
             field_names=field_names,
             shared_buckets=shared_buckets,
             hash_seed=hash_seed,
+            field_dims=field_dims,
         )
         self.config: dict[str, Any] = {
             "vocab_sizes": list(self.embedding.vocab_sizes),
@@ -123,6 +137,9 @@ class CtrModel(nn.Module):
             "hash_seed": int(hash_seed),
             **config,
         }
+        if field_dims is not None:
+            # only when given, so the configs saved before field_dims existed stay identical
+            self.config["field_dims"] = list(self.embedding.dims)
         self.taps = nn.ModuleDict()
         self._sites: dict[str, GateSite] = {}
 
@@ -173,13 +190,23 @@ class CtrModel(nn.Module):
         """Columns of each field on a field-aligned site's last axis."""
         return self.embedding.field_slices()
 
+    @property
+    def mixed_dims(self) -> bool:
+        """Whether fields have different embedding sizes (``head`` then takes the flat form)."""
+        return len(set(self.embedding.dims)) > 1
+
+    def embed(self, X: torch.Tensor) -> torch.Tensor:
+        """The input of ``head``: (batch, n_fields, dim), or (batch, sum of dims) if mixed."""
+        return self.embedding.flat(X.long()) if self.mixed_dims else self.embedding(X.long())
+
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """(batch, n_fields) codes (any dtype, as in ``Dataset.X``) -> (batch,) logits."""
-        return self.head(self.embedding(X.long()))
+        return self.head(self.embed(X))
 
     def head(self, emb: torch.Tensor) -> torch.Tensor:
-        """(batch, n_fields, dim) field embeddings -> (batch,) logits: everything after the
-        lookup, so gradient methods can interpolate embeddings (codes cannot be)."""
+        """(batch, n_fields, dim) field embeddings, or (batch, sum of dims) with mixed field
+        dims, -> (batch,) logits: everything after the lookup, so gradient methods can
+        interpolate embeddings (codes cannot be)."""
         raise NotImplementedError
 
     def _add_site(

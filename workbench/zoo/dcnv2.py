@@ -29,7 +29,7 @@ class DCNv2(CtrModel):
 
     Parameters
     ----------
-    vocab_sizes, field_names, embedding_dim, shared_buckets, hash_seed
+    vocab_sizes, field_names, embedding_dim, shared_buckets, hash_seed, field_dims
         As for ``CtrModel``.
     cross_type : {"full", "mix"}
         Full-rank CrossNetV2 or the low-rank mixture of experts.
@@ -56,6 +56,7 @@ class DCNv2(CtrModel):
         embedding_dim: int = 16,
         shared_buckets: int | None = None,
         hash_seed: int = 0,
+        field_dims: Sequence[int] | None = None,
         cross_type: str = "mix",
         n_cross: int = 3,
         n_experts: int = 4,
@@ -79,6 +80,7 @@ class DCNv2(CtrModel):
             embedding_dim=embedding_dim,
             shared_buckets=shared_buckets,
             hash_seed=hash_seed,
+            field_dims=field_dims,
             cross_type=cross_type,
             n_cross=int(n_cross),
             n_experts=int(n_experts),

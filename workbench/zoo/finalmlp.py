@@ -26,7 +26,7 @@ class FinalMLP(CtrModel):
 
     Parameters
     ----------
-    vocab_sizes, field_names, embedding_dim, shared_buckets, hash_seed
+    vocab_sizes, field_names, embedding_dim, shared_buckets, hash_seed, field_dims
         As for ``CtrModel``.
     stream1_hidden, stream2_hidden : sequence of int
         Hidden widths of the two MLP streams (the last width feeds the fusion).
@@ -55,6 +55,7 @@ class FinalMLP(CtrModel):
         embedding_dim: int = 16,
         shared_buckets: int | None = None,
         hash_seed: int = 0,
+        field_dims: Sequence[int] | None = None,
         stream1_hidden: Sequence[int] = (64, 64),
         stream2_hidden: Sequence[int] = (64, 64),
         gate_hidden: int = 64,
@@ -71,6 +72,7 @@ class FinalMLP(CtrModel):
             embedding_dim=embedding_dim,
             shared_buckets=shared_buckets,
             hash_seed=hash_seed,
+            field_dims=field_dims,
             stream1_hidden=hidden1,
             stream2_hidden=hidden2,
             gate_hidden=int(gate_hidden),
@@ -88,8 +90,9 @@ class FinalMLP(CtrModel):
             nn.Parameter(torch.zeros(1, d)) if not fields else nn.Parameter(torch.zeros(0))
             for fields in self.context_fields
         )
+        dims = self.embedding.dims
         self.gates = nn.ModuleList(
-            mlp(max(len(fields), 1) * d, [gate_hidden], 0.0, out_features=D)
+            mlp(sum(dims[f] for f in fields) or d, [gate_hidden], 0.0, out_features=D)
             for fields in self.context_fields
         )
         self.gate_taps = [
@@ -133,17 +136,27 @@ class FinalMLP(CtrModel):
         return [self.field_names.index(f) for f in fields]
 
     def head(self, emb: torch.Tensor) -> torch.Tensor:
+        x1, x2 = self.stream_outputs(emb)  # (batch, out1), (batch, out2)
+        return self.fuse(x1, x2)
+
+    def stream_outputs(self, emb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The two gated streams' outputs, the inputs of the bilinear fusion; ``emb`` as for
+        ``head`` (its flat (batch, D) form works too)."""
         flat = emb.flatten(1)  # (batch, D)
         streams = []
         for s in range(2):
             fields = self.context_fields[s]
             if fields:
-                context = emb[:, fields].flatten(1)  # (batch, |context|·dim)
+                slices = self.field_slices()
+                context = torch.cat([flat[:, slices[f]] for f in fields], dim=1)  # (batch, Σ dims)
             else:
                 context = self.context_bias[s].expand(flat.shape[0], -1)  # (batch, dim)
             gate = self.gate_taps[s](2.0 * torch.sigmoid(self.gates[s](context)))  # (batch, D)
             streams.append(self.streams[s](flat * gate))
-        x1, x2 = streams  # (batch, out1), (batch, out2)
+        return streams[0], streams[1]
+
+    def fuse(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+        """Multi-head bilinear fusion of the streams -> (batch,) logits."""
         heads = self.heads
         x1h = x1.view(x1.shape[0], heads, -1)  # (batch, heads, out1/heads)
         x2h = x2.view(x2.shape[0], heads, -1)

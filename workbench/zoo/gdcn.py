@@ -40,7 +40,7 @@ class GDCN(CtrModel):
 
     Parameters
     ----------
-    vocab_sizes, field_names, embedding_dim, shared_buckets, hash_seed
+    vocab_sizes, field_names, embedding_dim, shared_buckets, hash_seed, field_dims
         As for ``CtrModel``.
     n_cross : int
         Gated cross layers.
@@ -64,6 +64,7 @@ class GDCN(CtrModel):
         embedding_dim: int = 16,
         shared_buckets: int | None = None,
         hash_seed: int = 0,
+        field_dims: Sequence[int] | None = None,
         n_cross: int = 3,
         hidden: Sequence[int] = (64, 64),
         dropout: float = 0.0,
@@ -79,6 +80,7 @@ class GDCN(CtrModel):
             embedding_dim=embedding_dim,
             shared_buckets=shared_buckets,
             hash_seed=hash_seed,
+            field_dims=field_dims,
             n_cross=int(n_cross),
             hidden=widths,
             dropout=float(dropout),

@@ -4,8 +4,12 @@ Written from the paper's equations; FuxiCTR's Apache-2.0 code guided the layout 
 Every block computes its mask from the raw flattened embedding V_emb:
     V_mask = W2 · ReLU(W1 · V_emb + b1) + b2        (unbounded, no sigmoid)
     out    = ReLU(LN(W_h · (V_mask ⊙ V_in)))
-Serial: block 0 masks LN(V_emb), block k > 0 masks block k-1's output (hidden units, not
-field-aligned). Parallel: every block masks LN(V_emb); outputs concatenated into an MLP.
+Serial: block 0 masks LN_EMB(V_emb), block k > 0 masks block k-1's output (hidden units, not
+field-aligned). Parallel: every block masks LN_EMB(V_emb); outputs concatenated into an MLP.
+LN_EMB normalises each field on its own (paper eq. 9):
+    LN_EMB(V_emb) = concat(LN(e_1), ..., LN(e_F))
+with one LayerNorm (own gain and bias) per field, so a field with large embeddings cannot
+shrink the others' share of the mask input as one LayerNorm over the concatenation would.
 
 Sites: ``block{k}_mask`` (field-aligned when the block masks the embedding).
 """
@@ -47,7 +51,7 @@ class MaskNet(CtrModel):
 
     Parameters
     ----------
-    vocab_sizes, field_names, embedding_dim, shared_buckets, hash_seed
+    vocab_sizes, field_names, embedding_dim, shared_buckets, hash_seed, field_dims
         As for ``CtrModel``.
     mode : {"serial", "parallel"}
     n_blocks : int
@@ -66,6 +70,7 @@ class MaskNet(CtrModel):
     """
 
     name = "masknet"
+    revision = 2  # 2: per-field LayerNorm (eq. 9); weights of revision 1 do not fit
 
     def __init__(
         self,
@@ -75,6 +80,7 @@ class MaskNet(CtrModel):
         embedding_dim: int = 16,
         shared_buckets: int | None = None,
         hash_seed: int = 0,
+        field_dims: Sequence[int] | None = None,
         mode: str = "serial",
         n_blocks: int = 3,
         block_width: int = 64,
@@ -93,6 +99,7 @@ class MaskNet(CtrModel):
             embedding_dim=embedding_dim,
             shared_buckets=shared_buckets,
             hash_seed=hash_seed,
+            field_dims=field_dims,
             mode=mode,
             n_blocks=int(n_blocks),
             block_width=int(block_width),
@@ -102,7 +109,8 @@ class MaskNet(CtrModel):
         )
         D = self.flat_dim
         self.mode = mode
-        self.embedding_norm = nn.LayerNorm(D)
+        # eq. 9: one LayerNorm per field (each over that field's own dims)
+        self.field_norms = nn.ModuleList(nn.LayerNorm(dim) for dim in self.embedding.dims)
         blocks = []
         for k in range(int(n_blocks)):
             on_embedding = mode == "parallel" or k == 0
@@ -120,9 +128,17 @@ class MaskNet(CtrModel):
         head_in = int(block_width) * (int(n_blocks) if mode == "parallel" else 1)
         self.output_mlp = mlp(head_in, widths, dropout, out_features=1)
 
+    def normalise_fields(self, v_emb: torch.Tensor) -> torch.Tensor:
+        """LN_EMB of eq. 9: (batch, D) -> (batch, D), each field's columns layer-normed alone."""
+        parts = [
+            norm(v_emb[:, columns])
+            for norm, columns in zip(self.field_norms, self.field_slices(), strict=True)
+        ]
+        return torch.cat(parts, dim=1)
+
     def head(self, emb: torch.Tensor) -> torch.Tensor:
         v_emb = emb.flatten(1)  # (batch, D)
-        normed = self.embedding_norm(v_emb)
+        normed = self.normalise_fields(v_emb)  # (batch, D)
         if self.mode == "parallel":
             out = torch.cat([block(v_emb, normed) for block in self.blocks], dim=1)
         else:

@@ -38,7 +38,9 @@ __all__ = [
 ]
 
 SAMPLE_DATA = ("adult", "synthetic")
-_CACHE_LAYOUT = 1  # bump when training or the models change, so stale caches are retrained
+# bump when training changes, so stale caches are retrained (a model's own change bumps its
+# ``CtrModel.revision`` instead, which the key also holds)
+_CACHE_LAYOUT = 1
 
 
 @dataclass(frozen=True)
@@ -239,7 +241,7 @@ def sample_ctr_model(
     Parameters
     ----------
     model : str
-        Registry name ("finalmlp", "masknet", "gdcn", "dcnv2").
+        Registry name ("finalmlp", "masknet", "gdcn", "dcnv2", "autoint", "fcn").
     data : "adult", "synthetic" or Dataset
         A coded data set with a 0/1 target.
     config : dict, optional
@@ -280,10 +282,12 @@ def _cache_root(cache_dir: str | Path | None) -> Path:
 
 
 def _cache_key(model, dataset, config, training, test_size) -> str:
-    text = json.dumps(
-        [_CACHE_LAYOUT, model, dataset.fingerprint(), config, asdict(training), test_size],
-        sort_keys=True,
-    )
+    from workbench.zoo import model_class
+
+    # the model's revision: weights cached before a model changed are retrained, not reused
+    revision = model_class(model).revision
+    parts = [_CACHE_LAYOUT, model, revision, dataset.fingerprint(), config, asdict(training)]
+    text = json.dumps([*parts, test_size], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

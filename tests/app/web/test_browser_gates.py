@@ -34,7 +34,7 @@ def test_gates_job_site_in_the_url_cached_reload_and_csv(browser, demo):
     browser.find_element("css selector", "#gates-model").click()
     wait_for(browser, ".dash-dropdown-option")
     offered = [o.text for o in browser.find_elements("css selector", ".dash-dropdown-option")]
-    assert offered == ["adult-finalmlp", "adult-gdcn"]
+    assert offered == ["adult-finalmlp", "adult-gdcn", "adult-autoint", "adult-fcn"]
     browser.find_element("css selector", ".dash-dropdown-option").click()
 
     started = time.monotonic()

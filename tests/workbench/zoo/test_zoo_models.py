@@ -15,6 +15,9 @@ VARIANTS = [
     ("gdcn", (("shared_buckets", 64),)),
     ("dcnv2", ()),
     ("dcnv2", (("cross_type", "full"),)),
+    ("autoint", ()),
+    ("autoint", (("hidden", (8,)), ("scale", True))),
+    ("fcn", ()),
 ]
 SMALL = {"embedding_dim": 4}
 
@@ -36,6 +39,10 @@ def test_forward_gives_one_logit_per_row_and_every_site_fires_once(name, config,
     out = model(small_data.X[:7])
     assert out.shape == (7,) and out.dtype == torch.float32
     for site in model.gate_sites():
+        if site.kind == "attention":  # (rows, heads, query field, key field)
+            heads = model.config["heads"]
+            assert seen[site.name] == [torch.Size([7, heads, site.width, site.width])]
+            continue
         assert seen[site.name] == [torch.Size([7, site.width])]
         if site.field_aligned:
             assert site.width == model.n_fields * 4
@@ -76,7 +83,7 @@ def test_constant_context_gives_a_gate_shared_by_all_rows(small_data):
 
 
 def test_registry_and_bad_configs(small_data):
-    assert set(MODELS) == {"finalmlp", "masknet", "gdcn", "dcnv2"}
+    assert set(MODELS) == {"finalmlp", "masknet", "gdcn", "dcnv2", "autoint", "fcn"}
     with pytest.raises(ParameterError, match="unknown CTR model 'deepfm'"):
         build_model("deepfm", small_data)
     with pytest.raises(ParameterError, match="fusion_heads"):
@@ -98,7 +105,7 @@ AUC_BAR = 0.78
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "config"),
-    [VARIANTS[0], VARIANTS[2], VARIANTS[3], VARIANTS[4], VARIANTS[6], VARIANTS[7]],
+    [VARIANTS[i] for i in (0, 2, 3, 4, 6, 7, 8, 10)],
 )
 def test_reaches_the_auc_bar_on_planted_interactions(name, config):
     _, _, planted = synthetic_split()
@@ -106,7 +113,7 @@ def test_reaches_the_auc_bar_on_planted_interactions(name, config):
     assert AUC_BAR <= trained.metrics["test_auc"] <= planted.oracle_auc + 0.01
 
 
-@pytest.mark.parametrize("name", ["finalmlp", "masknet", "gdcn", "dcnv2"])
+@pytest.mark.parametrize("name", list(MODELS))
 @pytest.mark.parametrize("shared_buckets", [None, 32])
 def test_wrap_model_takes_the_codes_unchanged(small_data, name, shared_buckets):
     from workbench.models import wrap_model
@@ -117,3 +124,26 @@ def test_wrap_model_takes_the_codes_unchanged(small_data, name, shared_buckets):
     assert adapter.n_features in (None, small_data.n_features)
     with torch.no_grad():
         torch.testing.assert_close(adapter.predict(small_data.X), model.eval()(small_data.X))
+
+
+@pytest.mark.parametrize("name", ["finalmlp", "masknet", "gdcn", "dcnv2", "fcn"])
+def test_per_field_dims_size_every_field_aligned_site(small_data, name):
+    """Fields of different sizes (e.g. GDCN's FDO dims): field f's columns of every
+    field-aligned site are its own embedding, and the saved config rebuilds the model."""
+    dims = [2, 3, 4, 2, 5, 4]  # even total: FCN halves it
+    torch.manual_seed(0)
+    model = build_model(name, small_data, embedding_dim=4, field_dims=dims).eval()
+    assert [s.stop - s.start for s in model.field_slices()] == dims
+    widths = {}
+    for site in model.gate_sites():
+        model.taps[site.name].register_forward_hook(
+            lambda _m, _i, out, site=site: widths.update({site.name: out.shape[1]})
+        )
+    out = model(small_data.X[:5])
+    assert out.shape == (5,)
+    for site in model.gate_sites():
+        if site.field_aligned:
+            assert widths[site.name] == site.width == sum(dims)
+    copy = model_from_config(name, model.config)
+    copy.load_state_dict(model.state_dict())
+    assert torch.equal(copy.eval()(small_data.X), model(small_data.X))

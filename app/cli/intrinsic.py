@@ -1,0 +1,86 @@
+"""``workbench intrinsic``: a CTR model's own pair weights beside its measured interactions."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from app.cli.common import add_data_arguments, add_random_state_argument, default_of, positive_int
+from app.cli.ctr import DATA_HELP, add_training_arguments
+from workbench.errors import ParameterError
+
+
+def add_parser(commands) -> None:
+    """Add the ``intrinsic`` subcommand to the ``workbench`` parser."""
+    from analyzers.intrinsic_interactions import intrinsic_interactions as analyzer
+
+    parser = commands.add_parser(
+        "intrinsic",
+        help="a CTR model's own interaction weights (attention, cross weights) vs measured SII",
+        description="Train (or load from the cache) a zoo sample model, read its own weight per "
+        "field pair (AutoInt attention per layer and head, DCN-V2 cross-weight block norms, "
+        "FinalMLP's bilinear fusion pulled back to fields), measure its interaction per field "
+        "pair on test rows, and print their Spearman rank agreement per source.",
+    )
+    parser.add_argument("--model", required=True, help="autoint, dcnv2 or finalmlp")
+    add_data_arguments(
+        parser,
+        data_help=DATA_HELP,
+        data_default="adult",
+        target_help="target column of a CSV --data",
+        target_required=False,
+    )
+    add_training_arguments(parser)
+    parser.add_argument("--index", default=default_of(analyzer, "index"))
+    parser.add_argument("--rows", type=positive_int, default=default_of(analyzer, "rows"))
+    parser.add_argument(
+        "--background", type=positive_int, default=default_of(analyzer, "background")
+    )
+    parser.add_argument("--device", default=default_of(analyzer, "device"))
+    parser.add_argument("--out", help="folder for pairs.csv, agreement.csv and result.json")
+    add_random_state_argument(parser, default_of(analyzer, "random_state"))
+    parser.set_defaults(run=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from analyzers.intrinsic_interactions import intrinsic_interactions
+    from analyzers.intrinsic_weights import INTRINSIC_MODELS
+    from app.cli.ctr import _trained
+
+    if args.model not in INTRINSIC_MODELS:  # before anything is trained
+        raise ParameterError(
+            f"--model: {args.model!r} has no intrinsic interaction weights we read; "
+            f"choose from {', '.join(INTRINSIC_MODELS)}"
+        )
+    start = time.perf_counter()
+    trained = _trained(args)
+    result = intrinsic_interactions(
+        trained.model,
+        trained.test,
+        index=args.index,
+        rows=args.rows,
+        background=args.background,
+        random_state=args.random_state,
+        model_name=args.model,
+        device=args.device,
+    )
+    print(
+        f"{args.model} on {args.data}: {result.settings['rows']} test rows, measured "
+        f"{result.measured_index}, {time.perf_counter() - start:.1f} s"
+    )
+    with pd.option_context("display.width", 200, "display.max_colwidth", 40):
+        columns = ["source", "spearman", "kendall", "top_k_overlap", "top_intrinsic"]
+        print(result.agreement[[*columns, "top_measured"]].round(3).to_string(index=False))
+    for diagnostic in result.diagnostics:
+        print(f"[{diagnostic.severity}] {diagnostic.message}")
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        result.pairs.to_csv(out / "pairs.csv", index=False)
+        result.agreement.to_csv(out / "agreement.csv", index=False)
+        (out / "result.json").write_text(result.to_json())
+        print(f"wrote pairs.csv, agreement.csv and result.json to {out}")
+    return 0
