@@ -105,14 +105,14 @@ def intrinsic_interactions(
     >>> result = intrinsic_interactions(trained.model, trained.test, model_name="autoint")
     >>> result.agreement[["source", "spearman", "top_intrinsic", "top_measured"]]
     """
-    from analyzers.gate_common import as_ctr_adapter, sample_rows
+    from analyzers.gate_common import as_site_adapter, sample_rows
     from analyzers.interactions import score_interactions
     from analyzers.intrinsic_weights import intrinsic_pair_weights
 
     start = time.perf_counter()
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < 2:
         raise ParameterError(f"rows must be an integer >= 2, got {rows!r}")
-    adapter, module = as_ctr_adapter(model, device)
+    adapter, module = as_site_adapter(model, device)
     positions = sample_rows(dataset.n_rows, rows, random_state)
     explained = dataset.subset(positions)
     weights, how = intrinsic_pair_weights(module, explained.X)
