@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from workbench.errors import ModelError
+from workbench.errors import ModelError, ParameterError
 from workbench.models import ModelAdapter, wrap_model
 from workbench.sites import SiteSpec, as_site_specs, measure_sites
 
@@ -53,6 +53,22 @@ def chosen_sites(
     errors for a wrong path, a site that never fires, a call index beyond the calls seen)."""
     module = adapter.module
     specs = as_site_specs(module, sites, site_kind)
+    # Attention maps are (rows, heads, F, F), not a (rows, width) gate or mask: the model's own
+    # sites default to the rest, and naming one is refused (analyzers.intrinsic_interactions
+    # reads attention).
+    attention = [s for s in specs if s.kind == "attention"]
+    if sites is None:
+        specs = [s for s in specs if s.kind != "attention"]
+        if not specs:
+            raise ParameterError(
+                f"model: {type(module).__name__} has only attention sites; the gate analyses "
+                "read gates and masks (its attention: `workbench intrinsic`)"
+            )
+    elif attention:
+        raise ParameterError(
+            f"sites: {attention[0].name!r} is an attention map (rows, heads, F, F), not a gate "
+            "or mask; read it with `workbench intrinsic`"
+        )
     probe = dataset.X[:_PROBE_ROWS].to(adapter.device, adapter.dtype)
     return measure_sites(
         module, specs, lambda: adapter.forward(probe), len(field_names_of(module, dataset))

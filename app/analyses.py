@@ -221,13 +221,11 @@ def _compute_gates(model, parameters: dict, progress: ProgressCallback | None):
         )
     if parameters["rows"] < 2:
         raise ParameterError(f"rows: expected at least 2, got {parameters['rows']}")
-    sites = _gate_analysis_sites(model)
     # A seeded sample of the held-out rows keeps the job short; the sample is part of the key.
     positions = sample_rows(model.rows.n_rows, parameters["rows"], parameters["random_state"])
     return analyze_gates(
         model.adapter,
         model.rows.subset(positions),
-        sites=sites,
         attribution_rows=parameters["attribution_rows"],
         compute_interactions=parameters["compute_interactions"] == "on",
         n_permutations=parameters["n_permutations"],
@@ -236,19 +234,6 @@ def _compute_gates(model, parameters: dict, progress: ProgressCallback | None):
         model_name=model.name,
         progress=progress,
     )
-
-
-def _gate_analysis_sites(model) -> list[str] | None:
-    """The sites the gate analyses read: all (None) but attention maps, which are
-    (rows, heads, F, F) rather than (rows, width) and are read by ``workbench intrinsic``."""
-    module = model.adapter.module
-    sites = [s.name for s in module.gate_sites() if s.kind != "attention"]
-    if not sites:
-        raise ParameterError(
-            f"model: {model.name!r} has only attention sites; the gate analyses read gates and "
-            "masks (its attention: `workbench intrinsic`)"
-        )
-    return None if len(sites) == len(module.gate_sites()) else sites
 
 
 def _read_gates(payload: dict):

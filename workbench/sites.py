@@ -43,6 +43,9 @@ SITE_KIND_DEFAULTS: dict[str, tuple[float | None, str, bool]] = {
     "cross": (None, "real", True),
     "expert_gate": (None, "simplex", False),
     "embedding": (None, "real", True),
+    # (rows, heads, F, F) attention maps (AutoInt): read by the intrinsic-interaction analysis,
+    # refused by the gate analyses, which need (rows, width) outputs.
+    "attention": (None, "simplex", False),
 }
 FROM_KIND = "from kind"  # default of open_value, value_range, field_aligned: the kind's default
 
