@@ -11,7 +11,9 @@ and once on ``DistinctRows.from_parquet(chunk_rows=...)`` (distinct rows and cou
 Each run is a fresh process; its peak resident memory is sampled with psutil every 20 ms
 (``ru_maxrss`` would inherit the parent's high-water mark). Printed per row count: wall and
 process seconds, peak RSS above the process's RSS after imports, distinct rows, and whether the
-two results are identical (to_dict minus seconds).
+two results are identical (to_dict minus seconds). With ``--workers N`` the joint models run on a
+local cluster of N worker processes (started outside the clock), which receive the data set the
+driver holds, whole or as distinct rows; their peak RSS (whole, MiB) is printed too.
 
     PYTHONPATH=. .venv/bin/python benchmarks/chunked_rows.py --rows 100000 1000000
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -89,8 +92,9 @@ class PeakRss:
         return max(self.peak, self.process.memory_info().rss)
 
 
-def measure(mode: str, data: str, model_path: str, chunk_rows: int) -> dict:
-    """One run in this process (the child): FISC on the file, loaded whole or in chunks."""
+def measure(mode: str, data: str, model_path: str, chunk_rows: int, workers: int) -> dict:
+    """One run in this process (the child): FISC on the file, loaded whole or in chunks; with
+    ``workers``, the joint models on a local cluster, whose worker memory is sampled too."""
     import joblib
     import torch
 
@@ -101,6 +105,17 @@ def measure(mode: str, data: str, model_path: str, chunk_rows: int) -> dict:
 
     torch.set_num_threads(1)
     model = wrap_model(joblib.load(model_path))
+    cluster = client = None
+    options: dict = {}
+    if workers:
+        import distributed
+
+        cluster = distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = distributed.Client(cluster)
+        client.run(lambda: __import__("analyzers.rashomon_chunks"))  # imports outside the clock
+        options = {"executor": client, "chunk_size": 3}
     sampler = PeakRss()
     baseline = sampler.process.memory_info().rss
 
@@ -109,10 +124,21 @@ def measure(mode: str, data: str, model_path: str, chunk_rows: int) -> dict:
             rows = Dataset.from_parquet(data, "label")
         else:
             rows = DistinctRows.from_parquet(data, "label", chunk_rows=chunk_rows)
-        result = explore_rashomon(model, rows, approximator="exact", groups=GROUPS, delta=0.25)
-        return result
+        return explore_rashomon(
+            model, rows, approximator="exact", groups=GROUPS, delta=0.25, **options
+        )
 
-    result, wall, cpu = timed_with_process(run, torch.device("cpu"))
+    worker_peaks: list[float] = []
+    if client is None:
+        result, wall, cpu = timed_with_process(run, torch.device("cpu"))
+    else:
+        from benchmarks.dask_batch import RssSampler
+
+        with RssSampler(list(client.run(os.getpid).values())) as workers_rss:
+            result, wall, cpu = timed_with_process(run, torch.device("cpu"))
+        worker_peaks = [peak / 2**20 for peak in workers_rss.peaks]
+        client.close()
+        cluster.close()
     peak = sampler.stop()
     content = result.to_dict()
     content.pop("seconds")
@@ -122,6 +148,7 @@ def measure(mode: str, data: str, model_path: str, chunk_rows: int) -> dict:
         "process_s": cpu,
         "peak_rss_above_imports_mib": (peak - baseline) / 2**20,
         "distinct_rows": result.settings["n_distinct_rows"],
+        "worker_peak_rss_mib": worker_peaks,
         "result_sha256": digest.hexdigest(),
     }
 
@@ -130,17 +157,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--chunk-rows", type=int, default=65_536)
+    parser.add_argument(
+        "--workers", type=int, default=0, help="joint models on a local cluster of N workers"
+    )
     parser.add_argument("--measure", nargs=2, metavar=("MODE", "DATA"), help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(*args.measure, args.model, args.chunk_rows)))
+        print(json.dumps(measure(*args.measure, args.model, args.chunk_rows, args.workers)))
         return
     with tempfile.TemporaryDirectory() as folder:
         model_path = Path(folder) / "model.joblib"
         fit_model(model_path)
         print(f"FISC exact, 15 pairs of 6 groups, 50 binary features, chunks of {args.chunk_rows}")
-        print(f"{'rows':>9} {'mode':>8} {'wall s':>7} {'cpu s':>7} {'peak MiB':>9} {'distinct':>8}")
+        workers = "".join(f" {f'worker{i}':>8}" for i in range(args.workers))
+        print(
+            f"{'rows':>9} {'mode':>8} {'wall s':>7} {'cpu s':>7} {'peak MiB':>9} {'distinct':>8}"
+            f"{workers}"
+        )
         for n_rows in args.rows:
             data = Path(folder) / f"rows_{n_rows}.parquet"
             write_parquet(data, n_rows)
@@ -148,11 +182,13 @@ def main() -> None:
             for mode in ("whole", "chunked"):
                 command = [sys.executable, __file__, "--measure", mode, str(data)]
                 command += ["--model", str(model_path), "--chunk-rows", str(args.chunk_rows)]
+                command += ["--workers", str(args.workers)]
                 output = subprocess.run(command, check=True, capture_output=True, text=True)
                 runs[mode] = run = json.loads(output.stdout.strip().splitlines()[-1])
                 print(
                     f"{n_rows:>9} {mode:>8} {run['wall_s']:>7.1f} {run['process_s']:>7.1f} "
                     f"{run['peak_rss_above_imports_mib']:>9.0f} {run['distinct_rows']:>8}"
+                    + "".join(f" {peak:>8.0f}" for peak in run["worker_peak_rss_mib"])
                 )
             same = runs["whole"]["result_sha256"] == runs["chunked"]["result_sha256"]
             ratio = runs["whole"]["peak_rss_above_imports_mib"] / max(
