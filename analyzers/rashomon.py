@@ -97,8 +97,10 @@ def explore_rashomon(
     ----------
     model : ModelAdapter
         The reference model f* (from ``workbench.wrap_model``).
-    dataset : Dataset
+    dataset : Dataset or DistinctRows
         Explanation rows with their target; ``dataset.groups`` are the units masked together.
+        Data too large to load: ``DistinctRows.from_parquet`` reads it in chunks, keeping
+        distinct rows and counts only (approximator "exact", or "auto" on few-level groups).
     epsilon_rate : float or None
         ε relative to the reference loss: ε = epsilon_rate · L*. Ignored when ``epsilon`` is set.
         0.1, the reference package's default, everywhere (API, CLI and app).
@@ -161,7 +163,7 @@ def explore_rashomon(
     """
     started = time.perf_counter()
     check_adapter(model)
-    check_dataset(dataset)
+    check_dataset(dataset, distinct_rows=True)
     check_seed(random_state)
     if epsilon is not None:
         check_positive_real(epsilon, "epsilon")

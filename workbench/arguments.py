@@ -28,10 +28,20 @@ def check_adapter(model: Any, argument: str = "model") -> None:
         )
 
 
-def check_dataset(dataset: Any, argument: str = "dataset") -> None:
-    """``dataset`` must be a workbench Dataset (not a DataFrame or an array)."""
+def check_dataset(dataset: Any, argument: str = "dataset", distinct_rows: bool = False) -> None:
+    """``dataset`` must be a workbench Dataset (not a DataFrame or an array); where
+    ``distinct_rows``, also the DistinctRows of data read in chunks."""
     from workbench.data import Dataset
+    from workbench.data.chunked import DistinctRows
 
+    if isinstance(dataset, DistinctRows):
+        if distinct_rows:
+            return
+        raise ParameterError(
+            f"{argument}: data read in chunks (DistinctRows) holds distinct rows only, which "
+            "FISC's exact estimator uses (explore_rashomon); this analysis needs every row: "
+            "load the data whole with Dataset.from_parquet"
+        )
     if not isinstance(dataset, Dataset):
         raise ParameterError(
             f"{argument}: expected a workbench Dataset, got {type(dataset).__name__}; "

@@ -12,6 +12,7 @@ import torch
 
 from analyzers.interaction_result import InteractionResult, canonical_index
 from analyzers.interactions.diagnostics import interaction_diagnostics
+from workbench.arguments import check_dataset
 from workbench.deprecation import renamed_parameters
 from workbench.errors import ParameterError
 from workbench.kernels.coalition_values import DEFAULT_PROBABILITY_CLIP
@@ -134,6 +135,7 @@ def score_interactions(
     >>> result = score_interactions(adapter, data, index="sii", rows=50, background=30)
     >>> result.global_scores().sort_values("value").tail(3)  # doctest: +SKIP
     """
+    check_dataset(dataset)
     index = canonical_index(index)
     _check_max_order(index, max_order)
     name = _default_name(model) if model_name is None else model_name

@@ -40,6 +40,7 @@ from app.cli.common import (
     figure_formats,
     load_dataset,
     nonnegative_int,
+    parse_groups,
     positive_float,
     positive_int,
 )
@@ -177,6 +178,13 @@ def _fisc_arguments(fisc: argparse.ArgumentParser) -> None:
     )
     add_cache_arguments(fisc)
     add_batch_arguments(fisc, chunk_size="interactions")
+    fisc.add_argument(
+        "--chunk-rows",
+        type=positive_int,
+        metavar="N",
+        help="read the Parquet --data N rows at a time, keeping only its distinct rows and "
+        "their counts (data too large to load; needs a model file and the exact approximator)",
+    )
 
 
 def _run_models(args: argparse.Namespace) -> int:
@@ -194,6 +202,8 @@ def _run_fisc(args: argparse.Namespace) -> int:
     from workbench.samples import SAMPLE_MODELS, infer_task, train_sample_model
 
     formats = figure_formats(args.formats)
+    if args.chunk_rows is not None:
+        return _run_fisc_in_chunks(args, formats)
     dataset = load_dataset(Dataset, args)
     task = infer_task(dataset) if args.task == "auto" else args.task
     if args.model in SAMPLE_MODELS:
@@ -220,6 +230,49 @@ def _run_fisc(args: argparse.Namespace) -> int:
         f"files {write_seconds:.1f} s"
     )
     _print_fisc_summary(result, summary)
+    print(f"wrote {len(written)} files to {Path(args.out)}")
+    return 0
+
+
+def _run_fisc_in_chunks(args: argparse.Namespace, formats: tuple[str, ...]) -> int:
+    """``fisc --chunk-rows N``: the rows read in chunks, reduced to distinct rows and counts."""
+    from app.cli.common import load_model_argument
+    from app.reports.fisc import write_rashomon_report
+    from workbench.data.chunked import DistinctRows
+    from workbench.samples import SAMPLE_MODELS, infer_task
+
+    if Path(args.data).suffix != ".parquet":
+        raise WorkbenchError("--chunk-rows: reads a Parquet file; convert --data to .parquet")
+    if args.model in SAMPLE_MODELS:
+        raise WorkbenchError(
+            "--chunk-rows: a sample model is trained on the data loaded whole; pass a model "
+            "file with --model"
+        )
+    if args.rows == "test":
+        raise WorkbenchError("--chunk-rows: explains all rows; a test split needs every row")
+    if args.approximator == "permutation":
+        raise WorkbenchError(
+            "--chunk-rows: keeps distinct rows only, which the exact approximator needs; "
+            "use --approximator exact (or auto on few-level groups)"
+        )
+    rows = DistinctRows.from_parquet(
+        args.data,
+        args.target,
+        features=args.features.split(",") if args.features else None,
+        groups=parse_groups(args.groups),
+        chunk_rows=args.chunk_rows,
+    )
+    print(f"read {rows.n_rows} rows in chunks: {rows.n_distinct_rows} distinct", file=sys.stderr)
+    task = infer_task(rows) if args.task == "auto" else args.task
+    model = load_model_argument(args.model, args, task, rows.feature_names)
+    result = _explore(args, model, rows)
+    written = write_rashomon_report(result, args.out, formats=formats, n_halo_plots=args.halo_plots)
+    print(
+        f"{len(result.interactions)} interactions over {len(result.group_names)} groups, "
+        f"L* = {result.reference_loss:.4f}, ε = {result.epsilon:.4g}; "
+        f"analysis {result.seconds:.1f} s"
+    )
+    _print_fisc_summary(result, result.summary())
     print(f"wrote {len(written)} files to {Path(args.out)}")
     return 0
 

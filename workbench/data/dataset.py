@@ -36,6 +36,38 @@ from workbench.grouping import (
 _FINGERPRINT_LAYOUT = 1  # bump when the hashed layout changes, so old cache keys stop matching
 
 
+def fingerprint_header(
+    shape: list[int],
+    has_target: bool,
+    feature_names: tuple[str, ...],
+    groups: tuple[FeatureGroup, ...],
+    target_name: str | None,
+    target_classes: tuple[str, ...] | None = None,
+    code_levels: dict[str, tuple[str, ...]] | None = None,
+):
+    """A SHA-256 object fed with a data set's header; X's bytes, then y's, complete the digest.
+
+    Shared with data read in chunks (``workbench.data.chunked``), which feeds the bytes chunk
+    by chunk and so gets the digest of the same data loaded whole.
+    """
+    header = {
+        "layout": _FINGERPRINT_LAYOUT,
+        "shape": list(shape),
+        "has_target": has_target,
+        "feature_names": list(feature_names),
+        "groups": [[g.name, list(g.columns), g.kind] for g in groups],
+        "target_name": target_name,
+        "target_classes": target_classes,
+        "code_levels": code_levels or {},
+    }
+    return hashlib.sha256(json.dumps(header, sort_keys=True).encode())
+
+
+def fingerprint_bytes(values: np.ndarray) -> bytes:
+    """Row-major little-endian float32 bytes, so the digest does not depend on the host."""
+    return np.ascontiguousarray(values, dtype="<f4").tobytes()
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class Dataset:
     """Feature matrix, optional target, feature names and a partition of the columns into groups.
@@ -264,21 +296,18 @@ class Dataset:
 
     @cached_property
     def _fingerprint(self) -> str:
-        header = {
-            "layout": _FINGERPRINT_LAYOUT,
-            "shape": list(self.X.shape),
-            "has_target": self.y is not None,
-            "feature_names": list(self.feature_names),
-            "groups": [[g.name, list(g.columns), g.kind] for g in self.groups],
-            "target_name": self.target_name,
-            "target_classes": self.target_classes,
-            "code_levels": self.code_levels,
-        }
-        digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
-        # Explicit little-endian bytes, so the digest does not depend on the host.
-        digest.update(np.ascontiguousarray(self.X.numpy(), dtype="<f4").tobytes())
+        digest = fingerprint_header(
+            list(self.X.shape),
+            self.y is not None,
+            self.feature_names,
+            self.groups,
+            self.target_name,
+            self.target_classes,
+            self.code_levels,
+        )
+        digest.update(fingerprint_bytes(self.X.numpy()))
         if self.y is not None:
-            digest.update(np.ascontiguousarray(self.y.numpy(), dtype="<f4").tobytes())
+            digest.update(fingerprint_bytes(self.y.numpy()))
         return digest.hexdigest()
 
     # ----------------------------------------------------------------------- derived data sets

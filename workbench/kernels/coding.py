@@ -33,17 +33,26 @@ class GroupCoding:
         Per group, the column indices (int64) it covers in the feature matrix.
     n_features : int
         Width of the decoded feature matrix.
+    counts : Tensor or None
+        (rows,) int64: how many data rows each row stands for, when the rows are the distinct
+        rows of a larger data set (``workbench.data.chunked``); None: each row is one row.
     """
 
     codes: torch.Tensor
     levels: tuple[torch.Tensor, ...]
     columns: tuple[torch.Tensor, ...]
     n_features: int
+    counts: torch.Tensor | None = None
     # Per device: the decode table (see ``_decode_table``), built once and reused by every call.
     _tables: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
-    def from_matrix(cls, X: torch.Tensor, group_columns: list[tuple[int, ...]]) -> GroupCoding:
+    def from_matrix(
+        cls,
+        X: torch.Tensor,
+        group_columns: list[tuple[int, ...]],
+        counts: torch.Tensor | None = None,
+    ) -> GroupCoding:
         codes = torch.empty((X.shape[0], len(group_columns)), dtype=torch.int64)  # (rows, groups)
         levels = []
         for g, cols in enumerate(group_columns):
@@ -52,7 +61,7 @@ class GroupCoding:
             levels.append(patterns.contiguous())
             codes[:, g] = inverse
         columns = tuple(torch.tensor(cols, dtype=torch.int64) for cols in group_columns)
-        return cls(codes, tuple(levels), columns, X.shape[1])
+        return cls(codes, tuple(levels), columns, X.shape[1], counts)
 
     @property
     def n_groups(self) -> int:
@@ -71,10 +80,27 @@ class GroupCoding:
             column_group[cols] = g
         return column_group
 
+    @cached_property
+    def n_data_rows(self) -> int:
+        """Rows of the data set the codes stand for (the sum of ``counts`` when given)."""
+        return self.codes.shape[0] if self.counts is None else int(self.counts.sum())
+
+    def _row_weights(self) -> torch.Tensor:
+        """(rows,) float64 rows per code row; integer-valued, so every sum of them is exact and
+        a distribution from counts equals the one from the rows, bit for bit."""
+        if self.counts is None:
+            return torch.ones(self.codes.shape[0], dtype=torch.float64)
+        return self.counts.to(torch.float64)
+
     def marginal(self, group: int) -> torch.Tensor:
         """(levels,) float64: the empirical distribution of a group's levels."""
-        counts = torch.bincount(self.codes[:, group], minlength=self.n_levels[group])
-        return counts.to(torch.float64) / self.codes.shape[0]
+        if self.counts is None:
+            counts = torch.bincount(self.codes[:, group], minlength=self.n_levels[group])
+            return counts.to(torch.float64) / self.codes.shape[0]
+        counts = torch.bincount(
+            self.codes[:, group], weights=self._row_weights(), minlength=self.n_levels[group]
+        )
+        return counts / self.n_data_rows
 
     def joint(self, groups: tuple[int, ...]) -> torch.Tensor:
         """(L_g1, ..., L_gk) float64: the empirical joint distribution of several groups."""
@@ -83,8 +109,8 @@ class GroupCoding:
         index = torch.zeros(self.codes.shape[0], dtype=torch.int64)
         for g, size in zip(groups, shape, strict=True):
             index = index * size + self.codes[:, g]
-        flat.index_add_(0, index, torch.ones_like(index, dtype=torch.float64))
-        return (flat / self.codes.shape[0]).reshape(shape)
+        flat.index_add_(0, index, self._row_weights())
+        return (flat / self.n_data_rows).reshape(shape)
 
     def decode(self, codes: torch.Tensor, device: torch.device) -> torch.Tensor:
         """(rows, features) float32 on ``device`` for (rows, groups) codes.

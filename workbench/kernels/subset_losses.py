@@ -40,6 +40,12 @@ from workbench.kernels.exact_batch import batch_size, exact_rows_batch
 ESTIMATORS = ("auto", "exact", "permutation")
 PERMUTATIONS = ("independent", "joint")
 _FOCUS_CACHE_SIZE = 64
+# Data read in chunks (workbench.data.chunked) keeps distinct rows and their counts, which the
+# exact estimator needs; a permutation moves single rows, so it needs every row.
+_PERMUTATION_NEEDS_ROWS = (
+    "holds the distinct rows of data read in chunks, so only estimator='exact' can run on it "
+    "(a permutation moves single rows); load the data whole (Dataset.from_parquet) for {what}"
+)
 
 # (subset index, rows of the stacked code matrix, label statistics of those rows), or (slice of
 # subsets, rows, (subsets, rows, stats) statistics) for many subsets at once
@@ -136,7 +142,14 @@ class SubsetLossKernel:
         self.seed = int(seed)
         self.device = adapter.device
         self.loss = adapter.loss
-        self.coding = GroupCoding.from_matrix(dataset.X, [g.columns for g in dataset.groups])
+        # (rows,) int64 rows each row stands for, when the data are distinct rows with counts.
+        self._row_counts = getattr(dataset, "counts", None)
+        if self._row_counts is not None and estimator == "permutation":
+            what = "estimator='permutation'"
+            raise ParameterError("dataset " + _PERMUTATION_NEEDS_ROWS.format(what=what))
+        self.coding = GroupCoding.from_matrix(
+            dataset.X, [g.columns for g in dataset.groups], self._row_counts
+        )
         self.n_rows = dataset.n_rows
         self.batch_rows = resolve_batch_rows(
             max_batch_rows,
@@ -165,8 +178,12 @@ class SubsetLossKernel:
         device = self.device
         codes = self.coding.codes.to(device)
         self._radices = self.coding.n_levels
+        counts = self._row_counts
         if self.loss.compressible:
-            self._row_stats = self.loss.label_stats(y).to(device)  # (rows, stats)
+            stats = self.loss.label_stats(y)  # (rows, stats)
+            if counts is not None:  # integer-valued for class labels: the sums stay exact
+                stats = stats * counts.to(torch.float64).unsqueeze(1)
+            self._row_stats = stats.to(device)
             self._label_values = None
         else:
             # A callable loss needs each evaluated row's own label: labels become one more
@@ -174,7 +191,9 @@ class SubsetLossKernel:
             values, label_codes = torch.unique(y, return_inverse=True)
             codes = torch.cat([codes, label_codes.unsqueeze(1).to(device)], dim=1)
             self._radices = (*self._radices, values.shape[0])
-            self._row_stats = torch.ones((y.shape[0], 1), dtype=torch.float64, device=device)
+            ones = torch.ones((y.shape[0], 1), dtype=torch.float64)
+            weights = ones if counts is None else counts.to(torch.float64).unsqueeze(1)
+            self._row_stats = weights.to(device)
             self._label_values = values.to(device)
         self._row_codes = codes  # (rows, groups [+ label])
         # Keys let perturbed rows be built and merged as integers; None when they do not fit.
@@ -398,6 +417,10 @@ class SubsetLossKernel:
                     "use estimator='permutation' or 'auto'"
                 )
             return "exact"
+        if not small and self._row_counts is not None:
+            name = self.dataset.groups[focus[levels.index(max(levels))]].name
+            what = f"group {name!r} ({max(levels)} distinct values, too many for 'auto')"
+            raise ParameterError("dataset " + _PERMUTATION_NEEDS_ROWS.format(what=what))
         return "exact" if small else "permutation"
 
     def _exact_rows(self, focus: tuple[int, ...]) -> tuple[torch.Tensor, list[Contribution]]:
