@@ -32,11 +32,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 from scipy import stats
 
-from analyzers.fis import subset_effects
 from analyzers.interactions import frames
+from analyzers.interactions.permutation_fis import interaction_fis
 from analyzers.interactions.score import _as_adapter, _row_positions, score_interactions
 from analyzers.result import Diagnostic
 from analyzers.screen_refine_result import ScreenRefineResult
@@ -266,8 +265,8 @@ def _refined_fis(
     random_state: int,
     max_batch_rows: int | None,
 ) -> np.ndarray:
-    """FIS of the given pairs, built as ``permutation_fis`` builds it (same kernel settings), so
-    each value equals the full computation's for that pair."""
+    """FIS of the given pairs through ``permutation_fis``'s own ``interaction_fis`` on a kernel of
+    the same settings, so each value equals the full computation's for that pair."""
     kernel = SubsetLossKernel(
         adapter,
         explained,
@@ -276,9 +275,7 @@ def _refined_fis(
         max_batch_rows=max_batch_rows,
         seed=random_state,
     )
-    focus = torch.tensor(pairs, dtype=torch.int64).reshape(-1, 2)  # (pairs, 2)
-    losses = kernel.subset_losses(torch.ones((len(pairs), explained.n_groups)), focus)
-    return subset_effects(losses, 2).fis
+    return interaction_fis(kernel, pairs)
 
 
 def _diagnostics(
