@@ -31,9 +31,9 @@ import torch
 # Row losses of one focus are summed in blocks of at most this many rows, then the block sums:
 # the blocks depend only on the focus's row count, never on its neighbours in the batch.
 _BLOCK_ROWS = 4096
-# On the CPU a forward batch holds about this many input bytes: building the rows and the
-# model's passes over them then stay in cache (at 200 features, 2.6k-row batches ran 3x faster
-# than 65k-row ones), and the per-batch Python overhead is still small beside the work.
+# On the CPU a torch model's forward batch holds about this many input bytes: building the
+# rows and the model's passes over them then stay in cache (at 200 features, 2.6k-row batches
+# ran 3x faster than 65k-row ones), and the per-batch Python overhead stays small.
 _CPU_BATCH_BYTES = 1 << 21
 _CPU_MIN_BATCH_ROWS = 1024
 
@@ -56,7 +56,8 @@ class PermutationBatch:
         self.inputs = coding.decode(kernel._row_codes[:, : coding.n_groups], device)
         self.rows_per_focus = kernel.n_permutations * kernel.n_rows
         self.batch_rows = kernel.batch_rows
-        if kernel.device.type == "cpu":
+        # Only for torch modules: a CPU callable (a tree ensemble) pays per call, not per byte.
+        if kernel.device.type == "cpu" and kernel.adapter.module is not None:
             cached = max(_CPU_MIN_BATCH_ROWS, _CPU_BATCH_BYTES // (4 * max(coding.n_features, 1)))
             self.batch_rows = min(self.batch_rows, cached)
         groups = torch.arange(coding.n_groups, device=device).unsqueeze(1)
