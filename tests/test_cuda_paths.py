@@ -65,6 +65,19 @@ def test_exact_sii_agrees_across_devices(fitted):
     np.testing.assert_allclose(left[value], right[value], atol=1e-5)
 
 
+def test_batched_permutation_fis_agrees_across_devices(fitted):
+    # score_interactions' permutation FIS runs the batched kernel path (many pairs per pass).
+    mlp, data = fitted
+    cpu, cuda = both_devices(
+        mlp,
+        lambda a: score_interactions(
+            a, data, "fis", max_order=3, approximator="permutation", n_permutations=5
+        ),
+    )
+    np.testing.assert_allclose(cpu.scores["value"], cuda.scores["value"], atol=1e-5)
+    np.testing.assert_allclose(cpu.main_effects["value"], cuda.main_effects["value"], atol=1e-5)
+
+
 def test_dropout_members_and_their_batched_losses_run_on_the_gpu(fitted):
     mlp, data = fitted
     sets = both_devices(

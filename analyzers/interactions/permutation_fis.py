@@ -3,7 +3,15 @@
 FIS_I = φ_I - sum_{i in I} φ_i, with φ_S the mean loss increase when the groups of S are
 replaced by permuted (or, with the exact estimator, marginal) values; see docs/fisc.md. This is
 the reference-model FIS of ``analyzers.rashomon``: the same ``SubsetLossKernel`` at the unit
-mask, so both analyses give identical numbers for the same settings.
+mask, so both analyses give the same numbers for the same settings (to float rounding where
+the permutation estimator runs, see below).
+
+Interactions the kernel estimates by permutations go through its batched path
+(``SubsetLossKernel.replaced_losses``): many foci per forward pass, and the loss with one group
+replaced computed once per group, since the permutations depend only on (seed, group). The
+per-focus path would build and decode every pair's rows on its own, which at hundreds of groups
+costs far more than the model. ``interaction_fis`` is also what ``screen_and_refine`` refines
+with, so a refined pair's value is the full computation's, bit for bit.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import time
 import numpy as np
 import torch
 
-from analyzers.fis import subset_effects
+from analyzers.fis import SubsetEffects, subset_effects
 from analyzers.interaction_result import InteractionResult
 from analyzers.interactions import frames
 from workbench.deprecation import renamed_parameters
@@ -65,17 +73,11 @@ def permutation_fis(
     )
     names = dataset.group_names
     p = len(names)
-    singles = kernel.subset_losses(
-        torch.ones((p, p)), torch.arange(p, dtype=torch.int64).unsqueeze(1)
-    )  # (p, 2): loss, loss with the group replaced
-    mains = (singles[:, 1] - singles[:, 0]).numpy()
-    fis = []
-    for size in range(2, max_order + 1):
-        combos = list(itertools.combinations(range(p), size))
-        losses = kernel.subset_losses(
-            torch.ones((len(combos), p)), torch.tensor(combos, dtype=torch.int64)
-        )
-        fis.append(subset_effects(losses, size).fis)
+    reference, mains = main_effects(kernel)
+    fis = [
+        interaction_fis(kernel, list(itertools.combinations(range(p), size)))
+        for size in range(2, max_order + 1)
+    ]
     labels = frames.pair_labels(names, range(2, max_order + 1))
     settings = {
         "estimator": kernel.estimator,
@@ -85,7 +87,7 @@ def permutation_fis(
         "order": max_order,
         "n_rows": dataset.n_rows,
         "seed": random_state,
-        "reference_loss": float(singles[0, 0]),
+        "reference_loss": reference,
         "main_effect": "loss_increase",
     }
     return InteractionResult(
@@ -97,3 +99,53 @@ def permutation_fis(
         settings=settings,
         seconds=time.perf_counter() - start,
     )
+
+
+def main_effects(kernel: SubsetLossKernel) -> tuple[float, np.ndarray]:
+    """The loss of the model itself and φ_i (loss increase with group i replaced), (groups,)."""
+    p = kernel.coding.n_groups
+    singles = [(g,) for g in range(p)]
+    if _batched(kernel, singles).all():
+        reference = kernel.reference_loss()
+        replaced = kernel.replaced_losses(torch.arange(p, dtype=torch.int64).unsqueeze(1))
+        return reference, replaced.numpy() - reference
+    losses = kernel.subset_losses(torch.ones((p, p)), torch.tensor(singles, dtype=torch.int64))
+    return float(losses[0, 0]), (losses[:, 1] - losses[:, 0]).numpy()
+
+
+def interaction_fis(kernel: SubsetLossKernel, combos: list[tuple[int, ...]]) -> np.ndarray:
+    """FIS of the model itself for each interaction of ``combos`` (all of one order), (combos,).
+
+    Interactions the kernel estimates by permutations take the batched path: φ_I from the
+    joint rows of I and φ_i from the loss with i alone replaced, one number per group (the same
+    draws the per-focus path uses); the others (exact) take ``subset_losses``.
+    """
+    fis = np.empty(len(combos))
+    if not combos:
+        return fis
+    size = len(combos[0])
+    batched = _batched(kernel, combos)
+    if (~batched).any():
+        focus = torch.tensor([c for c, b in zip(combos, batched, strict=True) if not b])
+        losses = kernel.subset_losses(torch.ones((focus.shape[0], kernel.coding.n_groups)), focus)
+        fis[~batched] = subset_effects(losses, size).fis
+    if batched.any():
+        focus = torch.tensor([c for c, b in zip(combos, batched, strict=True) if b])
+        groups = torch.unique(focus)  # (groups,)
+        singles = torch.zeros(kernel.coding.n_groups, dtype=torch.float64)
+        singles[groups] = kernel.replaced_losses(groups.unsqueeze(1))
+        reference = kernel.reference_loss()
+        effects = SubsetEffects(
+            loss=np.full(focus.shape[0], reference),
+            joint=kernel.replaced_losses(focus).numpy() - reference,
+            mains=singles[focus].numpy() - reference,  # (combos, size)
+        )
+        fis[batched] = effects.fis
+    return fis
+
+
+def _batched(kernel: SubsetLossKernel, combos: list[tuple[int, ...]]) -> np.ndarray:
+    """(combos,) bool: which interactions the kernel estimates by permutations."""
+    if kernel.estimator == "permutation":
+        return np.ones(len(combos), dtype=bool)
+    return np.array([kernel.estimator_for(c) == "permutation" for c in combos], dtype=bool)

@@ -1,7 +1,8 @@
 """Screen every pair cheaply, then run the precise estimator on the top-k and the ambiguous ones.
 
-For hundreds of groups the precise FIS of all p(p-1)/2 pairs costs tens of thousands of kernel
-foci, each with many permutations over every row. ``screen_and_refine`` ranks all pairs with a
+For hundreds of groups the precise FIS of all p(p-1)/2 pairs runs the model on
+p(p-1)/2 · n_permutations · rows perturbed rows (the kernel batches many pairs per forward
+pass, so the rows are the cost). ``screen_and_refine`` ranks all pairs with a
 cheap screen that reports an error per pair, then refines only the top-k pairs and every pair
 whose screen interval reaches the k-th pair's interval (the ones the screen cannot rule out).
 
@@ -13,8 +14,9 @@ Why the screen is few-permutation FIS on row subsamples, repeated:
   mean |value|: a centred product x_i x_k has a signed mean near 0, so the error bar would not
   be the error of the ranked number.
 - FIS runs through ``SubsetLossKernel`` at any group count, and its permutations depend only on
-  (seed, group), so the precise FIS of a few pairs is bit-identical to the same pairs of the
-  full computation: refining a subset changes no refined number.
+  (seed, group), so the precise FIS of a few pairs (``interaction_fis``, the full computation's
+  own function) is bit-identical to the same pairs of the full computation: refining a subset
+  changes no refined number.
 
 Each screen replicate is one ``score_interactions(index="fis")`` call with one permutation per
 group on a seeded subsample of the rows, with its own seed. Replicates are independent draws of
@@ -32,11 +34,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 from scipy import stats
 
-from analyzers.fis import subset_effects
 from analyzers.interactions import frames
+from analyzers.interactions.permutation_fis import interaction_fis
 from analyzers.interactions.score import _as_adapter, _row_positions, score_interactions
 from analyzers.result import Diagnostic
 from analyzers.screen_refine_result import ScreenRefineResult
@@ -266,8 +267,8 @@ def _refined_fis(
     random_state: int,
     max_batch_rows: int | None,
 ) -> np.ndarray:
-    """FIS of the given pairs, built as ``permutation_fis`` builds it (same kernel settings), so
-    each value equals the full computation's for that pair."""
+    """FIS of the given pairs through ``permutation_fis``'s own ``interaction_fis`` on a kernel of
+    the same settings, so each value equals the full computation's for that pair."""
     kernel = SubsetLossKernel(
         adapter,
         explained,
@@ -276,9 +277,7 @@ def _refined_fis(
         max_batch_rows=max_batch_rows,
         seed=random_state,
     )
-    focus = torch.tensor(pairs, dtype=torch.int64).reshape(-1, 2)  # (pairs, 2)
-    losses = kernel.subset_losses(torch.ones((len(pairs), explained.n_groups)), focus)
-    return subset_effects(losses, 2).fis
+    return interaction_fis(kernel, pairs)
 
 
 def _diagnostics(

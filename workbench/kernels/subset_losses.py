@@ -36,6 +36,7 @@ from workbench.errors import DataError, ParameterError
 from workbench.kernels.batching import estimate_bytes_per_row, resolve_batch_rows
 from workbench.kernels.coding import GroupCoding, MixedRadix
 from workbench.kernels.exact_batch import batch_size, exact_rows_batch
+from workbench.kernels.permutation_batch import PermutationBatch
 
 ESTIMATORS = ("auto", "exact", "permutation")
 PERMUTATIONS = ("independent", "joint")
@@ -169,6 +170,7 @@ class SubsetLossKernel:
         self._decoded_base: torch.Tensor | None = None
         self._first_columns: torch.Tensor | None = None
         self._combos: dict[tuple[int, ...], torch.Tensor] = {}
+        self._permutation_batch: PermutationBatch | None = None
         self.rows_evaluated = 0
 
     # ------------------------------------------------------------------ data preparation
@@ -275,6 +277,39 @@ class SubsetLossKernel:
                 start += size
         out[order] = torch.cat(parts).cpu()
         return out
+
+    def reference_loss(self) -> float:
+        """Mean loss of the model itself (the unit mask) on the rows, nothing replaced."""
+        return self._batched().reference_loss()
+
+    def replaced_losses(self, focus: torch.Tensor) -> torch.Tensor:
+        """Mean loss of the model itself with all groups of each focus replaced, by permutations.
+
+        The permutation estimator's value (whatever ``estimator`` says), computed for many foci
+        per forward pass (``workbench.kernels.permutation_batch``): equal, to float rounding,
+        to the last column of ``subset_losses`` at the unit mask, and for one focus the same
+        number however many foci share the call.
+
+        Parameters
+        ----------
+        focus : Tensor
+            (foci, k) int64 group indices, k >= 1, distinct within a row.
+
+        Returns
+        -------
+        Tensor
+            (foci,) float64 on the CPU.
+        """
+        _, focus = self._check_variants(torch.ones((len(focus), self.coding.n_groups)), focus)
+        ordered = focus.sort(dim=1).values
+        if focus.shape[1] == 0 or bool((ordered[:, 1:] == ordered[:, :-1]).any()):
+            raise ParameterError("focus must hold at least one group, distinct within a row")
+        return self._batched().replaced_losses(focus)
+
+    def _batched(self) -> PermutationBatch:
+        if self._permutation_batch is None:
+            self._permutation_batch = PermutationBatch(self)
+        return self._permutation_batch
 
     def _distinct_focus(self, focus: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``torch.unique(focus, dim=0, return_inverse=True)`` by one 1-D sort of row keys.
