@@ -29,7 +29,7 @@ DEFAULT_MEMBERS = 8
 #: deterministic learner (boosted trees without subsampling) gives one model over seeds alone
 DEFAULT_BOOTSTRAP = 1
 #: indices offered over a set ("tree" only where the members are fitted trees)
-MODEL_SET_INDICES = ("sii", "h2", "fis", "tree")
+MODEL_SET_INDICES = ("sii", "stii", "ksii", "h2", "fis", "tree")
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ JOB = JobIds("mset")
 FORM_PARAMETERS = ("builder", "epsilon_rate", "members", "n_bootstrap", "index", "top_k", "rows")
 INDEX_LABELS = {
     "sii": "SII (Shapley interactions)",
+    "stii": "Shapley-Taylor (STII)",
+    "ksii": "k-SII",
     "h2": "Friedman H²",
     "fis": "permutation FIS",
     "tree": "tree SHAP (retrained trees)",

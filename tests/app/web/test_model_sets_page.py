@@ -109,3 +109,19 @@ def test_a_dropout_set_of_an_adult_ctr_model_has_ranges_and_a_consensus(demo_spa
     strength = result.clouds.pivot(index="member", columns="pair", values="strength")
     for stronger, weaker in result.hasse[["stronger", "weaker"]].itertuples(index=False):
         assert (strength[stronger] > strength[weaker]).all()
+
+
+def test_every_interaction_index_is_offered_over_a_set():
+    from analyzers.interaction_result import INTERACTION_INDICES
+    from app.analyses import analysis
+
+    # Any index over any set (issue 14): the page offers what the CLI and Python take.
+    assert set(analysis("model_set").choices["index"]) == set(INTERACTION_INDICES)
+
+
+def test_a_shapley_taylor_set_is_computed_and_stored(demo_space):
+    from app.analyses import compute_result
+
+    parameters = {"builder": "retrain", **SMALL, "index": "stii"}
+    result = compute_result(demo_space, "model_set", "compas-logistic", parameters)
+    assert result.index == "stii" and len(result.ranges) > 0
