@@ -76,7 +76,7 @@ def _reference_model(args: argparse.Namespace, builder: str):
             f"--model: {args.model!r} is neither a sample model ({', '.join(SAMPLE_MODELS)}), "
             f"a zoo model ({', '.join(MODELS)}) nor a model file"
         )
-    return load_model_argument(args.model, args, task), dataset
+    return load_model_argument(args.model, args, task, list(dataset.feature_names)), dataset
 
 
 def _zoo_model(args: argparse.Namespace):

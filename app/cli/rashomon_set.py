@@ -202,7 +202,8 @@ def _builder(args: argparse.Namespace, dataset):
         if not args.models:
             raise WorkbenchError("--models: --builder fitted needs comma-separated model files")
         paths = [Path(p.strip()) for p in args.models.split(",") if p.strip()]
-        models = [_fitted_model(path, args, task) for path in paths]
+        names = list(dataset.feature_names)
+        models = [_fitted_model(path, args, task, names) for path in paths]
         names = [path.stem for path in paths]
         return FittedSetBuilder(models, names=names, task=task, device=args.device), dataset
     train, explained = dataset.train_test_split(args.test_size, seed=args.random_state)
@@ -219,13 +220,14 @@ def _builder(args: argparse.Namespace, dataset):
     return builder, explained
 
 
-def _fitted_model(path: Path, args: argparse.Namespace, task: str):
-    """A joblib estimator as itself (the tree index reads its trees), other files wrapped."""
+def _fitted_model(path: Path, args: argparse.Namespace, task: str, feature_names: list[str]):
+    """A joblib estimator as itself (the tree index reads its trees), other files wrapped; a
+    native xgboost/lightgbm file is checked against the data's columns."""
     from app.cli.common import load_model_argument, load_raw_estimator
 
     if is_pickle_file(path):
         return load_raw_estimator(path, args.trust_pickle)
-    return load_model_argument(path, args, task)
+    return load_model_argument(path, args, task, feature_names)
 
 
 def _learner(name: str, task: str, trust_pickle: bool):

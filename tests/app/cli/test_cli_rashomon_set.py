@@ -175,3 +175,18 @@ def test_retrain_rerun_reads_its_members_from_the_cache(csv_path, tmp_path, caps
     assert second["loss"].head(2).tolist() == first["loss"].tolist()
     assert run_set(csv_path, tmp_path / "third", *options, "--no-cache") == 0
     assert "members:" not in capsys.readouterr().out
+
+
+def test_fitted_native_tree_files_are_checked_against_the_data(csv_path, tmp_path, capsys):
+    xgboost = pytest.importorskip("xgboost")
+    frame = pd.read_csv(csv_path)
+    features = ["a", "b", "c", "d"]
+    model = xgboost.XGBClassifier(n_estimators=5, max_depth=2)
+    model.fit(frame[features].rename(columns={"d": "e"}), frame["y"])  # trained on a, b, c, e
+    model.save_model(tmp_path / "other.json")
+    code = run_set(
+        csv_path, tmp_path / "o", "--builder", "fitted", "--models", tmp_path / "other.json"
+    )
+    assert code == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "missing from the data: e" in error[0], error
