@@ -28,7 +28,7 @@ from analyzers.interactions.score import DEFAULT_ROWS
 from analyzers.model_sets import explore_model_set
 from analyzers.rashomon_parameters import APPROXIMATORS, ORDERS
 from app.embedding_job import ATTRIBUTIONS, embedding_report
-from app.job_cluster import chunk_options
+from app.job_cluster import chunk_options, configured_cluster
 from app.model_set_analysis import (
     BUILDERS,
     DEFAULT_BOOTSTRAP,
@@ -591,10 +591,10 @@ def compute_result(
     spec = analysis(analysis_name)
     extra = {"workspace": workspace} if spec.with_workspace else {}
     model = workspace.model(model_name)
-    if spec.chunked:
+    if spec.chunked and configured_cluster() is not None:
         with chunk_options(workspace.store) as chunks:  # a job's own client, closed after it
             result = spec.compute(model, key.parameters, progress, chunks=chunks, **extra)
-    else:
+    else:  # no cluster: the call is the one it always was
         result = spec.compute(model, key.parameters, progress, **extra)
     watcher = _store_watcher.get()
     if watcher is not None:
