@@ -28,6 +28,7 @@ from analyzers.interactions.score import DEFAULT_ROWS
 from analyzers.model_sets import explore_model_set
 from analyzers.rashomon_parameters import APPROXIMATORS, ORDERS
 from app.embedding_job import ATTRIBUTIONS, embedding_report
+from app.job_cluster import chunk_options, configured_cluster
 from app.model_set_analysis import (
     BUILDERS,
     DEFAULT_BOOTSTRAP,
@@ -107,6 +108,9 @@ class Analysis:
     converters: dict = field(default_factory=dict)
     #: ``compute`` also takes ``workspace=`` (it reads another model of the workspace)
     with_workspace: bool = False
+    #: ``compute`` also takes ``chunks=``: the analyzer's ``executor`` and ``checkpoint`` when
+    #: the server has a Dask cluster (``app.job_cluster``), empty otherwise
+    chunked: bool = False
 
     def parameters(self, given: dict | None, *, from_form: bool = False) -> dict:
         """``given`` over the defaults, typed like the defaults and within their bounds; unknown
@@ -168,7 +172,7 @@ def bounds_text(analysis_name: str, name: str) -> str:
     return f"{_number(low)}–{_number(high)}"
 
 
-def _compute_rashomon(model, parameters: dict, progress: ProgressCallback | None):
+def _compute_rashomon(model, parameters: dict, progress: ProgressCallback | None, *, chunks=None):
     if model.rows.code_levels:
         # FISC's model class scales inputs (f(m ⊙ x)); a scaled category code is another
         # category, so the Rashomon set it samples means nothing on coded fields.
@@ -178,7 +182,12 @@ def _compute_rashomon(model, parameters: dict, progress: ProgressCallback | None
         )
 
     return rashomon.explore_rashomon(
-        model.adapter, model.rows, model_name=model.name, progress=progress, **parameters
+        model.adapter,
+        model.rows,
+        model_name=model.name,
+        progress=progress,
+        **parameters,
+        **(chunks or {}),
     )
 
 
@@ -188,7 +197,9 @@ def _read_rashomon(payload: dict):
     return RashomonResult.from_dict(payload)
 
 
-def _compute_interactions(model, parameters: dict, progress: ProgressCallback | None):
+def _compute_interactions(
+    model, parameters: dict, progress: ProgressCallback | None, *, chunks=None
+):
     if progress:
         progress("scoring", 0, 1)  # the Shapley indices then report per coalition batch
     # shap's TreeExplainer reads the fitted trees themselves, not the torch/CPU adapter.
@@ -197,7 +208,8 @@ def _compute_interactions(model, parameters: dict, progress: ProgressCallback | 
         raise ParameterError(f"index 'tree': model {model.name!r} is not a scikit-learn tree model")
     # "fis" is a global score: it uses every row, whatever the form says.
     rows = parameters["rows"] if parameters["index"] != "fis" else None
-    given = {**parameters, "rows": rows}
+    # The cluster takes the exact Shapley indices' row chunks; other indices ignore it.
+    given = {**parameters, "rows": rows, **(chunks or {})}
     result = score_interactions(
         target, model.rows, **given, model_name=model.name, progress=progress
     )
@@ -293,6 +305,7 @@ ANALYSES: dict[str, Analysis] = {
         name="rashomon",
         compute=_compute_rashomon,
         read=_read_rashomon,
+        chunked=True,
         defaults=signature_defaults(
             rashomon.explore_rashomon,
             [
@@ -321,6 +334,7 @@ ANALYSES: dict[str, Analysis] = {
         name="interactions",
         compute=_compute_interactions,
         read=_read_interactions,
+        chunked=True,
         defaults=signature_defaults(
             score_interactions,
             [
@@ -425,6 +439,7 @@ ANALYSES: dict[str, Analysis] = {
         compute=compute_model_set,
         read=read_model_set,
         with_workspace=True,  # retrained members are cached in the workspace's store
+        chunked=True,
         defaults=signature_defaults(
             explore_model_set,
             ["index", "epsilon_rate", "top_k", "random_state"],
@@ -575,7 +590,12 @@ def compute_result(
         return cached
     spec = analysis(analysis_name)
     extra = {"workspace": workspace} if spec.with_workspace else {}
-    result = spec.compute(workspace.model(model_name), key.parameters, progress, **extra)
+    model = workspace.model(model_name)
+    if spec.chunked and configured_cluster() is not None:
+        with chunk_options(workspace.store) as chunks:  # a job's own client, closed after it
+            result = spec.compute(model, key.parameters, progress, chunks=chunks, **extra)
+    else:  # no cluster: the call is the one it always was
+        result = spec.compute(model, key.parameters, progress, **extra)
     watcher = _store_watcher.get()
     if watcher is not None:
         watcher(workspace.store.path_for(key))

@@ -137,10 +137,11 @@ def builder_choice(name: str) -> SetBuilderChoice:
 
 
 def compute_model_set(
-    model, parameters: dict, progress: ProgressCallback | None, *, workspace=None
+    model, parameters: dict, progress: ProgressCallback | None, *, workspace=None, chunks=None
 ):
     """``explore_model_set`` over the set the chosen builder makes of ``model``, explained on
     the model's rows; the result's settings also hold the score's unit (output, loss).
+    ``chunks``: the ``executor`` and ``checkpoint`` of the members' scoring (a Dask cluster).
 
     A retrained set keeps its fitted members in the workspace's store (``MemberCache``), so a
     run with more seeds, another ε or another index trains only the members it lacks."""
@@ -163,6 +164,7 @@ def compute_model_set(
         rows=parameters["rows"],
         random_state=parameters["random_state"],
         progress=progress,
+        **(chunks or {}),
     )
     adapter = model.adapter
     units = {

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import NoReturn
 
-from app.cli.common import bounded_int
+from app.cli.common import bounded_int, positive_int
 
 # Kept here rather than imported from app.web.server: importing the app loads Dash, which every
 # other subcommand would then pay for.
@@ -87,6 +87,23 @@ def _server_arguments(parser: argparse.ArgumentParser) -> None:
         help="--jobs diskcache: jobs that compute at once, at least 1 (default: CPU count - 1, "
         "at least 1); later ones wait in a queue",
     )
+    cluster = parser.add_argument_group(
+        "chunks on a Dask cluster (FISC, exact Shapley indices, model sets)",
+        "Jobs stay one per Run (diskcache or Celery); a job's chunks go to the cluster and are "
+        "stored in the workspace, so a cancelled or killed job resumes them on the next Run.",
+    )
+    cluster.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="start a local Dask cluster of N worker processes, closed when the server stops",
+    )
+    cluster.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a running Dask cluster, e.g. tcp://10.0.0.5:8786 (Celery workers: set "
+        "WORKBENCH_SCHEDULER=ADDRESS)",
+    )
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -103,10 +120,13 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 def _serve(workspace, args: argparse.Namespace) -> int:
     from app.cli.command import Terminated
+    from app.job_cluster import start_serve_cluster
     from app.web import create_app
     from app.web.server import check_port_free, serve
 
     check_port_free(args.host, args.port)
+    # Before any job forks: a forked job inherits the address; the stop also runs at exit.
+    start_serve_cluster(args.workers, args.scheduler, jobs=args.jobs)
     app = create_app(
         workspace,
         jobs=args.jobs,
