@@ -247,7 +247,8 @@ def sample_ctr_model(
     Parameters
     ----------
     model : str
-        Registry name ("finalmlp", "masknet", "gdcn", "dcnv2", "autoint", "fcn").
+        Registry name ("finalmlp", "masknet", "gdcn", "dcnv2", "autoint", "fcn", "optfs",
+        "optinter").
     data : "adult", "synthetic" or Dataset
         A coded data set with a 0/1 target.
     config : dict, optional
