@@ -19,7 +19,7 @@ from workbench.errors import ModelError
 
 __all__ = ["INTRINSIC_MODELS", "intrinsic_pair_weights"]
 
-INTRINSIC_MODELS = ("autoint", "dcnv2", "finalmlp")
+INTRINSIC_MODELS = ("autoint", "dcnv2", "finalmlp", "optinter")
 _CHUNK_ROWS = 4096
 
 
@@ -29,7 +29,7 @@ def intrinsic_pair_weights(module, X: torch.Tensor) -> tuple[dict[str, np.ndarra
     Parameters
     ----------
     module : CtrModel
-        An AutoInt, DCN-V2 or FinalMLP of ``workbench.zoo``.
+        An AutoInt, DCN-V2, FinalMLP or OptInter of ``workbench.zoo``.
     X : Tensor
         (rows, F) codes: the rows attention and FinalMLP's pulled-back weights average over
         (DCN-V2 mixture weights use them for the mean expert gate).
@@ -38,7 +38,7 @@ def intrinsic_pair_weights(module, X: torch.Tensor) -> tuple[dict[str, np.ndarra
     -------
     (dict of str -> ndarray, str)
     """
-    readers = {"autoint": _autoint, "dcnv2": _dcnv2, "finalmlp": _finalmlp}
+    readers = {"autoint": _autoint, "dcnv2": _dcnv2, "finalmlp": _finalmlp, "optinter": _optinter}
     name = getattr(module, "name", type(module).__name__)
     if name not in readers:
         raise ModelError(
@@ -166,3 +166,26 @@ def _finalmlp(module, X: torch.Tensor) -> tuple[dict[str, np.ndarray], str]:
         f"‖J1_hᵢᵀ W_h J2_hⱼ‖_F averaged over {X.shape[0]} rows, (ij + ji) / 2"
     )
     return {"bilinear fusion": _symmetric(matrix)}, how
+
+
+ORDINAL = {"memorize": 2.0, "factorize": 1.0, "naive": 0.0}
+
+
+def _optinter(module, X: torch.Tensor) -> tuple[dict[str, np.ndarray], str]:
+    """OptInter's chosen operation per pair as an ordinal (memorize 2 > factorize 1 > naive 0:
+    a memorized pair claims a value-specific interaction, a factorized one a low-rank one,
+    a naive one none) and, while searching, softmax(α / τ)'s weight on the non-naive ops."""
+    del X  # the choice is a parameter of the model, the same for every row
+    F = module.n_fields
+    chosen, explicit = np.zeros((F, F)), np.zeros((F, F))
+    with torch.no_grad():
+        weights = module.operation_weights().double().cpu().numpy()  # (pairs, 3)
+    for (i, j), op, w in zip(module.pairs, module.choices(), weights, strict=True):
+        chosen[i, j] = chosen[j, i] = ORDINAL[op]
+        explicit[i, j] = explicit[j, i] = w[0] + w[1]
+    found = {"chosen operation (memorize 2, factorize 1, naive 0)": chosen}
+    how = "OptInter's operation per field pair (argmax of α while searching)"
+    if module.searching:
+        found["α weight on memorize + factorize"] = explicit
+        how += ", and softmax(α / τ)'s weight on the non-naive operations"
+    return found, how

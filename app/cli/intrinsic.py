@@ -20,10 +20,11 @@ def add_parser(commands) -> None:
         help="a CTR model's own interaction weights (attention, cross weights) vs measured SII",
         description="Train (or load from the cache) a zoo sample model, read its own weight per "
         "field pair (AutoInt attention per layer and head, DCN-V2 cross-weight block norms, "
-        "FinalMLP's bilinear fusion pulled back to fields), measure its interaction per field "
-        "pair on test rows, and print their Spearman rank agreement per source.",
+        "FinalMLP's bilinear fusion pulled back to fields, OptInter's chosen operation), "
+        "measure its interaction per field pair on test rows, and print their Spearman rank "
+        "agreement per source.",
     )
-    parser.add_argument("--model", required=True, help="autoint, dcnv2 or finalmlp")
+    parser.add_argument("--model", required=True, help="autoint, dcnv2, finalmlp or optinter")
     add_data_arguments(
         parser,
         data_help=DATA_HELP,

@@ -16,6 +16,8 @@ from workbench.zoo.fcn import FCN
 from workbench.zoo.finalmlp import FinalMLP
 from workbench.zoo.gdcn import GDCN
 from workbench.zoo.masknet import MaskNet
+from workbench.zoo.optfs import OptFS
+from workbench.zoo.optinter import OptInter
 
 __all__ = ["MODELS", "CtrModel", "GateSite", "build_model", "check_config", "model_from_config"]
 
@@ -26,6 +28,8 @@ MODELS: dict[str, type[CtrModel]] = {
     "dcnv2": DCNv2,
     "autoint": AutoInt,
     "fcn": FCN,
+    "optfs": OptFS,
+    "optinter": OptInter,
 }
 
 

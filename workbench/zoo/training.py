@@ -138,10 +138,16 @@ def train_ctr_model(
     best_loss, best_state, best_epoch, epoch = float("inf"), None, 0, 0
     for epoch in range(1, config.max_epochs + 1):
         model.train()
+        # search-phase models (OptFS) anneal a temperature per epoch; others have no hook
+        if hasattr(model, "start_epoch"):
+            model.start_epoch(epoch, config.max_epochs)
         order = torch.randperm(fit.n_rows, generator=generator)
         for batch in order.split(config.batch_size):
             optimizer.zero_grad()
             loss = loss_fn(model(fit.X[batch]), fit.y[batch])
+            penalty = model.training_penalty() if hasattr(model, "training_penalty") else None
+            if penalty is not None:  # OptFS's sparsity penalty on its value gates
+                loss = loss + penalty
             loss.backward()
             optimizer.step()
         valid_loss = evaluate_ctr_model(model, valid)["log_loss"]
@@ -241,7 +247,8 @@ def sample_ctr_model(
     Parameters
     ----------
     model : str
-        Registry name ("finalmlp", "masknet", "gdcn", "dcnv2", "autoint", "fcn").
+        Registry name ("finalmlp", "masknet", "gdcn", "dcnv2", "autoint", "fcn", "optfs",
+        "optinter").
     data : "adult", "synthetic" or Dataset
         A coded data set with a 0/1 target.
     config : dict, optional

@@ -83,7 +83,9 @@ def test_constant_context_gives_a_gate_shared_by_all_rows(small_data):
 
 
 def test_registry_and_bad_configs(small_data):
-    assert set(MODELS) == {"finalmlp", "masknet", "gdcn", "dcnv2", "autoint", "fcn"}
+    assert set(MODELS) == {
+        *("finalmlp", "masknet", "gdcn", "dcnv2", "autoint", "fcn", "optfs", "optinter")
+    }
     with pytest.raises(ParameterError, match="unknown CTR model 'deepfm'"):
         build_model("deepfm", small_data)
     with pytest.raises(ParameterError, match="fusion_heads"):
@@ -126,7 +128,7 @@ def test_wrap_model_takes_the_codes_unchanged(small_data, name, shared_buckets):
         torch.testing.assert_close(adapter.predict(small_data.X), model.eval()(small_data.X))
 
 
-@pytest.mark.parametrize("name", ["finalmlp", "masknet", "gdcn", "dcnv2", "fcn"])
+@pytest.mark.parametrize("name", ["finalmlp", "masknet", "gdcn", "dcnv2", "fcn", "optfs"])
 def test_per_field_dims_size_every_field_aligned_site(small_data, name):
     """Fields of different sizes (e.g. GDCN's FDO dims): field f's columns of every
     field-aligned site are its own embedding, and the saved config rebuilds the model."""
