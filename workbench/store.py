@@ -5,12 +5,18 @@ and renamed over the final name, which is atomic on POSIX, so a job killed mid-w
 background callback, Ctrl-C) leaves at most a ``*.tmp`` file that readers never see and that
 :meth:`ResultStore.remove_partial` deletes. Nothing here unpickles: results are JSON made by each
 result class's ``to_dict`` and read back with its ``from_dict``.
+
+Large frames (local values: rows x pairs) go to Parquet files beside the JSON
+(:mod:`workbench.parquet_sidecar`), each written atomically before the JSON that names it, so a
+JSON never points at a file not yet there. A sidecar found missing or altered makes the entry
+absent (a one-line message naming the file), and the analysis is recomputed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 import uuid
@@ -21,10 +27,13 @@ from typing import Any, BinaryIO
 
 from workbench.code_digest import code_version
 from workbench.errors import ParameterError, WorkbenchError
+from workbench.parquet_sidecar import SIDECAR_MIN_CELLS, SidecarError, join_frames, split_frames
 
 __all__ = ["ResultKey", "ResultStore", "StoredResultError", "code_version", "write_atomically"]
 
 _PARTIAL_SUFFIX = ".tmp"
+_SIDECAR_SUFFIX = ".parquet"
+_log = logging.getLogger(__name__)
 
 
 def write_atomically(path: Path, write: Callable[[BinaryIO], Any]) -> Path:
@@ -107,6 +116,9 @@ class ResultStore:
     ----------
     root : str or Path
         Folder of the cache (created when missing).
+    sidecar_min_cells : int
+        Frames of at least this many cells (rows x columns) are stored as Parquet beside the
+        JSON (:data:`workbench.parquet_sidecar.SIDECAR_MIN_CELLS`).
 
     Example
     -------
@@ -116,9 +128,10 @@ class ResultStore:
     True
     """
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, sidecar_min_cells: int = SIDECAR_MIN_CELLS) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self.sidecar_min_cells = sidecar_min_cells
 
     def path_for(self, key: ResultKey) -> Path:
         return self.root / key.analyzer / f"{key.digest}.json"
@@ -135,7 +148,13 @@ class ResultStore:
         path = self.path_for(key)
         record = self._read(path)
         if record is not None and isinstance(record.get("result"), dict):
-            return record["result"]
+            try:
+                return join_frames(record["result"], record.get("sidecars", []), self._reader(path))
+            except SidecarError as error:
+                if strict:
+                    raise StoredResultError(str(error)) from None
+                _log.warning("workbench: %s; recomputing", error)
+                return None
         if strict and path.is_file():
             raise StoredResultError(f"stored result unreadable: {path.name} does not parse")
         return None
@@ -153,6 +172,7 @@ class ResultStore:
         which :meth:`entries` lists without parsing the results.
         """
         path = self.path_for(key)
+        payload, files, sidecars = split_frames(payload, path.stem, self.sidecar_min_cells)
         record = {
             "key": key.as_dict(),
             "saved": time.time(),
@@ -160,8 +180,26 @@ class ResultStore:
             "model_names": list(model_names),
             "result": payload,
         }
+        if sidecars:
+            record["sidecars"] = sidecars
         text = json.dumps(record, allow_nan=False, separators=(",", ":"))
-        return write_atomically(path, lambda handle: handle.write(text.encode("utf-8")))
+        # Sidecars first: a crash before the JSON leaves orphans (remove_partial), never a JSON
+        # naming a file that is not there.
+        for name, data in files.items():
+            write_atomically(path.with_name(name), lambda handle, data=data: handle.write(data))
+        write_atomically(path, lambda handle: handle.write(text.encode("utf-8")))
+        self._remove_sidecars(path, keep=set(files))  # those of a result this one replaced
+        return path
+
+    def delete(self, key: ResultKey) -> bool:
+        """Remove the result stored under ``key`` and its sidecars; whether there was one."""
+        path = self.path_for(key)
+        try:
+            path.unlink()  # the JSON first: no reader then finds it without its sidecars
+        except FileNotFoundError:
+            return False
+        self._remove_sidecars(path, keep=set())
+        return True
 
     def entries(self, analyzer: str | None = None) -> list[dict[str, Any]]:
         """Keys, save times, seconds and model names of the stored results (newest first)."""
@@ -171,8 +209,14 @@ class ResultStore:
         return sorted(found, key=lambda r: r["saved"], reverse=True)
 
     def partial_files(self) -> list[Path]:
-        """Temporary files of writes that never finished (a killed job)."""
-        return sorted(self.root.glob(f"*/.*{_PARTIAL_SUFFIX}"))
+        """Temporary files of writes that never finished (a killed job), and sidecars whose
+        JSON was never written (a job killed between the two)."""
+        orphans = [
+            path
+            for path in self.root.glob(f"*/*{_SIDECAR_SUFFIX}")
+            if not path.with_name(f"{path.name.split('.', 1)[0]}.json").is_file()
+        ]
+        return sorted([*self.root.glob(f"*/.*{_PARTIAL_SUFFIX}"), *orphans])
 
     def remove_partial(self, older_than_seconds: float = 600.0) -> int:
         """Delete what killed writers left behind; returns how many files went.
@@ -190,6 +234,16 @@ class ResultStore:
             except FileNotFoundError:
                 continue
         return removed
+
+    @staticmethod
+    def _reader(path: Path) -> Callable[[str], bytes]:
+        return lambda name: (path.parent / Path(name).name).read_bytes()
+
+    @staticmethod
+    def _remove_sidecars(path: Path, keep: set[str]) -> None:
+        for sidecar in path.parent.glob(f"{path.stem}.*{_SIDECAR_SUFFIX}"):
+            if sidecar.name not in keep:
+                sidecar.unlink(missing_ok=True)
 
     @staticmethod
     def _read(path: Path, header_only: bool = False) -> dict[str, Any] | None:
