@@ -173,3 +173,14 @@ def test_a_manifest_site_that_does_not_exist_is_one_line(user_space):
             space.model("typo")
     finally:
         space._forget([], ["typo"])
+
+
+def test_interactions_run_on_the_user_model_as_on_any_torch_model(user_space):
+    from app.analyses import compute_result
+
+    space = user_space[0]
+    result = compute_result(space, "interactions", "mine", {"index": "h2", "rows": 40})
+    scores = result.to_frame()
+    # pairs of the data set's fields (its groups), scored on the model the entry builds
+    assert list(scores["pair"]) == ["A × B", "A × C", "B × C"]
+    assert (scores["value"] >= 0).all() and scores["value"].max() > 0  # H² of a gated model
