@@ -227,9 +227,11 @@ def _read_interactions(payload: dict):
 def _compute_gates(model, parameters: dict, progress: ProgressCallback | None):
     from analyzers.gate_common import sample_rows
 
-    if not hasattr(getattr(model.adapter, "module", None), "gate_sites"):
+    # A "torch" entry names its sites by module path; a zoo model names its own.
+    if not model.sites and not hasattr(getattr(model.adapter, "module", None), "gate_sites"):
         raise ParameterError(
-            f"model: {model.name!r} has no gates; choose a CTR model of the zoo (kind 'zoo')"
+            f"model: {model.name!r} has no gates; choose a CTR model of the zoo (kind 'zoo') "
+            "or your own torch model registered with its sites (kind 'torch')"
         )
     if parameters["rows"] < 2:
         raise ParameterError(f"rows: expected at least 2, got {parameters['rows']}")
@@ -238,6 +240,8 @@ def _compute_gates(model, parameters: dict, progress: ProgressCallback | None):
     return analyze_gates(
         model.adapter,
         model.rows.subset(positions),
+        sites=model.sites or None,
+        embedding=model.embedding_site,
         attribution_rows=parameters["attribution_rows"],
         compute_interactions=parameters["compute_interactions"] == "on",
         n_permutations=parameters["n_permutations"],
@@ -270,7 +274,23 @@ def _compute_embeddings(model, parameters: dict, progress: ProgressCallback | No
         train_rows=model.train_rows,
         others=others,
         progress=progress,
+        **({"embedding_site": model.embedding_site} if model.embedding_site else {}),
     )
+
+
+def site_models(workspace, data: str | None, analysis_name: str) -> list[str]:
+    """The models of ``data`` the "gates" or "embeddings" analysis runs on: the CTR zoo's, and
+    the user's own torch models registered with gate sites (gates) or an embedding site
+    (embeddings)."""
+    if not data:
+        return []
+    names = []
+    for name in workspace.model_names(data, kind=("zoo", "torch")):
+        entry = workspace.model_entry(name)
+        wanted = entry.sites if analysis_name == "gates" else entry.embedding_site
+        if entry.kind == "zoo" or wanted:
+            names.append(name)
+    return names
 
 
 def compare_candidates(workspace, model_name: str | None) -> list[str]:
@@ -510,7 +530,7 @@ def result_key(workspace, analysis_name: str, model_name: str, parameters: dict)
     spec = analysis(analysis_name)
     model = workspace.model(model_name)
     parameters = spec.parameters(parameters)
-    fingerprint = model.adapter.fingerprint()
+    fingerprint = model.adapter.fingerprint() + _sites_suffix(model)
     other = parameters.get("compare_with")
     if spec.with_workspace and other in workspace.model_names():
         # the cross-model CKA reads the other model too: retraining it makes a new result
@@ -522,6 +542,15 @@ def result_key(workspace, analysis_name: str, model_name: str, parameters: dict)
         parameters=parameters,
         code_version=analysis_code_version(spec.name),
     )
+
+
+def _sites_suffix(model) -> str:
+    """The sites of a "torch" entry, part of its results' key: a manifest edited to name
+    other sites makes new results."""
+    if not model.sites and not model.embedding_site:
+        return ""
+    names = [f"{s.name}:{s.kind}" for s in model.sites or []]
+    return "+sites:" + ",".join(names) + f"+embedding:{model.embedding_site}"
 
 
 def stored_result(workspace, analysis_name: str, model_name: str, parameters: dict):

@@ -123,3 +123,98 @@ def _check_predicts(adapter, dataset, name: str, data: str) -> None:
 
 def _first_line(error: Exception) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def register_torch_model(
+    workspace: Workspace,
+    name: str,
+    data: str,
+    factory: str,
+    *,
+    weights: str | Path | None = None,
+    sites: list | tuple = (),
+    embedding_site: str | None = None,
+    field_inputs: dict | None = None,
+    import_path: str | Path | None = None,
+    task: str = "auto",
+    output: str | None = None,
+    description: str = "",
+) -> ModelEntry:
+    """Add the user's own torch model (kind "torch") to ``workspace`` once it builds, its
+    weights load, it predicts on ``data`` and every site fires.
+
+    Parameters
+    ----------
+    workspace, name, data, task, output, description : as for :func:`register_model_file`
+    factory : str
+        ``package.module:callable`` returning the ``nn.Module``. Importing it runs your own
+        code: a choice of the local user (``workbench add-model --factory``, Python, or the
+        manifest), never of the web app.
+    weights : str or Path, optional
+        Its ``state_dict`` file (``torch.load(weights_only=True)``).
+    sites : list of str or dict
+        Gate sites by module path, ``"path#call"`` or ``{"site": "path#call", "kind": "mask"}``.
+    embedding_site : str, optional
+        Module path of the field embedding output (``"path#call"``).
+    field_inputs : dict, optional
+        ``{"fields": {input: column(s)}, "dtypes": {input: "long"|"float"}}`` for a model that
+        takes a dict of tensors (``workbench.field_inputs.DictInputs``).
+    import_path : str or Path, optional
+        A folder the factory's package is imported from.
+
+    Returns
+    -------
+    ModelEntry
+        As written to the manifest; on any failure nothing is written (one-line error).
+
+    Examples
+    --------
+    >>> register_torch_model(ws, "mine", "clicks", "mypkg.models:build",
+    ...                      weights="state.pt", sites=["gate_sigmoid#0"])  # doctest: +SKIP
+    """
+    entry = ModelEntry(
+        name=name,
+        data=data,
+        kind="torch",
+        factory=factory,
+        weights=str(Path(weights).expanduser().resolve()) if weights else None,
+        sites=list(sites) or None,
+        embedding_site=embedding_site,
+        field_inputs=dict(field_inputs) if field_inputs else None,
+        import_path=str(Path(import_path).expanduser().resolve()) if import_path else None,
+        task=task,
+        output=output,
+        description=description,
+    )
+    with workspace._lock("registering"):
+        workspace.add_model(entry, save=False)
+        try:
+            loaded = workspace.model(name)
+            _check_predicts(loaded.adapter, loaded.rows, name, data)
+            _check_sites_fire(loaded, entry)
+        except Exception as error:
+            workspace._forget([], [name])
+            if isinstance(error, WorkbenchError):
+                raise
+            raise ModelError(f"model {name!r}: {_first_line(error)}") from None
+        workspace.save()
+    return entry
+
+
+def _check_sites_fire(loaded, entry: ModelEntry) -> None:
+    """One line for a site whose module never runs, or runs fewer times than its call index,
+    or whose output does not split over the data set's fields."""
+    import torch
+
+    from workbench.sites import measure_sites, parse_site
+
+    specs = list(loaded.sites or [])
+    if entry.embedding_site:
+        specs.append(parse_site(entry.embedding_site, "embedding"))
+    if not specs:
+        return
+    module = loaded.adapter.module
+    adapter = loaded.adapter
+    rows = loaded.rows.X[:CHECK_ROWS].to(adapter.device, adapter.dtype)  # (rows, features)
+    with torch.no_grad():
+        measure_sites(module, specs, lambda: module(rows), loaded.rows.n_groups)

@@ -51,7 +51,13 @@ class ModelEntry:
     ``kind`` is "sample" (``sample`` names a built-in model, trained on an 80/20 split of the data
     and explained on the test rows), "zoo" (``sample`` names a CTR model of ``workbench.zoo``,
     trained likewise on a coded data set, its weights cached in the workspace's ``zoo`` folder)
-    or "file" (``path`` to a model file, explained on all rows).
+    "file" (``path`` to a model file, explained on all rows) or "torch" (the user's own torch
+    module built by ``factory`` "package.module:callable", with the ``state_dict`` file
+    ``weights``, its gate ``sites`` and ``embedding_site`` by module path, and optionally a
+    ``field_inputs`` specification ``{"fields": {...}, "dtypes": {...}}`` for
+    ``workbench.field_inputs.DictInputs``; explained on all rows). Building a "torch" model
+    imports the factory, the registrant's own code: only the local user names one (the
+    command line or this manifest), never the web app.
     """
 
     name: str
@@ -65,6 +71,14 @@ class ModelEntry:
     #: a joblib/pickle ``path`` is loaded only when true: loading one runs code its author chose,
     #: so whoever registers the file says they trust it (``Workspace.add_model``)
     trusted: bool = False
+    factory: str | None = None
+    weights: str | None = None
+    #: "path#call" text (a gate) or {"site": "path#call", "kind": "gate"|"mask"|...}
+    sites: list | None = None
+    embedding_site: str | None = None
+    field_inputs: dict | None = None
+    #: a folder the factory's package is imported from (appended to ``sys.path``)
+    import_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +96,10 @@ class LoadedModel:
     #: embeddings analysis refits on them, a retrained model set trains its members on them);
     #: None for a model file or object
     train_rows: Any = None
+    #: the gate sites of a "torch" entry (``workbench.sites.SiteSpec``); None: the model's own
+    sites: Any = None
+    #: the module path of a "torch" entry's field embedding output, if given
+    embedding_site: str | None = None
 
 
 class Workspace:
@@ -295,8 +313,20 @@ class Workspace:
         elif entry.kind == "file":
             if not entry.path or not Path(entry.path).is_file():
                 raise ParameterError(f"model {entry.name!r}: no model file at {entry.path!r}")
+        elif entry.kind == "torch":
+            from workbench.factory_models import is_factory
+
+            if not entry.factory or not is_factory(entry.factory):
+                raise ParameterError(
+                    f"model {entry.name!r}: factory must be package.module:callable, "
+                    f"got {entry.factory!r}"
+                )
+            if entry.weights and not Path(entry.weights).is_file():
+                raise ParameterError(f"model {entry.name!r}: no weights file at {entry.weights!r}")
         else:
-            raise ParameterError(f"model {entry.name!r}: kind must be 'sample', 'zoo' or 'file'")
+            raise ParameterError(
+                f"model {entry.name!r}: kind must be 'sample', 'zoo', 'file' or 'torch'"
+            )
         self._models[entry.name] = entry
         if save:
             self.save()
@@ -342,12 +372,15 @@ class Workspace:
     def data_names(self) -> list[str]:
         return list(self._data)
 
-    def model_names(self, data: str | None = None, kind: str | None = None) -> list[str]:
-        """Names of the models (of data set ``data`` and of ``kind``, when given)."""
+    def model_names(
+        self, data: str | None = None, kind: str | tuple[str, ...] | None = None
+    ) -> list[str]:
+        """Names of the models (of data set ``data`` and of ``kind`` or kinds, when given)."""
+        kinds = (kind,) if isinstance(kind, str) else kind
         return [
             m.name
             for m in self._models.values()
-            if (data is None or m.data == data) and (kind is None or m.kind == kind)
+            if (data is None or m.data == data) and (kinds is None or m.kind in kinds)
         ]
 
     def data_entry(self, name: str) -> DataEntry:
@@ -381,7 +414,7 @@ class Workspace:
 
         dataset = self.dataset(entry.data)
         task = infer_task(dataset) if entry.task == "auto" else entry.task
-        train_rows = None
+        train_rows = sites = None
         if entry.kind == "sample":
             # cached (no pickle) in the workspace, so a second start does not retrain
             sample = train_sample_model(
@@ -396,6 +429,11 @@ class Workspace:
             trained = sample_ctr_model(entry.sample, dataset, cache_dir=self.root / "zoo")
             adapter = wrap_model(trained.model, task="classification", output="logit")
             rows, estimator, train_rows = trained.test, trained.model, trained.train
+        elif entry.kind == "torch":
+            from workbench.factory_models import load_torch_entry
+
+            adapter, rows, sites = load_torch_entry(entry, dataset)
+            estimator = adapter.module
         else:
             adapter = load_model_file(
                 entry.path,
@@ -414,6 +452,8 @@ class Workspace:
             metrics,
             estimator=estimator,
             train_rows=train_rows,
+            sites=sites,
+            embedding_site=entry.embedding_site,
         )
 
     def _lock(self, name: str) -> threading.Lock:

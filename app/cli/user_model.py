@@ -9,21 +9,17 @@ weights are loaded with ``torch.load(weights_only=True)``, which runs no code fr
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 
-from workbench.errors import ModelError, ParameterError
+from workbench.factory_models import is_factory, load_factory_model
+
+__all__ = ["add_site_arguments", "is_factory", "load_user_model"]
 
 SITE_HELP = (
     "a site by module path, PATH or PATH#CALL for the CALL-th use of a module called several "
     "times per forward pass (e.g. feature_gating.0, gate_sigmoid#1); repeatable"
 )
-
-
-def is_factory(model: str) -> bool:
-    """Whether ``--model`` names a factory ``module:callable`` rather than a zoo model."""
-    return ":" in model and not model.endswith(".json")
 
 
 def add_site_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,26 +42,8 @@ def add_site_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_user_model(spec: str, weights: str | None):
-    """The module built by ``spec`` ("package.module:callable"), with ``weights`` loaded."""
-    import torch
-
-    module_name, _, attribute = spec.partition(":")
+    """The module built by ``spec`` ("package.module:callable"), with ``weights`` loaded; the
+    working directory comes first on the import path, as ``python -m`` would find the code."""
     if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # the user's own code, as `python -m` would find it
-    try:
-        factory = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as error:
-        raise ParameterError(f"--model {spec!r}: cannot import it ({error})") from None
-    model = factory()
-    if not isinstance(model, torch.nn.Module):
-        raise ModelError(f"--model {spec!r} returned {type(model).__name__}, not a torch module")
-    if weights:
-        try:
-            state = torch.load(weights, map_location="cpu", weights_only=True)
-            model.load_state_dict(state)
-        except (OSError, RuntimeError, KeyError) as error:
-            first = str(error).strip().splitlines()[0]
-            raise ModelError(
-                f"--weights {weights!r}: cannot load it into {spec}: {first}"
-            ) from None
-    return model.eval()
+        sys.path.insert(0, os.getcwd())
+    return load_factory_model(spec, weights, argument="--model", weights_argument="--weights")

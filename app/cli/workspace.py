@@ -1,5 +1,5 @@
-"""``workbench add-data`` and ``workbench add-model``: register a data set or a model file in a
-workspace without editing ``workspace.json`` by hand.
+"""``workbench add-data`` and ``workbench add-model``: register a data set, a model file or the
+user's own torch model (``--factory``) in a workspace without editing ``workspace.json`` by hand.
 
 Each checks what it registers before the manifest is written (the data set reads, its sample
 models train; the model file loads and predicts on the data set's rows); a failure prints one
@@ -15,6 +15,14 @@ from app.cli.common import TASKS, TRUST_PICKLE_HELP
 from workbench.errors import ParameterError
 
 GROUPINGS = ("columns", "prefix")
+#: options of a --factory model, refused with --file (option -> argparse name)
+FACTORY_ONLY = {
+    "--weights": "weights",
+    "--site": "site",
+    "--embedding-site": "embedding_site",
+    "--fields": "fields",
+    "--float-input": "float_input",
+}
 
 
 def add_parsers(commands) -> None:
@@ -48,12 +56,23 @@ def add_parsers(commands) -> None:
         help="register a model file already on disk in a workspace",
         description="Register a TorchScript (.pt/.pth/.ts) or torch.export (.pt2) model file, "
         "explained on a data set of the workspace, once it loads and predicts on that data "
-        "set's rows. A joblib/pickle file only with --trust-pickle.",
+        "set's rows. A joblib/pickle file only with --trust-pickle. Or your own torch model: "
+        "--factory package.module:callable builds it (your code, imported here and by "
+        "`workbench serve`: the web app never imports a factory itself), --weights loads its "
+        "state_dict, --site/--embedding-site name its gates and embeddings by module path.",
     )
     model.add_argument("--workspace", required=True, help="an existing workspace folder")
     model.add_argument("--name", required=True, help="the model's name in the workspace")
     model.add_argument("--data", required=True, help="name of a data set of the workspace")
-    model.add_argument("--file", required=True, help="the model file (stays where it is)")
+    source = model.add_mutually_exclusive_group(required=True)
+    source.add_argument("--file", help="the model file (stays where it is)")
+    source.add_argument(
+        "--factory",
+        metavar="PACKAGE.MODULE:CALLABLE",
+        help="your own torch model's factory (imported from the working directory or the "
+        "Python path)",
+    )
+    _factory_arguments(model)
     model.add_argument("--task", choices=TASKS, default="auto")
     model.add_argument(
         "--output-kind",
@@ -62,6 +81,38 @@ def add_parsers(commands) -> None:
     )
     model.add_argument("--trust-pickle", action="store_true", help=TRUST_PICKLE_HELP)
     model.set_defaults(run=_run_add_model)
+
+
+def _factory_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of a ``--factory`` model: weights, sites, embedding site, field spec."""
+    from app.cli.user_model import SITE_HELP
+    from workbench.sites import SITE_KIND_DEFAULTS
+
+    parser.add_argument("--weights", help="its state_dict file (loaded with weights_only=True)")
+    parser.add_argument(
+        "--site", action="append", default=[], metavar="PATH[#CALL]", help=SITE_HELP
+    )
+    parser.add_argument(
+        "--site-kind",
+        choices=[k for k in SITE_KIND_DEFAULTS if k != "embedding"],
+        default="gate",
+        help="what the --site outputs are (gate: open value 1; mask, cross or expert_gate)",
+    )
+    parser.add_argument(
+        "--embedding-site", metavar="PATH[#CALL]", help="module path of its field embeddings"
+    )
+    parser.add_argument(
+        "--fields",
+        metavar="JSON",
+        help='for a model that takes a dict of tensors: {"input": "column" or ["columns"]}',
+    )
+    parser.add_argument(
+        "--float-input",
+        action="append",
+        default=[],
+        metavar="INPUT",
+        help="a --fields input passed as float (default long codes); repeatable",
+    )
 
 
 def _run_add_data(args: argparse.Namespace) -> int:
@@ -98,10 +149,22 @@ def _run_add_data(args: argparse.Namespace) -> int:
 
 
 def _run_add_model(args: argparse.Namespace) -> int:
-    from workbench.registration import register_model_file
     from workbench.workspace import Workspace
 
     workspace = Workspace.open(args.workspace)
+    if args.factory:
+        entry = _register_factory(workspace, args)
+        sites = f" with sites {', '.join(args.site)}" if args.site else ""
+        print(
+            f"added torch model {entry.name!r} ({entry.factory}){sites} on data set "
+            f"{entry.data!r} to {workspace.root}"
+        )
+        return 0
+    given = [opt for opt, value in FACTORY_ONLY.items() if getattr(args, value)]
+    if given:
+        raise ParameterError(f"{given[0]}: only with --factory, not with --file")
+    from workbench.registration import register_model_file
+
     entry = register_model_file(
         workspace,
         args.name,
@@ -114,3 +177,43 @@ def _run_add_model(args: argparse.Namespace) -> int:
     trust = " (trusted pickle)" if entry.trusted else ""
     print(f"added model {entry.name!r}{trust} on data set {entry.data!r} to {workspace.root}")
     return 0
+
+
+def _register_factory(workspace, args: argparse.Namespace):
+    """``--factory``: register the user's own torch model, its code found where this command
+    found it (the working directory is recorded as the import path)."""
+    import json
+    import os
+    import sys
+
+    from workbench.registration import register_torch_model
+
+    field_inputs = None
+    if args.fields:
+        try:
+            fields = json.loads(args.fields)
+        except json.JSONDecodeError as error:
+            raise ParameterError(f"--fields: not JSON ({error.msg})") from None
+        if not isinstance(fields, dict):
+            raise ParameterError('--fields: expected {"input": "column" or ["columns"]}')
+        field_inputs = {"fields": fields, "dtypes": {f: "float" for f in args.float_input}}
+    elif args.float_input:
+        raise ParameterError("--float-input: only with --fields")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    return register_torch_model(
+        workspace,
+        args.name,
+        args.data,
+        args.factory,
+        weights=args.weights,
+        sites=[
+            s if args.site_kind == "gate" else {"site": s, "kind": args.site_kind}
+            for s in args.site
+        ],
+        embedding_site=args.embedding_site,
+        field_inputs=field_inputs,
+        import_path=os.getcwd(),
+        task=args.task,
+        output=args.output_kind,
+    )

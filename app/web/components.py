@@ -123,9 +123,11 @@ def register_model_choices(
     kind: str | None = None,
     message_id: str | None = None,
     message: Callable[[str, list[str]], str | None] | None = None,
+    models: Callable[[str], list[str]] | None = None,
 ) -> None:
-    """Choosing a data set offers its models (of ``kind``, when given), keeping the chosen model
-    when it still applies; ``message(data, names)`` fills ``message_id`` (e.g. "no zoo model")."""
+    """Choosing a data set offers its models (of ``kind``, or ``models(data)`` when given),
+    keeping the chosen model when it still applies; ``message(data, names)`` fills
+    ``message_id`` (e.g. "no zoo model")."""
     outputs = [Output(model_id, "options"), Output(model_id, "value")]
     if message_id is not None:
         outputs.append(Output(message_id, "children"))
@@ -137,7 +139,10 @@ def register_model_choices(
         prevent_initial_call=True,
     )
     def models_of_data(data, model):
-        names = workspace.model_names(data, kind=kind) if data else []
+        if not data:
+            names = []
+        else:
+            names = models(data) if models else workspace.model_names(data, kind=kind)
         chosen = model if model in names else (names[0] if names else None)
         if message_id is None:
             return names, chosen

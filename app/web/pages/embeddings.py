@@ -16,7 +16,7 @@ import dash
 import pandas as pd
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from app.analyses import analysis, compute_result, stored_result
+from app.analyses import analysis, compute_result, site_models, stored_result
 from app.parameter_text import url_value
 from app.web.components import register_model_choices, register_table_downloads
 from app.web.context import current_workspace
@@ -112,7 +112,7 @@ def register(app: Dash, workspace) -> None:
         workspace,
         DATA,
         MODEL,
-        kind="zoo",
+        models=lambda data: site_models(workspace, data, PAGE),
         message_id=NO_MODELS,
         message=lambda data, names: no_models_message(workspace, data, names),
     )
@@ -278,9 +278,12 @@ def _register_downloads(app: Dash, workspace) -> None:
 def no_models_message(workspace, data: str | None, models: list[str]) -> str | None:
     if models:
         return None
-    others = [d for d in workspace.data_names if workspace.model_names(d, kind="zoo")]
+    others = [d for d in workspace.data_names if site_models(workspace, d, PAGE)]
     hint = f"; try {', '.join(others)}" if others else ""
-    return f"Data set {data!r} has no CTR-zoo model, so no field embeddings to analyse{hint}."
+    return (
+        f"Data set {data!r} has no CTR-zoo model (nor a torch model of yours registered with "
+        f"--embedding-site), so no field embeddings to analyse{hint}."
+    )
 
 
 def gate_site_options(workspace, model: str | None) -> list[str]:
@@ -288,16 +291,18 @@ def gate_site_options(workspace, model: str | None) -> list[str]:
     if not model:
         return ["auto", "none"]
     module = workspace.model(model).adapter.module
+    if not hasattr(module, "gate_sites"):  # the user's own model: no gate colours (yet)
+        return ["auto", "none"]
     sites = [s.name for s in module.gate_sites() if s.field_aligned]
     return ["auto", "none", *sites]
 
 
 def layout(workspace, data=None, model=None, **query) -> html.Div:
     data_names = workspace.data_names
-    with_models = [d for d in data_names if workspace.model_names(d, kind="zoo")]
+    with_models = [d for d in data_names if site_models(workspace, d, PAGE)]
     default_data = with_models[0] if with_models else (data_names[0] if data_names else None)
     data = data if data in data_names else default_data
-    models = workspace.model_names(data, kind="zoo") if data else []
+    models = site_models(workspace, data, PAGE)
     model = model if model in models else (models[0] if models else None)
     given = {name: query[name] for name in FORM_PARAMETERS if name in query}
     view = {name: query[name] for name in VIEW_PARAMETERS if name in query}

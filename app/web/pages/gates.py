@@ -1,4 +1,5 @@
-"""Gates and masks: what the gates of a CTR zoo model do, with ablation, attributions and
+"""Gates and masks: what the gates of a CTR model (of the zoo, or the user's own torch model
+registered with its sites by module path) do, with ablation, attributions and
 field interactions of the same model on one page.
 
 The job runs ``analyzers.gates.analyze_gates`` on a seeded sample of the model's held-out rows
@@ -15,7 +16,7 @@ from urllib.parse import urlencode
 import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from app.analyses import analysis, compute_result, stored_result
+from app.analyses import analysis, compute_result, site_models, stored_result
 from app.web.components import register_model_choices, register_table_downloads
 from app.web.context import current_workspace
 from app.web.jobs import (
@@ -72,7 +73,13 @@ def register(app: Dash, workspace) -> None:
     )
 
     register_model_choices(
-        app, workspace, DATA, MODEL, kind="zoo", message_id=NO_MODELS, message=no_models_message
+        app,
+        workspace,
+        DATA,
+        MODEL,
+        models=lambda data: site_models(workspace, data, "gates"),
+        message_id=NO_MODELS,
+        message=no_models_message,
     )
     states = [State(DATA, "value"), State(MODEL, "value"), State(ROWS, "value")]
     states += [State(BOOTSTRAP, "value"), State(ATTRIBUTION_ROWS, "value")]
@@ -156,17 +163,18 @@ def no_models_message(data: str | None, models: list[str]) -> str | None:
     if models:
         return None
     return (
-        f"Data set {data!r} has no zoo model: gates need a CTR model of workbench.zoo "
-        "(the demo's adult-finalmlp and adult-gdcn on adult)."
+        f"Data set {data!r} has no zoo model and no torch model of yours registered with its "
+        "sites: gates need a CTR model of workbench.zoo (the demo's adult-finalmlp and "
+        "adult-gdcn on adult) or `workbench add-model --factory ... --site ...`."
     )
 
 
 def layout(workspace, data=None, model=None, site=None, mode=None, method=None, **query):
     data_names = workspace.data_names
-    with_zoo = [name for name in data_names if workspace.model_names(name, kind="zoo")]
-    fallback = with_zoo[0] if with_zoo else (data_names[0] if data_names else None)
+    with_gates = [name for name in data_names if site_models(workspace, name, "gates")]
+    fallback = with_gates[0] if with_gates else (data_names[0] if data_names else None)
     data = data if data in data_names else fallback
-    models = workspace.model_names(data, kind="zoo") if data else []
+    models = site_models(workspace, data, "gates")
     model = model if model in models else (models[0] if models else None)
     given = {name: query[name] for name in FORM_PARAMETERS if name in query}
     problem = None
@@ -203,7 +211,8 @@ def _form(data_names, data, models, model, parameters) -> html.Div:
                 [
                     field("Data set", dcc.Dropdown(data_names, data, id=DATA, clearable=False)),
                     field(
-                        "Model (CTR zoo)", dcc.Dropdown(models, model, id=MODEL, clearable=False)
+                        "Model (CTR zoo or your own)",
+                        dcc.Dropdown(models, model, id=MODEL, clearable=False),
                     ),
                     number_field("Rows (seeded sample)", "gates", "rows", ROWS, parameters["rows"]),
                     number_field(

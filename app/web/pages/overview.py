@@ -162,7 +162,8 @@ def _data_row(workspace, name: str) -> dict:
 
 def _model_row(workspace, name: str) -> dict:
     entry = workspace.model_entry(name)
-    row = {"model": name, "data set": entry.data, "kind": entry.sample or entry.kind}
+    kind = f"torch ({entry.factory})" if entry.kind == "torch" else entry.sample or entry.kind
+    row = {"model": name, "data set": entry.data, "kind": kind}
     failed = _FAILED.get((str(workspace.root), name))
     if failed is not None:  # as for data sets: the page lists the model and its error
         return {**row, "error": failed}

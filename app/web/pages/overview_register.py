@@ -39,7 +39,12 @@ def register_section(workspace) -> html.Div:
                 "A TorchScript (.pt/.pth/.ts), torch.export (.pt2), xgboost (.json/.ubj) or "
                 "lightgbm (.txt) file already on the server's disk; it is checked by loading "
                 "it and predicting on the data set's rows. Pickle/joblib files only when the "
-                "workspace already trusts the file (`workbench add-model --trust-pickle`).",
+                "workspace already trusts the file (`workbench add-model --trust-pickle`). "
+                "Your own torch model class (a factory and a state_dict, with its sites by "
+                "module path) is registered on the command line only, `workbench add-model "
+                "--factory package.module:build --weights state.pt --site PATH#CALL`: building "
+                "it imports your code, which this page never does for a name typed here; once "
+                "registered, it is listed here and analysed on the Gates and Embeddings pages.",
                 className="wb-muted",
             ),
             html.Div(

@@ -1,0 +1,186 @@
+"""The user's own torch model (tests/user_ctr.py) registered in a workspace by its factory,
+weights and sites: the registry, the Gates page and ``workbench add-model`` run it through the
+generic path (sites by module path) with the numbers of a direct analyzer call."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import torch
+
+from app.cli import command as cli
+from tests.user_ctr import user_frame, user_model
+from workbench.errors import WorkbenchError
+
+FACTORY = "tests.user_ctr:user_model"
+SITES = ["gate_sigmoid#0", {"site": "gate_sigmoid#1", "kind": "mask"}]
+GATES = {"rows": 60, "n_bootstrap": 10, "attribution_rows": 10, "compute_interactions": "off"}
+
+
+@pytest.fixture(scope="module")
+def user_space(tmp_path_factory):
+    """A workspace with data set 'clicks' and the user model 'mine' (saved weights differ
+    from the factory's, so loading them is visible)."""
+    from workbench.registration import register_torch_model
+    from workbench.workspace import DataEntry, Workspace
+
+    folder = tmp_path_factory.mktemp("user")
+    user_frame(n_rows=200).to_csv(folder / "clicks.csv", index=False)
+    model = user_model()
+    with torch.no_grad():
+        model.out.weight.mul_(3)
+    torch.save(model.state_dict(), folder / "weights.pt")
+    space = Workspace.create(folder / "ws")
+    space.add_data(
+        DataEntry(name="clicks", path=str(folder / "clicks.csv"), target="click", coding="fields")
+    )
+    register_torch_model(
+        space, "mine", "clicks", FACTORY, weights=folder / "weights.pt", sites=SITES,
+        embedding_site="embed",
+    )  # fmt: skip
+    return space, model, folder
+
+
+def test_registry_gates_equal_a_direct_call_with_the_same_sites(user_space):
+    from analyzers.gate_common import sample_rows
+    from analyzers.gates import analyze_gates
+    from app.analyses import analysis, compute_result
+    from workbench.sites import parse_site
+
+    space, model, _ = user_space
+    report = compute_result(space, "gates", "mine", GATES)
+    parameters = analysis("gates").parameters(GATES)
+    data = space.dataset("clicks")
+    rows = data.subset(sample_rows(data.n_rows, 60, parameters["random_state"]))
+    direct = analyze_gates(
+        model, rows, sites=[parse_site("gate_sigmoid#0"), parse_site("gate_sigmoid#1", "mask")],
+        embedding="embed", attribution_rows=10, compute_interactions=False, n_bootstrap=10,
+        n_permutations=parameters["n_permutations"], random_state=parameters["random_state"],
+        model_name="mine",
+    )  # fmt: skip
+    assert report.ablation.sites == ("gate_sigmoid#0", "gate_sigmoid#1")
+    pd.testing.assert_frame_equal(report.ablation.effects, direct.ablation.effects)
+    pd.testing.assert_frame_equal(report.statistics.to_frame(), direct.statistics.to_frame())
+    effects = report.ablation.effects.set_index(["site", "field", "mode"])["loss_increase"]
+    assert effects[("gate_sigmoid#0", "A", "mean")] == 0  # field A's first gate is constant
+    # the saved weights were loaded: the base loss is the saved model's on these rows
+    with torch.no_grad():
+        logits = model(rows.X)
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(logits, rows.y.float())
+    assert report.ablation.base_loss == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_registry_embeddings_equal_a_direct_call_with_the_same_site(user_space):
+    from analyzers.embeddings import analyze_embeddings
+    from app.analyses import analysis, compute_result
+
+    space, model, _ = user_space
+    report = compute_result(space, "embeddings", "mine", {"max_rows": 100})
+    parameters = analysis("embeddings").parameters({"max_rows": 100})
+    shared = {k: parameters[k] for k in ("projection", "projection_points", "n_components")}
+    shared |= {k: parameters[k] for k in ("top_k", "max_points", "n_steps", "random_state")}
+    direct = analyze_embeddings(
+        model, space.dataset("clicks"), model_name="mine", embedding_site="embed",
+        max_rows=100, **shared,
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(report.to_frame(), direct.to_frame())
+    # the field vectors are the model's own tables: three fields of dimension 2
+    assert list(report.geometry.field_names) == ["A", "B", "C"]
+
+
+def test_gates_page_runs_the_user_model_and_shows_its_sites(user_space):
+    from app.web import create_app
+    from app.web.server import serve_in_thread
+    from tests.app.web.dash_http import render_page, start_job
+
+    space, _, _ = user_space
+    server = serve_in_thread(create_app(space))
+    try:
+        page = render_page(server.url, "/gates", "?data=clicks&model=mine")
+        values = {"gates-data": "clicks", "gates-model": "mine", "gates-rows": 40}
+        values |= {"gates-bootstrap": 10, "gates-attribution-rows": 10}
+        values |= {"gates-interactions": "off", "gates-permutations": 1}
+        values["wb-workspace-key"] = str(space.root)
+        answer = start_job(server.url, "gates", values).wait(240)
+        search = answer["response"]["gates-url"]["search"]
+        view = render_page(server.url, "/gates", search)  # the view the finished job links to
+    finally:
+        server.stop()
+    assert '"mine"' in page  # offered in the model dropdown
+    assert "Done in" in json.dumps(answer), json.dumps(answer)[-600:]
+    assert "gate_sigmoid#0" in view and "gate_sigmoid#1" in view
+
+
+def test_add_model_cli_round_trip(user_space, capsys):
+    from workbench.workspace import Workspace
+
+    space, model, folder = user_space
+    code = cli.main(
+        ["add-model", "--workspace", str(space.root), "--name", "cli", "--data", "clicks",
+         "--factory", FACTORY, "--weights", str(folder / "weights.pt"),
+         "--site", "gate_sigmoid#1", "--site-kind", "mask", "--embedding-site", "embed"]
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    assert "added torch model 'cli'" in capsys.readouterr().out
+    manifest = json.loads((space.root / "workspace.json").read_text())
+    [entry] = [m for m in manifest["models"] if m["name"] == "cli"]
+    assert entry["kind"] == "torch" and entry["factory"] == FACTORY
+    assert entry["sites"] == [{"site": "gate_sigmoid#1", "kind": "mask"}]
+    loaded = Workspace.open(space.root).model("cli")  # a fresh process reads it back
+    assert [(s.path, s.call, s.kind) for s in loaded.sites] == [("gate_sigmoid", 1, "mask")]
+    X = space.dataset("clicks").X[:5]
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.adapter.predict(X), model(X))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--factory", "tests.user_ctr:nope"], "factory 'tests.user_ctr:nope': cannot import it"),
+        (["--factory", FACTORY, "--site", "gate_sigmoi"], "closest: gate_sigmoid"),
+        (["--factory", FACTORY, "--site", "unused"], "never runs during a forward pass"),
+        (["--factory", FACTORY, "--site", "gate_sigmoid#2"], "runs 2 time(s) per forward"),
+        (["--factory", FACTORY, "--weights", "clicks.csv"], "not a state_dict file"),
+        (["--factory", FACTORY, "--weights", "other.pt"], "does not match the module"),
+        (["--file", "weights.pt", "--site", "gate_sigmoid"], "--site: only with --factory"),
+    ],
+)
+def test_bad_entries_are_one_line_and_leave_the_manifest(user_space, capsys, options, message):
+    from tests.user_ctr import UserCtr
+
+    space, _, folder = user_space
+    torch.save(UserCtr(dim=3).state_dict(), folder / "other.pt")
+    before = (space.root / "workspace.json").read_text()
+    options = [str(folder / o) if o.endswith((".csv", ".pt")) else o for o in options]
+    base = ["add-model", "--workspace", str(space.root), "--name", "bad", "--data", "clicks"]
+    assert cli.main(base + options) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert message in err, err
+    assert (space.root / "workspace.json").read_text() == before
+
+
+def test_a_manifest_site_that_does_not_exist_is_one_line(user_space):
+    from workbench.workspace import ModelEntry
+
+    space = user_space[0]
+    entry = ModelEntry("typo", "clicks", "torch", factory=FACTORY, sites=["gate_sigmod#1"])
+    space.add_model(entry, save=False)
+    try:
+        with pytest.raises(WorkbenchError, match=r"^site 'gate_sigmod': .*closest: gate_sigmoid"):
+            space.model("typo")
+    finally:
+        space._forget([], ["typo"])
+
+
+def test_interactions_run_on_the_user_model_as_on_any_torch_model(user_space):
+    from app.analyses import compute_result
+
+    space = user_space[0]
+    result = compute_result(space, "interactions", "mine", {"index": "h2", "rows": 40})
+    scores = result.to_frame()
+    # pairs of the data set's fields (its groups), scored on the model the entry builds
+    assert list(scores["pair"]) == ["A × B", "A × C", "B × C"]
+    assert (scores["value"] >= 0).all() and scores["value"].max() > 0  # H² of a gated model
