@@ -107,5 +107,5 @@ def test_a_model_without_gates_is_refused_in_one_line(demo):
 def test_attention_only_model_is_refused_in_one_line(demo):
     """AutoInt's sites are (rows, heads, F, F) attention maps, not (rows, width) gates: the
     gates job says where they are read instead of failing inside the ablation kernel."""
-    with pytest.raises(ParameterError, match="^model: AutoInt has only attention sites"):
+    with pytest.raises(ParameterError, match=r"^model: AutoInt has only attention sites"):
         compute_result(demo, "gates", "adult-autoint", SMALL)
