@@ -22,8 +22,12 @@ SITE_HELP = (
 )
 
 
-def add_site_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--site``, ``--site-kind`` and ``--weights`` (for ``--model module:callable``)."""
+def add_site_arguments(
+    parser: argparse.ArgumentParser,
+    weights_help: str = "state_dict file of a --model module:callable (loaded with "
+    "weights_only=True)",
+) -> None:
+    """``--site``, ``--site-kind`` and ``--weights`` (for a model built by a factory)."""
     from workbench.sites import SITE_KIND_DEFAULTS
 
     parser.add_argument(
@@ -31,14 +35,12 @@ def add_site_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--site-kind",
-        choices=[k for k in SITE_KIND_DEFAULTS if k != "embedding"],
+        # embeddings have their own option; attention maps are not gates (workbench intrinsic)
+        choices=[k for k in SITE_KIND_DEFAULTS if k not in ("embedding", "attention")],
         default="gate",
         help="what the --site outputs are: gate (open value 1), mask, cross or expert_gate",
     )
-    parser.add_argument(
-        "--weights",
-        help="state_dict file of a --model module:callable (loaded with weights_only=True)",
-    )
+    parser.add_argument("--weights", help=weights_help)
 
 
 def load_user_model(spec: str, weights: str | None):

@@ -85,19 +85,9 @@ def add_parsers(commands) -> None:
 
 def _factory_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of a ``--factory`` model: weights, sites, embedding site, field spec."""
-    from app.cli.user_model import SITE_HELP
-    from workbench.sites import SITE_KIND_DEFAULTS
+    from app.cli.user_model import add_site_arguments
 
-    parser.add_argument("--weights", help="its state_dict file (loaded with weights_only=True)")
-    parser.add_argument(
-        "--site", action="append", default=[], metavar="PATH[#CALL]", help=SITE_HELP
-    )
-    parser.add_argument(
-        "--site-kind",
-        choices=[k for k in SITE_KIND_DEFAULTS if k != "embedding"],
-        default="gate",
-        help="what the --site outputs are (gate: open value 1; mask, cross or expert_gate)",
-    )
+    add_site_arguments(parser, "its state_dict file (loaded with weights_only=True)")
     parser.add_argument(
         "--embedding-site", metavar="PATH[#CALL]", help="module path of its field embeddings"
     )
