@@ -27,6 +27,7 @@ from torch import nn
 
 from workbench.data import Dataset
 from workbench.errors import DataError, ModelError, ParameterError
+from workbench.models.adapter import ModelAdapter
 
 __all__ = [
     "DEEPCTR_MODELS",
@@ -35,6 +36,7 @@ __all__ = [
     "deepctr_feature_columns",
     "import_deepctr",
     "train_deepctr",
+    "wrap_deepctr",
 ]
 
 DEEPCTR_MODELS = ("DCNMix", "AutoInt", "FiBiNET", "AFM", "IFM", "DIFM")
@@ -141,11 +143,14 @@ def deepctr_feature_columns(dataset: Dataset, embedding_dim: int = 8) -> list:
     ]
 
 
-def check_feature_index(model: nn.Module, dataset: Dataset) -> None:
-    """One line unless column j of ``dataset.X`` is what ``model.feature_index`` reads at j."""
+def check_feature_index(model: nn.Module, dataset: Dataset | None) -> None:
+    """One line unless column j of ``dataset.X`` is what ``model.feature_index`` reads at j
+    (with no data set: unless the model has a ``feature_index``)."""
     index = getattr(model, "feature_index", None)
     if index is None:
         raise ModelError(f"{type(model).__name__} has no feature_index: not a DeepCTR-Torch model")
+    if dataset is None:
+        return
     expected = [name for name, (a, b) in sorted(index.items(), key=lambda kv: kv[1][0])]
     widths = {name: b - a for name, (a, b) in index.items()}
     if expected != list(dataset.feature_names) or any(w != 1 for w in widths.values()):
@@ -187,14 +192,14 @@ def train_deepctr(
     Returns
     -------
     nn.Module
-        In eval mode, returning the click probability (rows, 1): wrap it with
-        ``wrap_model(model, task="classification", output="probability")``.
+        In eval mode, returning the click probability (rows, 1): hand analyses
+        ``wrap_deepctr(model)``.
 
     Example
     -------
     >>> data = adult_fields().subset(range(2000))  # doctest: +SKIP
     >>> model = train_deepctr("FiBiNET", data)  # doctest: +SKIP
-    >>> gate_statistics(model, data, sites=["SE.excitation.3"])  # doctest: +SKIP
+    >>> gate_statistics(wrap_deepctr(model), data, sites=["SE.excitation.3"])  # doctest: +SKIP
     """
     if name not in DEEPCTR_MODELS:
         raise ParameterError(f"name must be one of {DEEPCTR_MODELS}, got {name!r}")
@@ -210,6 +215,19 @@ def train_deepctr(
         model = model_class(columns, columns, seed=random_state, **dict(model_kwargs or {}))
         _fit(model, dataset, int(epochs), int(batch_size), float(learning_rate), random_state)
     return model.eval()
+
+
+def wrap_deepctr(model: nn.Module, device: str = "cpu") -> ModelAdapter:
+    """A DeepCTR-Torch model as a ModelAdapter: a classifier that returns probabilities.
+
+    Every analysis takes a bare torch module as a classifier returning logits; DeepCTR's
+    models end in a sigmoid (``PredictionLayer``), so pass this adapter instead, or the loss
+    of an ablation and the logit scale of the indices would read probabilities as logits.
+    """
+    from workbench.models import wrap_model
+
+    check_feature_index(model, None)
+    return wrap_model(model, task="classification", output="probability", device=device)
 
 
 def _fit(model, dataset: Dataset, epochs: int, batch_size: int, lr: float, seed: int) -> None:

@@ -18,9 +18,9 @@ from workbench.deepctr import (
     check_feature_index,
     import_deepctr,
     train_deepctr,
+    wrap_deepctr,
 )
 from workbench.errors import DataError, ModelError, ParameterError
-from workbench.models import wrap_model
 from workbench.sites import SiteSpec, discover_sites
 from workbench.zoo.ctr_data import adult_fields
 
@@ -53,6 +53,7 @@ def _probe(mode: str) -> str:
     return run.stdout.split()
 
 
+@pytest.mark.slow  # two fresh interpreters import torch
 def test_import_starts_no_thread_and_opens_no_socket():
     assert _probe("plain") == ["1", "True"]  # deepctr_torch's own import: the version thread
     assert _probe("ours") == ["0", "False"]  # no thread, and the undeclared requests unused
@@ -66,6 +67,7 @@ def test_import_without_the_package_is_one_line(monkeypatch):
 
 
 FIELDS = ("age", "education", "marital-status", "occupation", "relationship", "race", "gender")
+SMALL_DCNMIX = {"dnn_hidden_units": (16,), "low_rank": 8, "num_experts": 2}  # cross_num stays 2
 
 
 @pytest.fixture(scope="module")
@@ -82,20 +84,19 @@ def adult():
 
 @pytest.fixture(scope="module")
 def dcnmix(adult):
-    return train_deepctr(
-        "DCNMix", adult, epochs=3, learning_rate=0.01, model_kwargs={"dnn_hidden_units": (32,)}
-    )
+    return train_deepctr("DCNMix", adult, epochs=3, learning_rate=0.01, model_kwargs=SMALL_DCNMIX)
 
 
 @pytest.fixture(scope="module")
 def fibinet(adult):
-    kwargs = {"bilinear_type": "all", "dnn_hidden_units": (32,)}  # one bilinear Linear: fast
+    kwargs = {"bilinear_type": "all", "dnn_hidden_units": (16,)}  # one bilinear Linear: fast
     return train_deepctr("FiBiNET", adult, epochs=3, learning_rate=0.01, model_kwargs=kwargs)
 
 
 def _sii_by_pair(model, data):
-    adapter = wrap_model(model, task="classification", output="probability", device="cpu")
-    result = score_interactions(adapter, data, "sii", rows=3, background=6, random_state=0)
+    result = score_interactions(
+        wrap_deepctr(model), data, "sii", rows=3, background=6, random_state=0
+    )
     return result.global_scores().set_index("pair")["value"]
 
 
@@ -113,7 +114,7 @@ def test_senet_excitation_is_a_per_field_gate_site(fibinet, adult):
     found = {r["name"]: r for r in discover_sites(fibinet, adult.X[:16])}
     assert found["SE.excitation.3"]["width"] == 7  # one excitation weight per field
     site = SiteSpec("SE.excitation.3", **DEEPCTR_SITES["FiBiNET"]["SE.excitation.3"])
-    stats = gate_statistics(fibinet, adult, sites=[site]).per_field
+    stats = gate_statistics(wrap_deepctr(fibinet), adult, sites=[site]).per_field
     assert list(stats["field"]) == list(adult.feature_names)
     with torch.no_grad():  # by hand: A = excitation(mean over the embedding of each field)
         emb = torch.stack(
@@ -134,6 +135,8 @@ def test_dcnmix_gating_is_one_site_per_cross_layer(dcnmix, adult):
 
 
 def test_columns_that_do_not_follow_the_feature_index_are_one_line(dcnmix, adult):
+    with pytest.raises(ModelError, match="no feature_index: not a DeepCTR-Torch model"):
+        wrap_deepctr(torch.nn.Linear(7, 1))
     order = list(reversed(adult.feature_names))
     reordered = Dataset.from_frame(adult.to_frame()[[*order, adult.target_name]], "income")
     with pytest.raises(DataError, match="feature_index reads"):
