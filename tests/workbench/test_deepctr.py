@@ -84,13 +84,13 @@ def adult():
 
 @pytest.fixture(scope="module")
 def dcnmix(adult):
-    return train_deepctr("DCNMix", adult, epochs=3, learning_rate=0.01, model_kwargs=SMALL_DCNMIX)
+    return train_deepctr("DCNMix", adult, epochs=3, model_kwargs=SMALL_DCNMIX)
 
 
 @pytest.fixture(scope="module")
 def fibinet(adult):
     kwargs = {"bilinear_type": "all", "dnn_hidden_units": (16,)}  # one bilinear Linear: fast
-    return train_deepctr("FiBiNET", adult, epochs=3, learning_rate=0.01, model_kwargs=kwargs)
+    return train_deepctr("FiBiNET", adult, epochs=3, model_kwargs=kwargs)
 
 
 def _sii_by_pair(model, data):
