@@ -1,0 +1,143 @@
+"""DeepCTR-Torch models (optional extra) trained on Adult and analysed through the generic path."""
+
+import subprocess
+import sys
+import textwrap
+from dataclasses import replace
+
+import pytest
+import torch
+
+pytest.importorskip("deepctr_torch")
+
+from analyzers.gates import gate_statistics
+from analyzers.interactions.score import score_interactions
+from workbench.data import Dataset
+from workbench.deepctr import (
+    DEEPCTR_SITES,
+    check_feature_index,
+    import_deepctr,
+    train_deepctr,
+    wrap_deepctr,
+)
+from workbench.errors import DataError, ModelError, ParameterError
+from workbench.sites import SiteSpec, discover_sites
+from workbench.zoo.ctr_data import adult_fields
+
+# Thread.start records instead of starting, and sockets refuse to connect, in a fresh
+# interpreter (this one may have imported deepctr_torch already); the control shows that
+# the probe sees the check.
+IMPORT_PROBE = textwrap.dedent(
+    """
+    import socket, sys, threading
+    started = []
+    threading.Thread.start = lambda self: started.append(self)
+    def refuse(*args, **kwargs):
+        raise OSError("network used during import")
+    socket.socket.connect = socket.socket.connect_ex = refuse  # a class still: ssl subclasses it
+    if sys.argv[1] == "plain":
+        import deepctr_torch
+    else:
+        from workbench.deepctr import import_deepctr
+        import_deepctr().models.DCNMix
+    print(len(started), "requests" in sys.modules)
+    """
+)
+
+
+def _probe(mode: str) -> str:
+    run = subprocess.run(
+        [sys.executable, "-c", IMPORT_PROBE, mode], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    return run.stdout.split()
+
+
+@pytest.mark.slow  # two fresh interpreters import torch
+def test_import_starts_no_thread_and_opens_no_socket():
+    assert _probe("plain") == ["1", "True"]  # deepctr_torch's own import: the version thread
+    assert _probe("ours") == ["0", "False"]  # no thread, and the undeclared requests unused
+
+
+def test_import_without_the_package_is_one_line(monkeypatch):
+    monkeypatch.delitem(sys.modules, "deepctr_torch", raising=False)
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
+    with pytest.raises(ModelError, match=r"pip install 'workbench\[deepctr\]'"):
+        import_deepctr()
+
+
+FIELDS = ("age", "education", "marital-status", "occupation", "relationship", "race", "gender")
+SMALL_DCNMIX = {"dnn_hidden_units": (16,), "low_rank": 8, "num_experts": 2}  # cross_num stays 2
+
+
+@pytest.fixture(scope="module")
+def adult():
+    """Seven Adult fields (128 coalitions for exact SII), 1500 rows; "race" planted constant:
+    the model cannot react to it, so its pairs score exactly 0 whatever it learned."""
+    full = adult_fields().subset(range(1500))
+    X = full.X[:, [full.feature_names.index(f) for f in FIELDS]].clone()  # (rows, fields)
+    X[:, FIELDS.index("race")] = 0.0
+    data = Dataset.from_arrays(X, full.y, feature_names=FIELDS, groups="columns",
+                               target_name=full.target_name)  # fmt: skip
+    return replace(data, code_levels={f: full.code_levels[f] for f in FIELDS})
+
+
+@pytest.fixture(scope="module")
+def dcnmix(adult):
+    return train_deepctr("DCNMix", adult, epochs=3, model_kwargs=SMALL_DCNMIX)
+
+
+@pytest.fixture(scope="module")
+def fibinet(adult):
+    kwargs = {"bilinear_type": "all", "dnn_hidden_units": (16,)}  # one bilinear Linear: fast
+    return train_deepctr("FiBiNET", adult, epochs=3, model_kwargs=kwargs)
+
+
+def _sii_by_pair(model, data):
+    result = score_interactions(
+        wrap_deepctr(model), data, "sii", rows=3, background=6, random_state=0
+    )
+    return result.global_scores().set_index("pair")["value"]
+
+
+@pytest.mark.parametrize("name", ["dcnmix", "fibinet"])
+def test_sii_runs_per_field_and_the_constant_field_scores_zero(name, adult, request):
+    model = request.getfixturevalue(name)
+    scores = _sii_by_pair(model, adult)
+    assert len(scores) == 7 * 6 // 2 and scores.notna().all()
+    with_race = scores[[("race" in pair.split(" × ")) for pair in scores.index]]
+    assert len(with_race) == 6 and (with_race.abs() < 1e-6).all()
+    assert scores.drop(with_race.index).abs().max() > 1e-4  # the other fields do interact
+
+
+def test_senet_excitation_is_a_per_field_gate_site(fibinet, adult):
+    found = {r["name"]: r for r in discover_sites(fibinet, adult.X[:16])}
+    assert found["SE.excitation.3"]["width"] == 7  # one excitation weight per field
+    site = SiteSpec("SE.excitation.3", **DEEPCTR_SITES["FiBiNET"]["SE.excitation.3"])
+    stats = gate_statistics(wrap_deepctr(fibinet), adult, sites=[site]).per_field
+    assert list(stats["field"]) == list(adult.feature_names)
+    with torch.no_grad():  # by hand: A = excitation(mean over the embedding of each field)
+        emb = torch.stack(
+            [fibinet.embedding_dict[f](adult.X[:, j].long()) for j, f in
+             enumerate(adult.feature_names)], dim=1,
+        )  # fmt: skip
+        expected = fibinet.SE.excitation(emb.mean(-1)).mean(0)  # (fields,)
+    torch.testing.assert_close(
+        torch.tensor(stats["mean"].to_numpy(), dtype=torch.float32), expected, rtol=1e-5, atol=1e-6
+    )
+
+
+def test_dcnmix_gating_is_one_site_per_cross_layer(dcnmix, adult):
+    paths = {r["name"] for r in discover_sites(dcnmix, adult.X[:16])}
+    assert {"crossnet.gating.0#0", "crossnet.gating.0#1"} <= paths  # cross_num=2 calls
+    with pytest.raises(ParameterError, match=r"runs 2 time\(s\) per forward pass"):
+        gate_statistics(dcnmix, adult, sites=["crossnet.gating.0#2"], site_kind="expert_gate")
+
+
+def test_columns_that_do_not_follow_the_feature_index_are_one_line(dcnmix, adult):
+    with pytest.raises(ModelError, match="no feature_index: not a DeepCTR-Torch model"):
+        wrap_deepctr(torch.nn.Linear(7, 1))
+    order = list(reversed(adult.feature_names))
+    reordered = Dataset.from_frame(adult.to_frame()[[*order, adult.target_name]], "income")
+    with pytest.raises(DataError, match="feature_index reads"):
+        check_feature_index(dcnmix, reordered)
