@@ -1,5 +1,6 @@
 """DeepCTR-Torch models (optional extra) trained on Adult and analysed through the generic path."""
 
+import importlib.util
 import subprocess
 import sys
 import textwrap
@@ -8,7 +9,10 @@ from dataclasses import replace
 import pytest
 import torch
 
-pytest.importorskip("deepctr_torch")
+# Not importorskip: a plain import of deepctr_torch starts its network version check in this
+# process; workbench.deepctr.import_deepctr() imports it without that.
+if importlib.util.find_spec("deepctr_torch") is None:
+    pytest.skip("deepctr-torch is not installed", allow_module_level=True)
 
 from analyzers.gates import gate_statistics
 from analyzers.interactions.score import score_interactions
