@@ -8,6 +8,8 @@ never copies or uploads a model: ``path`` is a file on this machine's disk.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from workbench.errors import ModelError, WorkbenchError
@@ -74,27 +76,35 @@ def register_model_file(
     # for an untrusted pickle: check_pickle_trusted refuses before reading a byte.
     # One registration at a time, as Workspace.add_data_with_models: a failed one then
     # forgets only its own entry.
+    with _registering(workspace, entry):
+        check_pickle_trusted(resolved, entry.trusted)
+        dataset = workspace.dataset(data)
+        adapter = load_model_file(
+            resolved,
+            task=_task(task, dataset),
+            output=output,
+            trust_pickle=entry.trusted,
+            device="cpu",
+            feature_names=dataset.feature_names,
+        )
+        _check_predicts(adapter, dataset, name, data)
+    return entry
+
+
+@contextmanager
+def _registering(workspace, entry: ModelEntry) -> Iterator[None]:
+    """Add ``entry`` unsaved for the checks in the ``with`` body; save it when they pass, forget
+    it when one fails (a workbench error as it is, anything else as one ModelError line)."""
     with workspace._lock("registering"):
         workspace.add_model(entry, save=False)
         try:
-            check_pickle_trusted(resolved, entry.trusted)
-            dataset = workspace.dataset(data)
-            adapter = load_model_file(
-                resolved,
-                task=_task(task, dataset),
-                output=output,
-                trust_pickle=entry.trusted,
-                device="cpu",
-                feature_names=dataset.feature_names,
-            )
-            _check_predicts(adapter, dataset, name, data)
+            yield
         except Exception as error:
-            workspace._forget([], [name])
+            workspace._forget([], [entry.name])
             if isinstance(error, WorkbenchError):
                 raise
-            raise ModelError(f"model {name!r}: {_first_line(error)}") from None
+            raise ModelError(f"model {entry.name!r}: {_first_line(error)}") from None
         workspace.save()
-    return entry
 
 
 def _task(task: str, dataset) -> str:
@@ -186,18 +196,10 @@ def register_torch_model(
         output=output,
         description=description,
     )
-    with workspace._lock("registering"):
-        workspace.add_model(entry, save=False)
-        try:
-            loaded = workspace.model(name)
-            _check_predicts(loaded.adapter, loaded.rows, name, data)
-            _check_sites_fire(loaded, entry)
-        except Exception as error:
-            workspace._forget([], [name])
-            if isinstance(error, WorkbenchError):
-                raise
-            raise ModelError(f"model {name!r}: {_first_line(error)}") from None
-        workspace.save()
+    with _registering(workspace, entry):
+        loaded = workspace.model(name)
+        _check_predicts(loaded.adapter, loaded.rows, name, data)
+        _check_sites_fire(loaded, entry)
     return entry
 
 
