@@ -47,6 +47,45 @@ def one_by_one(adapter, masks, X, y) -> torch.Tensor:
     return losses
 
 
+@dataclasses.dataclass(frozen=True)
+class Arms:
+    """The two arms' best (wall, process) seconds, the batched arm's forward passes, the
+    dropped layers and the largest loss difference between the arms."""
+
+    best: dict[str, tuple[float, float]]
+    passes: int
+    layers: list[str]
+    difference: float
+
+    def ratios(self) -> tuple[float, float]:
+        """one-by-one / batched, in wall and in process seconds."""
+        loop, batched = self.best["one by one"], self.best["batched"]
+        return loop[0] / batched[0], loop[1] / max(batched[1], 1e-9)
+
+
+def batched_against_loop(adapter, rows, members: int, rate: float, mode: str, repeats: int):
+    """``members`` seeded dropout masks at ``rate`` on ``adapter``'s hidden layers, scored on
+    ``rows`` by the batched kernel and by one pass per member, interleaved, ``repeats`` times
+    after a warm-up call of each (vmap tracing, allocator); best of each arm by wall seconds."""
+    X, y = rows.X.to(adapter.device), rows.y.to(adapter.device)
+    layers = resolve_layers(adapter.module, None, mode)
+    shapes = unit_shapes(adapter.module, layers, mode, X[:1])
+    masks = draw_masks(shapes, range(members), rate, mode, seed=0)
+    kernel = DropoutLossKernel(adapter, rows.X, rows.y)
+    kernel.losses(masks)
+    one_by_one(adapter, masks, X, y)
+    times = {"batched": [], "one by one": []}
+    for _ in range(repeats):
+        passes = kernel.forward_passes
+        batched, *bt = timed_with_process(lambda: kernel.losses(masks), adapter.device)
+        passes = kernel.forward_passes - passes
+        looped, *lt = timed_with_process(lambda: one_by_one(adapter, masks, X, y), adapter.device)
+        times["batched"].append(bt)
+        times["one by one"].append(lt)
+    best = {arm: min(runs) for arm, runs in times.items()}
+    return Arms(best, passes, layers, float((batched - looped).abs().max()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=256)
@@ -64,35 +103,18 @@ def main() -> None:
             "mlp", Dataset.from_csv(path, target=TARGET), device=args.device
         )
     adapter, test = sample.adapter, sample.test
-    X, y = test.X.to(adapter.device), test.y.to(adapter.device)
-    layers = resolve_layers(adapter.module, None, args.mode)
-    shapes = unit_shapes(adapter.module, layers, args.mode, X[:1])
-    masks = draw_masks(shapes, range(args.members), args.rate, args.mode, seed=0)
-    kernel = DropoutLossKernel(adapter, test.X, test.y)
-    kernel.losses(masks)  # first-call costs (vmap tracing, allocator) out of the timing
-    one_by_one(adapter, masks, X, y)
-    times = {"batched": [], "one by one": []}
-    for _ in range(args.repeats):
-        passes = kernel.forward_passes
-        batched, *bt = timed_with_process(lambda: kernel.losses(masks), adapter.device)
-        passes = kernel.forward_passes - passes
-        looped, *lt = timed_with_process(lambda: one_by_one(adapter, masks, X, y), adapter.device)
-        times["batched"].append(bt)
-        times["one by one"].append(lt)
-    difference = float((batched - looped).abs().max())
+    arms = batched_against_loop(adapter, test, args.members, args.rate, args.mode, args.repeats)
     print(
         f"COMPAS sample MLP, {test.n_rows} test rows, {args.members} members, "
-        f"{args.mode} p={args.rate} on {layers}, device {adapter.device}, "
+        f"{args.mode} p={args.rate} on {arms.layers}, device {adapter.device}, "
         f"{torch.get_num_threads()} thread(s), best of {args.repeats} (interleaved)"
     )
-    print(f"batched: {passes} forward pass(es); one by one: {args.members} passes")
-    best = {arm: min(runs) for arm, runs in times.items()}  # by wall seconds
-    for arm, (wall, cpu) in best.items():
+    print(f"batched: {arms.passes} forward pass(es); one by one: {args.members} passes")
+    for arm, (wall, cpu) in arms.best.items():
         print(f"{arm:>11s}: wall {wall:.3f} s, process {cpu:.3f} s")
-    ratio_wall = best["one by one"][0] / best["batched"][0]
-    ratio_cpu = best["one by one"][1] / max(best["batched"][1], 1e-9)
+    ratio_wall, ratio_cpu = arms.ratios()
     print(f"ratio one-by-one / batched: wall {ratio_wall:.1f}x, process {ratio_cpu:.1f}x")
-    print(f"largest loss difference between the arms: {difference:.2e}")
+    print(f"largest loss difference between the arms: {arms.difference:.2e}")
 
 
 if __name__ == "__main__":

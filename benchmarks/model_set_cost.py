@@ -29,17 +29,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from dropout_set import DATA_CANDIDATES, TARGET, one_by_one
+from dropout_set import DATA_CANDIDATES, TARGET, batched_against_loop
 from sklearn.ensemble import GradientBoostingClassifier
 from threads import set_threads, thread_line
-from timing import timed_with_process
 
 from analyzers.model_sets import RetrainedSetBuilder, explore_model_set
 from analyzers.model_sets.builders import TRAINING_STAGE
 from analyzers.model_sets.explore import SCORING_STAGE
 from workbench import Dataset
-from workbench.kernels.dropout_losses import DropoutLossKernel
-from workbench.kernels.dropout_masks import draw_masks, resolve_layers, unit_shapes
 from workbench.member_cache import MemberCache
 from workbench.models import wrap_model
 from workbench.samples import SAMPLE_DATA_DIR
@@ -65,37 +62,19 @@ def dropout_arms(args, cache: Path) -> None:
     adapter, test, origin = adult_finalmlp(args.device, cache)
     if args.rows:
         test = test.subset(range(min(args.rows, test.n_rows)))
-    X, y = test.X.to(adapter.device), test.y.to(adapter.device)
-    layers = resolve_layers(adapter.module, None, "activations")
-    shapes = unit_shapes(adapter.module, layers, "activations", X[:1])
-    masks = draw_masks(shapes, range(args.members), args.rate, "activations", seed=0)
-    kernel = DropoutLossKernel(adapter, test.X, test.y)
-    kernel.losses(masks)  # first-call costs (vmap tracing, allocator) out of the timing
-    one_by_one(adapter, masks, X, y)
-    times = {"batched": [], "one by one": []}
-    for _ in range(args.repeats):
-        passes = kernel.forward_passes
-        batched, *bt = timed_with_process(lambda: kernel.losses(masks), adapter.device)
-        passes = kernel.forward_passes - passes
-        looped, *lt = timed_with_process(lambda: one_by_one(adapter, masks, X, y), adapter.device)
-        times["batched"].append(bt)
-        times["one by one"].append(lt)
+    arms = batched_against_loop(adapter, test, args.members, args.rate, "activations", args.repeats)
     print(
         f"(a) dropout set: Adult FinalMLP ({origin}), {test.n_rows} test rows, "
-        f"{args.members} members, activations p={args.rate} on {layers}, device "
+        f"{args.members} members, activations p={args.rate} on {arms.layers}, device "
         f"{adapter.device}, best of {args.repeats} (interleaved)"
     )
-    print(f"    batched: {passes} forward pass(es); one by one: {args.members} passes")
-    best = {arm: min(runs) for arm, runs in times.items()}  # by wall seconds
+    print(f"    batched: {arms.passes} forward pass(es); one by one: {args.members} passes")
     print(f"    {'arm':<12s} {'wall s':>9s} {'process s':>10s}")
-    for arm, (wall, cpu) in best.items():
+    for arm, (wall, cpu) in arms.best.items():
         print(f"    {arm:<12s} {wall:9.3f} {cpu:10.3f}")
-    ratio_wall = best["one by one"][0] / best["batched"][0]
-    ratio_cpu = best["one by one"][1] / max(best["batched"][1], 1e-9)
+    ratio_wall, ratio_cpu = arms.ratios()
     print(f"    ratio one-by-one / batched: wall {ratio_wall:.1f}x, process {ratio_cpu:.1f}x")
-    print(
-        f"    largest loss difference between the arms: {float((batched - looped).abs().max()):.2e}"
-    )
+    print(f"    largest loss difference between the arms: {arms.difference:.2e}")
 
 
 class StageClock:
