@@ -623,12 +623,19 @@ def compute_result(
     if spec.chunked and configured_cluster() is not None:
         with chunk_options(workspace.store) as chunks:  # a job's own client, closed after it
             result = spec.compute(model, key.parameters, progress, chunks=chunks, **extra)
+            _store_result(workspace, key, result)
+            # Only after the whole result is stored: a job stopped before keeps its chunks.
+            chunks["checkpoint"].prune()
     else:  # no cluster: the call is the one it always was
         result = spec.compute(model, key.parameters, progress, **extra)
+        _store_result(workspace, key, result)
+    return result
+
+
+def _store_result(workspace, key, result) -> None:
     watcher = _store_watcher.get()
     if watcher is not None:
         watcher(workspace.store.path_for(key))
     workspace.store.put(
         key, result.to_dict(), seconds=result.seconds, model_names=result.model_names
     )
-    return result

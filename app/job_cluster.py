@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from workbench.chunk_runs import ChunkLedger
 from workbench.errors import ParameterError, WorkbenchError
 from workbench.store import ResultStore
 
@@ -67,17 +68,20 @@ def configured_cluster() -> Any:
 @contextmanager
 def chunk_options(store: ResultStore) -> Iterator[dict[str, Any]]:
     """The ``executor`` and ``checkpoint`` arguments of one job's analysis (empty without a
-    cluster); a client opened here is closed when the job's analysis ends."""
+    cluster); a client opened here is closed when the job's analysis ends. The checkpoint is a
+    :class:`~workbench.chunk_runs.ChunkLedger` on the workspace's store: the job prunes its
+    chunks once it has stored the whole result."""
     target = configured_cluster()
     if target is None:
         yield {}
         return
+    checkpoint = ChunkLedger(store.root, store.sidecar_min_cells)
     if not isinstance(target, str):
-        yield {"executor": target, "checkpoint": store}
+        yield {"executor": target, "checkpoint": checkpoint}
         return
     client = _connect(target)
     try:
-        yield {"executor": client, "checkpoint": store}
+        yield {"executor": client, "checkpoint": checkpoint}
     finally:
         client.close()
 

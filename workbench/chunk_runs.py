@@ -71,6 +71,35 @@ class ChunkCheckpoint:
         self.store.put(self.chunk_key(chunk_id), output)
 
 
+class ChunkLedger(ResultStore):
+    """A checkpoint store that remembers the chunks a run read or wrote.
+
+    The app's jobs checkpoint into the workspace's store; once a job has stored its whole
+    result, its chunks are dead weight (a rerun reads the result, not the chunks), so the job
+    calls :meth:`prune`. A job that fails or is stopped never gets there: its chunks stay for
+    the next Run to resume from. (The CLI's ``--checkpoint DIR`` is the user's own folder and
+    is never pruned.)
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._touched: dict[Path, ResultKey] = {}
+
+    def get(self, key: ResultKey, *, strict: bool = False) -> dict[str, Any] | None:
+        self._touched[self.path_for(key)] = key
+        return super().get(key, strict=strict)
+
+    def put(self, key: ResultKey, payload: dict[str, Any], *args: Any, **kwargs: Any) -> Path:
+        self._touched[self.path_for(key)] = key
+        return super().put(key, payload, *args, **kwargs)
+
+    def prune(self) -> int:
+        """Delete every chunk this run read or wrote; returns how many were there."""
+        removed = sum(self.delete(key) for key in self._touched.values())
+        self._touched.clear()
+        return removed
+
+
 def checkpoint_for(
     checkpoint: str | Path | ResultStore | None,
     analyzer: str,

@@ -2,7 +2,8 @@
 
 Ground truth: ``compute_result`` with a configured cluster gives exactly the result of the
 analyzer run in one process (FISC exact on the planted XOR, exact SII); a job stopped after k
-chunks leaves those k in the workspace's store and the next Run reuses them; the server's
+chunks leaves those k in the workspace's store and the next Run reuses them; a job that stored
+its whole result leaves no chunk behind; the server's
 ``--workers`` cluster is started, handed to jobs as an address, and closed by its stop.
 """
 
@@ -74,7 +75,7 @@ def test_fisc_job_on_a_cluster_equals_one_process(xor_workspace, cluster_of, cli
     parameters = analyses.analysis("rashomon").parameters(given)
     here = rashomon.explore_rashomon(model.adapter, model.rows, model_name="xor-mlp", **parameters)
     assert same_result(on_cluster, here)
-    assert len(chunk_files(workspace, "rashomon")) == 1  # 3 pairs: one chunk, stored
+    assert chunk_files(workspace, "rashomon") == {}  # the result is stored: its chunk pruned
     assert (CHUNK_STAGE, 1, 1) in reports  # the page's progress counts chunks
 
 
@@ -88,7 +89,7 @@ def test_exact_sii_job_with_an_executor_equals_one_process(xor_workspace, cluste
     parameters = analyses.analysis("interactions").parameters(given)
     here = score_interactions(model.adapter, model.rows, **parameters, model_name="xor-logistic")
     assert same_result(pooled, here)
-    assert len(chunk_files(workspace, "interactions")) == 1
+    assert chunk_files(workspace, "interactions") == {}
 
 
 def test_a_stopped_model_set_job_resumes_its_finished_chunks(xor_workspace, cluster_of):
@@ -107,13 +108,19 @@ def test_a_stopped_model_set_job_resumes_its_finished_chunks(xor_workspace, clus
         first = chunk_files(workspace, "model_set")
         assert len(first) == stopped_after
         assert analyses.stored_result(workspace, "model_set", "xor-mlp", given) is None
-        reports = []
-        resumed = analyses.compute_result(
-            workspace, "model_set", "xor-mlp", given, lambda *report: reports.append(report)
-        )
+        reports, at_last_chunk = [], {}
+
+        def follow(stage, done, total):
+            reports.append((stage, done, total))
+            if stage == CHUNK_STAGE and done == total:  # every chunk there, result not stored
+                at_last_chunk.update(chunk_files(workspace, "model_set"))
+
+        resumed = analyses.compute_result(workspace, "model_set", "xor-mlp", given, follow)
     assert (REUSED_STAGE, stopped_after, 4) in reports
-    after = chunk_files(workspace, "model_set")
-    assert len(after) == 4 and {name: after[name] for name in first} == first
+    # The stopped job's chunks were read, not rewritten; once stored, the result needs none.
+    assert len(at_last_chunk) == 4
+    assert {name: at_last_chunk[name] for name in first} == first
+    assert chunk_files(workspace, "model_set") == {}
     cluster_of(None)
     spec = analyses.analysis("model_set")
     model = workspace.model("xor-mlp")
