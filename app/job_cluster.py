@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from workbench.chunk_runs import ChunkLedger
+from workbench.chunk_runs import DASK_HTTP_ADDRESS, ChunkLedger
 from workbench.errors import ParameterError, WorkbenchError
 from workbench.store import ResultStore
 
@@ -136,7 +136,10 @@ def start_serve_cluster(
     import distributed
 
     cluster = distributed.LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=processes,
+        dashboard_address=DASK_HTTP_ADDRESS,
     )
     configure_cluster(cluster.scheduler_address)
     print(

@@ -101,6 +101,7 @@ def measure(mode: str, data: str, model_path: str, chunk_rows: int, workers: int
     from analyzers.rashomon import explore_rashomon
     from benchmarks.timing import timed_with_process
     from workbench import Dataset, wrap_model
+    from workbench.chunk_runs import DASK_HTTP_ADDRESS
     from workbench.data.chunked import DistinctRows
 
     torch.set_num_threads(1)
@@ -111,7 +112,10 @@ def measure(mode: str, data: str, model_path: str, chunk_rows: int, workers: int
         import distributed
 
         cluster = distributed.LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=DASK_HTTP_ADDRESS,
         )
         client = distributed.Client(cluster)
         client.run(lambda: __import__("analyzers.rashomon_chunks"))  # imports outside the clock

@@ -31,6 +31,7 @@ from analyzers.interactions import score_interactions
 from benchmarks.threads import set_threads
 from benchmarks.timing import timed_with_process
 from workbench import Dataset, wrap_model
+from workbench.chunk_runs import DASK_HTTP_ADDRESS
 
 N_FEATURES, N_GROUPS = 50, 10
 
@@ -139,7 +140,10 @@ def main() -> None:
 
     cluster_start = time.perf_counter()
     cluster = distributed.LocalCluster(
-        n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=args.workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=DASK_HTTP_ADDRESS,
     )
     client = distributed.Client(cluster)
     client.run(lambda: __import__("analyzers.interactions"))  # imports outside the clock

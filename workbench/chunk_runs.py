@@ -40,6 +40,12 @@ REUSED_STAGE = "chunks reused"
 
 Chunk = tuple[str, tuple]  # (chunk id, arguments of the work unit)
 
+#: ``dashboard_address`` of every local Dask cluster we start: the scheduler always opens an
+#: HTTP server (health routes; the dashboard when bokeh is installed), and ``None`` still tries
+#: port 8787 and warns when it is taken. A free loopback port never collides and is never
+#: reachable from another machine.
+DASK_HTTP_ADDRESS = "127.0.0.1:0"
+
 
 @dataclasses.dataclass(frozen=True)
 class ChunkCheckpoint:

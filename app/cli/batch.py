@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from app.cli.common import positive_int
+from workbench.chunk_runs import DASK_HTTP_ADDRESS
 from workbench.errors import ParameterError, WorkbenchError
 
 _CONNECT_SECONDS = 30
@@ -76,7 +77,7 @@ def batch_options(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=DASK_HTTP_ADDRESS,
         )
         client = distributed.Client(cluster)
         print(f"workbench: local Dask cluster of {workers} workers", file=sys.stderr)

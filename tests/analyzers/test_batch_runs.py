@@ -24,7 +24,7 @@ from analyzers.interactions import score_interactions
 from analyzers.model_sets import RetrainedSetBuilder, explore_model_set
 from analyzers.rashomon import explore_rashomon
 from workbench import Dataset, wrap_model
-from workbench.chunk_runs import CHUNK_STAGE, REUSED_STAGE
+from workbench.chunk_runs import CHUNK_STAGE, DASK_HTTP_ADDRESS, REUSED_STAGE
 from workbench.errors import ParameterError
 
 distributed = pytest.importorskip("distributed")
@@ -38,7 +38,7 @@ class Killed(Exception):
 def client():
     # Threads, not processes, keep start-up under a second; every unit is still pickled.
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=DASK_HTTP_ADDRESS
     )
     with distributed.Client(cluster) as client:
         yield client

@@ -23,7 +23,7 @@ from app.job_cluster import (
     configured_cluster,
     start_serve_cluster,
 )
-from workbench.chunk_runs import CHUNK_STAGE, REUSED_STAGE
+from workbench.chunk_runs import CHUNK_STAGE, DASK_HTTP_ADDRESS, REUSED_STAGE
 from workbench.errors import ParameterError
 
 distributed = pytest.importorskip("distributed")
@@ -44,7 +44,7 @@ def cluster_of(monkeypatch):
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=DASK_HTTP_ADDRESS
     )
     with distributed.Client(cluster) as client:
         yield client

@@ -19,6 +19,7 @@ from analyzers.interactions import score_interactions
 from analyzers.rashomon import explore_rashomon
 from app.cli import command as cli
 from workbench import Dataset, wrap_model
+from workbench.chunk_runs import DASK_HTTP_ADDRESS
 from workbench.data.chunked import DistinctRows
 from workbench.errors import DataError, ParameterError
 from workbench.kernels import SubsetLossKernel
@@ -99,7 +100,7 @@ def test_fisc_on_a_cluster_ships_only_the_distinct_rows(parquet_case):
     path, _, whole, model, _ = parquet_case
     rows = DistinctRows.from_parquet(path, "y", chunk_rows=64)
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=DASK_HTTP_ADDRESS
     )
     with distributed.Client(cluster) as client:
         there = fisc(model, rows, executor=client, chunk_size=2)

@@ -10,6 +10,7 @@ from sklearn.ensemble import GradientBoostingRegressor
 
 from analyzers.interaction_result import InteractionResult
 from app.cli import command as cli
+from workbench.chunk_runs import DASK_HTTP_ADDRESS
 
 distributed = pytest.importorskip("distributed")
 
@@ -60,7 +61,7 @@ def test_a_scheduler_address_runs_on_that_cluster(tree_case, tmp_path, capsys):
     data, model = tree_case
     alone = run_sii(data, model, tmp_path / "alone")
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=DASK_HTTP_ADDRESS
     )
     try:
         remote = run_sii(data, model, tmp_path / "remote", "--scheduler", cluster.scheduler_address)
