@@ -145,6 +145,14 @@ def test_add_model_cli_round_trip(user_space, capsys):
         (["--factory", FACTORY, "--weights", "clicks.csv"], "not a state_dict file"),
         (["--factory", FACTORY, "--weights", "other.pt"], "does not match the module"),
         (["--file", "weights.pt", "--site", "gate_sigmoid"], "--site: only with --factory"),
+        (["--file", "weights.pt", "--factory-kwargs", "{}"], "--factory-kwargs: only with"),
+        (["--factory", FACTORY, "--factory-kwargs", "[1]"], "expected a JSON object"),
+        (["--factory", FACTORY, "--factory-kwargs", '{"width": 2}'], "takes no argument 'width'"),
+        # its logits leave [0, 1]: read as probabilities every loss would be wrong
+        (
+            ["--factory", FACTORY, "--weights", "weights.pt", "--output-kind", "probability"],
+            "outside [0, 1]; if it returns logits, register it with output 'logit'",
+        ),
     ],
 )
 def test_bad_entries_are_one_line_and_leave_the_manifest(user_space, capsys, options, message):
