@@ -45,6 +45,13 @@ def add_parsers(commands) -> None:
         help="'columns' (one group per column) or 'prefix' (Name=level blocks together)",
     )
     data.add_argument(
+        "--coding",
+        choices=("table", "fields"),
+        default="table",
+        help="'table' (columns as they are) or 'fields' (one coded field per column, numeric "
+        "columns bucketised: the input of CTR models, e.g. DeepCTR-Torch's)",
+    )
+    data.add_argument(
         "--sample-models",
         default="",
         help="comma-separated built-in models to train on it, named NAME-MODEL "
@@ -126,6 +133,7 @@ def _run_add_data(args: argparse.Namespace) -> int:
         path=str(Path(args.data).expanduser().resolve()),
         target=args.target,
         groups=args.groups,
+        coding=args.coding,
     )
     models = [
         ModelEntry(name=f"{args.name}-{s}", data=args.name, kind="sample", sample=s)

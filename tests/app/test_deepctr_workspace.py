@@ -32,15 +32,16 @@ def deepctr_space(tmp_path_factory):
     """300 Adult rows (five categorical fields) registered as coded fields; FiBiNET trained on
     the workspace's own data set (so on its vocabulary) for one epoch, saved, and registered
     through ``workbench add-model`` as the user would."""
-    from workbench.workspace import DataEntry, Workspace
+    from workbench.workspace import Workspace
 
     folder = tmp_path_factory.mktemp("deepctr")
     frame = pd.read_csv("sample_data/adult.csv.gz", nrows=300, usecols=COLUMNS)
     frame.to_csv(folder / "adult.csv", index=False)
-    space = Workspace.create(folder / "ws")
-    space.add_data(
-        DataEntry(name="adult", path=str(folder / "adult.csv"), target="income", coding="fields")
-    )
+    assert cli.main(
+        ["add-data", "--workspace", str(folder / "ws"), "--name", "adult", "--data",
+         str(folder / "adult.csv"), "--target", "income", "--coding", "fields"]
+    ) == 0  # fmt: skip
+    space = Workspace.open(folder / "ws")
     data = space.dataset("adult")
     model = train_deepctr(
         "FiBiNET", data, epochs=1, batch_size=64, embedding_dim=4,
@@ -124,3 +125,22 @@ def test_gates_page_runs_the_registered_deepctr_model(deepctr_space):
     finally:
         server.stop()
     assert "Done in" in json.dumps(answer), json.dumps(answer)[-600:]
+
+
+def test_the_interactions_cli_reads_the_factory_model_as_probabilities(deepctr_space, tmp_path):
+    from analyzers.interaction_result import InteractionResult
+    from analyzers.interactions import score_interactions
+
+    space, model, folder = deepctr_space
+    code = cli.main(
+        ["interactions", "--model", "workbench.deepctr:build", "--factory-kwargs",
+         json.dumps(KWARGS), "--weights", str(folder / "fibinet.pt"), "--output-kind",
+         "probability", "--data", str(folder / "adult.csv"), "--target", "income",
+         "--index", "h2", "--rows", "10", "--no-cache", "--formats", "", "--out", str(tmp_path)]
+    )  # fmt: skip
+    assert code == 0
+    ours = InteractionResult.from_dict(json.loads((tmp_path / "result.json").read_text()))
+    direct = score_interactions(
+        wrap_deepctr(model), space.dataset("adult"), "h2", rows=10, model_name="build"
+    )  # the factory's name, as the CLI names a factory model
+    pd.testing.assert_frame_equal(ours.to_frame(), direct.to_frame(), check_exact=True)

@@ -192,3 +192,12 @@ def test_interactions_run_on_the_user_model_as_on_any_torch_model(user_space):
     # pairs of the data set's fields (its groups), scored on the model the entry builds
     assert list(scores["pair"]) == ["A × B", "A × C", "B × C"]
     assert (scores["value"] >= 0).all() and scores["value"].max() > 0  # H² of a gated model
+
+
+@pytest.mark.parametrize("command", ["gates", "embeddings"])
+def test_factory_options_with_a_zoo_model_are_one_line(command, tmp_path, capsys):
+    # refused before the zoo model trains: our zoo's models return logits
+    options = ["--model", "finalmlp", "--output-kind", "probability", "--out", str(tmp_path)]
+    assert cli.main([command, *options]) != 0
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("--output-kind: only with --model package.module:callable"), err
