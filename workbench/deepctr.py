@@ -32,6 +32,7 @@ from workbench.models.adapter import ModelAdapter
 __all__ = [
     "DEEPCTR_MODELS",
     "DEEPCTR_SITES",
+    "build",
     "check_feature_index",
     "deepctr_feature_columns",
     "import_deepctr",
@@ -203,20 +204,70 @@ def train_deepctr(
     >>> model = train_deepctr("FiBiNET", data)  # doctest: +SKIP
     >>> gate_statistics(wrap_deepctr(model), data, sites=["SE.excitation.3"])  # doctest: +SKIP
     """
-    if name not in DEEPCTR_MODELS:
-        raise ParameterError(f"name must be one of {DEEPCTR_MODELS}, got {name!r}")
     if dataset.y is None or not set(dataset.y.unique().tolist()) <= {0.0, 1.0}:
         raise DataError("dataset needs a 0/1 target to train a DeepCTR-Torch model")
     for arg, value in (("epochs", epochs), ("batch_size", batch_size)):
         if int(value) < 1:
             raise ParameterError(f"{arg} must be >= 1, got {value}")
-    columns = deepctr_feature_columns(dataset, embedding_dim)
-    model_class = getattr(import_deepctr().models, name)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(random_state)
-        model = model_class(columns, columns, seed=random_state, **dict(model_kwargs or {}))
+        model = _construct(dataset, name, embedding_dim, random_state, model_kwargs)
         _fit(model, dataset, int(epochs), int(batch_size), float(learning_rate), random_state)
     return model.eval()
+
+
+def build(
+    dataset: Dataset,
+    name: str,
+    embedding_dim: int = 8,
+    random_state: int = 0,
+    model_kwargs: Mapping[str, Any] | None = None,
+) -> nn.Module:
+    """An untrained DeepCTR-Torch model with the feature columns ``train_deepctr`` gives it.
+
+    The factory of a DeepCTR model registered in a workspace or named on the command line
+    (``--factory workbench.deepctr:build --factory-kwargs '{"name": "FiBiNET"}'``): the
+    workbench passes the registered data set as ``dataset`` and the manifest's
+    ``factory_kwargs`` as the rest, then loads the saved ``state_dict`` into the result. The
+    columns come from the data set's fields and vocabulary sizes, so a model trained by
+    ``train_deepctr`` on that data set with the same ``name``, ``embedding_dim`` and
+    ``model_kwargs`` gets its parameters back exactly.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Coded fields with ``code_levels``, in the columns the model was trained on.
+    name : str
+        One of ``DEEPCTR_MODELS``.
+    embedding_dim, random_state, model_kwargs
+        As for ``train_deepctr`` (the seed only sets the initial weights a state_dict replaces).
+
+    Returns
+    -------
+    nn.Module
+        In eval mode, returning the click probability (rows, 1): register it with output
+        "probability".
+
+    Example
+    -------
+    >>> model = build(data, "FiBiNET", model_kwargs={"bilinear_type": "all"})  # doctest: +SKIP
+    >>> model.load_state_dict(torch.load("fibinet.pt", weights_only=True))  # doctest: +SKIP
+    """
+    with torch.random.fork_rng(devices=[]):  # DeepCTR's constructor reseeds the global RNG
+        torch.manual_seed(random_state)
+        return _construct(dataset, name, embedding_dim, random_state, model_kwargs).eval()
+
+
+def _construct(dataset, name, embedding_dim, random_state, model_kwargs) -> nn.Module:
+    """The model class ``name`` on one ``SparseFeat`` per field (the caller seeds the RNG)."""
+    if name not in DEEPCTR_MODELS:
+        raise ParameterError(f"name must be one of {DEEPCTR_MODELS}, got {name!r}")
+    columns = deepctr_feature_columns(dataset, embedding_dim)
+    model_class = getattr(import_deepctr().models, name)
+    try:
+        return model_class(columns, columns, seed=random_state, **dict(model_kwargs or {}))
+    except TypeError as error:  # an argument the model class does not take
+        raise ParameterError(f"model_kwargs of {name}: {error}") from None
 
 
 def wrap_deepctr(model: nn.Module, device: str = "cpu") -> ModelAdapter:

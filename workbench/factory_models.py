@@ -11,8 +11,11 @@ for a pickle), never a name a browser sends.
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from workbench.errors import ModelError, ParameterError
 
@@ -30,6 +33,8 @@ def load_factory_model(
     weights: str | Path | None = None,
     *,
     import_path: str | Path | None = None,
+    factory_kwargs: Mapping[str, Any] | None = None,
+    dataset=None,
     argument: str = "factory",
     weights_argument: str = "weights",
 ):
@@ -38,12 +43,18 @@ def load_factory_model(
     Parameters
     ----------
     factory : str
-        ``package.module:callable``; the callable takes no arguments and returns the module.
+        ``package.module:callable`` returning the module, called with ``factory_kwargs``;
+        if it has a parameter named ``dataset``, it also gets ``dataset`` (so it can size
+        embedding tables from the data set's fields, as ``workbench.deepctr:build`` does).
     weights : str or Path, optional
         A ``state_dict`` file, loaded with ``weights_only=True``.
     import_path : str or Path, optional
         A folder the factory's package is imported from (appended to ``sys.path``, so it never
         shadows an installed module).
+    factory_kwargs : mapping, optional
+        Keyword arguments of the factory (JSON values: they come from a manifest or a command).
+    dataset : Dataset, optional
+        The data set the model is explained on, for a factory that takes ``dataset``.
     argument, weights_argument : str
         The options named in error messages (``--model``, ``--weights`` on the command line).
 
@@ -67,7 +78,7 @@ def load_factory_model(
         build = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as error:
         raise ParameterError(f"{argument} {factory!r}: cannot import it ({error})") from None
-    model = build()
+    model = build(**_factory_arguments(build, factory, factory_kwargs, dataset, argument))
     if not isinstance(model, torch.nn.Module):
         raise ModelError(
             f"{argument} {factory!r} returned {type(model).__name__}, not a torch module"
@@ -88,6 +99,30 @@ def load_factory_model(
             )
         model.load_state_dict(state)
     return model.eval()
+
+
+def _factory_arguments(build, factory: str, factory_kwargs, dataset, argument: str) -> dict:
+    """The keyword arguments ``build`` is called with: ``factory_kwargs``, and ``dataset``
+    where it takes one; one line for a name it does not take, before anything is built."""
+    given = dict(factory_kwargs or {})
+    try:
+        parameters = inspect.signature(build).parameters
+    except (TypeError, ValueError):  # a builtin or extension callable: pass what was given
+        return given
+    if dataset is not None and "dataset" in parameters and "dataset" not in given:
+        given["dataset"] = dataset
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    unknown = [name for name in given if name not in parameters and not takes_any]
+    if unknown:
+        raise ParameterError(
+            f"{argument} {factory!r} takes no argument {unknown[0]!r}; it takes "
+            f"{', '.join(parameters) or 'none'}"
+        )
+    try:
+        inspect.signature(build).bind(**given)
+    except TypeError as error:  # a required argument missing
+        raise ParameterError(f"{argument} {factory!r}: {error} (factory_kwargs)") from None
+    return given
 
 
 def state_dict_mismatch(model, state) -> str | None:
@@ -144,7 +179,13 @@ def load_torch_entry(entry, dataset):
     from workbench.samples import infer_task
     from workbench.sites import parse_site, resolve_module
 
-    module = load_factory_model(entry.factory, entry.weights, import_path=entry.import_path)
+    module = load_factory_model(
+        entry.factory,
+        entry.weights,
+        import_path=entry.import_path,
+        factory_kwargs=entry.factory_kwargs,
+        dataset=dataset,
+    )
     rows = dataset
     if entry.field_inputs:
         spec = dict(entry.field_inputs)

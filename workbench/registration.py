@@ -146,6 +146,7 @@ def register_torch_model(
     embedding_site: str | None = None,
     field_inputs: dict | None = None,
     import_path: str | Path | None = None,
+    factory_kwargs: dict | None = None,
     task: str = "auto",
     output: str | None = None,
     description: str = "",
@@ -155,11 +156,20 @@ def register_torch_model(
 
     Parameters
     ----------
-    workspace, name, data, task, output, description : as for :func:`register_model_file`
+    workspace, name, data, task, description : as for :func:`register_model_file`
+    output : str, optional
+        What the module returns for a classification task: "logit" (the default) or
+        "probability" (a module that ends in a sigmoid, as DeepCTR-Torch's do). Every path that
+        loads the entry wraps the module so. Checked on the check rows: a "probability" output
+        outside [0, 1] is refused; "logit" outputs that all lie in [0, 1] get an
+        :class:`OutputKindWarning` (probabilities read as logits would be wrong everywhere).
     factory : str
         ``package.module:callable`` returning the ``nn.Module``. Importing it runs your own
         code: a choice of the local user (``workbench add-model --factory``, Python, or the
         manifest), never of the web app.
+    factory_kwargs : dict, optional
+        Its keyword arguments (JSON values); a factory with a ``dataset`` parameter also gets
+        the data set ``data`` (``workbench.deepctr:build``).
     weights : str or Path, optional
         Its ``state_dict`` file (``torch.load(weights_only=True)``).
     sites : list of str or dict
@@ -192,15 +202,60 @@ def register_torch_model(
         embedding_site=embedding_site,
         field_inputs=dict(field_inputs) if field_inputs else None,
         import_path=str(Path(import_path).expanduser().resolve()) if import_path else None,
+        factory_kwargs=dict(factory_kwargs) if factory_kwargs else None,
         task=task,
         output=output,
         description=description,
     )
     with _registering(workspace, entry):
         loaded = workspace.model(name)
+        _check_output_kind(loaded.adapter, loaded.rows, name)
         _check_predicts(loaded.adapter, loaded.rows, name, data)
         _check_sites_fire(loaded, entry)
     return entry
+
+
+class OutputKindWarning(UserWarning):
+    """A model registered as returning logits returns values that look like probabilities."""
+
+
+def _check_output_kind(adapter, dataset, name: str) -> None:
+    """One line when a "probability" model's outputs leave [0, 1] on the check rows; a
+    warning when a "logit" model's all lie in [0, 1] (likely a sigmoid at its end).
+
+    Reads the module's raw outputs: the adapter itself refuses probabilities outside [0, 1],
+    but as a failure to predict; a module that cannot run on the rows is left to
+    ``_check_predicts``, which says why."""
+    import warnings
+
+    import torch
+
+    if adapter.output_kind not in ("probability", "logit") or adapter.module is None:
+        return
+    rows = dataset.X[:CHECK_ROWS].to(adapter.device, adapter.dtype)  # (rows, features)
+    try:
+        with torch.no_grad():
+            outputs = adapter.module(rows)  # (rows, 1) or (rows, classes)
+    except Exception:
+        return
+    if not isinstance(outputs, torch.Tensor) or outputs.numel() == 0:
+        return
+    low, high = float(outputs.min()), float(outputs.max())
+    inside = 0.0 <= low and high <= 1.0
+    if adapter.output_kind == "probability" and not inside:
+        raise ModelError(
+            f"model {name!r}: output 'probability', but its outputs on {len(rows)} rows span "
+            f"[{low:.4g}, {high:.4g}], outside [0, 1]; if it returns logits, register it with "
+            "output 'logit'"
+        )
+    if adapter.output_kind == "logit" and inside:
+        warnings.warn(
+            f"model {name!r}: output 'logit', but all its outputs on {len(rows)} rows lie in "
+            f"[0, 1] ([{low:.4g}, {high:.4g}]); if it ends in a sigmoid, register it with "
+            "output 'probability'",
+            OutputKindWarning,
+            stacklevel=3,
+        )
 
 
 def _check_sites_fire(loaded, entry: ModelEntry) -> None:

@@ -55,9 +55,10 @@ class ModelEntry:
     module built by ``factory`` "package.module:callable", with the ``state_dict`` file
     ``weights``, its gate ``sites`` and ``embedding_site`` by module path, and optionally a
     ``field_inputs`` specification ``{"fields": {...}, "dtypes": {...}}`` for
-    ``workbench.field_inputs.DictInputs``; explained on all rows). Building a "torch" model
-    imports the factory, the registrant's own code: only the local user names one (the
-    command line or this manifest), never the web app.
+    ``workbench.field_inputs.DictInputs``, the factory's ``factory_kwargs``, and ``output``
+    "probability" for a module that ends in a sigmoid; explained on all rows). Building a
+    "torch" model imports the factory, the registrant's own code: only the local user names
+    one (the command line or this manifest), never the web app.
     """
 
     name: str
@@ -79,6 +80,9 @@ class ModelEntry:
     field_inputs: dict | None = None
     #: a folder the factory's package is imported from (appended to ``sys.path``)
     import_path: str | None = None
+    #: keyword arguments of a "torch" entry's factory (``workbench.deepctr:build`` takes
+    #: ``{"name": "FiBiNET", ...}``); a factory with a ``dataset`` parameter also gets ``data``
+    factory_kwargs: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -323,6 +327,11 @@ class Workspace:
                 )
             if entry.weights and not Path(entry.weights).is_file():
                 raise ParameterError(f"model {entry.name!r}: no weights file at {entry.weights!r}")
+            if entry.factory_kwargs is not None and not isinstance(entry.factory_kwargs, dict):
+                raise ParameterError(
+                    f"model {entry.name!r}: factory_kwargs must be a JSON object, "
+                    f"got {entry.factory_kwargs!r}"
+                )
         else:
             raise ParameterError(
                 f"model {entry.name!r}: kind must be 'sample', 'zoo', 'file' or 'torch'"

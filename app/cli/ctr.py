@@ -19,7 +19,13 @@ from app.cli.common import (
     nonnegative_int,
     positive_int,
 )
-from app.cli.user_model import add_site_arguments, is_factory, load_user_model
+from app.cli.user_model import (
+    add_factory_arguments,
+    add_site_arguments,
+    is_factory,
+    load_user_model,
+    user_output_kind,
+)
 from workbench.errors import ParameterError
 
 DATA_HELP = (
@@ -95,6 +101,7 @@ def _gates_arguments(gates: argparse.ArgumentParser) -> None:
     add_output_arguments(gates, formats_default="html")
     gates.add_argument("--sites", help="comma-separated gate sites (default: all)")
     add_site_arguments(gates)
+    add_factory_arguments(gates)
     gates.add_argument(
         "--embedding-site",
         metavar="PATH[#CALL]",
@@ -200,8 +207,10 @@ def _run_gates(args: argparse.Namespace) -> int:
     from app.reports.gates import write_gate_report
 
     formats = figure_formats(args.formats)
+    user_output_kind(args)  # factory-only options refused for a zoo model before training
     if is_factory(args.model):  # the user's own model: its rows are the whole --data
-        module, rows = load_user_model(args.model, args.weights), _dataset(args)
+        rows = _dataset(args)
+        module = load_user_model(args.model, args.weights, args.factory_kwargs, rows)
     else:
         trained = _trained(args)
         module, rows = trained.model, trained.test
@@ -242,14 +251,19 @@ def _analyze(args: argparse.Namespace, module, rows):
     if args.embedding_site:
         parameters["embedding"] = args.embedding_site
 
+    # A probability model (DeepCTR's) is read as one: its loss and logit scale stay right.
+    output = user_output_kind(args)
+
     def analyze():
         from analyzers.gates import analyze_gates
 
+        model = wrap_model(module, task="classification", output=output, device=args.device)
         return analyze_gates(
-            module, rows, max_batch_rows=args.max_batch_rows, device=args.device, **parameters
+            model, rows, max_batch_rows=args.max_batch_rows, device=args.device, **parameters
         )
 
-    adapter = wrap_model(module, task="classification", output="logit", device="cpu")
+    # The output kind is in the fingerprint: a zoo model's (logit) key is as before.
+    adapter = wrap_model(module, task="classification", output=output, device="cpu")
     return cached_result(
         args,
         "gates",

@@ -20,7 +20,12 @@ from app.cli.common import (
     positive_int,
 )
 from app.cli.ctr import add_training_arguments, parse_config
-from app.cli.user_model import is_factory, load_user_model
+from app.cli.user_model import (
+    add_factory_arguments,
+    is_factory,
+    load_user_model,
+    user_output_kind,
+)
 from app.reports.output_folder import staged_folder
 from workbench.errors import WorkbenchError
 
@@ -58,6 +63,7 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--weights", help="state_dict of a --model module:callable (loaded with weights_only=True)"
     )
+    add_factory_arguments(parser)
     add_data_arguments(
         parser,
         data_help="'adult', 'synthetic' or a CSV whose feature columns are the model's field codes",
@@ -133,6 +139,7 @@ def run_embeddings(args: argparse.Namespace) -> int:
     from app.cli.common import figure_formats
 
     formats = figure_formats(args.formats)
+    user_output_kind(args)  # factory-only options refused for a zoo model before training
     model, train, test = _model_and_data(args.model, args)
     report = _analyze(args, model, train, test)
     comparison = None
@@ -271,6 +278,7 @@ def _model_and_data(model_name: str, args: argparse.Namespace):
     from workbench.zoo.training import TrainingConfig, load_ctr_model, sample_ctr_model
 
     dataset = _dataset(args)
+    output = "logit"  # our zoo's models and saved models return logits
     if model_name in MODELS:
         # The same cache key as `workbench train` with equal options: a model trained there is
         # loaded here, not trained again.
@@ -285,7 +293,8 @@ def _model_and_data(model_name: str, args: argparse.Namespace):
         auc = trained.metrics.get("test_auc", float("nan"))
         print(f"sample model {model_name!r}: test AUC {auc:.4f}", file=sys.stderr)
     elif is_factory(model_name):
-        module = load_user_model(model_name, args.weights)
+        module = load_user_model(model_name, args.weights, args.factory_kwargs, dataset)
+        output = args.output_kind or "logit"
         train, test = dataset.train_test_split(0.2, seed=args.random_state)
     elif Path(model_name).suffix == ".json" or Path(model_name).with_suffix(".json").is_file():
         module, _ = load_ctr_model(Path(model_name).with_suffix(""))
@@ -295,7 +304,7 @@ def _model_and_data(model_name: str, args: argparse.Namespace):
             f"--model: {model_name!r} is neither a zoo model ({', '.join(MODELS)}) nor a saved "
             "model's .json"
         )
-    adapter = wrap_model(module, task="classification", output="logit", device=args.device)
+    adapter = wrap_model(module, task="classification", output=output, device=args.device)
     return adapter, train, test
 
 

@@ -22,6 +22,7 @@ from app.cli.common import (
     load_raw_estimator,
     positive_int,
 )
+from app.cli.user_model import add_factory_arguments, is_factory, load_user_model
 from workbench.errors import ModelError
 
 
@@ -45,6 +46,12 @@ def add_parser(commands) -> None:
     )
     parser.add_argument("--model-name", help="name stored in the result (default: --model)")
     add_model_file_arguments(parser)
+    parser.add_argument(
+        "--weights",
+        help="state_dict of a --model package.module:callable, your own torch model (its "
+        "--data is read as coded fields, as `workbench gates` reads it)",
+    )
+    add_factory_arguments(parser, output_kind=False)
     add_output_arguments(parser)
     add_grouping_arguments(parser)
     parser.add_argument("--index", choices=INTERACTION_INDICES, default=default_of(score, "index"))
@@ -111,7 +118,12 @@ def run_interactions(args: argparse.Namespace) -> int:
     from workbench.samples import infer_task
 
     formats = figure_formats(args.formats)
-    dataset = load_dataset(Dataset, args)
+    if is_factory(args.model):  # a CTR model of the user's: 'adult', 'synthetic' or a CSV
+        from app.cli.ctr import _dataset as coded_fields
+
+        dataset = coded_fields(args)
+    else:
+        dataset = load_dataset(Dataset, args)
     task = infer_task(dataset) if args.task == "auto" else args.task
     model, rows = _model_and_rows(args, dataset, task)
     if args.screen is not None:
@@ -122,7 +134,7 @@ def run_interactions(args: argparse.Namespace) -> int:
         "rows": args.rows,
         "background": args.background,
         "random_state": args.random_state,
-        "model_name": args.model_name or Path(args.model).stem,
+        "model_name": args.model_name or _model_name(args.model),
         "output": args.scale,
         "probability_clip": args.probability_clip,
         "class_index": args.class_index,
@@ -163,7 +175,7 @@ def _run_screen(args: argparse.Namespace, model, rows) -> int:
         approximator=args.approximator,
         n_permutations=args.n_permutations,
         random_state=args.random_state,
-        model_name=args.model_name or Path(args.model).stem,
+        model_name=args.model_name or _model_name(args.model),
         max_batch_rows=args.max_batch_rows,
         device=args.device,
     )
@@ -181,6 +193,11 @@ def _run_screen(args: argparse.Namespace, model, rows) -> int:
     print(result.top().head(10).to_string(index=False))
     print(f"wrote screen_refine.json and screen_refine.csv to {out}")
     return 0
+
+
+def _model_name(model: str) -> str:
+    """A model file's stem, a factory's callable name."""
+    return model.partition(":")[2] if is_factory(model) else Path(model).stem
 
 
 def _fingerprint(model, args: argparse.Namespace) -> str:
@@ -207,6 +224,16 @@ def _model_and_rows(args: argparse.Namespace, dataset, task: str):
             file=sys.stderr,
         )
         return sample.adapter, sample.test
+    if is_factory(args.model):
+        from workbench.models import wrap_model
+
+        if args.index == "tree":
+            raise ModelError("--index tree needs a tree model file, not a torch factory")
+        module = load_user_model(args.model, args.weights, args.factory_kwargs, dataset)
+        output = args.output_kind or ("logit" if task == "classification" else None)
+        return wrap_model(module, task=task, output=output, device=args.device), dataset
+    if args.weights or args.factory_kwargs:
+        raise ModelError("--weights, --factory-kwargs: only with --model package.module:callable")
     if args.index == "tree":
         names = dataset.feature_names
         return load_raw_estimator(Path(args.model), args.trust_pickle, names), dataset

@@ -14,7 +14,16 @@ import sys
 
 from workbench.factory_models import is_factory, load_factory_model
 
-__all__ = ["add_site_arguments", "is_factory", "load_user_model"]
+__all__ = [
+    "add_factory_arguments",
+    "add_site_arguments",
+    "is_factory",
+    "load_user_model",
+    "parse_factory_kwargs",
+    "user_output_kind",
+]
+
+OUTPUT_KINDS = ("logit", "probability")
 
 SITE_HELP = (
     "a site by module path, PATH or PATH#CALL for the CALL-th use of a module called several "
@@ -43,9 +52,68 @@ def add_site_arguments(
     parser.add_argument("--weights", help=weights_help)
 
 
-def load_user_model(spec: str, weights: str | None):
-    """The module built by ``spec`` ("package.module:callable"), with ``weights`` loaded; the
-    working directory comes first on the import path, as ``python -m`` would find the code."""
+def add_factory_arguments(parser: argparse.ArgumentParser, output_kind: bool = True) -> None:
+    """``--factory-kwargs`` and (unless the command has its own) ``--output-kind``."""
+    parser.add_argument(
+        "--factory-kwargs",
+        metavar="JSON",
+        help="keyword arguments of the factory, a JSON object (a factory with a `dataset` "
+        'parameter also gets the data set), e.g. \'{"name": "FiBiNET"}\' for '
+        "workbench.deepctr:build",
+    )
+    if output_kind:
+        parser.add_argument(
+            "--output-kind",
+            choices=OUTPUT_KINDS,
+            help="what your factory's model returns: logit (default) or probability (it ends "
+            "in a sigmoid, as DeepCTR-Torch models do)",
+        )
+
+
+def parse_factory_kwargs(text: str | None) -> dict | None:
+    """``--factory-kwargs`` as a dict (None when not given); one line if it is not an object."""
+    import json
+
+    from workbench.errors import ParameterError
+
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ParameterError(f"--factory-kwargs: not JSON ({error.msg})") from None
+    if not isinstance(value, dict):
+        raise ParameterError(f"--factory-kwargs: expected a JSON object, got {text!r}")
+    return value
+
+
+def user_output_kind(args: argparse.Namespace) -> str:
+    """The output kind of ``--model``: ``--output-kind`` for a factory, "logit" otherwise (our
+    zoo's models return logits); one line for factory-only options given with a zoo model."""
+    from workbench.errors import ParameterError
+
+    if not is_factory(args.model):
+        for option in ("output_kind", "factory_kwargs"):
+            if getattr(args, option, None):
+                flag = "--" + option.replace("_", "-")
+                raise ParameterError(f"{flag}: only with --model package.module:callable")
+        return "logit"
+    return args.output_kind or "logit"
+
+
+def load_user_model(
+    spec: str, weights: str | None, factory_kwargs: str | None = None, dataset=None
+):
+    """The module built by ``spec`` ("package.module:callable") with ``--factory-kwargs`` (and
+    ``dataset``, for a factory that takes one), ``weights`` loaded; the working directory comes
+    first on the import path, as ``python -m`` would find the code."""
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
-    return load_factory_model(spec, weights, argument="--model", weights_argument="--weights")
+    return load_factory_model(
+        spec,
+        weights,
+        factory_kwargs=parse_factory_kwargs(factory_kwargs),
+        dataset=dataset,
+        argument="--model",
+        weights_argument="--weights",
+    )

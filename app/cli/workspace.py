@@ -22,6 +22,7 @@ FACTORY_ONLY = {
     "--embedding-site": "embedding_site",
     "--fields": "fields",
     "--float-input": "float_input",
+    "--factory-kwargs": "factory_kwargs",
 }
 
 
@@ -42,6 +43,13 @@ def add_parsers(commands) -> None:
         choices=GROUPINGS,
         default="columns",
         help="'columns' (one group per column) or 'prefix' (Name=level blocks together)",
+    )
+    data.add_argument(
+        "--coding",
+        choices=("table", "fields"),
+        default="table",
+        help="'table' (columns as they are) or 'fields' (one coded field per column, numeric "
+        "columns bucketised: the input of CTR models, e.g. DeepCTR-Torch's)",
     )
     data.add_argument(
         "--sample-models",
@@ -77,7 +85,8 @@ def add_parsers(commands) -> None:
     model.add_argument(
         "--output-kind",
         choices=["probability", "logit", "value"],
-        help="what a torch model file returns (default: logit for classification)",
+        help="what a torch model file or --factory model returns (default: logit for "
+        "classification; probability for a model that ends in a sigmoid, as DeepCTR-Torch's)",
     )
     model.add_argument("--trust-pickle", action="store_true", help=TRUST_PICKLE_HELP)
     model.set_defaults(run=_run_add_model)
@@ -85,9 +94,10 @@ def add_parsers(commands) -> None:
 
 def _factory_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of a ``--factory`` model: weights, sites, embedding site, field spec."""
-    from app.cli.user_model import add_site_arguments
+    from app.cli.user_model import add_factory_arguments, add_site_arguments
 
     add_site_arguments(parser, "its state_dict file (loaded with weights_only=True)")
+    add_factory_arguments(parser, output_kind=False)  # --output-kind serves --file too
     parser.add_argument(
         "--embedding-site", metavar="PATH[#CALL]", help="module path of its field embeddings"
     )
@@ -123,6 +133,7 @@ def _run_add_data(args: argparse.Namespace) -> int:
         path=str(Path(args.data).expanduser().resolve()),
         target=args.target,
         groups=args.groups,
+        coding=args.coding,
     )
     models = [
         ModelEntry(name=f"{args.name}-{s}", data=args.name, kind="sample", sample=s)
@@ -172,38 +183,57 @@ def _run_add_model(args: argparse.Namespace) -> int:
 def _register_factory(workspace, args: argparse.Namespace):
     """``--factory``: register the user's own torch model, its code found where this command
     found it (the working directory is recorded as the import path)."""
-    import json
     import os
     import sys
+    import warnings
 
-    from workbench.registration import register_torch_model
+    from app.cli.user_model import parse_factory_kwargs
+    from workbench.registration import OutputKindWarning, register_torch_model
 
-    field_inputs = None
-    if args.fields:
-        try:
-            fields = json.loads(args.fields)
-        except json.JSONDecodeError as error:
-            raise ParameterError(f"--fields: not JSON ({error.msg})") from None
-        if not isinstance(fields, dict):
-            raise ParameterError('--fields: expected {"input": "column" or ["columns"]}')
-        field_inputs = {"fields": fields, "dtypes": {f: "float" for f in args.float_input}}
-    elif args.float_input:
-        raise ParameterError("--float-input: only with --fields")
+    field_inputs = _field_inputs(args)
+    factory_kwargs = parse_factory_kwargs(args.factory_kwargs)
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
-    return register_torch_model(
-        workspace,
-        args.name,
-        args.data,
-        args.factory,
-        weights=args.weights,
-        sites=[
-            s if args.site_kind == "gate" else {"site": s, "kind": args.site_kind}
-            for s in args.site
-        ],
-        embedding_site=args.embedding_site,
-        field_inputs=field_inputs,
-        import_path=os.getcwd(),
-        task=args.task,
-        output=args.output_kind,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", OutputKindWarning)
+        entry = register_torch_model(
+            workspace,
+            args.name,
+            args.data,
+            args.factory,
+            weights=args.weights,
+            sites=[
+                s if args.site_kind == "gate" else {"site": s, "kind": args.site_kind}
+                for s in args.site
+            ],
+            embedding_site=args.embedding_site,
+            field_inputs=field_inputs,
+            import_path=os.getcwd(),
+            factory_kwargs=factory_kwargs,
+            task=args.task,
+            output=args.output_kind,
+        )
+    for warning in caught:  # one line each, without Python's file:line and source line
+        if issubclass(warning.category, OutputKindWarning):
+            print(f"warning: {warning.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(warning.message, warning.category, warning.filename,
+                                 warning.lineno)  # fmt: skip
+    return entry
+
+
+def _field_inputs(args: argparse.Namespace) -> dict | None:
+    """``--fields`` and ``--float-input`` as a ``DictInputs`` specification."""
+    import json
+
+    if args.float_input and not args.fields:
+        raise ParameterError("--float-input: only with --fields")
+    if not args.fields:
+        return None
+    try:
+        fields = json.loads(args.fields)
+    except json.JSONDecodeError as error:
+        raise ParameterError(f"--fields: not JSON ({error.msg})") from None
+    if not isinstance(fields, dict):
+        raise ParameterError('--fields: expected {"input": "column" or ["columns"]}')
+    return {"fields": fields, "dtypes": {f: "float" for f in args.float_input}}

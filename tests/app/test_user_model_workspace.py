@@ -145,6 +145,14 @@ def test_add_model_cli_round_trip(user_space, capsys):
         (["--factory", FACTORY, "--weights", "clicks.csv"], "not a state_dict file"),
         (["--factory", FACTORY, "--weights", "other.pt"], "does not match the module"),
         (["--file", "weights.pt", "--site", "gate_sigmoid"], "--site: only with --factory"),
+        (["--file", "weights.pt", "--factory-kwargs", "{}"], "--factory-kwargs: only with"),
+        (["--factory", FACTORY, "--factory-kwargs", "[1]"], "expected a JSON object"),
+        (["--factory", FACTORY, "--factory-kwargs", '{"width": 2}'], "takes no argument 'width'"),
+        # its logits leave [0, 1]: read as probabilities every loss would be wrong
+        (
+            ["--factory", FACTORY, "--weights", "weights.pt", "--output-kind", "probability"],
+            "outside [0, 1]; if it returns logits, register it with output 'logit'",
+        ),
     ],
 )
 def test_bad_entries_are_one_line_and_leave_the_manifest(user_space, capsys, options, message):
@@ -184,3 +192,12 @@ def test_interactions_run_on_the_user_model_as_on_any_torch_model(user_space):
     # pairs of the data set's fields (its groups), scored on the model the entry builds
     assert list(scores["pair"]) == ["A × B", "A × C", "B × C"]
     assert (scores["value"] >= 0).all() and scores["value"].max() > 0  # H² of a gated model
+
+
+@pytest.mark.parametrize("command", ["gates", "embeddings"])
+def test_factory_options_with_a_zoo_model_are_one_line(command, tmp_path, capsys):
+    # refused before the zoo model trains: our zoo's models return logits
+    options = ["--model", "finalmlp", "--output-kind", "probability", "--out", str(tmp_path)]
+    assert cli.main([command, *options]) != 0
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("--output-kind: only with --model package.module:callable"), err

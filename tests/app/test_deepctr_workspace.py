@@ -1,0 +1,146 @@
+"""A DeepCTR-Torch model trained in the user's own code, saved as a state_dict and registered
+with the ready factory ``workbench.deepctr:build``: the workspace, the CLI and the Gates page
+run it as a probability model with exactly the numbers of ``wrap_deepctr`` in Python."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pandas as pd
+import pytest
+import torch
+
+# As tests/workbench/test_deepctr.py: never a plain import of deepctr_torch (its network check).
+if importlib.util.find_spec("deepctr_torch") is None:
+    pytest.skip("deepctr-torch is not installed", allow_module_level=True)
+
+from analyzers.gate_results import GateReport
+from analyzers.gates import gate_statistics
+from app.cli import command as cli
+from workbench.deepctr import train_deepctr, wrap_deepctr
+from workbench.factory_models import load_factory_model
+
+COLUMNS = ["education", "marital-status", "relationship", "race", "gender", "income"]
+KWARGS = {"name": "FiBiNET", "embedding_dim": 4,
+          "model_kwargs": {"bilinear_type": "all", "dnn_hidden_units": [8]}}  # fmt: skip
+SITE = "SE.excitation.3"
+
+
+@pytest.fixture(scope="module")
+def deepctr_space(tmp_path_factory):
+    """300 Adult rows (five categorical fields) registered as coded fields; FiBiNET trained on
+    the workspace's own data set (so on its vocabulary) for one epoch, saved, and registered
+    through ``workbench add-model`` as the user would."""
+    from workbench.workspace import Workspace
+
+    folder = tmp_path_factory.mktemp("deepctr")
+    frame = pd.read_csv("sample_data/adult.csv.gz", nrows=300, usecols=COLUMNS)
+    frame.to_csv(folder / "adult.csv", index=False)
+    assert cli.main(
+        ["add-data", "--workspace", str(folder / "ws"), "--name", "adult", "--data",
+         str(folder / "adult.csv"), "--target", "income", "--coding", "fields"]
+    ) == 0  # fmt: skip
+    space = Workspace.open(folder / "ws")
+    data = space.dataset("adult")
+    model = train_deepctr(
+        "FiBiNET", data, epochs=1, batch_size=64, embedding_dim=4,
+        model_kwargs=KWARGS["model_kwargs"],
+    )  # fmt: skip
+    torch.save(model.state_dict(), folder / "fibinet.pt")
+    code = cli.main(
+        ["add-model", "--workspace", str(space.root), "--name", "fibinet", "--data", "adult",
+         "--factory", "workbench.deepctr:build", "--factory-kwargs", json.dumps(KWARGS),
+         "--weights", str(folder / "fibinet.pt"), "--output-kind", "probability",
+         "--site", SITE]
+    )  # fmt: skip
+    assert code == 0
+    return space, model, folder
+
+
+def test_the_registered_model_is_the_trained_one_read_as_probabilities(deepctr_space):
+    from workbench.workspace import Workspace
+
+    space, model, _ = deepctr_space
+    manifest = json.loads((space.root / "workspace.json").read_text())
+    [entry] = [m for m in manifest["models"] if m["name"] == "fibinet"]
+    assert entry["output"] == "probability" and entry["factory_kwargs"] == KWARGS
+    loaded = Workspace.open(space.root).model("fibinet")  # a fresh process reads the manifest
+    data = space.dataset("adult")
+    assert loaded.adapter.output_kind == "probability"
+    assert torch.equal(loaded.adapter.predict(data.X), wrap_deepctr(model).predict(data.X))
+    untrained = load_factory_model("workbench.deepctr:build", factory_kwargs=KWARGS, dataset=data)
+    assert not torch.equal(untrained(data.X), model(data.X))  # so the weights were loaded
+    ours = gate_statistics(loaded.adapter, loaded.rows, sites=loaded.sites).per_field
+    direct = gate_statistics(wrap_deepctr(model), data, sites=loaded.sites).per_field
+    pd.testing.assert_frame_equal(ours, direct, check_exact=True)
+    assert list(ours["field"]) == COLUMNS[:-1]  # one SENET weight per field
+
+
+def test_the_gates_cli_rebuilds_the_model_from_the_factory(deepctr_space, tmp_path):
+    space, model, folder = deepctr_space
+    code = cli.main(
+        ["gates", "--model", "workbench.deepctr:build", "--factory-kwargs", json.dumps(KWARGS),
+         "--weights", str(folder / "fibinet.pt"), "--output-kind", "probability",
+         "--data", str(folder / "adult.csv"), "--target", "income", "--site", SITE,
+         "--rows", "0", "--no-attributions", "--no-interactions", "--n-bootstrap", "10",
+         "--no-cache", "--formats", "", "--out", str(tmp_path)]
+    )  # fmt: skip
+    assert code == 0
+    report = GateReport.from_dict(json.loads((tmp_path / "report.json").read_text()))
+    data = space.dataset("adult")  # the CLI codes the CSV as the workspace does
+    direct = gate_statistics(wrap_deepctr(model), data, sites=[SITE]).per_field
+    pd.testing.assert_frame_equal(report.statistics.per_field, direct, check_exact=True)
+    # the base loss is the log loss of the probabilities, not of them read as logits
+    with torch.no_grad():
+        p = model(data.X).squeeze(1)
+    expected = torch.nn.functional.binary_cross_entropy(p, data.y)
+    assert report.ablation.base_loss == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_output_kind_is_checked_on_the_check_rows(deepctr_space, capsys):
+    space, _, folder = deepctr_space
+    base = ["add-model", "--workspace", str(space.root), "--data", "adult",
+            "--factory", "workbench.deepctr:build", "--factory-kwargs", json.dumps(KWARGS),
+            "--weights", str(folder / "fibinet.pt")]  # fmt: skip
+    assert cli.main([*base, "--name", "as-logit"]) == 0  # registered, with one warning line
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("warning: model 'as-logit': output 'logit', but all its outputs")
+    assert len(err.splitlines()) == 1, err
+
+
+def test_gates_page_runs_the_registered_deepctr_model(deepctr_space):
+    from app.web import create_app
+    from app.web.server import serve_in_thread
+    from tests.app.web.dash_http import start_job
+
+    space = deepctr_space[0]
+    server = serve_in_thread(create_app(space))
+    try:
+        values = {"gates-data": "adult", "gates-model": "fibinet", "gates-rows": 40}
+        values |= {"gates-bootstrap": 10, "gates-attribution-rows": 10}
+        values |= {"gates-interactions": "off", "gates-permutations": 1}
+        values["wb-workspace-key"] = str(space.root)
+        answer = start_job(server.url, "gates", values).wait(240)
+    finally:
+        server.stop()
+    assert "Done in" in json.dumps(answer), json.dumps(answer)[-600:]
+
+
+def test_the_interactions_cli_reads_the_factory_model_as_probabilities(deepctr_space, tmp_path):
+    from analyzers.interaction_result import InteractionResult
+    from analyzers.interactions import score_interactions
+
+    space, model, folder = deepctr_space
+    code = cli.main(
+        ["interactions", "--model", "workbench.deepctr:build", "--factory-kwargs",
+         json.dumps(KWARGS), "--weights", str(folder / "fibinet.pt"), "--output-kind",
+         "probability", "--data", str(folder / "adult.csv"), "--target", "income",
+         "--index", "h2", "--rows", "10", "--no-cache", "--formats", "", "--out", str(tmp_path)]
+    )  # fmt: skip
+    assert code == 0
+    ours = InteractionResult.from_dict(json.loads((tmp_path / "result.json").read_text()))
+    direct = score_interactions(
+        wrap_deepctr(model), space.dataset("adult"), "h2", rows=10, model_name="build"
+    )  # the factory's name, as the CLI names a factory model
+    pd.testing.assert_frame_equal(ours.to_frame(), direct.to_frame(), check_exact=True)
