@@ -5,7 +5,8 @@ re-parametrisation of the embeddings that leaves the model's function unchanged.
 The analysis is a background job (PCA: seconds; UMAP compiles numba code on its first fit in the
 job's process, about 30 s on two cores) whose report is stored; the page renders from the store.
 The form's parameters and the view choices (map colour, geometry weighting and sort, relation
-measure) live in the URL query, so a view is a bookmark and a reload shows it from the store.
+measure) live in the URL query, so a view is a bookmark and a reload shows it from the store. A
+view choice re-renders only the figures it changes (``embeddings_view``'s areas).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import dash
 import pandas as pd
-from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash import Dash, Input, Output, State, dcc, html
 
 from app.analyses import analysis, compute_result, site_models, stored_result
 from app.parameter_text import url_value
@@ -28,8 +29,8 @@ from app.web.jobs import (
     read_result,
     register_job,
     results_area,
-    updated_search,
 )
+from app.web.pages.embeddings_choices import register_view_choices
 from app.web.pages.embeddings_options import (
     ATTRIBUTION,
     ATTRIBUTION_FIELD,
@@ -50,12 +51,8 @@ from app.web.pages.embeddings_options import (
     private_options,
 )
 from app.web.pages.embeddings_view import (
-    COLOR,
     PAGE,
-    RELATION,
     RESULT_REFERENCE,
-    SORT,
-    WEIGHTING,
     invariance_frame,
     result_view,
 )
@@ -136,7 +133,7 @@ def register(app: Dash, workspace) -> None:
         State(JOB.url, "search"),
     ]
     register_job(app, JOB, form_states, _embed)
-    _register_view_choices(app)
+    register_view_choices(app, workspace, JOB.view_url)
     _register_downloads(app, workspace)
 
 
@@ -226,24 +223,6 @@ def _embed(
         result_view(report, data, model, parameters, view),
         done,
     )
-
-
-def _register_view_choices(app: Dash) -> None:
-    """Map colour, weighting, sort and relation go to the URL; the page re-renders from it."""
-
-    @app.callback(
-        Output(JOB.url, "search", allow_duplicate=True),
-        Input(COLOR, "value"),
-        Input(WEIGHTING, "value"),
-        Input(SORT, "value"),
-        Input(RELATION, "value"),
-        State(JOB.url, "search"),
-        prevent_initial_call=True,
-    )
-    def choose_view(color, weighting, sort, relation, search):
-        chosen = {"color": color, "weighting": weighting, "sort": sort, "relation": relation}
-        updated = updated_search(search, chosen)
-        return no_update if updated == (search or "") else updated
 
 
 def _register_downloads(app: Dash, workspace) -> None:
