@@ -160,7 +160,7 @@ def run_umap_job(browser, url: str) -> None:
     )
     started = time.monotonic()
     click(browser, "#emb-run")
-    wait_for_text(browser, graph("emb-map", ".gtitle"), "UMAP of", timeout=180)
+    wait_for_text(browser, graph("emb-map", ".gtitle"), "UMAP of", timeout=300)
     record_timing("embeddings job, adult-gdcn, UMAP (click to map)", time.monotonic() - started)
     assert "fitting UMAP" in " ".join(browser.execute_script("return window.progressSeen"))
     assert "projection=umap" in browser.current_url
