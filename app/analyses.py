@@ -272,9 +272,10 @@ def _compute_embeddings(model, parameters: dict, progress: ProgressCallback | No
         parameters,
         model_name=model.name,
         train_rows=model.train_rows,
+        sites=model.sites,
+        embedding_site=model.embedding_site,
         others=others,
         progress=progress,
-        **({"embedding_site": model.embedding_site} if model.embedding_site else {}),
     )
 
 

@@ -25,6 +25,8 @@ def embedding_report(
     *,
     model_name: str,
     train_rows=None,
+    sites=None,
+    embedding_site=None,
     others: dict | None = None,
     point_values: dict | None = None,
     progress: ProgressCallback | None = None,
@@ -35,15 +37,17 @@ def embedding_report(
     ``parameters`` are the registry's (``analysis("embeddings").defaults`` filled in);
     ``held_out`` the rows the model never trained on (``analyze_embeddings`` draws its seeded
     sample of ``max_rows`` from them). ``train_rows`` are the rows the private-row variants
-    are fitted on (``parameters["private_rows"]``); ``others`` maps a model name to
+    are fitted on (``parameters["private_rows"]``); ``sites`` are a user's torch model's gate
+    sites (``workbench.sites.SiteSpec``; None: the model's own) and ``embedding_site`` where
+    its field embeddings are read (None: the zoo's field embedding); ``others`` maps a model name to
     the adapter of a model of the same data set whose field embeddings are compared with
     this one's by CKA (``parameters["compare_with"]``). ``point_values`` adds map colours;
     ``options`` go to ``analyze_embeddings`` (the CLI's per-field variants and batching).
     """
     shared = {name: value for name, value in parameters.items() if name not in APP_PARAMETERS}
     colours = {
-        **_gate_colours(adapter, held_out, parameters, model_name),
-        **_attribution_colours(adapter, held_out, parameters),
+        **_gate_colours(adapter, held_out, parameters, model_name, sites, embedding_site),
+        **_attribution_colours(adapter, held_out, parameters, embedding_site),
         **(point_values or {}),
     }
     private = None
@@ -59,6 +63,7 @@ def embedding_report(
         point_values=colours,
         private_rows_data=private,
         progress=progress,
+        **({"embedding_site": embedding_site} if embedding_site is not None else {}),
         **shared,
         **options,
     )
@@ -101,47 +106,82 @@ def private_rows_unavailable(adapter, train_rows) -> str | None:
     return None
 
 
-def _gate_colours(adapter, rows, parameters: dict, model_name: str) -> dict:
-    """Mean gate per level at one field-aligned site, a colour of the table map ("auto": the
-    model's first such site; "none", a map of data rows, or a model without gates: nothing)."""
-    module = adapter.module
-    site = parameters["gate_site"]
-    if (
-        parameters["projection_points"] != "table"
-        or site == "none"
-        or not hasattr(module, "gate_sites")
-    ):
-        return {}
-    if site == "auto":
-        site = next((s.name for s in module.gate_sites() if s.field_aligned), None)
-        if site is None:
-            return {}
-    aligned = [s.name for s in module.gate_sites() if s.field_aligned]
-    if site not in aligned:
-        raise ParameterError(
-            f"gate_site: {site!r} is not a field-aligned gate site of {model_name!r}; "
-            f"choose one of {', '.join(['auto', 'none', *aligned])}"
+def gate_site_specs(adapter, sites=None) -> list:
+    """The sites a table map can be coloured by: the field-aligned gates and masks of the
+    workspace entry's ``sites`` (a user's torch model, by module path) or else the model's own
+    (the zoo's ``site_specs``), as ``workbench.sites.SiteSpec``."""
+    module = getattr(adapter, "module", None)
+    if sites:
+        specs = list(sites)
+    elif hasattr(module, "site_specs"):
+        specs = list(module.site_specs())
+    else:
+        return []
+    return [s for s in specs if s.field_aligned and s.kind not in ("attention", "embedding")]
+
+
+def gate_site_unavailable(adapter, sites, points: str) -> str | None:
+    """Why the table map cannot be coloured by a gate (None: it can)."""
+    if not gate_site_specs(adapter, sites):
+        return (
+            "needs a field-aligned gate or mask site: this model names none (register it "
+            "with --site PATH#CALL)"
         )
-    from analyzers.embeddings.coloring import gate_values_per_level
-    from analyzers.gates import gate_statistics
-
-    statistics = gate_statistics(adapter, rows, sites=[site])
-    values = gate_values_per_level(
-        statistics, site, module.field_names, module.embedding.vocab_sizes
-    )
-    return {f"gate:{site}": values}
-
-
-def attribution_unavailable(adapter, points: str) -> str | None:
-    """Why the table map cannot be coloured by attribution (None: it can)."""
-    if not hasattr(getattr(adapter, "module", None), "gate_sites"):
-        return "needs a CTR-zoo model (the gates analyzer's captum attributions)"
     if points != "table":
         return "colours the table map only (map points: table rows)"
     return None
 
 
-def _attribution_colours(adapter, rows, parameters: dict) -> dict:
+def _gate_colours(
+    adapter, rows, parameters: dict, model_name: str, sites=None, embedding_site=None
+) -> dict:
+    """Mean gate per level at one field-aligned site, a colour of the table map ("auto": the
+    model's first such site; "none", a map of data rows, or a model without gates: nothing).
+    The site is read by module path (``workbench.sites``), for the zoo and any torch model."""
+    site = parameters["gate_site"]
+    if parameters["projection_points"] != "table" or site == "none":
+        return {}
+    specs = gate_site_specs(adapter, sites)
+    if site == "auto":
+        if not specs:
+            return {}
+        spec = specs[0]
+    else:
+        spec = _named_gate_site(adapter, specs, site, model_name, named_by_model=bool(sites))
+    from analyzers.embeddings.coloring import gate_values_per_level, table_layout
+    from analyzers.gates import gate_statistics
+
+    statistics = gate_statistics(adapter, rows, sites=[spec])
+    names, sizes = table_layout(adapter, rows, embedding_site)
+    return {f"gate:{spec.name}": gate_values_per_level(statistics, spec.name, names, sizes)}
+
+
+def _named_gate_site(adapter, specs, site: str, model_name: str, *, named_by_model: bool):
+    """The spec of ``site``: one of ``specs`` by name, or (a model that names no sites of its
+    own, as the CLI's user models) a module path ``path#call`` read as a gate."""
+    by_name = {s.name: s for s in specs}
+    if site in by_name:
+        return by_name[site]
+    if not specs and not named_by_model and not hasattr(adapter.module, "site_specs"):
+        from workbench.sites import as_site_specs, parse_site
+
+        return as_site_specs(adapter.module, [parse_site(site)])[0]
+    raise ParameterError(
+        f"gate_site: {site!r} is not a field-aligned gate site of {model_name!r}; "
+        f"choose one of {', '.join(['auto', 'none', *by_name])}"
+    )
+
+
+def attribution_unavailable(adapter, points: str) -> str | None:
+    """Why the table map cannot be coloured by attribution (None: it can)."""
+    if getattr(adapter, "module", None) is None:
+        return "needs a torch model (captum attributions on its field embeddings)"
+    if points != "table":
+        return "colours the table map only (map points: table rows)"
+    return None
+
+
+def _attribution_colours(adapter, rows, parameters: dict, embedding_site=None) -> dict:
     """Each field's captum attribution, one value per point of the table map (if asked)."""
     method = parameters.get("attribution", "none")
     if method == "none":
@@ -149,12 +189,14 @@ def _attribution_colours(adapter, rows, parameters: dict) -> dict:
     reason = attribution_unavailable(adapter, parameters["projection_points"])
     if reason:
         raise ParameterError(f"attribution: {reason}")
-    from analyzers.embeddings.coloring import attribution_per_point
+    from analyzers.embeddings.coloring import attribution_per_point, table_layout
     from analyzers.gate_attributions import gate_attributions
 
-    module = adapter.module
-    attributions = gate_attributions(adapter, rows, random_state=parameters["random_state"])
-    values = attribution_per_point(
-        attributions, method, module.field_names, module.embedding.vocab_sizes
+    # No gate sites: the colours are the attributions on the inputs and field embeddings,
+    # which need none (the per-site conductance would only cost time).
+    attributions = gate_attributions(
+        adapter, rows, sites=[], embedding=embedding_site, random_state=parameters["random_state"]
     )
+    names, sizes = table_layout(adapter, rows, embedding_site)
+    values = attribution_per_point(attributions, method, names, sizes)
     return {f"attribution:{method}": values}

@@ -18,7 +18,7 @@ from workbench.errors import DataError, ParameterError
 from workbench.kernels.tap_edits import TapKernel
 from workbench.sites import SiteSpec, parse_site
 
-__all__ = ["embeddings_at_site"]
+__all__ = ["embeddings_at_site", "vocab_sizes_at_site"]
 
 
 def embeddings_at_site(
@@ -56,12 +56,28 @@ def embeddings_at_site(
     spec = chosen_sites(adapter, dataset, [site])[0]
     output = TapKernel(adapter, dataset.X).capture([spec])[spec.name].float()  # (rows, width)
     tables, counts = [], []
+    sizes = vocab_sizes_at_site(dataset, codes)
     for f, columns in enumerate(spec.slices()):
         vectors = output[:, columns]  # (rows, dim_f)
-        levels = dataset.code_levels.get(dataset.feature_names[dataset.groups[f].columns[0]], ())
-        size = max(int(codes[f].max()) + 1, len(levels))
+        size = sizes[f]
         count = torch.bincount(codes[f], minlength=size)
         sums = torch.zeros(size, vectors.shape[1]).index_add_(0, codes[f], vectors)
         tables.append(sums / count.clamp(min=1).unsqueeze(1).float())
         counts.append(count.numpy())
     return tuple(dataset.group_names), tuple(tables), tuple(counts), output[kept]
+
+
+def vocab_sizes_at_site(dataset, codes: list[torch.Tensor] | None = None) -> tuple[int, ...]:
+    """Levels of each field of a map read at a site: the data's level labels, or more where a
+    code goes beyond them (the table map's layout, which colour columns must follow)."""
+    codes = field_codes(dataset, dataset.n_groups) if codes is None else codes
+    if codes is None:
+        raise DataError(
+            "embeddings by site need one column of integer codes per field (group); build the "
+            "data set with categorical='codes'"
+        )
+    sizes = []
+    for f, group in enumerate(dataset.groups):
+        levels = dataset.code_levels.get(dataset.feature_names[group.columns[0]], ())
+        sizes.append(max(int(codes[f].max()) + 1, len(levels)))
+    return tuple(sizes)

@@ -17,6 +17,29 @@ import pandas as pd
 from workbench.errors import ParameterError
 
 
+def table_layout(model, dataset, embedding_site=None) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """(field names, vocabulary sizes) of ``model``'s full table map on ``dataset``: the
+    zoo's field embedding, or for any torch model read at ``embedding_site`` the data set's
+    fields (groups) and their levels (``analyzers.embeddings.by_site``).
+
+    Parameters
+    ----------
+    model : torch.nn.Module or ModelAdapter
+    dataset : Dataset
+        The rows the map is drawn from (one coded column per field).
+    embedding_site : str or SiteSpec, optional
+        As given to ``analyze_embeddings``; None: the model's own field embedding (the zoo).
+    """
+    if embedding_site is not None:
+        from analyzers.embeddings.by_site import vocab_sizes_at_site
+
+        return tuple(dataset.group_names), vocab_sizes_at_site(dataset)
+    from analyzers.embeddings.extract import find_field_embedding
+
+    embedding = find_field_embedding(getattr(model, "module", model))
+    return tuple(map(str, embedding.field_names)), tuple(int(v) for v in embedding.vocab_sizes)
+
+
 def table_point_keys(field_names: Sequence[str], vocab_sizes: Sequence[int]) -> pd.DataFrame:
     """field and level (code) of every point of a full table map, in map order."""
     return pd.DataFrame(

@@ -201,3 +201,81 @@ def test_factory_options_with_a_zoo_model_are_one_line(command, tmp_path, capsys
     assert cli.main([command, *options]) != 0
     err = capsys.readouterr().err.strip()
     assert err.endswith("--output-kind: only with --model package.module:callable"), err
+
+
+def _level_means(rows, gate: torch.Tensor) -> dict[tuple[str, str], float]:
+    """(field, level label) -> mean of the field's gate over the rows holding that level."""
+    codes = rows.X.long()
+    means = {}
+    for f, name in enumerate(rows.group_names):
+        for code, label in enumerate(rows.code_levels[name]):
+            means[(name, label)] = float(gate[codes[:, f] == code, f].mean())
+    return means
+
+
+def test_embedding_map_gate_and_attribution_colours_equal_a_hand_computation(user_space):
+    """Issue 15: the Embeddings page colours a user's model by its gates (sites by module
+    path, as registered) and by attribution, as the zoo's: values recomputed by hand."""
+    from app.analyses import compute_result
+
+    space, model, _ = user_space
+    rows = space.model("mine").rows
+    asked = {"max_rows": 100, "attribution": "feature_ablation"}
+    first = compute_result(space, "embeddings", "mine", asked).projection.coordinates
+    second = compute_result(
+        space, "embeddings", "mine", {"max_rows": 100, "gate_site": "gate_sigmoid#1"}
+    ).projection.coordinates
+    with torch.no_grad():
+        h = model.embed(rows.X)  # (rows, fields, dim)
+        gate_0 = torch.sigmoid(model.layers[0](h.flatten(1)))  # (rows, fields)
+        gate_1 = torch.sigmoid(model.layers[1]((h * gate_0.unsqueeze(-1)).flatten(1)))
+        logits = model(rows.X)
+        mode = torch.mode(rows.X.long(), dim=0).values
+        ablated = []
+        for f in range(rows.X.shape[1]):
+            X = rows.X.clone()
+            X[:, f] = mode[f]
+            ablated.append(float((logits - model(X)).abs().mean()))
+    for frame, column, gate in [
+        (first, "gate:gate_sigmoid#0", gate_0),  # "auto": the first registered site
+        (second, "gate:gate_sigmoid#1", gate_1),
+    ]:
+        shown = frame.set_index(["field", "level"])[column]
+        expected = _level_means(rows, gate)
+        assert set(shown.index) == set(expected)
+        for key, value in expected.items():
+            assert shown[key] == pytest.approx(value, rel=1e-5), (column, key)
+    # Field A's first-layer gate is constant (its weight row is 0): one colour for its levels.
+    assert first.loc[first["field"] == "A", "gate:gate_sigmoid#0"].nunique() == 1
+    per_field = first.groupby("field")["attribution:feature_ablation"].first()
+    assert list(per_field) == pytest.approx(ablated, rel=1e-5)
+
+
+def test_gate_colour_is_off_with_a_reason_for_a_model_without_gate_sites(user_space):
+    from app.web.pages.embeddings import layout
+    from app.web.pages.embeddings_options import (
+        GATE_SITE,
+        GATE_SITE_FIELD,
+        option_availability,
+    )
+    from tests.app.web.layout_tree import find
+    from workbench.workspace import ModelEntry
+
+    space = user_space[0]
+    with_gates = option_availability(space, "mine", "table")
+    assert with_gates["gate_site"] is None
+    assert with_gates["gate_sites"] == ["auto", "none", "gate_sigmoid#0", "gate_sigmoid#1"]
+    assert "table map only" in option_availability(space, "mine", "rows")["gate_site"]
+    space.add_model(
+        ModelEntry("plain", "clicks", "torch", factory=FACTORY, embedding_site="embed"),
+        save=False,
+    )
+    try:
+        page = layout(space, data="clicks", model="plain")
+        dropdown, wrapper = find(page, GATE_SITE), find(page, GATE_SITE_FIELD)
+        assert dropdown.disabled and dropdown.options == ["auto", "none"]
+        assert "gate or mask site" in wrapper.title and "\n" not in wrapper.title
+        # attribution needs no gate site: it stays on for this model
+        assert option_availability(space, "plain", "table")["attribution"] is None
+    finally:
+        space._forget([], ["plain"])

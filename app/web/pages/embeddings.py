@@ -5,7 +5,8 @@ re-parametrisation of the embeddings that leaves the model's function unchanged.
 The analysis is a background job (PCA: seconds; UMAP compiles numba code on its first fit in the
 job's process, about 30 s on two cores) whose report is stored; the page renders from the store.
 The form's parameters and the view choices (map colour, geometry weighting and sort, relation
-measure) live in the URL query, so a view is a bookmark and a reload shows it from the store.
+measure) live in the URL query, so a view is a bookmark and a reload shows it from the store. A
+view choice re-renders only the figures it changes (``embeddings_view``'s areas).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import dash
 import pandas as pd
-from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash import Dash, Input, Output, State, dcc, html
 
 from app.analyses import analysis, compute_result, site_models, stored_result
 from app.parameter_text import url_value
@@ -28,8 +29,8 @@ from app.web.jobs import (
     read_result,
     register_job,
     results_area,
-    updated_search,
 )
+from app.web.pages.embeddings_choices import register_view_choices
 from app.web.pages.embeddings_options import (
     ATTRIBUTION,
     ATTRIBUTION_FIELD,
@@ -37,21 +38,21 @@ from app.web.pages.embeddings_options import (
     COMPARE_FIELD,
     COMPARE_HINT,
     COMPARE_WITH,
+    GATE_SITE,
+    GATE_SITE_FIELD,
+    GATE_SITE_HINT,
     N_STEPS,
     PRIVATE_ROWS,
     PRIVATE_ROWS_FIELD,
     PRIVATE_ROWS_HINT,
+    gate_site_field,
     option_availability,
     optional_fields,
     private_options,
 )
 from app.web.pages.embeddings_view import (
-    COLOR,
     PAGE,
-    RELATION,
     RESULT_REFERENCE,
-    SORT,
-    WEIGHTING,
     invariance_frame,
     result_view,
 )
@@ -67,7 +68,6 @@ POINTS = "emb-points"
 COMPONENTS = "emb-components"
 MAX_ROWS = "emb-max-rows"
 MAX_POINTS = "emb-max-points"
-GATE_SITE = "emb-gate-site"
 #: URL query names of the form's parameters (the rest take the analysis defaults)
 FORM_PARAMETERS = (
     "projection",
@@ -116,7 +116,6 @@ def register(app: Dash, workspace) -> None:
         message_id=NO_MODELS,
         message=lambda data, names: no_models_message(workspace, data, names),
     )
-    _register_gate_sites(app, workspace)
     _register_option_availability(app, workspace)
     form_states = [
         State(DATA, "value"),
@@ -134,30 +133,19 @@ def register(app: Dash, workspace) -> None:
         State(JOB.url, "search"),
     ]
     register_job(app, JOB, form_states, _embed)
-    _register_view_choices(app)
+    register_view_choices(app, workspace, JOB.view_url)
     _register_downloads(app, workspace)
-
-
-def _register_gate_sites(app: Dash, workspace) -> None:
-    """The gate-colour choices follow the model; a site the new model lacks falls back to auto."""
-
-    @app.callback(
-        Output(GATE_SITE, "options"),
-        Output(GATE_SITE, "value"),
-        Input(MODEL, "value"),
-        State(GATE_SITE, "value"),
-        prevent_initial_call=True,
-    )
-    def gate_sites_of_model(model, site):
-        options = gate_site_options(workspace, model)
-        return options, site if site in options else "auto"
 
 
 def _register_option_availability(app: Dash, workspace) -> None:
     """Options that cannot apply to the chosen model and map are switched off, with the reason
-    as hover text."""
+    as hover text; the gate-colour choices follow the model."""
 
     @app.callback(
+        Output(GATE_SITE, "options"),
+        Output(GATE_SITE, "value"),
+        Output(GATE_SITE, "disabled"),
+        Output(GATE_SITE_FIELD, "title"),
         Output(ATTRIBUTION, "disabled"),
         Output(ATTRIBUTION_FIELD, "title"),
         Output(PRIVATE_ROWS, "options"),
@@ -167,11 +155,18 @@ def _register_option_availability(app: Dash, workspace) -> None:
         Output(COMPARE_FIELD, "title"),
         Input(MODEL, "value"),
         Input(POINTS, "value"),
+        State(GATE_SITE, "value"),
         prevent_initial_call=True,
     )
-    def options_of_model(model, points):
+    def options_of_model(model, points, site):
         available = option_availability(workspace, model, points)
+        # the gate sites follow the model; a site the new model lacks falls back to auto
+        sites = available["gate_sites"]
         return (
+            sites,
+            site if site in sites else "auto",
+            bool(available["gate_site"]),
+            available["gate_site"] or GATE_SITE_HINT,
             bool(available["attribution"]),
             available["attribution"] or ATTRIBUTION_HINT,
             private_options(available["private_rows"]),
@@ -201,7 +196,7 @@ def _embed(
 ):
     """The background job: the stored report of the form's settings, else computed and stored."""
     if not model:
-        raise ParameterError(f"model: data set {data!r} has no CTR-zoo model to analyse")
+        raise ParameterError(f"model: data set {data!r} has no model with field embeddings")
     given = {
         "projection": projection,
         "projection_points": points,
@@ -228,24 +223,6 @@ def _embed(
         result_view(report, data, model, parameters, view),
         done,
     )
-
-
-def _register_view_choices(app: Dash) -> None:
-    """Map colour, weighting, sort and relation go to the URL; the page re-renders from it."""
-
-    @app.callback(
-        Output(JOB.url, "search", allow_duplicate=True),
-        Input(COLOR, "value"),
-        Input(WEIGHTING, "value"),
-        Input(SORT, "value"),
-        Input(RELATION, "value"),
-        State(JOB.url, "search"),
-        prevent_initial_call=True,
-    )
-    def choose_view(color, weighting, sort, relation, search):
-        chosen = {"color": color, "weighting": weighting, "sort": sort, "relation": relation}
-        updated = updated_search(search, chosen)
-        return no_update if updated == (search or "") else updated
 
 
 def _register_downloads(app: Dash, workspace) -> None:
@@ -286,17 +263,6 @@ def no_models_message(workspace, data: str | None, models: list[str]) -> str | N
     )
 
 
-def gate_site_options(workspace, model: str | None) -> list[str]:
-    """ "auto" (the model's first field-aligned gate site), "none", then every such site."""
-    if not model:
-        return ["auto", "none"]
-    module = workspace.model(model).adapter.module
-    if not hasattr(module, "gate_sites"):  # the user's own model: no gate colours (yet)
-        return ["auto", "none"]
-    sites = [s.name for s in module.gate_sites() if s.field_aligned]
-    return ["auto", "none", *sites]
-
-
 def layout(workspace, data=None, model=None, **query) -> html.Div:
     data_names = workspace.data_names
     with_models = [d for d in data_names if site_models(workspace, d, PAGE)]
@@ -332,34 +298,21 @@ def layout(workspace, data=None, model=None, **query) -> html.Div:
 
 
 def _form(workspace, data_names, data, models, model, parameters) -> html.Div:
+    available = option_availability(workspace, model, parameters["projection_points"])
     return html.Div(
         [
             html.Div(
                 [
                     field("Data set", dcc.Dropdown(data_names, data, id=DATA, clearable=False)),
                     field(
-                        "Model (CTR zoo)", dcc.Dropdown(models, model, id=MODEL, clearable=False)
+                        "Model (CTR zoo or registered)", dcc.Dropdown(models, model, id=MODEL, clearable=False)
                     ),
                     *_map_fields(parameters),
-                    field(
-                        "Gate colour (table map)",
-                        dcc.Dropdown(
-                            gate_site_options(workspace, model),
-                            parameters["gate_site"],
-                            id=GATE_SITE,
-                            clearable=False,
-                        ),
-                    ),
+                    gate_site_field(parameters["gate_site"], available),
                 ],
                 className="wb-form",
             ),
-            html.Div(
-                optional_fields(
-                    parameters,
-                    option_availability(workspace, model, parameters["projection_points"]),
-                ),
-                className="wb-form",
-            ),
+            html.Div(optional_fields(parameters, available), className="wb-form"),
             html.P(
                 "PCA is the default and takes seconds. UMAP runs as this page's background job "
                 "with progress: its first fit in a job compiles numba code (about 30 s on 2 "

@@ -1,5 +1,10 @@
 """The Embeddings page's result view: metrics, the invariance table, view choices, figures and
-tables, rendered from a stored EmbeddingReport (not a page: ``pages.embeddings`` uses it)."""
+tables, rendered from a stored EmbeddingReport (not a page: ``pages.embeddings`` uses it).
+
+Each view choice changes one part: the map colour the map, the weighting the geometry and
+spectrum, the sort the geometry, the relation measure the relations heatmap. Those parts sit in
+their own areas (``*_AREA``) that the page's view callbacks re-render alone; built views are
+kept (``app.web.view_cache``), so a reload or a switch back re-sends them."""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from app.web.components import (
     table_card,
 )
 from app.web.jobs import field
+from app.web.view_cache import cached_view
 
 PAGE = "embeddings"
 COLOR = "emb-color"
@@ -22,6 +28,11 @@ WEIGHTING = "emb-weighting"
 RELATION = "emb-relation"
 SORT = "emb-sort"
 RESULT_REFERENCE = "emb-result-reference"
+#: the areas a view choice re-renders alone
+GEOMETRY_AREA = "emb-geometry-area"
+SPECTRUM_AREA = "emb-spectrum-area"
+RELATIONS_AREA = "emb-relations-area"
+MAP_AREA = "emb-map-area"
 ATTRIBUTION_PREFIX = "attribution:"
 
 RELATION_MEASURES = ("linear_cka", "subspace_overlap", "fm_strength", "centroid_cosine")
@@ -63,26 +74,80 @@ SHOWN_IN = {
 INVARIANCE_COLOURS = {"invariant": "#116329", "orthogonal-only": "#9a6700", "descriptive": "#666"}
 
 
+def view_choices(report, view: dict) -> dict:
+    """The weighting, sort, relation and map colour ``view`` asks for where the report has
+    them, else the defaults (the map opens coloured by an attribution asked for in the form)."""
+    weightings = list(dict.fromkeys(report.geometry.geometry["weighting"]))
+    colours = _colour_columns(report.projection)
+    asked = [c for c in colours if c.startswith(ATTRIBUTION_PREFIX)]
+    return {
+        "weightings": weightings,
+        "weighting": _valid(view.get("weighting"), weightings, weightings[-1]),
+        "sort": _valid(view.get("sort"), SORT_COLUMNS, SORT_COLUMNS[0]),
+        "relation": _valid(view.get("relation"), RELATION_MEASURES, RELATION_MEASURES[0]),
+        "colours": colours,
+        "color": _valid(view.get("color"), colours, (asked or colours or [None])[0]),
+    }
+
+
+def geometry_card(report, weighting: str, sort: str, export: str) -> html.Div:
+    from analyzers.figures.embeddings import geometry_table
+
+    def build():
+        figure = geometry_table(report.geometry, weighting=weighting, sort_by=sort)
+        return figure_card("emb-geometry", figure, "Geometry per field", export=export)
+
+    return cached_view(report, ("emb-geometry", weighting, sort, export), build)
+
+
+def spectrum_card(report, weighting: str, export: str) -> html.Div:
+    from analyzers.figures.embeddings import spectrum_plot
+
+    def build():
+        figure = spectrum_plot(report.geometry, weighting=weighting)
+        return figure_card("emb-spectrum", figure, "Spectrum", export=export)
+
+    return cached_view(report, ("emb-spectrum", weighting, export), build)
+
+
+def relations_card(report, relation: str, export: str) -> html.Div:
+    from analyzers.figures.embeddings import cka_heatmap
+
+    def build():
+        figure = cka_heatmap(report.relations, relation)
+        return figure_card("emb-relations", figure, "Relations between fields", export=export)
+
+    return cached_view(report, ("emb-relations", relation, export), build)
+
+
+def map_cards(report, colour: str | None, export: str) -> list:
+    """The map coloured by ``colour`` and, for an attribution colour, how to read it."""
+    from analyzers.figures.embeddings import projection_scatter
+
+    if report.projection is None:
+        return []
+
+    def build():
+        figure = projection_scatter(report.projection, color=colour)
+        cards = [figure_card("emb-map", figure, "Map", export=export)]
+        if colour and colour.startswith(ATTRIBUTION_PREFIX):
+            cards.append(_attribution_note(colour))
+        return cards
+
+    return cached_view(report, ("emb-map", colour, export), build)
+
+
 def result_view(report, data: str, model: str, parameters: dict, view: dict) -> list:
-    from analyzers.figures.embeddings import (
-        cka_heatmap,
-        collision_chart,
-        geometry_table,
-        norm_strata_plot,
-        projection_scatter,
-        spectrum_plot,
-    )
+    """The whole results area, built once per report and view (a reload re-sends it)."""
+    key = ("emb", data, model, repr(sorted(parameters.items())), repr(sorted(view.items())))
+    return cached_view(report, key, lambda: _result_view(report, data, model, parameters, view))
+
+
+def _result_view(report, data: str, model: str, parameters: dict, view: dict) -> list:
+    from analyzers.figures.embeddings import collision_chart, norm_strata_plot
 
     geometry = report.geometry
-    weightings = list(dict.fromkeys(geometry.geometry["weighting"]))
-    weighting = _valid(view.get("weighting"), weightings, weightings[-1])
-    sort = _valid(view.get("sort"), SORT_COLUMNS, SORT_COLUMNS[0])
-    relation = _valid(view.get("relation"), RELATION_MEASURES, RELATION_MEASURES[0])
-    colours = _colour_columns(report.projection)
-    # An attribution colour was asked for in the form: the map opens coloured by it.
-    asked = [c for c in colours if c.startswith(ATTRIBUTION_PREFIX)]
-    default_colour = (asked or colours or [None])[0]
-    colour = _valid(view.get("color"), colours, default_colour)
+    chosen = view_choices(report, view)
     reference = {"data": data, "model": model, "parameters": parameters}
     export = export_stem("embeddings", data, model)
     invariance = report.measure_invariance()
@@ -91,16 +156,11 @@ def result_view(report, data: str, model: str, parameters: dict, view: dict) -> 
         _summary(report, model),
         *diagnostics_card(report.diagnostics),
         _invariance_card(invariance, export),
-        _view_controls(weightings, weighting, sort, relation, colours, colour, invariance),
-        figure_card(
-            "emb-geometry",
-            geometry_table(geometry, weighting=weighting, sort_by=sort),
-            "Geometry per field",
-            export=export,
+        _view_controls(chosen, invariance),
+        html.Div(
+            geometry_card(report, chosen["weighting"], chosen["sort"], export), id=GEOMETRY_AREA
         ),
-        figure_card(
-            "emb-spectrum", spectrum_plot(geometry, weighting=weighting), "Spectrum", export=export
-        ),
+        html.Div(spectrum_card(report, chosen["weighting"], export), id=SPECTRUM_AREA),
     ]
     if not geometry.norm_strata.empty:
         parts.append(
@@ -108,14 +168,7 @@ def result_view(report, data: str, model: str, parameters: dict, view: dict) -> 
                 "emb-norms", norm_strata_plot(geometry), "Row norm by frequency", export=export
             )
         )
-    parts.append(
-        figure_card(
-            "emb-relations",
-            cka_heatmap(report.relations, relation),
-            "Relations between fields",
-            export=export,
-        )
-    )
+    parts.append(html.Div(relations_card(report, chosen["relation"], export), id=RELATIONS_AREA))
     if report.collisions is not None:
         parts.append(
             figure_card(
@@ -133,13 +186,7 @@ def result_view(report, data: str, model: str, parameters: dict, view: dict) -> 
             )
         )
     if report.projection is not None:
-        parts.append(
-            figure_card(
-                "emb-map", projection_scatter(report.projection, color=colour), "Map", export=export
-            )
-        )
-        if colour and colour.startswith(ATTRIBUTION_PREFIX):
-            parts.append(_attribution_note(colour))
+        parts.append(html.Div(map_cards(report, chosen["color"], export), id=MAP_AREA))
     parts += _asked_parts(report, model, export)
     parts += [
         table_card(
@@ -263,7 +310,10 @@ def _invariance_card(invariance: dict[str, str], export: str) -> html.Div:
     )
 
 
-def _view_controls(weightings, weighting, sort, relation, colours, colour, invariance) -> html.Div:
+def _view_controls(chosen: dict, invariance) -> html.Div:
+    weightings, weighting, sort = chosen["weightings"], chosen["weighting"], chosen["sort"]
+    relation, colours, colour = chosen["relation"], chosen["colours"], chosen["color"]
+
     def relation_label(measure: str) -> str:
         kind = invariance.get(measure, "").partition(":")[0]
         return f"{measure} ({kind})" if kind else measure
