@@ -29,7 +29,7 @@ from workbench.errors import ParameterError
 from workbench.kernels.tap_edits import TapKernel
 from workbench.sites import SiteSpec, as_site_specs
 
-__all__ = ["AttentionMapsResult", "attention_maps"]
+__all__ = ["AttentionMapsResult", "attention_maps", "attention_site_specs"]
 
 # A map is uniform when no weight is further than this from 1/F (1/pairs), one-hot when every
 # query puts at least 1 - this on one key.
@@ -151,7 +151,9 @@ def attention_maps(
     cases = _checked_rows(rows, dataset.n_rows)
     if int(sample) < 0:
         raise ParameterError(f"sample must be >= 0, got {sample}")
-    specs = [_with_rows_axis(adapter, spec, dataset) for spec in _attention_specs(module, sites)]
+    specs = [
+        _with_rows_axis(adapter, spec, dataset) for spec in attention_site_specs(module, sites)
+    ]
     positions = sample_rows(dataset.n_rows, int(sample) or dataset.n_rows, random_state)
     kernel_rows = torch.as_tensor(positions, dtype=torch.long)
     F = len(names)
@@ -203,7 +205,10 @@ def _checked_rows(rows: Sequence[int], n_rows: int) -> tuple[int, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def _attention_specs(module, sites) -> list[SiteSpec]:
+def attention_site_specs(module, sites: Sequence[str | SiteSpec] | None) -> list[SiteSpec]:
+    """The attention sites named (kind set to "attention"), or the model's own; a one-line
+    error when a model names none. Runs nothing: ``workbench attention`` checks an untrained
+    model with it before training."""
     if sites is None:
         own = module.site_specs() if hasattr(module, "site_specs") else ()
         specs = [s for s in own if s.kind == "attention"]
