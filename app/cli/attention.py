@@ -62,6 +62,7 @@ def _run(args: argparse.Namespace) -> int:
     from analyzers.figures.attention_maps import attention_map_figure
     from app.cli.common import figure_formats
     from app.cli.ctr import _dataset, _trained, untrained
+    from app.reports.output_folder import staged_folder
 
     formats = figure_formats(args.formats)
     data = _dataset(args)
@@ -84,15 +85,14 @@ def _run(args: argparse.Namespace) -> int:
     print(_top_pairs(result).to_string(index=False))
     for diagnostic in result.diagnostics:
         print(f"[{diagnostic.severity}] {diagnostic.message}")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     figures = {"global": attention_map_figure(result)}
     figures.update({f"row-{row}": attention_map_figure(result, row) for row in result.rows})
-    written = write_figures(figures, out, formats=formats)
-    result.maps.to_csv(out / "maps.csv", index=False)
-    result.cases.to_csv(out / "cases.csv", index=False)
-    (out / "result.json").write_text(result.to_json())
-    print(f"wrote {len(written) + 3} files to {out}")
+    with staged_folder(args.out) as stage:  # an interrupted run leaves --out as it was
+        write_figures(figures, stage.path, formats=formats)
+        result.maps.to_csv(stage.path / "maps.csv", index=False)
+        result.cases.to_csv(stage.path / "cases.csv", index=False)
+        (stage.path / "result.json").write_text(result.to_json())
+    print(f"wrote {len(stage.written)} files to {Path(args.out)}")
     return 0
 
 
