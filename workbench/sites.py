@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from workbench.errors import ParameterError
+from workbench.site_discovery import discover_sites
 from workbench.site_functions import check_function, close_window, open_window
 
 __all__ = [
@@ -380,43 +381,3 @@ def _with_width(spec: SiteSpec, width: int, n_fields: int) -> SiteSpec:
             f"not fit {n_fields} fields on a width-{width} output"
         )
     return replace(spec, width=width, field_slices=slices)
-
-
-def discover_sites(root: nn.Module, X: torch.Tensor) -> list[dict[str, Any]]:
-    """Candidate sites of a model from one forward pass on ``X``: every leaf module's calls.
-
-    Returns one record per call: path, call, calls (per pass), type, width and ``bounded``
-    (the output lies in [0, 1], as sigmoid gates and softmax weights do). Sigmoid/Softmax
-    modules and bounded outputs are listed first: the likeliest gates.
-    """
-    seen: list[dict[str, Any]] = []
-    counts: dict[str, int] = {}
-    handles = []
-
-    def hook_for(path: str, module: nn.Module):
-        def hook(_m, _i, output):
-            if not torch.is_tensor(output) or output.ndim < 1:
-                return
-            call = counts.get(path, 0)
-            counts[path] = call + 1
-            flat = output.detach().reshape(output.shape[0], -1)
-            bounded = bool(flat.numel() and flat.min() >= 0 and flat.max() <= 1)
-            seen.append({"path": path, "call": call, "type": type(module).__name__,
-                         "width": int(flat.shape[1]), "bounded": bounded})  # fmt: skip
-
-        return hook
-
-    for path, module in root.named_modules():
-        if path and not list(module.children()):
-            handles.append(module.register_forward_hook(hook_for(path, module)))
-    try:
-        with torch.no_grad():
-            root(X)
-    finally:
-        for handle in handles:
-            handle.remove()
-    for record in seen:
-        record["calls"] = counts[record["path"]]
-        record["name"] = record["path"] + (f"#{record['call']}" if record["calls"] > 1 else "")
-    gates = ("Sigmoid", "Softmax")
-    return sorted(seen, key=lambda r: r["type"] not in gates and not r["bounded"])

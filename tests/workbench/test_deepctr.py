@@ -160,6 +160,8 @@ def test_autoint_softmax_site_gives_the_hand_attention_and_case_maps(autoint, ad
     from workbench.sites import parse_site
 
     text = "int_layers.0@softmax"
+    found = {r["name"]: r for r in discover_sites(autoint, adult.X[:5])}
+    assert (found[text]["rows_axis"], found[text]["width"]) == (1, 2 * 7 * 7)  # heads x F x F
     site = parse_site(text, **DEEPCTR_SITES["AutoInt"][text])
     read = TapKernel(wrap_deepctr(autoint), adult.X[:5]).capture([site])[text]
     maps = read.view(5, 2, 7, 7)  # (rows, heads, F, F): rows axis 1 of DeepCTR's output first

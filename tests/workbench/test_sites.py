@@ -156,3 +156,15 @@ def test_zoo_autoint_read_through_its_softmax_equals_its_tap():
     codes = torch.tensor([[0, 2, 4], [3, 1, 0], [1, 0, 2]])
     read = TapKernel(adapter, codes).capture(["attention1", "layers.1@softmax"])
     torch.testing.assert_close(read["layers.1@softmax"], read["attention1"], rtol=0, atol=0)
+
+
+def test_discover_sites_lists_function_calls_inside_modules():
+    torch.manual_seed(0)
+    found = {r["name"]: r for r in discover_sites(Outer(), torch.randn(5, 3))}
+    first, second = found["block@softmax#0"], found["block@softmax#1"]
+    assert (first["function"], first["calls"], first["width"], first["bounded"]) == (
+        "softmax", 2, 3, True
+    )  # fmt: skip
+    assert second["type"] == "softmax()" and "block.mix" in found
+    assert not [name for name in found if name.startswith("@")]  # the root's call has no path
+    assert torch.nn.functional.softmax is ORIGINAL_SOFTMAX
