@@ -1,10 +1,10 @@
 """Candidate sites of a model from one forward pass: module outputs and function calls.
 
 A module site is any leaf module's call (``"gate_sigmoid#1"``); a function site is a call of
-``softmax``, ``sigmoid`` or ``tanh`` made by a module's own forward code rather than by a leaf
-module (``"int_layers.0@softmax"``: DeepCTR-Torch's attention), found by opening a window on
-each function for the pass (``workbench.site_functions``) and attributing each call to the
-innermost module running.
+``softmax``, ``sigmoid`` or ``tanh`` made by a module's own forward code rather than by one of
+torch's modules (``"int_layers.0@softmax"``: DeepCTR-Torch's attention), found by opening a
+window on each function for the pass (``workbench.site_functions``) and attributing each call
+to the innermost module running.
 """
 
 from __future__ import annotations
@@ -52,8 +52,10 @@ def discover_sites(root: nn.Module, X: torch.Tensor) -> list[dict[str, Any]]:
     def function_listener(function: str):
         def listen(output):
             path, module = running[-1] if running else ("", root)
-            # a leaf module's own call is its module site; the root has no path to name
-            if path and list(module.children()) and torch.is_tensor(output) and output.ndim:
+            # torch's own modules (nn.Softmax calls F.softmax) are module sites already; the
+            # root has no path to name
+            ours = not type(module).__module__.startswith("torch.nn")
+            if path and ours and torch.is_tensor(output) and output.ndim:
                 axis = next((a for a, n in enumerate(output.shape) if n == rows), 0)
                 record(f"{path}@{function}", output, axis, path=path, type=f"{function}()",
                        function=function, rows_axis=axis)  # fmt: skip
