@@ -16,7 +16,14 @@ from workbench.errors import ModelError, ParameterError
 from workbench.models import ModelAdapter, wrap_model
 from workbench.sites import SiteSpec, as_site_specs, measure_sites
 
-__all__ = ["as_site_adapter", "chosen_sites", "field_codes", "field_names_of", "sample_rows"]
+__all__ = [
+    "as_site_adapter",
+    "chosen_sites",
+    "field_codes",
+    "field_names_of",
+    "gate_site_specs",
+    "sample_rows",
+]
 
 # Rows of the one forward pass that measures each site's width.
 _PROBE_ROWS = 4
@@ -43,6 +50,35 @@ def field_names_of(module: torch.nn.Module, dataset) -> tuple[str, ...]:
     return tuple(names) if names is not None else tuple(dataset.group_names)
 
 
+def gate_site_specs(
+    module: torch.nn.Module,
+    sites: Sequence[str | SiteSpec] | None,
+    site_kind: str = "gate",
+) -> list[SiteSpec]:
+    """The gate/mask sites named (or the model's own), unmeasured: a one-line error for a wrong
+    path or an attention site. Runs nothing, so a caller can check an untrained model before
+    training it (``workbench gates``)."""
+    specs = as_site_specs(module, sites, site_kind)
+    # Attention maps are (rows, heads, F, F), not a (rows, width) gate or mask: the model's own
+    # sites default to the rest, and naming one is refused (analyzers.attention_maps and
+    # analyzers.intrinsic_interactions read attention).
+    attention = [s for s in specs if s.kind == "attention"]
+    if sites is None:
+        specs = [s for s in specs if s.kind != "attention"]
+        if not specs:
+            raise ParameterError(
+                f"model: {type(module).__name__} has only attention sites; the gate analyses "
+                "read gates and masks (its attention: `workbench attention`, "
+                "`workbench intrinsic`)"
+            )
+    elif attention:
+        raise ParameterError(
+            f"sites: {attention[0].name!r} is an attention map (rows, heads, F, F), not a gate "
+            "or mask; read it with `workbench attention` or `workbench intrinsic`"
+        )
+    return specs
+
+
 def chosen_sites(
     adapter: ModelAdapter,
     dataset,
@@ -52,23 +88,7 @@ def chosen_sites(
     """The sites to analyse, resolved and measured on a few rows of ``dataset`` (one-line
     errors for a wrong path, a site that never fires, a call index beyond the calls seen)."""
     module = adapter.module
-    specs = as_site_specs(module, sites, site_kind)
-    # Attention maps are (rows, heads, F, F), not a (rows, width) gate or mask: the model's own
-    # sites default to the rest, and naming one is refused (analyzers.intrinsic_interactions
-    # reads attention).
-    attention = [s for s in specs if s.kind == "attention"]
-    if sites is None:
-        specs = [s for s in specs if s.kind != "attention"]
-        if not specs:
-            raise ParameterError(
-                f"model: {type(module).__name__} has only attention sites; the gate analyses "
-                "read gates and masks (its attention: `workbench intrinsic`)"
-            )
-    elif attention:
-        raise ParameterError(
-            f"sites: {attention[0].name!r} is an attention map (rows, heads, F, F), not a gate "
-            "or mask; read it with `workbench intrinsic`"
-        )
+    specs = gate_site_specs(module, sites, site_kind)
     probe = dataset.X[:_PROBE_ROWS].to(adapter.device, adapter.dtype)
     return measure_sites(
         module, specs, lambda: adapter.forward(probe), len(field_names_of(module, dataset))

@@ -20,6 +20,7 @@ from threading import Lock
 from typing import Any
 
 import analyzers.rashomon as rashomon
+from analyzers.attention_maps import AttentionMapsResult, attention_maps
 from analyzers.embeddings import analyze_embeddings
 from analyzers.gates import analyze_gates
 from analyzers.interaction_result import INTERACTION_INDICES
@@ -252,6 +253,22 @@ def _compute_gates(model, parameters: dict, progress: ProgressCallback | None):
     )
 
 
+def _compute_attention(model, parameters: dict, progress: ProgressCallback | None):
+    """Attention maps of a model with attention sites: its own (the zoo's AutoInt) or the
+    "attention" sites of a "torch" entry; the case is one held-out row, picked by number."""
+    del progress  # one pass over the sample: seconds
+    sites = [s for s in model.sites or [] if s.kind == "attention"] or None
+    return attention_maps(
+        model.adapter,
+        model.rows,
+        rows=[parameters["row"]],
+        sites=sites,
+        sample=parameters["sample"],
+        random_state=parameters["random_state"],
+        model_name=model.name,
+    )
+
+
 def _read_gates(payload: dict):
     from analyzers.gate_results import GateReport
 
@@ -413,6 +430,14 @@ ANALYSES: dict[str, Analysis] = {
             "rows": (2, 100_000),
         },
     ),
+    "attention": Analysis(
+        name="attention",
+        compute=_compute_attention,
+        read=AttentionMapsResult.from_dict,
+        # The app's own: the one case row a view shows (the analyzer takes any number).
+        defaults=signature_defaults(attention_maps, ["sample", "random_state"], row=0),
+        bounds={"row": (0, 10_000_000), "sample": (0, 100_000), "random_state": SEED_BOUNDS},
+    ),
     "embeddings": Analysis(
         name="embeddings",
         compute=_compute_embeddings,
@@ -511,6 +536,7 @@ _CODE_MODULES = {
     "rashomon": ("analyzers.rashomon",),
     "interactions": ("analyzers.interactions",),
     "gates": ("analyzers.gates",),
+    "attention": ("analyzers.attention_maps",),
     "model_set": ("analyzers.model_sets",),
     "embeddings": (
         "analyzers.embeddings",

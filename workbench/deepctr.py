@@ -42,11 +42,18 @@ __all__ = [
 
 DEEPCTR_MODELS = ("DCNMix", "AutoInt", "FiBiNET", "AFM", "IFM", "DIFM")
 
-# Gate-like module outputs of each model (paths for the default constructor arguments), as
-# SiteSpec keyword arguments. AutoInt's and AFM's attention weights come from F.softmax inside
-# forward, not from a module, so no module path reaches them (DeepCTR keeps the last batch's
-# weights on the layer: ``int_layers.i.normalized_att_scores``, ``fm.normalized_att_score``).
+# Gate-like sites of each model (paths for the default constructor arguments): site text ->
+# SiteSpec keyword arguments (``parse_site(text, **DEEPCTR_SITES[model][text])``). AutoInt's and
+# AFM's attention weights come from F.softmax inside forward, not from a module: they are
+# function sites (``workbench.site_functions``), read by ``analyzers.attention_maps``.
 DEEPCTR_SITES: dict[str, dict[str, dict[str, Any]]] = {
+    # InteractingLayer's F.softmax(inner_product): (heads, rows, F, F), one per layer
+    # (att_layer_num=3 by default).
+    "AutoInt": {
+        f"int_layers.{layer}@softmax": {"kind": "attention", "rows_axis": 1} for layer in range(3)
+    },
+    # AFMLayer's F.softmax over the field pairs (itertools.combinations order): (rows, pairs, 1).
+    "AFM": {"fm@softmax": {"kind": "attention"}},
     # SENET excitation A (rows, fields) >= 0 rescales each field's embedding: 1 lets it through.
     "FiBiNET": {"SE.excitation.3": {"kind": "gate", "open_value": 1.0, "value_range": "[0, inf)"}},
     # One gating score per expert per cross layer: the shared Linear runs once per layer, so
@@ -213,6 +220,7 @@ def train_deepctr(
         torch.manual_seed(random_state)
         model = _construct(dataset, name, embedding_dim, random_state, model_kwargs)
         _fit(model, dataset, int(epochs), int(batch_size), float(learning_rate), random_state)
+    _detach_kept_scores(model)
     return model.eval()
 
 
@@ -270,6 +278,17 @@ def _construct(dataset, name, embedding_dim, random_state, model_kwargs) -> nn.M
         raise ParameterError(f"model_kwargs of {name}: {error}") from None
 
 
+def _detach_kept_scores(model: nn.Module) -> None:
+    """Detach the last batch's attention DeepCTR keeps on its layers
+    (``InteractingLayer.normalized_att_scores``, ``AFMLayer.normalized_att_score``): after a
+    training step they hold autograd graphs, which ``copy.deepcopy`` (``wrap_model`` copies the
+    module) refuses. The value is kept; only its graph goes."""
+    for module in model.modules():
+        for name, value in list(vars(module).items()):
+            if torch.is_tensor(value) and value.grad_fn is not None:
+                setattr(module, name, value.detach())
+
+
 def wrap_deepctr(model: nn.Module, device: str = "cpu") -> ModelAdapter:
     """A DeepCTR-Torch model as a ModelAdapter: a classifier that returns probabilities.
 
@@ -280,6 +299,7 @@ def wrap_deepctr(model: nn.Module, device: str = "cpu") -> ModelAdapter:
     from workbench.models import wrap_model
 
     check_feature_index(model, None)
+    _detach_kept_scores(model)
     return wrap_model(model, task="classification", output="probability", device=device)
 
 

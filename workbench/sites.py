@@ -10,6 +10,11 @@ address one call. captum hooks every call of a layer module (pytorch/captum#1236
 the addressed call's output is routed through a fresh ``nn.Identity`` that runs once per forward
 pass (``analyzers.gate_attributions``); the zoo's named taps are sites of this kind too
 (``CtrModel.site_specs``).
+
+A site can also name a function called inside a module's forward, ``"int_layers.0@softmax"``
+(``#k``: its k-th call there per forward pass), for attention computed by ``F.softmax`` rather
+than by a module (``workbench.site_functions``). ``rows_axis`` says which axis of the output holds
+the rows (DeepCTR-Torch's attention is (heads, rows, F, F): rows_axis=1).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import torch
 from torch import nn
 
 from workbench.errors import ParameterError
+from workbench.site_discovery import discover_sites
+from workbench.site_functions import check_function, close_window, open_window
 
 __all__ = [
     "FROM_KIND",
@@ -75,7 +82,12 @@ class SiteSpec:
     width : int or None
         Size of the flattened per-row output; None until ``measure_sites``.
     label : str or None
-        Display name (the zoo's tap name); default ``path`` or ``path#call``.
+        Display name (the zoo's tap name); default ``path``, ``path@function``, ``...#call``.
+    function : str or None
+        A function called inside the module's forward (``workbench.site_functions``): the site
+        is that function's call ``call`` there, not the module's output.
+    rows_axis : int
+        Axis of the output that holds the rows (moved first before flattening).
     """
 
     path: str
@@ -87,6 +99,8 @@ class SiteSpec:
     field_slices: tuple[tuple[int, int], ...] | None = None
     width: int | None = None
     label: str | None = None
+    function: str | None = None
+    rows_axis: int = 0
 
     def __post_init__(self) -> None:
         if self.kind not in SITE_KIND_DEFAULTS:
@@ -95,6 +109,10 @@ class SiteSpec:
             )
         if int(self.call) < 0:
             raise ParameterError(f"site {self.path!r}: call index must be >= 0, got {self.call}")
+        if self.function is not None:
+            check_function(self.function, self.key)
+        if int(self.rows_axis) < 0:
+            raise ParameterError(f"site {self.key!r}: rows_axis must be >= 0, got {self.rows_axis}")
         defaults = SITE_KIND_DEFAULTS[self.kind]
         for name, default in zip(
             ("open_value", "value_range", "field_aligned"), defaults, strict=True
@@ -103,10 +121,15 @@ class SiteSpec:
                 object.__setattr__(self, name, default)
 
     @property
+    def key(self) -> str:
+        """What is hooked: the module path, or ``path@function`` for a function site."""
+        return self.path if self.function is None else f"{self.path}@{self.function}"
+
+    @property
     def name(self) -> str:
         if self.label is not None:
             return self.label
-        return self.path if self.call == 0 else f"{self.path}#{self.call}"
+        return self.key if self.call == 0 else f"{self.key}#{self.call}"
 
     def slices(self) -> tuple[slice, ...]:
         """Columns of each field as slices (``field_slices`` must be known)."""
@@ -125,12 +148,20 @@ class SiteSpec:
         return cls(**d)
 
 
-def parse_site(text: str, kind: str = "gate") -> SiteSpec:
-    """``"path"`` or ``"path#call"`` as a SiteSpec of ``kind`` with that kind's defaults."""
-    path, sep, call = str(text).partition("#")
-    if not path or (sep and not call.isdigit()):
-        raise ParameterError(f"site {text!r}: expected PATH or PATH#CALL (CALL a number >= 0)")
-    return SiteSpec(path, int(call) if sep else 0, kind, label=str(text) if sep else None)
+def parse_site(text: str, kind: str = "gate", **options: Any) -> SiteSpec:
+    """``"path"``, ``"path#call"``, ``"path@function"`` or ``"path@function#call"`` as a
+    SiteSpec of ``kind`` with that kind's defaults (``options``: other SiteSpec fields)."""
+    target, sep, call = str(text).partition("#")
+    path, at, function = target.partition("@")
+    if not path or (sep and not call.isdigit()) or (at and not function):
+        raise ParameterError(
+            f"site {text!r}: expected PATH, PATH#CALL, PATH@FUNCTION or PATH@FUNCTION#CALL "
+            "(CALL a number >= 0)"
+        )
+    label = str(text) if sep else None
+    return SiteSpec(
+        path, int(call) if sep else 0, kind, label=label, function=function or None, **options
+    )
 
 
 def as_site_specs(
@@ -184,71 +215,125 @@ class SiteHooks:
     root : nn.Module
         The model whose forward passes are counted (its forward pre-hook resets the counts).
     actions : mapping SiteSpec -> callable
-        ``action(output)`` gets the addressed call's output flattened to (rows, width) and
-        returns a replacement of that shape (or None to keep it).
+        ``action(output)`` gets the addressed call's output flattened to (rows, width) (rows:
+        the spec's ``rows_axis``) and returns a replacement of that shape (or None to keep it).
 
-    After the block, ``check()`` raises a one-line error for a site whose module never ran or
-    ran fewer times than its call index; ``calls`` holds the counts of the last forward pass.
+    A function site (``path@function``) opens a window on ``function`` while the module's
+    forward runs (``workbench.site_functions``); the window closes when forward returns or
+    raises, and at the latest when the block ends. After the block, ``check()`` raises a
+    one-line error for a site whose module never ran, whose function was never called inside
+    it, or that ran fewer times than its call index; ``calls`` holds the counts of the last
+    forward pass (by ``SiteSpec.key``).
     """
 
     def __init__(self, root: nn.Module, actions: Mapping[SiteSpec, Action]) -> None:
         self.root = root
         self.actions = dict(actions)
-        self.calls: dict[str, int] = {spec.path: 0 for spec in self.actions}
+        self.calls: dict[str, int] = {spec.key: 0 for spec in self.actions}
+        self.module_runs: dict[str, int] = {spec.key: 0 for spec in self.actions}
         self.passes = 0
         self._handles: list[Any] = []
+        self._open: list[tuple[str, Callable]] = []
 
     def __enter__(self) -> SiteHooks:
         self._handles.append(self.root.register_forward_pre_hook(self._new_pass))
-        by_path: dict[str, list[SiteSpec]] = {}
-        for spec in self.actions:
-            by_path.setdefault(spec.path, []).append(spec)
-        for path, specs in by_path.items():
-            hook = self._hook(path, {s.call: self.actions[s] for s in specs})
-            self._handles.append(resolve_module(self.root, path).register_forward_hook(hook))
+        by_key: dict[str, dict[int, tuple[SiteSpec, Action]]] = {}
+        for spec, action in self.actions.items():
+            by_key.setdefault(spec.key, {})[spec.call] = (spec, action)
+        try:
+            for key, by_call in by_key.items():
+                spec = next(iter(by_call.values()))[0]
+                module = resolve_module(self.root, spec.path)
+                if spec.function is None:
+                    hook = self._module_hook(key, by_call)
+                    self._handles.append(module.register_forward_hook(hook))
+                else:
+                    self._watch_function(module, spec, by_call)
+        except Exception:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
+        for function, listener in self._open:
+            close_window(function, listener)
+        self._open.clear()
 
     def _new_pass(self, _module, _inputs) -> None:
         self.passes += 1
-        for path in self.calls:
-            self.calls[path] = 0
+        for key in self.calls:
+            self.calls[key] = 0
+            self.module_runs[key] = 0
 
-    def _hook(self, path: str, by_call: dict[int, Action]):
+    def _act(self, key: str, by_call: dict[int, tuple[SiteSpec, Action]], output):
+        """The replacement of this call's output, or None to keep it."""
+        call = self.calls[key]
+        self.calls[key] = call + 1
+        if call not in by_call:
+            return None
+        spec, action = by_call[call]
+        if not torch.is_tensor(output) or output.ndim <= spec.rows_axis:
+            raise ParameterError(
+                f"site {spec.name!r} outputs {type(output).__name__}, not a tensor with rows on "
+                f"axis {spec.rows_axis}; name a submodule whose output is a tensor"
+            )
+        moved = output.movedim(spec.rows_axis, 0)  # (rows, ...)
+        new = action(moved.reshape(moved.shape[0], -1))
+        return None if new is None else new.reshape(moved.shape).movedim(0, spec.rows_axis)
+
+    def _module_hook(self, key: str, by_call: dict[int, tuple[SiteSpec, Action]]):
         def hook(_module, _inputs, output):
-            call = self.calls[path]
-            self.calls[path] = call + 1
-            action = by_call.get(call)
-            if action is None:
-                return None
-            if not torch.is_tensor(output) or output.ndim < 1:
-                raise ParameterError(
-                    f"site {path!r} outputs {type(output).__name__}, not a (rows, ...) tensor; "
-                    "name a submodule whose output is a tensor"
-                )
-            new = action(output.reshape(output.shape[0], -1))
-            return None if new is None else new.reshape(output.shape)
+            self.module_runs[key] += 1
+            return self._act(key, by_call, output)
 
         return hook
+
+    def _watch_function(self, module: nn.Module, spec: SiteSpec, by_call) -> None:
+        key, function = spec.key, spec.function
+
+        def listener(output):
+            new = self._act(key, by_call, output)
+            return output if new is None else new
+
+        def open_(_module, _inputs) -> None:
+            self.module_runs[key] += 1
+            open_window(function, listener)
+            self._open.append((function, listener))
+
+        def close(_module, _inputs, _output) -> None:
+            close_window(function, listener)
+            if (function, listener) in self._open:
+                self._open.remove((function, listener))
+
+        self._handles.append(module.register_forward_pre_hook(open_))
+        self._handles.append(module.register_forward_hook(close, always_call=True))
 
     def check(self) -> None:
         """One line for a site that never fired, or whose call index is beyond the calls seen."""
         if self.passes == 0:
             return
         for spec in self.actions:
-            seen = self.calls[spec.path]
-            if seen == 0:
+            seen = self.calls[spec.key]
+            if self.module_runs[spec.key] == 0:
                 raise ParameterError(
                     f"site {spec.name!r}: module {spec.path!r} never runs during a forward pass "
                     "of the model"
                 )
+            what = f"module {spec.path!r}"
+            if spec.function is not None:
+                what = f"{spec.function} inside module {spec.path!r}"
+            if seen == 0:
+                raise ParameterError(
+                    f"site {spec.name!r}: {spec.function} is never called inside module "
+                    f"{spec.path!r} during a forward pass (F.{spec.function} and "
+                    f"torch.{spec.function} are seen; Tensor methods are not)"
+                )
             if spec.call >= seen:
                 raise ParameterError(
-                    f"site {spec.name!r}: call #{spec.call} asked, but module {spec.path!r} runs "
+                    f"site {spec.name!r}: call #{spec.call} asked, but {what} runs "
                     f"{seen} time(s) per forward pass (calls #0..#{seen - 1})"
                 )
 
@@ -296,43 +381,3 @@ def _with_width(spec: SiteSpec, width: int, n_fields: int) -> SiteSpec:
             f"not fit {n_fields} fields on a width-{width} output"
         )
     return replace(spec, width=width, field_slices=slices)
-
-
-def discover_sites(root: nn.Module, X: torch.Tensor) -> list[dict[str, Any]]:
-    """Candidate sites of a model from one forward pass on ``X``: every leaf module's calls.
-
-    Returns one record per call: path, call, calls (per pass), type, width and ``bounded``
-    (the output lies in [0, 1], as sigmoid gates and softmax weights do). Sigmoid/Softmax
-    modules and bounded outputs are listed first: the likeliest gates.
-    """
-    seen: list[dict[str, Any]] = []
-    counts: dict[str, int] = {}
-    handles = []
-
-    def hook_for(path: str, module: nn.Module):
-        def hook(_m, _i, output):
-            if not torch.is_tensor(output) or output.ndim < 1:
-                return
-            call = counts.get(path, 0)
-            counts[path] = call + 1
-            flat = output.detach().reshape(output.shape[0], -1)
-            bounded = bool(flat.numel() and flat.min() >= 0 and flat.max() <= 1)
-            seen.append({"path": path, "call": call, "type": type(module).__name__,
-                         "width": int(flat.shape[1]), "bounded": bounded})  # fmt: skip
-
-        return hook
-
-    for path, module in root.named_modules():
-        if path and not list(module.children()):
-            handles.append(module.register_forward_hook(hook_for(path, module)))
-    try:
-        with torch.no_grad():
-            root(X)
-    finally:
-        for handle in handles:
-            handle.remove()
-    for record in seen:
-        record["calls"] = counts[record["path"]]
-        record["name"] = record["path"] + (f"#{record['call']}" if record["calls"] > 1 else "")
-    gates = ("Sigmoid", "Softmax")
-    return sorted(seen, key=lambda r: r["type"] not in gates and not r["bounded"])

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from app.cli import attention as cli_attention
 from app.cli import compare as cli_compare
 from app.cli import ctr as cli_ctr
 from app.cli import embeddings as cli_embeddings
@@ -119,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_ctr.add_parser(commands)
     cli_embeddings.add_parser(commands)
     cli_intrinsic.add_parser(commands)
+    cli_attention.add_parser(commands)
     cli_workspace.add_parsers(commands)
     return parser
 

@@ -136,7 +136,7 @@ def _gates_arguments(gates: argparse.ArgumentParser) -> None:
     add_cache_arguments(gates)
 
 
-def _trained(args: argparse.Namespace):
+def _trained(args: argparse.Namespace, dataset=None):
     from workbench.zoo import check_config
     from workbench.zoo.training import TrainingConfig, sample_ctr_model
 
@@ -144,11 +144,19 @@ def _trained(args: argparse.Namespace):
     check_config(args.model, config)  # before the data is read or anything is trained
     return sample_ctr_model(
         args.model,
-        _dataset(args),
+        _dataset(args) if dataset is None else dataset,
         config=config,
         training=TrainingConfig(max_epochs=args.max_epochs, seed=args.random_state),
         cache_dir=args.cache_dir,
     )
+
+
+def untrained(args: argparse.Namespace, dataset):
+    """An untrained ``--model`` sized for ``dataset``: what its sites are, known in
+    milliseconds, so a command refuses a model before training it (minutes)."""
+    from workbench.zoo import build_model
+
+    return build_model(args.model, dataset, **parse_config(args.config))
 
 
 def _dataset(args: argparse.Namespace):
@@ -212,7 +220,11 @@ def _run_gates(args: argparse.Namespace) -> int:
         rows = _dataset(args)
         module = load_user_model(args.model, args.weights, args.factory_kwargs, rows)
     else:
-        trained = _trained(args)
+        from analyzers.gate_common import gate_site_specs
+
+        data = _dataset(args)
+        gate_site_specs(untrained(args, data), *_gate_sites(args))  # AutoInt: refuse now
+        trained = _trained(args, data)
         module, rows = trained.model, trained.test
     if args.rows:
         rows = rows.subset(sample_rows(rows.n_rows, args.rows, args.random_state))
@@ -231,12 +243,19 @@ def _run_gates(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gate_sites(args: argparse.Namespace) -> tuple[list[str] | None, str]:
+    """(sites named by --sites and --site, or None for the model's own; their kind)."""
+    sites = ((args.sites.split(",") if args.sites else []) + args.site) or None
+    return sites, args.site_kind if args.site else "gate"
+
+
 def _analyze(args: argparse.Namespace, module, rows):
     """The gate report of ``module`` on ``rows``: stored, else analysed and stored."""
     from workbench.models import wrap_model
 
+    sites, site_kind = _gate_sites(args)
     parameters = {
-        "sites": ((args.sites.split(",") if args.sites else []) + args.site) or None,
+        "sites": sites,
         "compute_attributions": not args.no_attributions,
         "attribution_rows": args.attribution_rows,
         "compute_interactions": not args.no_interactions,
@@ -247,7 +266,7 @@ def _analyze(args: argparse.Namespace, module, rows):
     }
     # Only when given, so zoo results keep the key they share with the app.
     if args.site:
-        parameters["site_kind"] = args.site_kind
+        parameters["site_kind"] = site_kind
     if args.embedding_site:
         parameters["embedding"] = args.embedding_site
 

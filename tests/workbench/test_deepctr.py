@@ -6,6 +6,7 @@ import sys
 import textwrap
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
@@ -145,3 +146,51 @@ def test_columns_that_do_not_follow_the_feature_index_are_one_line(dcnmix, adult
     reordered = Dataset.from_frame(adult.to_frame()[[*order, adult.target_name]], "income")
     with pytest.raises(DataError, match="feature_index reads"):
         check_feature_index(dcnmix, reordered)
+
+
+@pytest.fixture(scope="module")
+def autoint(adult):
+    kwargs = {"att_layer_num": 1, "att_head_num": 2, "dnn_hidden_units": ()}
+    return train_deepctr("AutoInt", adult, epochs=1, model_kwargs=kwargs)
+
+
+def test_autoint_softmax_site_gives_the_hand_attention_and_case_maps(autoint, adult):
+    from analyzers.attention_maps import attention_maps
+    from workbench.kernels.tap_edits import TapKernel
+    from workbench.sites import parse_site
+
+    text = "int_layers.0@softmax"
+    found = {r["name"]: r for r in discover_sites(autoint, adult.X[:5])}
+    assert (found[text]["rows_axis"], found[text]["width"]) == (1, 2 * 7 * 7)  # heads x F x F
+    site = parse_site(text, **DEEPCTR_SITES["AutoInt"][text])
+    read = TapKernel(wrap_deepctr(autoint), adult.X[:5]).capture([site])[text]
+    maps = read.view(5, 2, 7, 7)  # (rows, heads, F, F): rows axis 1 of DeepCTR's output first
+    layer = autoint.int_layers[0]
+    with torch.no_grad():  # by hand on row 3: softmax_k(<e_m W_Q^h, e_k W_K^h>) per head h
+        e = torch.stack(
+            [
+                autoint.embedding_dict[f](adult.X[3:4, j].long())[0]
+                for j, f in enumerate(adult.feature_names)
+            ]
+        )  # (F, d) fmt: skip
+        for h in range(2):
+            cols = slice(h * 4, (h + 1) * 4)  # embedding_dim 8 over 2 heads
+            q, k = e @ layer.W_Query[:, cols], e @ layer.W_key[:, cols]
+            torch.testing.assert_close(maps[3, h], torch.softmax(q @ k.T, dim=-1))
+    torch.testing.assert_close(maps.sum(-1), torch.ones(5, 2, 7))
+    # the analyzer takes the site as text and finds DeepCTR's rows axis by itself
+    result = attention_maps(wrap_deepctr(autoint), adult, rows=[3], sites=[text], sample=50)
+    np.testing.assert_allclose(
+        result.matrix(text, 1, row=3), maps[3, 1].double().numpy(), atol=1e-6
+    )
+    assert result.case_values(3)["race"] == adult.code_levels["race"][0]
+
+
+def test_afm_attention_over_pairs_is_a_symmetric_map(adult):
+    from analyzers.attention_maps import attention_maps
+
+    afm = train_deepctr("AFM", adult.subset(range(300)), epochs=1)
+    result = attention_maps(wrap_deepctr(afm), adult, rows=[0], sites=["fm@softmax"], sample=20)
+    case = result.matrix("fm@softmax", 0, row=0)  # (F, F), NaN diagonal
+    assert result.layouts["fm@softmax"] == "pairs"
+    assert abs(np.nansum(np.triu(case)) - 1) < 1e-5 and np.allclose(case, case.T, equal_nan=True)

@@ -5,7 +5,7 @@ from tests.user_ctr import user_data, user_model
 from workbench.errors import ParameterError
 from workbench.kernels.tap_edits import TapEdit, TapKernel
 from workbench.models import wrap_model
-from workbench.sites import SiteSpec, discover_sites, parse_site, resolve_module
+from workbench.sites import SiteHooks, SiteSpec, discover_sites, parse_site, resolve_module
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +75,96 @@ def test_discover_sites_lists_each_call_of_the_shared_sigmoid_first(setup):
     assert [r["name"] for r in found[:2]] == ["gate_sigmoid#0", "gate_sigmoid#1"]
     assert all(r["calls"] == 2 and r["bounded"] and r["width"] == 3 for r in found[:2])
     assert "unused" not in {r["path"] for r in found}
+
+
+class TwoSoftmaxes(torch.nn.Module):
+    """Attention computed by function calls, as DeepCTR-Torch's layers do: no module to hook."""
+
+    def __init__(self, fail: bool = False) -> None:
+        super().__init__()
+        self.mix = torch.nn.Linear(3, 3)
+        self.fail = fail
+
+    def forward(self, x):
+        first = torch.nn.functional.softmax(self.mix(x), dim=-1)  # (rows, 3)
+        second = torch.softmax(x, dim=-1)
+        if self.fail:
+            raise RuntimeError("forward failed")
+        return (first * second).sum(-1)
+
+
+class Outer(torch.nn.Module):
+    def __init__(self, fail: bool = False) -> None:
+        super().__init__()
+        self.block = TwoSoftmaxes(fail)
+
+    def forward(self, x):
+        return self.block(x) + torch.softmax(x, dim=-1)[:, 0]  # a call outside the block
+
+
+def test_function_sites_read_and_replace_each_softmax_call_inside_the_module():
+    torch.manual_seed(0)
+    model, x = Outer(), torch.randn(5, 3)
+    adapter = wrap_model(model, task="classification", output="logit", device="cpu")
+    read = TapKernel(adapter, x).capture(["block@softmax", "block@softmax#1"])
+    with torch.no_grad():
+        torch.testing.assert_close(read["block@softmax"], torch.softmax(model.block.mix(x), -1))
+        torch.testing.assert_close(read["block@softmax#1"], torch.softmax(x, -1))
+    edit = TapEdit(parse_site("block@softmax#1"), torch.ones(3, dtype=torch.bool), torch.ones(3))
+    edited = TapKernel(adapter, x).outputs([edit])[0]
+    with torch.no_grad():
+        expected = torch.softmax(model.block.mix(x), -1).sum(-1) + torch.softmax(x, -1)[:, 0]
+    torch.testing.assert_close(edited, expected)  # the outer call is not the site's
+    assert torch.nn.functional.softmax is ORIGINAL_SOFTMAX and torch.softmax is ORIGINAL_TORCH
+
+
+ORIGINAL_SOFTMAX, ORIGINAL_TORCH = torch.nn.functional.softmax, torch.softmax
+
+
+def test_function_sites_restore_the_function_when_forward_raises():
+    model = Outer(fail=True)
+    spec = parse_site("block@softmax")
+    with SiteHooks(model, {spec: lambda out: None}):
+        with pytest.raises(RuntimeError, match="forward failed"):
+            model(torch.randn(2, 3))
+        assert torch.nn.functional.softmax is ORIGINAL_SOFTMAX  # restored before the block ends
+        assert torch.softmax is ORIGINAL_TORCH
+
+
+def test_function_site_errors_are_one_line(setup):
+    data, _model, adapter = setup
+    kernel = TapKernel(adapter, data.X)
+    with pytest.raises(ParameterError, match=r"softmax is never called inside module 'layers\.0'"):
+        kernel.capture(["layers.0@softmax"])
+    with pytest.raises(ParameterError, match=r"'layers\.9': .* no module at this path"):
+        kernel.capture(["layers.9@softmax"])
+    with pytest.raises(ParameterError, match="function 'relu' cannot be a site; choose from"):
+        parse_site("layers.0@relu")
+    spec = parse_site("int_layers.0@softmax#2", "attention", rows_axis=1)
+    assert (spec.path, spec.function, spec.call, spec.name) == (
+        "int_layers.0", "softmax", 2, "int_layers.0@softmax#2"
+    )  # fmt: skip
+    assert SiteSpec.from_dict(spec.to_dict()) == spec
+
+
+def test_zoo_autoint_read_through_its_softmax_equals_its_tap():
+    from workbench.zoo.autoint import AutoInt
+
+    torch.manual_seed(0)
+    model = AutoInt([4, 3, 5], embedding_dim=4, n_layers=2, heads=2, head_dim=3).eval()
+    adapter = wrap_model(model, task="classification", output="logit", device="cpu")
+    codes = torch.tensor([[0, 2, 4], [3, 1, 0], [1, 0, 2]])
+    read = TapKernel(adapter, codes).capture(["attention1", "layers.1@softmax"])
+    torch.testing.assert_close(read["layers.1@softmax"], read["attention1"], rtol=0, atol=0)
+
+
+def test_discover_sites_lists_function_calls_inside_modules():
+    torch.manual_seed(0)
+    found = {r["name"]: r for r in discover_sites(Outer(), torch.randn(5, 3))}
+    first, second = found["block@softmax#0"], found["block@softmax#1"]
+    assert (first["function"], first["calls"], first["width"], first["bounded"]) == (
+        "softmax", 2, 3, True
+    )  # fmt: skip
+    assert second["type"] == "softmax()" and "block.mix" in found
+    assert not [name for name in found if name.startswith("@")]  # the root's call has no path
+    assert torch.nn.functional.softmax is ORIGINAL_SOFTMAX

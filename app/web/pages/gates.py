@@ -29,6 +29,7 @@ from app.web.jobs import (
     results_area,
     updated_search,
 )
+from app.web.pages import gates_attention
 from app.web.pages.gates_view import (
     METHOD,
     MODE,
@@ -88,6 +89,7 @@ def register(app: Dash, workspace) -> None:
     )
     _register_view_choices(app, workspace)
     _register_downloads(app, workspace)
+    gates_attention.register(app, workspace, MODEL)
 
 
 def _analyze(
@@ -196,6 +198,7 @@ def layout(workspace, data=None, model=None, site=None, mode=None, method=None, 
             _form(data_names, data, models, model, parameters),
             html.Div(html.Span(problem, className="wb-error") if problem else None, id=JOB.status),
             results_area(JOB, view),
+            gates_attention.attention_card(),
         ]
     )
 

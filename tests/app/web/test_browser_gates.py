@@ -77,3 +77,17 @@ def test_gates_job_site_in_the_url_cached_reload_and_csv(browser, demo):
     assert set(table["site"]) == {"stream1_gate", "stream2_gate", "fusion"}
     assert (table["loss_increase_low"] <= table["loss_increase_high"]).all()
     assert console_errors(browser) == []
+
+
+def test_attention_view_draws_the_picked_rows_maps(browser, demo):
+    _, url = demo
+    browser.get(url + "gates?data=adult&model=adult-autoint")
+    box = wait_for(browser, "#gates-attention-row", timeout=60)
+    box.clear()
+    box.send_keys("17")
+    click(browser, "#gates-attention-show")
+    wait_for(browser, graph("gates-attention-row"), timeout=120)
+    wait_for(browser, graph("gates-attention-global"))
+    wait_for_text(browser, "#gates-attention-view", "Attention of row 17")
+    assert "age = " in browser.find_element("css selector", "#gates-attention-view").text
+    assert console_errors(browser) == []

@@ -1,0 +1,105 @@
+"""``workbench attention``: a CTR model's attention maps, case-level and global (AutoInt Fig. 7)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from app.cli.common import (
+    add_data_arguments,
+    add_output_arguments,
+    add_random_state_argument,
+    default_of,
+    nonnegative_int,
+)
+from app.cli.ctr import DATA_HELP, add_training_arguments
+
+
+def add_parser(commands) -> None:
+    """Add the ``attention`` subcommand to the ``workbench`` parser."""
+    from analyzers.attention_maps import attention_maps as analyzer
+
+    parser = commands.add_parser(
+        "attention",
+        help="attention maps per layer and head: case rows and the mean over test rows",
+        description="Train (or load from the cache) a zoo sample model with attention "
+        "(AutoInt), read its F×F attention per layer and head on the chosen test rows and "
+        "averaged over a sample of test rows, and write figures (one per case, one global), "
+        "maps.csv, cases.csv and result.json to --out.",
+    )
+    parser.add_argument("--model", required=True, help="a zoo model with attention: autoint")
+    add_data_arguments(
+        parser,
+        data_help=DATA_HELP,
+        data_default="adult",
+        target_help="target column of a CSV --data",
+        target_required=False,
+    )
+    add_training_arguments(parser)
+    parser.add_argument(
+        "--row",
+        type=nonnegative_int,
+        action="append",
+        default=[],
+        help="a test row (position) to draw as a case; repeatable",
+    )
+    parser.add_argument(
+        "--sample",
+        type=nonnegative_int,
+        default=default_of(analyzer, "sample"),
+        help="test rows (a seeded sample) the global map averages over; 0: every test row",
+    )
+    parser.add_argument("--device", default=default_of(analyzer, "device"))
+    add_output_arguments(parser, formats_default="html")
+    add_random_state_argument(parser, default_of(analyzer, "random_state"))
+    parser.set_defaults(run=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from analyzers.attention_maps import attention_maps, attention_site_specs
+    from analyzers.figures import write_figures
+    from analyzers.figures.attention_maps import attention_map_figure
+    from app.cli.common import figure_formats
+    from app.cli.ctr import _dataset, _trained, untrained
+    from app.reports.output_folder import staged_folder
+
+    formats = figure_formats(args.formats)
+    data = _dataset(args)
+    attention_site_specs(untrained(args, data), None)  # refuse a model without attention now
+    start = time.perf_counter()
+    trained = _trained(args, data)
+    result = attention_maps(
+        trained.model,
+        trained.test,
+        rows=args.row,
+        sample=args.sample,
+        random_state=args.random_state,
+        model_name=args.model,
+        device=args.device,
+    )
+    print(
+        f"{args.model} on {args.data}: global map over {result.settings['sample_rows']} test "
+        f"rows, {len(result.rows)} case row(s), {time.perf_counter() - start:.1f} s"
+    )
+    print(_top_pairs(result).to_string(index=False))
+    for diagnostic in result.diagnostics:
+        print(f"[{diagnostic.severity}] {diagnostic.message}")
+    figures = {"global": attention_map_figure(result)}
+    figures.update({f"row-{row}": attention_map_figure(result, row) for row in result.rows})
+    with staged_folder(args.out) as stage:  # an interrupted run leaves --out as it was
+        write_figures(figures, stage.path, formats=formats)
+        result.maps.to_csv(stage.path / "maps.csv", index=False)
+        result.cases.to_csv(stage.path / "cases.csv", index=False)
+        (stage.path / "result.json").write_text(result.to_json())
+    print(f"wrote {len(stage.written)} files to {Path(args.out)}")
+    return 0
+
+
+def _top_pairs(result, k: int = 3):
+    """The ``k`` largest off-diagonal cells of each global map (query → key)."""
+    maps = result.maps
+    cells = maps[maps["row"].isna() & (maps["query"] != maps["key"])]
+    top = cells.sort_values("attention", ascending=False).groupby(["site", "head"]).head(k)
+    top = top.sort_values(["site", "head", "attention"], ascending=[True, True, False])
+    return top[["site", "head", "query", "key", "attention"]].round(4)

@@ -1,0 +1,86 @@
+"""``workbench attention`` end to end on a small CSV, and models refused before training."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analyzers.attention_maps import AttentionMapsResult
+from app.cli import command as cli
+
+
+@pytest.fixture
+def csv_path(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "colour": rng.choice(["red", "green", "blue"], n),
+            "size": rng.choice(["S", "M", "L", "XL"], n),
+            "shape": rng.choice(["round", "square"], n),
+        }
+    )
+    logit = 2.0 * (frame["colour"] == "red") * (frame["size"] == "L") - 1
+    frame["clicked"] = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "yes", "no")
+    path = tmp_path / "clicks.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _common(csv_path, tmp_path):
+    return ["--data", csv_path, "--target", "clicked", "--cache-dir", tmp_path / "cache"]
+
+
+def test_attention_writes_case_and_global_maps(csv_path, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = cli.main(
+        [str(a) for a in (
+            "attention", "--model", "autoint", *_common(csv_path, tmp_path),
+            "--config", "embedding_dim=2", "--config", "n_layers=1", "--config", "head_dim=2",
+            "--max-epochs", "1", "--row", "3", "--row", "7", "--sample", "20", "--out", out,
+        )]
+    )  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "global map over 20 test rows, 2 case row(s)" in printed and "attention0" in printed
+    assert {p.name for p in out.iterdir()} == {
+        "global.html", "row-3.html", "row-7.html", "maps.csv", "cases.csv", "result.json"
+    }  # fmt: skip
+    result = AttentionMapsResult.from_json((out / "result.json").read_text())
+    assert result.rows == (3, 7)
+    maps = pd.read_csv(out / "maps.csv")
+    per_query = maps[maps["scope"] == "case"].groupby(["row", "head", "query"])["attention"].sum()
+    np.testing.assert_allclose(per_query, 1.0, atol=1e-6)  # every query's weights sum to 1
+    cases = pd.read_csv(out / "cases.csv")
+    assert set(cases.loc[cases["field"] == "colour", "value"]) <= {"red", "green", "blue"}
+    assert "size = " in (out / "row-3.html").read_text()
+
+
+def _no_training(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the model was trained before the refusal")
+
+    monkeypatch.setattr("workbench.zoo.training.sample_ctr_model", refuse)
+
+
+def test_gates_refuses_autoint_before_training_it(csv_path, tmp_path, capsys, monkeypatch):
+    _no_training(monkeypatch)
+    code = cli.main(
+        [str(a) for a in ("gates", "--model", "autoint", *_common(csv_path, tmp_path),
+                          "--out", tmp_path / "out")]
+    )  # fmt: skip
+    assert code == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "AutoInt has only attention sites" in line and "workbench attention" in line
+
+
+def test_attention_refuses_a_model_without_attention_before_training(
+    csv_path, tmp_path, capsys, monkeypatch
+):
+    _no_training(monkeypatch)
+    code = cli.main(
+        [str(a) for a in ("attention", "--model", "gdcn", *_common(csv_path, tmp_path),
+                          "--out", tmp_path / "out")]
+    )  # fmt: skip
+    assert code == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "GDCN names no attention sites" in line
