@@ -35,11 +35,14 @@ from app.web.jobs import (
     updated_search,
 )
 from app.web.pages.rashomon_view import (
+    DETAILS_AREA,
+    DETAILS_ASKED,
     HALO_AREA,
     OUTSIDE,
     PAGE,
     PAIR,
     RESULT_REFERENCE,
+    details_view,
     halo_card,
     known_interaction,
     result_view,
@@ -89,7 +92,9 @@ def register(app: Dash, workspace) -> None:
         shown = parse_qs((search or "").lstrip("?"))
         pair = known_interaction(result, shown.get("pair", [None])[0])
         outside = shown.get("outside", [None])[0] == "1"
-        view = result_view(result, pair, model, parameters, include_outside=outside, data=data)
+        view = result_view(
+            result, pair, model, parameters, include_outside=outside, data=data, deferred=True
+        )
         done = f"Done in {result.seconds:.1f} s; stored, so this view reloads from the store."
         return view_search(data, model, parameters, pair=pair, outside=outside), view, done
 
@@ -133,20 +138,29 @@ def _register_view_choices(app: Dash, workspace) -> None:
     """The pair and the outside toggle update their part of the results and record the view in
     the URL, without the page re-render a navigation would cost (seconds on a loaded machine)."""
 
+    swarm = {"type": "graph", "figure": "fisc-swarm"}
+
+    # A swarm click chooses the pair, which then draws its halo: the swarm arrives after the
+    # halo (rashomon_view.DETAILS_AREA), so the pair's own callback cannot wait on it.
+    @app.callback(
+        Output(PAIR, "value", allow_duplicate=True),
+        Input(swarm, "clickData"),
+        State(swarm, "figure"),
+        prevent_initial_call=True,
+    )
+    def click_pair(click, figure):
+        return clicked_interaction(click, figure) or no_update
+
     @app.callback(
         Output(VIEW_URL, "search", allow_duplicate=True),
         Output(HALO_AREA, "children"),
         Output(PAIR, "value"),
         Input(PAIR, "value"),
-        Input({"type": "graph", "figure": "fisc-swarm"}, "clickData"),
-        State({"type": "graph", "figure": "fisc-swarm"}, "figure"),
         State(VIEW_URL, "search"),
         State(RESULT_REFERENCE, "data"),
         prevent_initial_call=True,
     )
-    def select_pair(pair, click, swarm, search, reference):
-        if dash.ctx.triggered_id != PAIR:
-            pair = clicked_interaction(click, swarm)
+    def select_pair(pair, search, reference):
         if not pair or not reference:
             return no_update, no_update, no_update
         result = stored_result(workspace, "rashomon", reference["model"], reference["parameters"])
@@ -180,8 +194,60 @@ def _register_view_choices(app: Dash, workspace) -> None:
             reference["parameters"],
             include_outside=bool(value),
             data=reference.get("data"),
+            deferred=True,
         )
         return search, view
+
+    _register_details(app, workspace)
+
+
+#: resolves once the halo is drawn (or after 3 s, so the details never wait on a failed draw):
+#: the swarms and tables below the fold must not hold up the figure a user looks at first
+_ASK_WHEN_HALO_DRAWN = """
+function (areaId) {
+    return new Promise(resolve => {
+        const started = Date.now();
+        const ask = () => {
+            const drawn = document.querySelector('#HALO_AREA .main-svg');
+            if (drawn || Date.now() - started > 3000) {
+                requestAnimationFrame(() => setTimeout(() => resolve(Date.now()), 0));
+            } else {
+                setTimeout(ask, 25);
+            }
+        };
+        ask();
+    });
+}
+""".replace("HALO_AREA", HALO_AREA)
+
+
+def _register_details(app: Dash, workspace) -> None:
+    """The swarms and tables: asked for from the browser once the halo is drawn, built (once
+    per result and view) from the stored result the page shows."""
+    # The area's id is its one prop that is there from the start: the call runs once per mount.
+    app.clientside_callback(
+        _ASK_WHEN_HALO_DRAWN, Output(DETAILS_ASKED, "data"), Input(DETAILS_AREA, "id")
+    )
+
+    @app.callback(
+        Output(DETAILS_AREA, "children"),
+        Input(DETAILS_ASKED, "data"),
+        State(RESULT_REFERENCE, "data"),
+        prevent_initial_call=True,
+    )
+    def show_details(asked, reference):
+        result = reference and stored_result(
+            workspace, "rashomon", reference["model"], reference["parameters"]
+        )
+        if not result:
+            return html.P(NO_RESULT, className="wb-muted")
+        return details_view(
+            result,
+            reference["model"],
+            reference["parameters"],
+            include_outside=bool(reference.get("include_outside")),
+            data=reference.get("data"),
+        )
 
 
 def layout(workspace, data=None, model=None, pair=None, outside=None, **query) -> html.Div:
@@ -204,6 +270,7 @@ def layout(workspace, data=None, model=None, pair=None, outside=None, **query) -
             chosen.parameters,
             include_outside=outside == "1",
             data=chosen.data,
+            deferred=True,
         )
     else:
         view = html.P(NO_RESULT, className="wb-muted")

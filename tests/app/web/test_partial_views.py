@@ -28,15 +28,18 @@ def served(xor_workspace):
     server.stop()
 
 
-def _update(url: str, input_id: str, value, others: dict) -> tuple[list[str], dict]:
-    """Change ``input_id``'s value as the renderer does; returns (the callback's outputs,
+def _update(
+    url: str, input_id: str, value, others: dict, prop: str = "value"
+) -> tuple[list[str], dict]:
+    """Change ``input_id``'s ``prop`` as the renderer does; returns (the callback's outputs,
     the response). ``others`` maps the other inputs' and the states' component ids to their
     values (missing ones are None)."""
     dependencies = requests.get(url + "_dash-dependencies", timeout=30).json()
     [callback] = [
         item
         for item in dependencies
-        if any(i["id"] == input_id for i in item["inputs"]) and not item.get("clientside_function")
+        if any(i["id"] == input_id and i["property"] == prop for i in item["inputs"])
+        and not item.get("clientside_function")
     ]
     outputs = [
         {"id": name.rsplit(".", 1)[0], "property": name.rsplit(".", 1)[1].split("@")[0]}
@@ -44,12 +47,13 @@ def _update(url: str, input_id: str, value, others: dict) -> tuple[list[str], di
     ]
     body = {
         "output": callback["output"],
-        "outputs": outputs,
+        # The renderer sends a one-output callback's output alone, not in a list.
+        "outputs": outputs if callback["output"].startswith("..") else outputs[0],
         "inputs": [
             {**item, "value": value if item["id"] == input_id else others.get(item["id"])}
             for item in callback["inputs"]
         ],
-        "changedPropIds": [f"{input_id}.value"],
+        "changedPropIds": [f"{input_id}.{prop}"],
         "state": [{**item, "value": others.get(item["id"])} for item in callback["state"]],
     }
     answer = requests.post(url + "_dash-update-component", json=body, timeout=60)
@@ -72,6 +76,39 @@ def test_choosing_a_pair_answers_only_the_halo_card_and_the_url(served):
     assert response["fisc-pair"]["value"] == pair
     card = json.dumps(response["fisc-halo-area"]["children"], ensure_ascii=False)
     assert f"Halo plot: {pair}" in card and "fisc-halo" in card
+
+
+def test_the_page_sends_the_halo_first_and_the_swarms_and_tables_when_asked(served):
+    from tests.app.web.dash_http import render_page
+
+    _, url, result = served
+    search = "?data=xor&model=xor-logistic&approximator=permutation"
+    page = render_page(url, "/rashomon", search)
+    # The first answer holds the halo and the place of the rest, not the swarms or the grids.
+    assert "fisc-halo" in page and "fisc-details-area" in page
+    assert "fisc-swarm" not in page and "rowData" not in page
+    reference = {"data": "xor", "model": "xor-logistic", "parameters": FISC_PARAMETERS}
+    outputs, response = _update(
+        url, "fisc-details-asked", 1, {"fisc-result-reference": reference}, prop="data"
+    )
+    assert outputs == ["fisc-details-area.children"]
+    details = json.dumps(response["fisc-details-area"]["children"], ensure_ascii=False)
+    assert "fisc-swarm" in details and "fisc-main-effects" in details
+    for table in ("summary", "fis_cloud", "main_effects", "boundaries"):
+        assert f'"table": "{table}"' in details, table
+    # Every pair's row is in the range table the details carry.
+    assert all(pair in details for pair in result.interactions)
+
+
+def test_a_swarm_click_chooses_the_clicked_rows_pair(served):
+    _, url, result = served
+    swarm = '{"figure":"fisc-swarm","type":"graph"}'
+    pair = result.interactions[-1]
+    figure = {"layout": {"meta": {"rows": ["x", pair]}, "yaxis": {}}}
+    click = {"points": [{"y": 1.1}]}
+    outputs, response = _update(url, swarm, click, {swarm: figure}, prop="clickData")
+    assert outputs == ["fisc-pair.value"]
+    assert response["fisc-pair"]["value"] == pair
 
 
 def test_choosing_compare_models_answers_only_the_results_area(served):
