@@ -44,7 +44,12 @@ def figure_card(
     """
     filename = figure_file_name(name, export)
     # In place: builders make a fresh figure per card, and copying a large cloud costs time.
+    height = figure.layout.height
     figure.update_layout(width=None, autosize=True)
+    # A responsive graph fills its container, whose height is plotly's 450 px unless set: the
+    # container takes the builder's height (sized to the rows it draws), or a 21-pair chart
+    # squeezed into 450 px shows every other label.
+    style = {"width": "100%", **({"height": f"{height}px"} if height else {})}
     buttons = [
         html.Button(fmt.upper(), id={"type": "export", "figure": name, "format": fmt}, n_clicks=0)
         for fmt in EXPORT_FORMATS
@@ -57,7 +62,7 @@ def figure_card(
                 figure=figure,
                 config={"displaylogo": False, "toImageButtonOptions": {"filename": filename}},
                 responsive=True,
-                style={"width": "100%"},
+                style=style,
             ),
             how_to_read(reading_of(figure)),
             html.Div(

@@ -187,6 +187,34 @@ def screenshot(driver, name: str) -> Path:
     return path
 
 
+#: the window sizes of the closing-note screenshots: a laptop and a phone (issue 13)
+SCREEN_SIZES = ((1440, 900), (390, 844))
+#: the tallest full-page screenshot taken (a long page is cut there)
+_MAX_SHOT_HEIGHT = 8000
+
+
+def screenshot_at(driver, name: str, width: int, height: int) -> Path:
+    """The whole page laid out in a ``width`` × ``height`` viewport, as
+    ``<name>-<width>x<height>.png``: the viewport is set exactly (not the window, whose frame
+    differs between Chromium versions) and the capture goes below it to the page's end."""
+    import base64
+
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    time.sleep(1.0)  # plotly's responsive figures redraw on the resize
+    tall = driver.execute_script("return document.documentElement.scrollHeight")
+    wide = driver.execute_script("return document.documentElement.scrollWidth")
+    clip = {"x": 0, "y": 0, "width": wide, "height": min(tall, _MAX_SHOT_HEIGHT), "scale": 1}
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
+    )
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}-{width}x{height}.png"
+    path.write_bytes(base64.b64decode(shot["data"]))
+    return path
+
+
 @pytest.fixture
 def xor_workspace(tmp_path):
     """``make(sample)``: a workspace with a 300-row XOR data set (a × b planted, c noise) and

@@ -7,15 +7,18 @@ import socket
 import subprocess
 import sys
 import time
+from urllib.parse import parse_qsl, urlparse
 
 import pandas as pd
 import pytest
 
 from tests.app.conftest import (
     ARTIFACTS,
+    SCREEN_SIZES,
     console_errors,
     grid_under,
     screenshot,
+    screenshot_at,
     wait_for,
     wait_for_file,
     wait_for_text,
@@ -39,34 +42,6 @@ def record_timing(name: str, seconds: float) -> None:
 
 def click(driver, css: str) -> None:
     wait_for(driver, css, timeout=60).click()
-
-
-def test_every_page_loads_without_console_errors(browser, demo):
-    workspace, url = demo
-    browser.get(url)
-    wait_for_text(browser, "#overview-models", "adult-gdcn", timeout=60)
-    for name in workspace.model_names():
-        assert name in browser.find_element("css selector", "#overview-models").text
-    links = {
-        link.text: link.get_attribute("href")
-        for link in browser.find_elements("css selector", ".wb-nav a")
-    }
-    expected = {
-        "Overview",
-        "Rashomon / FISC",
-        "Model sets",
-        "Interactions",
-        "Compare",
-        "Gates",
-        "Embeddings",
-    }
-    assert expected <= set(links)
-    for name, href in links.items():
-        assert href.startswith(url)
-        browser.get(href)
-        wait_for(browser, ".wb-page h2", timeout=60)
-        screenshot(browser, "page-" + name.split()[0].lower())
-        assert console_errors(browser) == [], name
 
 
 def test_fisc_job_shows_progress_finishes_and_reloads_from_store(browser, demo):
@@ -417,3 +392,76 @@ def test_a_small_model_set_runs_shows_its_views_and_reloads_from_the_store(brows
     assert "No stored result" not in browser.find_element("css selector", "#mset-results").text
     assert browser.find_element("css selector", "#mset-status").text == ""
     assert console_errors(browser) == []
+
+
+GATES_SMALL = "rows=100&n_bootstrap=10&attribution_rows=20&n_permutations=1"
+#: every page on a stored result (path, the analysis and model behind it, what shows it drawn)
+PAGES = {
+    "overview": ("", None, "#overview-models"),
+    "rashomon": (
+        "rashomon?data=compas&model=compas-mlp&approximator=permutation",
+        ("rashomon", ["compas-mlp"]),
+        HALO,
+    ),
+    "model-sets": (
+        f"model-sets?data=compas&model=compas-gbt&{MODEL_SET_SMALL}",
+        ("model_set", ["compas-gbt"]),
+        MODEL_SET_CLOUD,
+    ),
+    "interactions": (
+        "interactions?data=compas&model=compas-gbt&index=tree",
+        ("interactions", ["compas-gbt"]),
+        '[id=\'{"figure":"inter-heatmap","type":"graph"}\'] .main-svg',
+    ),
+    "compare": (
+        "compare?data=compas&models=compas-mlp,compas-gbt,compas-logistic&index=h2",
+        ("interactions", ["compas-mlp", "compas-gbt", "compas-logistic"]),
+        '[id=\'{"figure":"cmp-dumbbell","type":"graph"}\'] .main-svg',
+    ),
+    "gates": (
+        f"gates?data=adult&model=adult-finalmlp&{GATES_SMALL}",
+        ("gates", ["adult-finalmlp"]),
+        '[id=\'{"figure":"gates-distribution","type":"graph"}\'] .main-svg',
+    ),
+    "embeddings": (
+        "embeddings?data=adult&model=adult-finalmlp",
+        ("embeddings", ["adult-finalmlp"]),
+        '[id=\'{"figure":"emb-map","type":"graph"}\'] .main-svg',
+    ),
+}
+
+
+def test_every_page_loads_without_console_errors(browser, demo):
+    """Every page of the nav, each on a stored result, at a laptop's and a phone's size:
+    no console errors, and a full-page screenshot of each (``<page>-<w>x<h>.png``) for a human
+    look. Last in the module: the results its tests stored are reused (else computed here)."""
+    from app.analyses import compute_result
+
+    workspace, url = demo
+    for path, stored, _ in PAGES.values():
+        if stored:
+            analysis_name, models = stored
+            query = dict(parse_qsl(urlparse(path).query))
+            parameters = {k: v for k, v in query.items() if k not in ("data", "model", "models")}
+            for model in models:
+                compute_result(workspace, analysis_name, model, parameters)
+    browser.get(url)
+    wait_for_text(browser, "#overview-models", "adult-gdcn", timeout=60)
+    for name in workspace.model_names():
+        assert name in browser.find_element("css selector", "#overview-models").text
+    links = {
+        link.text: link.get_attribute("href")
+        for link in browser.find_elements("css selector", ".wb-nav a")
+    }
+    # Every page of the nav is visited (its path is one of PAGES').
+    paths = {urlparse(href).path.strip("/") or "overview" for href in links.values()}
+    assert paths == {path.split("?")[0] or "overview" for path, _, _ in PAGES.values()}, links
+    assert all(href.startswith(url) for href in links.values())
+    for page, (path, _, drawn) in PAGES.items():
+        browser.get(url + path)
+        wait_for(browser, ".wb-page h2", timeout=60)
+        wait_for(browser, drawn, timeout=60)
+        assert "No stored result" not in browser.find_element("css selector", ".wb-page").text
+        for width, height in SCREEN_SIZES:
+            screenshot_at(browser, page, width, height)
+        assert console_errors(browser) == [], page

@@ -73,6 +73,9 @@ def test_figure_card_fills_its_card_and_names_the_camera_download():
     [graph] = [p for p in card.children if type(p).__name__ == "Graph"]
     assert graph.figure.layout.width is None and graph.figure.layout.height == 500
     assert graph.responsive is True
+    # A responsive graph is as tall as its container: the container gets the figure's height
+    # (else plotly's 450 px squeezes a tall chart and skips every other row label).
+    assert graph.style == {"width": "100%", "height": "500px"}
     assert graph.config["toImageButtonOptions"]["filename"] == "fisc_compas_compas-mlp_halo"
 
 
