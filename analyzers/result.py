@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import ParameterError
+from workbench.parquet_sidecar import FRAME_KEY
 
 SEVERITIES = ("info", "warning")
 
@@ -159,8 +160,16 @@ def frame_to_dict(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def frame_from_dict(data: dict[str, Any]) -> pd.DataFrame:
-    """The frame written by ``frame_to_dict``, its column dtypes restored."""
-    frame = pd.DataFrame(data["rows"], columns=data["columns"])
+    """The frame written by ``frame_to_dict``, its column dtypes restored.
+
+    A frame the store read from a Parquet sidecar comes as a DataFrame under ``FRAME_KEY``
+    instead of rows (``ResultStore.get(..., frames=True)``): it is taken as it is, with no row
+    lists built, and its dtypes restored by the same rules.
+    """
+    if FRAME_KEY in data:
+        frame = data[FRAME_KEY]
+    else:
+        frame = pd.DataFrame(data["rows"], columns=data["columns"])
     for column, dtype in data.get("dtypes", {}).items():
         values = frame[column]
         # JSON writes NaN/NA as null, and an empty frame has no values to infer a dtype from.

@@ -594,7 +594,7 @@ def read_stored(workspace, key: ResultKey):
         if cache_name in _parsed:
             _parsed.move_to_end(cache_name)
             return _parsed[cache_name]
-    payload = workspace.store.get(key, strict=True)
+    payload = workspace.store.get(key, strict=True, frames=True)
     if payload is None:
         return None
     try:

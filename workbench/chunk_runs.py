@@ -91,9 +91,11 @@ class ChunkLedger(ResultStore):
         super().__init__(*args, **kwargs)
         self._touched: dict[Path, ResultKey] = {}
 
-    def get(self, key: ResultKey, *, strict: bool = False) -> dict[str, Any] | None:
+    def get(
+        self, key: ResultKey, *, strict: bool = False, frames: bool = False
+    ) -> dict[str, Any] | None:
         self._touched[self.path_for(key)] = key
-        return super().get(key, strict=strict)
+        return super().get(key, strict=strict, frames=frames)
 
     def put(self, key: ResultKey, payload: dict[str, Any], *args: Any, **kwargs: Any) -> Path:
         self._touched[self.path_for(key)] = key

@@ -5,9 +5,16 @@ A result's ``to_dict`` writes each DataFrame as ``{"columns", "dtypes", "rows"}`
 of megabytes, slow to parse and to list. :func:`split_frames` takes every such frame of at least
 ``min_cells`` cells out of the payload and into a Parquet table, leaving in its place a reference
 ``{"parquet": file name, "sha256": digest of the file, "columns", "dtypes", "n_rows"}``;
-:func:`join_frames` puts the rows back. The store works on the payload, not on DataFrames, so
-what ``get`` returns equals what the JSON-only store returned (the same rows, the same Python
-values, None for NaN), and ``from_dict`` rebuilds the identical frame through the one code path.
+:func:`join_frames` puts the rows back, so what ``get`` returns equals what the JSON-only store
+returned (the same rows, the same Python values, None for NaN).
+
+Building those row lists from Parquet costs about as much as parsing them from JSON (0.3 s of
+CPU for 90,000 rows x 5 columns, ``benchmarks/sidecar_load.py``), so a reader that only rebuilds
+the result (``Result.from_dict``) asks for the frames instead (``as_frames``): each
+reference then becomes ``{"columns", "dtypes", "frame": DataFrame}``, the column data converted
+by Arrow with its dtypes not yet restored. ``analyzers.result.frame_from_dict`` takes that frame
+where it would build one from rows and restores the dtypes by the same rules, so both paths give
+the identical frame.
 
 A column is typed from its recorded pandas dtype (float, int, bool, text); a frame with a column
 that no Parquet type holds faithfully (mixed objects, uint64 past int64) stays in the JSON.
@@ -20,7 +27,7 @@ import io
 import re
 from typing import Any
 
-__all__ = ["SIDECAR_MIN_CELLS", "SidecarError", "join_frames", "split_frames"]
+__all__ = ["FRAME_KEY", "SIDECAR_MIN_CELLS", "SidecarError", "join_frames", "split_frames"]
 
 #: Frames below this many cells stay in the JSON. 10,000 cells is ~100-200 kB of JSON: below it
 #: a readable, diffable file costs little, and a Parquet file's footer (~1-3 kB) and pyarrow's
@@ -29,6 +36,9 @@ __all__ = ["SIDECAR_MIN_CELLS", "SidecarError", "join_frames", "split_frames"]
 SIDECAR_MIN_CELLS = 10_000
 
 _FRAME_KEYS = {"columns", "dtypes", "rows"}
+
+#: The key under which ``join_frames(..., as_frames=True)`` hands back a sidecar's DataFrame.
+FRAME_KEY = "frame"
 
 
 class SidecarError(Exception):
@@ -85,11 +95,15 @@ def split_frames(
     return visit(payload, []), files, index
 
 
-def join_frames(payload: Any, index: list[dict[str, Any]], read: Any) -> Any:
+def join_frames(
+    payload: Any, index: list[dict[str, Any]], read: Any, *, as_frames: bool = False
+) -> Any:
     """``payload`` with the references listed in ``index`` replaced by their rows.
 
-    ``read(name) -> bytes`` reads a sidecar (raising ``OSError`` when it is missing). Raises
-    :class:`SidecarError` naming the file when it is missing, altered or unreadable.
+    ``read(name) -> bytes`` reads a sidecar (raising ``OSError`` when it is missing). With
+    ``as_frames``, a reference becomes ``{"columns", "dtypes", FRAME_KEY: DataFrame}`` (no row
+    lists built; for ``frame_from_dict``, not for JSON). Raises :class:`SidecarError` naming the
+    file when it is missing, altered or unreadable.
     """
     for entry in index:
         *parents, last = entry["path"]
@@ -104,10 +118,11 @@ def join_frames(payload: Any, index: list[dict[str, Any]], read: Any) -> Any:
             raise SidecarError(f"stored result incomplete: sidecar {name} is missing") from None
         if hashlib.sha256(data).hexdigest() != reference["sha256"]:
             raise SidecarError(f"stored result unreadable: sidecar {name} is altered or truncated")
+        table = _table(data, name, reference)
         holder[last] = {
             "columns": reference["columns"],
             "dtypes": reference["dtypes"],
-            "rows": _rows(data, name, reference),
+            **({FRAME_KEY: _frame(table)} if as_frames else {"rows": _rows(table)}),
         }
     return payload
 
@@ -161,7 +176,8 @@ def _parquet_bytes(frame: dict[str, Any]) -> bytes | None:
     return buffer.getvalue()
 
 
-def _rows(data: bytes, name: str, reference: dict[str, Any]) -> list[list]:
+def _table(data: bytes, name: str, reference: dict[str, Any]):
+    """The sidecar's Arrow table, checked against the columns and row count the JSON names."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -174,5 +190,22 @@ def _rows(data: bytes, name: str, reference: dict[str, Any]) -> list[list]:
         or table.num_rows != reference["n_rows"]
     ):
         raise SidecarError(f"stored result unreadable: sidecar {name} holds other columns or rows")
+    return table
+
+
+def _rows(table) -> list[list]:
     columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
     return [list(row) for row in zip(*columns, strict=True)]
+
+
+def _frame(table):
+    """The table as a DataFrame, each column as ``pd.DataFrame(rows)`` would have read it, up to
+    what ``frame_from_dict``'s dtype rules then make the same.
+
+    Integers come as nullable Int64: Arrow would make a column with nulls float64, which rounds
+    integers past 2**53 before the rules cast it back.
+    """
+    import pandas as pd
+    import pyarrow as pa
+
+    return table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)

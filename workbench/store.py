@@ -9,7 +9,9 @@ result class's ``to_dict`` and read back with its ``from_dict``.
 Large frames (local values: rows x pairs) go to Parquet files beside the JSON
 (:mod:`workbench.parquet_sidecar`), each written atomically before the JSON that names it, so a
 JSON never points at a file not yet there. A sidecar found missing or altered makes the entry
-absent (a one-line message naming the file), and the analysis is recomputed.
+absent (a one-line message naming the file), and the analysis is recomputed. A reader that
+rebuilds a Result asks ``get(..., frames=True)``, which hands it the sidecars' DataFrames rather
+than row lists (the rows are built only for a reader that wants the JSON payload).
 """
 
 from __future__ import annotations
@@ -139,17 +141,23 @@ class ResultStore:
     def __contains__(self, key: ResultKey) -> bool:
         return self.path_for(key).is_file()
 
-    def get(self, key: ResultKey, *, strict: bool = False) -> dict[str, Any] | None:
+    def get(
+        self, key: ResultKey, *, strict: bool = False, frames: bool = False
+    ) -> dict[str, Any] | None:
         """The stored payload, or None when there is none (or it cannot be read).
 
         ``strict``: a file that is there but does not parse (truncated, edited) raises
         :class:`StoredResultError` instead, so a page can say so rather than quietly recompute.
+        ``frames``: a frame stored as a Parquet sidecar comes back as a DataFrame (see
+        :func:`workbench.parquet_sidecar.join_frames`), for ``Result.from_dict`` only: the
+        payload is then no longer JSON. Frames kept in the JSON come back as rows either way.
         """
         path = self.path_for(key)
         record = self._read(path)
         if record is not None and isinstance(record.get("result"), dict):
+            sidecars = record.get("sidecars", [])
             try:
-                return join_frames(record["result"], record.get("sidecars", []), self._reader(path))
+                return join_frames(record["result"], sidecars, self._reader(path), as_frames=frames)
             except SidecarError as error:
                 if strict:
                     raise StoredResultError(str(error)) from None

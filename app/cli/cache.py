@@ -91,7 +91,7 @@ def cached_result(
         _json_safe(parameters),
         code_version=analysis_code_version(analyzer),
     )
-    payload = store.get(key)
+    payload = store.get(key, frames=True)
     if payload is not None:
         print(f"workbench: {analyzer} result read from {store.root}", file=sys.stderr)
         return analysis(analyzer).read(payload)

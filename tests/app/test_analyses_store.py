@@ -65,3 +65,35 @@ def test_every_analyzer_result_declares_the_protocol():
         assert PROTOCOL_FIELDS <= fields, f"{cls.__name__} lacks {PROTOCOL_FIELDS - fields}"
         assert cls.__dataclass_params__.frozen, f"{cls.__name__} is not frozen"
         assert isinstance(cls.__dict__.get("kind", None), str), f"{cls.__name__} has no kind"
+
+
+def test_a_page_reads_a_sidecar_result_as_frames_and_says_when_its_sidecar_is_altered(
+    tmp_path, monkeypatch
+):
+    import types
+
+    import pandas as pd
+
+    import workbench.parquet_sidecar
+    from app.analyses import read_stored
+    from tests.workbench.test_store_sidecars import local_result
+    from workbench.store import ResultKey, ResultStore, StoredResultError
+
+    def no_rows(table):
+        raise AssertionError("row lists built on the frame path")
+
+    result = local_result(n_rows=400)  # the scores go to Parquet
+    workspace = types.SimpleNamespace(store=ResultStore(tmp_path))
+    key = ResultKey("interactions", "m", "d")
+    workspace.store.put(key, result.to_dict())
+    monkeypatch.setattr(app.analyses, "_parsed", type(app.analyses._parsed)())
+    with monkeypatch.context() as patch:
+        patch.setattr(workbench.parquet_sidecar, "_rows", no_rows)
+        back = read_stored(workspace, key)
+    pd.testing.assert_frame_equal(back.scores, result.scores, check_exact=True)
+
+    monkeypatch.setattr(app.analyses, "_parsed", type(app.analyses._parsed)())
+    (sidecar,) = tmp_path.glob("interactions/*.parquet")
+    sidecar.write_bytes(sidecar.read_bytes()[:-10])
+    with pytest.raises(StoredResultError, match=f"sidecar {sidecar.name} is altered"):
+        read_stored(workspace, key)  # the page shows this line; Run recomputes

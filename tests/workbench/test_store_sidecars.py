@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
@@ -72,21 +73,26 @@ def test_a_small_result_writes_no_sidecar(tmp_path):
     assert '"rows"' in store.path_for(KEY).read_text()
 
 
-@pytest.mark.parametrize("damage", ["delete", "truncate"])
-def test_a_missing_or_damaged_sidecar_makes_the_entry_absent(tmp_path, caplog, damage):
+@pytest.mark.parametrize("frames", [False, True], ids=["rows", "frames"])
+@pytest.mark.parametrize("damage", ["delete", "truncate", "replace"])
+def test_a_missing_or_damaged_sidecar_makes_the_entry_absent(tmp_path, caplog, damage, frames):
     store = ResultStore(tmp_path)
     store.put(KEY, local_result(n_rows=400).to_dict())
     sidecar = store.root / "interactions" / f"{KEY.digest}.scores.parquet"
     if damage == "delete":
         sidecar.unlink()
-    else:
+    elif damage == "truncate":
         sidecar.write_bytes(sidecar.read_bytes()[:100])
+    else:  # valid Parquet, but another result's
+        other = ResultStore(tmp_path / "other")
+        other.put(KEY, local_result(n_rows=401).to_dict())
+        sidecar.write_bytes((other.root / "interactions" / sidecar.name).read_bytes())
     with caplog.at_level(logging.WARNING, logger="workbench.store"):
-        assert store.get(KEY) is None  # the caller recomputes
+        assert store.get(KEY, frames=frames) is None  # the caller recomputes
     [message] = caplog.messages
     assert sidecar.name in message and "\n" not in message
     with pytest.raises(StoredResultError, match=sidecar.name):
-        store.get(KEY, strict=True)
+        store.get(KEY, strict=True, frames=frames)
     store.put(KEY, local_result(n_rows=400).to_dict())  # the recomputed result replaces it
     assert store.get(KEY) is not None
 
@@ -128,3 +134,13 @@ def test_a_frame_parquet_cannot_hold_faithfully_stays_in_json(tmp_path):
     store.put(KEY, {"kind": "x", "frame": mixed})
     assert stored_files(store) == [f"{KEY.digest}.json"]
     assert store.get(KEY) == {"kind": "x", "frame": mixed}
+
+
+def test_integers_past_2_53_with_missing_values_come_back_exact_as_frames(tmp_path):
+    store = ResultStore(tmp_path, sidecar_min_cells=1)
+    result = local_result(n_rows=4, n_pairs=1)
+    big = pd.array([2**60 + 1, None, -(2**62) - 1, 7], dtype="Int64")
+    scores = result.scores.assign(row=big)  # floats (what Arrow gives for nulls) round these
+    store.put(KEY, dataclasses.replace(result, scores=scores).to_dict())
+    back = InteractionResult.from_dict(store.get(KEY, frames=True))
+    pd.testing.assert_series_equal(back.scores["row"], scores["row"], check_exact=True)

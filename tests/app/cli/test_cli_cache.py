@@ -112,3 +112,39 @@ def test_old_flag_names_stay_aliases(new, old, dest):
     value = "7" if dest == "random_state" else value
     parsed = [vars(parser.parse_args([*base, flag, value]))[dest] for flag in (new, old)]
     assert parsed[0] == parsed[1]
+
+
+def test_a_sidecar_result_is_read_as_frames_and_recomputed_when_its_sidecar_goes(
+    tmp_path, monkeypatch, caplog
+):
+    import argparse
+    import logging
+
+    import workbench.parquet_sidecar
+    from app.cli.cache import cached_result
+    from tests.workbench.test_store_sidecars import local_result
+
+    result = local_result(n_rows=400)  # 20,000 cells: the scores go to Parquet
+    computed = []
+
+    def compute():
+        computed.append(1)
+        return result
+
+    args = argparse.Namespace(cache=str(tmp_path), no_cache=False)
+    key = {"model_fingerprint": "m", "data_fingerprint": "d", "parameters": {}}
+    cached_result(args, "interactions", **key, compute=compute)
+    (sidecar,) = tmp_path.glob("interactions/*.parquet")
+
+    with monkeypatch.context() as patch:  # the load builds no row lists
+        patch.setattr(workbench.parquet_sidecar, "_rows", failing(lambda table: None))
+        back = cached_result(args, "interactions", **key, compute=compute)
+    assert computed == [1]
+    pd.testing.assert_frame_equal(back.scores, result.scores, check_exact=True)
+
+    sidecar.unlink()
+    with caplog.at_level(logging.WARNING, logger="workbench.store"):
+        again = cached_result(args, "interactions", **key, compute=compute)
+    assert computed == [1, 1] and again is result
+    [message] = caplog.messages
+    assert sidecar.name in message and "recomputing" in message and "\n" not in message
