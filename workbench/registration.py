@@ -274,4 +274,6 @@ def _check_sites_fire(loaded, entry: ModelEntry) -> None:
     adapter = loaded.adapter
     rows = loaded.rows.X[:CHECK_ROWS].to(adapter.device, adapter.dtype)  # (rows, features)
     with torch.no_grad():
-        measure_sites(module, specs, lambda: module(rows), loaded.rows.n_groups)
+        measure_sites(
+            module, specs, lambda: module(rows), loaded.rows.n_groups, loaded.rows.group_names
+        )
