@@ -152,8 +152,8 @@ def _embedding_site(adapter, dataset, embedding) -> SiteSpec | None:
         slices = tuple((s.start, s.stop) for s in module.field_slices())
         embedding = SiteSpec(**{**embedding.to_dict(), "field_slices": slices})
     probe = dataset.X[:4].to(adapter.device, adapter.dtype)
-    fields = len(field_names_of(module, dataset))
-    return measure_sites(module, [embedding], lambda: adapter.forward(probe), fields)[0]
+    names = field_names_of(module, dataset)
+    return measure_sites(module, [embedding], lambda: adapter.forward(probe), len(names), names)[0]
 
 
 class _Inputs:

@@ -90,9 +90,8 @@ def chosen_sites(
     module = adapter.module
     specs = gate_site_specs(module, sites, site_kind)
     probe = dataset.X[:_PROBE_ROWS].to(adapter.device, adapter.dtype)
-    return measure_sites(
-        module, specs, lambda: adapter.forward(probe), len(field_names_of(module, dataset))
-    )
+    names = field_names_of(module, dataset)
+    return measure_sites(module, specs, lambda: adapter.forward(probe), len(names), names)
 
 
 def field_codes(dataset, n_fields: int) -> list[torch.Tensor] | None:

@@ -24,6 +24,7 @@ from workbench.deprecation import renamed_parameters
 from workbench.errors import ParameterError
 from workbench.kernels.tap_edits import TapKernel
 from workbench.progress import ProgressCallback
+from workbench.site_stacks import is_stacked
 from workbench.sites import SiteSpec
 
 __all__ = ["ABLATION_MODES", "analyze_gates", "gate_ablation", "gate_statistics", "weighted_auc"]
@@ -282,6 +283,19 @@ def analyze_gates(
         sites = [sites]
     asked = None if sites is None else [getattr(s, "name", s) for s in sites]
     sites = chosen_sites(adapter, dataset, sites, site_kind)  # a wrong site fails before any stage
+    notes: tuple[Diagnostic, ...] = ()
+    if embedding is not None and is_stacked(getattr(embedding, "path", str(embedding))):
+        # captum interpolates the embedding site's output, which a stacked site cannot replace
+        notes = (
+            Diagnostic(
+                "embedding_site_read_only",
+                f"embedding site {getattr(embedding, 'name', embedding)!r} joins several "
+                "modules' outputs and can be read, not replaced: attributions are on the model "
+                "inputs, not on the field embeddings",
+                severity="info",
+            ),
+        )
+        embedding = None
     common = {"sites": sites, "max_batch_rows": max_batch_rows, "model_name": model_name}
     report("statistics")
     statistics = gate_statistics(adapter, dataset, **common)
@@ -327,7 +341,7 @@ def analyze_gates(
         pairs,
         settings=settings,
         seconds=time.perf_counter() - start,
-        diagnostics=tuple(d for part in parts for d in part.diagnostics),
+        diagnostics=notes + tuple(d for part in parts for d in part.diagnostics),
     )
 
 

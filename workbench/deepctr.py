@@ -6,7 +6,8 @@ columns follow its ``feature_index`` (sparse ids, then dense values); with one `
 field of a codes data set (``adult_fields``), in the data set's column order, that matrix is
 ``Dataset.X`` itself. So the trained model is a plain ``nn.Module`` for every analysis: the
 perturbation indices permute whole fields (one group per field) and gates are read by module
-path (``DEEPCTR_SITES``, found with ``workbench.sites.discover_sites``).
+path (``DEEPCTR_SITES``, found with ``workbench.sites.discover_sites``); the field embeddings
+are the stacked site ``DEEPCTR_EMBEDDING_SITE`` (``"embedding_dict.*"``).
 
 deepctr-torch 0.3.0's ``__init__`` calls ``utils.check_version``, which starts a non-daemon
 thread that asks pypi.python.org for the latest release with no timeout (an offline import
@@ -30,6 +31,7 @@ from workbench.errors import DataError, ModelError, ParameterError
 from workbench.models.adapter import ModelAdapter
 
 __all__ = [
+    "DEEPCTR_EMBEDDING_SITE",
     "DEEPCTR_MODELS",
     "DEEPCTR_SITES",
     "build",
@@ -72,6 +74,13 @@ DEEPCTR_SITES: dict[str, dict[str, dict[str, Any]]] = {
         "transform_matrix_P_bit": {"kind": "gate", "open_value": None, "value_range": "real"},
     },
 }
+
+
+# The field embeddings of every DeepCTR-Torch model: one nn.Embedding per field in
+# ``embedding_dict`` (keyed by feature name, each called once per forward pass), joined as
+# fields in the data set's order (``workbench.site_stacks``); the tables are their weights.
+# Read only: ablations and attributions at the embeddings need one module holding every field.
+DEEPCTR_EMBEDDING_SITE = "embedding_dict.*"
 
 
 def _skip_version_check(version: str) -> None:

@@ -260,9 +260,11 @@ def _check_output_kind(adapter, dataset, name: str) -> None:
 
 def _check_sites_fire(loaded, entry: ModelEntry) -> None:
     """One line for a site whose module never runs, or runs fewer times than its call index,
-    or whose output does not split over the data set's fields."""
+    or whose output does not split over the data set's fields, or an attention site whose
+    output is not attention over the fields (``workbench.attention_check``)."""
     import torch
 
+    from workbench.attention_check import check_attention_site
     from workbench.sites import measure_sites, parse_site
 
     specs = list(loaded.sites or [])
@@ -274,4 +276,9 @@ def _check_sites_fire(loaded, entry: ModelEntry) -> None:
     adapter = loaded.adapter
     rows = loaded.rows.X[:CHECK_ROWS].to(adapter.device, adapter.dtype)  # (rows, features)
     with torch.no_grad():
-        measure_sites(module, specs, lambda: module(rows), loaded.rows.n_groups)
+        measure_sites(
+            module, specs, lambda: module(rows), loaded.rows.n_groups, loaded.rows.group_names
+        )
+    for spec in specs:
+        if spec.kind == "attention":
+            check_attention_site(module, spec, rows, loaded.rows.n_groups)

@@ -15,11 +15,16 @@ A site can also name a function called inside a module's forward, ``"int_layers.
 (``#k``: its k-th call there per forward pass), for attention computed by ``F.softmax`` rather
 than by a module (``workbench.site_functions``). ``rows_axis`` says which axis of the output holds
 the rows (DeepCTR-Torch's attention is (heads, rows, F, F): rows_axis=1).
+
+A site can join several modules' outputs as fields, ``"embedding_dict.*"`` (every child of
+``embedding_dict``, or ``SiteSpec.members``): DeepCTR-Torch's per-field embedding tables, read
+side by side (``workbench.site_stacks``; read only).
 """
 
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -30,6 +35,13 @@ from torch import nn
 from workbench.errors import ParameterError
 from workbench.site_discovery import discover_sites
 from workbench.site_functions import check_function, close_window, open_window
+from workbench.site_stacks import (
+    StackedHook,
+    field_ordered,
+    is_stacked,
+    stack_members,
+    stack_parent,
+)
 
 __all__ = [
     "FROM_KIND",
@@ -88,6 +100,9 @@ class SiteSpec:
         is that function's call ``call`` there, not the module's output.
     rows_axis : int
         Axis of the output that holds the rows (moved first before flattening).
+    members : tuple of str or None
+        For a stacked path (``"embedding_dict.*"``): the children joined, in field order; None:
+        every child (``measure_sites`` orders children named by field in the data's order).
     """
 
     path: str
@@ -101,6 +116,7 @@ class SiteSpec:
     label: str | None = None
     function: str | None = None
     rows_axis: int = 0
+    members: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in SITE_KIND_DEFAULTS:
@@ -145,6 +161,8 @@ class SiteSpec:
         d = dict(d)
         if d.get("field_slices") is not None:
             d["field_slices"] = tuple(tuple(pair) for pair in d["field_slices"])
+        if d.get("members") is not None:
+            d["members"] = tuple(d["members"])
         return cls(**d)
 
 
@@ -192,7 +210,7 @@ def resolve_module(root: nn.Module, path: str) -> nn.Module:
     through: paths are the wrapped model's own."""
     root = getattr(root, "wrapped_model", root)
     try:
-        return root.get_submodule(path)
+        return stack_parent(root, path) if is_stacked(path) else root.get_submodule(path)
     except AttributeError:
         names = [name for name, _ in root.named_modules() if name]
         close = difflib.get_close_matches(path, names, n=3, cutoff=0.4)
@@ -234,6 +252,7 @@ class SiteHooks:
         self.passes = 0
         self._handles: list[Any] = []
         self._open: list[tuple[str, Callable]] = []
+        self.stacks: dict[str, StackedHook] = {}
 
     def __enter__(self) -> SiteHooks:
         self._handles.append(self.root.register_forward_pre_hook(self._new_pass))
@@ -244,7 +263,9 @@ class SiteHooks:
             for key, by_call in by_key.items():
                 spec = next(iter(by_call.values()))[0]
                 module = resolve_module(self.root, spec.path)
-                if spec.function is None:
+                if is_stacked(spec.path):
+                    self._watch_stack(spec, by_call)
+                elif spec.function is None:
                     hook = self._module_hook(key, by_call)
                     self._handles.append(module.register_forward_hook(hook))
                 else:
@@ -267,6 +288,8 @@ class SiteHooks:
         for key in self.calls:
             self.calls[key] = 0
             self.module_runs[key] = 0
+        for stack in self.stacks.values():
+            stack.reset()
 
     def _act(self, key: str, by_call: dict[int, tuple[SiteSpec, Action]], output):
         """The replacement of this call's output, or None to keep it."""
@@ -290,6 +313,13 @@ class SiteHooks:
             return self._act(key, by_call, output)
 
         return hook
+
+    def _watch_stack(self, spec: SiteSpec, by_call) -> None:
+        root = getattr(self.root, "wrapped_model", self.root)
+        stack = StackedHook(spec, stack_members(root, spec), by_call)
+        self.stacks[spec.key] = stack
+        for module, hook in stack.hooks():
+            self._handles.append(module.register_forward_hook(hook))
 
     def _watch_function(self, module: nn.Module, spec: SiteSpec, by_call) -> None:
         key, function = spec.key, spec.function
@@ -315,6 +345,8 @@ class SiteHooks:
         """One line for a site that never fired, or whose call index is beyond the calls seen."""
         if self.passes == 0:
             return
+        for key, stack in self.stacks.items():  # a stacked site ran as often as its laziest member
+            self.calls[key] = self.module_runs[key] = stack.calls
         for spec in self.actions:
             seen = self.calls[spec.key]
             if self.module_runs[spec.key] == 0:
@@ -343,12 +375,17 @@ def measure_sites(
     specs: Sequence[SiteSpec],
     forward: Callable[[], object],
     n_fields: int,
+    field_names: Sequence[str] | None = None,
 ) -> list[SiteSpec]:
     """The specs with ``width`` and ``field_slices`` filled in from one forward pass.
 
     ``forward()`` runs the model once (on a few rows). An aligned site without slices is split
-    equally over ``n_fields`` (one gate per field, or F·d embedding columns).
+    equally over ``n_fields`` (one gate per field, or F·d embedding columns); a stacked site
+    (``"embedding_dict.*"``) by its members' widths, its members put in the order of
+    ``field_names`` when they are named by field.
     """
+    inner = getattr(root, "wrapped_model", root)
+    specs = [field_ordered(inner, spec, field_names) for spec in specs]
     widths: dict[SiteSpec, int] = {}
 
     def recorder(spec: SiteSpec) -> Action:
@@ -360,7 +397,14 @@ def measure_sites(
     with torch.no_grad(), SiteHooks(root, {s: recorder(s) for s in specs}) as hooks:
         forward()
     hooks.check()
-    return [_with_width(spec, widths[spec], n_fields) for spec in specs]
+    measured = []
+    for spec in specs:
+        width, stack = widths[spec], hooks.stacks.get(spec.key)
+        if stack is not None and spec.field_slices is None and stack.widths is not None:
+            edges = [0, *itertools.accumulate(stack.widths)]
+            spec = replace(spec, field_slices=tuple(itertools.pairwise(edges)))
+        measured.append(_with_width(spec, width, n_fields))
+    return measured
 
 
 def _with_width(spec: SiteSpec, width: int, n_fields: int) -> SiteSpec:

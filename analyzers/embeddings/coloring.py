@@ -33,7 +33,10 @@ def table_layout(model, dataset, embedding_site=None) -> tuple[tuple[str, ...], 
     if embedding_site is not None:
         from analyzers.embeddings.by_site import vocab_sizes_at_site
 
-        return tuple(dataset.group_names), vocab_sizes_at_site(dataset)
+        module = getattr(model, "module", model)
+        return tuple(dataset.group_names), vocab_sizes_at_site(
+            dataset, None, module, embedding_site
+        )
     from analyzers.embeddings.extract import find_field_embedding
 
     embedding = find_field_embedding(getattr(model, "module", model))

@@ -58,7 +58,9 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--embedding-site",
         metavar="PATH[#CALL]",
-        help="module path whose output holds your model's field vectors side by side",
+        help="module path whose output holds your model's field vectors side by side, or PATH.* "
+        "for one module per field, joined in field order (a DeepCTR-Torch model's "
+        "embedding_dict.*)",
     )
     parser.add_argument(
         "--weights", help="state_dict of a --model module:callable (loaded with weights_only=True)"

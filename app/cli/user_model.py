@@ -44,10 +44,12 @@ def add_site_arguments(
     )
     parser.add_argument(
         "--site-kind",
-        # embeddings have their own option; attention maps are not gates (workbench intrinsic)
-        choices=[k for k in SITE_KIND_DEFAULTS if k not in ("embedding", "attention")],
+        # embeddings have their own option (--embedding-site)
+        choices=[k for k in SITE_KIND_DEFAULTS if k != "embedding"],
         default="gate",
-        help="what the --site outputs are: gate (open value 1), mask, cross or expert_gate",
+        help="what the --site outputs are: gate (open value 1), mask, cross, expert_gate, or "
+        "attention ((rows, heads, F, F) maps, e.g. int_layers.0@softmax of a DeepCTR AutoInt: "
+        "the Gates page's Attention card and `workbench attention` read them)",
     )
     parser.add_argument("--weights", help=weights_help)
 

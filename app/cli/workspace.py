@@ -99,7 +99,10 @@ def _factory_arguments(parser: argparse.ArgumentParser) -> None:
     add_site_arguments(parser, "its state_dict file (loaded with weights_only=True)")
     add_factory_arguments(parser, output_kind=False)  # --output-kind serves --file too
     parser.add_argument(
-        "--embedding-site", metavar="PATH[#CALL]", help="module path of its field embeddings"
+        "--embedding-site",
+        metavar="PATH[#CALL]",
+        help="module path of its field embeddings, or PATH.* for one module per field (a "
+        "DeepCTR-Torch model's embedding_dict.*)",
     )
     parser.add_argument(
         "--fields",

@@ -144,3 +144,81 @@ def test_the_interactions_cli_reads_the_factory_model_as_probabilities(deepctr_s
         wrap_deepctr(model), space.dataset("adult"), "h2", rows=10, model_name="build"
     )  # the factory's name, as the CLI names a factory model
     pd.testing.assert_frame_equal(ours.to_frame(), direct.to_frame(), check_exact=True)
+
+
+def test_the_embeddings_analysis_reads_deepctrs_per_field_tables(deepctr_space, tmp_path):
+    from analyzers.embeddings import EmbeddingReport, analyze_embeddings
+    from app.analyses import analysis, compute_result
+    from workbench.deepctr import DEEPCTR_EMBEDDING_SITE
+    from workbench.workspace import Workspace
+
+    space, model, folder = deepctr_space
+    assert cli.main(
+        ["add-model", "--workspace", str(space.root), "--name", "fibinet-emb", "--data", "adult",
+         "--factory", "workbench.deepctr:build", "--factory-kwargs", json.dumps(KWARGS),
+         "--weights", str(folder / "fibinet.pt"), "--output-kind", "probability",
+         "--embedding-site", DEEPCTR_EMBEDDING_SITE]
+    ) == 0  # fmt: skip
+    space = Workspace.open(space.root)  # as the app does, after the CLI wrote the manifest
+    parameters = analysis("embeddings").parameters({"max_rows": 100})
+    report = compute_result(space, "embeddings", "fibinet-emb", parameters)
+    direct = analyze_embeddings(
+        wrap_deepctr(model), space.model("fibinet-emb").rows, projection=None, max_rows=100,
+        embedding_site=DEEPCTR_EMBEDDING_SITE,
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(report.geometry.to_frame(), direct.geometry.to_frame())
+    # the map's table points are every level of each field's own table, in the data's order
+    points = report.projection.coordinates
+    sizes = [model.embedding_dict[f].weight.shape[0] for f in COLUMNS[:-1]]
+    assert points.groupby("field", sort=False).size().reindex(COLUMNS[:-1]).le(sizes).all()
+    code = cli.main(
+        ["embeddings", "--model", "workbench.deepctr:build", "--factory-kwargs",
+         json.dumps(KWARGS), "--weights", str(folder / "fibinet.pt"), "--output-kind",
+         "probability", "--data", str(folder / "adult.csv"), "--target", "income",
+         "--embedding-site", DEEPCTR_EMBEDDING_SITE, "--projection", "none",
+         "--no-cache", "--formats", "", "--out", str(tmp_path)]
+    )  # fmt: skip
+    assert code == 0
+    written = EmbeddingReport.from_dict(json.loads((tmp_path / "result.json").read_text()))
+    assert list(written.geometry.to_frame()["field"].unique()) == COLUMNS[:-1]
+
+
+def test_a_registered_autoint_attention_site_feeds_the_attention_analysis(deepctr_space, capsys):
+    from analyzers.attention_maps import attention_maps
+    from app.analyses import analysis, compute_result
+    from app.web.pages.gates_attention import attention_sites_line
+    from workbench.workspace import Workspace
+
+    space, _, folder = deepctr_space
+    data = space.dataset("adult")
+    kwargs = {
+        "name": "AutoInt",
+        "embedding_dim": 4,
+        "model_kwargs": {"att_layer_num": 1, "att_head_num": 2, "dnn_hidden_units": []},
+    }
+    model = train_deepctr("AutoInt", data, epochs=1, batch_size=64, embedding_dim=4,
+                          model_kwargs=kwargs["model_kwargs"])  # fmt: skip
+    torch.save(model.state_dict(), folder / "autoint.pt")
+    base = ["add-model", "--workspace", str(space.root), "--data", "adult",
+            "--factory", "workbench.deepctr:build", "--factory-kwargs", json.dumps(kwargs),
+            "--weights", str(folder / "autoint.pt"), "--output-kind", "probability"]  # fmt: skip
+    site = "int_layers.0@softmax"
+    assert cli.main([*base, "--name", "autoint", "--site", site, "--site-kind", "attention"]) == 0
+    space = Workspace.open(space.root)
+    parameters = analysis("attention").parameters({"row": 5})
+    result = compute_result(space, "attention", "autoint", parameters)
+    loaded = space.model("autoint")
+    direct = attention_maps(wrap_deepctr(model), loaded.rows, rows=[5], sites=[site],
+                            sample=parameters["sample"],
+                            random_state=parameters["random_state"])  # fmt: skip
+    pd.testing.assert_frame_equal(result.maps, direct.maps)
+    assert result.heads(site) == (0, 1) and len(result.field_names) == 5
+    assert attention_sites_line(space, "autoint") == f"Attention sites of autoint: {site}"
+    assert "no attention sites" in attention_sites_line(space, "fibinet")
+    # a site that is not attention over the fields is refused at registration, in one line
+    capsys.readouterr()
+    assert cli.main([*base, "--name", "not-attention", "--site", "dnn_linear",
+                     "--site-kind", "attention"]) != 0  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert "not attention over the 5 fields" in err and len(err.splitlines()) == 1, err
+    assert "not-attention" not in Workspace.open(space.root).model_names()

@@ -7,6 +7,7 @@ import textwrap
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -194,3 +195,43 @@ def test_afm_attention_over_pairs_is_a_symmetric_map(adult):
     case = result.matrix("fm@softmax", 0, row=0)  # (F, F), NaN diagonal
     assert result.layouts["fm@softmax"] == "pairs"
     assert abs(np.nansum(np.triu(case)) - 1) < 1e-5 and np.allclose(case, case.T, equal_nan=True)
+
+
+def test_embedding_site_reads_each_fields_table_row_and_the_geometry_uses_the_tables(
+    fibinet, adult
+):
+    from analyzers.embeddings import analyze_embeddings
+    from analyzers.embeddings.geometry import field_geometry
+    from workbench.deepctr import DEEPCTR_EMBEDDING_SITE
+    from workbench.kernels.tap_edits import TapKernel
+    from workbench.sites import measure_sites, parse_site
+
+    adapter = wrap_deepctr(fibinet)
+    [site] = measure_sites(
+        fibinet, [parse_site(DEEPCTR_EMBEDDING_SITE, "embedding")],
+        lambda: fibinet(adult.X[:4]), 7, adult.feature_names,
+    )  # fmt: skip
+    read = TapKernel(adapter, adult.X[:20]).capture([site])[site.name]  # (rows, 7 * 8)
+    for row in (0, 13):
+        for f, name in enumerate(adult.feature_names):  # by hand: the field's table row
+            code = int(adult.X[row, f])
+            expected = fibinet.embedding_dict[name].weight[code]
+            assert torch.equal(read[row, f * 8 : (f + 1) * 8], expected.detach())
+    report = analyze_embeddings(
+        adapter, adult, embedding_site=DEEPCTR_EMBEDDING_SITE, projection=None, max_rows=200
+    )
+    weights = {f: fibinet.embedding_dict[f].weight.detach() for f in adult.feature_names}
+    counts = {
+        f: np.bincount(adult.X[:, j].long().numpy(), minlength=len(weights[f]))
+        for j, f in enumerate(adult.feature_names)
+    }
+    expected = field_geometry(weights, counts=counts).to_frame()
+    got = report.geometry.to_frame()
+    assert list(got["field"].unique()) == list(adult.feature_names)
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-6)
+    # read only: an attribution at the stacked site needs a replacement, refused in one line
+    from analyzers.gate_attributions import gate_attributions
+
+    with pytest.raises(ParameterError, match="can be read, not replaced"):
+        gate_attributions(adapter, adult.subset(range(6)), sites=[],
+                          embedding=DEEPCTR_EMBEDDING_SITE, n_steps=2)  # fmt: skip

@@ -20,6 +20,7 @@ CARD = "gates-attention"
 ROW = "gates-attention-row"
 SHOW = "gates-attention-show"
 VIEW = "gates-attention-view"
+SITES = "gates-attention-sites"
 
 
 def attention_card() -> html.Div:
@@ -33,6 +34,7 @@ def attention_card() -> html.Div:
                 "attention, averaged over held-out rows and for one row picked by number.",
                 className="wb-muted",
             ),
+            html.P(id=SITES, className="wb-muted"),
             html.Div(
                 [
                     number_field("Held-out row", "attention", "row", ROW, row),
@@ -57,6 +59,31 @@ def register(app: Dash, workspace, model_id: str) -> None:
     )
     def show(_clicks, model, row):
         return attention_view(workspace, model, row)
+
+    @app.callback(Output(SITES, "children"), Input(model_id, "value"))
+    def sites(model):
+        return attention_sites_line(workspace, model)
+
+
+def attention_sites_line(workspace, model: str | None) -> str:
+    """Which attention sites the card reads for ``model``: a registered torch model's sites of
+    kind "attention" (or how to register one), a zoo model's own."""
+    if not model or model not in workspace.model_names():
+        return ""
+    entry = workspace.model_entry(model)
+    if entry.kind != "torch":
+        return "Reads the model's own attention sites (the zoo's AutoInt names them)."
+    found = [
+        item["site"]
+        for item in entry.sites or []
+        if isinstance(item, dict) and item.get("kind") == "attention"
+    ]
+    if not found:
+        return (
+            f"{model} has no attention sites; register one with `workbench add-model ... "
+            "--site PATH --site-kind attention` (e.g. int_layers.0@softmax of a DeepCTR AutoInt)."
+        )
+    return f"Attention sites of {model}: " + ", ".join(found)
 
 
 def attention_view(workspace, model: str | None, row) -> list:

@@ -83,6 +83,7 @@ def test_attention_view_draws_the_picked_rows_maps(browser, demo):
     _, url = demo
     browser.get(url + "gates?data=adult&model=adult-autoint")
     box = wait_for(browser, "#gates-attention-row", timeout=60)
+    wait_for_text(browser, "#gates-attention-sites", "the model's own attention sites")
     box.clear()
     box.send_keys("17")
     click(browser, "#gates-attention-show")
