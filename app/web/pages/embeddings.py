@@ -305,7 +305,8 @@ def _form(workspace, data_names, data, models, model, parameters) -> html.Div:
                 [
                     field("Data set", dcc.Dropdown(data_names, data, id=DATA, clearable=False)),
                     field(
-                        "Model (CTR zoo or registered)", dcc.Dropdown(models, model, id=MODEL, clearable=False)
+                        "Model (CTR zoo or registered)",
+                        dcc.Dropdown(models, model, id=MODEL, clearable=False),
                     ),
                     *_map_fields(parameters),
                     gate_site_field(parameters["gate_site"], available),
