@@ -28,7 +28,18 @@ from analyzers.interactions import score_interactions
 from analyzers.interactions.score import DEFAULT_ROWS
 from analyzers.model_sets import explore_model_set
 from analyzers.rashomon_parameters import APPROXIMATORS, ORDERS
-from app.embedding_job import ATTRIBUTIONS, embedding_report
+from app.analysis_runs import (
+    compute_attention,
+    compute_embeddings,
+    compute_gates,
+    compute_interactions,
+    compute_rashomon,
+    read_embeddings,
+    read_gates,
+    read_interactions,
+    read_rashomon,
+)
+from app.embedding_job import ATTRIBUTIONS
 from app.job_cluster import chunk_options, configured_cluster
 from app.model_set_analysis import (
     BUILDERS,
@@ -173,176 +184,11 @@ def bounds_text(analysis_name: str, name: str) -> str:
     return f"{_number(low)}–{_number(high)}"
 
 
-def _compute_rashomon(model, parameters: dict, progress: ProgressCallback | None, *, chunks=None):
-    if model.rows.code_levels:
-        # FISC's model class scales inputs (f(m ⊙ x)); a scaled category code is another
-        # category, so the Rashomon set it samples means nothing on coded fields.
-        raise ParameterError(
-            f"model {model.name!r}: FISC scales inputs, which is meaningless for coded fields; "
-            "use the Interactions page (permutation FIS or Shapley indices) for this model"
-        )
-
-    return rashomon.explore_rashomon(
-        model.adapter,
-        model.rows,
-        model_name=model.name,
-        progress=progress,
-        **parameters,
-        **(chunks or {}),
-    )
-
-
-def _read_rashomon(payload: dict):
-    from analyzers.rashomon_result import RashomonResult
-
-    return RashomonResult.from_dict(payload)
-
-
-def _compute_interactions(
-    model, parameters: dict, progress: ProgressCallback | None, *, chunks=None
-):
-    if progress:
-        progress("scoring", 0, 1)  # the Shapley indices then report per coalition batch
-    # shap's TreeExplainer reads the fitted trees themselves, not the torch/CPU adapter.
-    target = model.estimator if parameters["index"] == "tree" else model.adapter
-    if target is None:
-        raise ParameterError(f"index 'tree': model {model.name!r} is not a scikit-learn tree model")
-    # "fis" is a global score: it uses every row, whatever the form says.
-    rows = parameters["rows"] if parameters["index"] != "fis" else None
-    # The cluster takes the exact Shapley indices' row chunks; other indices ignore it.
-    given = {**parameters, "rows": rows, **(chunks or {})}
-    result = score_interactions(
-        target, model.rows, **given, model_name=model.name, progress=progress
-    )
-    if progress:
-        progress("scoring", 1, 1)
-    return result
-
-
-def _read_interactions(payload: dict):
-    from analyzers.interaction_result import InteractionResult
-
-    return InteractionResult.from_dict(payload)
-
-
-def _compute_gates(model, parameters: dict, progress: ProgressCallback | None):
-    from analyzers.gate_common import sample_rows
-
-    # A "torch" entry names its sites by module path; a zoo model names its own.
-    if not model.sites and not hasattr(getattr(model.adapter, "module", None), "gate_sites"):
-        raise ParameterError(
-            f"model: {model.name!r} has no gates; choose a CTR model of the zoo (kind 'zoo') "
-            "or your own torch model registered with its sites (kind 'torch')"
-        )
-    if parameters["rows"] < 2:
-        raise ParameterError(f"rows: expected at least 2, got {parameters['rows']}")
-    # A seeded sample of the held-out rows keeps the job short; the sample is part of the key.
-    positions = sample_rows(model.rows.n_rows, parameters["rows"], parameters["random_state"])
-    return analyze_gates(
-        model.adapter,
-        model.rows.subset(positions),
-        sites=model.sites or None,
-        embedding=model.embedding_site,
-        attribution_rows=parameters["attribution_rows"],
-        compute_interactions=parameters["compute_interactions"] == "on",
-        n_permutations=parameters["n_permutations"],
-        n_bootstrap=parameters["n_bootstrap"],
-        random_state=parameters["random_state"],
-        model_name=model.name,
-        progress=progress,
-    )
-
-
-def _compute_attention(model, parameters: dict, progress: ProgressCallback | None):
-    """Attention maps of a model with attention sites: its own (the zoo's AutoInt) or the
-    "attention" sites of a "torch" entry; the case is one held-out row, picked by number."""
-    del progress  # one pass over the sample: seconds
-    sites = [s for s in model.sites or [] if s.kind == "attention"] or None
-    return attention_maps(
-        model.adapter,
-        model.rows,
-        rows=[parameters["row"]],
-        sites=sites,
-        sample=parameters["sample"],
-        random_state=parameters["random_state"],
-        model_name=model.name,
-    )
-
-
-def _read_gates(payload: dict):
-    from analyzers.gate_results import GateReport
-
-    return GateReport.from_dict(payload)
-
-
-def _compute_embeddings(model, parameters: dict, progress: ProgressCallback | None, *, workspace):
-    other = parameters["compare_with"]
-    others = {}
-    if other != "none":
-        reason = compare_unavailable(workspace, model.name, other)
-        if reason:
-            raise ParameterError(f"compare_with: {reason}")
-        others[other] = workspace.model(other).adapter
-    return embedding_report(
-        model.adapter,
-        model.rows,
-        parameters,
-        model_name=model.name,
-        train_rows=model.train_rows,
-        sites=model.sites,
-        embedding_site=model.embedding_site,
-        others=others,
-        progress=progress,
-    )
-
-
-def site_models(workspace, data: str | None, analysis_name: str) -> list[str]:
-    """The models of ``data`` the "gates" or "embeddings" analysis runs on: the CTR zoo's, and
-    the user's own torch models registered with gate sites (gates) or an embedding site
-    (embeddings)."""
-    if not data:
-        return []
-    names = []
-    for name in workspace.model_names(data, kind=("zoo", "torch")):
-        entry = workspace.model_entry(name)
-        wanted = entry.sites if analysis_name == "gates" else entry.embedding_site
-        if entry.kind == "zoo" or wanted:
-            names.append(name)
-    return names
-
-
-def compare_candidates(workspace, model_name: str | None) -> list[str]:
-    """The other CTR-zoo models of ``model_name``'s data set (its embeddings are compared
-    with theirs on the same rows)."""
-    if not model_name:
-        return []
-    data = workspace.model_entry(model_name).data
-    return [m for m in workspace.model_names(data, kind="zoo") if m != model_name]
-
-
-def compare_unavailable(workspace, model_name: str | None, other: str | None = None) -> str | None:
-    """Why the cross-model CKA cannot run (None: it can; ``other`` None: with any model)."""
-    candidates = compare_candidates(workspace, model_name)
-    if not candidates:
-        return "no other CTR-zoo model on this data set to compare with"
-    if other is not None and other not in candidates:
-        return f"{other!r} is not another CTR-zoo model of this data set; choose one of " + (
-            ", ".join(candidates)
-        )
-    return None
-
-
-def _read_embeddings(payload: dict):
-    from analyzers.embeddings import EmbeddingReport
-
-    return EmbeddingReport.from_dict(payload)
-
-
 ANALYSES: dict[str, Analysis] = {
     "rashomon": Analysis(
         name="rashomon",
-        compute=_compute_rashomon,
-        read=_read_rashomon,
+        compute=compute_rashomon,
+        read=read_rashomon,
         chunked=True,
         defaults=signature_defaults(
             rashomon.explore_rashomon,
@@ -370,8 +216,8 @@ ANALYSES: dict[str, Analysis] = {
     ),
     "interactions": Analysis(
         name="interactions",
-        compute=_compute_interactions,
-        read=_read_interactions,
+        compute=compute_interactions,
+        read=read_interactions,
         chunked=True,
         defaults=signature_defaults(
             score_interactions,
@@ -405,8 +251,8 @@ ANALYSES: dict[str, Analysis] = {
     ),
     "gates": Analysis(
         name="gates",
-        compute=_compute_gates,
-        read=_read_gates,
+        compute=compute_gates,
+        read=read_gates,
         defaults=signature_defaults(
             analyze_gates,
             [
@@ -432,7 +278,7 @@ ANALYSES: dict[str, Analysis] = {
     ),
     "attention": Analysis(
         name="attention",
-        compute=_compute_attention,
+        compute=compute_attention,
         read=AttentionMapsResult.from_dict,
         # The app's own: the one case row a view shows (the analyzer takes any number).
         defaults=signature_defaults(attention_maps, ["sample", "random_state"], row=0),
@@ -440,8 +286,8 @@ ANALYSES: dict[str, Analysis] = {
     ),
     "embeddings": Analysis(
         name="embeddings",
-        compute=_compute_embeddings,
-        read=_read_embeddings,
+        compute=compute_embeddings,
+        read=read_embeddings,
         defaults=signature_defaults(
             analyze_embeddings,
             [

@@ -17,7 +17,8 @@ import dash
 import pandas as pd
 from dash import Dash, Input, Output, State, dcc, html
 
-from app.analyses import analysis, compute_result, site_models, stored_result
+from app.analyses import analysis, compute_result, stored_result
+from app.model_choices import site_models
 from app.parameter_text import url_value
 from app.web.components import register_model_choices, register_table_downloads
 from app.web.context import current_workspace

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from app.analyses import compare_candidates, compare_unavailable
 from app.embedding_job import (
     ATTRIBUTIONS,
     attribution_unavailable,
@@ -15,6 +14,7 @@ from app.embedding_job import (
     gate_site_unavailable,
     private_rows_unavailable,
 )
+from app.model_choices import compare_candidates, compare_unavailable
 from app.parameter_text import url_value
 from app.web.jobs import number_field
 

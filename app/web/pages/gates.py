@@ -16,7 +16,8 @@ from urllib.parse import urlencode
 import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from app.analyses import analysis, compute_result, site_models, stored_result
+from app.analyses import analysis, compute_result, stored_result
+from app.model_choices import site_models
 from app.web.components import register_model_choices, register_table_downloads
 from app.web.context import current_workspace
 from app.web.jobs import (
