@@ -135,3 +135,16 @@ def test_batched_switches_equal_one_forward_pass_per_switch():
             with model.forced_operations(override):
                 torch.testing.assert_close(outputs, model(data.X))
     assert OPERATIONS[NAIVE] == "naive"
+
+
+def test_bad_input_gets_one_line_naming_the_argument():
+    from workbench.errors import ModelError
+    from workbench.zoo.optfs import OptFS
+
+    data = small_data(50)
+    with pytest.raises(ModelError, match="has no operation switch"):
+        operation_switches(OptFS(FIELDS, field_names=NAMES), data)
+    with pytest.raises(ParameterError, match="pairs: \\('f0', 'f9'\\) is not a pair"):
+        operation_switches(retrained(), data, pairs=[("f0", "f9")])
+    with pytest.raises(ParameterError, match=r"operation_override must be \(3,\)"):
+        retrained().check_override(torch.tensor([0, 1]))
