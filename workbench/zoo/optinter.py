@@ -203,11 +203,11 @@ class OptInter(CtrModel):
             raise ParameterError(
                 "operation_override holds -1 or 0, 1, 2 (memorize, factorize, naive)"
             )
-        dropped = torch.ones(n_pairs, dtype=torch.bool)
+        dropped = torch.ones(n_pairs, dtype=torch.bool, device=override.device)
         dropped[list(self.active)] = False
-        forced = (override >= 0) & (override != OPERATIONS.index("naive"))
-        if bool((forced & dropped.to(override.device)).any()):
-            first = int((forced & dropped.to(override.device)).nonzero()[0, -1])
+        refused = (override >= 0) & (override != OPERATIONS.index("naive")) & dropped
+        if bool(refused.any()):
+            first = int(refused.nonzero()[0, -1])
             raise ParameterError(
                 f"operation_override: pair {self.pairs[first]} was retrained naive, so the DNN "
                 "has no input for a term; it can only be forced to naive"
