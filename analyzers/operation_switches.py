@@ -8,9 +8,10 @@ bootstrap intervals, beside the pair's measured interaction (SII by default) and
 agreement between "how much the pair's operation matters" and the measured interaction.
 
 All switches run in shared forward passes (``workbench.kernels.operation_switches``). The base
-is every pair at its chosen operation: for a retrained model that is the model itself; for a
-search model it is the hard argmax (the model OptInter derives), not the softmax mixture the
-search trains (both losses are in ``settings``).
+is the model as it runs, and one switch forces one pair. For a retrained model, forcing a pair
+to its chosen operation changes nothing (exactly 0); a search model runs a softmax mixture of
+the operations, so forcing a pair to its argmax also moves the loss: that pair's share of the
+discretisation (``settings["argmax_loss"]`` is the loss with every pair at its argmax).
 """
 
 from __future__ import annotations
@@ -46,16 +47,16 @@ class OperationSwitchResult(Result):
         One row per pair and forced operation: pair, field_a, field_b, chosen, forced,
         available (False: a retrained naive pair has no term to switch on), loss_increase,
         loss_increase_low, loss_increase_high (paired bootstrap interval), mean_abs_logit_change.
-        Forcing the chosen operation gives exactly 0. Also ``to_frame()``.
+        Forcing the chosen operation of a retrained model gives exactly 0. Also ``to_frame()``.
     pairs : DataFrame
-        One row per pair: pair, field_a, field_b, chosen, switch_effect (largest |Δloss| of the
-        available switches; 0 when none), naive_loss_increase (Δloss of forcing naive),
+        One row per pair: pair, field_a, field_b, chosen, switch_effect (largest |Δloss| of its
+        available switches), naive_loss_increase (Δloss of forcing naive),
         measured, switch_rank, measured_rank (1 = strongest).
     agreement : DataFrame
         Spearman, Kendall and top-3 overlap of switch_effect and of naive_loss_increase against
         the measured interaction (``analyzers.intrinsic_interactions.rank_agreement``).
     base_loss : float
-        Mean loss with every pair at its chosen operation.
+        Mean loss of the model as it runs.
     settings, seconds, diagnostics
         As for every ``Result``.
     """
@@ -138,21 +139,22 @@ def operation_switches(
     fields = tuple(module.field_names)
     chosen = [OPERATIONS.index(op) for op in module.choices()]
     positions = _pair_positions(module, pairs)
-    overrides, labels = [torch.tensor(chosen)], []  # variant 0: every pair as chosen
+    # variant 0: the model as it runs (-1: no pair forced); 1: every pair at its argmax
+    overrides, labels = [torch.full((len(chosen),), -1), torch.tensor(chosen)], []
     for p, forced in itertools.product(positions, range(len(OPERATIONS))):
         available = p in module.active or OPERATIONS[forced] == "naive"
         labels.append((p, forced, available))
         if available:
-            variant = torch.tensor(chosen)
+            variant = torch.full((len(chosen),), -1)
             variant[p] = forced
             overrides.append(variant)
     kernel = OperationSwitchKernel(adapter, dataset.X, max_batch_rows=max_batch_rows)
-    outputs = kernel.outputs(torch.stack(overrides))  # (1 + available switches, rows)
+    outputs = kernel.outputs(torch.stack(overrides))  # (2 + available switches, rows)
     y = dataset.y
     base_row_loss = adapter.loss.per_row(outputs[0], y)  # (rows,)
     weights = poisson_weights(int(n_bootstrap), dataset.n_rows, random_state)  # (draws, rows)
     alpha = (1 - confidence) / 2
-    records, computed = [], iter(outputs[1:])
+    records, computed = [], iter(outputs[2:])
     for p, forced, available in labels:
         i, j = module.pairs[p]
         record = {
@@ -188,7 +190,7 @@ def operation_switches(
     measured = measured_pair_matrix(measured_result, fields)
     pair_table = _pair_table(switches, measured, fields)
     agreement = rank_agreement(_as_sources(pair_table))
-    soft_loss = float(adapter.loss.per_row(adapter.predict(dataset.X), y).mean())
+    argmax_loss = float(adapter.loss.per_row(outputs[1], y).mean())
     base_loss = float(base_row_loss.mean())
     return OperationSwitchResult(
         model_names=(model_name,),
@@ -200,7 +202,7 @@ def operation_switches(
         base_loss=base_loss,
         settings={
             "searching": bool(module.searching),
-            "model_loss": soft_loss,
+            "argmax_loss": argmax_loss,
             "n_rows": dataset.n_rows,
             "n_bootstrap": int(n_bootstrap),
             "confidence": confidence,
@@ -214,7 +216,7 @@ def operation_switches(
         seconds=time.perf_counter() - start,
         diagnostics=(
             *measured_result.diagnostics,
-            *_diagnostics(switches, module.searching, base_loss, soft_loss, confidence),
+            *_diagnostics(switches, module.searching, base_loss, argmax_loss, confidence),
         ),
     )
 
@@ -255,7 +257,7 @@ def _pair_table(switches: pd.DataFrame, measured: np.ndarray, fields) -> pd.Data
     position = {name: f for f, name in enumerate(fields)}
     records = []
     for pair, part in switches.groupby("pair", sort=False):
-        others = part[(part["forced"] != part["chosen"]) & part["available"]]
+        others = part[part["available"]]
         naive = part[part["forced"] == "naive"]["loss_increase"]
         first = part.iloc[0]
         records.append(
@@ -287,10 +289,9 @@ def _as_sources(pair_table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)[["source", "pair", "intrinsic", "measured"]]
 
 
-def _diagnostics(switches, searching: bool, base_loss: float, soft_loss: float, confidence):
+def _diagnostics(switches, searching: bool, base_loss: float, argmax_loss: float, confidence):
     found = []
-    switched = switches[switches["available"] & (switches["forced"] != switches["chosen"])]
-    moved = (switched["loss_increase_low"] > 0) | (switched["loss_increase_high"] < 0)
+    moved = (switches["loss_increase_low"] > 0) | (switches["loss_increase_high"] < 0)
     if not moved.any():
         found.append(
             Diagnostic(
@@ -304,9 +305,9 @@ def _diagnostics(switches, searching: bool, base_loss: float, soft_loss: float, 
         found.append(
             Diagnostic(
                 "search_model_base",
-                f"a search model: the base is every pair at its argmax operation (loss "
-                f"{base_loss:.4f}), not the softmax mixture it runs (loss {soft_loss:.4f}); the "
-                "measured interaction is of the mixture",
+                f"a search model: the base is the softmax mixture of operations it runs (loss "
+                f"{base_loss:.4f}), so forcing a pair to its argmax moves the loss too; every "
+                f"pair at its argmax (the model OptInter derives) has loss {argmax_loss:.4f}",
                 "info",
             )
         )

@@ -65,9 +65,14 @@ def test_forcing_the_planted_pair_to_naive_hurts_more_than_any_other_pair():
     assert table.switch_rank["f1 × f3"] == 1 and table.measured_rank["f1 × f3"] == 1
     assert not any(d.code == "no_switch_effect" for d in result.diagnostics)
     assert any(d.code == "search_model_base" for d in result.diagnostics)
-    # the search model's base is the hard argmax, the same for every chosen-op switch
-    same = result.switches[result.switches["forced"] == result.switches["chosen"]]
-    assert (same["loss_increase"] == 0.0).all()
+    # the base is the softmax mixture it runs: its argmax alone is a different model
+    assert result.base_loss == pytest.approx(float(_loss(model, test)), abs=1e-6)
+    assert result.settings["argmax_loss"] != result.base_loss
+
+
+def _loss(model, data):
+    with torch.no_grad():
+        return torch.nn.functional.binary_cross_entropy_with_logits(model(data.X), data.y)
 
 
 def test_forcing_a_pair_to_the_operation_it_has_changes_nothing_exactly():
@@ -78,8 +83,8 @@ def test_forcing_a_pair_to_the_operation_it_has_changes_nothing_exactly():
     same = switches[switches["forced"] == switches["chosen"]]
     assert len(same) == 3 and (same["loss_increase"] == 0.0).all()
     assert (same["mean_abs_logit_change"] == 0.0).all()
-    # the base is the retrained model itself, to the last bit
-    assert result.base_loss == result.settings["model_loss"]
+    # a retrained model runs its argmax: the base is both
+    assert result.base_loss == result.settings["argmax_loss"]
     # the naive pair (f1, f2) has no DNN input: only "naive" is available for it
     naive_pair = switches[switches["pair"] == "f1 × f2"]
     assert naive_pair.set_index("forced")["available"].to_dict() == {
