@@ -23,7 +23,7 @@ from workbench.errors import ParameterError
 from workbench.kernels.tap_edits import TapEdit, TapKernel
 from workbench.sites import SiteSpec
 
-__all__ = ["ABLATION_MODES", "ALL_FIELDS", "gate_ablation", "weighted_auc"]
+__all__ = ["ABLATION_MODES", "ALL_FIELDS", "gate_ablation", "poisson_weights", "weighted_auc"]
 
 ABLATION_MODES = ("mean", "open", "zero")
 ALL_FIELDS = "(all)"  # the row of an ablation that replaces the whole site
@@ -82,7 +82,7 @@ def gate_ablation(
     edits, labels = _edits(fields, chosen, modes, _site_means(kernel, chosen, dataset.n_rows))
     base = adapter.predict(dataset.X)  # (rows,) logits
     edited = kernel.outputs(edits)  # (edits, rows)
-    weights = _poisson_weights(int(n_bootstrap), dataset.n_rows, random_state)  # (draws, rows)
+    weights = poisson_weights(int(n_bootstrap), dataset.n_rows, random_state)  # (draws, rows)
     rows = _effect_rows(adapter.loss, base, edited, dataset.y, labels, weights, confidence)
     effects = pd.DataFrame(rows, columns=_ABLATION_COLUMNS)
     return GateAblation(
@@ -199,7 +199,8 @@ def no_effect_diagnostics(effects: pd.DataFrame, confidence: float) -> tuple[Dia
     )
 
 
-def _poisson_weights(draws: int, rows: int, random_state: int) -> torch.Tensor:
+def poisson_weights(draws: int, rows: int, random_state: int) -> torch.Tensor:
+    """(draws, rows) float64 Poisson(1) row weights of a seeded paired bootstrap."""
     generator = torch.Generator().manual_seed(int(random_state))
     return torch.poisson(torch.ones(draws, rows, dtype=torch.float64), generator=generator)
 

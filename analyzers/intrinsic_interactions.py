@@ -22,7 +22,12 @@ from scipy import stats
 from analyzers.result import Diagnostic, Result
 from workbench.errors import ParameterError
 
-__all__ = ["IntrinsicInteractionResult", "intrinsic_interactions"]
+__all__ = [
+    "IntrinsicInteractionResult",
+    "intrinsic_interactions",
+    "measured_pair_matrix",
+    "rank_agreement",
+]
 
 TOP_K = 3
 LOW_AGREEMENT = 0.3  # Spearman below this: the intrinsic ranking is not the measured one
@@ -127,9 +132,9 @@ def intrinsic_interactions(
         random_state=random_state,
         model_name=model_name,
     )
-    measured = _measured_matrix(measured_result, module.field_names)
+    measured = measured_pair_matrix(measured_result, module.field_names)
     pairs = _pair_table(weights, measured, module.field_names)
-    agreement = _agreement(pairs)
+    agreement = rank_agreement(pairs)
     return IntrinsicInteractionResult(
         model_names=(model_name,),
         field_names=tuple(module.field_names),
@@ -150,8 +155,9 @@ def intrinsic_interactions(
     )
 
 
-def _measured_matrix(result, field_names) -> np.ndarray:
-    """(F, F) mean |value| per field pair of a pairwise interaction result."""
+def measured_pair_matrix(result, field_names) -> np.ndarray:
+    """(F, F) mean |value| per field pair of a pairwise interaction result (one group per
+    field, named as ``field_names``)."""
     from analyzers.interaction_result import split_pair
 
     position = {name: f for f, name in enumerate(field_names)}
@@ -191,7 +197,9 @@ def _pair_table(weights: dict[str, np.ndarray], measured: np.ndarray, field_name
     return table[[*columns, "measured", "measured_rank"]]
 
 
-def _agreement(pairs: pd.DataFrame) -> pd.DataFrame:
+def rank_agreement(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Per source: Spearman, Kendall and top-3 overlap of ``intrinsic`` against ``measured``
+    (columns source, pair, intrinsic, measured); NaN correlations when either is flat."""
     records = []
     for source, part in pairs.groupby("source", sort=False):
         a, b = part["intrinsic"].to_numpy(), part["measured"].to_numpy()

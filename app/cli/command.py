@@ -21,6 +21,8 @@ from app.cli import ctr as cli_ctr
 from app.cli import embeddings as cli_embeddings
 from app.cli import interactions as cli_interactions
 from app.cli import intrinsic as cli_intrinsic
+from app.cli import optfs as cli_optfs
+from app.cli import optinter_switches as cli_optinter_switches
 from app.cli import rashomon_set as cli_rashomon_set
 from app.cli import serve as cli_app
 from app.cli import workspace as cli_workspace
@@ -121,6 +123,8 @@ def _parser() -> argparse.ArgumentParser:
     cli_embeddings.add_parser(commands)
     cli_intrinsic.add_parser(commands)
     cli_attention.add_parser(commands)
+    cli_optinter_switches.add_parser(commands)
+    cli_optfs.add_parser(commands)
     cli_workspace.add_parsers(commands)
     return parser
 

@@ -20,12 +20,19 @@ its own row.
 The chosen operation is the model's own interaction statement: ``operation_weights`` (P, 3)
 and ``choices``; ``analyzers.intrinsic_weights`` compares it with measured interactions.
 Site: ``pair_terms`` (kind "cross", (rows, active pairs · d), not field-aligned).
+
+Switch: ``operation_override`` (None, or (P,) / (rows, P) operation indices, -1 = as the model
+runs) replaces a pair's operation in ``forward`` without touching a weight, so "what if this
+pair memorized / factorized / were naive" is an intervention (``forced_operations``;
+``analyzers.operation_switches`` measures the loss change). A retrained model has no DNN
+columns for the pairs it chose naive: those can only be forced to naive.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -133,6 +140,8 @@ class OptInter(CtrModel):
                 value_range="real",
             )
         self.dnn = mlp(self.flat_dim + width, widths, dropout, out_features=1)
+        # an intervention, not a weight: a plain attribute, never in the state_dict
+        self.operation_override: torch.Tensor | None = None
 
     def _build_cross_table(self, buckets: int) -> None:
         vocab = np.asarray(self.embedding.vocab_sizes, dtype=np.int64)
@@ -177,6 +186,50 @@ class OptInter(CtrModel):
         """The retrain model of the current choices (fresh weights, the paper retrains)."""
         return type(self)(**{**self.config, "choices": self.choices()})
 
+    # ------------------------------------------------------------------ the switch
+
+    def check_override(self, override: torch.Tensor) -> torch.Tensor:
+        """``override`` as a long tensor, (P,) or (rows, P), of -1 (as the model runs) or an
+        index into ``OPERATIONS``; refuses forcing a retrained model's naive pair to a term."""
+        override = torch.as_tensor(override)
+        n_pairs = len(self.pairs)
+        if override.ndim not in (1, 2) or override.shape[-1] != n_pairs:
+            raise ParameterError(
+                f"operation_override must be ({n_pairs},) or (rows, {n_pairs}), got shape "
+                f"{tuple(override.shape)}"
+            )
+        override = override.long()
+        if bool(((override < -1) | (override >= len(OPERATIONS))).any()):
+            raise ParameterError(
+                "operation_override holds -1 or 0, 1, 2 (memorize, factorize, naive)"
+            )
+        dropped = torch.ones(n_pairs, dtype=torch.bool, device=override.device)
+        dropped[list(self.active)] = False
+        refused = (override >= 0) & (override != OPERATIONS.index("naive")) & dropped
+        if bool(refused.any()):
+            first = int(refused.nonzero()[0, -1])
+            raise ParameterError(
+                f"operation_override: pair {self.pairs[first]} was retrained naive, so the DNN "
+                "has no input for a term; it can only be forced to naive"
+            )
+        return override
+
+    @contextlib.contextmanager
+    def forced_operations(self, override: torch.Tensor) -> Iterator[OptInter]:
+        """Run ``forward`` with pairs switched to other operations, then restore.
+
+        >>> ops = torch.full((len(model.pairs),), -1)
+        >>> ops[model.pairs.index((1, 3))] = OPERATIONS.index("naive")
+        >>> with model.forced_operations(ops):
+        ...     logits = model(X)
+        """
+        previous = self.operation_override
+        self.operation_override = self.check_override(override)
+        try:
+            yield self
+        finally:
+            self.operation_override = previous
+
     # ------------------------------------------------------------------ forward
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
@@ -198,7 +251,8 @@ class OptInter(CtrModel):
         right = torch.tensor([self.pairs[p][1] for p in self.active], device=emb.device)
         factorized = emb[:, left] * emb[:, right]
         ops = self.choices() if not self.searching else None
-        if not self.searching and "memorize" not in ops:
+        override = self._active_override(emb.shape[0], emb.device)  # (rows or 1, active)
+        if override is None and not self.searching and "memorize" not in ops:
             return factorized
         if codes is None:
             raise ParameterError("codes: OptInter's memorized pairs look up the field codes")
@@ -208,6 +262,27 @@ class OptInter(CtrModel):
         memorized = self.cross(self._cross_bucket[ids])  # (rows, active, d)
         if self.searching:
             w = self.operation_weights()[:, :, None]  # (pairs, 3, 1); naive adds 0
-            return w[:, 0] * memorized + w[:, 1] * factorized
-        memorize = torch.tensor([ops[p] == "memorize" for p in self.active], device=emb.device)
-        return torch.where(memorize[None, :, None], memorized, factorized)
+            terms = w[:, 0] * memorized + w[:, 1] * factorized
+        else:
+            memorize = torch.tensor([ops[p] == "memorize" for p in self.active], device=emb.device)
+            terms = torch.where(memorize[None, :, None], memorized, factorized)
+        if override is None:
+            return terms
+        op = override[:, :, None]  # (rows or 1, active, 1)
+        # selections, not one-hot products: a pair forced to what it runs keeps its exact term
+        forced = torch.where(op == 0, memorized, torch.where(op == 1, factorized, 0.0))
+        return torch.where(op < 0, terms, forced)
+
+    def _active_override(self, rows: int, device: torch.device) -> torch.Tensor | None:
+        """The override's active-pair columns, (1 or rows, active), or None."""
+        override = self.operation_override
+        if override is None:
+            return None
+        override = override.to(device)
+        if override.ndim == 1:
+            override = override[None]
+        elif override.shape[0] != rows:
+            raise ParameterError(
+                f"operation_override has {override.shape[0]} rows, the batch {rows}"
+            )
+        return override[:, list(self.active)]
