@@ -94,10 +94,13 @@ def attention_pair_weights(
     # Field maps have rows summing to 1, pair maps all pairs: their mean would mix scales.
     if every and len(every) == len(weights):
         weights[MEAN_ATTENTION] = _symmetric(np.mean(every, axis=0))
-    how = (
-        f"mean attention over {dataset.n_rows} rows at {', '.join(maps.sites)}; α_ij and α_ji "
-        "averaged for maps over fields (query i attends to key j), a weight per field pair "
-        "(AFM) as it is"
+    read = {
+        "fields": "α_ij and α_ji averaged (query i attends to key j)",
+        "pairs": "one weight per field pair (AFM) as it is",
+    }
+    layouts = dict.fromkeys(maps.layouts.values())
+    how = f"mean attention over {dataset.n_rows} rows at {', '.join(maps.sites)}; " + "; ".join(
+        read[layout] for layout in layouts
     )
     return weights, how, maps.diagnostics
 
