@@ -1,7 +1,8 @@
 """Does a model's own interaction weight mean what it looks like? Intrinsic vs measured.
 
 For each field pair, the model's intrinsic weight (AutoInt attention, DCN-V2 cross-weight block
-norms, FinalMLP's bilinear fusion pulled back to fields: ``analyzers.intrinsic_weights``) is set
+norms, FinalMLP's bilinear fusion pulled back to fields: ``analyzers.intrinsic_weights``; or the
+mean attention at named sites of any torch model, such as DeepCTR-Torch's AFM) is set
 beside the interaction the model shows when its inputs are intervened on (SII by default:
 ``analyzers.interactions.score_interactions`` with one group per field, mean |value| over the
 explained rows), with the Spearman rank agreement per source. Attention is treated as a
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,7 @@ from scipy import stats
 
 from analyzers.result import Diagnostic, Result
 from workbench.errors import ParameterError
+from workbench.sites import SiteSpec
 
 __all__ = [
     "IntrinsicInteractionResult",
@@ -83,13 +86,16 @@ def intrinsic_interactions(
     random_state: int = 0,
     model_name: str = "model",
     device: str = "auto",
+    attention_sites: Sequence[str | SiteSpec] | None = None,
 ) -> IntrinsicInteractionResult:
     """Set a CTR model's own pair weights beside its measured pair interactions.
 
     Parameters
     ----------
-    model : CtrModel or its adapter
-        An AutoInt, DCN-V2 or FinalMLP of ``workbench.zoo``.
+    model : nn.Module or its adapter
+        An AutoInt, DCN-V2, FinalMLP or OptInter of ``workbench.zoo``; any torch model with
+        ``attention_sites`` (wrap one that returns probabilities, as DeepCTR-Torch's do:
+        ``wrap_deepctr``).
     dataset : Dataset
         Coded fields, one group per field (``adult_fields``, ``synthetic_ctr``).
     index : str
@@ -100,6 +106,11 @@ def intrinsic_interactions(
     background, approximator, n_samples, random_state, device
         As for ``score_interactions``.
     model_name : str
+    attention_sites : sequence of str or SiteSpec, optional
+        Read these attention sites instead of the model's own weights: module paths or function
+        sites (``"int_layers.0@softmax"`` for DeepCTR's AutoInt, ``"fm@softmax"`` for AFM),
+        as ``attention_maps`` takes them. Each site and head is a source: its mean attention
+        over the explained rows, α_ij and α_ji averaged.
 
     Returns
     -------
@@ -109,10 +120,11 @@ def intrinsic_interactions(
     -------
     >>> result = intrinsic_interactions(trained.model, trained.test, model_name="autoint")
     >>> result.agreement[["source", "spearman", "top_intrinsic", "top_measured"]]
+    >>> afm = intrinsic_interactions(wrap_deepctr(afm), adult, attention_sites=["fm@softmax"])
     """
-    from analyzers.gate_common import as_site_adapter, sample_rows
+    from analyzers.gate_common import as_site_adapter, field_names_of, sample_rows
     from analyzers.interactions import score_interactions
-    from analyzers.intrinsic_weights import intrinsic_pair_weights
+    from analyzers.intrinsic_weights import attention_pair_weights, intrinsic_pair_weights
 
     start = time.perf_counter()
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < 2:
@@ -120,7 +132,12 @@ def intrinsic_interactions(
     adapter, module = as_site_adapter(model, device)
     positions = sample_rows(dataset.n_rows, rows, random_state)
     explained = dataset.subset(positions)
-    weights, how = intrinsic_pair_weights(module, explained.X)
+    field_names = field_names_of(module, dataset)
+    if attention_sites is None:
+        weights, how = intrinsic_pair_weights(module, explained.X)
+        read_diagnostics = ()
+    else:
+        weights, how, read_diagnostics = attention_pair_weights(adapter, explained, attention_sites)
     measured_result = score_interactions(
         adapter,
         dataset,
@@ -132,12 +149,12 @@ def intrinsic_interactions(
         random_state=random_state,
         model_name=model_name,
     )
-    measured = measured_pair_matrix(measured_result, module.field_names)
-    pairs = _pair_table(weights, measured, module.field_names)
+    measured = measured_pair_matrix(measured_result, field_names)
+    pairs = _pair_table(weights, measured, field_names)
     agreement = rank_agreement(pairs)
     return IntrinsicInteractionResult(
         model_names=(model_name,),
-        field_names=tuple(module.field_names),
+        field_names=tuple(field_names),
         measured_index=measured_result.index,
         pairs=pairs,
         agreement=agreement,
@@ -149,10 +166,22 @@ def intrinsic_interactions(
             "approximator": approximator,
             "n_samples": n_samples,
             "random_state": random_state,
+            # only when given: the zoo readers' settings stay as they were
+            **(
+                {} if attention_sites is None else {"attention_sites": _site_names(attention_sites)}
+            ),
         },
         seconds=time.perf_counter() - start,
-        diagnostics=(*measured_result.diagnostics, *_diagnostics(agreement, how)),
+        diagnostics=(
+            *measured_result.diagnostics,
+            *read_diagnostics,
+            *_diagnostics(agreement, how),
+        ),
     )
+
+
+def _site_names(sites) -> list[str]:
+    return [s if isinstance(s, str) else s.name for s in sites]
 
 
 def measured_pair_matrix(result, field_names) -> np.ndarray:

@@ -7,19 +7,25 @@ unchanged (docs ctr-models.md §2.8). ``analyzers.intrinsic_interactions`` sets 
 interactions measured by intervention.
 
 Every reader returns ``{source: (F, F) symmetric matrix}``; a source is one layer, head or
-aggregate. The diagonal is unused.
+aggregate. The diagonal is unused. ``attention_pair_weights`` reads the attention sites of any
+torch model (DeepCTR-Torch's AutoInt and AFM among them) through ``analyzers.attention_maps``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 
+from analyzers.result import Diagnostic
 from workbench.errors import ModelError
+from workbench.sites import SiteSpec
 
-__all__ = ["INTRINSIC_MODELS", "intrinsic_pair_weights"]
+__all__ = ["INTRINSIC_MODELS", "MEAN_ATTENTION", "attention_pair_weights", "intrinsic_pair_weights"]
 
 INTRINSIC_MODELS = ("autoint", "dcnv2", "finalmlp", "optinter")
+MEAN_ATTENTION = "attention (mean of layers and heads)"
 _CHUNK_ROWS = 4096
 
 
@@ -43,10 +49,60 @@ def intrinsic_pair_weights(module, X: torch.Tensor) -> tuple[dict[str, np.ndarra
     if name not in readers:
         raise ModelError(
             f"model: {name!r} has no intrinsic interaction weights we read; "
-            f"supported: {', '.join(INTRINSIC_MODELS)}"
+            f"supported: {', '.join(INTRINSIC_MODELS)}, or name its attention sites "
+            "(attention_sites=[...], --attention-site)"
         )
     device = next(module.parameters()).device
     return readers[name](module, X.to(device))
+
+
+def attention_pair_weights(
+    adapter, dataset, sites: Sequence[str | SiteSpec]
+) -> tuple[dict[str, np.ndarray], str, tuple[Diagnostic, ...]]:
+    """Mean attention per field pair at ``sites`` of any torch model, over every row of
+    ``dataset``: one source per site and head, and their mean when every site attends over
+    fields.
+
+    Parameters
+    ----------
+    adapter : ModelAdapter
+        The model, wrapped (its output kind does not matter here: only the sites are read).
+    dataset : Dataset
+        The rows to average over (the rows whose interactions are measured).
+    sites : sequence of str or SiteSpec
+        Attention sites, as ``attention_maps`` takes them: (rows, heads, F, F) maps (zoo AutoInt,
+        DeepCTR's ``"int_layers.0@softmax"``), or one weight per field pair (AFM's
+        ``"fm@softmax"``).
+
+    Returns
+    -------
+    (dict of str -> ndarray, str, tuple of Diagnostic)
+        Sources, how they were read, and the attention maps' diagnostics (uniform heads).
+    """
+    from analyzers.attention_maps import attention_maps
+
+    # The maps' own reading (rows axis found, AFM's pairs placed on field pairs): one path.
+    maps = attention_maps(adapter, dataset, sites=sites, sample=0)
+    weights, every = {}, []
+    for site in maps.sites:
+        pairs = maps.layouts[site] == "pairs"
+        for head in maps.heads(site):
+            matrix = maps.matrix(site, head)  # (F, F), query rows, key columns
+            weights[site if pairs else f"{site} head{head}"] = _symmetric(matrix)
+            if not pairs:
+                every.append(matrix)
+    # Field maps have rows summing to 1, pair maps all pairs: their mean would mix scales.
+    if every and len(every) == len(weights):
+        weights[MEAN_ATTENTION] = _symmetric(np.mean(every, axis=0))
+    read = {
+        "fields": "α_ij and α_ji averaged (query i attends to key j)",
+        "pairs": "one weight per field pair (AFM) as it is",
+    }
+    layouts = dict.fromkeys(maps.layouts.values())
+    how = f"mean attention over {dataset.n_rows} rows at {', '.join(maps.sites)}; " + "; ".join(
+        read[layout] for layout in layouts
+    )
+    return weights, how, maps.diagnostics
 
 
 def _symmetric(matrix: np.ndarray) -> np.ndarray:
@@ -101,7 +157,7 @@ def _autoint(module, X: torch.Tensor) -> tuple[dict[str, np.ndarray], str]:
         for head, matrix in enumerate(mean):
             weights[f"{name} head{head}"] = _symmetric(matrix)
             every.append(matrix)
-    weights["attention (mean of layers and heads)"] = _symmetric(np.mean(every, axis=0))
+    weights[MEAN_ATTENTION] = _symmetric(np.mean(every, axis=0))
     how = (
         f"mean attention over {X.shape[0]} rows, α_ij and α_ji averaged (query i attends "
         "to key j); layer 0 attends over the embeddings, later layers over mixed fields"

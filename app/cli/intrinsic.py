@@ -24,7 +24,13 @@ def add_parser(commands) -> None:
         "measure its interaction per field pair on test rows, and print their Spearman rank "
         "agreement per source.",
     )
-    parser.add_argument("--model", required=True, help="autoint, dcnv2, finalmlp or optinter")
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="autoint, dcnv2, finalmlp or optinter; or your own torch model as "
+        "package.module:callable with --weights and --attention-site (e.g. "
+        "workbench.deepctr:build)",
+    )
     add_data_arguments(
         parser,
         data_help=DATA_HELP,
@@ -40,8 +46,45 @@ def add_parser(commands) -> None:
     )
     parser.add_argument("--device", default=default_of(analyzer, "device"))
     parser.add_argument("--out", help="folder for pairs.csv, agreement.csv and result.json")
+    _add_attention_arguments(parser)
     add_random_state_argument(parser, default_of(analyzer, "random_state"))
     parser.set_defaults(run=_run)
+
+
+def _add_attention_arguments(parser: argparse.ArgumentParser) -> None:
+    """Attention sites of any torch model, and the options of a model built by a factory."""
+    from app.cli.user_model import add_factory_arguments
+
+    parser.add_argument(
+        "--attention-site",
+        action="append",
+        default=[],
+        metavar="SITE",
+        help="read the mean attention at this site instead of the model's own weights: a "
+        "module path or a softmax inside a module (int_layers.0@softmax for DeepCTR's "
+        "AutoInt, fm@softmax for AFM); one source per site and head; repeatable",
+    )
+    parser.add_argument(
+        "--weights", help="state_dict file of a --model module:callable (weights_only=True)"
+    )
+    add_factory_arguments(parser)
+
+
+def _user_model(args: argparse.Namespace):
+    """(adapter, rows) of a --model package.module:callable: its rows are the whole --data."""
+    from app.cli.ctr import _dataset
+    from app.cli.user_model import load_user_model, user_output_kind
+    from workbench.models import wrap_model
+
+    if not args.attention_site:
+        raise ParameterError(
+            "--attention-site: name the attention sites of a --model package.module:callable "
+            "(e.g. fm@softmax for DeepCTR's AFM); its own weights are read only for our zoo"
+        )
+    rows = _dataset(args)
+    module = load_user_model(args.model, args.weights, args.factory_kwargs, rows)
+    output = user_output_kind(args)  # DeepCTR's models return probabilities
+    return wrap_model(module, task="classification", output=output, device=args.device), rows
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -50,26 +93,34 @@ def _run(args: argparse.Namespace) -> int:
     from analyzers.intrinsic_interactions import intrinsic_interactions
     from analyzers.intrinsic_weights import INTRINSIC_MODELS
     from app.cli.ctr import _trained
+    from app.cli.user_model import is_factory, user_output_kind
 
-    if args.model not in INTRINSIC_MODELS:  # before anything is trained
-        raise ParameterError(
+    user_output_kind(args)  # factory-only options refused for a zoo model before training
+    factory = is_factory(args.model)
+    if not factory and not args.attention_site and args.model not in INTRINSIC_MODELS:
+        raise ParameterError(  # before anything is trained
             f"--model: {args.model!r} has no intrinsic interaction weights we read; "
-            f"choose from {', '.join(INTRINSIC_MODELS)}"
+            f"choose from {', '.join(INTRINSIC_MODELS)}, or name --attention-site"
         )
     start = time.perf_counter()
-    trained = _trained(args)
+    if factory:
+        model, rows = _user_model(args)
+    else:
+        trained = _trained(args)
+        model, rows = trained.model, trained.test
     result = intrinsic_interactions(
-        trained.model,
-        trained.test,
+        model,
+        rows,
         index=args.index,
         rows=args.rows,
         background=args.background,
         random_state=args.random_state,
         model_name=args.model,
         device=args.device,
+        attention_sites=args.attention_site or None,
     )
     print(
-        f"{args.model} on {args.data}: {result.settings['rows']} test rows, measured "
+        f"{args.model} on {args.data}: {result.settings['rows']} rows, measured "
         f"{result.measured_index}, {time.perf_counter() - start:.1f} s"
     )
     with pd.option_context("display.width", 200, "display.max_colwidth", 40):

@@ -94,3 +94,23 @@ def test_a_model_without_intrinsic_weights_is_refused_in_one_line():
     data, _ = planted()
     with pytest.raises(ModelError, match="'gdcn' has no intrinsic interaction weights"):
         intrinsic_pair_weights(build_model("gdcn", data, embedding_dim=2), data.X[:5])
+
+
+def test_zoo_autoint_through_its_softmax_sites_gives_the_built_in_sources():
+    data, _ = planted()
+    torch.manual_seed(1)  # untrained: the reading, not the learning, is under test
+    model = build_model("autoint", data, embedding_dim=4, n_layers=2, heads=2, head_dim=3)
+    settings = {"rows": 30, "background": 8, "model_name": "autoint"}
+    built_in = intrinsic_interactions(model, data, **settings)
+    sites = ["layers.0@softmax", "layers.1@softmax"]  # torch.softmax inside each layer
+    named = intrinsic_interactions(model, data, attention_sites=sites, **settings)
+    renamed = {f"{site} head{h}": f"attention{layer} head{h}"
+               for layer, site in enumerate(sites) for h in range(2)}  # fmt: skip
+    by_site = named.pairs.replace({"source": renamed}).set_index(["source", "pair"])
+    expected = built_in.pairs.set_index(["source", "pair"])
+    assert sorted(by_site.index) == sorted(expected.index)  # 4 heads and their mean, 10 pairs
+    np.testing.assert_allclose(
+        by_site.loc[expected.index, "intrinsic"], expected["intrinsic"], rtol=1e-6
+    )
+    np.testing.assert_allclose(by_site.loc[expected.index, "measured"], expected["measured"])
+    assert named.settings["attention_sites"] == sites and "attention_sites" not in built_in.settings

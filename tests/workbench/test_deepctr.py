@@ -235,3 +235,69 @@ def test_embedding_site_reads_each_fields_table_row_and_the_geometry_uses_the_ta
     with pytest.raises(ParameterError, match="can be read, not replaced"):
         gate_attributions(adapter, adult.subset(range(6)), sites=[],
                           embedding=DEEPCTR_EMBEDDING_SITE, n_steps=2)  # fmt: skip
+
+
+def _intrinsic(model, data, site):
+    """Sources of ``site`` beside SII on 4 seeded rows, and those rows' positions."""
+    from analyzers.gate_common import sample_rows
+    from analyzers.intrinsic_interactions import intrinsic_interactions
+
+    result = intrinsic_interactions(
+        wrap_deepctr(model), data, rows=4, background=4, attention_sites=[site]
+    )
+    positions = sample_rows(data.n_rows, 4, 0)  # the rows intrinsic_interactions explains
+    return result, torch.as_tensor(positions)
+
+
+def _source(result, source):
+    part = result.pairs[result.pairs["source"] == source]
+    return part.set_index("pair")["intrinsic"]
+
+
+def test_deepctr_autoint_sources_are_the_mean_attention_of_its_softmax(autoint, adult):
+    result, positions = _intrinsic(autoint, adult, "int_layers.0@softmax")
+    with torch.no_grad():  # by hand: the scores DeepCTR keeps on the layer, (heads, rows, F, F)
+        autoint(adult.X[positions])
+        mean = autoint.int_layers[0].normalized_att_scores.double().mean(1)  # (heads, F, F)
+    for h in range(2):
+        source = _source(result, f"int_layers.0@softmax head{h}")
+        for i, j in [(0, 1), (2, 6), (4, 5)]:
+            pair = f"{FIELDS[i]} × {FIELDS[j]}"
+            expected = (mean[h, i, j] + mean[h, j, i]) / 2  # α_ij and α_ji averaged
+            assert source[pair] == pytest.approx(float(expected), rel=1e-5)
+    agreement = result.agreement.set_index("source")
+    assert list(agreement.index) == [
+        "int_layers.0@softmax head0",
+        "int_layers.0@softmax head1",
+        "attention (mean of layers and heads)",
+    ]
+    assert agreement["n_pairs"].eq(21).all() and agreement["spearman"].between(-1, 1).all()
+
+
+def test_afm_pair_weights_land_on_their_field_pairs(adult):
+    from workbench.deepctr import build
+
+    afm = build(adult, "AFM")
+    with torch.no_grad():  # DeepCTR starts embeddings at std 1e-4: near-uniform attention
+        generator = torch.Generator().manual_seed(0)
+        for table in afm.embedding_dict.values():
+            table.weight.copy_(torch.randn(table.weight.shape, generator=generator))
+    result, positions = _intrinsic(afm, adult, "fm@softmax")
+    source = _source(result, "fm@softmax")
+    assert list(result.agreement["source"]) == ["fm@softmax"]  # one map over pairs, no mean
+    with torch.no_grad():  # AFMLayer by hand: softmax over pairs of h·relu(W(e_i ⊙ e_j) + b)
+        X = adult.X[positions].long()
+        e = {f: afm.embedding_dict[f](X[:, j]) for j, f in enumerate(FIELDS)}  # (rows, d)
+        layer = afm.fm
+        scores = {
+            (a, b): torch.relu((e[a] * e[b]) @ layer.attention_W + layer.attention_b)
+            @ layer.projection_h
+            for ia, a in enumerate(FIELDS)
+            for b in FIELDS[ia + 1 :]
+        }  # (rows, 1) per field pair
+        weights = torch.softmax(torch.cat(list(scores.values()), dim=1), dim=1)
+        by_pair = dict(zip(scores, weights.double().mean(0), strict=True))
+    assert source.max() - source.min() > 1e-3  # the pairs differ: a wrong mapping shows
+    for a, b in [("education", "relationship"), ("age", "gender"), ("occupation", "race")]:
+        assert source[f"{a} × {b}"] == pytest.approx(float(by_pair[a, b]), rel=1e-5)
+    assert source.sum() == pytest.approx(1.0, rel=1e-5)  # each row's pairs sum to 1

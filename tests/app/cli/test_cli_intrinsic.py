@@ -59,3 +59,52 @@ def test_intrinsic_refuses_a_model_without_intrinsic_weights(csv_path, tmp_path,
     [line] = capsys.readouterr().err.strip().splitlines()
     assert "--model: 'gdcn' has no intrinsic interaction weights" in line
     assert not (tmp_path / "cache").exists()  # refused before training
+
+
+def test_intrinsic_reads_the_attention_sites_of_a_factory_model(csv_path, tmp_path, capsys):
+    import importlib.util
+
+    import torch
+
+    if importlib.util.find_spec("deepctr_torch") is None:
+        pytest.skip("deepctr-torch is not installed")
+    from analyzers.intrinsic_interactions import intrinsic_interactions
+    from workbench.data.readers import read_table
+    from workbench.deepctr import build, wrap_deepctr
+    from workbench.zoo.ctr_data import fields_from_frame
+
+    data = fields_from_frame(read_table(csv_path, pd.read_csv), "clicked")
+    afm = build(data, "AFM")
+    with torch.no_grad():  # away from DeepCTR's near-zero start: attention differs per pair
+        for table in afm.embedding_dict.values():
+            table.weight.normal_(generator=torch.Generator().manual_seed(0))
+    torch.save(afm.state_dict(), tmp_path / "afm.pt")
+    out = tmp_path / "out"
+    code = cli.main(
+        [str(a) for a in (
+            "intrinsic", "--model", "workbench.deepctr:build", "--factory-kwargs",
+            '{"name": "AFM"}', "--weights", tmp_path / "afm.pt", "--output-kind", "probability",
+            "--data", csv_path, "--target", "clicked", "--attention-site", "fm@softmax",
+            "--rows", "20", "--background", "10", "--out", out,
+        )]
+    )  # fmt: skip
+    assert code == 0
+    assert "fm@softmax" in capsys.readouterr().out
+    written = pd.read_csv(out / "pairs.csv")
+    # the saved weights, read as a probability model: the numbers of the Python call
+    expected = intrinsic_interactions(
+        wrap_deepctr(afm), data, rows=20, background=10, attention_sites=["fm@softmax"]
+    ).pairs
+    np.testing.assert_allclose(written["intrinsic"], expected["intrinsic"], rtol=1e-6)
+    np.testing.assert_allclose(written["measured"], expected["measured"], rtol=1e-6)
+    assert np.ptp(written["intrinsic"]) > 1e-3
+
+
+def test_a_factory_model_needs_its_attention_sites_named(csv_path, capsys):
+    code = cli.main(
+        ["intrinsic", "--model", "workbench.deepctr:build", "--data", str(csv_path),
+         "--target", "clicked"]
+    )  # fmt: skip
+    assert code != 0
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "--attention-site: name the attention sites" in line
