@@ -14,6 +14,7 @@ from app.cli.common import (
     nonnegative_int,
 )
 from app.cli.ctr import DATA_HELP, add_training_arguments
+from app.cli.user_model import add_attention_site_arguments
 
 
 def add_parser(commands) -> None:
@@ -28,7 +29,13 @@ def add_parser(commands) -> None:
         "averaged over a sample of test rows, and write figures (one per case, one global), "
         "maps.csv, cases.csv and result.json to --out.",
     )
-    parser.add_argument("--model", required=True, help="a zoo model with attention: autoint")
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="a zoo model with attention (autoint), or your own torch model as "
+        "package.module:callable with --weights and --attention-site (e.g. "
+        "workbench.deepctr:build)",
+    )
     add_data_arguments(
         parser,
         data_help=DATA_HELP,
@@ -51,6 +58,11 @@ def add_parser(commands) -> None:
         help="test rows (a seeded sample) the global map averages over; 0: every test row",
     )
     parser.add_argument("--device", default=default_of(analyzer, "device"))
+    add_attention_site_arguments(
+        parser,
+        "where your own model's attention is: a module path or a softmax inside a module "
+        "(int_layers.0@softmax for DeepCTR's AutoInt, fm@softmax for AFM); repeatable",
+    )
     add_output_arguments(parser, formats_default="html")
     add_random_state_argument(parser, default_of(analyzer, "random_state"))
     parser.set_defaults(run=_run)
@@ -62,25 +74,40 @@ def _run(args: argparse.Namespace) -> int:
     from analyzers.figures.attention_maps import attention_map_figure
     from app.cli.common import figure_formats
     from app.cli.ctr import _dataset, _trained, untrained
+    from app.cli.user_model import is_factory, user_attention_model, user_output_kind
     from app.reports.output_folder import staged_folder
+    from workbench.errors import ParameterError
 
     formats = figure_formats(args.formats)
-    data = _dataset(args)
-    attention_site_specs(untrained(args, data), None)  # refuse a model without attention now
+    user_output_kind(args)  # factory-only options refused for a zoo model before training
     start = time.perf_counter()
-    trained = _trained(args, data)
+    if is_factory(args.model):
+        model, rows = user_attention_model(args)  # its rows: the whole --data
+        where = "rows"
+    else:
+        if args.attention_site or args.weights:
+            raise ParameterError(
+                "--attention-site/--weights: only with --model package.module:callable; "
+                "a zoo model reads its own attention"
+            )
+        data = _dataset(args)
+        attention_site_specs(untrained(args, data), None)  # refuse a model without attention now
+        start = time.perf_counter()
+        trained = _trained(args, data)
+        model, rows, where = trained.model, trained.test, "test rows"
     result = attention_maps(
-        trained.model,
-        trained.test,
+        model,
+        rows,
         rows=args.row,
+        sites=args.attention_site or None,
         sample=args.sample,
         random_state=args.random_state,
         model_name=args.model,
         device=args.device,
     )
     print(
-        f"{args.model} on {args.data}: global map over {result.settings['sample_rows']} test "
-        f"rows, {len(result.rows)} case row(s), {time.perf_counter() - start:.1f} s"
+        f"{args.model} on {args.data}: global map over {result.settings['sample_rows']} "
+        f"{where}, {len(result.rows)} case row(s), {time.perf_counter() - start:.1f} s"
     )
     print(_top_pairs(result).to_string(index=False))
     for diagnostic in result.diagnostics:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from app.cli.common import add_data_arguments, add_random_state_argument, default_of, positive_int
 from app.cli.ctr import DATA_HELP, add_training_arguments
+from app.cli.user_model import add_attention_site_arguments, user_attention_model
 from workbench.errors import ParameterError
 
 
@@ -46,45 +47,14 @@ def add_parser(commands) -> None:
     )
     parser.add_argument("--device", default=default_of(analyzer, "device"))
     parser.add_argument("--out", help="folder for pairs.csv, agreement.csv and result.json")
-    _add_attention_arguments(parser)
-    add_random_state_argument(parser, default_of(analyzer, "random_state"))
-    parser.set_defaults(run=_run)
-
-
-def _add_attention_arguments(parser: argparse.ArgumentParser) -> None:
-    """Attention sites of any torch model, and the options of a model built by a factory."""
-    from app.cli.user_model import add_factory_arguments
-
-    parser.add_argument(
-        "--attention-site",
-        action="append",
-        default=[],
-        metavar="SITE",
-        help="read the mean attention at this site instead of the model's own weights: a "
+    add_attention_site_arguments(
+        parser,
+        "read the mean attention at this site instead of the model's own weights: a "
         "module path or a softmax inside a module (int_layers.0@softmax for DeepCTR's "
         "AutoInt, fm@softmax for AFM); one source per site and head; repeatable",
     )
-    parser.add_argument(
-        "--weights", help="state_dict file of a --model module:callable (weights_only=True)"
-    )
-    add_factory_arguments(parser)
-
-
-def _user_model(args: argparse.Namespace):
-    """(adapter, rows) of a --model package.module:callable: its rows are the whole --data."""
-    from app.cli.ctr import _dataset
-    from app.cli.user_model import load_user_model, user_output_kind
-    from workbench.models import wrap_model
-
-    if not args.attention_site:
-        raise ParameterError(
-            "--attention-site: name the attention sites of a --model package.module:callable "
-            "(e.g. fm@softmax for DeepCTR's AFM); its own weights are read only for our zoo"
-        )
-    rows = _dataset(args)
-    module = load_user_model(args.model, args.weights, args.factory_kwargs, rows)
-    output = user_output_kind(args)  # DeepCTR's models return probabilities
-    return wrap_model(module, task="classification", output=output, device=args.device), rows
+    add_random_state_argument(parser, default_of(analyzer, "random_state"))
+    parser.set_defaults(run=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -104,7 +74,7 @@ def _run(args: argparse.Namespace) -> int:
         )
     start = time.perf_counter()
     if factory:
-        model, rows = _user_model(args)
+        model, rows = user_attention_model(args)
     else:
         trained = _trained(args)
         model, rows = trained.model, trained.test

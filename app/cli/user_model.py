@@ -15,11 +15,13 @@ import sys
 from workbench.factory_models import is_factory, load_factory_model
 
 __all__ = [
+    "add_attention_site_arguments",
     "add_factory_arguments",
     "add_site_arguments",
     "is_factory",
     "load_user_model",
     "parse_factory_kwargs",
+    "user_attention_model",
     "user_output_kind",
 ]
 
@@ -119,3 +121,37 @@ def load_user_model(
         argument="--model",
         weights_argument="--weights",
     )
+
+
+def add_attention_site_arguments(parser: argparse.ArgumentParser, site_help: str) -> None:
+    """``--attention-site`` (any torch model's attention), and the options of a model built by
+    a factory: ``--weights``, ``--factory-kwargs``, ``--output-kind``."""
+    parser.add_argument(
+        "--attention-site",
+        action="append",
+        default=[],
+        metavar="SITE",
+        help=site_help,
+    )
+    parser.add_argument(
+        "--weights", help="state_dict file of a --model module:callable (weights_only=True)"
+    )
+    add_factory_arguments(parser)
+
+
+def user_attention_model(args: argparse.Namespace):
+    """(adapter, rows) of a --model package.module:callable read at its --attention-site: its
+    rows are the whole --data (the command cannot tell the rows it was trained on)."""
+    from app.cli.ctr import _dataset
+    from workbench.errors import ParameterError
+    from workbench.models import wrap_model
+
+    if not args.attention_site:
+        raise ParameterError(
+            "--attention-site: name the attention sites of a --model package.module:callable "
+            "(e.g. fm@softmax for DeepCTR's AFM); only our zoo's models name their own"
+        )
+    rows = _dataset(args)
+    module = load_user_model(args.model, args.weights, args.factory_kwargs, rows)
+    output = user_output_kind(args)  # DeepCTR's models return probabilities
+    return wrap_model(module, task="classification", output=output, device=args.device), rows

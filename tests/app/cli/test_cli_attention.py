@@ -84,3 +84,55 @@ def test_attention_refuses_a_model_without_attention_before_training(
     assert code == 2
     [line] = capsys.readouterr().err.strip().splitlines()
     assert "GDCN names no attention sites" in line
+
+
+def test_attention_reads_a_factory_models_softmax_site(csv_path, tmp_path, capsys):
+    """A DeepCTR AFM (not our zoo) from its saved weights: the maps the command writes are
+    those of the Python call on the same model read as probabilities."""
+    import importlib.util
+
+    import torch
+
+    if importlib.util.find_spec("deepctr_torch") is None:
+        pytest.skip("deepctr-torch is not installed")
+    from analyzers.attention_maps import attention_maps
+    from workbench.data.readers import read_table
+    from workbench.deepctr import build, wrap_deepctr
+    from workbench.zoo.ctr_data import fields_from_frame
+
+    data = fields_from_frame(read_table(csv_path, pd.read_csv), "clicked")
+    afm = build(data, "AFM")
+    with torch.no_grad():  # away from DeepCTR's near-zero start: attention differs per pair
+        for table in afm.embedding_dict.values():
+            table.weight.normal_(generator=torch.Generator().manual_seed(0))
+    torch.save(afm.state_dict(), tmp_path / "afm.pt")
+    out = tmp_path / "out"
+    code = cli.main(
+        [str(a) for a in (
+            "attention", "--model", "workbench.deepctr:build", "--factory-kwargs",
+            '{"name": "AFM"}', "--weights", tmp_path / "afm.pt", "--output-kind", "probability",
+            "--data", csv_path, "--target", "clicked", "--attention-site", "fm@softmax",
+            "--row", "5", "--sample", "40", "--out", out,
+        )]
+    )  # fmt: skip
+    assert code == 0
+    assert "global map over 40 rows, 1 case row(s)" in capsys.readouterr().out
+    written = pd.read_csv(out / "maps.csv")
+    expected = attention_maps(
+        wrap_deepctr(afm), data, rows=[5], sites=["fm@softmax"], sample=40
+    ).maps
+    np.testing.assert_allclose(written["attention"], expected["attention"], rtol=1e-6)
+    assert np.ptp(written["attention"].dropna()) > 1e-3  # the pairs differ: a real read
+
+
+def test_attention_sites_are_for_factory_models_only(csv_path, tmp_path, capsys, monkeypatch):
+    _no_training(monkeypatch)
+    code = cli.main(
+        [str(a) for a in (
+            "attention", "--model", "autoint", *_common(csv_path, tmp_path),
+            "--attention-site", "layers.0@softmax", "--out", tmp_path / "out",
+        )]
+    )  # fmt: skip
+    assert code != 0
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "--attention-site/--weights: only with --model package.module:callable" in line
