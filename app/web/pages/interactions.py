@@ -14,6 +14,7 @@ from app.applicability import fisc_data_reason, tree_index_reason
 from app.reports.interactions import pair_table
 from app.web.components import register_model_choices, register_table_downloads
 from app.web.context import current_workspace
+from app.web.deferred import ask_when_drawn
 from app.web.jobs import NO_RESULT, register_job, results_area, select, updated_search
 from app.web.pages import interactions_local as local
 from app.web.pages.interactions_form import (
@@ -37,9 +38,13 @@ from app.web.pages.interactions_form import (
 )
 from app.web.pages.interactions_view import (
     DEFAULT_AGGREGATE,
+    DETAILS_AREA,
+    DETAILS_ASKED,
     FIGURES,
     HEATMAP,
+    MORE_FIGURES,
     RESULT_REFERENCE,
+    details_view,
     figure_cards,
     result_view,
     view_search,
@@ -99,8 +104,8 @@ def register(app: Dash, workspace) -> None:
             model,
             parameters,
             aggregate,
-            dataset=workspace.dataset(data),
             fisc_reason=fisc_data_reason(workspace, data),
+            deferred=True,
         )
         return view_search(data, model, parameters, aggregate), view, done
 
@@ -159,6 +164,7 @@ def register(app: Dash, workspace) -> None:
         return no_update if updated == search else updated
 
     local.register_local_views(app, workspace, read, RESULT_REFERENCE, JOB.url)
+    _register_details(app, workspace, read)
 
     register_table_downloads(
         app,
@@ -169,6 +175,26 @@ def register(app: Dash, workspace) -> None:
             "scores": lambda ref: read(ref).scores,
         },
     )
+
+
+def _register_details(app: Dash, workspace, read) -> None:
+    """The network, the bar, the local views and the tables: asked for from the browser once
+    the heatmap is drawn, built (once per result and view) from the stored result shown."""
+    ask_when_drawn(app, DETAILS_AREA, DETAILS_ASKED, f"#{FIGURES} .main-svg")
+
+    @app.callback(
+        Output(MORE_FIGURES, "children"),
+        Output(DETAILS_AREA, "children"),
+        Input(DETAILS_ASKED, "data"),
+        State(RESULT_REFERENCE, "data"),
+        prevent_initial_call=True,
+    )
+    def show_details(asked, reference):
+        result = reference and read(reference)
+        if not result:
+            return [], html.P(NO_RESULT, className="wb-muted")
+        more, details = details_view(result, reference, workspace.dataset(reference["data"]))
+        return more, details
 
 
 def layout(
@@ -183,10 +209,10 @@ def layout(
             chosen.model,
             chosen.parameters,
             aggregate,
-            dataset=workspace.dataset(chosen.data),
             pair=pair,
             row=row,
             fisc_reason=fisc_data_reason(workspace, chosen.data),
+            deferred=True,
         )
     else:
         view = html.P(NO_RESULT, className="wb-muted")

@@ -18,10 +18,18 @@ from app.web.pages.interactions_form import (
     INDEX_LABELS,
     PAGE,
 )
+from app.web.view_cache import cached_view
 
 RESULT_REFERENCE = "inter-result-reference"
 FIGURES = "inter-figures"
 HEATMAP = {"type": "graph", "figure": "inter-heatmap"}
+#: the network and the bar, after the heatmap in FIGURES: filled once the heatmap is drawn
+MORE_FIGURES = "inter-more-figures"
+#: the local views and the tables: filled with MORE_FIGURES
+DETAILS_AREA = "inter-details-area"
+#: written in the browser once the heatmap is drawn: asks the server for the rest
+DETAILS_ASKED = "inter-details-asked"
+DETAILS_PENDING = "Drawing the network, the local views and the tables…"
 #: the result's own default, which `workbench interactions --aggregate` shares
 DEFAULT_AGGREGATE = signature_default(InteractionResult.global_scores, "aggregate")
 
@@ -29,12 +37,22 @@ DEFAULT_AGGREGATE = signature_default(InteractionResult.global_scores, "aggregat
 def figure_cards(result, aggregate: str = "mean_abs", export: str | None = None) -> list:
     """The heatmap, network and bar of ``result`` under one aggregate (see AGGREGATE_LABELS);
     ``export`` is the stem of exported files' names (``export_stem``)."""
-    from analyzers.figures.interactions import interaction_network, pair_heatmap, top_pairs_bar
+    return [heatmap_card(result, aggregate, export), *_more_figures(result, aggregate, export)]
+
+
+def heatmap_card(result, aggregate: str, export: str | None) -> html.Div:
+    """The pair heatmap: the page's first figure."""
+    from analyzers.figures.interactions import pair_heatmap
+
+    return figure_card(
+        "inter-heatmap", pair_heatmap(result, aggregate), "Pair heatmap", export=export
+    )
+
+
+def _more_figures(result, aggregate: str, export: str | None) -> list:
+    from analyzers.figures.interactions import interaction_network, top_pairs_bar
 
     return [
-        figure_card(
-            "inter-heatmap", pair_heatmap(result, aggregate), "Pair heatmap", export=export
-        ),
         figure_card(
             "inter-network",
             interaction_network(result, aggregate),
@@ -61,17 +79,40 @@ def result_view(
     pair: str | None = None,
     row=None,
     fisc_reason: str | None = None,
+    deferred: bool = False,
 ) -> list:
     """Metrics, diagnostics, the global figures, the local views (given the ``dataset`` the
     result was computed on; ``pair`` and ``row`` chosen, defaults otherwise) and the tables.
-    ``fisc_reason``: why the heatmap does not link to the Rashomon page (None: it does)."""
-    from analyzers.figures.interaction_reading import score_unit
+    ``fisc_reason``: why the heatmap does not link to the Rashomon page (None: it does).
 
-    table = pair_table(result, aggregate)
-    ranked = AGGREGATE_LABELS[aggregate]
+    ``deferred``: only the heatmap is drawn; the network, the bar, the local views and the
+    tables are left to ``details_view``, which the page asks for once the heatmap is drawn
+    (``dataset`` is then not needed). Built once per result and view (app.web.view_cache)."""
+    key = (
+        "interactions",
+        data,
+        model,
+        repr(sorted(parameters.items())),
+        aggregate,
+        pair,
+        row,
+        fisc_reason,
+        deferred,
+        dataset is None,
+    )
+    return cached_view(
+        result,
+        key,
+        lambda: _result_view(
+            result, data, model, parameters, aggregate, dataset, pair, row, fisc_reason, deferred
+        ),
+    )
+
+
+def _result_view(
+    result, data, model, parameters, aggregate, dataset, pair, row, fisc_reason, deferred
+) -> list:
     export = export_stem("interactions", data, model)
-    unit = score_unit(result.index, result.settings)
-    units = {name: unit for name in ("value", "standard_error")}
     reference = {
         "data": data,
         "model": model,
@@ -79,15 +120,17 @@ def result_view(
         "groups": list(result.group_names),
         "aggregate": aggregate,
         "export": export,
+        # The local views' choices when the page was rendered (the details draw them).
+        "pair": pair,
+        "row": row,
     }
-    local_views = [] if dataset is None else [local.local_card(result, dataset, pair, row, export)]
-    return [
+    top = [
         dcc.Store(id=RESULT_REFERENCE, data=reference),
         html.Div(
             [
                 metric("index", INDEX_LABELS.get(result.index, result.index)),
                 metric("groups", str(len(result.group_names))),
-                metric("pairs", str(len(table))),
+                metric("pairs", str(len(result.global_scores(aggregate)))),
                 metric("explained rows", str(result.settings.get("n_rows", "all"))),
                 metric("analysis time", f"{result.seconds:.2f} s"),
             ],
@@ -100,13 +143,54 @@ def result_view(
             else "Click a cell of the heatmap to open the pair's halo plot on the Rashomon page.",
             className="wb-muted",
         ),
-        html.Div(figure_cards(result, aggregate, export=export), id=FIGURES),
+    ]
+    if deferred:
+        pending = html.P(DETAILS_PENDING, className="wb-muted")
+        more, details = [pending], [pending]
+    else:
+        more = _more_figures(result, aggregate, export)
+        details = _details(result, aggregate, export, dataset, pair, row)
+    return [
+        *top,
+        html.Div(
+            [heatmap_card(result, aggregate, export), html.Div(more, id=MORE_FIGURES)],
+            id=FIGURES,
+        ),
+        dcc.Store(id=DETAILS_ASKED),
+        html.Div(details, id=DETAILS_AREA),
+    ]
+
+
+def details_view(result, reference: dict, dataset) -> tuple[list, list]:
+    """The network and bar, and the local views and tables, of the view ``reference``
+    (the page's RESULT_REFERENCE) describes; built once per result and view."""
+    aggregate, export = reference["aggregate"], reference["export"]
+    pair, row = reference.get("pair"), reference.get("row")
+    key = ("interactions-details", reference["data"], aggregate, export, pair, row)
+    return cached_view(
+        result,
+        key,
+        lambda: (
+            _more_figures(result, aggregate, export),
+            _details(result, aggregate, export, dataset, pair, row),
+        ),
+    )
+
+
+def _details(result, aggregate: str, export: str, dataset, pair, row) -> list:
+    from analyzers.figures.interaction_reading import score_unit
+
+    table = pair_table(result, aggregate)
+    unit = score_unit(result.index, result.settings)
+    units = {name: unit for name in ("value", "standard_error")}
+    local_views = [] if dataset is None else [local.local_card(result, dataset, pair, row, export)]
+    return [
         *local_views,
         table_card(
             PAGE,
             "global",
             table,
-            f"Global score per pair (ranked by {ranked})",
+            f"Global score per pair (ranked by {AGGREGATE_LABELS[aggregate]})",
             export=export,
         ),
         table_card(
