@@ -25,15 +25,16 @@ from pathlib import Path
 
 import psutil
 
-GRAPH = "[id='{{\"figure\":\"{}\",\"type\":\"graph\"}}'] .main-svg"
-GRID = "[id*='\"table\":\"{}\"'] .ag-row"
+GRAPH = '[id=\'{{"figure":"{}","type":"graph"}}\'] .main-svg'
+GRID = '[id*=\'"table":"{}"\'] .ag-row'
+FISC_TABLES = ("summary", "fis_cloud", "main_effects", "boundaries")
 #: what each page draws: {name: css}
 WATCHED = {
     "rashomon": {
         "halo": GRAPH.format("fisc-halo"),
         "swarm": GRAPH.format("fisc-swarm"),
         "main effects": GRAPH.format("fisc-main-effects"),
-        **{f"grid {t}": GRID.format(t) for t in ("summary", "fis_cloud", "main_effects", "boundaries")},
+        **{f"grid {t}": GRID.format(t) for t in FISC_TABLES},
     },
     "interactions": {
         "heatmap": GRAPH.format("inter-heatmap"),
