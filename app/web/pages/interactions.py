@@ -1,5 +1,9 @@
 """Interactions: every pair of groups of one model scored by an index (SII, STII, k-SII, H², FIS,
-tree SHAP); click a heatmap cell to open that pair's halo on the Rashomon page."""
+tree SHAP); click a heatmap cell to open that pair's halo on the Rashomon page.
+
+A stored result shows its heatmap first; the page asks for the rest (network, bar, local views,
+tables) once the heatmap is drawn (``app.web.deferred``). Drawn in one go, the heatmap waited on
+everything below it: 3.1 s for a reload on a loaded 2-core machine."""
 
 from __future__ import annotations
 
@@ -7,71 +11,68 @@ from dataclasses import replace
 from urllib.parse import urlencode
 
 import dash
-from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
+from dash import ALL, Dash, Input, Output, State, html, no_update
 
-from analyzers.interaction_result import InteractionResult
-from app.analyses import analysis, compute_result, signature_default, stored_result
+from app.analyses import analysis, compute_result, stored_result
 from app.applicability import fisc_data_reason, tree_index_reason
 from app.reports.interactions import pair_table
-from app.web.components import (
-    diagnostics_card,
-    export_stem,
-    figure_card,
-    metric,
-    register_model_choices,
-    register_table_downloads,
-    table_card,
-)
+from app.web.components import register_model_choices, register_table_downloads
 from app.web.context import current_workspace
-from app.web.jobs import (
-    NO_RESULT,
-    JobIds,
-    field,
-    job_panel,
-    number_field,
-    register_job,
-    results_area,
-    select,
-    updated_search,
-)
+from app.web.deferred import ask_when_drawn
+from app.web.jobs import NO_RESULT, register_job, results_area, select, updated_search
 from app.web.pages import interactions_local as local
+from app.web.pages.interactions_form import (
+    AGGREGATE,
+    AGGREGATE_LABELS,
+    BACKGROUND,
+    CLIP,
+    DATA,
+    FORM_PARAMETERS,
+    INDEX,
+    INDEX_FIELD,
+    INDEX_LABELS,
+    JOB,
+    MODEL,
+    PAGE,
+    ROWS,
+    SCALE,
+    aggregate_choice,
+    form,
+    index_options,
+)
+from app.web.pages.interactions_view import (
+    DEFAULT_AGGREGATE,
+    DETAILS_AREA,
+    DETAILS_ASKED,
+    FIGURES,
+    HEATMAP,
+    MORE_FIGURES,
+    RESULT_REFERENCE,
+    details_view,
+    figure_cards,
+    result_view,
+    view_search,
+)
 from workbench.errors import ParameterError
 
+__all__ = [  # the page's ids and helpers, used by other pages and the tests
+    "AGGREGATE",
+    "CLIP",
+    "DEFAULT_AGGREGATE",
+    "FIGURES",
+    "FORM_PARAMETERS",
+    "INDEX_LABELS",
+    "JOB",
+    "RESULT_REFERENCE",
+    "figure_cards",
+    "index_options",
+    "layout",
+    "register",
+    "result_view",
+    "view_search",
+]
+
 PATH = "/interactions"
-PAGE = "interactions"
-JOB = JobIds("inter")
-DATA = "inter-data"
-MODEL = "inter-model"
-INDEX = "inter-index"
-#: the index field, whose hover text says why an option is not offered
-INDEX_FIELD = "inter-index-field"
-ROWS = "inter-rows"
-BACKGROUND = "inter-background"
-SCALE = "inter-scale"
-CLIP = "inter-clip"
-RESULT_REFERENCE = "inter-result-reference"
-AGGREGATE = "inter-aggregate"
-FIGURES = "inter-figures"
-HEATMAP = {"type": "graph", "figure": "inter-heatmap"}
-#: how the figures summarise a pair: strength (sign dropped) or the signed mean
-AGGREGATE_LABELS = {"mean_abs": "mean |value| (strength)", "mean": "mean (signed)"}
-#: the result's own default, which `workbench interactions --aggregate` shares
-DEFAULT_AGGREGATE = signature_default(InteractionResult.global_scores, "aggregate")
-INDEX_LABELS = {
-    "sii": "Shapley interaction index (SII)",
-    "stii": "Shapley-Taylor (STII)",
-    "ksii": "k-SII",
-    "h2": "Friedman's H²",
-    "fis": "permutation FIS (loss)",
-    "tree": "tree SHAP interaction values (×2, SII scale)",
-}
-FORM_PARAMETERS = ("index", "rows", "background", "output", "probability_clip")
-#: the game's output scale; "auto" (a dropdown cannot hold None) is the analyzer's output=None
-SCALE_LABELS = {
-    "auto": "auto (logit for classifiers)",
-    "logit": "logit (one-vs-rest log-odds)",
-    "probability": "probability (no clip)",
-}
 
 
 def register(app: Dash, workspace) -> None:
@@ -107,15 +108,15 @@ def register(app: Dash, workspace) -> None:
             model,
             parameters,
             aggregate,
-            dataset=workspace.dataset(data),
             fisc_reason=fisc_data_reason(workspace, data),
+            deferred=True,
         )
         return view_search(data, model, parameters, aggregate), view, done
 
     states = [State(DATA, "value"), State(MODEL, "value"), State(INDEX, "value")]
-    form = [State(ROWS, "value"), State(BACKGROUND, "value"), State(SCALE, "value")]
+    game = [State(ROWS, "value"), State(BACKGROUND, "value"), State(SCALE, "value")]
     view = [State(CLIP, "value"), State(AGGREGATE, "value")]
-    register_job(app, JOB, [*states, *form, *view], score)
+    register_job(app, JOB, [*states, *game, *view], score)
 
     @app.callback(
         Output(INDEX, "options"),
@@ -167,6 +168,7 @@ def register(app: Dash, workspace) -> None:
         return no_update if updated == search else updated
 
     local.register_local_views(app, workspace, read, RESULT_REFERENCE, JOB.url)
+    _register_details(app, workspace, read)
 
     register_table_downloads(
         app,
@@ -177,6 +179,26 @@ def register(app: Dash, workspace) -> None:
             "scores": lambda ref: read(ref).scores,
         },
     )
+
+
+def _register_details(app: Dash, workspace, read) -> None:
+    """The network, the bar, the local views and the tables: asked for from the browser once
+    the heatmap is drawn, built (once per result and view) from the stored result shown."""
+    ask_when_drawn(app, DETAILS_AREA, DETAILS_ASKED, f"#{FIGURES} .main-svg")
+
+    @app.callback(
+        Output(MORE_FIGURES, "children"),
+        Output(DETAILS_AREA, "children"),
+        Input(DETAILS_ASKED, "data"),
+        State(RESULT_REFERENCE, "data"),
+        prevent_initial_call=True,
+    )
+    def show_details(asked, reference):
+        result = reference and read(reference)
+        if not result:
+            return [], html.P(NO_RESULT, className="wb-muted")
+        more, details = details_view(result, reference, workspace.dataset(reference["data"]))
+        return more, details
 
 
 def layout(
@@ -191,10 +213,10 @@ def layout(
             chosen.model,
             chosen.parameters,
             aggregate,
-            dataset=workspace.dataset(chosen.data),
             pair=pair,
             row=row,
             fisc_reason=fisc_data_reason(workspace, chosen.data),
+            deferred=True,
         )
     else:
         view = html.P(NO_RESULT, className="wb-muted")
@@ -202,191 +224,11 @@ def layout(
     if chosen.parameters["index"] == "tree" and tree_reason and not chosen.problem:
         chosen = replace(chosen, problem=f"index: {tree_reason}")
     problem = html.Span(chosen.problem, className="wb-error") if chosen.problem else None
-    form = _form(chosen, tree_reason)
     return html.Div(
         [
             html.H2("Feature interactions of one model"),
-            html.Div([form, _aggregate_choice(aggregate)]),
+            html.Div([form(chosen, tree_reason), aggregate_choice(aggregate)]),
             html.Div(problem, id=JOB.status),
             results_area(JOB, view),
         ]
     )
-
-
-def index_options(tree_reason: str | None) -> list[dict]:
-    """The index choices; "tree" disabled (and saying so) when ``tree_reason`` is given."""
-    options = []
-    for value, label in INDEX_LABELS.items():
-        if value == "tree" and tree_reason:
-            options.append(
-                {"label": f"{label}: tree models only", "value": value, "disabled": True}
-            )
-        else:
-            options.append({"label": label, "value": value})
-    return options
-
-
-def _form(chosen, tree_reason: str | None) -> html.Div:
-    parameters = chosen.parameters
-    index = dcc.Dropdown(index_options(tree_reason), parameters["index"], id=INDEX, clearable=False)
-    data = dcc.Dropdown(chosen.data_names, chosen.data, id=DATA, clearable=False)
-    return html.Div(
-        [
-            html.Div(
-                [
-                    field("Data set", data),
-                    field(
-                        "Model",
-                        dcc.Dropdown(chosen.models, chosen.model, id=MODEL, clearable=False),
-                    ),
-                    html.Div(
-                        [html.Label("Index"), index],
-                        className="wb-field",
-                        id=INDEX_FIELD,
-                        title=tree_reason or "",
-                    ),
-                    number_field("Explained rows (sample)", PAGE, "rows", ROWS, parameters["rows"]),
-                    number_field(
-                        "Background rows",
-                        PAGE,
-                        "background",
-                        BACKGROUND,
-                        parameters["background"],
-                    ),
-                    field(
-                        "Output scale",
-                        dcc.Dropdown(
-                            [{"label": label, "value": v} for v, label in SCALE_LABELS.items()],
-                            parameters["output"] or "auto",
-                            id=SCALE,
-                            clearable=False,
-                        ),
-                    ),
-                    number_field(
-                        "Probability clip (logit scale of a probability output)",
-                        PAGE,
-                        "probability_clip",
-                        CLIP,
-                        parameters["probability_clip"],
-                        step="any",
-                    ),
-                ],
-                className="wb-form",
-            ),
-            *job_panel(JOB),
-        ],
-        className="wb-card",
-    )
-
-
-def figure_cards(result, aggregate: str = "mean_abs", export: str | None = None) -> list:
-    """The heatmap, network and bar of ``result`` under one aggregate (see AGGREGATE_LABELS);
-    ``export`` is the stem of exported files' names (``export_stem``)."""
-    from analyzers.figures.interactions import interaction_network, pair_heatmap, top_pairs_bar
-
-    return [
-        figure_card(
-            "inter-heatmap", pair_heatmap(result, aggregate), "Pair heatmap", export=export
-        ),
-        figure_card(
-            "inter-network",
-            interaction_network(result, aggregate),
-            "Interaction network",
-            export=export,
-        ),
-        figure_card(
-            "inter-top-pairs",
-            top_pairs_bar(result, aggregate=aggregate),
-            "Strongest pairs",
-            export=export,
-        ),
-    ]
-
-
-def _aggregate_choice(aggregate: str) -> html.Div:
-    options = [{"label": label, "value": value} for value, label in AGGREGATE_LABELS.items()]
-    return html.Div(
-        field(
-            "Pair score in the figures and the ranking",
-            dcc.RadioItems(options, aggregate, id=AGGREGATE, inline=True),
-        ),
-        className="wb-card",
-    )
-
-
-def result_view(
-    result,
-    data: str,
-    model: str,
-    parameters: dict,
-    aggregate: str = DEFAULT_AGGREGATE,
-    *,
-    dataset=None,
-    pair: str | None = None,
-    row=None,
-    fisc_reason: str | None = None,
-) -> list:
-    """Metrics, diagnostics, the global figures, the local views (given the ``dataset`` the
-    result was computed on; ``pair`` and ``row`` chosen, defaults otherwise) and the tables.
-    ``fisc_reason``: why the heatmap does not link to the Rashomon page (None: it does)."""
-    from analyzers.figures.interaction_reading import score_unit
-
-    table = pair_table(result, aggregate)
-    ranked = AGGREGATE_LABELS[aggregate]
-    export = export_stem("interactions", data, model)
-    unit = score_unit(result.index, result.settings)
-    units = {name: unit for name in ("value", "standard_error")}
-    reference = {
-        "data": data,
-        "model": model,
-        "parameters": parameters,
-        "groups": list(result.group_names),
-        "aggregate": aggregate,
-        "export": export,
-    }
-    local_views = [] if dataset is None else [local.local_card(result, dataset, pair, row, export)]
-    return [
-        dcc.Store(id=RESULT_REFERENCE, data=reference),
-        html.Div(
-            [
-                metric("index", INDEX_LABELS.get(result.index, result.index)),
-                metric("groups", str(len(result.group_names))),
-                metric("pairs", str(len(table))),
-                metric("explained rows", str(result.settings.get("n_rows", "all"))),
-                metric("analysis time", f"{result.seconds:.2f} s"),
-            ],
-            className="wb-card wb-metrics",
-        ),
-        *diagnostics_card(result.diagnostics),
-        html.P(
-            f"The Rashomon page is not linked: {fisc_reason}."
-            if fisc_reason
-            else "Click a cell of the heatmap to open the pair's halo plot on the Rashomon page.",
-            className="wb-muted",
-        ),
-        html.Div(figure_cards(result, aggregate, export=export), id=FIGURES),
-        *local_views,
-        table_card(
-            PAGE,
-            "global",
-            table,
-            f"Global score per pair (ranked by {ranked})",
-            export=export,
-        ),
-        table_card(
-            PAGE,
-            "scores",
-            result.scores,
-            "All scores (per row for local indices)",
-            units=units,
-            export=export,
-        ),
-    ]
-
-
-def view_search(data: str, model: str, parameters: dict, aggregate: str | None = None) -> str:
-    query = {"data": data, "model": model}
-    query.update({name: parameters[name] for name in FORM_PARAMETERS if parameters.get(name)})
-    if aggregate in AGGREGATE_LABELS:
-        query["aggregate"] = aggregate
-    return "?" + urlencode(query)

@@ -23,6 +23,7 @@ from app.web.components import (
     register_table_downloads,
 )
 from app.web.context import current_workspace
+from app.web.deferred import ask_when_drawn
 from app.web.jobs import (
     NO_RESULT,
     JobIds,
@@ -201,33 +202,11 @@ def _register_view_choices(app: Dash, workspace) -> None:
     _register_details(app, workspace)
 
 
-#: resolves once the halo is drawn (or after 3 s, so the details never wait on a failed draw):
-#: the swarms and tables below the fold must not hold up the figure a user looks at first
-_ASK_WHEN_HALO_DRAWN = """
-function (areaId) {
-    return new Promise(resolve => {
-        const started = Date.now();
-        const ask = () => {
-            const drawn = document.querySelector('#HALO_AREA .main-svg');
-            if (drawn || Date.now() - started > 3000) {
-                requestAnimationFrame(() => setTimeout(() => resolve(Date.now()), 0));
-            } else {
-                setTimeout(ask, 25);
-            }
-        };
-        ask();
-    });
-}
-""".replace("HALO_AREA", HALO_AREA)
-
-
 def _register_details(app: Dash, workspace) -> None:
     """The swarms and tables: asked for from the browser once the halo is drawn, built (once
     per result and view) from the stored result the page shows."""
-    # The area's id is its one prop that is there from the start: the call runs once per mount.
-    app.clientside_callback(
-        _ASK_WHEN_HALO_DRAWN, Output(DETAILS_ASKED, "data"), Input(DETAILS_AREA, "id")
-    )
+    # The swarms and tables below the fold must not hold up the figure a user looks at first.
+    ask_when_drawn(app, DETAILS_AREA, DETAILS_ASKED, f"#{HALO_AREA} .main-svg")
 
     @app.callback(
         Output(DETAILS_AREA, "children"),

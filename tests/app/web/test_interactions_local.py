@@ -13,6 +13,7 @@ from analyzers.interactions.explained_rows import pair_values, row_values
 from app.analyses import compute_result
 from app.web.pages import interactions as page
 from app.web.pages import interactions_local as local
+from tests.app.web.interactions_tree import shown_page
 from tests.app.web.layout_tree import find
 from tests.app.web.xor_forest import xor_forest_workspace
 
@@ -33,7 +34,7 @@ def test_the_url_pair_and_row_pick_the_local_figures(workspace):
     result = compute_result(workspace, "interactions", "forest", SII)
     rows = result.settings["rows"]
     pair = "x0 × x2"
-    view = page.layout(workspace, data="d", model="forest", pair=pair, row=str(rows[3]), **QUERY)
+    view = shown_page(workspace, data="d", model="forest", pair=pair, row=str(rows[3]), **QUERY)
     assert find(view, local.PAIR).value == pair and find(view, local.ROW).value == rows[3]
     points, ring = graph(view, "inter-dependence").data  # the chosen row ringed
     assert ring.name == f"row {rows[3]}"
@@ -44,7 +45,7 @@ def test_the_url_pair_and_row_pick_the_local_figures(workspace):
     assert list(bars.y)[::-1] == list(expected.index)
     np.testing.assert_allclose(list(bars.x)[::-1], expected.to_numpy())
     # no choice in the URL (or one the result lacks): the strongest pair and the first row
-    default = page.layout(workspace, data="d", model="forest", pair="x9 × x0", **QUERY)
+    default = shown_page(workspace, data="d", model="forest", pair="x9 × x0", **QUERY)
     strongest = result.global_scores().sort_values("value")["pair"].iloc[-1]
     assert find(default, local.PAIR).value == strongest
     assert find(default, local.ROW).value == rows[0]
@@ -52,7 +53,7 @@ def test_the_url_pair_and_row_pick_the_local_figures(workspace):
 
 def test_a_global_index_names_the_local_ones_instead_of_drawing(workspace):
     compute_result(workspace, "interactions", "forest", {"index": "h2", "rows": 12})
-    view = page.layout(workspace, data="d", model="forest", index="h2", rows="12")
+    view = shown_page(workspace, data="d", model="forest", index="h2", rows="12")
     card = find(view, local.CARD)
     text = card.children[1].children
     assert "SII, STII, k-SII or tree SHAP" in text

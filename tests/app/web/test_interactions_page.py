@@ -10,6 +10,7 @@ from sklearn.ensemble import RandomForestClassifier
 
 from app.analyses import compute_result
 from app.web.pages import interactions as page
+from tests.app.web.interactions_tree import SHOWN_DETAILS, shown_page
 from tests.app.web.layout_tree import find
 from tests.app.web.test_fisc_compare_pages import table_rows
 from workbench import Dataset
@@ -40,9 +41,9 @@ def test_the_clip_in_the_url_picks_the_result_and_fills_the_field(workspace):
     query = {name: str(value) for name, value in SETTINGS.items()}
     for result, clip in ((tight, None), (loose, "0.0001")):
         extra = {"probability_clip": clip} if clip else {}
-        view = page.layout(workspace, data="d", model="forest", **query, **extra)
+        view = shown_page(workspace, data="d", model="forest", **query, **extra)
         assert find(view, page.CLIP).value == result.settings["probability_clip"]
-        rows = table_rows(find(view, page.JOB.results).children, "Global score per pair")
+        rows = table_rows(find(view, SHOWN_DETAILS).children, "Global score per pair")
         shown = {row["pair"]: float(row["mean |value| over rows (logit)"]) for row in rows}
         expected = result.global_scores("mean_abs").set_index("pair")["value"]
         assert shown == pytest.approx(expected.to_dict(), rel=1e-3)  # 4 significant digits
@@ -59,9 +60,9 @@ def test_the_global_table_shows_the_signed_mean_and_the_strength_ranked_by_the_c
     strength = "mean |value| over rows (logit)"
     for aggregate, ranked_by in (("mean", signed), ("mean_abs", strength), (None, strength)):
         extra = {"aggregate": aggregate} if aggregate else {}
-        view = page.layout(workspace, data="d", model="forest", **query, **extra)
+        view = shown_page(workspace, data="d", model="forest", **query, **extra)
         assert find(view, page.AGGREGATE).value == (aggregate or "mean_abs")
-        rows = table_rows(find(view, page.JOB.results).children, "Global score per pair")
+        rows = table_rows(find(view, SHOWN_DETAILS).children, "Global score per pair")
         assert list(rows[0]) == ["pair", signed, strength]
         values = [float(row[ranked_by]) for row in rows]
         assert values == sorted(values, reverse=True)

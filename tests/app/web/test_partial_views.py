@@ -156,3 +156,54 @@ def test_run_keeps_the_chosen_pair_and_the_outside_toggle(served):
     assert query["epsilon_rate"] == "0.2"
     assert query["pair"] == pair
     assert query["outside"] == "1"
+
+
+def _component(tree, component_id):
+    """The component with ``component_id`` in a layout's JSON (depth first), or None."""
+    if isinstance(tree, dict):
+        if tree.get("props", {}).get("id") == component_id:
+            return tree
+        children = list(tree.values())
+    elif isinstance(tree, list):
+        children = tree
+    else:
+        return None
+    for child in children:
+        found = _component(child, component_id)
+        if found is not None:
+            return found
+    return None
+
+
+def test_the_interactions_page_sends_the_heatmap_first_and_the_rest_when_asked(served):
+    from urllib.parse import urlencode
+
+    from tests.app.web.dash_http import render_page
+
+    workspace, url, _ = served
+    parameters = {"index": "sii", "rows": 20, "background": 10}
+    result = compute_result(workspace, "interactions", "xor-logistic", parameters)
+    pair = "a × c"  # not the strongest pair (a × b, the planted XOR): the URL's choice
+    query = {"data": "xor", "model": "xor-logistic", **parameters, "pair": pair}
+    page = render_page(url, "/interactions", "?" + urlencode(query))
+    # The first answer holds the heatmap and the places of the rest, not the rest.
+    assert "inter-heatmap" in page and "inter-details-area" in page
+    for later in ("inter-network", "inter-top-pairs", "inter-dependence", "rowData"):
+        assert later not in page, later
+    store = _component(json.loads(page), "inter-result-reference")
+    outputs, response = _update(
+        url,
+        "inter-details-asked",
+        1,
+        {"inter-result-reference": store["props"]["data"]},
+        prop="data",
+    )
+    assert outputs == ["inter-more-figures.children", "inter-details-area.children"]
+    more = json.dumps(response["inter-more-figures"]["children"], ensure_ascii=False)
+    assert "inter-network" in more and "inter-top-pairs" in more
+    details = json.dumps(response["inter-details-area"]["children"], ensure_ascii=False)
+    # The local views show the URL's pair; the tables hold every pair.
+    assert f"{pair} per row" in details
+    for table in ("global", "scores"):
+        assert f'"table": "{table}"' in details, table
+    assert all(p in details for p in result.global_scores()["pair"])

@@ -93,3 +93,21 @@ def test_grid_assets_are_served_by_the_app_not_a_cdn():
         if "relative_package_path" in s
     )
     assert type(grid)._css_dist == []  # styles come with the script (AG Grid theming API)
+
+
+def test_column_widths_come_with_the_grid_and_fit_the_longest_text():
+    """Widths are set from the frame, not measured in the browser (AG Grid's auto-size lays
+    out every cell): a column is wide enough for its header and its longest value."""
+    from app.web.tables import _CHARACTER_PX
+
+    data = frame(3).assign(pair=["a × b", "a long group name × another long group name", "c × d"])
+    grid = grid_of(table_card("page", "summary", data, "Summary"))
+    assert getattr(grid, "columnSize", None) is None  # no auto-size pass after the first draw
+    assert grid.defaultColDef["flex"] == 1  # columns share the card's spare width
+    columns = {c["field"]: c for c in grid.columnDefs}
+    longest = len("a long group name × another long group name")
+    assert columns["pair"]["minWidth"] >= longest * _CHARACTER_PX
+    header = columns["loss_increase"]["headerName"]  # "loss_increase (Δ loss)"
+    assert columns["loss_increase"]["minWidth"] >= len(header) * _CHARACTER_PX
+    # A short text column is narrower than the long one, but never below the floor.
+    assert 90 <= columns["few_models"]["minWidth"] < columns["pair"]["minWidth"]
