@@ -217,8 +217,9 @@ def write_embeddings_report(report, folder, *, formats=("html",), comparison=Non
 def _analyze(args: argparse.Namespace, model, train, test):
     """The embedding report of ``model`` on its held-out rows, as the app's job computes it:
     stored, else analysed (map colours too) and stored."""
-    from app.analyses import analysis, embedding_report
+    from app.analyses import analysis
     from app.cli.common import ProgressBar
+    from app.embedding_job import embedding_report
 
     # The registry's parameters (top_k has no option here), then the options given.
     parameters = {

@@ -37,8 +37,11 @@ def test_serve_workers_runs_a_job_s_chunks_on_its_cluster_and_stops_it(xor_works
         job = start_job(url, "inter", form(workspace))  # exact SII (3 features) on 20 rows
         answer = job.wait(120)
         assert "Failed" not in str(answer["response"]), answer
-        # the job ran its rows as a chunk (on the cluster) and stored it in the workspace
-        assert len(list((workspace.store.root / "interactions_chunks").glob("*.json"))) == 1
+        # the job checkpointed its rows as a chunk (run on the cluster) in the workspace's
+        # store, and pruned it once the whole result was stored
+        chunks = workspace.store.root / "interactions_chunks"
+        assert chunks.is_dir() and list(chunks.glob("*.json")) == []
+        assert len(list((workspace.store.root / "interactions").glob("*.json"))) == 1
         assert "local cluster of 2 workers" in log.read_text()
 
         os.kill(server.pid, signal.SIGINT)
