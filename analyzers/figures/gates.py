@@ -104,6 +104,8 @@ def gate_level_heatmap(
     levels = statistics.per_level[statistics.per_level["site"] == site]
     fields = list(dict.fromkeys(levels["field"]))
     plot_pixels = len(fields) * (_STRIP_PIXELS + _LEVEL_NAMES_PIXELS)
+    # Every strip as wide as the field with the most levels shown: cells line up across fields.
+    columns = min(max_levels, int(levels.groupby("field").size().max()))
     fig = make_subplots(
         rows=len(fields), cols=1, vertical_spacing=_LEVEL_NAMES_PIXELS / plot_pixels
     )
@@ -133,7 +135,7 @@ def gate_level_heatmap(
             tickvals=ranks,
             ticktext=[short_level_label(name) for name in names],
             tickangle=-45,
-            range=[-0.5, max_levels - 0.5],
+            range=[-0.5, columns - 0.5],
             showgrid=False,
             row=row,
             col=1,
