@@ -1,8 +1,8 @@
 /* Figures on a phone. The server builds each figure without knowing the window, for a laptop's
    card; on a window narrower than NARROW_PX every graph is laid out again here, in one place:
-   the title smaller and wrapped at word boundaries, legends below the plot, thin colour
-   bars, small margins, long tick labels cut (hover keeps the full value: it shows the data, not the
-   tick text), smaller text marks. Nothing a figure says changes: no data is touched.
+   the title smaller and wrapped at word boundaries, legends below the plot, thin colour bars,
+   small margins, long tick labels and crowded text marks cut (hover keeps the whole text: it
+   shows the data, not the tick text), smaller text. No value a figure shows changes.
 
    The narrow figure is a copy handed to Plotly.react (the graph's own figure, which the page
    exports, is never mutated); a wider window gets the original back. dcc.Graph replots with
@@ -140,6 +140,24 @@
         });
     }
 
+    /* Text marks side by side on one level (a Hasse diagram's row of pairs) overlap on a phone:
+       each is cut to its share of the width; hover shows the whole text instead. */
+    function shortMarks(trace, shown, width) {
+        if (!shown.text || !shown.y || typeof shown.text === "string") return {};
+        var texts = Array.from(shown.text, String);
+        var perLevel = {};
+        Array.from(shown.y).forEach(function (y) { perLevel[y] = (perLevel[y] || 0) + 1; });
+        var most = Math.max.apply(null, Object.values(perLevel));
+        var limit = Math.max(4, Math.floor(width / most / (TEXT_FONT_PX * 0.6)));
+        if (!texts.some(function (text) { return text.length > limit; })) return {};
+        var cut = {text: texts.map(function (text) { return shorten(text, limit); })};
+        if (trace.hovertext === undefined) cut.hovertext = texts;
+        if (typeof trace.hovertemplate === "string") {
+            cut.hovertemplate = trace.hovertemplate.split("%{text}").join("%{hovertext}");
+        }
+        return cut;
+    }
+
     /* The narrow copy of the `wide` figure; `gd`'s full layout and data (plotly's resolved
        attributes) say which axes, legends and colour bars it has. */
     function narrowFigure(gd, wide, width) {
@@ -179,6 +197,7 @@
                     textfont: Object.assign({}, trace.textfont, {size: size}),
                 });
             }
+            if (marks) narrow = Object.assign(narrow, shortMarks(trace, shown, width));
             return narrow;
         });
         layout.margin = {
