@@ -15,6 +15,7 @@
     var TICK_FONT_PX = 10;
     var TEXT_FONT_PX = 9;
     var X_TICK_CHARACTERS = 12;
+    var TABLE_COLUMN_PX = 64;
     var AXIS = /^[xy]axis\d*$/;
 
     function narrowWindow() {
@@ -98,7 +99,7 @@
                 tickfont: Object.assign({}, given.tickfont, {size: TICK_FONT_PX}),
             });
             var ticks = Array.isArray(given.ticktext) ? given.ticktext.length : 0;
-            if (name.charAt(0) === "x" && ticks * (TICK_FONT_PX + 4) > width * 0.7) {
+            if (name.charAt(0) === "x" && ticks * (TICK_FONT_PX + 10) > width * 0.7) {
                 narrow.tickangle = -90; // slanted labels this close together overlap
             }
             if (Array.isArray(given.ticktext)) {
@@ -190,6 +191,14 @@
             if (shown.showscale && shown.colorbar) {
                 narrow = Object.assign({}, narrow, {colorbar: thinColourBar(trace.colorbar)});
             }
+            var marker = shown.marker || {};
+            if (marker.showscale && marker.colorbar) {
+                narrow = Object.assign({}, narrow, {
+                    marker: Object.assign({}, trace.marker, {
+                        colorbar: thinColourBar((trace.marker || {}).colorbar),
+                    }),
+                });
+            }
             var marks = typeof shown.mode === "string" && shown.mode.indexOf("text") >= 0;
             if (marks || trace.texttemplate) {
                 var size = Math.min((shown.textfont || {}).size || TEXT_FONT_PX, TEXT_FONT_PX);
@@ -211,10 +220,29 @@
         return {data: data, layout: layout};
     }
 
+    /* A plotly table cannot scroll and squeezed into a phone its cells overlap: it is drawn at
+       TABLE_COLUMN_PX a column and its graph's box scrolls sideways (the page does not widen).
+       Returns whether the graph's width changed. */
+    function scrollTable(gd, narrow) {
+        var columns = 0;
+        gd._fullData.forEach(function (trace) {
+            if (trace.type === "table" && trace.cells && trace.cells.values) {
+                columns = Math.max(columns, trace.cells.values.length);
+            }
+        });
+        var wide = narrow && columns ? columns * TABLE_COLUMN_PX + "px" : "";
+        if (gd.style.minWidth === wide) return false;
+        gd.style.minWidth = wide;
+        gd.parentElement.style.overflowX = wide ? "auto" : "";
+        return true;
+    }
+
     /* Narrow or restore one graph to fit the window (each is a no-op when already so). */
     function fit(gd) {
         if (!window.Plotly || !gd._fullLayout || !gd.data || gd._narrowBusy) return;
-        var width = Math.round(gd.getBoundingClientRect().width) || window.innerWidth;
+        // The width the user sees: the graph's box (wider than it for a scrolled table).
+        var box = gd.parentElement || gd;
+        var width = Math.round(box.getBoundingClientRect().width) || window.innerWidth;
         var narrowed = gd._narrow && gd.layout === gd._narrow.layout;
         var figure;
         if (narrowWindow()) {
@@ -228,8 +256,10 @@
         } else {
             return;
         }
+        var resized = scrollTable(gd, gd._narrow !== null);
         gd._narrowBusy = true;
         Promise.resolve(Plotly.react(gd, figure.data, figure.layout))
+            .then(function () { return resized ? Plotly.Plots.resize(gd) : null; })
             .catch(function () { return null; })
             .then(function () { gd._narrowBusy = false; });
     }
