@@ -89,6 +89,12 @@
 
     function narrowAxes(layout, full, width) {
         var yCharacters = Math.max(8, Math.min(18, Math.floor((width * 0.3) / 6)));
+        // Axes kept at a fixed aspect ratio by widening their range: plotly wrote the range it
+        // widened for the laptop's card back into the layout, so it is found again from the data.
+        var scaled = {};
+        (full._axisConstraintGroups || []).forEach(function (group) {
+            Object.keys(group).forEach(function (id) { scaled[id] = true; });
+        });
         Object.keys(full).forEach(function (name) {
             if (!AXIS.test(name)) return;
             var axis = full[name];
@@ -98,6 +104,10 @@
                 automargin: true,
                 tickfont: Object.assign({}, given.tickfont, {size: TICK_FONT_PX}),
             });
+            if (scaled[axis._id] && axis.constrain !== "domain") {
+                delete narrow.range;
+                narrow.autorange = true;
+            }
             var ticks = Array.isArray(given.ticktext) ? given.ticktext.length : 0;
             if (name.charAt(0) === "x" && ticks * (TICK_FONT_PX + 10) > width * 0.7) {
                 narrow.tickangle = -90; // slanted labels this close together overlap
