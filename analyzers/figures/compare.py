@@ -125,9 +125,15 @@ def agreement_heatmap(result: ComparisonResult, measure: str = "spearman") -> go
     )
     fig.update_layout(
         title=f"Agreement between models on {result.index.upper()} pair rankings: {name}",
-        # Square cells kept next to their labels at any figure width (constrain="domain").
-        xaxis={"constrain": "domain"},
-        yaxis={"autorange": "reversed", "scaleanchor": "x", "constrain": "domain"},
+        # Square cells kept next to their labels at any figure width (constrain="domain"),
+        # pushed right and up against the colour bar and the title rather than centred.
+        xaxis={"constrain": "domain", "constraintoward": "right"},
+        yaxis={
+            "autorange": "reversed",
+            "scaleanchor": "x",
+            "constrain": "domain",
+            "constraintoward": "top",
+        },
         template="plotly_white",
         height=max(380, 90 * len(matrix) + 160),
     )

@@ -7,6 +7,7 @@ with ``analyzers.figures.export.write_figures``.
 from __future__ import annotations
 
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from analyzers.figures.interaction_reading import loss_name, sign_sentence
 from analyzers.figures.interactions import NEGATIVE_COLOUR, POSITIVE_COLOUR
@@ -75,50 +76,84 @@ def gate_distribution(statistics: GateStatistics, site: str | None = None) -> go
     )
 
 
+#: longest level name shown under a cell; a longer one ends in "…" (hover has it whole)
+LEVEL_LABEL_CHARACTERS = 14
+#: pixels of one field's strip of cells and of the level names under it
+_STRIP_PIXELS, _LEVEL_NAMES_PIXELS = 30, 80
+
+
+def short_level_label(label: str, limit: int = LEVEL_LABEL_CHARACTERS) -> str:
+    """``label`` cut to ``limit`` characters, the last one "…" when it was longer."""
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
 def gate_level_heatmap(
     statistics: GateStatistics, site: str | None = None, max_levels: int = 20
 ) -> go.Figure:
-    """Mean field gate per level of each field (fields × levels, most frequent levels first)."""
+    """Mean field gate per level: one strip of cells per field, its most frequent levels first,
+    each cell labelled with the level's name (the data set's ``code_levels``).
+
+    Fields have different levels, so each strip has its own x axis of level names (a shared
+    axis could only show ranks). Long names are cut under the cells; hover shows them whole.
+
+    Example
+    -------
+    >>> gate_level_heatmap(report.statistics, "cross0_gate", max_levels=10).show()  # doctest: +SKIP
+    """
     site = _aligned_site(statistics, site)
     levels = statistics.per_level[statistics.per_level["site"] == site]
     fields = list(dict.fromkeys(levels["field"]))
-    z, text = [], []
-    for field in fields:
+    plot_pixels = len(fields) * (_STRIP_PIXELS + _LEVEL_NAMES_PIXELS)
+    # Every strip as wide as the field with the most levels shown: cells line up across fields.
+    columns = min(max_levels, int(levels.groupby("field").size().max()))
+    fig = make_subplots(
+        rows=len(fields), cols=1, vertical_spacing=_LEVEL_NAMES_PIXELS / plot_pixels
+    )
+    for row, field in enumerate(fields, start=1):
         top = (
             levels[levels["field"] == field]
             .sort_values("rows", ascending=False, kind="stable")
             .head(max_levels)
         )
-        values = top["mean_gate"].tolist()
-        labels = [
-            f"{label} (n={n})" for label, n in zip(top["level_label"], top["rows"], strict=True)
-        ]
-        z.append(values + [None] * (max_levels - len(values)))
-        text.append(labels + [""] * (max_levels - len(labels)))
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=[f"#{rank + 1}" for rank in range(max_levels)],
-            y=fields,
-            text=text,
-            hovertemplate="%{y} = %{text}<br>mean gate %{z:.3f}<extra></extra>",
-            colorscale="Viridis",
-            colorbar={"title": "mean gate"},
+        names = [str(label) for label in top["level_label"]]
+        ranks = list(range(len(names)))
+        # x is the rank, labelled with the name: two names cut alike stay two cells.
+        fig.add_trace(
+            go.Heatmap(
+                z=[top["mean_gate"].tolist()],
+                x=ranks,
+                y=[field],
+                text=[[f"{name} (n={n})" for name, n in zip(names, top["rows"], strict=True)]],
+                hovertemplate="%{y} = %{text}<br>mean gate %{z:.3f}<extra></extra>",
+                coloraxis="coloraxis",
+            ),
+            row=row,
+            col=1,
         )
-    )
+        fig.update_xaxes(
+            tickmode="array",
+            tickvals=ranks,
+            ticktext=[short_level_label(name) for name in names],
+            tickangle=-45,
+            range=[-0.5, columns - 0.5],
+            showgrid=False,
+            row=row,
+            col=1,
+        )
     fig.update_layout(
-        title=f"{statistics.model_name}: mean gate at {site} by level (levels by frequency)",
-        xaxis_title="level rank by frequency",
-        yaxis_title="field",
+        title=f"{statistics.model_name}: mean gate at {site} by level (most frequent first)",
+        coloraxis={"colorscale": "Viridis", "colorbar": {"title": {"text": "mean gate"}}},
         template="plotly_white",
+        height=plot_pixels + 140,
+        margin={"t": 80, "b": 40},
     )
     return with_reading(
         fig,
-        "Each row is a field, each cell one of its levels (most frequent first, up to "
-        f"{max_levels}; hover for the level and its number of rows): colour is the field gate's "
-        "mean over the rows with that level, in the gate's own units. Similar colours along a "
-        "row mean the gate does not depend on the level; a blank cell is a field with fewer "
-        "levels. Rare levels rest on few rows.",
+        "Each strip is a field, each cell one of its levels, named under it (most frequent "
+        f"first, up to {max_levels}; hover for the full name and its number of rows): colour is "
+        "the field gate's mean over the rows with that level, in the gate's own units. Similar "
+        "colours along a strip mean the gate does not depend on the level. Rare levels rest on "
+        "few rows.",
     )
 
 

@@ -113,7 +113,8 @@ def halo_plot(
         xaxis={**axis, "title": axis_title(groups[0]), "constrain": "domain"},
         yaxis={**axis, "title": axis_title(groups[1]), "scaleanchor": "x", "scaleratio": 1},
         template="plotly_white",
-        legend={"orientation": "h", "y": -0.15},
+        # Centred under the plot, which is centred too (square axes narrower than the figure).
+        legend={"orientation": "h", "y": -0.15, "x": 0.5, "xanchor": "center"},
         width=640,
         height=680,
     )

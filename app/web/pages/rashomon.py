@@ -253,15 +253,29 @@ def layout(workspace, data=None, model=None, pair=None, outside=None, **query) -
         )
     else:
         view = html.P(NO_RESULT, className="wb-muted")
-    problem = html.Span(chosen.problem, className="wb-error") if chosen.problem else None
     return html.Div(
         [
             html.H2("Rashomon set: feature interaction clouds (FISC)"),
             _form(chosen.data_names, chosen.data, chosen.models, chosen.model, chosen.parameters),
-            html.Div(problem, id=STATUS),
+            html.Div(_status(chosen.problem, chosen.result), id=STATUS),
             results_area(JOB, view),
         ]
     )
+
+
+def _status(problem: str | None, result) -> html.Span | None:
+    """The status line a rendered page starts with: what is wrong with the query, else where
+    the shown result comes from. A job's "Done in …" is gone once its new URL re-renders the
+    page; this line takes its place, so the state after Done stays truthful."""
+    if problem:
+        return html.Span(problem, className="wb-error")
+    if result is not None:
+        return html.Span(stored_status(result), className="wb-ok")
+    return None
+
+
+def stored_status(result) -> str:
+    return f"Stored result, computed in {result.seconds:.1f} s: read from the store."
 
 
 def _form(data_names, data, models, model, parameters) -> html.Div:

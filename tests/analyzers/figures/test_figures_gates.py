@@ -39,13 +39,53 @@ def test_distribution_shows_the_quantiles_of_each_field(report):
     assert list(box.lowerfence) == rows["q05"].tolist()
 
 
-def test_level_heatmap_has_one_row_per_field(report):
+def test_level_heatmap_names_each_fields_most_frequent_levels(report):
     fig = gate_level_heatmap(report.statistics, "cross0_gate", max_levels=5)
-    heat = fig.data[0]
-    assert list(heat.y) == ["f0", "f1", "f2", "f3"] and len(heat.x) == 5
-    levels = report.statistics.per_level.query("site == 'cross0_gate' and field == 'f0'")
-    most_frequent = levels.sort_values("rows", ascending=False).iloc[0]
-    assert heat.z[0][0] == most_frequent["mean_gate"]
+    assert [heat.y[0] for heat in fig.data] == ["f0", "f1", "f2", "f3"]
+    levels = report.statistics.per_level.query("site == 'cross0_gate'")
+    axes = [fig.layout.xaxis, fig.layout.xaxis2, fig.layout.xaxis3, fig.layout.xaxis4]
+    for field, heat, axis in zip(["f0", "f1", "f2", "f3"], fig.data, axes, strict=True):
+        top = levels[levels["field"] == field].sort_values("rows", ascending=False).head(5)
+        # The x labels are the level names (code_levels), not ranks; the cells their means.
+        assert list(axis.ticktext) == top["level_label"].tolist()
+        assert not any(label.startswith("#") for label in axis.ticktext)
+        assert list(heat.z[0]) == top["mean_gate"].tolist()
+        assert heat.text[0][0] == f"{top['level_label'].iloc[0]} (n={top['rows'].iloc[0]})"
+
+
+def test_a_long_level_name_is_cut_under_its_cell_and_whole_in_hover():
+    import pandas as pd
+
+    from analyzers.figures.gates import LEVEL_LABEL_CHARACTERS
+    from analyzers.gate_results import GateStatistics
+
+    long_name = "Married-civ-spouse-and-more"
+    # Two names cut alike stay two cells (x is the rank, the name its label).
+    names = [long_name, long_name + "-2", "Never-married"]
+    per_level = pd.DataFrame(
+        {
+            "site": "s",
+            "field": "marital",
+            "level": [0, 1, 2],
+            "level_label": names,
+            "rows": [30, 20, 10],
+            "mean_gate": [0.1, 0.2, 0.3],
+        }
+    )
+    per_field = pd.DataFrame({"site": ["s"], "field": ["marital"]})
+    statistics = GateStatistics(
+        model_names=("m",),
+        field_names=("marital",),
+        sites=("s",),
+        per_field=per_field,
+        per_level=per_level,
+        per_unit_site=pd.DataFrame(),
+    )
+    fig = gate_level_heatmap(statistics, "s")
+    shown = list(fig.layout.xaxis.ticktext)
+    assert shown[0] == long_name[: LEVEL_LABEL_CHARACTERS - 1] + "…" == shown[1]
+    assert shown[2] == "Never-married" and list(fig.data[0].x) == [0, 1, 2]
+    assert list(fig.data[0].text[0][:2]) == [f"{long_name} (n=30)", f"{long_name}-2 (n=20)"]
 
 
 def test_ablation_bar_carries_the_intervals(report):

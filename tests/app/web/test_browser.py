@@ -156,32 +156,6 @@ def test_a_grid_holds_every_row_and_sorts_by_a_clicked_header(browser, demo):
     screenshot(browser, "rashomon-grid-sorted")
 
 
-def test_narrow_window_wraps_the_nav_and_keeps_tables_inside_the_page(browser, demo):
-    """A phone-sized window (390 × 844): every page link visible, nothing wider than it."""
-    _, url = demo
-    browser.set_window_size(390, 844)
-    try:
-        for path in ("", "rashomon?data=compas&model=compas-mlp&approximator=permutation"):
-            browser.get(url + path)
-            wait_for(browser, ".wb-page h2", timeout=60)
-            if path:
-                grid_under(browser, "FIS range", timeout=60)
-            width = browser.execute_script("return window.innerWidth")
-            links = browser.find_elements("css selector", ".wb-nav a")
-            assert len(links) == 7  # every page, Model sets included
-            for link in links:
-                box = browser.execute_script(
-                    "const r = arguments[0].getBoundingClientRect(); return [r.left, r.right];",
-                    link,
-                )
-                assert link.is_displayed() and 0 <= box[0] and box[1] <= width, (link.text, box)
-            document = browser.execute_script("return document.documentElement.scrollWidth")
-            assert document <= width, (path, document, width)
-            screenshot(browser, "narrow-" + (path.split("?")[0] or "overview"))
-    finally:
-        browser.set_window_size(1400, 1000)
-
-
 def test_cancelled_job_stores_nothing(browser, tmp_path):
     # A second app in this process, like app.open called twice: the tests after this one
     # check that the demo app still runs its own jobs on its own workspace (app/context.py).
@@ -431,13 +405,18 @@ PAGES = {
 }
 
 
-def test_every_page_loads_without_console_errors(browser, demo):
-    """Every page of the nav, each on a stored result, at a laptop's and a phone's size:
-    no console errors, and a full-page screenshot of each (``<page>-<w>x<h>.png``) for a human
-    look. Last in the module: the results its tests stored are reused (else computed here)."""
+#: every figure title's box on the page, with the window's width (to check nothing is cut)
+_TITLE_BOXES = """
+    return [window.innerWidth, Array.from(document.querySelectorAll('.js-plotly-plot .gtitle'))
+        .map(title => { const box = title.getBoundingClientRect();
+                        return [title.textContent, box.left, box.right]; })];
+"""
+
+
+def store_page_results(workspace) -> None:
+    """Compute (or read from the store) the result each page of PAGES shows."""
     from app.analyses import compute_result
 
-    workspace, url = demo
     for path, stored, _ in PAGES.values():
         if stored:
             analysis_name, models = stored
@@ -445,6 +424,53 @@ def test_every_page_loads_without_console_errors(browser, demo):
             parameters = {k: v for k, v in query.items() if k not in ("data", "model", "models")}
             for model in models:
                 compute_result(workspace, analysis_name, model, parameters)
+
+
+def test_narrow_window_wraps_the_nav_and_keeps_every_page_inside_it(browser, demo):
+    """A phone-sized window (390 × 844), every page on a stored result: every page link
+    visible, nothing wider than the window, every figure title inside it (figures are laid
+    out again for a narrow window in the browser: app/web/assets/narrow_figures.js)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    workspace, url = demo
+    store_page_results(workspace)
+    browser.set_window_size(390, 844)
+    try:
+        for page, (path, _, drawn) in PAGES.items():
+            browser.get(url + path)
+            wait_for(browser, drawn, timeout=60)
+            if page == "rashomon":
+                grid_under(browser, "FIS range", timeout=60)
+            width = browser.execute_script("return window.innerWidth")
+            assert width < 600, width  # the window the narrow layout is for
+            links = browser.find_elements("css selector", ".wb-nav a")
+            assert len(links) == 7  # every page, Model sets included
+            for link in links:
+                box = browser.execute_script(
+                    "const r = arguments[0].getBoundingClientRect(); return [r.left, r.right];",
+                    link,
+                )
+                assert link.is_displayed() and 0 <= box[0] and box[1] <= width, (link.text, box)
+
+            def titles_inside(driver, page=page):
+                window, titles = driver.execute_script(_TITLE_BOXES)
+                inside = all(0 <= left and right <= window for _, left, right in titles)
+                return inside and (bool(titles) or page == "overview")
+
+            WebDriverWait(browser, 15).until(titles_inside, message=f"a title cut on {page}")
+            document = browser.execute_script("return document.documentElement.scrollWidth")
+            assert document <= width, (page, document, width)
+            screenshot(browser, "narrow-" + page)
+    finally:
+        browser.set_window_size(1400, 1000)
+
+
+def test_every_page_loads_without_console_errors(browser, demo):
+    """Every page of the nav, each on a stored result, at a laptop's and a phone's size:
+    no console errors, and a full-page screenshot of each (``<page>-<w>x<h>.png``) for a human
+    look. Last in the module: the results its tests stored are reused (else computed here)."""
+    workspace, url = demo
+    store_page_results(workspace)
     browser.get(url)
     wait_for_text(browser, "#overview-models", "adult-gdcn", timeout=60)
     for name in workspace.model_names():

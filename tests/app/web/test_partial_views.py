@@ -131,7 +131,7 @@ def test_run_keeps_the_chosen_pair_and_the_outside_toggle(served):
     from urllib.parse import parse_qsl
 
     from app.parameter_text import url_value
-    from tests.app.web.dash_http import start_job
+    from tests.app.web.dash_http import render_page, start_job
 
     workspace, url, result = served
     pair = result.interactions[-1]
@@ -156,6 +156,12 @@ def test_run_keeps_the_chosen_pair_and_the_outside_toggle(served):
     assert query["epsilon_rate"] == "0.2"
     assert query["pair"] == pair
     assert query["outside"] == "1"
+    # The job says "Done in …"; the page its new URL renders (from the store) still says the
+    # result is there and its time, never an empty status under the figures.
+    done = json.dumps(answer["response"]["fisc-status"]["children"])
+    seconds = done.split("Done in ")[1].split(" s")[0]
+    page = render_page(url, "/rashomon", answer["response"]["fisc-url"]["search"])
+    assert f"Stored result, computed in {seconds} s" in page and "Done in" not in page
 
 
 def _component(tree, component_id):
