@@ -193,6 +193,21 @@ SCREEN_SIZES = ((1440, 900), (390, 844))
 _MAX_SHOT_HEIGHT = 8000
 
 
+#: true once every drawn graph is laid out for the window (app/web/assets/narrow_figures.js)
+_FIGURES_FITTED = """
+    return Array.from(document.querySelectorAll('.js-plotly-plot')).every(
+        gd => !gd.data || (!gd._narrowBusy && (window.innerWidth >= 600 || gd._narrow)));
+"""
+
+
+def _wait_for_narrow_figures(driver, timeout: float = 10.0) -> None:
+    """Wait (at most ``timeout`` s, then shoot anyway) for the figures' narrow layout: a
+    phone-sized shot on a loaded machine caught some figures still at a laptop's layout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not driver.execute_script(_FIGURES_FITTED):
+        time.sleep(0.2)
+
+
 def screenshot_at(driver, name: str, width: int, height: int) -> Path:
     """The whole page laid out in a ``width`` × ``height`` viewport, as
     ``<name>-<width>x<height>.png``: the viewport is set exactly (not the window, whose frame
@@ -202,8 +217,11 @@ def screenshot_at(driver, name: str, width: int, height: int) -> Path:
     metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
     time.sleep(1.0)  # plotly's responsive figures redraw on the resize
+    _wait_for_narrow_figures(driver)
     tall = driver.execute_script("return document.documentElement.scrollHeight")
-    wide = driver.execute_script("return document.documentElement.scrollWidth")
+    # At least the viewport's width: scrollWidth leaves out the scroll bar (15 px), but the
+    # capture below the fold lays the page out without one, which cut every page's right edge.
+    wide = max(width, driver.execute_script("return document.documentElement.scrollWidth"))
     clip = {"x": 0, "y": 0, "width": wide, "height": min(tall, _MAX_SHOT_HEIGHT), "scale": 1}
     shot = driver.execute_cdp_cmd(
         "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}

@@ -14,6 +14,7 @@
     var TITLE_FONT_PX = 13;
     var TICK_FONT_PX = 10;
     var TEXT_FONT_PX = 9;
+    var SUBTITLE_FONT_PX = 10;
     var X_TICK_CHARACTERS = 12;
     var TABLE_COLUMN_PX = 64;
     var AXIS = /^[xy]axis\d*$/;
@@ -66,13 +67,30 @@
         return typeof title === "string" ? title : title.text || "";
     }
 
-    /* The title, wrapped to the width at TITLE_FONT_PX; returns its number of lines. */
+    /* The subtitle (a one-line note under the title, as the Embeddings figures' invariance
+       note), wrapped like the title at its own font size; returns its number of lines. */
+    function narrowSubtitle(title, width) {
+        var subtitle = title.subtitle;
+        var text = titleText(subtitle);
+        if (!text) return 0;
+        var size = Math.min(((subtitle.font || {}).size) || SUBTITLE_FONT_PX, SUBTITLE_FONT_PX);
+        var lines = wrap(text, Math.max(16, Math.floor((width - 16) / (size * 0.56))));
+        title.subtitle = Object.assign(titleObject(subtitle), {
+            text: lines.join("<br>"),
+            font: Object.assign({}, subtitle.font, {size: size}),
+        });
+        return lines.length;
+    }
+
+    /* The title (and its subtitle), wrapped to the width at TITLE_FONT_PX; returns the
+       height in pixels they take. */
     function narrowTitle(layout, width) {
         var text = titleText(layout.title);
         if (!text) return 0;
-        var title = typeof layout.title === "string" ? {} : layout.title;
+        var title = typeof layout.title === "string" ? {} : Object.assign({}, layout.title);
         var perLine = Math.max(16, Math.floor((width - 16) / (TITLE_FONT_PX * 0.56)));
         var lines = wrap(text, perLine);
+        var notes = narrowSubtitle(title, width);
         layout.title = Object.assign({}, title, {
             text: lines.join("<br>"),
             font: Object.assign({}, title.font, {size: TITLE_FONT_PX}),
@@ -84,7 +102,7 @@
             yanchor: "top",
             pad: {t: 10, l: 4},
         });
-        return lines.length;
+        return lines.length * 17 + notes * (SUBTITLE_FONT_PX + 4);
     }
 
     function narrowAxes(layout, full, width) {
@@ -169,12 +187,59 @@
         return cut;
     }
 
+    /* Labels of scattered points (a field per point on the Gates page) collide where points
+       cluster on a phone, and one at the right edge is cut: a label near an edge is put on its
+       inner side, and a label whose box would overlap one already kept is left to hover (in
+       the order of the points; the whole text stays in the hover). Estimated from the laptop
+       layout's axes on the narrow plot's width; only linear axes and a top/middle position. */
+    function sparseMarks(trace, shown, full, width) {
+        if (!shown.text || typeof shown.text === "string" || !shown.x || !shown.y) return {};
+        if (typeof shown.textposition !== "string" || !/center$/.test(shown.textposition)) {
+            return {};
+        }
+        var xa = full[axisName(shown.xaxis)], ya = full[axisName(shown.yaxis)];
+        if (!xa || !ya || xa.type !== "linear" || ya.type !== "linear") return {};
+        var plotWidth = Math.max(100, width - 80), plotHeight = ya._length || 300;
+        var xs = xa.range.map(Number), ys = ya.range.map(Number);
+        var texts = Array.from(shown.text, String);
+        var high = TEXT_FONT_PX + 3;
+        var kept = [], positions = [], shownTexts = [];
+        var cut = false;
+        texts.forEach(function (text, i) {
+            var px = (Number(shown.x[i]) - xs[0]) / (xs[1] - xs[0]) * plotWidth;
+            var py = (Number(shown.y[i]) - ys[0]) / (ys[1] - ys[0]) * plotHeight;
+            var wide = text.length * TEXT_FONT_PX * 0.6;
+            var side = "center", left = px - wide / 2;
+            if (left + wide > plotWidth) { side = "left"; left = px - wide; }
+            else if (left < 0) { side = "right"; left = px; }
+            var box = {l: left, r: left + wide, b: py, t: py + high};
+            var clash = !isFinite(px) || !isFinite(py) || kept.some(function (other) {
+                return box.l < other.r && other.l < box.r && box.b < other.t && other.b < box.t;
+            });
+            if (!clash) kept.push(box);
+            cut = cut || clash || side !== "center";
+            shownTexts.push(clash ? "" : text);
+            positions.push(shown.textposition.replace(/center$/, side));
+        });
+        if (!cut) return {};
+        var sparse = {text: shownTexts, textposition: positions};
+        if (trace.hovertext === undefined) sparse.hovertext = texts;
+        if (typeof trace.hovertemplate === "string") {
+            sparse.hovertemplate = trace.hovertemplate.split("%{text}").join("%{hovertext}");
+        }
+        return sparse;
+    }
+
+    function axisName(id) {
+        return id.charAt(0) + "axis" + id.slice(1);
+    }
+
     /* The narrow copy of the `wide` figure; `gd`'s full layout and data (plotly's resolved
        attributes) say which axes, legends and colour bars it has. */
     function narrowFigure(gd, wide, width) {
         var full = gd._fullLayout;
         var layout = copy(wide.layout);
-        var lines = narrowTitle(layout, width);
+        var titleHeight = narrowTitle(layout, width);
         narrowAxes(layout, full, width);
         if (full.showlegend) {
             layout.legend = Object.assign({}, layout.legend, {
@@ -216,13 +281,17 @@
                     textfont: Object.assign({}, trace.textfont, {size: size}),
                 });
             }
-            if (marks) narrow = Object.assign(narrow, shortMarks(trace, shown, width));
+            if (marks) {
+                var cut = shortMarks(trace, shown, width);
+                if (!Object.keys(cut).length) cut = sparseMarks(trace, shown, full, width);
+                narrow = Object.assign(narrow, cut);
+            }
             return narrow;
         });
         layout.margin = {
             l: 6,
             r: 6,
-            t: lines ? 18 + lines * 17 : 20,
+            t: titleHeight ? 18 + titleHeight : 20,
             b: 24,
             pad: 0,
             autoexpand: true,
