@@ -48,6 +48,7 @@ from app.web.pages.interactions_view import (
     HEATMAP,
     MORE_FIGURES,
     RESULT_REFERENCE,
+    aggregate_view,
     details_view,
     figure_cards,
     result_view,
@@ -151,21 +152,40 @@ def register(app: Dash, workspace) -> None:
         return stored_result(workspace, "interactions", reference["model"], reference["parameters"])
 
     @app.callback(
-        Output(JOB.url, "search", allow_duplicate=True),
+        Output(FIGURES, "children"),
+        Output(DETAILS_AREA, "children", allow_duplicate=True),
+        Output(RESULT_REFERENCE, "data"),
+        Output(JOB.view_url, "search", allow_duplicate=True),
         Input(AGGREGATE, "value"),
+        State(RESULT_REFERENCE, "data"),
         State(JOB.url, "search"),
         State({"type": local.PAIR["type"], "index": ALL}, "value"),
         State({"type": local.ROW["type"], "index": ALL}, "value"),
         prevent_initial_call=True,
     )
-    def choose_aggregate(aggregate, search, pairs, rows):
-        # A view choice: the URL keeps it and the page re-renders the stored result under it.
-        # The local choices are read from the card: they reach the URL without a Location
-        # update, so ``search`` may lack them.
-        if aggregate not in AGGREGATE_LABELS:
-            return no_update
-        updated = updated_search(search, {"aggregate": aggregate, **local.local_query(pairs, rows)})
-        return no_update if updated == search else updated
+    def choose_aggregate(aggregate, reference, search, pairs, rows):
+        # A view choice: only the figures and the table it ranks are drawn again (a Location
+        # update would re-render the whole page); the URL keeps it through the Location that
+        # does not navigate (JOB.view_url). The local choices are read from the card: they
+        # reach the URL without a Location update, so ``search`` may lack them.
+        result = reference and aggregate in AGGREGATE_LABELS and read(reference)
+        if not result or aggregate == reference.get("aggregate"):
+            return no_update, no_update, no_update, no_update
+        query = local.local_query(pairs, rows)
+        figures, details, reference = aggregate_view(
+            result,
+            reference,
+            workspace.dataset(reference["data"]),
+            aggregate,
+            query["pair"],
+            query["row"],
+        )
+        return (
+            figures,
+            details,
+            reference,
+            updated_search(search, {"aggregate": aggregate, **query}),
+        )
 
     local.register_local_views(app, workspace, read, RESULT_REFERENCE, JOB.url)
     _register_details(app, workspace, read)

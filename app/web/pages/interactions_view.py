@@ -178,6 +178,17 @@ def details_view(result, reference: dict, dataset) -> tuple[list, list]:
     )
 
 
+def aggregate_view(result, reference: dict, dataset, aggregate: str, pair, row) -> tuple:
+    """What an aggregate choice changes, for the view ``reference`` describes: the figures
+    (FIGURES' children, drawn at once), the details (DETAILS_AREA's children: the global table
+    ranks by the aggregate; the local views keep ``pair`` and ``row``) and the reference."""
+    reference = {**reference, "aggregate": aggregate, "pair": pair, "row": row}
+    export = reference["export"]
+    more, details = details_view(result, reference, dataset)
+    figures = [heatmap_card(result, aggregate, export), html.Div(more, id=MORE_FIGURES)]
+    return figures, details, reference
+
+
 def _details(result, aggregate: str, export: str, dataset, pair, row) -> list:
     from analyzers.figures.interaction_reading import score_unit
 

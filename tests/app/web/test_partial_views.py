@@ -213,3 +213,40 @@ def test_the_interactions_page_sends_the_heatmap_first_and_the_rest_when_asked(s
     for table in ("global", "scores"):
         assert f'"table": "{table}"' in details, table
     assert all(p in details for p in result.global_scores()["pair"])
+
+
+def test_an_aggregate_choice_answers_only_the_figures_the_table_and_the_url(served):
+    """Choosing the signed mean redraws the figures and the table it ranks, never the page."""
+    from urllib.parse import urlencode
+
+    from tests.app.web.dash_http import render_page
+
+    workspace, url, _ = served
+    parameters = {"index": "sii", "rows": 20, "background": 10}
+    result = compute_result(workspace, "interactions", "xor-logistic", parameters)
+    search = "?" + urlencode({"data": "xor", "model": "xor-logistic", **parameters})
+    page = render_page(url, "/interactions", search)
+    reference = _component(json.loads(page), "inter-result-reference")["props"]["data"]
+    assert reference["aggregate"] == "mean_abs"
+    outputs, response = _update(
+        url,
+        "inter-aggregate",
+        "mean",
+        {"inter-result-reference": reference, "inter-url": search},
+    )
+    # No page content and no navigating Location among the outputs.
+    assert sorted(outputs) == [
+        "inter-details-area.children",
+        "inter-figures.children",
+        "inter-result-reference.data",
+        "inter-view-url.search",
+    ]
+    assert response["inter-result-reference"]["data"]["aggregate"] == "mean"
+    assert "aggregate=mean" in response["inter-view-url"]["search"]
+    figures = json.dumps(response["inter-figures"]["children"], ensure_ascii=False)
+    assert "inter-heatmap" in figures and "inter-network" in figures
+    # The figures and the table show the signed mean (the sign kept), not the strength.
+    signed = result.global_scores("mean")["value"]
+    assert (signed < 0).any() and "mean (signed)" in json.dumps(
+        response["inter-details-area"]["children"], ensure_ascii=False
+    )
