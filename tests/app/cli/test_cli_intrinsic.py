@@ -8,24 +8,12 @@ import pytest
 
 from analyzers.intrinsic_interactions import IntrinsicInteractionResult
 from app.cli import command as cli
+from tests.app.cli.clicks import saved_afm, write_clicks_csv
 
 
 @pytest.fixture
 def csv_path(tmp_path):
-    rng = np.random.default_rng(0)
-    n = 600
-    frame = pd.DataFrame(
-        {
-            "colour": rng.choice(["red", "green", "blue"], n),
-            "size": rng.choice(["S", "M", "L", "XL"], n),
-            "shape": rng.choice(["round", "square"], n),
-        }
-    )
-    logit = 2.0 * (frame["colour"] == "red") * (frame["size"] == "L") - 1
-    frame["clicked"] = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "yes", "no")
-    path = tmp_path / "clicks.csv"
-    frame.to_csv(path, index=False)
-    return path
+    return write_clicks_csv(tmp_path / "clicks.csv", 600)
 
 
 def test_intrinsic_prints_the_agreement_and_writes_the_tables(csv_path, tmp_path, capsys):
@@ -62,23 +50,10 @@ def test_intrinsic_refuses_a_model_without_intrinsic_weights(csv_path, tmp_path,
 
 
 def test_intrinsic_reads_the_attention_sites_of_a_factory_model(csv_path, tmp_path, capsys):
-    import importlib.util
-
-    import torch
-
-    if importlib.util.find_spec("deepctr_torch") is None:
-        pytest.skip("deepctr-torch is not installed")
     from analyzers.intrinsic_interactions import intrinsic_interactions
-    from workbench.data.readers import read_table
-    from workbench.deepctr import build, wrap_deepctr
-    from workbench.zoo.ctr_data import fields_from_frame
+    from workbench.deepctr import wrap_deepctr
 
-    data = fields_from_frame(read_table(csv_path, pd.read_csv), "clicked")
-    afm = build(data, "AFM")
-    with torch.no_grad():  # away from DeepCTR's near-zero start: attention differs per pair
-        for table in afm.embedding_dict.values():
-            table.weight.normal_(generator=torch.Generator().manual_seed(0))
-    torch.save(afm.state_dict(), tmp_path / "afm.pt")
+    data, afm = saved_afm(csv_path, tmp_path / "afm.pt")
     out = tmp_path / "out"
     code = cli.main(
         [str(a) for a in (

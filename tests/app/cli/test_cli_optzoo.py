@@ -8,24 +8,12 @@ import pytest
 
 from analyzers.operation_switches import OperationSwitchResult
 from app.cli import command as cli
+from tests.app.cli.clicks import write_clicks_csv
 
 
 @pytest.fixture
 def csv_path(tmp_path):
-    rng = np.random.default_rng(0)
-    n = 500
-    frame = pd.DataFrame(
-        {
-            "colour": rng.choice(["red", "green", "blue"], n),
-            "size": rng.choice(["S", "M", "L", "XL"], n),
-            "shape": rng.choice(["round", "square"], n),
-        }
-    )
-    logit = 2.0 * (frame["colour"] == "red") * (frame["size"] == "L") - 1
-    frame["clicked"] = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "yes", "no")
-    path = tmp_path / "clicks.csv"
-    frame.to_csv(path, index=False)
-    return path
+    return write_clicks_csv(tmp_path / "clicks.csv", 500)
 
 
 def test_optfs_writes_the_kept_values_per_field(csv_path, tmp_path, capsys):
