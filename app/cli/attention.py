@@ -7,13 +7,12 @@ import time
 from pathlib import Path
 
 from app.cli.common import (
-    add_data_arguments,
     add_output_arguments,
     add_random_state_argument,
     default_of,
     nonnegative_int,
 )
-from app.cli.ctr import DATA_HELP, add_training_arguments
+from app.cli.ctr import add_sample_model_arguments
 from app.cli.user_model import add_attention_site_arguments
 
 
@@ -36,14 +35,7 @@ def add_parser(commands) -> None:
         "package.module:callable with --weights and --attention-site (e.g. "
         "workbench.deepctr:build)",
     )
-    add_data_arguments(
-        parser,
-        data_help=DATA_HELP,
-        data_default="adult",
-        target_help="target column of a CSV --data",
-        target_required=False,
-    )
-    add_training_arguments(parser)
+    add_sample_model_arguments(parser)
     parser.add_argument(
         "--row",
         type=nonnegative_int,

@@ -61,14 +61,7 @@ def add_parser(commands) -> None:
                 else ""
             ),
         )
-        add_data_arguments(
-            sub,
-            data_help=DATA_HELP,
-            data_default="adult",
-            target_help="target column of a CSV --data",
-            target_required=False,
-        )
-        add_training_arguments(sub)
+        add_sample_model_arguments(sub)
     train.add_argument("--out", help="folder for <model>.pt and <model>.json")
     add_random_state_argument(train, _training_default("seed"))
     train.set_defaults(run=_run_train)
@@ -77,6 +70,20 @@ def add_parser(commands) -> None:
 
 
 CONFIG_HELP = 'model option, JSON value (e.g. mode="parallel", n_cross=2); repeatable'
+
+
+def add_sample_model_arguments(parser: argparse.ArgumentParser, training: bool = True) -> None:
+    """``--data`` (adult, synthetic or a CSV with ``--target``) of a CTR command, and (with
+    ``training``) the options of the zoo sample model it trains or loads from the cache."""
+    add_data_arguments(
+        parser,
+        data_help=DATA_HELP,
+        data_default="adult",
+        target_help="target column of a CSV --data",
+        target_required=False,
+    )
+    if training:
+        add_training_arguments(parser)
 
 
 def add_training_arguments(parser: argparse.ArgumentParser, config_help: str = CONFIG_HELP):

@@ -6,8 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
-from app.cli.common import add_data_arguments, add_random_state_argument, default_of, positive_int
-from app.cli.ctr import DATA_HELP, add_training_arguments
+from app.cli.common import add_random_state_argument, default_of, positive_int
+from app.cli.ctr import add_sample_model_arguments
 from app.cli.user_model import add_attention_site_arguments, user_attention_model
 from workbench.errors import ParameterError
 
@@ -32,14 +32,7 @@ def add_parser(commands) -> None:
         "package.module:callable with --weights and --attention-site (e.g. "
         "workbench.deepctr:build)",
     )
-    add_data_arguments(
-        parser,
-        data_help=DATA_HELP,
-        data_default="adult",
-        target_help="target column of a CSV --data",
-        target_required=False,
-    )
-    add_training_arguments(parser)
+    add_sample_model_arguments(parser)
     parser.add_argument("--index", default=default_of(analyzer, "index"))
     parser.add_argument("--rows", type=positive_int, default=default_of(analyzer, "rows"))
     parser.add_argument(

@@ -6,8 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from app.cli.common import add_data_arguments, add_random_state_argument, default_of, positive_int
-from app.cli.ctr import CONFIG_HELP, DATA_HELP
+from app.cli.common import add_random_state_argument, default_of, positive_int
+from app.cli.ctr import CONFIG_HELP, add_sample_model_arguments
 
 
 def add_parser(commands) -> None:
@@ -22,13 +22,7 @@ def add_parser(commands) -> None:
         "ticket, and write the kept values per field with test AUC/log-loss of the search "
         "model, the ticket before and after retraining and the ungated backbone.",
     )
-    add_data_arguments(
-        parser,
-        data_help=DATA_HELP,
-        data_default="adult",
-        target_help="target column of a CSV --data",
-        target_required=False,
-    )
+    add_sample_model_arguments(parser, training=False)
     parser.add_argument(
         "--config", action="append", default=[], metavar="KEY=VALUE", help=CONFIG_HELP
     )

@@ -8,13 +8,12 @@ from pathlib import Path
 
 from app.cli.common import (
     MAX_BOOTSTRAP,
-    add_data_arguments,
     add_random_state_argument,
     bounded_int,
     default_of,
     positive_int,
 )
-from app.cli.ctr import DATA_HELP, add_training_arguments
+from app.cli.ctr import add_sample_model_arguments
 from workbench.errors import ParameterError
 
 
@@ -30,14 +29,7 @@ def add_parser(commands) -> None:
         "write the test loss change with bootstrap intervals beside the pair's measured "
         "interaction and their rank agreement.",
     )
-    add_data_arguments(
-        parser,
-        data_help=DATA_HELP,
-        data_default="adult",
-        target_help="target column of a CSV --data",
-        target_required=False,
-    )
-    add_training_arguments(parser)
+    add_sample_model_arguments(parser)
     parser.add_argument("--pairs", help="field pairs to switch, 'a,b;c,d' (default: all)")
     parser.add_argument(
         "--n-bootstrap",
