@@ -25,7 +25,8 @@ import torch
 
 from analyzers.gate_common import as_site_adapter, field_names_of, sample_rows
 from analyzers.result import Diagnostic, Result
-from workbench.errors import ParameterError
+from workbench.attention_check import attention_layout
+from workbench.errors import ParameterError, SiteOutputError
 from workbench.kernels.tap_edits import TapKernel
 from workbench.sites import SiteSpec, as_site_specs
 
@@ -227,8 +228,8 @@ def _with_rows_axis(adapter, spec: SiteSpec, dataset) -> SiteSpec:
         candidate = replace(spec, rows_axis=axis)
         try:
             heights = [_probe_height(adapter, candidate, dataset, n) for n in _PROBE_ROWS]
-        except ParameterError as error:
-            if "not a tensor with rows on axis" in str(error) and axis > spec.rows_axis:
+        except SiteOutputError:
+            if axis > spec.rows_axis:  # the output has no such axis: the earlier ones were tried
                 break
             raise
         if heights == list(_PROBE_ROWS):
@@ -249,10 +250,11 @@ def _probe_height(adapter, spec: SiteSpec, dataset, n: int) -> int:
 def _as_maps(spec: SiteSpec, flat: torch.Tensor, F: int) -> tuple[str, np.ndarray]:
     """(layout, (rows, heads, F, F) maps) from a site's (rows, width) output."""
     rows, width = flat.shape
-    if width % (F * F) == 0:
+    layout = attention_layout(width, F)
+    if layout == "fields":
         return "fields", flat.reshape(rows, width // (F * F), F, F).cpu().numpy()
     pairs = list(itertools.combinations(range(F), 2))
-    if width == len(pairs):  # AFM: one weight per field pair, in combinations order
+    if layout == "pairs":  # AFM: one weight per field pair, in combinations order
         maps = np.full((rows, 1, F, F), np.nan)
         weights = flat.cpu().numpy()
         for p, (i, j) in enumerate(pairs):

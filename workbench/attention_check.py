@@ -15,10 +15,10 @@ from dataclasses import replace
 
 import torch
 
-from workbench.errors import ModelError, ParameterError
+from workbench.errors import ModelError, SiteOutputError
 from workbench.sites import SiteHooks, SiteSpec
 
-__all__ = ["check_attention_site"]
+__all__ = ["attention_layout", "check_attention_site"]
 
 # Softmax outputs in float32 sum to 1 within a few ulps per weight.
 SUM_TOLERANCE = 1e-4
@@ -34,10 +34,10 @@ def check_attention_site(module, spec: SiteSpec, rows: torch.Tensor, n_fields: i
             break
         if flat.shape[0] != n_rows:
             continue
-        width = flat.shape[1]
-        if width % (n_fields * n_fields) == 0:
+        layout = attention_layout(flat.shape[1], n_fields)
+        if layout == "fields":
             sums = flat.reshape(n_rows, -1, n_fields, n_fields).sum(-1)  # (rows, heads, F)
-        elif width == pairs:
+        elif layout == "pairs":
             sums = flat.sum(1)  # (rows,)
         else:
             continue
@@ -50,14 +50,25 @@ def check_attention_site(module, spec: SiteSpec, rows: torch.Tensor, n_fields: i
     )
 
 
+def attention_layout(width: int, n_fields: int) -> str | None:
+    """How a site's (rows, width) output holds attention over ``n_fields`` fields: "fields"
+    (heads × F × F maps, each query's weights over the keys), "pairs" (one weight per field
+    pair, in ``itertools.combinations`` order: AFM), or None (neither)."""
+    if width % (n_fields * n_fields) == 0:
+        return "fields"
+    if width == n_fields * (n_fields - 1) // 2:
+        return "pairs"
+    return None
+
+
 def _read(module, spec: SiteSpec, rows: torch.Tensor) -> torch.Tensor | None:
     """The site's output flattened with rows on ``spec.rows_axis``; None past its last axis."""
     kept: list[torch.Tensor] = []
     try:
         with torch.no_grad(), SiteHooks(module, {spec: kept.append}):
             module(rows)
-    except ParameterError as error:
-        if "not a tensor with rows on axis" in str(error) and spec.rows_axis > 0:
+    except SiteOutputError:
+        if spec.rows_axis > 0:  # the output has no such axis: the earlier ones were tried
             return None
         raise
     return kept[0].double() if kept else None

@@ -20,3 +20,8 @@ class ModelError(WorkbenchError):
 
 class ParameterError(WorkbenchError):
     """An analysis parameter is out of range or inconsistent with the data."""
+
+
+class SiteOutputError(ParameterError):
+    """A site's output is not a tensor with an axis ``rows_axis``: callers that look for the
+    axis holding the rows (attention read with rows on any axis) try the next one on this."""

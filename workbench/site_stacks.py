@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from workbench.errors import ParameterError
+from workbench.errors import ParameterError, SiteOutputError
 
 __all__ = ["STACK_SUFFIX", "StackedHook", "field_ordered", "is_stacked", "stack_members"]
 
@@ -120,7 +120,7 @@ class StackedHook:
         axis = self.spec.rows_axis
         if not torch.is_tensor(output) or output.ndim <= axis:
             name = self.members[index][0]
-            raise ParameterError(
+            raise SiteOutputError(
                 f"site {self.spec.name!r}: member {name!r} outputs {type(output).__name__}, not "
                 f"a tensor with rows on axis {axis}"
             )

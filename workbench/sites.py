@@ -32,7 +32,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from workbench.errors import ParameterError
+from workbench.errors import ParameterError, SiteOutputError
 from workbench.site_discovery import discover_sites
 from workbench.site_functions import check_function, close_window, open_window
 from workbench.site_stacks import (
@@ -299,7 +299,7 @@ class SiteHooks:
             return None
         spec, action = by_call[call]
         if not torch.is_tensor(output) or output.ndim <= spec.rows_axis:
-            raise ParameterError(
+            raise SiteOutputError(
                 f"site {spec.name!r} outputs {type(output).__name__}, not a tensor with rows on "
                 f"axis {spec.rows_axis}; name a submodule whose output is a tensor"
             )
