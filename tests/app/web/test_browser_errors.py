@@ -8,7 +8,7 @@ import dataclasses
 
 import pytest
 
-from tests.app.conftest import screenshot, wait_for, wait_for_text
+from tests.app.conftest import screenshot, served_to, wait_for, wait_for_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -21,12 +21,11 @@ def _out_of_memory(model, parameters, progress):
 
 
 @pytest.fixture
-def served(xor_workspace, tmp_path, monkeypatch):
+def served(browser, xor_workspace, tmp_path, monkeypatch):
     """The XOR workspace plus a data set whose file is gone, served; jobs that score
     interactions run out of memory (jobs are forked from this process, patch included)."""
     import app.analyses
     from app.web import create_app
-    from app.web.server import serve_in_thread
     from workbench.workspace import DataEntry, Workspace
 
     workspace = xor_workspace("logistic")
@@ -38,9 +37,8 @@ def served(xor_workspace, tmp_path, monkeypatch):
     monkeypatch.setitem(
         app.analyses.ANALYSES, "interactions", dataclasses.replace(spec, compute=_out_of_memory)
     )
-    server = serve_in_thread(create_app(workspace, jobs_dir=tmp_path / "jobs"))
-    yield server.url
-    server.stop()
+    with served_to(browser, create_app(workspace, jobs_dir=tmp_path / "jobs")) as url:
+        yield url
 
 
 def test_failures_are_one_line_on_a_page_that_keeps_working(browser, served):

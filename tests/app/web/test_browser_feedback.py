@@ -12,21 +12,19 @@ import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 
 from app.web.jobs import NO_RESULT
-from tests.app.conftest import console_errors, screenshot, wait_for, wait_for_text
+from tests.app.conftest import console_errors, screenshot, served_to, wait_for, wait_for_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture
-def served_xor(xor_workspace):
+def served_xor(browser, xor_workspace):
     from app.web import create_app
-    from app.web.server import serve_in_thread
 
     workspace = xor_workspace("logistic")
     workspace.model("xor-logistic")
-    server = serve_in_thread(create_app(workspace))
-    yield workspace, server.url
-    server.stop()
+    with served_to(browser, create_app(workspace)) as url:
+        yield workspace, url
 
 
 def _texts_until(browser, css: str, done, timeout: float) -> list[str]:

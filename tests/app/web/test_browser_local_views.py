@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.app.conftest import console_errors, screenshot, wait_for, wait_for_text
+from tests.app.conftest import console_errors, screenshot, served_to, wait_for, wait_for_text
 from tests.app.web.page_clock import seen_at, watch, watch_every_page
 from tests.app.web.test_browser import record_timing
 
@@ -43,18 +43,16 @@ document.getElementById('inter-figures').__mark = 'kept';
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(browser, tmp_path_factory):
     """A small forest on y = [x0·x1 > 0] with its SII result stored; yields (result, url)."""
     from app.analyses import compute_result
     from app.web import create_app
-    from app.web.server import serve_in_thread
     from tests.app.web.xor_forest import xor_forest_workspace
 
     space = xor_forest_workspace(tmp_path_factory.mktemp("ws"))
     result = compute_result(space, "interactions", "forest", {"index": "sii", "rows": 12})
-    server = serve_in_thread(create_app(space, jobs_dir=tmp_path_factory.mktemp("jobs")))
-    yield result, server.url + "interactions?data=d&model=forest&index=sii&rows=12"
-    server.stop()
+    with served_to(browser, create_app(space, jobs_dir=tmp_path_factory.mktemp("jobs"))) as url:
+        yield result, url + "interactions?data=d&model=forest&index=sii&rows=12"
 
 
 def choose(browser, box: str, text: str) -> None:

@@ -13,8 +13,7 @@ import pytest
 
 from app.analyses import compute_result
 from app.web import create_app
-from app.web.server import serve_in_thread
-from tests.app.conftest import console_errors, wait_for, wait_for_text
+from tests.app.conftest import console_errors, served_to, wait_for, wait_for_text
 from tests.app.web.page_clock import seen_at, watch, watch_every_page
 from tests.app.web.test_browser import click, record_timing
 
@@ -28,15 +27,14 @@ FISC = "rashomon?data=xor&model=xor-logistic&approximator=permutation"
 
 
 @pytest.fixture
-def served(xor_workspace):
+def served(browser, xor_workspace):
     from workbench.workspace import ModelEntry
 
     workspace = xor_workspace("logistic")
     workspace.add_model(ModelEntry("xor-gbt", "xor", "sample", sample="gbt"))
     result = compute_result(workspace, "rashomon", "xor-logistic", {"approximator": "permutation"})
-    server = serve_in_thread(create_app(workspace))
-    yield workspace, server.url, result
-    server.stop()
+    with served_to(browser, create_app(workspace)) as url:
+        yield workspace, url, result
 
 
 def mark(driver, css: str) -> None:

@@ -20,6 +20,7 @@ import pytest
 from tests.app.conftest import (
     assert_no_console_errors,
     screenshot,
+    served_to,
     wait_for,
     wait_for_file,
     wait_for_text,
@@ -62,16 +63,14 @@ new MutationObserver(() => window.textsSeen.push(target.textContent))
 
 
 @pytest.fixture
-def empty_app(tmp_path):
+def empty_app(browser, tmp_path):
     """The app on an empty workspace (a new user's first start); yields (workspace, url)."""
     from app.web import create_app
-    from app.web.server import serve_in_thread
     from workbench.workspace import Workspace
 
     workspace = Workspace.create(tmp_path / "workspace")
-    server = serve_in_thread(create_app(workspace, jobs_dir=tmp_path / "jobs"))
-    yield workspace, server.url
-    server.stop()
+    with served_to(browser, create_app(workspace, jobs_dir=tmp_path / "jobs")) as url:
+        yield workspace, url
 
 
 @pytest.fixture
@@ -215,7 +214,6 @@ def test_a_new_user_walks_from_upload_to_export(browser, empty_app, planted_csv)
         )
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     record_timing("walk: total", sum(walk.seconds.values()))
-    browser.leave()  # before the server stops: its page would log failed requests
 
 
 def workspace_result_triples(workspace) -> list[str]:
