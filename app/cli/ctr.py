@@ -107,7 +107,7 @@ def _gates_arguments(gates: argparse.ArgumentParser) -> None:
 
     add_output_arguments(gates, formats_default="html")
     gates.add_argument("--sites", help="comma-separated gate sites (default: all)")
-    add_site_arguments(gates)
+    add_site_arguments(gates, attention=False)
     add_factory_arguments(gates)
     gates.add_argument(
         "--embedding-site",

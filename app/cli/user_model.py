@@ -37,21 +37,30 @@ def add_site_arguments(
     parser: argparse.ArgumentParser,
     weights_help: str = "state_dict file of a --model module:callable (loaded with "
     "weights_only=True)",
+    attention: bool = True,
 ) -> None:
-    """``--site``, ``--site-kind`` and ``--weights`` (for a model built by a factory)."""
+    """``--site``, ``--site-kind`` and ``--weights`` (for a model built by a factory).
+    ``attention=False`` for a command that cannot read attention maps: the parser refuses the
+    kind instead of the command failing after it has loaded the model."""
     from workbench.sites import SITE_KIND_DEFAULTS
 
     parser.add_argument(
         "--site", action="append", default=[], metavar="PATH[#CALL]", help=SITE_HELP
     )
+    # embeddings have their own option (--embedding-site)
+    kinds = [k for k in SITE_KIND_DEFAULTS if k != "embedding" and (attention or k != "attention")]
+    attention_help = (
+        ", or attention ((rows, heads, F, F) maps, e.g. int_layers.0@softmax of a DeepCTR "
+        "AutoInt: the Gates page's Attention card and `workbench attention` read them)"
+        if attention
+        else " (attention maps: `workbench attention`)"
+    )
     parser.add_argument(
         "--site-kind",
-        # embeddings have their own option (--embedding-site)
-        choices=[k for k in SITE_KIND_DEFAULTS if k != "embedding"],
+        choices=kinds,
         default="gate",
-        help="what the --site outputs are: gate (open value 1), mask, cross, expert_gate, or "
-        "attention ((rows, heads, F, F) maps, e.g. int_layers.0@softmax of a DeepCTR AutoInt: "
-        "the Gates page's Attention card and `workbench attention` read them)",
+        help="what the --site outputs are: gate (open value 1), mask, cross, expert_gate"
+        + attention_help,
     )
     parser.add_argument("--weights", help=weights_help)
 

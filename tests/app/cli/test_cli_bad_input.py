@@ -115,6 +115,11 @@ CASES = {
     "untrusted pickle": ([*FISC, "--model", "{evil}"], "--trust-pickle"),
     "untrusted pickle, tree": ([*INTERACTIONS, "--index", "tree", "--model", "{evil}"], "--trust"),
     "compare untrusted pickle": ([*COMPARE, "--model", "{evil}"], "--trust-pickle"),
+    # gates cannot read attention maps (`workbench attention` does): refused by the parser
+    "gates attention site": (
+        [*GATES, "--site", "a@softmax", "--site-kind", "attention"],
+        "--site-kind",
+    ),
 }
 
 #: every numeric option with a stated bound, given a value just outside it (or not a number)
