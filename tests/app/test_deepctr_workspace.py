@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import plotly
 import pytest
 import torch
 
@@ -230,3 +231,55 @@ def test_a_registered_autoint_attention_site_feeds_the_attention_analysis(deepct
     err = capsys.readouterr().err.strip()
     assert f"not attention over the {len(FIELDS)} fields" in err and len(err.splitlines()) == 1, err
     assert "not-attention" not in Workspace.open(space.root).model_names()
+
+
+def test_gates_with_the_stacked_embedding_site_attribute_on_the_inputs(deepctr_space):
+    """``embedding_dict.*`` can be read, not replaced, so captum cannot interpolate it: the Gates
+    run falls back to the model inputs, says so in a note the page shows, and its attributions
+    are captum's on the coded inputs."""
+    from captum.attr import FeatureAblation
+
+    from analyzers.gate_attributions import gate_attributions, mode_baseline
+    from analyzers.gate_common import sample_rows
+    from app.analyses import analysis, compute_result
+    from app.web.pages.gates_view import result_view
+    from workbench.deepctr import DEEPCTR_EMBEDDING_SITE
+    from workbench.workspace import Workspace
+
+    space, model, folder = deepctr_space
+    assert cli.main(
+        ["add-model", "--workspace", str(space.root), "--name", "fibinet-stacked", "--data",
+         "clicks", "--factory", "workbench.deepctr:build", "--factory-kwargs",
+         json.dumps(KWARGS), "--weights", str(folder / "fibinet.pt"), "--output-kind",
+         "probability", "--site", SITE, "--embedding-site", DEEPCTR_EMBEDDING_SITE]
+    ) == 0  # fmt: skip
+    space = Workspace.open(space.root)
+    parameters = analysis("gates").parameters(
+        {"rows": 60, "attribution_rows": 8, "n_bootstrap": 10, "compute_interactions": "off"}
+    )
+    report = compute_result(space, "gates", "fibinet-stacked", parameters)
+    [note] = [d for d in report.diagnostics if d.code == "embedding_site_read_only"]
+    assert note.severity == "info" and "attributions are on the model inputs" in note.message
+    page = json.dumps(
+        result_view(report, "clicks", "fibinet-stacked", parameters, SITE, "zero", None),
+        cls=plotly.utils.PlotlyJSONEncoder,
+    )
+    assert "Read with care" in page and note.message in page
+    # the rows the run analysed, and the attribution sample among them
+    loaded = space.model("fibinet-stacked")
+    rows = loaded.rows.subset(sample_rows(loaded.rows.n_rows, 60, 0))
+    per_field = report.attributions.per_field
+    assert "integrated_gradients" not in set(per_field["method"])  # none on the embeddings
+    X = rows.X[sample_rows(rows.n_rows, 8, 0)]  # (rows, fields) codes
+    mask = torch.arange(len(FIELDS))[None]  # one field per column
+    by_hand = FeatureAblation(model).attribute(
+        X, baselines=mode_baseline(rows.X), feature_mask=mask
+    )
+    ablation = per_field[per_field["method"] == "feature_ablation"].set_index("field")
+    np.testing.assert_allclose(
+        ablation.loc[FIELDS, "mean_abs_attribution"], by_hand.abs().mean(0).double(), rtol=1e-5
+    )
+    assert ablation["mean_abs_attribution"].max() > 1e-2  # a model that reacts to its fields
+    # the gate site's attributions are those of the inputs path (no embedding named)
+    inputs_path = gate_attributions(wrap_deepctr(model), rows, sites=[SITE], rows=8)
+    pd.testing.assert_frame_equal(per_field, inputs_path.per_field, check_exact=False, rtol=1e-6)
