@@ -12,10 +12,12 @@ network version check; ``workbench.deepctr.import_deepctr`` does not).
 
 from __future__ import annotations
 
+import importlib.util
 from functools import cache
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import torch
 
 from workbench.zoo.ctr_data import fields_from_frame, synthetic_ctr
@@ -41,6 +43,9 @@ MODEL_KWARGS = {
         "reduction_ratio": 1,
         "init_std": 0.5,
     },
+    # AFM at DeepCTR's init (std 1e-4) gives every pair the same attention; std 0.5 lets the
+    # attention over pairs learn which pair carries the clicks.
+    "AFM": {"init_std": 0.5},
 }
 
 
@@ -71,6 +76,16 @@ def planted_clicks():
 def write_planted_csv(path: Path) -> Path:
     planted_clicks()[0].to_csv(path, index=False)
     return path
+
+
+def saved_planted(name: str, folder: Path) -> tuple[Path, Path]:
+    """(CSV of the planted table, state_dict of the shared model ``name``) written to ``folder``,
+    as a user hands them to ``--data`` and ``--weights`` with ``factory_kwargs(name)``; the
+    calling test is skipped without deepctr-torch."""
+    if importlib.util.find_spec("deepctr_torch") is None:
+        pytest.skip("deepctr-torch is not installed")
+    torch.save(planted_model(name).state_dict(), folder / f"{name.lower()}.pt")
+    return write_planted_csv(folder / "clicks.csv"), folder / f"{name.lower()}.pt"
 
 
 @cache
