@@ -1,12 +1,21 @@
 """``workbench attention`` end to end on a small CSV, and models refused before training."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from analyzers.attention_maps import AttentionMapsResult
 from app.cli import command as cli
-from tests.app.cli.clicks import saved_afm, write_clicks_csv
+from tests.app.cli.clicks import write_clicks_csv
+from tests.deepctr_planted import (
+    TARGET,
+    factory_kwargs,
+    planted_clicks,
+    planted_model,
+    saved_planted,
+)
 
 
 @pytest.fixture
@@ -74,19 +83,20 @@ def test_attention_refuses_a_model_without_attention_before_training(
     assert "GDCN names no attention sites" in line
 
 
-def test_attention_reads_a_factory_models_softmax_site(csv_path, tmp_path, capsys):
-    """A DeepCTR AFM (not our zoo) from its saved weights: the maps the command writes are
-    those of the Python call on the same model read as probabilities."""
+def test_attention_reads_a_factory_models_softmax_site(tmp_path, capsys):
+    """A DeepCTR AFM (not our zoo) that learned the planted f0 × f1 pair, from its saved
+    weights: the maps the command writes are those of the Python call on the same model read
+    as probabilities, and the global map gives that pair the most attention."""
     from analyzers.attention_maps import attention_maps
     from workbench.deepctr import wrap_deepctr
 
-    data, afm = saved_afm(csv_path, tmp_path / "afm.pt")
+    csv, weights = saved_planted("AFM", tmp_path)
     out = tmp_path / "out"
     code = cli.main(
         [str(a) for a in (
             "attention", "--model", "workbench.deepctr:build", "--factory-kwargs",
-            '{"name": "AFM"}', "--weights", tmp_path / "afm.pt", "--output-kind", "probability",
-            "--data", csv_path, "--target", "clicked", "--attention-site", "fm@softmax",
+            json.dumps(factory_kwargs("AFM")), "--weights", weights, "--output-kind",
+            "probability", "--data", csv, "--target", TARGET, "--attention-site", "fm@softmax",
             "--row", "5", "--sample", "40", "--out", out,
         )]
     )  # fmt: skip
@@ -94,10 +104,13 @@ def test_attention_reads_a_factory_models_softmax_site(csv_path, tmp_path, capsy
     assert "global map over 40 rows, 1 case row(s)" in capsys.readouterr().out
     written = pd.read_csv(out / "maps.csv")
     expected = attention_maps(
-        wrap_deepctr(afm), data, rows=[5], sites=["fm@softmax"], sample=40
-    ).maps
+        wrap_deepctr(planted_model("AFM")), planted_clicks()[1], rows=[5], sites=["fm@softmax"],
+        sample=40,
+    ).maps  # fmt: skip
     np.testing.assert_allclose(written["attention"], expected["attention"], rtol=1e-6)
-    assert np.ptp(written["attention"].dropna()) > 1e-3  # the pairs differ: a real read
+    overall = written[written["scope"] == "global"].dropna(subset=["attention"])
+    top = overall.loc[overall["attention"].idxmax()]
+    assert {top["query"], top["key"]} == {"f0", "f1"}  # the learnt pair, not a uniform map
 
 
 def test_attention_sites_are_for_factory_models_only(csv_path, tmp_path, capsys, monkeypatch):

@@ -8,7 +8,15 @@ import pytest
 
 from analyzers.intrinsic_interactions import IntrinsicInteractionResult
 from app.cli import command as cli
-from tests.app.cli.clicks import saved_afm, write_clicks_csv
+from tests.app.cli.clicks import write_clicks_csv
+from tests.deepctr_planted import (
+    PLANTED_PAIR,
+    TARGET,
+    factory_kwargs,
+    planted_clicks,
+    planted_model,
+    saved_planted,
+)
 
 
 @pytest.fixture
@@ -49,17 +57,18 @@ def test_intrinsic_refuses_a_model_without_intrinsic_weights(csv_path, tmp_path,
     assert not (tmp_path / "cache").exists()  # refused before training
 
 
-def test_intrinsic_reads_the_attention_sites_of_a_factory_model(csv_path, tmp_path, capsys):
+def test_intrinsic_reads_the_attention_sites_of_a_factory_model(tmp_path, capsys):
+    """A DeepCTR AFM that learned the planted f0 × f1 pair, from its saved weights."""
     from analyzers.intrinsic_interactions import intrinsic_interactions
     from workbench.deepctr import wrap_deepctr
 
-    data, afm = saved_afm(csv_path, tmp_path / "afm.pt")
+    csv, weights = saved_planted("AFM", tmp_path)
     out = tmp_path / "out"
     code = cli.main(
         [str(a) for a in (
             "intrinsic", "--model", "workbench.deepctr:build", "--factory-kwargs",
-            '{"name": "AFM"}', "--weights", tmp_path / "afm.pt", "--output-kind", "probability",
-            "--data", csv_path, "--target", "clicked", "--attention-site", "fm@softmax",
+            json.dumps(factory_kwargs("AFM")), "--weights", weights, "--output-kind",
+            "probability", "--data", csv, "--target", TARGET, "--attention-site", "fm@softmax",
             "--rows", "20", "--background", "10", "--out", out,
         )]
     )  # fmt: skip
@@ -68,11 +77,15 @@ def test_intrinsic_reads_the_attention_sites_of_a_factory_model(csv_path, tmp_pa
     written = pd.read_csv(out / "pairs.csv")
     # the saved weights, read as a probability model: the numbers of the Python call
     expected = intrinsic_interactions(
-        wrap_deepctr(afm), data, rows=20, background=10, attention_sites=["fm@softmax"]
-    ).pairs
+        wrap_deepctr(planted_model("AFM")), planted_clicks()[1], rows=20, background=10,
+        attention_sites=["fm@softmax"],
+    ).pairs  # fmt: skip
     np.testing.assert_allclose(written["intrinsic"], expected["intrinsic"], rtol=1e-6)
     np.testing.assert_allclose(written["measured"], expected["measured"], rtol=1e-6)
-    assert np.ptp(written["intrinsic"]) > 1e-3
+    # both columns found the planted pair: equal numbers that mean something
+    by_pair = written.set_index("pair")
+    assert by_pair["measured"].idxmax() == PLANTED_PAIR
+    assert by_pair["intrinsic"].idxmax() == PLANTED_PAIR
 
 
 def test_a_factory_model_needs_its_attention_sites_named(csv_path, capsys):
