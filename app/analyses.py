@@ -29,6 +29,7 @@ from analyzers.interactions.score import DEFAULT_ROWS
 from analyzers.intrinsic_interactions import intrinsic_interactions
 from analyzers.model_sets import explore_model_set
 from analyzers.operation_switches import operation_switches
+from analyzers.optfs_selection import optfs_selection
 from analyzers.rashomon_parameters import APPROXIMATORS, ORDERS
 from app.analysis_runs import (
     compute_attention,
@@ -46,8 +47,10 @@ from app.intrinsic_runs import (
     INTRINSIC_SOURCES,
     compute_intrinsic,
     compute_operation_switches,
+    compute_optfs,
     read_intrinsic,
     read_operation_switches,
+    read_optfs,
 )
 from app.job_cluster import chunk_options, configured_cluster
 from app.model_set_analysis import (
@@ -397,6 +400,17 @@ ANALYSES: dict[str, Analysis] = {
             "random_state": SEED_BOUNDS,
         },
     ),
+    "optfs": Analysis(
+        name="optfs",
+        compute=compute_optfs,
+        read=read_optfs,
+        with_workspace=True,  # trains on the model's whole data set, split as the recipe does
+        defaults=signature_defaults(
+            optfs_selection, ["max_epochs", "random_state", "backbone"], switches=("backbone",)
+        ),
+        choices={"backbone": ("on", "off")},
+        bounds={"max_epochs": (1, 1000), "random_state": SEED_BOUNDS},
+    ),
 }
 
 _parsed: OrderedDict[str, Any] = OrderedDict()
@@ -430,6 +444,7 @@ _CODE_MODULES = {
     "model_set": ("analyzers.model_sets",),
     "intrinsic": ("analyzers.intrinsic_interactions", "analyzers.intrinsic_weights"),
     "optinter_switches": ("analyzers.operation_switches",),
+    "optfs": ("analyzers.optfs_selection", "workbench.zoo.optfs_search"),
     "embeddings": (
         "analyzers.embeddings",
         "analyzers.embeddings.coloring",

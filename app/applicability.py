@@ -142,3 +142,14 @@ def optinter_reason(workspace, model: str) -> str | None:
         f"operation switches force OptInter's memorize/factorize/naive choice per field pair; "
         f"{model!r} is not an OptInter of the zoo"
     )
+
+
+def optfs_reason(workspace, model: str) -> str | None:
+    """Why OptFS's search → ticket → retrain cannot run for ``model``, or None (an OptFS of
+    the zoo, whose options the run trains with)."""
+    if zoo_model_name(workspace, model) == "optfs":
+        return None
+    return (
+        "OptFS's search → ticket → retrain learns a gate per feature value of an OptFS; "
+        f"{model!r} is not an OptFS of the zoo"
+    )

@@ -1,6 +1,7 @@
-"""How the app computes a CTR model's intrinsic-vs-measured views: the "intrinsic" analysis
+"""How the app computes the views of a CTR model's own claims: the "intrinsic" analysis
 (``analyzers.intrinsic_interactions``, the model's own pair weights or the mean attention at
-its attention sites) and the "optinter_switches" analysis (``analyzers.operation_switches``).
+its attention sites), the "optinter_switches" analysis (``analyzers.operation_switches``) and
+the "optfs" analysis (``analyzers.optfs_selection``: OptFS's search → ticket → retrain).
 
 As :mod:`app.analysis_runs` for the other analyses: the one place the app calls these
 analyzers, so the web app's jobs and a script's ``compute_result`` give the same numbers.
@@ -10,7 +11,12 @@ from __future__ import annotations
 
 from analyzers.intrinsic_interactions import intrinsic_interactions
 from analyzers.operation_switches import operation_switches
-from app.applicability import attention_sites_of, intrinsic_source_reason, optinter_reason
+from app.applicability import (
+    attention_sites_of,
+    intrinsic_source_reason,
+    optfs_reason,
+    optinter_reason,
+)
 from workbench.errors import ParameterError
 from workbench.progress import ProgressCallback
 
@@ -79,3 +85,30 @@ def read_operation_switches(payload: dict):
     from analyzers.operation_switches import OperationSwitchResult
 
     return OperationSwitchResult.from_dict(payload)
+
+
+def compute_optfs(model, parameters: dict, progress: ProgressCallback | None, *, workspace):
+    """OptFS's search → ticket → retrain on the data set of a workspace OptFS, with that
+    model's architecture options (its gates' own phase and vocabularies are set by the run)."""
+    from analyzers.optfs_selection import optfs_selection
+
+    reason = optfs_reason(workspace, model.name)
+    if reason:
+        raise ParameterError(f"model: {reason}")
+    own = model.adapter.module.config
+    config = {k: v for k, v in own.items() if k not in ("vocab_sizes", "field_names", "phase")}
+    return optfs_selection(
+        workspace.dataset(model.data),
+        config=config,
+        max_epochs=parameters["max_epochs"],
+        random_state=parameters["random_state"],
+        backbone=parameters["backbone"] == "on",
+        model_name=model.name,
+        progress=progress,
+    )
+
+
+def read_optfs(payload: dict):
+    from analyzers.optfs_selection import OptFSSelectionResult
+
+    return OptFSSelectionResult.from_dict(payload)

@@ -1,7 +1,8 @@
-"""The Gates page's intrinsic cards, driven over HTTP as the browser drives them: intrinsic vs
-measured interactions (the model's own weights, or the attention at registered attention
-sites) and OptInter's operation switches store exactly the numbers of the Python calls, and a
-model that cannot use an option is not offered it (the reason on hover)."""
+"""The Gates page's cards of a CTR model's own claims, driven over HTTP as the browser drives
+them: intrinsic vs measured interactions (the model's own weights, or the attention at
+registered attention sites), OptInter's operation switches and OptFS's search → ticket →
+retrain store exactly the numbers of the Python calls, and a model that cannot use an option
+is not offered it (the reason on hover)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from analyzers.intrinsic_interactions import intrinsic_interactions
 from analyzers.operation_switches import operation_switches
 from app.analyses import analysis, compute_result, stored_result
-from app.web.pages import gates_intrinsic, gates_switches
+from app.web.pages import gates_intrinsic, gates_optfs, gates_switches
 from tests.app.cli.clicks import saved_afm, write_clicks_csv
 from workbench.errors import ParameterError
 
@@ -22,8 +23,8 @@ SMALL = {"rows": 20, "background": 10}
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """The clicks table (a planted colour × size pair) with three small zoo models trained for
-    one epoch (DCN-V2, AutoInt, OptInter), served in a thread."""
+    """The clicks table (a planted colour × size pair) with four small zoo models trained for
+    one epoch (DCN-V2, AutoInt, OptInter, OptFS), served in a thread."""
     from app.web import create_app
     from app.web.server import serve_in_thread
     from workbench.models import wrap_model
@@ -34,7 +35,7 @@ def served(tmp_path_factory):
     csv = write_clicks_csv(folder / "clicks.csv", 300)
     space = Workspace.create(folder / "ws")
     space.add_data(DataEntry(name="clicks", path=str(csv), target="clicked", coding="fields"))
-    configs = {"dcnv2": {"n_cross": 1}, "autoint": {}, "optinter": {}}
+    configs = {"dcnv2": {"n_cross": 1}, "autoint": {}, "optinter": {}, "optfs": {"hidden": [8]}}
     for name, config in configs.items():
         trained = sample_ctr_model(
             name,
@@ -113,6 +114,26 @@ def test_optinter_switch_job_stores_the_numbers_of_the_python_call(served):
     assert stored.base_loss == direct.base_loss
 
 
+def test_optfs_job_reports_its_stages_and_stores_the_numbers_of_the_python_call(served):
+    from analyzers.optfs_selection import optfs_selection
+
+    space, url, _ = served
+    form = {"gates-model": "optfs", "optfs-epochs": 1, "optfs-backbone": "off"}
+    answer = _run(url, space, "optfs", form)
+    assert "the ticket keeps" in answer
+    stored = compute_result(space, "optfs", "optfs", {"max_epochs": 1, "backbone": "off"})
+    stages = []
+    direct = optfs_selection(
+        space.dataset("clicks"), config={"embedding_dim": 2, "hidden": [8]}, max_epochs=1,
+        backbone=False, model_name="optfs", progress=lambda *stage: stages.append(stage),
+    )  # fmt: skip
+    assert stages == [("training search", 0, 2), ("retraining ticket", 1, 2), ("done", 2, 2)]
+    pd.testing.assert_frame_equal(stored.values, direct.values, check_exact=True)
+    metrics = ["stage", "test_auc", "test_log_loss"]  # train_seconds are wall times
+    pd.testing.assert_frame_equal(stored.metrics[metrics], direct.metrics[metrics])
+    assert list(stored.fields["field"]) == ["colour", "size", "shape"]
+
+
 def test_options_a_model_cannot_use_are_not_offered(served):
     from tests.app.web.dash_http import render_page
 
@@ -126,10 +147,13 @@ def test_options_a_model_cannot_use_are_not_offered(served):
     assert gates_switches.offered(space, "optinter") == (False, "")
     disabled, reason = gates_switches.offered(space, "dcnv2")
     assert disabled and "'dcnv2' is not an OptInter" in reason
+    assert gates_optfs.offered(space, "optfs") == (False, "")
+    assert "'optinter' is not an OptFS" in gates_optfs.offered(space, "optinter")[1]
     page = render_page(url, "/gates", "?data=clicks&model=dcnv2")
     assert "is not an OptInter of the zoo" in page and "no attention sites" in page
+    assert "is not an OptFS of the zoo" in page
     # a URL or script asking anyway is refused in one line, before any model runs
-    with pytest.raises(ParameterError, match="^source: 'dcnv2' has no attention sites"):
+    with pytest.raises(ParameterError, match=r"^source: 'dcnv2' has no attention sites"):
         compute_result(space, "intrinsic", "dcnv2", {"source": "attention", **SMALL})
-    with pytest.raises(ParameterError, match="^model: .*'autoint' is not an OptInter"):
+    with pytest.raises(ParameterError, match=r"^model: .*'autoint' is not an OptInter"):
         compute_result(space, "optinter_switches", "autoint", SMALL)
