@@ -26,7 +26,10 @@ from analyzers.gates import analyze_gates
 from analyzers.interaction_result import INTERACTION_INDICES
 from analyzers.interactions import score_interactions
 from analyzers.interactions.score import DEFAULT_ROWS
+from analyzers.intrinsic_interactions import intrinsic_interactions
 from analyzers.model_sets import explore_model_set
+from analyzers.operation_switches import operation_switches
+from analyzers.optfs_selection import optfs_selection
 from analyzers.rashomon_parameters import APPROXIMATORS, ORDERS
 from app.analysis_runs import (
     compute_attention,
@@ -40,6 +43,15 @@ from app.analysis_runs import (
     read_rashomon,
 )
 from app.embedding_job import ATTRIBUTIONS
+from app.intrinsic_runs import (
+    INTRINSIC_SOURCES,
+    compute_intrinsic,
+    compute_operation_switches,
+    compute_optfs,
+    read_intrinsic,
+    read_operation_switches,
+    read_optfs,
+)
 from app.job_cluster import chunk_options, configured_cluster
 from app.model_set_analysis import (
     BUILDERS,
@@ -183,6 +195,9 @@ def bounds_text(analysis_name: str, name: str) -> str:
     low, high = analysis(analysis_name).bounds[name]
     return f"{_number(low)}–{_number(high)}"
 
+
+#: indices the intrinsic views measure field pairs with (not "tree": CTR models have no trees)
+_PAIR_INDICES = tuple(index for index in INTERACTION_INDICES if index != "tree")
 
 ANALYSES: dict[str, Analysis] = {
     "rashomon": Analysis(
@@ -353,6 +368,49 @@ ANALYSES: dict[str, Analysis] = {
             "rows": (1, 100_000),
         },
     ),
+    "intrinsic": Analysis(
+        name="intrinsic",
+        compute=compute_intrinsic,
+        read=read_intrinsic,
+        with_workspace=True,  # which sources apply is read from the manifest
+        defaults=signature_defaults(
+            intrinsic_interactions,
+            ["index", "rows", "background", "random_state"],
+            # The app's own: the model's own weights, or the attention at its attention sites
+            # (the analyzer's attention_sites, which the app reads from the workspace entry).
+            source=INTRINSIC_SOURCES[0],
+        ),
+        # "tree" reads a tree model, never a CTR model; the others score field pairs
+        choices={"source": INTRINSIC_SOURCES, "index": _PAIR_INDICES},
+        bounds={"rows": (2, 100_000), "background": (1, 10_000), "random_state": SEED_BOUNDS},
+    ),
+    "optinter_switches": Analysis(
+        name="optinter_switches",
+        compute=compute_operation_switches,
+        read=read_operation_switches,
+        with_workspace=True,
+        defaults=signature_defaults(
+            operation_switches, ["n_bootstrap", "index", "rows", "background", "random_state"]
+        ),
+        choices={"index": _PAIR_INDICES},
+        bounds={
+            "n_bootstrap": (10, 10_000),
+            "rows": (2, 100_000),
+            "background": (1, 10_000),
+            "random_state": SEED_BOUNDS,
+        },
+    ),
+    "optfs": Analysis(
+        name="optfs",
+        compute=compute_optfs,
+        read=read_optfs,
+        with_workspace=True,  # trains on the model's whole data set, split as the recipe does
+        defaults=signature_defaults(
+            optfs_selection, ["max_epochs", "random_state", "backbone"], switches=("backbone",)
+        ),
+        choices={"backbone": ("on", "off")},
+        bounds={"max_epochs": (1, 1000), "random_state": SEED_BOUNDS},
+    ),
 }
 
 _parsed: OrderedDict[str, Any] = OrderedDict()
@@ -384,6 +442,9 @@ _CODE_MODULES = {
     "gates": ("analyzers.gates",),
     "attention": ("analyzers.attention_maps",),
     "model_set": ("analyzers.model_sets",),
+    "intrinsic": ("analyzers.intrinsic_interactions", "analyzers.intrinsic_weights"),
+    "optinter_switches": ("analyzers.operation_switches",),
+    "optfs": ("analyzers.optfs_selection", "workbench.zoo.optfs_search"),
     "embeddings": (
         "analyzers.embeddings",
         "analyzers.embeddings.coloring",

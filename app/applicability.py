@@ -75,3 +75,81 @@ def model_set_builder_reason(workspace, model: str, builder: str) -> str | None:
     except Exception as error:  # a model that fails to load: the page says why elsewhere
         return f"model {model!r} does not load ({type(error).__name__})"
     return builder_choice(builder).reason(loaded)
+
+
+def zoo_model_name(workspace, model: str) -> str | None:
+    """The ``workbench.zoo`` registry name of a zoo model ("autoint", "optinter"...), else
+    None. From the manifest where it says (never training a model to find out); a zoo model
+    given from Python is in memory already, so its module is read."""
+    entry = workspace.model_entry(model)
+    if entry.kind != "zoo":
+        return None
+    if entry.sample:
+        return entry.sample
+    module = getattr(workspace.model(model).adapter, "module", None)
+    return getattr(module, "name", None)
+
+
+def attention_sites_of(workspace, model: str) -> list | None:
+    """The attention sites the "intrinsic" analysis reads for ``model``: a "torch" entry's
+    sites of kind "attention" (as ``workbench add-model --site-kind attention`` registers
+    them), a zoo AutoInt's own; None when it has none."""
+    entry = workspace.model_entry(model)
+    if entry.kind == "torch":
+        sites = [s for s in workspace.model(model).sites or [] if s.kind == "attention"]
+        return sites or None
+    if zoo_model_name(workspace, model) == "autoint":
+        module = workspace.model(model).adapter.module
+        return [s for s in module.site_specs() if s.kind == "attention"] or None
+    return None
+
+
+def intrinsic_source_reason(workspace, model: str, source: str) -> str | None:
+    """Why the intrinsic-vs-measured view cannot read ``source`` ("own": the model's own pair
+    weights; "attention": the mean attention at its attention sites) of ``model``, or None."""
+    from analyzers.intrinsic_weights import INTRINSIC_MODELS
+
+    entry = workspace.model_entry(model)
+    name = zoo_model_name(workspace, model)
+    if source == "own":
+        if name in INTRINSIC_MODELS:
+            return None
+        return (
+            f"own pair weights are read for the zoo's {', '.join(INTRINSIC_MODELS)}; "
+            f"{model!r} is {'a zoo ' + name if name else 'a ' + entry.kind} model"
+        )
+    if source != "attention":
+        return f"unknown source {source!r}; known: own, attention"
+    if name == "autoint":
+        return None
+    if entry.kind == "torch" and any(
+        isinstance(item, dict) and item.get("kind") == "attention" for item in entry.sites or []
+    ):
+        return None
+    return (
+        f"{model!r} has no attention sites: register your torch model with `workbench "
+        "add-model ... --site PATH --site-kind attention` (a DeepCTR AutoInt's "
+        "int_layers.0@softmax, AFM's fm@softmax); the zoo's AutoInt has its own"
+    )
+
+
+def optinter_reason(workspace, model: str) -> str | None:
+    """Why OptInter's operation switches cannot run on ``model``, or None (an OptInter of
+    the zoo)."""
+    if zoo_model_name(workspace, model) == "optinter":
+        return None
+    return (
+        f"operation switches force OptInter's memorize/factorize/naive choice per field pair; "
+        f"{model!r} is not an OptInter of the zoo"
+    )
+
+
+def optfs_reason(workspace, model: str) -> str | None:
+    """Why OptFS's search → ticket → retrain cannot run for ``model``, or None (an OptFS of
+    the zoo, whose options the run trains with)."""
+    if zoo_model_name(workspace, model) == "optfs":
+        return None
+    return (
+        "OptFS's search → ticket → retrain learns a gate per feature value of an OptFS; "
+        f"{model!r} is not an OptFS of the zoo"
+    )

@@ -18,6 +18,7 @@ import torch
 
 from workbench.data import Dataset
 from workbench.errors import ParameterError
+from workbench.progress import ProgressCallback
 from workbench.zoo import build_model, check_config
 from workbench.zoo.optfs import OptFS
 from workbench.zoo.training import (
@@ -85,6 +86,7 @@ def search_optfs_ticket(
     training: TrainingConfig | None = None,
     test_size: float = 0.2,
     backbone: bool = True,
+    progress: ProgressCallback | None = None,
 ) -> OptFSTicket:
     """Run OptFS's search, derive the ticket, retrain it and measure every stage.
 
@@ -100,6 +102,9 @@ def search_optfs_ticket(
         Stratified split seeded with ``training.seed``; metrics are on the test rows.
     backbone : bool
         Also train the ungated backbone (one more training run) for comparison.
+    progress : callable, optional
+        ``progress(stage, done, total)`` before each training run ("training search",
+        "retraining ticket", "training backbone") and once all are done.
 
     Returns
     -------
@@ -118,15 +123,24 @@ def search_optfs_ticket(
     if not 0 < test_size < 1:
         raise ParameterError(f"test_size must be in (0, 1), got {test_size!r}")
     train, test = dataset.train_test_split(test_size, seed=training.seed, stratify=True)
+    runs = 3 if backbone else 2
+
+    def report(stage: str, done: int) -> None:
+        if progress is not None:
+            progress(stage, done, runs)
+
     stages: dict[str, tuple[OptFS, float]] = {}
     seed_everything(training.seed)
     searched = build_model("optfs", dataset, **config)
+    report("training search", 0)
     stages["search"] = (searched, train_ctr_model(searched, train, training)["train_seconds"])
     ticket = searched.ticket()
     stages["ticket before retraining"] = (ticket.ticket().eval(), 0.0)  # a frozen copy
+    report("retraining ticket", 1)
     stages["ticket retrained"] = (ticket, train_ctr_model(ticket, train, training)["train_seconds"])
     plain = None
     if backbone:
+        report("training backbone", 2)
         seed_everything(training.seed)
         # mask_init > 0 and no gradient through 1[m > 0]: every gate stays 1
         plain = build_model("optfs", dataset, **{**config, "phase": "ticket"})
@@ -138,6 +152,7 @@ def search_optfs_ticket(
         ]
     )
     values = _value_table(searched, dataset, train)
+    report("done", runs)
     return OptFSTicket(
         values=values,
         fields=_field_table(values),

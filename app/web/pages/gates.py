@@ -30,7 +30,7 @@ from app.web.jobs import (
     results_area,
     updated_search,
 )
-from app.web.pages import gates_attention
+from app.web.pages import gates_attention, gates_intrinsic, gates_optfs, gates_switches
 from app.web.pages.gates_view import (
     METHOD,
     MODE,
@@ -91,6 +91,10 @@ def register(app: Dash, workspace) -> None:
     _register_view_choices(app, workspace)
     _register_downloads(app, workspace)
     gates_attention.register(app, workspace, MODEL)
+    # A model's own interaction claims tested by intervention, beside its attention maps.
+    gates_intrinsic.register(app, workspace, DATA, MODEL)
+    gates_switches.register(app, workspace, DATA, MODEL)
+    gates_optfs.register(app, workspace, DATA, MODEL)
 
 
 def _analyze(
@@ -200,6 +204,9 @@ def layout(workspace, data=None, model=None, site=None, mode=None, method=None, 
             html.Div(html.Span(problem, className="wb-error") if problem else None, id=JOB.status),
             results_area(JOB, view),
             gates_attention.attention_card(),
+            gates_intrinsic.intrinsic_card(workspace, model),
+            gates_switches.switch_card(workspace, model),
+            gates_optfs.optfs_card(workspace, model),
         ]
     )
 

@@ -92,3 +92,29 @@ def test_attention_view_draws_the_picked_rows_maps(browser, demo):
     wait_for_text(browser, "#gates-attention-view", "Attention of row 17")
     assert "age = " in browser.find_element("css selector", "#gates-attention-view").text
     assert console_errors(browser) == []
+
+
+def test_intrinsic_cards_offer_only_what_the_chosen_model_can_use(browser, demo):
+    _, url = demo
+    browser.get(url + "gates?data=adult&model=adult-finalmlp")
+    run = wait_for(browser, "#oswitch-run", timeout=60)
+    # FinalMLP: its own bilinear weights yes; attention, OptInter switches and OptFS no
+    assert run.get_attribute("disabled") and "not an OptInter" in run.get_attribute("title")
+    optfs = browser.find_element("css selector", "#optfs-run")
+    assert optfs.get_attribute("disabled") and "not an OptFS" in optfs.get_attribute("title")
+    source = browser.find_element("css selector", "#intr-source-field")
+    assert "'adult-finalmlp' has no attention sites" in source.get_attribute("title")
+    # choosing the AutoInt offers both sources (its own reader and its attention sites)
+    browser.find_element("css selector", "#gates-model").click()
+    wait_for(browser, ".dash-dropdown-option")
+    [autoint] = [
+        o
+        for o in browser.find_elements("css selector", ".dash-dropdown-option")
+        if o.text == "adult-autoint"
+    ]
+    autoint.click()
+    deadline = time.monotonic() + 30
+    while source.get_attribute("title"):
+        assert time.monotonic() < deadline, source.get_attribute("title")
+        time.sleep(0.2)
+    assert browser.find_element("css selector", "#oswitch-run").get_attribute("disabled")

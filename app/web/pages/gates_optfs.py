@@ -1,0 +1,145 @@
+"""The Gates page's "OptFS feature-value selection" card: OptFS's search → ticket → retrain.
+
+OptFS learns a gate per feature value; the search keeps the values whose gate weight is > 0
+(the ticket) and retrains them. The card runs the recipe (the "optfs" analysis,
+``analyzers.optfs_selection``) on the data set of the OptFS chosen at the top of the page, with
+that model's options, as a background job whose progress names the training stage, and shows
+the kept values per field with each stage's test AUC and log-loss. Offered for OptFS models
+only; for any other model Run is disabled and says why on hover.
+"""
+
+from __future__ import annotations
+
+import time
+
+from dash import Dash, Input, Output, State, dcc, html
+
+from app.analyses import analysis, compute_result, stored_result
+from app.applicability import optfs_reason
+from app.web.components import diagnostics_card, figure_card, register_table_downloads
+from app.web.jobs import JobIds, field, job_panel, number_field, register_job, results_area
+from app.web.tables import export_stem, table_card
+from workbench.errors import ParameterError
+
+PAGE = "optfs"
+JOB = JobIds("optfs")
+EPOCHS = "optfs-epochs"
+BACKBONE = "optfs-backbone"
+NOTE = "optfs-note"
+REFERENCE = "optfs-reference"
+TABLES = {
+    "fields": lambda result: result.fields,
+    "metrics": lambda result: result.metrics,
+    "values": lambda result: result.values,
+}
+
+
+def offered(workspace, model: str | None) -> tuple[bool, str]:
+    """(whether Run is disabled, the reason shown on hover and under the form)."""
+    reason = optfs_reason(workspace, model) if model else "choose a model first"
+    return bool(reason), reason or ""
+
+
+def optfs_card(workspace, model: str | None) -> html.Div:
+    """The card: epochs per training run, the backbone switch, Run/Cancel and the result."""
+    defaults = analysis("optfs").defaults
+    disabled, reason = offered(workspace, model)
+    panel = job_panel(JOB)
+    run = panel[0].children[0]
+    run.disabled, run.title = disabled, reason
+    backbone = [
+        {"label": "yes (one more training run)", "value": "on"},
+        {"label": "no", "value": "off"},
+    ]
+    return html.Div(
+        [
+            html.H3("OptFS feature-value selection"),
+            html.P(
+                "Search the gate of every feature value with a sparsity penalty, keep the "
+                "values whose gate weight is above 0 (the ticket), retrain the ticket, and "
+                "compare test AUC and log-loss of each stage (trains the model's options "
+                "anew on its data set).",
+                className="wb-muted",
+            ),
+            html.Div(
+                [
+                    number_field(
+                        "Epochs per training run",
+                        "optfs",
+                        "max_epochs",
+                        EPOCHS,
+                        defaults["max_epochs"],
+                    ),
+                    field(
+                        "Ungated backbone for comparison",
+                        dcc.Dropdown(backbone, defaults["backbone"], id=BACKBONE, clearable=False),
+                    ),
+                ],
+                className="wb-form",
+            ),
+            *panel,
+            html.P(reason if disabled else "", id=NOTE, className="wb-muted"),
+            html.Div(id=JOB.status),
+            results_area(JOB, None),
+        ],
+        className="wb-card",
+    )
+
+
+def register(app: Dash, workspace, data_id: str, model_id: str) -> None:
+    states = [State(data_id, "value"), State(model_id, "value")]
+    register_job(app, JOB, [*states, State(EPOCHS, "value"), State(BACKBONE, "value")], _analyze)
+
+    @app.callback(
+        Output(JOB.run, "disabled", allow_duplicate=True),
+        Output(JOB.run, "title"),
+        Output(NOTE, "children"),
+        Input(model_id, "value"),
+        prevent_initial_call=True,
+    )
+    def offer(model):
+        disabled, reason = offered(workspace, model)
+        return disabled, reason, reason if disabled else ""
+
+    def read(reference: dict):
+        return stored_result(workspace, "optfs", reference["model"], reference["parameters"])
+
+    register_table_downloads(
+        app, PAGE, REFERENCE, {name: _table(read, table) for name, table in TABLES.items()}
+    )
+
+
+def _table(read, table):
+    return lambda reference: table(read(reference))
+
+
+def _analyze(progress, workspace, data, model, max_epochs, backbone):
+    """The background job: the stored result of these settings, else computed and stored."""
+    if not model:
+        raise ParameterError("model: choose an OptFS model at the top of the page")
+    given = {"max_epochs": max_epochs, "backbone": backbone}
+    parameters = analysis("optfs").parameters(given, from_form=True)
+    started = time.monotonic()
+    result = compute_result(workspace, "optfs", model, parameters, progress=progress)
+    seconds = time.monotonic() - started
+    done = f"Done in {seconds:.1f} s; stored, so a second run reads the store."
+    return None, result_view(result, data, model, parameters), done
+
+
+def result_view(result, data: str | None, model: str, parameters: dict) -> list:
+    """Kept share per field, the stages' metrics, every value, with CSV downloads."""
+    from analyzers.figures.optfs import optfs_kept_figure
+
+    export = export_stem("optfs", data, model)
+    return [
+        dcc.Store(id=REFERENCE, data={"model": model, "parameters": parameters}),
+        *diagnostics_card(result.diagnostics),
+        html.P(
+            f"{model}: the ticket keeps {result.kept_share:.1%} of the feature values",
+            className="wb-muted",
+        ),
+        figure_card(f"{PAGE}-kept", optfs_kept_figure(result), "Kept per field", export=export),
+        table_card(PAGE, "metrics", result.metrics, "Test metrics per stage", export=export),
+        table_card(PAGE, "fields", result.fields, "Kept values per field", export=export),
+        table_card(PAGE, "values", result.values, "Every feature value", export=export),
+    ]

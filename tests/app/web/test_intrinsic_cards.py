@@ -1,0 +1,159 @@
+"""The Gates page's cards of a CTR model's own claims, driven over HTTP as the browser drives
+them: intrinsic vs measured interactions (the model's own weights, or the attention at
+registered attention sites), OptInter's operation switches and OptFS's search → ticket →
+retrain store exactly the numbers of the Python calls, and a model that cannot use an option
+is not offered it (the reason on hover)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from analyzers.intrinsic_interactions import intrinsic_interactions
+from analyzers.operation_switches import operation_switches
+from app.analyses import analysis, compute_result, stored_result
+from app.web.pages import gates_intrinsic, gates_optfs, gates_switches
+from tests.app.cli.clicks import saved_afm, write_clicks_csv
+from workbench.errors import ParameterError
+
+SMALL = {"rows": 20, "background": 10}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The clicks table (a planted colour × size pair) with four small zoo models trained for
+    one epoch (DCN-V2, AutoInt, OptInter, OptFS), served in a thread."""
+    from app.web import create_app
+    from app.web.server import serve_in_thread
+    from workbench.models import wrap_model
+    from workbench.workspace import DataEntry, Workspace
+    from workbench.zoo.training import TrainingConfig, sample_ctr_model
+
+    folder = tmp_path_factory.mktemp("intrinsic")
+    csv = write_clicks_csv(folder / "clicks.csv", 300)
+    space = Workspace.create(folder / "ws")
+    space.add_data(DataEntry(name="clicks", path=str(csv), target="clicked", coding="fields"))
+    configs = {"dcnv2": {"n_cross": 1}, "autoint": {}, "optinter": {}, "optfs": {"hidden": [8]}}
+    for name, config in configs.items():
+        trained = sample_ctr_model(
+            name,
+            space.dataset("clicks"),
+            config={"embedding_dim": 2, **config},
+            training=TrainingConfig(max_epochs=1),
+            cache_dir=folder / "zoo",
+        )
+        adapter = wrap_model(trained.model, task="classification", output="logit")
+        space.add_model_object(name, adapter, "clicks", kind="zoo", train_rows=trained.train)
+    server = serve_in_thread(create_app(space))
+    yield space, server.url, folder
+    server.stop()
+
+
+def _run(url: str, space, prefix: str, values: dict) -> str:
+    from tests.app.web.dash_http import start_job
+
+    values = {"gates-data": "clicks", "wb-workspace-key": str(space.root), **values}
+    answer = json.dumps(start_job(url, prefix, values).wait(120))
+    assert "Done in" in answer, answer[-600:]
+    return answer
+
+
+def test_intrinsic_job_stores_the_numbers_of_the_python_call(served):
+    space, url, _ = served
+    form = {"gates-model": "dcnv2", "intr-source": "own", "intr-rows": 20, "intr-background": 10}
+    answer = _run(url, space, "intr", form)
+    assert "cross0" in answer  # the figure's sources: DCN-V2's cross layer
+    parameters = analysis("intrinsic").parameters({"source": "own", **SMALL})
+    stored = stored_result(space, "intrinsic", "dcnv2", parameters)
+    loaded = space.model("dcnv2")
+    direct = intrinsic_interactions(loaded.adapter, loaded.rows, model_name="dcnv2", **SMALL)
+    pd.testing.assert_frame_equal(stored.pairs, direct.pairs, check_exact=True)
+    pd.testing.assert_frame_equal(stored.agreement, direct.agreement, check_exact=True)
+
+
+def test_attention_source_reads_a_registered_deepctr_afm(served):
+    from workbench.deepctr import wrap_deepctr
+    from workbench.registration import register_torch_model
+
+    space, url, folder = served
+    _, afm = saved_afm(folder / "clicks.csv", folder / "afm.pt")
+    register_torch_model(
+        space, "afm", "clicks", "workbench.deepctr:build", weights=folder / "afm.pt",
+        sites=[{"site": "fm@softmax", "kind": "attention"}], output="probability",
+        factory_kwargs={"name": "AFM"},
+    )  # fmt: skip
+    options, value, hover = gates_intrinsic.source_choices(space, "afm")
+    assert value == "attention" and options[0]["disabled"]  # AFM has no zoo reader
+    assert "own pair weights are read for the zoo's" in hover
+    form = {"gates-model": "afm", "intr-source": "attention", "intr-rows": 20}
+    _run(url, space, "intr", {**form, "intr-background": 10})
+    stored = compute_result(space, "intrinsic", "afm", {"source": "attention", **SMALL})
+    direct = intrinsic_interactions(
+        wrap_deepctr(afm), space.model("afm").rows, model_name="afm",
+        attention_sites=["fm@softmax"], **SMALL,
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(stored.pairs, direct.pairs, check_exact=True)
+    assert stored.settings["attention_sites"] == ["fm@softmax"]
+
+
+def test_optinter_switch_job_stores_the_numbers_of_the_python_call(served):
+    space, url, _ = served
+    form = {"gates-model": "optinter", "oswitch-bootstrap": 20, "oswitch-rows": 20}
+    answer = _run(url, space, "oswitch", {**form, "oswitch-background": 10})
+    assert "forced memorize" in answer
+    parameters = analysis("optinter_switches").parameters({"n_bootstrap": 20, **SMALL})
+    stored = stored_result(space, "optinter_switches", "optinter", parameters)
+    loaded = space.model("optinter")
+    direct = operation_switches(
+        loaded.adapter, loaded.rows, n_bootstrap=20, model_name="optinter", **SMALL
+    )
+    pd.testing.assert_frame_equal(stored.switches, direct.switches, check_exact=True)
+    pd.testing.assert_frame_equal(stored.pairs, direct.pairs, check_exact=True)
+    assert stored.base_loss == direct.base_loss
+
+
+def test_optfs_job_reports_its_stages_and_stores_the_numbers_of_the_python_call(served):
+    from analyzers.optfs_selection import optfs_selection
+
+    space, url, _ = served
+    form = {"gates-model": "optfs", "optfs-epochs": 1, "optfs-backbone": "off"}
+    answer = _run(url, space, "optfs", form)
+    assert "the ticket keeps" in answer
+    stored = compute_result(space, "optfs", "optfs", {"max_epochs": 1, "backbone": "off"})
+    stages = []
+    direct = optfs_selection(
+        space.dataset("clicks"), config={"embedding_dim": 2, "hidden": [8]}, max_epochs=1,
+        backbone=False, model_name="optfs", progress=lambda *stage: stages.append(stage),
+    )  # fmt: skip
+    assert stages == [("training search", 0, 2), ("retraining ticket", 1, 2), ("done", 2, 2)]
+    pd.testing.assert_frame_equal(stored.values, direct.values, check_exact=True)
+    metrics = ["stage", "test_auc", "test_log_loss"]  # train_seconds are wall times
+    pd.testing.assert_frame_equal(stored.metrics[metrics], direct.metrics[metrics])
+    assert list(stored.fields["field"]) == ["colour", "size", "shape"]
+
+
+def test_options_a_model_cannot_use_are_not_offered(served):
+    from tests.app.web.dash_http import render_page
+
+    space, url, _ = served
+    options, value, hover = gates_intrinsic.source_choices(space, "dcnv2")
+    assert value == "own" and options[1].get("disabled")
+    assert "'dcnv2' has no attention sites" in hover and "--site-kind attention" in hover
+    # the zoo's AutoInt reads both: its attention reader and its own attention sites
+    options, _, hover = gates_intrinsic.source_choices(space, "autoint")
+    assert not any(o.get("disabled") for o in options) and hover == ""
+    assert gates_switches.offered(space, "optinter") == (False, "")
+    disabled, reason = gates_switches.offered(space, "dcnv2")
+    assert disabled and "'dcnv2' is not an OptInter" in reason
+    assert gates_optfs.offered(space, "optfs") == (False, "")
+    assert "'optinter' is not an OptFS" in gates_optfs.offered(space, "optinter")[1]
+    page = render_page(url, "/gates", "?data=clicks&model=dcnv2")
+    assert "is not an OptInter of the zoo" in page and "no attention sites" in page
+    assert "is not an OptFS of the zoo" in page
+    # a URL or script asking anyway is refused in one line, before any model runs
+    with pytest.raises(ParameterError, match=r"^source: 'dcnv2' has no attention sites"):
+        compute_result(space, "intrinsic", "dcnv2", {"source": "attention", **SMALL})
+    with pytest.raises(ParameterError, match=r"^model: .*'autoint' is not an OptInter"):
+        compute_result(space, "optinter_switches", "autoint", SMALL)
