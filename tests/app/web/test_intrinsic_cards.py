@@ -15,7 +15,8 @@ from analyzers.intrinsic_interactions import intrinsic_interactions
 from analyzers.operation_switches import operation_switches
 from app.analyses import analysis, compute_result, stored_result
 from app.web.pages import gates_intrinsic, gates_optfs, gates_switches
-from tests.app.cli.clicks import saved_afm, write_clicks_csv
+from tests.app.cli.clicks import write_clicks_csv
+from tests.deepctr_planted import TARGET, factory_kwargs, planted_model, saved_planted
 from workbench.errors import ParameterError
 
 SMALL = {"rows": 20, "background": 10}
@@ -76,22 +77,26 @@ def test_intrinsic_job_stores_the_numbers_of_the_python_call(served):
 def test_attention_source_reads_a_registered_deepctr_afm(served):
     from workbench.deepctr import wrap_deepctr
     from workbench.registration import register_torch_model
+    from workbench.workspace import DataEntry
 
     space, url, folder = served
-    _, afm = saved_afm(folder / "clicks.csv", folder / "afm.pt")
+    # A DeepCTR AFM that learned the planted pair of its own table (tests/deepctr_planted.py).
+    (folder / "planted").mkdir(exist_ok=True)
+    csv, weights = saved_planted("AFM", folder / "planted")
+    space.add_data(DataEntry(name="planted", path=str(csv), target=TARGET, coding="fields"))
     register_torch_model(
-        space, "afm", "clicks", "workbench.deepctr:build", weights=folder / "afm.pt",
+        space, "afm", "planted", "workbench.deepctr:build", weights=weights,
         sites=[{"site": "fm@softmax", "kind": "attention"}], output="probability",
-        factory_kwargs={"name": "AFM"},
+        factory_kwargs=factory_kwargs("AFM"),
     )  # fmt: skip
     options, value, hover = gates_intrinsic.source_choices(space, "afm")
     assert value == "attention" and options[0]["disabled"]  # AFM has no zoo reader
     assert "own pair weights are read for the zoo's" in hover
     form = {"gates-model": "afm", "intr-source": "attention", "intr-rows": 20}
-    _run(url, space, "intr", {**form, "intr-background": 10})
+    _run(url, space, "intr", {**form, "intr-background": 10, "gates-data": "planted"})
     stored = compute_result(space, "intrinsic", "afm", {"source": "attention", **SMALL})
     direct = intrinsic_interactions(
-        wrap_deepctr(afm), space.model("afm").rows, model_name="afm",
+        wrap_deepctr(planted_model("AFM")), space.model("afm").rows, model_name="afm",
         attention_sites=["fm@softmax"], **SMALL,
     )  # fmt: skip
     pd.testing.assert_frame_equal(stored.pairs, direct.pairs, check_exact=True)
