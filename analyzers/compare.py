@@ -2,7 +2,9 @@
 
 Every model is scored with the same index on the same data (``analyzers.interactions``); this
 module only aligns and compares the results, so it runs in milliseconds and can be re-run with
-other knobs (top k, aggregation) without touching a model.
+other knobs (top k, aggregation) without touching a model. Its input is checked in
+``analyzers.compare_checks``, the measures computed in ``analyzers.compare_measures`` and the
+Rashomon verdicts in ``analyzers.compare_rashomon``.
 
 Measures, all over the interactions scored by every model ("pairs", triples included):
 
@@ -32,6 +34,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analyzers.compare_checks import (
+    check_models,
+    check_parameters,
+    check_rashomon_data,
+    check_results,
+)
 from analyzers.compare_measures import (
     agreement_frame,
     aligned_scores,
@@ -41,7 +49,7 @@ from analyzers.compare_measures import (
 )
 from analyzers.compare_rashomon import range_source, rashomon_verdicts, scale_message
 from analyzers.compare_result import ComparisonResult
-from analyzers.interaction_result import AGGREGATES, InteractionResult
+from analyzers.interaction_result import InteractionResult
 from analyzers.model_sets.result import ModelSetResult
 from analyzers.rashomon_result import RashomonResult
 from workbench.errors import ParameterError
@@ -101,8 +109,8 @@ def compare_results(
     >>> comparison.top_disagreements(3)
     """
     started = time.perf_counter()
-    results = _check_results(results, dataset_fingerprint)
-    _check_parameters(aggregate, top_k, zero_tolerance, range_tolerance)
+    results = check_results(results, dataset_fingerprint)
+    check_parameters(aggregate, top_k, zero_tolerance, range_tolerance)
     scored = {r.model_name: _finite_global_values(r, aggregate) for r in results}
     pairs = _common_pairs(scored)
     scores = aligned_scores(scored, pairs, zero_tolerance)
@@ -161,7 +169,7 @@ def score_models(
     """
     from analyzers.interactions import score_interactions
 
-    _check_models(models)
+    check_models(models)
     return [
         score_interactions(model, dataset, index=index, model_name=str(name), **score_kwargs)
         for name, model in models.items()
@@ -217,9 +225,9 @@ def compare_models(
     fisc = [r for r in (rashomon or {}).values() if not isinstance(r, ModelSetResult)]
     if fisc and index != "fis":
         raise ParameterError(scale_message(index))
-    _check_models(models)
+    check_models(models)
     fingerprint = dataset.fingerprint()
-    _check_rashomon_data(rashomon or {}, fingerprint, index)
+    check_rashomon_data(rashomon or {}, fingerprint, index)
 
     def score(name: str) -> InteractionResult:
         model = models[name]
@@ -236,30 +244,6 @@ def compare_models(
         range_tolerance=range_tolerance,
         dataset_fingerprint=fingerprint,
     )
-
-
-def _check_rashomon_data(
-    rashomon: Mapping[str, RashomonRange], fingerprint: str, index: str
-) -> None:
-    """Each FISC or model-set result must record this data set (checked before scoring)."""
-    for name, result in rashomon.items():
-        if isinstance(result, ModelSetResult):
-            if result.index != index:
-                raise ParameterError(
-                    f"rashomon[{name!r}]: the model set's ranges are of index {result.index!r} "
-                    f"but the comparison uses {index!r}; build the set with the comparison's index"
-                )
-        elif not isinstance(result, RashomonResult):
-            raise ParameterError(
-                f"rashomon[{name!r}]: expected the RashomonResult of explore_rashomon or a "
-                f"ModelSetResult, got {type(result).__name__}"
-            )
-        found = result.settings.get("dataset_fingerprint")
-        if found is not None and found != fingerprint:
-            raise ParameterError(
-                f"rashomon[{name!r}]: computed on another data set (fingerprint {found[:12]}..., "
-                f"this one {fingerprint[:12]}...); explore the Rashomon set on the compared rows"
-            )
 
 
 def compare_scored(
@@ -320,83 +304,6 @@ def compare_scored(
     found = {name: fisc for name, fisc in found.items() if fisc is not None}
     comparison = compare_results(results, rashomon=found or None, **options)
     return dataclasses.replace(comparison, seconds=time.perf_counter() - started)
-
-
-# ---------------------------------------------------------------------------- checks
-def _check_models(models: Mapping[str, Any]) -> None:
-    if not isinstance(models, Mapping):
-        raise ParameterError(
-            f"models must be a mapping of name to model; got {type(models).__name__}"
-        )
-    if len(models) < 2:
-        raise ParameterError(f"models: need at least two models to compare; got {len(models)}")
-
-
-def _check_parameters(
-    aggregate: str, top_k: int, zero_tolerance: float, range_tolerance: float
-) -> None:
-    if aggregate not in AGGREGATES:
-        raise ParameterError(f"aggregate must be one of {AGGREGATES}; got {aggregate!r}")
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-        raise ParameterError(f"top_k must be a positive integer; got {top_k!r}")
-    for name, tolerance in (
-        ("zero_tolerance", zero_tolerance),
-        ("range_tolerance", range_tolerance),
-    ):
-        if not 0 <= tolerance < 1:
-            raise ParameterError(f"{name} must be in [0, 1); got {tolerance!r}")
-
-
-def _check_results(
-    results: Sequence[InteractionResult], dataset_fingerprint: str | None
-) -> list[InteractionResult]:
-    results = list(results)
-    if len(results) < 2:
-        raise ParameterError(f"results: need at least two models to compare; got {len(results)}")
-    for result in results:
-        if not isinstance(result, InteractionResult):
-            raise ParameterError(f"results must be InteractionResults; got {type(result).__name__}")
-    first, first_name = results[0], results[0].model_name
-    names = [r.model_name for r in results]
-    repeated = next((name for name in names if names.count(name) > 1), None)
-    if repeated is not None:
-        raise ParameterError(f"results: model name {repeated!r} appears twice; names must differ")
-    for result, name in zip(results[1:], names[1:], strict=True):
-        if result.index != first.index:
-            raise ParameterError(
-                f"results: {first_name!r} uses index {first.index!r} but {name!r} "
-                f"uses {result.index!r}; compare results of one index"
-            )
-        if tuple(result.group_names) != tuple(first.group_names):
-            raise ParameterError(
-                f"results: {name!r} scores groups {list(result.group_names)} but "
-                f"{first_name!r} scores {list(first.group_names)}; compare results of one data set"
-            )
-    _check_same_data(results, dataset_fingerprint)
-    return results
-
-
-def _check_same_data(results: list[InteractionResult], dataset_fingerprint: str | None) -> None:
-    """Results that record their data set or explained rows must agree on them."""
-    expected = dataset_fingerprint
-    for result in results:
-        found = result.settings.get("dataset_fingerprint")
-        if found is None:
-            continue
-        if expected is not None and found != expected:
-            raise ParameterError(
-                f"results: {result.model_name!r} was computed on another data set (fingerprint "
-                f"{found[:12]}..., expected {expected[:12]}...); compare results of one data set"
-            )
-        expected = found
-    with_rows = [r for r in results if r.settings.get("rows") is not None]
-    for result in with_rows[1:]:
-        if list(result.settings["rows"]) != list(with_rows[0].settings["rows"]):
-            raise ParameterError(
-                f"results: {result.model_name!r} explains other rows than "
-                f"{with_rows[0].model_name!r}; "
-                "score every model on the same rows (same rows= and seed=)"
-            )
 
 
 def _finite_global_values(result: InteractionResult, aggregate: str) -> pd.Series:

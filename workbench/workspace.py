@@ -5,6 +5,10 @@ sample model trained on one of the data sets, or a model file). Data sets and mo
 first use and kept for the life of the process; background jobs forked from the web process
 inherit them. Models given from Python (``app.open``) live in memory only: the manifest holds
 nothing that would need pickle.
+
+The manifest entries live in ``workbench.manifest_entries``, reading an entry's data set and
+scoring a loaded model in ``workbench.entry_loading``, the demo in ``workbench.demo_workspace``;
+the entries and ``demo_workspace`` are importable from here too.
 """
 
 from __future__ import annotations
@@ -15,95 +19,22 @@ import shutil
 import threading
 import uuid
 import weakref
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from workbench.demo_workspace import (  # noqa: F401 (re-exported)
+    DEMO_ZOO_MODELS,
+    DEMO_ZOO_WEIGHTS,
+    demo_workspace,
+)
+from workbench.entry_loading import model_metrics, read_dataset, tree_model
 from workbench.errors import DataError, ModelError, ParameterError, WorkbenchError
+from workbench.manifest_entries import DataEntry, LoadedModel, ModelEntry, check_model_kind
 from workbench.store import ResultStore
 
 MANIFEST_NAME = "workspace.json"
 _MANIFEST_VERSION = 1
-
-
-@dataclass(frozen=True)
-class DataEntry:
-    """A data set of the workspace: a CSV or Parquet file and how to read it into a Dataset."""
-
-    name: str
-    path: str
-    target: str
-    groups: str | dict[str, list[str]] = "columns"
-    features: list[str] | None = None
-    description: str = ""
-    #: "table" (``Dataset.from_csv``/``from_parquet``), "fields" (one coded field per column for
-    #: the CTR zoo, numeric columns bucketised: ``workbench.zoo.ctr_data.fields_from_frame``) or
-    #: "adult" (the UCI Adult file as coded fields: ``adult_fields``)
-    coding: str = "table"
-
-
-@dataclass(frozen=True)
-class ModelEntry:
-    """A model of the workspace, explained on ``data``.
-
-    ``kind`` is "sample" (``sample`` names a built-in model, trained on an 80/20 split of the data
-    and explained on the test rows), "zoo" (``sample`` names a CTR model of ``workbench.zoo``,
-    trained likewise on a coded data set, its weights cached in the workspace's ``zoo`` folder)
-    "file" (``path`` to a model file, explained on all rows) or "torch" (the user's own torch
-    module built by ``factory`` "package.module:callable", with the ``state_dict`` file
-    ``weights``, its gate ``sites`` and ``embedding_site`` by module path, and optionally a
-    ``field_inputs`` specification ``{"fields": {...}, "dtypes": {...}}`` for
-    ``workbench.field_inputs.DictInputs``, the factory's ``factory_kwargs``, and ``output``
-    "probability" for a module that ends in a sigmoid; explained on all rows). Building a
-    "torch" model imports the factory, the registrant's own code: only the local user names
-    one (the command line or this manifest), never the web app.
-    """
-
-    name: str
-    data: str
-    kind: str
-    sample: str | None = None
-    path: str | None = None
-    task: str = "auto"
-    output: str | None = None
-    description: str = ""
-    #: a joblib/pickle ``path`` is loaded only when true: loading one runs code its author chose,
-    #: so whoever registers the file says they trust it (``Workspace.add_model``)
-    trusted: bool = False
-    factory: str | None = None
-    weights: str | None = None
-    #: "path#call" text (a gate) or {"site": "path#call", "kind": "gate"|"mask"|...}
-    sites: list | None = None
-    embedding_site: str | None = None
-    field_inputs: dict | None = None
-    #: a folder the factory's package is imported from (appended to ``sys.path``)
-    import_path: str | None = None
-    #: keyword arguments of a "torch" entry's factory (``workbench.deepctr:build`` takes
-    #: ``{"name": "FiBiNET", ...}``); a factory with a ``dataset`` parameter also gets ``data``
-    factory_kwargs: dict | None = None
-
-
-@dataclass(frozen=True)
-class LoadedModel:
-    """A model ready to analyse: the adapter, the rows it is explained on, and its metrics there."""
-
-    name: str
-    data: str
-    adapter: Any
-    rows: Any
-    metrics: dict[str, float] = field(default_factory=dict)
-    #: the model object as trained or given (tree SHAP reads a fitted scikit-learn tree itself)
-    estimator: Any = None
-    #: the rows it was trained on, where the workspace trained it (the private-row Δloss of an
-    #: embeddings analysis refits on them, a retrained model set trains its members on them);
-    #: None for a model file or object
-    train_rows: Any = None
-    #: the gate sites of a "torch" entry (``workbench.sites.SiteSpec``); None: the model's own
-    sites: Any = None
-    #: the module path of a "torch" entry's field embedding output, if given
-    embedding_site: str | None = None
 
 
 class Workspace:
@@ -187,7 +118,7 @@ class Workspace:
             target.parent.mkdir(exist_ok=True)
             shutil.copyfile(entry.path, target)
             entry = DataEntry(**{**asdict(entry), "path": str(target)})
-        self._datasets[entry.name] = _read_dataset(entry)
+        self._datasets[entry.name] = read_dataset(entry)
         self._data[entry.name] = entry
         if save:
             self.save()
@@ -272,7 +203,7 @@ class Workspace:
     def read_data(entry: DataEntry) -> Any:
         """The ``Dataset`` of ``entry``, read without registering it (a one-line error when it
         cannot be read)."""
-        return _read_dataset(entry)
+        return read_dataset(entry)
 
     def _forget(self, data_names: list[str], model_names: list[str]) -> None:
         """Drop entries registered (not yet saved) by a registration that failed."""
@@ -298,44 +229,7 @@ class Workspace:
         self._check_new_name(entry.name, self._models, "model")
         if entry.data not in self._data:
             raise ParameterError(f"model {entry.name!r}: unknown data set {entry.data!r}")
-        if entry.kind == "sample":
-            from workbench.samples import SAMPLE_MODELS
-
-            if entry.sample not in SAMPLE_MODELS:
-                raise ParameterError(
-                    f"model {entry.name!r}: unknown sample model {entry.sample!r}; "
-                    f"built-in: {', '.join(SAMPLE_MODELS)}"
-                )
-        elif entry.kind == "zoo":
-            from workbench.zoo import MODELS as ZOO_MODELS
-
-            if entry.sample not in ZOO_MODELS:
-                raise ParameterError(
-                    f"model {entry.name!r}: unknown zoo model {entry.sample!r}; "
-                    f"known: {', '.join(ZOO_MODELS)}"
-                )
-        elif entry.kind == "file":
-            if not entry.path or not Path(entry.path).is_file():
-                raise ParameterError(f"model {entry.name!r}: no model file at {entry.path!r}")
-        elif entry.kind == "torch":
-            from workbench.factory_models import is_factory
-
-            if not entry.factory or not is_factory(entry.factory):
-                raise ParameterError(
-                    f"model {entry.name!r}: factory must be package.module:callable, "
-                    f"got {entry.factory!r}"
-                )
-            if entry.weights and not Path(entry.weights).is_file():
-                raise ParameterError(f"model {entry.name!r}: no weights file at {entry.weights!r}")
-            if entry.factory_kwargs is not None and not isinstance(entry.factory_kwargs, dict):
-                raise ParameterError(
-                    f"model {entry.name!r}: factory_kwargs must be a JSON object, "
-                    f"got {entry.factory_kwargs!r}"
-                )
-        else:
-            raise ParameterError(
-                f"model {entry.name!r}: kind must be 'sample', 'zoo', 'file' or 'torch'"
-            )
+        check_model_kind(entry)
         self._models[entry.name] = entry
         if save:
             self.save()
@@ -370,7 +264,7 @@ class Workspace:
             data,
             adapter,
             dataset,
-            _metrics(adapter, dataset),
+            model_metrics(adapter, dataset),
             estimator=model,
             train_rows=train_rows,
         )
@@ -403,7 +297,7 @@ class Workspace:
         entry = self.data_entry(name)
         with self._lock(f"data:{name}"):
             if name not in self._datasets:
-                self._datasets[name] = _read_dataset(entry)
+                self._datasets[name] = read_dataset(entry)
         return self._datasets[name]
 
     def model(self, name: str) -> LoadedModel:
@@ -451,8 +345,8 @@ class Workspace:
                 trust_pickle=entry.trusted,
                 feature_names=dataset.feature_names,
             )
-            rows, estimator = dataset, _tree_model(entry.path)
-        metrics = _metrics(adapter, rows)
+            rows, estimator = dataset, tree_model(entry.path)
+        metrics = model_metrics(adapter, rows)
         return LoadedModel(
             entry.name,
             entry.data,
@@ -488,110 +382,6 @@ def _lookup(entries: dict, name: str, what: str):
         known = ", ".join(entries) or "none"
         raise ParameterError(f"{what}: unknown name {name!r}; the workspace has: {known}")
     return entries[name]
-
-
-def _tree_model(path: str | None):
-    """The Booster of an xgboost/lightgbm file (index "tree" reads its trees), else None."""
-    from workbench.models.boosters import is_native_file, read_native_model
-
-    return read_native_model(path) if path and is_native_file(path) else None
-
-
-def _read_dataset(entry: DataEntry):
-    import pandas as pd
-
-    from workbench.data import Dataset
-    from workbench.zoo.ctr_data import adult_fields, fields_from_frame
-
-    path = Path(entry.path)
-    if not path.is_file():
-        raise DataError(f"data set {entry.name!r}: file {path} not found")
-    if entry.coding == "adult":
-        return adult_fields(path)
-    if entry.coding == "fields":
-        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-        columns = [*entry.features, entry.target] if entry.features else list(frame.columns)
-        return fields_from_frame(frame[columns], entry.target)
-    if entry.coding != "table":
-        raise ParameterError(
-            f"data set {entry.name!r}: coding must be 'table', 'fields' or 'adult', "
-            f"got {entry.coding!r}"
-        )
-    read = Dataset.from_parquet if path.suffix == ".parquet" else Dataset.from_csv
-    return read(path, target=entry.target, features=entry.features, groups=entry.groups)
-
-
-def _metrics(adapter, rows) -> dict[str, float]:
-    """Loss, and accuracy/AUC for binary classifiers, on the rows the model is explained on."""
-    from sklearn.metrics import roc_auc_score
-
-    if rows.y is None:
-        return {}
-    try:
-        outputs = adapter.predict(rows.X)
-    except WorkbenchError:
-        return {}
-    y = rows.y.to(outputs.device)
-    metrics = {"loss": float(adapter.loss.per_row(outputs, y).mean()), "rows": rows.n_rows}
-    if adapter.task == "classification" and adapter.n_classes == 2:
-        score = outputs.reshape(-1).double().cpu().numpy()
-        threshold = 0.5 if adapter.output_kind == "probability" else 0.0
-        truth = rows.y.numpy()
-        metrics["accuracy"] = float(np.mean((score > threshold) == (truth > 0.5)))
-        if len(np.unique(truth)) == 2:
-            metrics["auc"] = float(roc_auc_score(truth, score))
-    return metrics
-
-
-#: trained weights of the demo's CTR models, copied into a new demo workspace's zoo cache so the
-#: demo does not train them on first use (they are retrained if the code's cache key changed)
-DEMO_ZOO_WEIGHTS = "zoo"
-DEMO_ZOO_MODELS = ("finalmlp", "gdcn", "autoint", "fcn")
-
-
-def demo_workspace(root: str | Path) -> Workspace:
-    """The demo: COMPAS (7 one-hot groups) with the logistic, MLP and boosted-tree sample models,
-    and UCI Adult (14 coded fields) with the FinalMLP, GDCN, AutoInt and FCN models of the CTR
-    zoo."""
-    from workbench.samples import SAMPLE_DATA_DIR, sample_data_path
-
-    workspace = Workspace.create(root)
-    shipped = SAMPLE_DATA_DIR / DEMO_ZOO_WEIGHTS
-    if shipped.is_dir():
-        cache = workspace.root / "zoo"
-        cache.mkdir(exist_ok=True)
-        for weights in shipped.iterdir():
-            if not (cache / weights.name).exists():
-                shutil.copyfile(weights, cache / weights.name)
-    if "compas" not in workspace.data_names:
-        workspace.add_data(
-            DataEntry(
-                name="compas",
-                path=str(sample_data_path("compas.csv")),
-                target="Recidivate-Within-Two-Years",
-                groups="prefix",
-                description="COMPAS recidivism (binarized, the FISC paper's data), 7 groups",
-            )
-        )
-    for sample in ("logistic", "mlp", "gbt"):
-        name = f"compas-{sample}"
-        if name not in workspace.model_names():
-            workspace.add_model(ModelEntry(name=name, data="compas", kind="sample", sample=sample))
-    if "adult" not in workspace.data_names:
-        workspace.add_data(
-            DataEntry(
-                name="adult",
-                path=str(sample_data_path("adult.csv.gz")),
-                target="income",
-                coding="adult",
-                description="UCI Adult census income, 14 coded fields (numeric ones bucketised)",
-            )
-        )
-    for zoo_model in DEMO_ZOO_MODELS:
-        name = f"adult-{zoo_model}"
-        if name not in workspace.model_names():
-            workspace.add_model(ModelEntry(name=name, data="adult", kind="zoo", sample=zoo_model))
-    return workspace
 
 
 _OPEN_WORKSPACES: weakref.WeakSet = weakref.WeakSet()

@@ -9,7 +9,10 @@ One job per module:
 
 - ``adapter``: the :class:`ModelAdapter` (forward, predict, output checks, fingerprint);
 - ``wrapping``: :func:`wrap_model`, which picks how a torch module, a scikit-learn estimator
-  or a callable is run, and checks the arguments;
+  or a callable is run;
+- ``runners``: how each kind of model runs (torch module, CPU estimator, Booster, callable);
+- ``sklearn_estimators``: a scikit-learn estimator's checks, CPU predict function and digest;
+- ``wrap_arguments``: checks of the arguments every wrapper shares (device, rows, classes);
 - ``files``: :func:`load_model_file`, reading TorchScript, ``torch.export`` and joblib files.
 """
 

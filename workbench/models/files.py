@@ -28,7 +28,9 @@ from workbench.models.boosters import (
     is_native_file,
     read_native_model,
 )
-from workbench.models.wrapping import build_adapter, check_max_rows, check_task, resolve_device
+from workbench.models.task import check_task
+from workbench.models.wrap_arguments import check_max_rows, resolve_device
+from workbench.models.wrapping import build_adapter
 
 _TORCHSCRIPT_SUFFIXES = (".pt", ".pth", ".ts")
 PICKLE_SUFFIXES = (".joblib", ".pkl")

@@ -2,39 +2,32 @@
 
 A torch module runs as given (on a private copy); a scikit-learn estimator whose maths is
 simple becomes a torch module (``workbench.sklearn_convert``), any other runs on the CPU; a
-callable runs on the CPU. The arguments every wrapper shares (task, device, n_classes,
-max_rows_per_call) are checked here, with messages that name the argument.
+callable runs on the CPU (``workbench.models.runners``). The arguments every wrapper shares
+(task, device, n_classes, max_rows_per_call) are checked with messages that name the argument
+(``workbench.models.wrap_arguments``).
 """
 
 from __future__ import annotations
 
 import copy
-import numbers
-import pickle
 import uuid
-import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 
-import joblib
-import numpy as np
 import torch
-from sklearn.base import BaseEstimator, is_classifier, is_regressor
-from sklearn.exceptions import NotFittedError
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import BaseEstimator
 
 from workbench.errors import ModelError, ParameterError
 from workbench.losses import OUTPUT_KINDS, resolve_loss
 from workbench.models.adapter import ModelAdapter
-from workbench.models.boosters import (
-    booster_digest,
-    booster_info,
-    booster_predict,
-    check_booster_task,
-    is_booster,
+from workbench.models.boosters import is_booster
+from workbench.models.runners import (
+    booster_runner,
+    callable_runner,
+    estimator_runner,
+    torch_runner,
 )
 from workbench.models.task import TASKS, check_task, inferred_task, probe_width
-from workbench.sklearn_convert import to_torch_module
+from workbench.models.wrap_arguments import check_max_rows, resolve_device
 
 __all__ = ["TASKS", "build_adapter", "check_task", "resolve_device", "wrap_model"]
 
@@ -110,18 +103,6 @@ def wrap_model(
     )
 
 
-@dataclass(frozen=True)
-class _Runner:
-    """How a wrapped model runs: a torch module on the device, or a function on the CPU."""
-
-    module: torch.nn.Module | None
-    cpu_function: Callable[[np.ndarray], object] | None
-    source_digest: str | None  # None: hash the module; "callable": cannot be hashed
-    default_output: str
-    n_classes: int
-    n_features: int | None
-
-
 def build_adapter(
     model: object,
     task: str,
@@ -149,9 +130,9 @@ def build_adapter(
             task, probed_classes = inferred_task(module, y, output, width, loss)
             if n_classes is None and probed_classes is not None:
                 n_classes = probed_classes
-        runner = _torch_runner(module, task, n_classes, n_features)
+        runner = torch_runner(module, task, n_classes, n_features)
     elif is_booster(model):
-        runner, task = _booster_runner(model, task, n_classes, output)
+        runner, task = booster_runner(model, task, n_classes, output)
     elif task == "auto":
         task = inferred_task(model, y, output, None, loss)[0]
         return build_adapter(
@@ -166,9 +147,9 @@ def build_adapter(
             n_features=n_features,
         )
     elif isinstance(model, BaseEstimator):
-        runner = _estimator_runner(model, task, device, n_classes, output)
+        runner = estimator_runner(model, task, device, n_classes, output)
     elif callable(model):
-        runner = _callable_runner(model, task, n_classes)
+        runner = callable_runner(model, task, n_classes)
     else:
         raise ModelError(
             "model must be a torch.nn.Module, a fitted scikit-learn estimator, an xgboost or "
@@ -193,132 +174,6 @@ def build_adapter(
         _source_digest=runner.source_digest,
         _unhashable_token=uuid.uuid4().hex if unhashable else "",
     )
-
-
-def _torch_runner(
-    module: torch.nn.Module, task: str, n_classes: int | None, n_features: int | None
-) -> _Runner:
-    return _Runner(
-        module=module,
-        cpu_function=None,
-        source_digest=None,
-        default_output="logit" if task == "classification" else "value",
-        n_classes=_resolve_n_classes(task, n_classes, known=None),
-        n_features=n_features,
-    )
-
-
-def _estimator_runner(
-    model: BaseEstimator,
-    task: str,
-    device: torch.device,
-    n_classes: int | None,
-    output: str | None,
-) -> _Runner:
-    _check_sklearn_task(model, task)
-    resolved_classes = _resolve_n_classes(task, n_classes, known=_sklearn_class_count(model, task))
-    converted = to_torch_module(model)
-    if converted is not None:
-        module, cpu_function = converted.to(device), None
-        default_output = "logit" if task == "classification" else "value"
-    else:
-        module, cpu_function = None, _sklearn_cpu_function(copy.deepcopy(model), task)
-        default_output = "probability" if task == "classification" else "value"
-    if output is not None and output != default_output:
-        raise ParameterError(
-            f"output={output!r} does not match {type(model).__name__}, whose adapter "
-            f"returns {default_output!r}; leave output=None"
-        )
-    return _Runner(
-        module=module,
-        cpu_function=cpu_function,
-        source_digest=_estimator_digest(model),
-        default_output=default_output,
-        n_classes=resolved_classes,
-        n_features=getattr(model, "n_features_in_", None),
-    )
-
-
-def _booster_runner(
-    model: object, task: str, n_classes: int | None, output: str | None
-) -> tuple[_Runner, str]:
-    """An xgboost/lightgbm Booster run on the CPU, in the output its objective gives."""
-    info = booster_info(model)
-    task = check_booster_task(info, task)
-    if output is not None and output != info.output_kind:
-        raise ParameterError(
-            f"output={output!r} does not match the {info.library} model, whose objective "
-            f"gives {info.output_kind!r}; leave output=None"
-        )
-    runner = _Runner(
-        module=None,
-        cpu_function=booster_predict(model, info),
-        source_digest=booster_digest(model),
-        default_output=info.output_kind,
-        n_classes=_resolve_n_classes(
-            task, n_classes, known=info.n_classes if task == "classification" else None
-        ),
-        n_features=info.n_features,
-    )
-    return runner, task
-
-
-def _callable_runner(model: Callable, task: str, n_classes: int | None) -> _Runner:
-    return _Runner(
-        module=None,
-        cpu_function=model,
-        source_digest="callable",
-        default_output="probability" if task == "classification" else "value",
-        n_classes=_resolve_n_classes(task, n_classes, known=None),
-        n_features=None,
-    )
-
-
-def check_max_rows(max_rows_per_call: object) -> int | None:
-    if max_rows_per_call is None:
-        return None
-    if (
-        isinstance(max_rows_per_call, bool)
-        or not isinstance(max_rows_per_call, numbers.Integral)
-        or max_rows_per_call < 1
-    ):
-        raise ParameterError(
-            f"max_rows_per_call must be a positive integer or None, got {max_rows_per_call!r}"
-        )
-    return int(max_rows_per_call)
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError, ValueError):
-        resolved = None
-    if resolved is None or resolved.type not in ("cpu", "cuda", "mps"):
-        raise ParameterError(
-            f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}"
-        )
-    if resolved.type == "cuda" and (
-        not torch.cuda.is_available() or (resolved.index or 0) >= torch.cuda.device_count()
-    ):
-        raise ParameterError(f"device={device!r} is not available here; use device='auto'")
-    if resolved.type == "mps" and not torch.backends.mps.is_available():
-        raise ParameterError(f"device={device!r} is not available here; use device='auto'")
-    return resolved
-
-
-def _resolve_n_classes(task: str, n_classes: object, *, known: int | None) -> int:
-    if task == "regression":
-        if n_classes not in (None, 1):
-            raise ParameterError(f"n_classes must be None for regression, got {n_classes!r}")
-        return 1
-    if known is not None and n_classes is not None and n_classes != known:
-        raise ParameterError(f"n_classes={n_classes!r} but the model was fitted on {known} classes")
-    value = known if known is not None else 2 if n_classes is None else n_classes
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 2:
-        raise ParameterError(f"n_classes must be an integer >= 2, got {n_classes!r}")
-    return int(value)
 
 
 def _prepared_module(
@@ -347,67 +202,3 @@ def _first_linear_width(module: torch.nn.Module) -> int | None:
             return None
         return weight.shape[1]  # traced layers keep the weight but not in_features
     return None
-
-
-def _check_sklearn_task(model: BaseEstimator, task: str) -> None:
-    try:
-        check_is_fitted(model)
-    except NotFittedError:
-        raise ModelError(
-            f"model is not fitted: call {type(model).__name__}.fit(X, y) before wrapping it"
-        ) from None
-    if task == "classification" and is_regressor(model):
-        raise ParameterError(f"{type(model).__name__} is a regressor; use task='regression'")
-    if task == "regression" and is_classifier(model):
-        raise ParameterError(f"{type(model).__name__} is a classifier; use task='classification'")
-
-
-def _sklearn_class_count(model: BaseEstimator, task: str) -> int | None:
-    if task != "classification":
-        return None
-    if not hasattr(model, "predict_proba"):
-        raise ModelError(
-            f"{type(model).__name__} has no predict_proba; wrap a function returning "
-            "class probabilities instead"
-        )
-    classes = getattr(model, "classes_", None)
-    if classes is None:
-        return None
-    if np.ndim(classes) != 1 or len(classes) < 2:
-        raise ModelError(f"{type(model).__name__} must be fitted on 2 or more classes, one target")
-    return len(classes)
-
-
-def _sklearn_cpu_function(model: BaseEstimator, task: str) -> Callable[[np.ndarray], object]:
-    method = model.predict_proba if task == "classification" else model.predict
-
-    def predict(chunk: np.ndarray) -> object:
-        with warnings.catch_warnings():
-            # Fitted on a DataFrame, predicting on arrays: the columns are the same.
-            warnings.filterwarnings("ignore", message="X does not have valid feature names")
-            return method(chunk)
-
-    return predict
-
-
-def _estimator_digest(estimator: BaseEstimator) -> str:
-    """Hash of an estimator's parameters and fitted arrays.
-
-    A pickle round trip first lays the arrays out the way a model loaded from a file has them
-    (a fitted array can be a strided view), so a fitted model and its saved copy hash alike.
-    """
-    hasher = _PackedHasher(hash_name="md5")
-    return "sklearn:" + hasher.hash(pickle.loads(pickle.dumps(estimator)))
-
-
-class _PackedHasher(joblib.hashing.NumpyHasher):
-    """joblib's hash, with structured arrays packed first: the padding bytes of a tree's node
-    records are uninitialised memory, so the same trees hashed differently in another process
-    (or read back from the sample-model cache) and their stored results were never found."""
-
-    def save(self, obj):
-        if isinstance(obj, np.ndarray) and obj.dtype.fields is not None:
-            from numpy.lib.recfunctions import repack_fields
-
-            obj = repack_fields(obj)
-        super().save(obj)
