@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from workbench.errors import ParameterError
 
 SHAPLEY_INDICES = ("sii", "stii", "ksii")
@@ -164,6 +166,6 @@ def _exact_lower(index: str, n_groups: int, max_order: int) -> int:
 def row_count(rows, n_available: int, default: int) -> int:
     """How many rows a ``rows``/``background`` argument explains: a count (capped at the rows
     there are), positions or values given (their number), or None (``default``, capped)."""
-    if rows is None or isinstance(rows, int):
+    if rows is None or isinstance(rows, int | np.integer):
         return min(default if rows is None else int(rows), n_available)
     return len(rows)

@@ -142,3 +142,11 @@ def test_auto_runs_the_sampled_path_above_the_budget():
         "SII on 11 groups: sampled, 4 draws per interaction = 968 coalitions × 3 rows"
     )
     assert result.ranges["sampling_error"].notna().all()
+
+
+def test_row_counts_read_every_way_rows_are_given():
+    from analyzers.model_sets.cost import row_count
+
+    assert row_count(None, 40, 100) == 40  # the default sample, capped at the rows there are
+    assert row_count(np.int64(7), 40, 100) == 7
+    assert row_count(np.arange(5), 40, 100) == 5
