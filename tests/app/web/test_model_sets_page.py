@@ -171,3 +171,15 @@ def test_the_page_states_the_cost_and_samples_above_the_coalition_budget(demo_sp
 def _text(answer: str) -> str:
     """A rendered page's JSON with its characters as a user reads them (× not \\u00d7)."""
     return json.dumps(json.loads(answer), ensure_ascii=False)
+
+
+def test_the_cost_line_follows_the_settings_and_says_when_it_cannot(demo_space):
+    from app.web.pages.model_sets import settings_cost
+
+    given = {"builder": "retrain", "members": 3, "n_bootstrap": 2, "index": "sii", "rows": 20}
+    # COMPAS: 7 groups, 2**7 = 128 coalitions; retrain makes 3 seeds × 2 resamples = 6 members
+    assert settings_cost(demo_space, "compas-gbt", given).startswith(
+        "Cost: SII on 7 groups: exact, 128 coalitions × 20 rows × 50 background rows × 6 members"
+    )
+    refused = settings_cost(demo_space, "compas-gbt", {**given, "rows": None})
+    assert refused.startswith("Cost: unknown until the settings are valid (rows:")
