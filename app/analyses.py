@@ -349,7 +349,7 @@ ANALYSES: dict[str, Analysis] = {
         chunked=True,
         defaults=signature_defaults(
             explore_model_set,
-            ["index", "epsilon_rate", "top_k", "random_state"],
+            ["index", "epsilon_rate", "top_k", "random_state", "max_coalitions"],
             # The app's own, as `workbench rashomon-set` names them: the builder, the set's
             # size (seeds retrained, or dropout members), bootstrap resamples per seed and a
             # seeded sample of DEFAULT_ROWS explained rows (the analyzer's rows=None).
@@ -365,6 +365,8 @@ ANALYSES: dict[str, Analysis] = {
             "random_state": SEED_BOUNDS,
             "members": (2, 1024),
             "n_bootstrap": (0, 10),
+            # 2**22 coalitions is where exact stops (analyzers.interactions.shapley)
+            "max_coalitions": (16, 1 << 22),
             "rows": (1, 100_000),
         },
     ),

@@ -163,6 +163,7 @@ def compute_model_set(
         top_k=parameters["top_k"],
         rows=parameters["rows"],
         random_state=parameters["random_state"],
+        max_coalitions=parameters["max_coalitions"],
         progress=progress,
         **(chunks or {}),
     )
@@ -178,3 +179,41 @@ def read_model_set(payload: dict):
     from analyzers.model_sets import ModelSetResult
 
     return ModelSetResult.from_dict(payload)
+
+
+def planned_members(parameters: dict) -> int:
+    """Members the chosen builder makes (the in-set ones, scored, are at most these)."""
+    if parameters["builder"] == "retrain":
+        return parameters["members"] * max(1, parameters["n_bootstrap"])
+    return parameters["members"]
+
+
+def cost_text(model, parameters: dict) -> str:
+    """The job's cost in the units that drive it, before Run: for a Shapley index the
+    analyzer's own plan (``analyzers.model_sets.cost``: exact or sampled, coalitions × rows ×
+    background rows × members), as ``explore_model_set`` will run it."""
+    from analyzers.model_sets.cost import SHAPLEY_INDICES
+    from analyzers.model_sets.explore import set_plan
+    from app.analyses import signature_default
+
+    members = planned_members(parameters)
+    index = parameters["index"]
+    if index not in SHAPLEY_INDICES:
+        return (
+            f"Cost: {index} on {parameters['rows']:,} rows × up to {members} members "
+            "(no coalitions to enumerate)"
+        )
+    game = {
+        name: signature_default(explore_model_set, name) for name in ("approximator", "n_samples")
+    }
+    background = signature_default(explore_model_set, "background")
+    plan = set_plan(
+        model.rows,
+        index,
+        parameters["rows"],
+        background,
+        members,
+        game,
+        parameters["max_coalitions"],
+    )
+    return f"Cost: {plan.text()}; members are at most {members} (those within ε are scored)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from analyzers.rashomon_result import MIN_IN_SET_MODELS
 from analyzers.result import Diagnostic
 
@@ -46,3 +48,37 @@ def model_set_diagnostics(
             )
         )
     return tuple(found)
+
+
+def sampling_diagnostics(plan, scored) -> tuple[Diagnostic, ...]:
+    """``sampled_shapley`` (info) when the members' Shapley index was sampled: how large the
+    reported standard errors are, and that the ranges include that noise.
+
+    ``plan`` is the set's ``ShapleyPlan`` (None: not a Shapley index); ``scored`` the members'
+    ``InteractionResult``s, whose ``standard_errors`` are of each pair's signed mean over rows.
+    """
+    if plan is None or plan.approximator != "sampling":
+        return ()
+    errors = sampling_errors(scored)
+    if errors.empty:
+        return ()
+    return (
+        Diagnostic(
+            "sampled_shapley",
+            f"{plan.text()}. Every member got the same draws, so differences between members "
+            "are not draw-to-draw noise alone; still, the standard error of a pair's signed "
+            f"mean is up to {errors.max():.3g} (median {errors.median():.3g}; column "
+            "sampling_error of the range table), and mean |value| over rows, the strength "
+            "ranked here, carries per-row noise at least as large that is not estimated: read "
+            "range ends closer than that as equal, or run with approximator='exact'",
+            severity="info",
+        ),
+    )
+
+
+def sampling_errors(scored) -> pd.Series:
+    """Largest standard error of each pair's signed mean over the members (pair -> error)."""
+    frames = [r.standard_errors for r in scored if r.standard_errors is not None]
+    if not frames:
+        return pd.Series(dtype=float)
+    return pd.concat(frames).groupby("pair", sort=False)["standard_error"].max()

@@ -12,9 +12,14 @@ import pandas as pd
 
 from analyzers.interaction_result import InteractionResult, canonical_index
 from analyzers.interactions import score_interactions
-from analyzers.interactions.score import DEFAULT_BACKGROUND
+from analyzers.interactions.score import DEFAULT_BACKGROUND, DEFAULT_ROWS
 from analyzers.model_sets import consensus
-from analyzers.model_sets.diagnostics import model_set_diagnostics
+from analyzers.model_sets.cost import SHAPLEY_INDICES, row_count, shapley_plan
+from analyzers.model_sets.diagnostics import (
+    model_set_diagnostics,
+    sampling_diagnostics,
+    sampling_errors,
+)
 from analyzers.model_sets.model_set import ModelSet, RashomonSetBuilder
 from analyzers.model_sets.result import ModelSetResult
 from workbench.chunk_runs import checkpoint_for, run_chunks
@@ -42,6 +47,7 @@ def explore_model_set(
     approximator: str = "auto",
     n_samples: int = 64,
     max_exact_groups: int = 14,
+    max_coalitions: int = 16_384,
     n_permutations: int = 30,
     collapse_tolerance: float = 1e-6,
     max_batch_rows: int | None = None,
@@ -69,7 +75,14 @@ def explore_model_set(
     rows, background, random_state, output, class_index, approximator, n_samples,
     max_exact_groups, n_permutations
         As in ``score_interactions``; every member gets the same rows, background and seed, so
-        differences come from the models, not the draws.
+        differences come from the models, not the draws (a sampled index draws the same
+        coalitions for every member).
+    max_coalitions : int
+        "sii", "stii", "ksii" with ``approximator="auto"``: coalitions per explained row a
+        member may cost. Exact while ``2**groups`` fits; beyond, sampled with as many draws per
+        interaction (at most ``n_samples``) as fit (``cost.shapley_plan``, whose
+        ``text()`` states the cost). The settings hold the plan; a ``sampled_shapley``
+        diagnostic gives the sampling error.
     collapse_tolerance : float
         In-set members whose outputs differ by at most this on every explained row are one
         model (the ``collapsed_model_set`` diagnostic).
@@ -118,6 +131,10 @@ def explore_model_set(
         "n_permutations": n_permutations,
         "max_batch_rows": max_batch_rows,
     }
+    plan = None
+    if index in SHAPLEY_INDICES:
+        plan = set_plan(dataset, index, rows, background, len(members), scoring, max_coalitions)
+        scoring |= {"approximator": plan.approximator, "n_samples": plan.n_samples or n_samples}
     if executor is None and checkpoint is None:
         scored = _score_here(members, dataset, scoring, progress)
     else:
@@ -126,6 +143,8 @@ def explore_model_set(
     pairs = _pair_order(scored, dataset)
     strengths = _strength_matrix(clouds, [m.name for m in members], pairs)  # (members, pairs)
     ranges = _ranges(clouds, strengths, pairs, top_k)
+    if plan is not None and plan.approximator == "sampling":
+        ranges["sampling_error"] = ranges["pair"].map(sampling_errors(scored))
     spread = _prediction_spread(members, dataset, scored, output, class_index, max_batch_rows)
     settings = {
         "builder_settings": model_set.settings,
@@ -134,6 +153,8 @@ def explore_model_set(
         "rows": scored[0].settings.get("rows") if scored else None,
         "random_state": int(random_state),
         "approximator": approximator,
+        "max_coalitions": int(max_coalitions),
+        "shapley_plan": plan.text() if plan else None,
         "collapse_tolerance": float(collapse_tolerance),
         # what compare_models checks, so a set's range is never set against another data set's
         "dataset_fingerprint": dataset.fingerprint(),
@@ -155,7 +176,22 @@ def explore_model_set(
         seconds=time.perf_counter() - started,
         diagnostics=model_set_diagnostics(
             len(model_set.members), len(members), spread, collapse_tolerance
-        ),
+        )
+        + sampling_diagnostics(plan, scored),
+    )
+
+
+def set_plan(dataset, index, rows, background, n_members, scoring, max_coalitions):
+    """The ``ShapleyPlan`` of scoring ``n_members`` members of a set on ``dataset``."""
+    return shapley_plan(
+        index,
+        dataset.n_groups,
+        n_rows=row_count(rows, dataset.n_rows, DEFAULT_ROWS),
+        n_background=row_count(background, dataset.n_rows, DEFAULT_BACKGROUND),
+        n_members=n_members,
+        approximator=scoring["approximator"],
+        n_samples=scoring["n_samples"],
+        max_coalitions=max_coalitions,
     )
 
 
@@ -166,10 +202,22 @@ def _score_here(members, dataset, scoring: dict, progress) -> list:
         if progress is not None:
             progress(SCORING_STAGE, done, len(members))
         model = _scored_model(member, scoring)
-        scored.append(score_interactions(model, dataset, model_name=member.name, **scoring))
+        batches = _member_progress(progress, done, len(members))
+        scored.append(
+            score_interactions(model, dataset, model_name=member.name, progress=batches, **scoring)
+        )
     if progress is not None:
         progress(SCORING_STAGE, len(members), len(members))
     return scored
+
+
+def _member_progress(progress, member: int, n_members: int):
+    """The member's own progress (a Shapley index: per batch of coalitions) as a stage that
+    names the member, so a long member shows "k / n" batches, not a frozen "0 / 8"."""
+    if progress is None:
+        return None
+    stage = f"member {member + 1} of {n_members}"
+    return lambda inner, done, total: progress(f"{stage}: {inner}", done, total)
 
 
 def _score_in_chunks(members, dataset, scoring: dict, executor, checkpoint, progress) -> list:

@@ -92,6 +92,13 @@ def add_parser(commands) -> None:
     parser.add_argument("--top-k", type=positive_int, default=default_of(explore, "top_k"))
     parser.add_argument("--rows", type=positive_int, help="explained rows, a seeded sample")
     add_game_arguments(parser, "Shapley: auto, exact or sampling; fis: auto, exact or permutation")
+    parser.add_argument(
+        "--max-coalitions",
+        type=positive_int,
+        default=default_of(explore, "max_coalitions"),
+        help="Shapley indices with --approximator auto: coalitions per explained row a member "
+        "may cost; exact while 2**groups fits, sampled beyond (the cost is printed first)",
+    )
     add_run_arguments(parser, random_state=default_of(explore, "random_state"))
     add_batch_arguments(parser, chunk_size=None)  # a chunk is one member
     add_cache_arguments(
@@ -118,8 +125,12 @@ def run_rashomon_set(args: argparse.Namespace) -> int:
             raise WorkbenchError("--target: the target column of --data is needed")
         builder, explained = _builder(args, load_dataset(Dataset, args))
     with ProgressBar(not args.no_progress) as bar, batch_options(args) as batch:
+        model_set = builder.build(
+            explained, epsilon_rate=args.epsilon_rate, epsilon=args.epsilon, progress=bar.update
+        )
+        _print_cost(args, explained, model_set)
         result = explore_model_set(
-            builder,
+            model_set,
             explained,
             args.index,
             epsilon_rate=args.epsilon_rate,
@@ -133,6 +144,7 @@ def run_rashomon_set(args: argparse.Namespace) -> int:
             approximator=args.approximator,
             n_samples=args.n_samples,
             max_exact_groups=args.max_exact_groups,
+            max_coalitions=args.max_coalitions,
             n_permutations=args.n_permutations,
             max_batch_rows=args.max_batch_rows,
             progress=bar.update,
@@ -155,6 +167,24 @@ def run_rashomon_set(args: argparse.Namespace) -> int:
         print(f"members: {cache.n_loaded} cached, {cache.n_saved} trained (cache {cache.root})")
     print(f"wrote {len(written)} files to {Path(args.out)}")
     return 0
+
+
+def _print_cost(args: argparse.Namespace, explained, model_set) -> None:
+    """The Shapley index's cost line (``analyzers.model_sets.cost``), as the page states it,
+    before the members are scored."""
+    from analyzers.interaction_result import canonical_index
+    from analyzers.model_sets.cost import SHAPLEY_INDICES
+    from analyzers.model_sets.explore import set_plan
+
+    index = canonical_index(args.index)
+    if index not in SHAPLEY_INDICES:
+        return
+    game = {"approximator": args.approximator, "n_samples": args.n_samples}
+    n_members = len(model_set.in_set)
+    plan = set_plan(
+        explained, index, args.rows, args.background, n_members, game, args.max_coalitions
+    )
+    print(f"cost: {plan.text()}", flush=True)
 
 
 def _add_dropout_arguments(parser: argparse.ArgumentParser, builder) -> None:

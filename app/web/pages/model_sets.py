@@ -16,7 +16,7 @@ from dash import Dash, Input, Output, State, dcc, html
 
 from app.analyses import analysis, compute_result, stored_result
 from app.applicability import model_set_builder_reason
-from app.model_set_analysis import BUILDERS
+from app.model_set_analysis import BUILDERS, cost_text
 from app.parameter_text import url_value
 from app.web.components import register_model_choices, register_table_downloads
 from app.web.context import current_workspace
@@ -31,7 +31,7 @@ from app.web.jobs import (
     select,
 )
 from app.web.pages.model_sets_view import PAGE, RESULT_REFERENCE, result_view
-from workbench.errors import ParameterError
+from workbench.errors import ParameterError, WorkbenchError
 
 PATH = "/model-sets"
 DATA = "mset-data"
@@ -44,9 +44,20 @@ BOOTSTRAP = "mset-n-bootstrap"
 INDEX = "mset-index"
 TOP_K = "mset-top-k"
 ROWS = "mset-rows"
+MAX_COALITIONS = "mset-max-coalitions"
+COST = "mset-cost"
 JOB = JobIds("mset")
 #: URL query names of the form's parameters, in the form's order (the rest take the defaults)
-FORM_PARAMETERS = ("builder", "epsilon_rate", "members", "n_bootstrap", "index", "top_k", "rows")
+FORM_PARAMETERS = (
+    "builder",
+    "epsilon_rate",
+    "members",
+    "n_bootstrap",
+    "index",
+    "top_k",
+    "rows",
+    "max_coalitions",
+)
 INDEX_LABELS = {
     "sii": "SII (Shapley interactions)",
     "stii": "Shapley-Taylor (STII)",
@@ -79,9 +90,18 @@ def register(app: Dash, workspace) -> None:
         done = f"Done in {result.seconds:.1f} s; stored, so this view reloads from the store."
         return view_search(data, model, parameters), view, done
 
-    form = [BUILDER, EPSILON_RATE, MEMBERS, BOOTSTRAP, INDEX, TOP_K, ROWS]
+    form = [BUILDER, EPSILON_RATE, MEMBERS, BOOTSTRAP, INDEX, TOP_K, ROWS, MAX_COALITIONS]
     states = [State(DATA, "value"), State(MODEL, "value")]
     register_job(app, JOB, [*states, *(State(i, "value") for i in form)], explore)
+
+    @app.callback(
+        Output(COST, "children"),
+        Input(MODEL, "value"),
+        *(Input(i, "value") for i in form),
+        prevent_initial_call=True,
+    )
+    def cost_of_settings(model, *values):
+        return settings_cost(workspace, model, dict(zip(FORM_PARAMETERS, values, strict=True)))
 
     @app.callback(
         Output(BUILDER, "options"),
@@ -106,6 +126,17 @@ def register(app: Dash, workspace) -> None:
     register_table_downloads(
         app, PAGE, RESULT_REFERENCE, {name: table_source(name) for name in ("ranges", "members")}
     )
+
+
+def settings_cost(workspace, model: str | None, given: dict) -> str:
+    """The cost line of the chosen settings (``cost_text``), or why there is none yet."""
+    if not model:
+        return ""
+    try:
+        parameters = analysis("model_set").parameters(given, from_form=True)
+        return cost_text(workspace.model(model), parameters)
+    except WorkbenchError as error:
+        return f"Cost: unknown until the settings are valid ({error})"
 
 
 def builder_options(workspace, model: str | None) -> tuple[list[dict], str]:
@@ -187,10 +218,18 @@ def _form(workspace, chosen) -> html.Div:
                     ),
                     number_field("Top k", "model_set", "top_k", TOP_K, parameters["top_k"]),
                     number_field("Explained rows", "model_set", "rows", ROWS, parameters["rows"]),
+                    number_field(
+                        "Coalitions per row before sampling (SII, STII, k-SII)",
+                        "model_set",
+                        "max_coalitions",
+                        MAX_COALITIONS,
+                        parameters["max_coalitions"],
+                    ),
                 ],
                 className="wb-form",
             ),
             html.P(note, id=BUILDER_NOTE, className="wb-muted"),
+            html.P(settings_cost(workspace, chosen.model, parameters), id=COST),
             *job_panel(JOB),
         ],
         className="wb-card",

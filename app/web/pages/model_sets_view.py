@@ -59,7 +59,7 @@ def _result_view(result, model: str, parameters: dict, data: str | None) -> list
             "ranges",
             result.ranges,
             "Strength range per pair over the in-set members, strongest mean first",
-            units={c: unit for c in ("min", "max", "mean", "range")},
+            units={c: unit for c in ("min", "max", "mean", "range", "sampling_error")},
             export=export,
         ),
         figure_card(

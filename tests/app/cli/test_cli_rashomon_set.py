@@ -190,3 +190,19 @@ def test_fitted_native_tree_files_are_checked_against_the_data(csv_path, tmp_pat
     assert code == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and "missing from the data: e" in error[0], error
+
+
+def test_the_shapley_cost_is_printed_before_the_members_are_scored(csv_path, tmp_path, capsys):
+    # 4 groups: exact SII is 2**4 = 16 coalitions × 10 rows × 5 background rows × 2 members
+    code = run_set(
+        csv_path, tmp_path / "out", "--learner", "logistic", "--seeds", "0,1",
+        "--n-bootstrap", "1", "--index", "sii", "--rows", "10", "--background", "5",
+        "--epsilon-rate", "1.0", "--formats", "",
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == (
+        "cost: SII on 4 groups: exact, 16 coalitions × 10 rows × 5 background rows × 2 members "
+        "(at most 1,600 model rows; groups a row shares with a background row are skipped)"
+    )

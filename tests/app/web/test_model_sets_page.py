@@ -4,6 +4,7 @@ is computed, stored and read back, and builders that do not apply say why in one
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 
@@ -30,6 +31,7 @@ def test_a_retrained_set_of_the_boosted_trees_runs_as_a_job_and_is_stored(demo_s
         values = {"mset-data": "compas", "mset-model": "compas-gbt", "mset-builder": "retrain"}
         values |= {"mset-epsilon-rate": 0.1, "mset-members": 3, "mset-n-bootstrap": 1}
         values |= {"mset-index": "h2", "mset-top-k": 2, "mset-rows": 20}
+        values["mset-max-coalitions"] = parameters["max_coalitions"]  # the form's default
         values["wb-workspace-key"] = str(demo_space.root)
         answer = start_job(server.url, "mset", values).wait(240)
     finally:
@@ -125,3 +127,59 @@ def test_a_shapley_taylor_set_is_computed_and_stored(demo_space):
     parameters = {"builder": "retrain", **SMALL, "index": "stii"}
     result = compute_result(demo_space, "model_set", "compas-logistic", parameters)
     assert result.index == "stii" and len(result.ranges) > 0
+
+
+@pytest.mark.slow  # a dropout set of the Adult FinalMLP, two members on two rows: ~20 s
+def test_the_page_states_the_cost_and_samples_above_the_coalition_budget(demo_space):
+    """Adult has 14 groups: exact SII is 2**14 = 16,384 coalitions per row, the default budget;
+    under a budget of 4,096 the page says it samples 10 draws per interaction (10 × 392 =
+    3,920 coalitions) and the job runs that sampled path, its standard errors in the table."""
+    from app.analyses import stored_result
+    from app.web import create_app
+    from app.web.server import serve_in_thread
+    from tests.app.web.dash_http import render_page, start_job
+
+    chosen = {"data": "adult", "model": "adult-finalmlp", "builder": "dropout", "index": "sii"}
+    server = serve_in_thread(create_app(demo_space))
+    try:
+        default_page = render_page(server.url, "/model-sets", "?" + urlencode(chosen))
+        budget = {**chosen, "members": 2, "rows": 2, "max_coalitions": 4096}
+        budget_page = render_page(server.url, "/model-sets", "?" + urlencode(budget))
+        values = {"mset-data": "adult", "mset-model": "adult-finalmlp", "mset-builder": "dropout"}
+        values |= {"mset-epsilon-rate": 0.1, "mset-members": 2, "mset-n-bootstrap": 1}
+        values |= {"mset-index": "sii", "mset-top-k": 2, "mset-rows": 2}
+        values |= {"mset-max-coalitions": 4096, "wb-workspace-key": str(demo_space.root)}
+        answer = start_job(server.url, "mset", values).wait(240)
+    finally:
+        server.stop()
+    assert (
+        "Cost: SII on 14 groups: exact, 16,384 coalitions × 100 rows × 50 background rows × "
+        "8 members" in _text(default_page)
+    )
+    assert (
+        "Cost: SII on 14 groups: sampled, 10 draws per interaction = 3,920 coalitions × 2 rows "
+        "× 50 background rows × 2 members" in _text(budget_page)
+    )
+    assert "Done in" in json.dumps(answer), json.dumps(answer)[-600:]
+    parameters = {k: v for k, v in budget.items() if k not in ("data", "model")} | {"top_k": 2}
+    result = stored_result(demo_space, "model_set", "adult-finalmlp", parameters)
+    assert result.settings["shapley_plan"].startswith("SII on 14 groups: sampled, 10 draws")
+    assert result.ranges["sampling_error"].gt(0).any()
+    assert any(d.code == "sampled_shapley" for d in result.diagnostics)
+
+
+def _text(answer: str) -> str:
+    """A rendered page's JSON with its characters as a user reads them (× not \\u00d7)."""
+    return json.dumps(json.loads(answer), ensure_ascii=False)
+
+
+def test_the_cost_line_follows_the_settings_and_says_when_it_cannot(demo_space):
+    from app.web.pages.model_sets import settings_cost
+
+    given = {"builder": "retrain", "members": 3, "n_bootstrap": 2, "index": "sii", "rows": 20}
+    # COMPAS: 7 groups, 2**7 = 128 coalitions; retrain makes 3 seeds × 2 resamples = 6 members
+    assert settings_cost(demo_space, "compas-gbt", given).startswith(
+        "Cost: SII on 7 groups: exact, 128 coalitions × 20 rows × 50 background rows × 6 members"
+    )
+    refused = settings_cost(demo_space, "compas-gbt", {**given, "rows": None})
+    assert refused.startswith("Cost: unknown until the settings are valid (rows:")
