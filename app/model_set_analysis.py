@@ -192,6 +192,7 @@ def cost_text(model, parameters: dict) -> str:
     """The job's cost in the units that drive it, before Run: for a Shapley index the
     analyzer's own plan (``analyzers.model_sets.cost``: exact or sampled, coalitions × rows ×
     background rows × members), as ``explore_model_set`` will run it."""
+    from analyzers.figures.interaction_reading import INDEX_TITLES
     from analyzers.model_sets.cost import SHAPLEY_INDICES
     from analyzers.model_sets.explore import set_plan
     from app.analyses import signature_default
@@ -200,7 +201,7 @@ def cost_text(model, parameters: dict) -> str:
     index = parameters["index"]
     if index not in SHAPLEY_INDICES:
         return (
-            f"Cost: {index} on {parameters['rows']:,} rows × up to {members} members "
+            f"Cost: {INDEX_TITLES.get(index, index)} on {parameters['rows']:,} rows × up to {members} members "
             "(no coalitions to enumerate)"
         )
     game = {

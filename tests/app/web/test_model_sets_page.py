@@ -183,3 +183,6 @@ def test_the_cost_line_follows_the_settings_and_says_when_it_cannot(demo_space):
     )
     refused = settings_cost(demo_space, "compas-gbt", {**given, "rows": None})
     assert refused.startswith("Cost: unknown until the settings are valid (rows:")
+    # an index without coalitions is named as the page names it
+    h2 = settings_cost(demo_space, "compas-gbt", {**given, "index": "h2"})
+    assert h2 == "Cost: Friedman H² on 20 rows × up to 6 members (no coalitions to enumerate)"
