@@ -11,6 +11,7 @@
 
     var TEXT_FONT_PX = 9;
     var GAP_PX = 2;
+    var MOST_LABELS = 400;
     var POSITIONS = [
         "top center", "bottom center", "middle right", "middle left",
         "top right", "top left", "bottom right", "bottom left",
@@ -87,6 +88,11 @@
        already sits clear). */
     function placeMarks(gd) {
         var full = gd._fullLayout, fullData = gd._fullData;
+        var labels = fullData.filter(labelled).reduce(function (sum, shown) {
+            return sum + shown.text.length;
+        }, 0);
+        // A cloud of thousands of labelled points is no reading aid on any screen: left as built.
+        if (!labels || labels > MOST_LABELS) return null;
         var size = full._size;
         var area = {l: size.l, r: size.l + size.w, t: size.t, b: size.t + size.h};
         var markers = markerBoxes(full, fullData);
