@@ -245,6 +245,12 @@ def _wait_for_narrow_figures(driver, timeout: float = 10.0) -> None:
         time.sleep(0.2)
 
 
+_PAINT_TABLE_CARDS = """
+    document.querySelectorAll('.wb-table-card')
+        .forEach(card => { card.style.contentVisibility = 'visible'; });
+"""
+
+
 def screenshot_at(driver, name: str, width: int, height: int) -> Path:
     """The whole page laid out in a ``width`` × ``height`` viewport, as
     ``<name>-<width>x<height>.png``: the viewport is set exactly (not the window, whose frame
@@ -255,6 +261,9 @@ def screenshot_at(driver, name: str, width: int, height: int) -> Path:
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
     time.sleep(1.0)  # plotly's responsive figures redraw on the resize
     _wait_for_narrow_figures(driver)
+    # Table cards below the fold are painted only when scrolled near (content-visibility in
+    # style.css): a full-page shot showed them as empty cards.
+    driver.execute_script(_PAINT_TABLE_CARDS)
     tall = driver.execute_script("return document.documentElement.scrollHeight")
     # At least the viewport's width: scrollWidth leaves out the scroll bar (15 px), but the
     # capture below the fold lays the page out without one, which cut every page's right edge.

@@ -1,8 +1,10 @@
 /* Figures on a phone. The server builds each figure without knowing the window, for a laptop's
    card; on a window narrower than NARROW_PX every graph is laid out again here, in one place:
    the title smaller and wrapped at word boundaries, legends below the plot, thin colour bars,
-   small margins, long tick labels and crowded text marks cut (hover keeps the whole text: it
-   shows the data, not the tick text), smaller text. No value a figure shows changes.
+   small margins, smaller text; every category keeps its label, a chart of named categories
+   too many to stand side by side is turned on its side (narrow_categories.js); labels of
+   scattered points are placed clear of each other once drawn, the rest left to hover with a
+   note saying how many (narrow_marks.js). No value a figure shows changes.
 
    The narrow figure is a copy handed to Plotly.react (the graph's own figure, which the page
    exports, is never mutated); a wider window gets the original back. dcc.Graph replots with
@@ -15,7 +17,6 @@
     var TICK_FONT_PX = 10;
     var TEXT_FONT_PX = 9;
     var SUBTITLE_FONT_PX = 10;
-    var X_TICK_CHARACTERS = 12;
     var TABLE_COLUMN_PX = 64;
     var AXIS = /^[xy]axis\d*$/;
 
@@ -82,13 +83,14 @@
         return lines.length;
     }
 
-    /* The title (and its subtitle), wrapped to the width at TITLE_FONT_PX; returns the
-       height in pixels they take. */
-    function narrowTitle(layout, width) {
+    /* The title (and its subtitle), wrapped to the width at TITLE_FONT_PX (`squeeze` < 1: to
+       that share of it, for a title drawn wider than estimated); returns the height in pixels
+       they take. */
+    function narrowTitle(layout, width, squeeze) {
         var text = titleText(layout.title);
         if (!text) return 0;
         var title = typeof layout.title === "string" ? {} : Object.assign({}, layout.title);
-        var perLine = Math.max(16, Math.floor((width - 16) / (TITLE_FONT_PX * 0.56)));
+        var perLine = Math.max(16, Math.floor(squeeze * (width - 16) / (TITLE_FONT_PX * 0.56)));
         var lines = wrap(text, perLine);
         var notes = narrowSubtitle(title, width);
         layout.title = Object.assign({}, title, {
@@ -105,18 +107,22 @@
         return lines.length * 17 + notes * (SUBTITLE_FONT_PX + 4);
     }
 
-    function narrowAxes(layout, full, width) {
-        var yCharacters = Math.max(8, Math.min(18, Math.floor((width * 0.3) / 6)));
-        // Axes kept at a fixed aspect ratio by widening their range: plotly wrote the range it
-        // widened for the laptop's card back into the layout, so it is found again from the data.
+    /* The ids of axes whose scale is tied to another's (a square heatmap's). */
+    function constrainedAxes(full) {
         var scaled = {};
         (full._axisConstraintGroups || []).forEach(function (group) {
             Object.keys(group).forEach(function (id) { scaled[id] = true; });
         });
+        return scaled;
+    }
+
+    function narrowAxes(layout, full, width) {
+        // Axes kept at a fixed aspect ratio by widening their range: plotly wrote the range it
+        // widened for the laptop's card back into the layout, so it is found again from the data.
+        var scaled = constrainedAxes(full);
         Object.keys(full).forEach(function (name) {
             if (!AXIS.test(name)) return;
             var axis = full[name];
-            var limit = name.charAt(0) === "y" ? yCharacters : X_TICK_CHARACTERS;
             var given = layout[name] || {};
             var narrow = Object.assign({}, given, {
                 automargin: true,
@@ -126,22 +132,9 @@
                 delete narrow.range;
                 narrow.autorange = true;
             }
-            var ticks = Array.isArray(given.ticktext) ? given.ticktext.length : 0;
-            if (name.charAt(0) === "x" && ticks * (TICK_FONT_PX + 10) > width * 0.7) {
-                narrow.tickangle = -90; // slanted labels this close together overlap
-            }
-            if (Array.isArray(given.ticktext)) {
-                narrow.ticktext = given.ticktext.map(function (label) {
-                    return shorten(label, limit);
-                });
-            } else if (axis.type === "category" && Array.isArray(axis._categories)) {
-                var names = axis._categories.map(String);
-                if (names.some(function (label) { return label.length > limit; })) {
-                    narrow.tickmode = "array";
-                    narrow.tickvals = names;
-                    narrow.ticktext = names.map(function (label) { return shorten(label, limit); });
-                }
-            }
+            // Every category keeps its tick (plotly would thin a crowded axis).
+            Object.assign(narrow, window.wbNarrowCategories.everyTick(
+                name, axis, given, width, scaled[axis._id]));
             var title = titleText(given.title);
             if (title) {
                 var perLine = Math.floor((width - 40) / 6.5);
@@ -187,59 +180,12 @@
         return cut;
     }
 
-    /* Labels of scattered points (a field per point on the Gates page) collide where points
-       cluster on a phone, and one at the right edge is cut: a label near an edge is put on its
-       inner side, and a label whose box would overlap one already kept is left to hover (in
-       the order of the points; the whole text stays in the hover). Estimated from the laptop
-       layout's axes on the narrow plot's width; only linear axes and a top/middle position. */
-    function sparseMarks(trace, shown, full, width) {
-        if (!shown.text || typeof shown.text === "string" || !shown.x || !shown.y) return {};
-        if (typeof shown.textposition !== "string" || !/center$/.test(shown.textposition)) {
-            return {};
-        }
-        var xa = full[axisName(shown.xaxis)], ya = full[axisName(shown.yaxis)];
-        if (!xa || !ya || xa.type !== "linear" || ya.type !== "linear") return {};
-        var plotWidth = Math.max(100, width - 80), plotHeight = ya._length || 300;
-        var xs = xa.range.map(Number), ys = ya.range.map(Number);
-        var texts = Array.from(shown.text, String);
-        var high = TEXT_FONT_PX + 3;
-        var kept = [], positions = [], shownTexts = [];
-        var cut = false;
-        texts.forEach(function (text, i) {
-            var px = (Number(shown.x[i]) - xs[0]) / (xs[1] - xs[0]) * plotWidth;
-            var py = (Number(shown.y[i]) - ys[0]) / (ys[1] - ys[0]) * plotHeight;
-            var wide = text.length * TEXT_FONT_PX * 0.6;
-            var side = "center", left = px - wide / 2;
-            if (left + wide > plotWidth) { side = "left"; left = px - wide; }
-            else if (left < 0) { side = "right"; left = px; }
-            var box = {l: left, r: left + wide, b: py, t: py + high};
-            var clash = !isFinite(px) || !isFinite(py) || kept.some(function (other) {
-                return box.l < other.r && other.l < box.r && box.b < other.t && other.b < box.t;
-            });
-            if (!clash) kept.push(box);
-            cut = cut || clash || side !== "center";
-            shownTexts.push(clash ? "" : text);
-            positions.push(shown.textposition.replace(/center$/, side));
-        });
-        if (!cut) return {};
-        var sparse = {text: shownTexts, textposition: positions};
-        if (trace.hovertext === undefined) sparse.hovertext = texts;
-        if (typeof trace.hovertemplate === "string") {
-            sparse.hovertemplate = trace.hovertemplate.split("%{text}").join("%{hovertext}");
-        }
-        return sparse;
-    }
-
-    function axisName(id) {
-        return id.charAt(0) + "axis" + id.slice(1);
-    }
-
     /* The narrow copy of the `wide` figure; `gd`'s full layout and data (plotly's resolved
        attributes) say which axes, legends and colour bars it has. */
     function narrowFigure(gd, wide, width) {
         var full = gd._fullLayout;
         var layout = copy(wide.layout);
-        var titleHeight = narrowTitle(layout, width);
+        var titleHeight = narrowTitle(layout, width, 1);
         narrowAxes(layout, full, width);
         if (full.showlegend) {
             layout.legend = Object.assign({}, layout.legend, {
@@ -282,12 +228,16 @@
                 });
             }
             if (marks) {
-                var cut = shortMarks(trace, shown, width);
-                if (!Object.keys(cut).length) cut = sparseMarks(trace, shown, full, width);
-                narrow = Object.assign(narrow, cut);
+                narrow = Object.assign(narrow, shortMarks(trace, shown, width));
             }
             return narrow;
         });
+        var categories = window.wbNarrowCategories;
+        var taller = Math.max(
+            categories.turnCategories(full, gd._fullData, layout, data, width),
+            categories.rowsHeight(full, layout, constrainedAxes(full))
+        );
+        if (taller > 0) layout.height = Math.round(full.height + taller);
         layout.margin = {
             l: 6,
             r: 6,
@@ -316,6 +266,64 @@
         return true;
     }
 
+    /* Whether a drawn title or subtitle reaches past the graph's sides. */
+    function titleOverflows(gd) {
+        var box = gd.getBoundingClientRect();
+        return Array.from(gd.querySelectorAll(".gtitle, .gtitle-subtitle")).some(function (t) {
+            var drawn = t.getBoundingClientRect();
+            return drawn.width && (drawn.left < box.left - 1 || drawn.right > box.right + 1);
+        });
+    }
+
+    /* The title again, from the laptop's, with `note` under it; the figure grows by the
+       height the title gained so the plot area keeps its size (labels were placed on it). */
+    function retitle(layout, wideTitle, width, squeeze, note) {
+        var title = titleObject(wideTitle);
+        if (note) {
+            var subtitle = titleText(title.subtitle);
+            title.subtitle = Object.assign(titleObject(title.subtitle), {
+                text: subtitle ? subtitle + "<br>" + note : note,
+            });
+        }
+        layout.title = title;
+        var before = layout.margin.t;
+        layout.margin = Object.assign({}, layout.margin, {t: 18 + narrowTitle(layout, width, squeeze)});
+        layout.height = Math.round(layout.height + layout.margin.t - before);
+    }
+
+    /* Once the narrow figure is drawn: labels of scattered points placed clear of each other
+       and of the markers (narrow_marks.js), and a title drawn wider than estimated wrapped
+       shorter. Returns plotly's promise, or null when nothing moves. */
+    function settle(gd, figure, width) {
+        var marks = window.wbNarrowMarks.placeMarks(gd);
+        var squeeze = titleOverflows(gd) ? 0.8 : 1;
+        if (!marks && squeeze === 1) return null;
+        var data = figure.data.slice();
+        Object.keys(marks ? marks.traces : {}).forEach(function (index) {
+            data[index] = Object.assign({}, data[index], marks.traces[index]);
+        });
+        var layout = Object.assign({}, figure.layout, {
+            height: figure.layout.height || gd._fullLayout.height,
+        });
+        var note = marks && marks.hidden ? window.wbNarrowMarks.hiddenNote(marks.hidden) : "";
+        if (note || squeeze < 1) {
+            retitle(layout, gd._wide.layout.title, width, squeeze, note);
+        }
+        gd._narrow.layout = layout;
+        fitHeight(gd, layout);
+        return Plotly.react(gd, data, layout);
+    }
+
+    /* The graph's box as tall as a narrow figure that grew (a chart turned on its side, a
+       title on more lines); the laptop's height back otherwise. */
+    function fitHeight(gd, layout) {
+        var box = gd.parentElement;
+        if (!box) return;
+        if (gd._wideBoxHeight === undefined) gd._wideBoxHeight = box.style.height;
+        var grown = gd._narrow && layout.height && layout.height !== gd._wide.layout.height;
+        box.style.height = grown ? layout.height + "px" : gd._wideBoxHeight;
+    }
+
     /* Narrow or restore one graph to fit the window (each is a no-op when already so). */
     function fit(gd) {
         if (!window.Plotly || !gd._fullLayout || !gd.data || gd._narrowBusy) return;
@@ -336,9 +344,11 @@
             return;
         }
         var resized = scrollTable(gd, gd._narrow !== null);
+        fitHeight(gd, figure.layout);
         gd._narrowBusy = true;
         Promise.resolve(Plotly.react(gd, figure.data, figure.layout))
             .then(function () { return resized ? Plotly.Plots.resize(gd) : null; })
+            .then(function () { return gd._narrow ? settle(gd, figure, width) : null; })
             .catch(function () { return null; })
             .then(function () { gd._narrowBusy = false; });
     }

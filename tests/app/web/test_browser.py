@@ -23,6 +23,11 @@ from tests.app.conftest import (
     wait_for_file,
     wait_for_text,
 )
+from tests.app.web.phone_checks import (
+    assert_every_category_named,
+    assert_point_labels_readable,
+    figure_view,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -427,10 +432,35 @@ def store_page_results(workspace) -> None:
                 compute_result(workspace, analysis_name, model, parameters)
 
 
+_PAGE_WIDTHS = """
+    return [document.documentElement.scrollWidth, document.documentElement.clientWidth];
+"""
+
+
+def check_gates_figures_on_a_phone(browser, workspace) -> None:
+    """On a phone the Gates page names every field in its per-field charts (no thinned or cut
+    tick labels), and the scatter's field labels are readable or counted as hidden."""
+    from app.analyses import compute_result
+
+    path = PAGES["gates"][0]
+    query = dict(parse_qsl(urlparse(path).query))
+    parameters = {k: v for k, v in query.items() if k not in ("data", "model")}
+    fields = list(
+        compute_result(workspace, "gates", query["model"], parameters).statistics.field_names
+    )
+    assert len(fields) == 14  # adult: enough fields that a phone's width thinned their ticks
+    for figure in ("gates-distribution", "gates-ablation"):
+        wait_for(browser, f'[id=\'{{"figure":"{figure}","type":"graph"}}\'] .main-svg', timeout=60)
+        assert_every_category_named(figure_view(browser, figure), fields)
+    wait_for(browser, '[id=\'{"figure":"gates-scatter","type":"graph"}\'] .main-svg', timeout=60)
+    assert_point_labels_readable(figure_view(browser, "gates-scatter"), fields)
+
+
 def test_narrow_window_wraps_the_nav_and_keeps_every_page_inside_it(browser, demo):
     """A phone-sized window (390 × 844), every page on a stored result: every page link
     visible, nothing wider than the window, every figure title inside it (figures are laid
-    out again for a narrow window in the browser: app/web/assets/narrow_figures.js)."""
+    out again for a narrow window in the browser: app/web/assets/narrow_figures.js); on the
+    Gates page every field is named in the per-field charts and point labels are readable."""
     from selenium.webdriver.support.ui import WebDriverWait
 
     workspace, url = demo
@@ -459,8 +489,11 @@ def test_narrow_window_wraps_the_nav_and_keeps_every_page_inside_it(browser, dem
                 return inside and (bool(titles) or page == "overview")
 
             WebDriverWait(browser, 15).until(titles_inside, message=f"a title cut on {page}")
-            document = browser.execute_script("return document.documentElement.scrollWidth")
-            assert document <= width, (page, document, width)
+            # Nothing wider than the page's width (the window less its scroll bar).
+            document, inner = browser.execute_script(_PAGE_WIDTHS)
+            assert document <= inner, (page, document, inner)
+            if page == "gates":
+                check_gates_figures_on_a_phone(browser, workspace)
             screenshot(browser, "narrow-" + page)
     finally:
         browser.set_window_size(1400, 1000)
