@@ -201,8 +201,8 @@ def cost_text(model, parameters: dict) -> str:
     index = parameters["index"]
     if index not in SHAPLEY_INDICES:
         return (
-            f"Cost: {INDEX_TITLES.get(index, index)} on {parameters['rows']:,} rows × up to {members} members "
-            "(no coalitions to enumerate)"
+            f"Cost: {INDEX_TITLES.get(index, index)} on {parameters['rows']:,} rows × up to "
+            f"{members} members (no coalitions to enumerate)"
         )
     game = {
         name: signature_default(explore_model_set, name) for name in ("approximator", "n_samples")
