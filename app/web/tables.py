@@ -133,11 +133,15 @@ def results_grid(
     units: Mapping[str, str] | None = None,
     cell_styles: Mapping[str, dict] | None = None,
     headers: Mapping[str, str] | None = None,
+    virtual_columns: bool = False,
 ) -> dag.AgGrid:
     """A sortable, filterable, paged grid of every row of ``frame``.
 
     ``cell_styles`` maps a column to an AG Grid ``cellStyle`` (e.g. colour by value). The grid
     fills its card and scrolls inside it when its columns are wider than the screen.
+    ``virtual_columns``: only the columns in view are in the DOM (the rest as the grid is
+    scrolled sideways); for a grid far wider than a screen, whose off-screen cells cost the
+    page more to lay out than the rest of its grids together.
     """
     columns = column_defs(frame, units, headers)
     for column in columns:
@@ -156,9 +160,9 @@ def results_grid(
             "domLayout": "autoHeight",
             "enableCellTextSelection": True,
             "animateRows": False,
-            # Every column in the DOM: tables are narrow enough, and a user's Ctrl+F (and the
-            # browser tests) find every cell of the page shown.
-            "suppressColumnVirtualisation": True,
+            # Every column in the DOM unless asked otherwise: most tables are narrow enough,
+            # and a user's Ctrl+F (and the browser tests) find every cell of the page shown.
+            "suppressColumnVirtualisation": not virtual_columns,
         },
         className="wb-grid",
         style={"width": "100%"},
@@ -176,17 +180,19 @@ def table_card(
     export: str | None = None,
     cell_styles: Mapping[str, dict] | None = None,
     headers: Mapping[str, str] | None = None,
+    virtual_columns: bool = False,
 ) -> html.Div:
     """A card with the grid of ``frame`` and a button that downloads it as CSV.
 
     ``export`` is the file-name stem (see ``export_stem``): the CSV is ``<export>_<name>.csv``;
-    ``headers`` renames columns on the page only (see ``column_defs``).
+    ``headers`` renames columns on the page only (see ``column_defs``); ``virtual_columns``:
+    see ``results_grid``.
     """
     filename = f"{export}_{name}.csv" if export else f"{name}.csv"
     return html.Div(
         [
             html.H3(title),
-            results_grid(page, name, frame, units, cell_styles, headers),
+            results_grid(page, name, frame, units, cell_styles, headers, virtual_columns),
             html.Div(
                 [
                     html.Span(

@@ -180,6 +180,9 @@ def _details(result, model: str, include_outside: bool, data: str | None) -> lis
             "sort or filter by a column's header; the CSV holds every digit",
             units=units,
             export=export,
+            # 20 columns, twice a laptop screen wide (2,700 px): only those in view are laid
+            # out, about half of a page's 400 cells; the others as the grid scrolls sideways.
+            virtual_columns=True,
         ),
         table_card(
             PAGE,

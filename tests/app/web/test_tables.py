@@ -111,3 +111,14 @@ def test_column_widths_come_with_the_grid_and_fit_the_longest_text():
     assert columns["loss_increase"]["minWidth"] >= len(header) * _CHARACTER_PX
     # A short text column is narrower than the long one, but never below the floor.
     assert 90 <= columns["few_models"]["minWidth"] < columns["pair"]["minWidth"]
+
+
+def test_only_a_grid_asked_for_virtual_columns_leaves_off_screen_columns_out_of_the_dom():
+    """Every cell of a grid is in the page (Ctrl+F finds it) unless the grid is one so wide
+    that its off-screen cells cost more than they give (the FIS cloud)."""
+    from app.web.tables import results_grid
+
+    options = results_grid("page", "t", frame(2)).dashGridOptions
+    assert options["suppressColumnVirtualisation"] is True
+    wide = results_grid("page", "t", frame(2), virtual_columns=True).dashGridOptions
+    assert wide["suppressColumnVirtualisation"] is False
