@@ -80,7 +80,12 @@ def test_verdicts_use_the_stored_model_set_and_name_it(served):
     # The pairs with the noise feature c are inside the (flat) range of the logistic set.
     assert verdicts["a × b"] == "a real difference"
     assert verdicts["a × c"] == verdicts["b × c"] == "explained by the Rashomon set"
-    assert {"range min", "range max"} <= set(headers) and "fis_min" not in headers
+    # The grid's headers say what the range holds and its unit (H² of the pair: a share);
+    # each row names its index and what the range is over.
+    unit = "(H2 strength, share of the pair)"
+    assert {f"range low {unit}", f"range high {unit}", f"value {unit}"} <= set(headers)
+    assert {row["range_source"] for row in rows} == {"model set: retrained, 3 members"}
+    assert {row["index"] for row in rows} == {"h2"}
     assert f"Other models against the {label} of xor-logistic" in shown
     # xor-gbt has no stored set: said so, with a link opening the Model sets page on it.
     assert "xor-gbt: no stored Rashomon range for index 'h2'" in shown
