@@ -125,3 +125,50 @@ def test_fis_uses_any_stored_fisc_result_then_the_newest_range(served):
     assert "of 2 stored (others: FISC, ε = 10%, approximator permutation)" in shown
     text = json.dumps(children, ensure_ascii=False)
     assert "/rashomon?data=xor&model=xor-logistic&" in text and "approximator=permutation" in text
+
+
+def planted_set(ranges: dict[str, tuple[float, float]]):
+    """A hand-built retrained set of two in-set members whose H² strengths span ``ranges``."""
+    import pandas as pd
+
+    from analyzers.model_sets import ModelSetResult
+
+    clouds = pd.DataFrame(
+        [
+            {"member": f"m{k}", "pair": pair, "strength": end, "value": end}
+            for pair, ends in ranges.items()
+            for k, end in enumerate(ends)
+        ]
+    )
+    members = pd.DataFrame(
+        {"member": ["m0", "m1"], "loss": [0.5, 0.51], "loss_increase": [0.0, 0.01],
+         "in_set": True, "description": ["seed 0", "seed 1"]}
+    )  # fmt: skip
+    empty = pd.DataFrame()
+    return ModelSetResult(
+        ("m0", "m1"), "h2", "retrained", ("a", "b", "c"), members, clouds, empty, empty, empty,
+        0.5, 0.05, 3, {"epsilon_rate": 0.1}, 0.0,
+    )  # fmt: skip
+
+
+def test_the_page_shows_a_stored_sets_range_ends_exactly(served):
+    from app.analyses import result_key
+
+    workspace, url = served
+    planted = {"a × b": (0.125, 0.75), "a × c": (0.0, 0.0625), "b × c": (0.03125, 0.5)}
+    key = result_key(workspace, "model_set", "xor-gbt", {**SET_PARAMETERS, "members": 2})
+    workspace.store.put(key, planted_set(planted).to_dict(), 0.0, ["xor-gbt"])
+    try:
+        states = {"cmp-data": "xor", "cmp-index": "h2"}
+        _, response = _update(url, "cmp-models", MODELS, states)
+        rows, _ = verdict_rows(response["cmp-results"]["children"])
+        shown = {
+            row["pair"]: (row["range_low"], row["range_high"])
+            for row in rows
+            if row["reference_model"] == "xor-gbt"
+        }
+        assert shown == planted
+        sources = {row["range_source"] for row in rows if row["reference_model"] == "xor-gbt"}
+        assert sources == {"model set: retrained, 2 members"}
+    finally:
+        workspace.store.delete(key)
