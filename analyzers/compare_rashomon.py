@@ -26,6 +26,8 @@ from analyzers.compare_result import (
     INSIDE_VERDICT,
     NOT_ANALYSED_VERDICT,
     OUTSIDE_VERDICT,
+    VERDICT_COLUMNS,
+    range_source_text,
 )
 from analyzers.interaction_result import InteractionResult
 from analyzers.model_sets.result import ModelSetResult
@@ -135,42 +137,49 @@ def rashomon_verdicts(
     DataFrame
         Empty (with its columns) when ``rashomon`` is empty.
     """
-    columns = {
-        "reference_model": str,
-        "model": str,
-        "pair": str,
-        "value": float,
-        "reference_fis": float,
-        "fis_min": float,
-        "fis_max": float,
-        "inside": bool,
-        "distance": float,
-        "verdict": str,
-        "few_models": bool,
-    }
     by_name = {r.model_name: r for r in results}
     rows = []
     for reference, found in rashomon.items():
-        if isinstance(found, ModelSetResult):
-            _check_model_set(reference, found, by_name, results[0])
-            ranges = _set_ranges(found, by_name[reference], aggregate)
-            read, absolute = aggregate, False
-        else:
-            _check_rashomon(reference, found, by_name, results[0].index)
-            ranges = _fis_ranges(found, in_set_only)
-            read, absolute = "mean", bool(found.settings.get("absolute", False))
-        slack = range_tolerance * _range_scale(found, ranges, results, read)
-        for result in results:
-            model = result.model_name
-            if model == reference:
-                continue
-            values = result.global_scores(read).set_index("pair")["value"]
-            for pair in pairs:
-                value = abs(values[pair]) if absolute else float(values[pair])
-                rows.append(_verdict_row(reference, model, pair, value, ranges, slack))
+        rows += _reference_rows(
+            reference, found, results, by_name, pairs, in_set_only, range_tolerance, aggregate
+        )
     if not rows:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
-    return pd.DataFrame(rows, columns=list(columns)).astype(columns)
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in VERDICT_COLUMNS.items()})
+    return pd.DataFrame(rows, columns=list(VERDICT_COLUMNS)).astype(VERDICT_COLUMNS)
+
+
+def _reference_rows(
+    reference: str,
+    found: RashomonResult | ModelSetResult,
+    results: list[InteractionResult],
+    by_name: dict[str, InteractionResult],
+    pairs: tuple[str, ...],
+    in_set_only: bool,
+    range_tolerance: float,
+    aggregate: str,
+) -> list[dict]:
+    """The verdict rows of every other model against ``reference``'s range."""
+    if isinstance(found, ModelSetResult):
+        _check_model_set(reference, found, by_name, results[0])
+        ranges = _set_ranges(found, by_name[reference], aggregate)
+        read, absolute = aggregate, False
+    else:
+        _check_rashomon(reference, found, by_name, results[0].index)
+        ranges = _fis_ranges(found, in_set_only)
+        read, absolute = "mean", bool(found.settings.get("absolute", False))
+    slack = range_tolerance * _range_scale(found, ranges, results, read)
+    # every row names what its range is over, so a CSV row read alone says what it holds
+    named = {"index": results[0].index, "range_source": range_source_text(range_source(found))}
+    rows = []
+    for result in results:
+        if result.model_name == reference:
+            continue
+        values = result.global_scores(read).set_index("pair")["value"]
+        for pair in pairs:
+            value = abs(values[pair]) if absolute else float(values[pair])
+            row = _verdict_row(reference, result.model_name, pair, value, ranges, slack)
+            rows.append({**row, **named})
+    return rows
 
 
 def _check_rashomon(
@@ -284,12 +293,12 @@ def _verdict_row(
 ) -> dict:
     found = ranges.get(_key(pair))
     if found is None:
-        reference_fis = low = high = distance = np.nan
+        reference_value = low = high = distance = np.nan
         inside, verdict, few_models = False, NOT_ANALYSED_VERDICT, False
     else:
         # few_models: the FISC page flags the pair too (fewer than MIN_IN_SET_MODELS in-set
         # models), so a verdict on it is as weak as its range.
-        reference_fis, low, high, few_models = found
+        reference_value, low, high, few_models = found
         distance = max(low - value, value - high, 0.0)
         inside = distance <= slack
         distance = 0.0 if inside else distance
@@ -299,9 +308,9 @@ def _verdict_row(
         "model": model,
         "pair": pair,
         "value": value,
-        "reference_fis": reference_fis,
-        "fis_min": low,
-        "fis_max": high,
+        "reference_value": reference_value,
+        "range_low": low,
+        "range_high": high,
         "inside": inside,
         "distance": distance,
         "verdict": verdict,

@@ -6,6 +6,7 @@ importing the engine. It follows the Result protocol (``analyzers.result``).
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -19,6 +20,53 @@ AGREEMENT_MEASURES = ("spearman", "kendall", "top_k_overlap")
 INSIDE_VERDICT = "explained by the Rashomon set"
 OUTSIDE_VERDICT = "a real difference"
 NOT_ANALYSED_VERDICT = "not analysed"
+
+#: the columns and types of ``ComparisonResult.rashomon``
+VERDICT_COLUMNS = {
+    "reference_model": str,
+    "model": str,
+    "pair": str,
+    "index": str,
+    "range_source": str,
+    "value": float,
+    "reference_value": float,
+    "range_low": float,
+    "range_high": float,
+    "inside": bool,
+    "distance": float,
+    "verdict": str,
+    "few_models": bool,
+}
+#: the names comparisons stored before the range columns were named by what they hold: they
+#: said "fis" even when the range was a model set's SII or H² (read back under the new names)
+_OLD_RANGE_COLUMNS = {
+    "reference_fis": "reference_value",
+    "fis_min": "range_low",
+    "fis_max": "range_high",
+}
+
+
+def range_source_text(source: dict[str, Any] | None) -> str:
+    """What a range is over, short, for a table cell: "fisc" or "model set: dropout, 8 members"
+    (``source`` is ``compare_rashomon.range_source``'s; None, from before sources were kept,
+    was always FISC)."""
+    if not source or source.get("kind") != "model_set":
+        return "fisc"
+    members = source["n_members"]
+    return f"model set: {source['builder']}, {members} member{'s' * (members != 1)}"
+
+
+def upgrade_verdicts(frame: pd.DataFrame, index: str, sources: dict[str, Any]) -> pd.DataFrame:
+    """A verdict frame stored under the old column names, in today's columns: the range
+    columns renamed, ``index`` and ``range_source`` filled from the comparison's settings."""
+    if not set(_OLD_RANGE_COLUMNS) & set(frame.columns):
+        return frame
+    frame = frame.rename(columns=_OLD_RANGE_COLUMNS)
+    frame["index"] = index
+    frame["range_source"] = [
+        range_source_text(sources.get(model)) for model in frame["reference_model"]
+    ]
+    return frame[list(VERDICT_COLUMNS)].astype(VERDICT_COLUMNS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,15 +98,18 @@ class ComparisonResult(Result):
         One row per pair, largest first: pair, disagreement (max − min share over the models),
         value_range (max − min raw value), model_high, model_low (the models at the two ends).
     rashomon : DataFrame
-        Empty unless FISC results were given. One row per reference model, other model and
-        pair: reference_model, model, pair, value (the other model's signed FIS, or |FIS| when
-        the FISC result is absolute), reference_fis, fis_min, fis_max (the reference model's
-        FIS range over its Rashomon set, the reference model included), inside, distance
-        (0 inside, else the gap to the nearer end of the range), verdict, few_models (the
-        FISC page flags the pair: too few in-set models for its range to be trusted). With a
-        model set as the range, reference_fis, fis_min and fis_max hold the set's index (the
-        names are kept so CSV readers do not break; ``settings["ranges"]`` says what each
-        reference model's range is over, ``compare_rashomon.range_label`` names it).
+        Empty unless a Rashomon range (FISC result or model set) was given. One row per
+        reference model, other model and pair: reference_model, model, pair, index (the
+        comparison's index, the range's too), range_source ("fisc" or "model set: dropout,
+        8 members": ``range_source_text``), value (the other model's value: signed FIS, or
+        |FIS| when the FISC result is absolute; for a model set, read under
+        ``settings["aggregate"]``: the strength for "mean_abs"), reference_value, range_low,
+        range_high (the reference model's own value and its range over its Rashomon set, the
+        reference model included, in the same index and unit), inside, distance (0 inside,
+        else the gap to the nearer end of the range), verdict, few_models (too few in-set
+        models for the range to be trusted). ``settings["ranges"]`` holds each reference
+        model's full source (``compare_rashomon.range_source``). Comparisons stored with the
+        old names (reference_fis, fis_min, fis_max) are read back under these.
     settings : dict
         aggregate, top_k, zero_tolerance, in_set_only, dataset_fingerprint (when known),
         ranges (reference model -> ``compare_rashomon.range_source``), and the settings of each
@@ -93,6 +144,17 @@ class ComparisonResult(Result):
             stacklevel=2,
         )
         return self.model_names
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ComparisonResult:
+        """Rebuild a comparison written by ``to_dict``, today's or one with the old range
+        column names (see ``rashomon``)."""
+        result = super().from_dict(data)
+        sources = result.settings.get("ranges") or {}
+        upgraded = upgrade_verdicts(result.rashomon, result.index, sources)
+        if upgraded is result.rashomon:
+            return result
+        return dataclasses.replace(result, rashomon=upgraded)
 
     def to_frame(self) -> pd.DataFrame:
         """The aligned pair × model table, long (a copy of ``table``)."""

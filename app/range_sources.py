@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.analyses import analysis, analysis_code_version, read_stored
+from app.analyses import read_stored, result_key
 from app.parameter_text import url_value
 from workbench.store import ResultKey, StoredResultError
 
@@ -59,20 +59,22 @@ class StoredRange:
 
 def stored_ranges(workspace, model: str, index: str) -> list[StoredRange]:
     """Every stored range of ``model`` for ``index``, newest first: its model-set results of
-    that index and (index "fis") its FISC results, of this model, data and code version."""
-    loaded = workspace.model(model)
-    fingerprint, data = loaded.adapter.fingerprint(), loaded.rows.fingerprint()
+    that index and (index "fis") its FISC results, of this model, data and code version.
+
+    Only the store's headers are read here (``ResultStore.entries``); a result is parsed
+    when it is chosen (``choose_range``)."""
     found = []
     for name in ("model_set", "rashomon") if index == "fis" else ("model_set",):
-        version = analysis_code_version(name)
-        known = set(analysis(name).defaults)
+        # the key Run stores under (a torch model's sites are part of its fingerprint)
+        ours = result_key(workspace, name, model, {})
+        wanted = (ours.model_fingerprint, ours.data_fingerprint, ours.code_version)
         for entry in workspace.store.entries(name):
             key = entry["key"]
             parameters = key["parameters"]
-            if (key["model_fingerprint"], key["data_fingerprint"]) != (fingerprint, data):
-                continue
-            if key["code_version"] != version or set(parameters) != known:
-                continue  # computed by other code or settings: Run would not find it either
+            if (key["model_fingerprint"], key["data_fingerprint"], key["code_version"]) != wanted:
+                continue  # another model or data, or computed by other code
+            if set(parameters) != set(ours.parameters):
+                continue  # other settings than today's: Run would not find it either
             if name == "model_set" and parameters["index"] != index:
                 continue
             found.append(StoredRange(model, name, ResultKey(**key), float(entry["saved"])))

@@ -35,6 +35,10 @@ __all__ = ["ResultKey", "ResultStore", "StoredResultError", "code_version", "wri
 
 _PARTIAL_SUFFIX = ".tmp"
 _SIDECAR_SUFFIX = ".parquet"
+#: the record's header keys, which ``put`` writes before the result (see ``_read_header``)
+_HEADER_KEYS = ("key", "saved", "seconds", "model_names")
+_RESULT_MARK = b',"result":'
+_HEADER_CHUNK_BYTES = 1 << 14
 _log = logging.getLogger(__name__)
 
 
@@ -210,9 +214,14 @@ class ResultStore:
         return True
 
     def entries(self, analyzer: str | None = None) -> list[dict[str, Any]]:
-        """Keys, save times, seconds and model names of the stored results (newest first)."""
+        """Keys, save times, seconds and model names of the stored results (newest first).
+
+        Only each file's header is read (``_read_header``): listing many large results costs
+        about as much as listing small ones. A file whose result is damaged after an intact
+        header is listed; ``get`` is what finds it unreadable.
+        """
         pattern = f"{analyzer}/*.json" if analyzer else "*/*.json"
-        records = [self._read(path, header_only=True) for path in self.root.glob(pattern)]
+        records = [self._read_header(path) for path in self.root.glob(pattern)]
         found = [r for r in records if r is not None]
         return sorted(found, key=lambda r: r["saved"], reverse=True)
 
@@ -253,6 +262,36 @@ class ResultStore:
             if sidecar.name not in keep:
                 sidecar.unlink(missing_ok=True)
 
+    @classmethod
+    def _read_header(cls, path: Path) -> dict[str, Any] | None:
+        """The header of a stored record, parsed without its result.
+
+        ``put`` writes the header keys first and the result after them, so the text before
+        the first ``,"result":`` plus a closing brace is the header as JSON (inside a JSON
+        string a quote is always escaped, so the mark cannot come from a string). Anything
+        else (a parameter named "result" cutting the header short, a record written another
+        way) does not parse to a header, and the whole file is read as before.
+        """
+        head = b""
+        try:
+            with open(path, "rb") as handle:
+                while _RESULT_MARK not in head:
+                    chunk = handle.read(_HEADER_CHUNK_BYTES)
+                    if not chunk:
+                        break
+                    head += chunk
+        except OSError:
+            return None
+        end = head.find(_RESULT_MARK)
+        if end >= 0:
+            try:
+                record = json.loads(head[:end] + b"}")
+            except ValueError:
+                record = None
+            if isinstance(record, dict) and set(record) == set(_HEADER_KEYS):
+                return record
+        return cls._read(path, header_only=True)
+
     @staticmethod
     def _read(path: Path, header_only: bool = False) -> dict[str, Any] | None:
         try:
@@ -260,5 +299,5 @@ class ResultStore:
         except (OSError, ValueError):
             return None
         if header_only:
-            return {k: record.get(k) for k in ("key", "saved", "seconds", "model_names")}
+            return {k: record.get(k) for k in _HEADER_KEYS}
         return record

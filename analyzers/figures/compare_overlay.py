@@ -63,7 +63,8 @@ def rashomon_overlay_plot(
     colours = model_colours(result.model_names)
     source = result.settings.get("ranges", {}).get(reference_model)
     label = range_label(source)
-    short = _short_index(result, source)
+    # hover: "FIS 0.0123 log-loss", the index and the unit beside each value
+    short = f"{_short_index(result, source)} %{{x:.4g}} {range_unit(result, reference_model)}"
     fig = go.Figure(
         [
             _range_trace(ranges, f"{label} of {reference_model}"),
@@ -75,7 +76,8 @@ def rashomon_overlay_plot(
         points = rows[rows["model"] == model].set_index("pair").reindex(pairs)
         fig.add_traces(_verdict_traces(points, str(model), colours[str(model)], short))
     fig.update_layout(
-        title=f"Other models' {short} against the Rashomon set of {reference_model}<br><sup>"
+        title=f"Other models' {_short_index(result, source)} against the Rashomon set of "
+        f"{reference_model}<br><sup>"
         f"grey: {label}; circle: inside it (explained by the Rashomon set); "
         "cross: outside it (a real difference)</sup>",
         hovermode="y unified",
@@ -99,11 +101,26 @@ def _short_index(result: ComparisonResult, source: dict | None) -> str:
     return f"{result.index.upper()}{' strength' if strength else ''}"
 
 
-def _overlay_axis(result: ComparisonResult, reference_model: str, source: dict | None) -> str:
+def range_unit(result: ComparisonResult, reference_model: str) -> str:
+    """The unit of ``reference_model``'s range and of the values checked against it: the loss
+    for FIS ("log-loss"), else the index's unit for that model ("logit", "share of the pair")."""
     settings = _model_settings(result, reference_model)
-    if not _is_model_set(source):
-        return f"permutation FIS ({loss_name(settings)})"
-    return f"{_short_index(result, source)} ({score_unit(result.index, settings)})"
+    return loss_name(settings) if result.index == "fis" else score_unit(result.index, settings)
+
+
+def range_quantity(result: ComparisonResult, reference_model: str) -> str:
+    """What ``reference_model``'s range holds and its unit, for table headers: "permutation
+    FIS, log-loss", "SII strength, logit"."""
+    source = result.settings.get("ranges", {}).get(reference_model)
+    return f"{_quantity(result, source)}, {range_unit(result, reference_model)}"
+
+
+def _quantity(result: ComparisonResult, source: dict | None) -> str:
+    return _short_index(result, source) if _is_model_set(source) else "permutation FIS"
+
+
+def _overlay_axis(result: ComparisonResult, reference_model: str, source: dict | None) -> str:
+    return f"{_quantity(result, source)} ({range_unit(result, reference_model)})"
 
 
 def _overlay_reading(result: ComparisonResult, reference_model: str, source: dict | None) -> str:
@@ -159,11 +176,12 @@ def _overlay_rows(
 
 
 def _overlay_ranges(rows: pd.DataFrame, top: int | None) -> pd.DataFrame:
-    """One row per pair (its range, the reference FIS, the largest distance), farthest first."""
+    """One row per pair (its range, the reference value, the largest distance), farthest
+    first."""
     ranges = rows.groupby("pair", sort=False).agg(
-        fis_min=("fis_min", "first"),
-        fis_max=("fis_max", "first"),
-        reference_fis=("reference_fis", "first"),
+        range_low=("range_low", "first"),
+        range_high=("range_high", "first"),
+        reference_value=("reference_value", "first"),
         distance=("distance", "max"),
     )
     order = np.argsort(-ranges["distance"].to_numpy(), kind="stable")
@@ -173,7 +191,7 @@ def _overlay_ranges(rows: pd.DataFrame, top: int | None) -> pd.DataFrame:
 def _range_trace(ranges: pd.DataFrame, name: str) -> go.Scatter:
     pairs = list(ranges.index)
     return go.Scatter(
-        x=_segments(ranges["fis_min"].to_numpy(), ranges["fis_max"].to_numpy()),
+        x=_segments(ranges["range_low"].to_numpy(), ranges["range_high"].to_numpy()),
         y=_segments(pairs, pairs),
         mode="lines",
         line={"color": _RANGE_GREY, "width": 10},
@@ -186,7 +204,7 @@ def _reference_trace(
     ranges: pd.DataFrame, reference_model: str, colour: str, short: str
 ) -> go.Scatter:
     return go.Scatter(
-        x=ranges["reference_fis"].to_numpy(),
+        x=ranges["reference_value"].to_numpy(),
         y=list(ranges.index),
         mode="markers",
         marker={
@@ -196,7 +214,7 @@ def _reference_trace(
             "line": {"color": "#222", "width": 1},
         },
         name=f"{reference_model} (reference)",
-        hovertemplate=f"{reference_model}<br>%{{y}}: {short} %{{x:.4g}}<extra></extra>",
+        hovertemplate=f"{reference_model}<br>%{{y}}: {short}<extra></extra>",
     )
 
 
@@ -227,8 +245,7 @@ def _verdict_traces(points: pd.DataFrame, model: str, colour: str, short: str) -
                 legendgroup=model,
                 showlegend=False,
                 customdata=chosen["verdict"].to_numpy(),
-                hovertemplate=f"{model}<br>%{{y}}: {short} %{{x:.4g}}<br>%{{customdata}}"
-                "<extra></extra>",
+                hovertemplate=f"{model}<br>%{{y}}: {short}<br>%{{customdata}}<extra></extra>",
             )
         )
     return traces

@@ -30,7 +30,9 @@ def write_comparison_report(
 
     Files: ``comparison.json`` (``ComparisonResult.to_dict``); ``table.csv`` (long pair × model
     table), ``shares.csv`` and ``values.csv`` (wide), ``agreement.csv``, ``disagreement.csv``,
-    ``models.csv`` and, with FISC results, ``rashomon.csv``; ``result_<model>.json`` per scored
+    ``models.csv`` and, with a Rashomon range (FISC or a model set), ``rashomon.csv`` (its
+    range_low, range_high, reference_value columns in each row's index, named with its
+    range_source: ``ComparisonResult.rashomon``); ``result_<model>.json`` per scored
     model and ``rashomon_<model>.json`` per FISC result; the figures ``model_dumbbell``,
     ``agreement_<measure>`` (spearman, kendall, top_k_overlap) and ``rashomon_overlay_<model>``
     in each format.

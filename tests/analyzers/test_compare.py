@@ -201,7 +201,7 @@ def test_rashomon_range_classifies_each_pair_by_hand():
     rows = inside_set.rashomon.set_index("pair")
     assert list(rows["model"]) == ["other"] * 3 and set(rows["reference_model"]) == {"ref"}
     # a × b: in-set range [-0.8, -0.3]; -1.2 lies 0.4 below it.
-    assert (rows.loc["a × b", "fis_min"], rows.loc["a × b", "fis_max"]) == (-0.8, -0.3)
+    assert (rows.loc["a × b", "range_low"], rows.loc["a × b", "range_high"]) == (-0.8, -0.3)
     assert rows.loc["a × b", "verdict"] == OUTSIDE_VERDICT
     assert rows.loc["a × b", "distance"] == pytest.approx(0.4)
     # a × c: range [-0.1, 0.1]; 0.3 is 0.2 above. b × c was not in the FISC result.
@@ -213,8 +213,21 @@ def test_rashomon_range_classifies_each_pair_by_hand():
     # Over all sampled models the a × b range reaches -1.5, and -1.2 is explained by it.
     all_models = compare_results([reference, other], rashomon={"ref": fisc}, in_set_only=False)
     row = all_models.rashomon.set_index("pair").loc["a × b"]
-    assert (row["fis_min"], row["inside"], row["verdict"]) == (-1.5, True, INSIDE_VERDICT)
+    assert (row["range_low"], row["inside"], row["verdict"]) == (-1.5, True, INSIDE_VERDICT)
     assert row["distance"] == 0.0
+
+
+def test_a_fisc_range_is_named_fis_in_rows_axis_and_hover():
+    from analyzers.figures.compare_overlay import rashomon_overlay_plot
+
+    fisc, reference, other = rashomon_case()
+    comparison = compare_results([reference, other], rashomon={"ref": fisc})
+    rows = comparison.rashomon
+    assert (rows["index"] == "fis").all() and (rows["range_source"] == "fisc").all()
+    fig = rashomon_overlay_plot(comparison, "ref")
+    # No loss recorded in these hand-built results: the unit is named generically.
+    assert fig.layout.xaxis.title.text == "permutation FIS (loss)"
+    assert "FIS %{x:.4g} loss" in fig.data[1].hovertemplate
 
 
 def test_an_absolute_fisc_result_is_compared_with_absolute_values():

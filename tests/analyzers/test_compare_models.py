@@ -80,7 +80,7 @@ def test_rashomon_range_separates_a_copy_from_the_ablation(data):
     rows = comparison.rashomon.set_index(["model", "pair"])
     assert (rows.loc["copy", "verdict"] == INSIDE_VERDICT).all()
     assert rows.loc[("ablation", "x2 × x3"), "verdict"] == OUTSIDE_VERDICT
-    planted_range = rows.loc[("ablation", "x2 × x3"), ["fis_min", "fis_max"]].to_numpy()
+    planted_range = rows.loc[("ablation", "x2 × x3"), ["range_low", "range_high"]].to_numpy()
     assert planted_range.max() < -1.0
     others = rows.loc["ablation"].drop(index="x2 × x3")
     assert (others["verdict"] == INSIDE_VERDICT).all()

@@ -96,3 +96,25 @@ def test_a_strict_read_reports_an_unreadable_result(tmp_path):
     with pytest.raises(StoredResultError, match="stored result unreadable"):
         store.get(key(), strict=True)
     assert store.get(key()) is None
+
+
+def test_listing_reads_each_header_not_each_result(tmp_path):
+    # A listing of many large results must not parse them (the Compare page lists every
+    # stored range to pick one): a result damaged after an intact header is still listed
+    # from its header, and only a read of the result finds it unreadable.
+    store = ResultStore(tmp_path)
+    path = store.put(key(a=1), {"kind": "x", "values": list(range(1000))}, 2.5, ["mlp"])
+    text = path.read_text()
+    path.write_text(text[: text.index('"values"')] + "not json at all")
+    [entry] = store.entries("rashomon")
+    assert entry["key"] == key(a=1).as_dict()
+    assert (entry["seconds"], entry["model_names"]) == (2.5, ["mlp"])
+    assert store.get(key(a=1)) is None
+
+
+def test_a_parameter_named_result_still_lists_its_entry(tmp_path):
+    # ',"result":' inside the key cuts the header short; the whole file is read instead.
+    store = ResultStore(tmp_path)
+    store.put(key(a=1, result="x"), {"kind": "x"})
+    [entry] = store.entries()
+    assert entry["key"]["parameters"] == {"a": 1, "result": "x"}

@@ -29,7 +29,7 @@ from app.web.components import (
 )
 from app.web.context import current_workspace
 from app.web.jobs import JobIds, field, job_panel, register_job, results_area
-from app.web.pages.compare_ranges import RANGE_HEADERS, ranges_card
+from app.web.pages.compare_ranges import RANGE_HEADERS, range_units, ranges_card
 from app.web.pages.interactions import INDEX_LABELS, index_options
 from workbench.errors import ParameterError
 
@@ -274,10 +274,11 @@ def result_view(
                 "rashomon",
                 comparison.rashomon,
                 "Explained by the Rashomon set?",
-                f"Ranges: {used}. The CSV names the columns reference_fis, fis_min, fis_max "
-                "whatever the range's index.",
+                f"Ranges: {used}. Each row names its index and range source; the values are "
+                "in the unit the headers give.",
                 export=export,
                 headers=RANGE_HEADERS,
+                units=range_units(comparison),
             )
         )
     return children

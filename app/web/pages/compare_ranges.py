@@ -16,12 +16,28 @@ from app.model_set_analysis import MODEL_SET_INDICES
 from app.range_sources import RangeChoice
 
 CARD = "cmp-ranges"
-#: names of the verdict table's range columns on the page; the CSV keeps the analyzer's names
+#: names of the verdict table's range columns on the page (the CSV keeps the analyzer's)
 RANGE_HEADERS = {
-    "reference_fis": "reference model's value",
-    "fis_min": "range min",
-    "fis_max": "range max",
+    "reference_value": "reference model's value",
+    "range_low": "range low",
+    "range_high": "range high",
 }
+#: the verdict table's columns that hold a value of the range's index
+VALUE_COLUMNS = ("value", "reference_value", "range_low", "range_high")
+
+
+def range_units(comparison) -> dict[str, str]:
+    """Header units of the verdict table's value columns: what the ranges hold and in which
+    unit ("SII strength, logit"), per reference model when they differ."""
+    from analyzers.figures.compare_overlay import range_quantity
+
+    references = list(dict.fromkeys(comparison.rashomon["reference_model"]))
+    quantities = {model: range_quantity(comparison, model) for model in references}
+    if len(set(quantities.values())) == 1:
+        unit = next(iter(quantities.values()))
+    else:
+        unit = "; ".join(f"{model}: {text}" for model, text in quantities.items())
+    return dict.fromkeys(VALUE_COLUMNS, unit)
 
 
 def model_sets_link(data: str, model: str, index: str) -> str:

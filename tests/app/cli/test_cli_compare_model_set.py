@@ -61,6 +61,12 @@ def test_verdicts_come_from_the_model_sets_range(files, tmp_path, capsys):  # no
     assert found["ablation", PLANTED] == OUTSIDE_VERDICT
     assert (found["ablation"].drop(PLANTED) == INSIDE_VERDICT).all()
     assert "range over the retrained set (2 members, ε = 5%)" in capsys.readouterr().out
+    # The CSV's range columns hold the planted ends exactly and say what they are.
+    rows = pd.read_csv(out / "rashomon.csv").set_index(["model", "pair"])
+    assert rows.loc[("ablation", PLANTED), ["range_low", "range_high"]].tolist() == [0.1, 50.0]
+    assert set(rows["index"]) == {"fis"}
+    assert set(rows["range_source"]) == {"model set: retrained, 2 members"}
+    assert not {"fis_min", "fis_max", "reference_fis"} & set(rows.columns)
     assert (out / "rashomon_overlay_ref.html").exists()
     # A set of the additive model whose range is 0 everywhere (a bare path: the first
     # --model's set): the planted model is outside it on the planted pair only.

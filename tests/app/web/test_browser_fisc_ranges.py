@@ -53,8 +53,8 @@ def test_a_pairs_range_is_the_same_on_the_fisc_and_compare_pages(browser, stored
     assert shared, (list(on_fisc), list(on_compare))
     for pair in shared:
         assert (on_fisc[pair]["min"], on_fisc[pair]["max"]) == (
-            on_compare[pair]["fis_min"],
-            on_compare[pair]["fis_max"],
+            on_compare[pair]["range_low"],
+            on_compare[pair]["range_high"],
         ), pair
     # The widest in-set range is not a rounding-noise zero: the check compares real numbers.
     assert any(on_fisc[pair]["range"] not in ("0", "0.0") for pair in shared)

@@ -80,7 +80,12 @@ def test_verdicts_use_the_stored_model_set_and_name_it(served):
     # The pairs with the noise feature c are inside the (flat) range of the logistic set.
     assert verdicts["a × b"] == "a real difference"
     assert verdicts["a × c"] == verdicts["b × c"] == "explained by the Rashomon set"
-    assert {"range min", "range max"} <= set(headers) and "fis_min" not in headers
+    # The grid's headers say what the range holds and its unit (H² of the pair: a share);
+    # each row names its index and what the range is over.
+    unit = "(H2 strength, share of the pair)"
+    assert {f"range low {unit}", f"range high {unit}", f"value {unit}"} <= set(headers)
+    assert {row["range_source"] for row in rows} == {"model set: retrained, 3 members"}
+    assert {row["index"] for row in rows} == {"h2"}
     assert f"Other models against the {label} of xor-logistic" in shown
     # xor-gbt has no stored set: said so, with a link opening the Model sets page on it.
     assert "xor-gbt: no stored Rashomon range for index 'h2'" in shown
@@ -120,3 +125,50 @@ def test_fis_uses_any_stored_fisc_result_then_the_newest_range(served):
     assert "of 2 stored (others: FISC, ε = 10%, approximator permutation)" in shown
     text = json.dumps(children, ensure_ascii=False)
     assert "/rashomon?data=xor&model=xor-logistic&" in text and "approximator=permutation" in text
+
+
+def planted_set(ranges: dict[str, tuple[float, float]]):
+    """A hand-built retrained set of two in-set members whose H² strengths span ``ranges``."""
+    import pandas as pd
+
+    from analyzers.model_sets import ModelSetResult
+
+    clouds = pd.DataFrame(
+        [
+            {"member": f"m{k}", "pair": pair, "strength": end, "value": end}
+            for pair, ends in ranges.items()
+            for k, end in enumerate(ends)
+        ]
+    )
+    members = pd.DataFrame(
+        {"member": ["m0", "m1"], "loss": [0.5, 0.51], "loss_increase": [0.0, 0.01],
+         "in_set": True, "description": ["seed 0", "seed 1"]}
+    )  # fmt: skip
+    empty = pd.DataFrame()
+    return ModelSetResult(
+        ("m0", "m1"), "h2", "retrained", ("a", "b", "c"), members, clouds, empty, empty, empty,
+        0.5, 0.05, 3, {"epsilon_rate": 0.1}, 0.0,
+    )  # fmt: skip
+
+
+def test_the_page_shows_a_stored_sets_range_ends_exactly(served):
+    from app.analyses import result_key
+
+    workspace, url = served
+    planted = {"a × b": (0.125, 0.75), "a × c": (0.0, 0.0625), "b × c": (0.03125, 0.5)}
+    key = result_key(workspace, "model_set", "xor-gbt", {**SET_PARAMETERS, "members": 2})
+    workspace.store.put(key, planted_set(planted).to_dict(), 0.0, ["xor-gbt"])
+    try:
+        states = {"cmp-data": "xor", "cmp-index": "h2"}
+        _, response = _update(url, "cmp-models", MODELS, states)
+        rows, _ = verdict_rows(response["cmp-results"]["children"])
+        shown = {
+            row["pair"]: (row["range_low"], row["range_high"])
+            for row in rows
+            if row["reference_model"] == "xor-gbt"
+        }
+        assert shown == planted
+        sources = {row["range_source"] for row in rows if row["reference_model"] == "xor-gbt"}
+        assert sources == {"model set: retrained, 2 members"}
+    finally:
+        workspace.store.delete(key)

@@ -70,8 +70,8 @@ def test_fisc_and_compare_pages_show_the_same_range_for_every_pair(fisc):
     assert set(on_fisc) == set(on_compare) == set(pairs)
     for pair in pairs:
         assert (on_fisc[pair]["min"], on_fisc[pair]["max"]) == (
-            on_compare[pair]["fis_min"],
-            on_compare[pair]["fis_max"],
+            on_compare[pair]["range_low"],
+            on_compare[pair]["range_high"],
         ), pair
     # And the numbers behind them, to float precision, in the set and over every model.
     for in_set_only in (True, False):
@@ -80,8 +80,8 @@ def test_fisc_and_compare_pages_show_the_same_range_for_every_pair(fisc):
         ).rashomon.set_index("pair")
         summary = fisc.summary(include_outside=not in_set_only).set_index("interaction")
         for pair in pairs:
-            assert verdicts.loc[pair, "fis_min"] == summary.loc[pair, "min"]
-            assert verdicts.loc[pair, "fis_max"] == summary.loc[pair, "max"]
+            assert verdicts.loc[pair, "range_low"] == summary.loc[pair, "min"]
+            assert verdicts.loc[pair, "range_high"] == summary.loc[pair, "max"]
 
 
 def test_outside_models_are_shown_only_when_asked_and_then_said_so(fisc):
