@@ -20,7 +20,8 @@ Where replacement values come from (``estimator``):
 
 The rows to evaluate for a focus do not depend on the mask, so they are built once per focus,
 reduced to distinct rows (label statistics summed, see ``workbench.losses``), and then every
-mask of that focus runs over them in large batches.
+mask of that focus runs over them in large batches. Building those rows is
+``workbench.kernels.focus_rows`` (mixed into the kernel); this module evaluates them.
 """
 
 from __future__ import annotations
