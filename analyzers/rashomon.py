@@ -10,9 +10,11 @@ model: FIS_I(f) = φ_I(f) − Σ_{i∈I} φ_i(f).
 
 Every loss goes through ``workbench.kernels.SubsetLossKernel``; this module only decides which
 variants to evaluate and assembles the result. Parameter checks live in
-``rashomon_parameters``, the boundary search in ``boundary_search``, the clouds of the sampled
-models in ``rashomon_clouds``, their tables in ``rashomon_frames``, the diagnostics in
-``rashomon_diagnostics`` (all in ``analyzers``).
+``rashomon_parameters``, the reference model and the search of its kept groups in
+``rashomon_stages`` (over ``boundary_search``), the clouds of the sampled models in
+``rashomon_clouds``, their tables in ``rashomon_frames``, the diagnostics in
+``rashomon_diagnostics``, and the sampled models as masks without the clouds in ``fisc_models``
+(importable from here too; all in ``analyzers``).
 """
 
 from __future__ import annotations
@@ -20,40 +22,26 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import time
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-import torch
-
-from analyzers.boundary_search import search_boundaries
 from analyzers.rashomon_chunks import (
     DEFAULT_CHUNK_INTERACTIONS,
     chunked_subset_losses,
     kernel_settings,
 )
-from analyzers.rashomon_clouds import (
-    Boundaries,
-    ExplorationContext,
-    interaction_clouds,
-    joint_models,
-    main_effect_cloud,
-    single_group_models,
-)
+from analyzers.rashomon_clouds import ExplorationContext, interaction_clouds, main_effect_cloud
 from analyzers.rashomon_diagnostics import rashomon_diagnostics
 from analyzers.rashomon_parameters import (
     check_approximator,
     check_radii,
     choose_interactions,
     grid_units,
-    resolve_epsilon,
     select_groups,
 )
-from analyzers.rashomon_result import RashomonResult, interaction_label
+from analyzers.rashomon_result import RashomonResult
+from analyzers.rashomon_stages import _no_progress, _reference_model, _search
 from workbench.arguments import check_adapter, check_dataset, check_positive_real, check_seed
 from workbench.chunk_runs import check_chunk_size, check_executor, checkpoint_for
 from workbench.deprecation import renamed_parameters
@@ -268,107 +256,6 @@ WALK_DEFAULTS = {
 EXPLORE_PARAMETERS = inspect.signature(explore_rashomon).parameters
 
 
-@dataclass(frozen=True)
-class FiscModels:
-    """The models FISC samples around a reference model, as masks over every group.
-
-    Attributes
-    ----------
-    reference_loss, epsilon : float
-        L* and the absolute ε, as ``explore_rashomon`` resolves them.
-    masks : ndarray
-        (models, groups) mask of each sampled model; groups in the data set's order.
-    descriptions : tuple of dict
-        How each model was made: ``kind`` "boundary" (group, direction, t, radius) or
-        "joint" (interaction, radius, split, signs); its masks are the row of ``masks``.
-    stops : dict of str to int
-        Boundaries by why their search stopped ("boundary", "stall", "mask_limit"); a set
-        whose searches all stalled is the flat model class of a tree on binary features.
-    """
-
-    reference_loss: float
-    epsilon: float
-    masks: np.ndarray
-    descriptions: tuple[dict, ...]
-    stops: dict[str, int]
-
-
-def fisc_models(
-    model,
-    dataset,
-    *,
-    epsilon_rate: float | None = EXPLORE_PARAMETERS["epsilon_rate"].default,
-    epsilon: float | None = None,
-    groups: Sequence[str] | None = None,
-    delta: float = EXPLORE_PARAMETERS["delta"].default,
-    radii: Sequence[float] = EXPLORE_PARAMETERS["radii"].default,
-    drop_tolerance: float = EXPLORE_PARAMETERS["drop_tolerance"].default,
-    max_batch_rows: int | None = None,
-    progress: ProgressCallback | None = None,
-) -> FiscModels:
-    """FISC's search and sampling without the clouds: every model ``explore_rashomon`` samples.
-
-    The single-group boundary models m^σ_i(t·r) of each kept group and the sum-to-one joint
-    models of each pair of kept groups (the pair order of ``explore_rashomon``), found by the
-    same search with its default walk (``WALK_DEFAULTS``). Parameters as ``explore_rashomon``.
-
-    Returns
-    -------
-    FiscModels
-
-    Examples
-    --------
-    >>> found = fisc_models(model, ds, epsilon_rate=0.1)
-    >>> found.masks.shape, found.stops
-    """
-    check_adapter(model)
-    check_dataset(dataset)
-    if epsilon is not None:
-        check_positive_real(epsilon, "epsilon")
-    else:
-        check_positive_real(epsilon_rate, "epsilon_rate")
-    units, radii = grid_units(delta), check_radii(radii)
-    kernel = SubsetLossKernel(model, dataset, max_batch_rows=max_batch_rows)
-    names = list(dataset.group_names)
-    report = progress or _no_progress
-    report("reference", 0, 1)
-    reference = _reference_model(
-        kernel, names, select_groups(names, groups), epsilon_rate, epsilon, drop_tolerance
-    )
-    pairs, _ = choose_interactions(names, reference.kept, reference.dropped, 2, None)
-    report("reference", 1, 1)
-    context = ExplorationContext(
-        kernel, len(names), names, reference.loss, reference.epsilon, radii, units, False, report
-    )
-    boundaries = _search(context, reference.kept, WALK_DEFAULTS)
-    singles = single_group_models(context, reference.kept, boundaries)
-    joints = joint_models(context, pairs, 2, boundaries)
-    table = np.ones((len(singles) + len(joints), len(names)))  # (models, groups)
-    descriptions = []
-    for row, (g, sign, t, r, mask) in enumerate(singles):
-        table[row, g] = mask
-        descriptions.append(
-            {"kind": "boundary", "group": names[g], "direction": sign, "t": t, "radius": r}
-        )
-    for row, joint in enumerate(joints, start=len(singles)):
-        table[row, list(joint.groups)] = joint.masks
-        descriptions.append(
-            {
-                "kind": "joint",
-                "interaction": interaction_label([names[g] for g in joint.groups]),
-                "radius": joint.radius,
-                "split": ":".join(str(s) for s in joint.split),
-                "signs": joint.signs,
-            }
-        )
-    stops = Counter(str(stop) for stop in boundaries.search.stops.ravel())
-    return FiscModels(reference.loss, reference.epsilon, table, tuple(descriptions), dict(stops))
-
-
-def _no_progress(stage: str, done: int, total: int) -> None:
-    return None
-
-
 def _settings(model, dataset, kernel: SubsetLossKernel, wanted: list, requested: dict) -> dict:
     """The parameters as given, with what they resolved to on this model and data."""
     return {
@@ -383,71 +270,12 @@ def _settings(model, dataset, kernel: SubsetLossKernel, wanted: list, requested:
     }
 
 
-# ---------------------------------------------------------------------------- stages
-@dataclass(frozen=True)
-class _Reference:
-    """The reference model f* (all masks 1): its loss, ε, and which groups it is sensitive to."""
+def __getattr__(name: str) -> Any:
+    # fisc_models takes its defaults from explore_rashomon's signature (EXPLORE_PARAMETERS), so
+    # it imports this module; importing it back here on first use keeps the old import path
+    # ``from analyzers.rashomon import fisc_models`` without an import cycle.
+    if name in ("FiscModels", "fisc_models"):
+        from analyzers import fisc_models as module
 
-    loss: float
-    epsilon: float
-    main_effects: np.ndarray  # (groups,) φ_i of f*
-    names: list[str]
-    selected: list[int]
-    kept: list[int]
-    dropped: list[int]
-
-    def result_fields(self) -> dict:
-        """The fields of RashomonResult that describe the reference model."""
-        names, selected = self.names, self.selected
-        return {
-            "reference_loss": self.loss,
-            "epsilon": self.epsilon,
-            "group_names": tuple(names[g] for g in self.kept),
-            "dropped_groups": tuple(names[g] for g in self.dropped),
-            "reference_main_effects": pd.DataFrame(
-                {
-                    "group": [names[g] for g in selected],
-                    "main_effect": [float(self.main_effects[g]) for g in selected],
-                    "dropped": [g in self.dropped for g in selected],
-                }
-            ),
-        }
-
-
-def _reference_model(
-    kernel: SubsetLossKernel,
-    names: list[str],
-    selected: list[int],
-    epsilon_rate: float | None,
-    epsilon: float | None,
-    drop_tolerance: float,
-) -> _Reference:
-    """L*, ε and φ_i of f*; groups with |φ_i| ≤ drop_tolerance · L* are dropped."""
-    n_groups = len(names)
-    ones = torch.ones((n_groups, n_groups), dtype=torch.float64)
-    single = kernel.subset_losses(ones, torch.arange(n_groups).unsqueeze(1))  # (groups, 2)
-    loss = float(single[0, 0])
-    main_effects = (single[:, 1] - single[:, 0]).numpy()
-    resolved = resolve_epsilon(epsilon_rate, epsilon, loss)
-    tolerance = drop_tolerance * loss if loss > 0 else drop_tolerance
-    kept = [g for g in selected if abs(main_effects[g]) > tolerance]
-    dropped = [g for g in selected if g not in kept]
-    return _Reference(loss, resolved, main_effects, names, selected, kept, dropped)
-
-
-def _search(context: ExplorationContext, kept: list[int], walk: dict) -> Boundaries:
-    """Both directions of every kept group, searched together (``search_boundaries``)."""
-    groups = np.repeat(np.array(kept, dtype=np.int64), 2)
-    directions = np.tile(np.array([1.0, -1.0]), len(kept))
-    fractions = context.fractions
-    search = search_boundaries(
-        context.kernel.losses,
-        context.n_groups,
-        groups,
-        directions,
-        np.array(fractions) * context.epsilon,
-        context.reference_loss,
-        on_step=lambda done, total: context.report("search", done, total),
-        **walk,
-    )
-    return Boundaries(search, groups, directions, fractions, context.units)
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

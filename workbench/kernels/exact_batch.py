@@ -7,7 +7,7 @@ together: their perturbed row keys form one (foci, rows) matrix, sorted per row;
 count of new keys numbers every focus's distinct rows in one global index, so one
 ``index_add_`` sums all label statistics and one decode builds all inputs. Each focus gets the
 same rows, in the same order, with the same sums as the per-focus build (``_exact_rows`` and
-``_distinct`` in subset_losses), so results do not change.
+``_distinct`` in focus_rows), so results do not change.
 """
 
 from __future__ import annotations

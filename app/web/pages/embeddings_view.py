@@ -4,48 +4,68 @@ tables, rendered from a stored EmbeddingReport (not a page: ``pages.embeddings``
 Each view choice changes one part: the map colour the map, the weighting the geometry and
 spectrum, the sort the geometry, the relation measure the relations heatmap. Those parts sit in
 their own areas (``*_AREA``) that the page's view callbacks re-render alone; built views are
-kept (``app.web.view_cache``), so a reload or a switch back re-sends them."""
+kept (``app.web.view_cache``), so a reload or a switch back re-sends them. The cards of those
+areas live in ``embeddings_cards``, the view controls in ``embeddings_controls``; both are
+importable from here too."""
 
 from __future__ import annotations
 
 import pandas as pd
 from dash import dcc, html
 
-from app.web.components import (
-    diagnostics_card,
-    export_stem,
-    figure_card,
-    how_to_read,
-    metric,
-    table_card,
+from app.web.components import diagnostics_card, export_stem, figure_card, metric, table_card
+from app.web.pages.embeddings_cards import (
+    ATTRIBUTION_PREFIX,
+    geometry_card,
+    map_cards,
+    relations_card,
+    spectrum_card,
 )
-from app.web.jobs import field
+from app.web.pages.embeddings_controls import (
+    COLOR,
+    RELATION,
+    RELATION_MEASURES,
+    SORT,
+    SORT_COLUMNS,
+    WEIGHTING,
+    _view_controls,
+    view_choices,
+)
 from app.web.view_cache import cached_view
 
+# Names the page and its view callbacks import from here (their homes: embeddings_cards and
+# embeddings_controls).
+__all__ = [
+    "ATTRIBUTION_PREFIX",
+    "COLOR",
+    "GEOMETRY_AREA",
+    "MAP_AREA",
+    "PAGE",
+    "RELATION",
+    "RELATIONS_AREA",
+    "RELATION_MEASURES",
+    "RESULT_REFERENCE",
+    "SORT",
+    "SORT_COLUMNS",
+    "SPECTRUM_AREA",
+    "WEIGHTING",
+    "geometry_card",
+    "invariance_frame",
+    "map_cards",
+    "relations_card",
+    "result_view",
+    "spectrum_card",
+    "view_choices",
+]
+
 PAGE = "embeddings"
-COLOR = "emb-color"
-WEIGHTING = "emb-weighting"
-RELATION = "emb-relation"
-SORT = "emb-sort"
 RESULT_REFERENCE = "emb-result-reference"
 #: the areas a view choice re-renders alone
 GEOMETRY_AREA = "emb-geometry-area"
 SPECTRUM_AREA = "emb-spectrum-area"
 RELATIONS_AREA = "emb-relations-area"
 MAP_AREA = "emb-map-area"
-ATTRIBUTION_PREFIX = "attribution:"
 
-RELATION_MEASURES = ("linear_cka", "subspace_overlap", "fm_strength", "centroid_cosine")
-SORT_COLUMNS = (
-    "effective_rank",
-    "participation_ratio",
-    "stable_rank",
-    "information_abundance",
-    "dim_95",
-    "mean_norm",
-    "mean_pairwise_cosine",
-    "mean_vector_ratio",
-)
 #: the geometry table's preview (the figure above shows every column; the CSV has them all)
 GEOMETRY_PREVIEW_COLUMNS = (
     "field",
@@ -72,69 +92,6 @@ SHOWN_IN = {
     "projection": "map",
 }
 INVARIANCE_COLOURS = {"invariant": "#116329", "orthogonal-only": "#9a6700", "descriptive": "#666"}
-
-
-def view_choices(report, view: dict) -> dict:
-    """The weighting, sort, relation and map colour ``view`` asks for where the report has
-    them, else the defaults (the map opens coloured by an attribution asked for in the form)."""
-    weightings = list(dict.fromkeys(report.geometry.geometry["weighting"]))
-    colours = _colour_columns(report.projection)
-    asked = [c for c in colours if c.startswith(ATTRIBUTION_PREFIX)]
-    return {
-        "weightings": weightings,
-        "weighting": _valid(view.get("weighting"), weightings, weightings[-1]),
-        "sort": _valid(view.get("sort"), SORT_COLUMNS, SORT_COLUMNS[0]),
-        "relation": _valid(view.get("relation"), RELATION_MEASURES, RELATION_MEASURES[0]),
-        "colours": colours,
-        "color": _valid(view.get("color"), colours, (asked or colours or [None])[0]),
-    }
-
-
-def geometry_card(report, weighting: str, sort: str, export: str) -> html.Div:
-    from analyzers.figures.embeddings import geometry_table
-
-    def build():
-        figure = geometry_table(report.geometry, weighting=weighting, sort_by=sort)
-        return figure_card("emb-geometry", figure, "Geometry per field", export=export)
-
-    return cached_view(report, ("emb-geometry", weighting, sort, export), build)
-
-
-def spectrum_card(report, weighting: str, export: str) -> html.Div:
-    from analyzers.figures.embeddings import spectrum_plot
-
-    def build():
-        figure = spectrum_plot(report.geometry, weighting=weighting)
-        return figure_card("emb-spectrum", figure, "Spectrum", export=export)
-
-    return cached_view(report, ("emb-spectrum", weighting, export), build)
-
-
-def relations_card(report, relation: str, export: str) -> html.Div:
-    from analyzers.figures.embeddings import cka_heatmap
-
-    def build():
-        figure = cka_heatmap(report.relations, relation)
-        return figure_card("emb-relations", figure, "Relations between fields", export=export)
-
-    return cached_view(report, ("emb-relations", relation, export), build)
-
-
-def map_cards(report, colour: str | None, export: str) -> list:
-    """The map coloured by ``colour`` and, for an attribution colour, how to read it."""
-    from analyzers.figures.embeddings import projection_scatter
-
-    if report.projection is None:
-        return []
-
-    def build():
-        figure = projection_scatter(report.projection, color=colour)
-        cards = [figure_card("emb-map", figure, "Map", export=export)]
-        if colour and colour.startswith(ATTRIBUTION_PREFIX):
-            cards.append(_attribution_note(colour))
-        return cards
-
-    return cached_view(report, ("emb-map", colour, export), build)
 
 
 def result_view(report, data: str, model: str, parameters: dict, view: dict) -> list:
@@ -310,48 +267,6 @@ def _invariance_card(invariance: dict[str, str], export: str) -> html.Div:
     )
 
 
-def _view_controls(chosen: dict, invariance) -> html.Div:
-    weightings, weighting, sort = chosen["weightings"], chosen["weighting"], chosen["sort"]
-    relation, colours, colour = chosen["relation"], chosen["colours"], chosen["color"]
-
-    def relation_label(measure: str) -> str:
-        kind = invariance.get(measure, "").partition(":")[0]
-        return f"{measure} ({kind})" if kind else measure
-
-    controls = [
-        field(
-            "Geometry weighting", dcc.Dropdown(weightings, weighting, id=WEIGHTING, clearable=False)
-        ),
-        field("Sort geometry by", dcc.Dropdown(list(SORT_COLUMNS), sort, id=SORT, clearable=False)),
-        field(
-            "Relation measure",
-            dcc.Dropdown(
-                [{"label": relation_label(m), "value": m} for m in RELATION_MEASURES],
-                relation,
-                id=RELATION,
-                clearable=False,
-                style={"minWidth": "18rem"},
-            ),
-        ),
-    ]
-    if colours:
-        controls.append(
-            field("Map colour", dcc.Dropdown(colours, colour, id=COLOR, clearable=False))
-        )
-    return html.Div([html.H3("View"), html.Div(controls, className="wb-form")], className="wb-card")
-
-
-def _colour_columns(projection) -> list[str]:
-    if projection is None:
-        return []
-    frame = projection.coordinates
-    return [c for c in frame.columns if c not in ("point", "row", "level", *projection.axes)]
-
-
-def _valid(value, allowed, default):
-    return value if value in allowed else default
-
-
 def _asked_parts(report, model: str, export: str) -> list:
     """The private-row Δloss and the cross-model CKA, where the form asked for them."""
     from analyzers.figures.embeddings import model_cka_heatmap, private_rows_chart
@@ -391,18 +306,3 @@ def _asked_parts(report, model: str, export: str) -> list:
             ),
         ]
     return parts
-
-
-def _attribution_note(colour: str) -> html.Div:
-    method = colour.removeprefix(ATTRIBUTION_PREFIX)
-    return html.Div(
-        how_to_read(
-            f"Map colour {colour}: each point (a level of a field) takes its field's {method} "
-            "attribution from the gates analyzer (captum, on the held-out rows): every level of "
-            "one field shares one colour, so the colour says which fields the model leans on, "
-            "and the map's layout says how each field's levels spread. Attribution is about "
-            "the model's output, not this parametrisation of the embeddings."
-        ),
-        className="wb-card",
-        id="emb-attribution-reading",
-    )
