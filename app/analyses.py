@@ -61,7 +61,7 @@ from app.model_set_analysis import (
     compute_model_set,
     read_model_set,
 )
-from app.parameter_text import parse_radii, parse_switch
+from app.parameter_text import parse_field_pairs, parse_radii, parse_switch
 from workbench.errors import ParameterError
 from workbench.progress import ProgressCallback
 from workbench.store import ResultKey, StoredResultError, code_version
@@ -392,9 +392,13 @@ ANALYSES: dict[str, Analysis] = {
         read=read_operation_switches,
         with_workspace=True,
         defaults=signature_defaults(
-            operation_switches, ["n_bootstrap", "index", "rows", "background", "random_state"]
+            operation_switches,
+            ["n_bootstrap", "index", "rows", "background", "random_state"],
+            # The analyzer's pairs=None (every pair) as text a URL carries: "" or "a,b;c,d".
+            pairs="",
         ),
         choices={"index": _PAIR_INDICES},
+        converters={"pairs": parse_field_pairs},
         bounds={
             "n_bootstrap": (10, 10_000),
             "rows": (2, 100_000),

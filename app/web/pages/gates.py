@@ -92,9 +92,10 @@ def register(app: Dash, workspace) -> None:
     _register_downloads(app, workspace)
     gates_attention.register(app, workspace, MODEL)
     # A model's own interaction claims tested by intervention, beside its attention maps.
-    gates_intrinsic.register(app, workspace, DATA, MODEL)
-    gates_switches.register(app, workspace, DATA, MODEL)
-    gates_optfs.register(app, workspace, DATA, MODEL)
+    # Their jobs add their options to the page's URL query, which JOB.url holds current.
+    gates_intrinsic.register(app, workspace, DATA, MODEL, JOB.url)
+    gates_switches.register(app, workspace, DATA, MODEL, JOB.url)
+    gates_optfs.register(app, workspace, DATA, MODEL, JOB.url)
 
 
 def _analyze(
@@ -204,9 +205,9 @@ def layout(workspace, data=None, model=None, site=None, mode=None, method=None, 
             html.Div(html.Span(problem, className="wb-error") if problem else None, id=JOB.status),
             results_area(JOB, view),
             gates_attention.attention_card(),
-            gates_intrinsic.intrinsic_card(workspace, model),
-            gates_switches.switch_card(workspace, model),
-            gates_optfs.optfs_card(workspace, model),
+            gates_intrinsic.intrinsic_card(workspace, data, model, query),
+            gates_switches.switch_card(workspace, data, model, query),
+            gates_optfs.optfs_card(workspace, data, model, query),
         ]
     )
 
