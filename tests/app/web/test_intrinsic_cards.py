@@ -245,3 +245,17 @@ def test_the_measured_index_is_a_choice_carried_by_the_url(served):
     assert "intr_index=h2" in search
     stored = stored_result(space, "intrinsic", "dcnv2", {"source": "own", "index": "h2", **SMALL})
     assert stored.measured_index == "h2" and "h2 measured" in page
+
+
+def test_the_main_gates_job_keeps_the_cards_options_in_the_url(served):
+    from tests.app.web.dash_http import start_job
+
+    space, url, _ = served
+    current = "?data=clicks&model=dcnv2&site=old&intr_index=h2&oswitch_pairs=colour%2Csize"
+    form = {"gates-data": "clicks", "gates-model": "dcnv2", "gates-rows": 20}
+    form |= {"gates-bootstrap": 10, "gates-attribution-rows": 2, "gates-interactions": "off"}
+    form |= {"gates-permutations": 1, "gates-view-url": current}
+    answer = start_job(url, "gates", {**form, "wb-workspace-key": str(space.root)}).wait(120)
+    search = answer["response"]["gates-url"]["search"]
+    assert "rows=20" in search and "intr_index=h2" in search
+    assert "oswitch_pairs=colour%2Csize" in search and "site=" not in search
