@@ -17,6 +17,7 @@ from app.applicability import (
     optfs_reason,
     optinter_reason,
 )
+from app.parameter_text import field_pairs
 from workbench.errors import ParameterError
 from workbench.progress import ProgressCallback
 
@@ -60,7 +61,8 @@ def read_intrinsic(payload: dict):
 def compute_operation_switches(
     model, parameters: dict, progress: ProgressCallback | None, *, workspace
 ):
-    """OptInter's operation switches over every field pair of a workspace OptInter."""
+    """OptInter's operation switches over the chosen field pairs (every pair by default) of a
+    workspace OptInter."""
     reason = optinter_reason(workspace, model.name)
     if reason:
         raise ParameterError(f"model: {reason}")
@@ -69,6 +71,7 @@ def compute_operation_switches(
     result = operation_switches(
         model.adapter,
         model.rows,
+        pairs=field_pairs(parameters["pairs"]),
         n_bootstrap=parameters["n_bootstrap"],
         index=parameters["index"],
         rows=parameters["rows"],

@@ -35,6 +35,30 @@ def parse_switch(value) -> bool:
     raise ValueError(value)
 
 
+def parse_field_pairs(value) -> str:
+    """Field pairs from a URL ("a,b;c,d", the CLI's ``--pairs``) or a form's multi-select
+    (["a,b", "c,d"]) as one canonical text: each pair's fields and the pairs sorted, duplicates
+    dropped, so the same choice in any order is one stored result. "" (none named): every pair."""
+    parts = value.split(";") if isinstance(value, str) else list(value or ())
+    pairs = set()
+    for part in parts:
+        fields = part.split(",") if isinstance(part, str) else list(part)
+        fields = [str(name).strip() for name in fields]
+        if fields == [""]:
+            continue
+        if len(fields) != 2 or not all(fields) or fields[0] == fields[1]:
+            raise ParameterError(
+                f"pairs: expected 'a,b;c,d' (two different fields per pair), got {value!r}"
+            )
+        pairs.add(",".join(sorted(fields)))
+    return ";".join(sorted(pairs))
+
+
+def field_pairs(text: str) -> list[tuple[str, str]] | None:
+    """The pairs of :func:`parse_field_pairs`' text as an analyzer takes them; None: every pair."""
+    return [tuple(pair.split(",")) for pair in text.split(";")] if text else None
+
+
 def url_value(value) -> str:
     """A parameter as a URL query writes it, read back by the registry: radii "0.5,1"."""
     if isinstance(value, tuple | list):

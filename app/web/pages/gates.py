@@ -11,7 +11,7 @@ picking a site re-renders the per-site figures from the store.
 from __future__ import annotations
 
 import time
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
@@ -85,20 +85,30 @@ def register(app: Dash, workspace) -> None:
     )
     states = [State(DATA, "value"), State(MODEL, "value"), State(ROWS, "value")]
     states += [State(BOOTSTRAP, "value"), State(ATTRIBUTION_ROWS, "value")]
-    register_job(
-        app, JOB, [*states, State(INTERACTIONS, "value"), State(PERMUTATIONS, "value")], _analyze
-    )
+    states += [State(INTERACTIONS, "value"), State(PERMUTATIONS, "value")]
+    # the URL now (view_url follows every change of it): the cards' options are kept
+    register_job(app, JOB, [*states, State(JOB.view_url, "search")], _analyze)
     _register_view_choices(app, workspace)
     _register_downloads(app, workspace)
     gates_attention.register(app, workspace, MODEL)
     # A model's own interaction claims tested by intervention, beside its attention maps.
-    gates_intrinsic.register(app, workspace, DATA, MODEL)
-    gates_switches.register(app, workspace, DATA, MODEL)
-    gates_optfs.register(app, workspace, DATA, MODEL)
+    # Their jobs add their options to the page's URL query, which JOB.url holds current.
+    gates_intrinsic.register(app, workspace, DATA, MODEL, JOB.url)
+    gates_switches.register(app, workspace, DATA, MODEL, JOB.url)
+    gates_optfs.register(app, workspace, DATA, MODEL, JOB.url)
 
 
 def _analyze(
-    progress, workspace, data, model, rows, n_bootstrap, attribution_rows, interactions, perms
+    progress,
+    workspace,
+    data,
+    model,
+    rows,
+    n_bootstrap,
+    attribution_rows,
+    interactions,
+    perms,
+    search=None,
 ):
     """The background job: the stored report of the form's settings, else computed and stored."""
     if not model:
@@ -116,7 +126,7 @@ def _analyze(
     view = result_view(report, data, model, parameters, None, None, None)
     seconds = time.monotonic() - started
     done = f"Done in {seconds:.1f} s; stored, so this view reloads from the store."
-    return view_search(data, model, parameters), view, done
+    return view_search(data, model, parameters, search), view, done
 
 
 def _register_view_choices(app: Dash, workspace) -> None:
@@ -204,9 +214,9 @@ def layout(workspace, data=None, model=None, site=None, mode=None, method=None, 
             html.Div(html.Span(problem, className="wb-error") if problem else None, id=JOB.status),
             results_area(JOB, view),
             gates_attention.attention_card(),
-            gates_intrinsic.intrinsic_card(workspace, model),
-            gates_switches.switch_card(workspace, model),
-            gates_optfs.optfs_card(workspace, model),
+            gates_intrinsic.intrinsic_card(workspace, data, model, query),
+            gates_switches.switch_card(workspace, data, model, query),
+            gates_optfs.optfs_card(workspace, data, model, query),
         ]
     )
 
@@ -266,8 +276,17 @@ def _form(data_names, data, models, model, parameters) -> html.Div:
     )
 
 
-def view_search(data: str, model: str, parameters: dict) -> str:
-    """The URL query of a finished job: data set, model and every form parameter."""
+#: URL query names of the cards' own options start with their job prefix ("intr_index")
+CARD_PREFIXES = tuple(
+    f"{card.JOB.prefix}_" for card in (gates_intrinsic, gates_switches, gates_optfs)
+)
+
+
+def view_search(data: str, model: str, parameters: dict, search: str | None = None) -> str:
+    """The URL query of a finished job: data set, model and every form parameter, and the
+    cards' options of the current query ``search`` (a new site starts at the first)."""
     query = {"data": data, "model": model}
     query.update({name: parameters[name] for name in FORM_PARAMETERS})
+    kept = parse_qsl((search or "").lstrip("?"))
+    query.update({name: value for name, value in kept if name.startswith(CARD_PREFIXES)})
     return "?" + urlencode(query)

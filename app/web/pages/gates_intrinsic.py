@@ -7,7 +7,8 @@ DCN-V2 cross weights, FinalMLP's bilinear heads, OptInter's operation), or the m
 its attention sites (a torch model registered with ``--site-kind attention``, such as DeepCTR's
 AutoInt or AFM through ``workbench.deepctr:build``; the zoo's AutoInt), beside the measured
 interaction per field pair and their rank agreement. A source that cannot apply to the model is
-shown disabled, with the reason on hover.
+shown disabled, with the reason on hover. The options live in the page URL (``intr_source``,
+``intr_index``...; see ``gates_cards``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from app.analyses import analysis, compute_result, stored_result
 from app.applicability import intrinsic_source_reason
 from app.intrinsic_runs import INTRINSIC_SOURCES
 from app.web.components import diagnostics_card, figure_card, register_table_downloads
-from app.web.jobs import JobIds, job_panel, number_field, register_job, results_area
+from app.web.jobs import JobIds, field, job_panel, number_field, register_job, results_area
+from app.web.pages.gates_cards import card_parameters, card_search, form_view, stored_view
+from app.web.pages.interactions_form import INDEX_LABELS
 from app.web.tables import export_stem, table_card
 from workbench.errors import ParameterError
 
@@ -29,9 +32,12 @@ JOB = JobIds("intr")
 SOURCE = "intr-source"
 #: the source field, whose hover text says why a source is not offered
 SOURCE_FIELD = "intr-source-field"
+INDEX = "intr-index"
 ROWS = "intr-rows"
 BACKGROUND = "intr-background"
 REFERENCE = "intr-reference"
+#: the options a URL carries (as ``intr_<name>``); random_state keeps its default
+FORM_PARAMETERS = ("source", "index", "rows", "background")
 SOURCE_LABELS = {
     "own": "the model's own pair weights",
     "attention": "mean attention at its attention sites",
@@ -55,17 +61,28 @@ def source_choices(workspace, model: str | None) -> tuple[list[dict], str | None
     return options, (usable[0] if usable else None), hover
 
 
-def intrinsic_card(workspace, model: str | None) -> html.Div:
-    """The card: source, rows and background, Run/Cancel and the place the result goes."""
-    defaults = analysis("intrinsic").defaults
+def index_options(analysis_name: str) -> list[dict]:
+    """The measured indices the analysis takes (every pair index; a CTR model has no trees)."""
+    allowed = analysis(analysis_name).choices["index"]
+    return [{"label": INDEX_LABELS[index], "value": index} for index in allowed]
+
+
+def intrinsic_card(workspace, data: str | None, model: str | None, query: dict) -> html.Div:
+    """The card: source, measured index, rows and background (from the URL ``query``),
+    Run/Cancel and the stored result of the model and these options."""
+    parameters, problem = card_parameters("intrinsic", JOB.prefix, FORM_PARAMETERS, query)
     options, value, hover = source_choices(workspace, model)
+    if parameters["source"] in {o["value"] for o in options if not o.get("disabled")}:
+        value = parameters["source"]  # the URL's source, where the model has it
+    shown = {**parameters, "source": value}
+    view = stored_view(workspace, "intrinsic", data, model, shown, result_view, problem)
     return html.Div(
         [
             html.H3("Intrinsic vs measured interactions"),
             html.P(
                 "The model's own weight per field pair (attention, cross weights, bilinear "
                 "heads, OptInter's operation) beside the interaction its inputs show when "
-                "intervened on (SII), and how well the two rankings agree.",
+                "intervened on (the measured index), and how well the two rankings agree.",
                 className="wb-muted",
             ),
             html.Div(
@@ -79,38 +96,61 @@ def intrinsic_card(workspace, model: str | None) -> html.Div:
                         id=SOURCE_FIELD,
                         title=hover,
                     ),
-                    number_field("Explained rows", "intrinsic", "rows", ROWS, defaults["rows"]),
+                    field(
+                        "Measured index",
+                        dcc.Dropdown(
+                            index_options("intrinsic"),
+                            parameters["index"],
+                            id=INDEX,
+                            clearable=False,
+                        ),
+                    ),
+                    number_field("Explained rows", "intrinsic", "rows", ROWS, parameters["rows"]),
                     number_field(
                         "Background rows",
                         "intrinsic",
                         "background",
                         BACKGROUND,
-                        defaults["background"],
+                        parameters["background"],
                     ),
                 ],
                 className="wb-form",
             ),
             *job_panel(JOB),
             html.Div(id=JOB.status),
-            results_area(JOB, None),
+            results_area(JOB, view),
         ],
         className="wb-card",
     )
 
 
-def register(app: Dash, workspace, data_id: str, model_id: str) -> None:
+def register(app: Dash, workspace, data_id: str, model_id: str, page_url: str) -> None:
+    """The job (its URL query is built on ``page_url``'s, the page's current one) and the
+    choices and stored result that follow the model."""
+    options = [State(INDEX, "value"), State(ROWS, "value"), State(BACKGROUND, "value")]
     states = [State(data_id, "value"), State(model_id, "value"), State(SOURCE, "value")]
-    register_job(app, JOB, [*states, State(ROWS, "value"), State(BACKGROUND, "value")], _analyze)
+    register_job(app, JOB, [*states, *options, State(page_url, "search")], _analyze)
 
     @app.callback(
         Output(SOURCE, "options"),
         Output(SOURCE, "value"),
         Output(SOURCE_FIELD, "title"),
+        Output(JOB.results, "children", allow_duplicate=True),
         Input(model_id, "value"),
+        State(data_id, "value"),
+        *options,
         prevent_initial_call=True,
     )
-    def offer_sources(model):
-        return source_choices(workspace, model)
+    def follow_model(model, data, index, rows, background):
+        # The last result belongs to the model it names: show the new model's, or say none.
+        options, source, hover = source_choices(workspace, model)
+        given = {"source": source, "index": index, "rows": rows, "background": background}
+        return (
+            options,
+            source,
+            hover,
+            form_view(workspace, "intrinsic", data, model, given, result_view),
+        )
 
     def read(reference: dict):
         return stored_result(workspace, "intrinsic", reference["model"], reference["parameters"])
@@ -124,21 +164,23 @@ def _table(read, table):
     return lambda reference: table(read(reference))
 
 
-def _analyze(progress, workspace, data, model, source, rows, background):
-    """The background job: the stored result of these settings, else computed and stored."""
+def _analyze(progress, workspace, data, model, source, index, rows, background, search):
+    """The background job: the stored result of these settings, else computed and stored;
+    the page URL then records them."""
     if not model:
         raise ParameterError("model: choose a CTR model at the top of the page")
     if not source:
         raise ParameterError(
             f"source: {model!r} has neither its own pair weights we read nor attention sites"
         )
-    given = {"source": source, "rows": rows, "background": background}
+    given = {"source": source, "index": index, "rows": rows, "background": background}
     parameters = analysis("intrinsic").parameters(given, from_form=True)
     started = time.monotonic()
     result = compute_result(workspace, "intrinsic", model, parameters, progress=progress)
     seconds = time.monotonic() - started
     done = f"Done in {seconds:.1f} s; stored, so a second run reads the store."
-    return None, result_view(result, data, model, parameters), done
+    search = card_search(search, JOB.prefix, data, model, parameters, FORM_PARAMETERS)
+    return search, result_view(result, data, model, parameters), done
 
 
 def result_view(result, data: str | None, model: str, parameters: dict) -> list:

@@ -5,7 +5,8 @@ OptFS learns a gate per feature value; the search keeps the values whose gate we
 ``analyzers.optfs_selection``) on the data set of the OptFS chosen at the top of the page, with
 that model's options, as a background job whose progress names the training stage, and shows
 the kept values per field with each stage's test AUC and log-loss. Offered for OptFS models
-only; for any other model Run is disabled and says why on hover.
+only; for any other model Run is disabled and says why on hover. The options live in the page
+URL (``optfs_max_epochs``, ``optfs_backbone``; see ``gates_cards``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from app.analyses import analysis, compute_result, stored_result
 from app.applicability import optfs_reason
 from app.web.components import diagnostics_card, figure_card, register_table_downloads
 from app.web.jobs import JobIds, field, job_panel, number_field, register_job, results_area
+from app.web.pages.gates_cards import card_parameters, card_search, form_view, stored_view
 from app.web.tables import export_stem, table_card
 from workbench.errors import ParameterError
 
@@ -27,6 +29,8 @@ EPOCHS = "optfs-epochs"
 BACKBONE = "optfs-backbone"
 NOTE = "optfs-note"
 REFERENCE = "optfs-reference"
+#: the options a URL carries (as ``optfs_<name>``); random_state keeps its default
+FORM_PARAMETERS = ("max_epochs", "backbone")
 TABLES = {
     "fields": lambda result: result.fields,
     "metrics": lambda result: result.metrics,
@@ -40,10 +44,14 @@ def offered(workspace, model: str | None) -> tuple[bool, str]:
     return bool(reason), reason or ""
 
 
-def optfs_card(workspace, model: str | None) -> html.Div:
-    """The card: epochs per training run, the backbone switch, Run/Cancel and the result."""
-    defaults = analysis("optfs").defaults
+def optfs_card(workspace, data: str | None, model: str | None, query: dict) -> html.Div:
+    """The card: epochs per training run and the backbone switch (from the URL ``query``),
+    Run/Cancel and the stored result of the model and these options."""
+    parameters, problem = card_parameters("optfs", JOB.prefix, FORM_PARAMETERS, query)
     disabled, reason = offered(workspace, model)
+    view = None
+    if not disabled:
+        view = stored_view(workspace, "optfs", data, model, parameters, result_view, problem)
     panel = job_panel(JOB)
     run = panel[0].children[0]
     run.disabled, run.title = disabled, reason
@@ -68,11 +76,13 @@ def optfs_card(workspace, model: str | None) -> html.Div:
                         "optfs",
                         "max_epochs",
                         EPOCHS,
-                        defaults["max_epochs"],
+                        parameters["max_epochs"],
                     ),
                     field(
                         "Ungated backbone for comparison",
-                        dcc.Dropdown(backbone, defaults["backbone"], id=BACKBONE, clearable=False),
+                        dcc.Dropdown(
+                            backbone, parameters["backbone"], id=BACKBONE, clearable=False
+                        ),
                     ),
                 ],
                 className="wb-form",
@@ -80,26 +90,35 @@ def optfs_card(workspace, model: str | None) -> html.Div:
             *panel,
             html.P(reason if disabled else "", id=NOTE, className="wb-muted"),
             html.Div(id=JOB.status),
-            results_area(JOB, None),
+            results_area(JOB, view),
         ],
         className="wb-card",
     )
 
 
-def register(app: Dash, workspace, data_id: str, model_id: str) -> None:
+def register(app: Dash, workspace, data_id: str, model_id: str, page_url: str) -> None:
+    """The job (its URL query is built on ``page_url``'s, the page's current one) and the
+    choices and stored result that follow the model."""
+    options = [State(EPOCHS, "value"), State(BACKBONE, "value")]
     states = [State(data_id, "value"), State(model_id, "value")]
-    register_job(app, JOB, [*states, State(EPOCHS, "value"), State(BACKBONE, "value")], _analyze)
+    register_job(app, JOB, [*states, *options, State(page_url, "search")], _analyze)
 
     @app.callback(
         Output(JOB.run, "disabled", allow_duplicate=True),
         Output(JOB.run, "title"),
         Output(NOTE, "children"),
+        Output(JOB.results, "children", allow_duplicate=True),
         Input(model_id, "value"),
+        State(data_id, "value"),
+        *options,
         prevent_initial_call=True,
     )
-    def offer(model):
+    def follow_model(model, data, max_epochs, backbone):
+        # The last result belongs to the model it names: show the new model's, or say none.
         disabled, reason = offered(workspace, model)
-        return disabled, reason, reason if disabled else ""
+        given = {"max_epochs": max_epochs, "backbone": backbone}
+        view = None if disabled else form_view(workspace, "optfs", data, model, given, result_view)
+        return disabled, reason, reason if disabled else "", view
 
     def read(reference: dict):
         return stored_result(workspace, "optfs", reference["model"], reference["parameters"])
@@ -113,8 +132,9 @@ def _table(read, table):
     return lambda reference: table(read(reference))
 
 
-def _analyze(progress, workspace, data, model, max_epochs, backbone):
-    """The background job: the stored result of these settings, else computed and stored."""
+def _analyze(progress, workspace, data, model, max_epochs, backbone, search):
+    """The background job: the stored result of these settings, else computed and stored;
+    the page URL then records them."""
     if not model:
         raise ParameterError("model: choose an OptFS model at the top of the page")
     given = {"max_epochs": max_epochs, "backbone": backbone}
@@ -123,7 +143,8 @@ def _analyze(progress, workspace, data, model, max_epochs, backbone):
     result = compute_result(workspace, "optfs", model, parameters, progress=progress)
     seconds = time.monotonic() - started
     done = f"Done in {seconds:.1f} s; stored, so a second run reads the store."
-    return None, result_view(result, data, model, parameters), done
+    search = card_search(search, JOB.prefix, data, model, parameters, FORM_PARAMETERS)
+    return search, result_view(result, data, model, parameters), done
 
 
 def result_view(result, data: str | None, model: str, parameters: dict) -> list:

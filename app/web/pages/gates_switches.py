@@ -6,7 +6,8 @@ on the Gates page beside the model's other intrinsic views (attention maps, intr
 measured). It runs the "optinter_switches" analysis (``analyzers.operation_switches``) as a
 background job: each pair forced to each operation with every weight kept, the loss change with
 bootstrap intervals, beside the pair's measured interaction. Offered for OptInter models only;
-for any other model Run is disabled and says why on hover.
+for any other model Run is disabled and says why on hover. The options live in the page URL
+(``oswitch_pairs``, ``oswitch_index``...; see ``gates_cards``).
 """
 
 from __future__ import annotations
@@ -18,17 +19,23 @@ from dash import Dash, Input, Output, State, dcc, html
 from app.analyses import analysis, compute_result, stored_result
 from app.applicability import optinter_reason
 from app.web.components import diagnostics_card, figure_card, register_table_downloads
-from app.web.jobs import JobIds, job_panel, number_field, register_job, results_area
+from app.web.jobs import JobIds, field, job_panel, number_field, register_job, results_area
+from app.web.pages.gates_cards import card_parameters, card_search, form_view, stored_view
+from app.web.pages.gates_intrinsic import index_options
 from app.web.tables import export_stem, table_card
 from workbench.errors import ParameterError
 
 PAGE = "optinter-switches"
 JOB = JobIds("oswitch")
+PAIRS = "oswitch-pairs"
+INDEX = "oswitch-index"
 BOOTSTRAP = "oswitch-bootstrap"
 ROWS = "oswitch-rows"
 BACKGROUND = "oswitch-background"
 NOTE = "oswitch-note"
 REFERENCE = "oswitch-reference"
+#: the options a URL carries (as ``oswitch_<name>``); random_state keeps its default
+FORM_PARAMETERS = ("pairs", "n_bootstrap", "index", "rows", "background")
 TABLES = {
     "pairs": lambda result: result.pairs,
     "switches": lambda result: result.switches,
@@ -42,10 +49,37 @@ def offered(workspace, model: str | None) -> tuple[bool, str]:
     return bool(reason), reason or ""
 
 
-def switch_card(workspace, model: str | None) -> html.Div:
-    """The card: bootstrap draws, rows and background, Run/Cancel and the result's place."""
-    defaults = analysis("optinter_switches").defaults
+def pair_options(workspace, model: str | None) -> list[dict]:
+    """The field pairs of an OptInter ``model`` for the pair choice (none for another model);
+    each value is the pair as the registry writes it ("a,b", fields sorted)."""
+    if not model or optinter_reason(workspace, model):
+        return []
+    module = workspace.model(model).adapter.module
+    names = module.field_names
+    return [
+        {"label": f"{names[i]} × {names[j]}", "value": ",".join(sorted((names[i], names[j])))}
+        for i, j in module.pairs
+    ]
+
+
+def chosen_pairs(options: list[dict], pairs) -> list[str]:
+    """The pairs of ``pairs`` (registry text or a list) that ``options`` offers."""
+    named = pairs.split(";") if isinstance(pairs, str) else list(pairs or ())
+    offered_values = {option["value"] for option in options}
+    return [pair for pair in named if pair in offered_values]
+
+
+def switch_card(workspace, data: str | None, model: str | None, query: dict) -> html.Div:
+    """The card: pairs, measured index, bootstrap draws, rows and background (from the URL
+    ``query``), Run/Cancel and the stored result of the model and these options."""
+    parameters, problem = card_parameters("optinter_switches", JOB.prefix, FORM_PARAMETERS, query)
     disabled, reason = offered(workspace, model)
+    pairs = pair_options(workspace, model)
+    view = None
+    if not disabled:
+        view = stored_view(
+            workspace, "optinter_switches", data, model, parameters, result_view, problem
+        )
     panel = job_panel(JOB)
     run = panel[0].children[0]
     run.disabled, run.title = disabled, reason
@@ -55,27 +89,46 @@ def switch_card(workspace, model: str | None) -> html.Div:
             html.P(
                 "OptInter states per field pair whether it memorizes, factorizes or ignores "
                 "the pair. Force each pair to each operation (weights kept) and measure the "
-                "test loss change, beside the pair's measured interaction (SII).",
+                "test loss change, beside the pair's measured interaction.",
                 className="wb-muted",
             ),
             html.Div(
                 [
+                    field(
+                        "Pairs to switch (none chosen: every pair)",
+                        dcc.Dropdown(
+                            pairs,
+                            chosen_pairs(pairs, parameters["pairs"]),
+                            id=PAIRS,
+                            multi=True,
+                            placeholder="every pair",
+                        ),
+                    ),
+                    field(
+                        "Measured index",
+                        dcc.Dropdown(
+                            index_options("optinter_switches"),
+                            parameters["index"],
+                            id=INDEX,
+                            clearable=False,
+                        ),
+                    ),
                     number_field(
                         "Bootstrap draws",
                         "optinter_switches",
                         "n_bootstrap",
                         BOOTSTRAP,
-                        defaults["n_bootstrap"],
+                        parameters["n_bootstrap"],
                     ),
                     number_field(
-                        "Explained rows", "optinter_switches", "rows", ROWS, defaults["rows"]
+                        "Explained rows", "optinter_switches", "rows", ROWS, parameters["rows"]
                     ),
                     number_field(
                         "Background rows",
                         "optinter_switches",
                         "background",
                         BACKGROUND,
-                        defaults["background"],
+                        parameters["background"],
                     ),
                 ],
                 className="wb-form",
@@ -83,26 +136,45 @@ def switch_card(workspace, model: str | None) -> html.Div:
             *panel,
             html.P(reason if disabled else "", id=NOTE, className="wb-muted"),
             html.Div(id=JOB.status),
-            results_area(JOB, None),
+            results_area(JOB, view),
         ],
         className="wb-card",
     )
 
 
-def register(app: Dash, workspace, data_id: str, model_id: str) -> None:
-    states = [State(data_id, "value"), State(model_id, "value"), State(BOOTSTRAP, "value")]
-    register_job(app, JOB, [*states, State(ROWS, "value"), State(BACKGROUND, "value")], _analyze)
+def register(app: Dash, workspace, data_id: str, model_id: str, page_url: str) -> None:
+    """The job (its URL query is built on ``page_url``'s, the page's current one) and the
+    choices and stored result that follow the model."""
+    options = [State(INDEX, "value"), State(ROWS, "value"), State(BACKGROUND, "value")]
+    states = [State(data_id, "value"), State(model_id, "value"), State(PAIRS, "value")]
+    states += [State(BOOTSTRAP, "value"), *options, State(page_url, "search")]
+    register_job(app, JOB, states, _analyze)
 
     @app.callback(
         Output(JOB.run, "disabled", allow_duplicate=True),
         Output(JOB.run, "title"),
         Output(NOTE, "children"),
+        Output(PAIRS, "options"),
+        Output(PAIRS, "value"),
+        Output(JOB.results, "children", allow_duplicate=True),
         Input(model_id, "value"),
+        State(data_id, "value"),
+        State(PAIRS, "value"),
+        State(BOOTSTRAP, "value"),
+        *options,
         prevent_initial_call=True,
     )
-    def offer(model):
+    def follow_model(model, data, pairs, n_bootstrap, index, rows, background):
+        # The last result belongs to the model it names: show the new model's, or say none.
         disabled, reason = offered(workspace, model)
-        return disabled, reason, reason if disabled else ""
+        choices = pair_options(workspace, model)
+        pairs = chosen_pairs(choices, pairs)  # another OptInter keeps the pairs it shares
+        given = {"pairs": pairs, "n_bootstrap": n_bootstrap, "index": index, "rows": rows}
+        given["background"] = background
+        view = None
+        if not disabled:
+            view = form_view(workspace, "optinter_switches", data, model, given, result_view)
+        return disabled, reason, reason if disabled else "", choices, pairs, view
 
     def read(reference: dict):
         return stored_result(
@@ -118,17 +190,20 @@ def _table(read, table):
     return lambda reference: table(read(reference))
 
 
-def _analyze(progress, workspace, data, model, n_bootstrap, rows, background):
-    """The background job: the stored result of these settings, else computed and stored."""
+def _analyze(progress, workspace, data, model, pairs, n_bootstrap, index, rows, background, search):
+    """The background job: the stored result of these settings, else computed and stored;
+    the page URL then records them."""
     if not model:
         raise ParameterError("model: choose an OptInter model at the top of the page")
-    given = {"n_bootstrap": n_bootstrap, "rows": rows, "background": background}
+    given = {"pairs": pairs, "n_bootstrap": n_bootstrap, "index": index, "rows": rows}
+    given["background"] = background
     parameters = analysis("optinter_switches").parameters(given, from_form=True)
     started = time.monotonic()
     result = compute_result(workspace, "optinter_switches", model, parameters, progress=progress)
     seconds = time.monotonic() - started
     done = f"Done in {seconds:.1f} s; stored, so a second run reads the store."
-    return None, result_view(result, data, model, parameters), done
+    search = card_search(search, JOB.prefix, data, model, parameters, FORM_PARAMETERS)
+    return search, result_view(result, data, model, parameters), done
 
 
 def result_view(result, data: str | None, model: str, parameters: dict) -> list:

@@ -122,3 +122,30 @@ def render_page(url: str, path: str, search: str = "") -> str:
     )
     answer.raise_for_status()
     return answer.text
+
+
+def fire_callback(url: str, output: str, trigger: str, values: dict) -> dict:
+    """Fire the (foreground) callback whose outputs include ``output`` ("intr-results.children")
+    as the renderer does when ``trigger`` ("gates-model.value") changes; ``values`` maps each
+    input's and state's component id to its value. Returns the response's outputs by id."""
+    dependencies = requests.get(url + "_dash-dependencies", timeout=TIMEOUT_SECONDS).json()
+    [callback] = [
+        item
+        for item in dependencies
+        if output in item["output"]
+        and not item.get("background")
+        and any(f"{i['id']}.{i['property']}" == trigger for i in item["inputs"])
+    ]
+    body = {
+        "output": callback["output"],
+        "outputs": [
+            {"id": name.rsplit(".", 1)[0], "property": name.rsplit(".", 1)[1].split("@")[0]}
+            for name in callback["output"].strip(".").split("...")
+        ],
+        "inputs": [{**item, "value": values.get(item["id"])} for item in callback["inputs"]],
+        "changedPropIds": [trigger],
+        "state": [{**item, "value": values.get(item["id"])} for item in callback["state"]],
+    }
+    answer = requests.post(url + "_dash-update-component", json=body, timeout=TIMEOUT_SECONDS)
+    answer.raise_for_status()
+    return answer.json()["response"]

@@ -118,3 +118,5 @@ def test_intrinsic_cards_offer_only_what_the_chosen_model_can_use(browser, demo)
         assert time.monotonic() < deadline, source.get_attribute("title")
         time.sleep(0.2)
     assert browser.find_element("css selector", "#oswitch-run").get_attribute("disabled")
+    # no result of FinalMLP is left under the AutoInt's name: the card says there is none yet
+    wait_for_text(browser, "#intr-results", "No stored result for adult-autoint: press Run.")

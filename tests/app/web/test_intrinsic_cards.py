@@ -53,19 +53,23 @@ def served(tmp_path_factory):
 
 
 def _run(url: str, space, prefix: str, values: dict) -> str:
-    from tests.app.web.dash_http import start_job
+    """Run a card's job as the browser does; returns the page as the URL the job wrote
+    (the page is rebuilt from it, the card showing the stored result)."""
+    from tests.app.web.dash_http import render_page, start_job
 
     values = {"gates-data": "clicks", "wb-workspace-key": str(space.root), **values}
-    answer = json.dumps(start_job(url, prefix, values).wait(120))
-    assert "Done in" in answer, answer[-600:]
-    return answer
+    answer = start_job(url, prefix, values).wait(120)
+    assert "Done in" in json.dumps(answer), json.dumps(answer)[-600:]
+    search = answer["response"][f"{prefix}-url"]["search"]
+    return search, render_page(url, "/gates", search)
 
 
 def test_intrinsic_job_stores_the_numbers_of_the_python_call(served):
     space, url, _ = served
     form = {"gates-model": "dcnv2", "intr-source": "own", "intr-rows": 20, "intr-background": 10}
-    answer = _run(url, space, "intr", form)
-    assert "cross0" in answer  # the figure's sources: DCN-V2's cross layer
+    search, page = _run(url, space, "intr", {**form, "intr-index": "sii"})
+    assert "model=dcnv2" in search and "intr_rows=20" in search and "intr_index=sii" in search
+    assert "cross0" in page  # the figure's sources: DCN-V2's cross layer
     parameters = analysis("intrinsic").parameters({"source": "own", **SMALL})
     stored = stored_result(space, "intrinsic", "dcnv2", parameters)
     loaded = space.model("dcnv2")
@@ -103,17 +107,23 @@ def test_attention_source_reads_a_registered_deepctr_afm(served):
     assert stored.settings["attention_sites"] == ["fm@softmax"]
 
 
-def test_optinter_switch_job_stores_the_numbers_of_the_python_call(served):
+def test_optinter_switch_job_switches_the_chosen_pairs_only(served):
     space, url, _ = served
     form = {"gates-model": "optinter", "oswitch-bootstrap": 20, "oswitch-rows": 20}
-    answer = _run(url, space, "oswitch", {**form, "oswitch-background": 10})
-    assert "forced memorize" in answer
-    parameters = analysis("optinter_switches").parameters({"n_bootstrap": 20, **SMALL})
-    stored = stored_result(space, "optinter_switches", "optinter", parameters)
+    form |= {"oswitch-index": "sii", "oswitch-pairs": ["size,colour"]}  # either order
+    search, page = _run(url, space, "oswitch", {**form, "oswitch-background": 10})
+    assert "forced memorize" in page and "oswitch_pairs=colour%2Csize" in search
+    # the page rebuilt from the URL keeps the pair chosen among the model's three
+    pairs = _component(page, "oswitch-pairs")
+    assert pairs["value"] == ["colour,size"] and len(pairs["options"]) == 3
+    given = {"n_bootstrap": 20, "pairs": "colour,size", **SMALL}
+    stored = stored_result(space, "optinter_switches", "optinter", given)
+    assert list(stored.pairs["pair"]) == ["colour × size"]
     loaded = space.model("optinter")
     direct = operation_switches(
-        loaded.adapter, loaded.rows, n_bootstrap=20, model_name="optinter", **SMALL
-    )
+        loaded.adapter, loaded.rows, pairs=[("colour", "size")], n_bootstrap=20,
+        model_name="optinter", **SMALL,
+    )  # fmt: skip
     pd.testing.assert_frame_equal(stored.switches, direct.switches, check_exact=True)
     pd.testing.assert_frame_equal(stored.pairs, direct.pairs, check_exact=True)
     assert stored.base_loss == direct.base_loss
@@ -124,8 +134,8 @@ def test_optfs_job_reports_its_stages_and_stores_the_numbers_of_the_python_call(
 
     space, url, _ = served
     form = {"gates-model": "optfs", "optfs-epochs": 1, "optfs-backbone": "off"}
-    answer = _run(url, space, "optfs", form)
-    assert "the ticket keeps" in answer
+    search, page = _run(url, space, "optfs", form)
+    assert "the ticket keeps" in page and "optfs_max_epochs=1" in search
     stored = compute_result(space, "optfs", "optfs", {"max_epochs": 1, "backbone": "off"})
     stages = []
     direct = optfs_selection(
@@ -162,3 +172,90 @@ def test_options_a_model_cannot_use_are_not_offered(served):
         compute_result(space, "intrinsic", "dcnv2", {"source": "attention", **SMALL})
     with pytest.raises(ParameterError, match=r"^model: .*'autoint' is not an OptInter"):
         compute_result(space, "optinter_switches", "autoint", SMALL)
+
+
+def _component(page: str, component_id: str) -> dict:
+    """The props of the component ``component_id`` in a rendered page's JSON."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("props", {}).get("id") == component_id:
+                found.append(node["props"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(page))
+    [props] = found
+    return props
+
+
+def test_a_card_follows_the_model_never_showing_another_models_result(served):
+    from tests.app.web.dash_http import fire_callback
+
+    space, url, _ = served
+    form = {"gates-data": "clicks", "intr-index": "sii", "intr-rows": 20, "intr-background": 10}
+    compute_result(space, "intrinsic", "dcnv2", {"source": "own", **SMALL})
+    shown = fire_callback(url, "intr-results.children", "gates-model.value", {**form})
+    assert shown["intr-results"]["children"] is None  # no model chosen: nothing to show
+    answer = fire_callback(
+        url, "intr-results.children", "gates-model.value", {**form, "gates-model": "autoint"}
+    )
+    assert "No stored result for autoint: press Run." in json.dumps(answer["intr-results"])
+    answer = json.dumps(
+        fire_callback(
+            url, "intr-results.children", "gates-model.value", {**form, "gates-model": "dcnv2"}
+        )["intr-results"]
+    )
+    assert "dcnv2: " in answer and "cross0" in answer  # the stored result of the new model
+    # the switches card keeps the pairs the next OptInter shares, and empties for another model
+    values = {"gates-data": "clicks", "oswitch-pairs": ["colour,size"], "oswitch-index": "sii"}
+    values |= {"oswitch-bootstrap": 20, "oswitch-rows": 20, "oswitch-background": 10}
+    answer = fire_callback(
+        url, "oswitch-results.children", "gates-model.value", {**values, "gates-model": "autoint"}
+    )
+    assert answer["oswitch-pairs"] == {"options": [], "value": []}
+    assert answer["oswitch-results"]["children"] is None and answer["oswitch-run"]["disabled"]
+
+
+def test_the_measured_index_is_a_choice_carried_by_the_url(served):
+    from tests.app.web.dash_http import render_page
+
+    space, url, _ = served
+    page = render_page(url, "/gates", "?data=clicks&model=optinter&intr_index=h2&oswitch_index=fis")
+    intrinsic_index, switch_index = (
+        _component(page, "intr-index"),
+        _component(page, "oswitch-index"),
+    )
+    assert intrinsic_index["value"] == "h2" and switch_index["value"] == "fis"
+    offered = [o["value"] for o in intrinsic_index["options"]]
+    assert (
+        offered
+        == [o["value"] for o in switch_index["options"]]
+        == ["fis", "h2", "sii", "stii", "ksii"]
+    )
+    # a measured index the comparison cannot use is refused in one line, the defaults shown
+    page = render_page(url, "/gates", "?data=clicks&model=dcnv2&intr_index=tree")
+    assert "index: expected one of fis, h2, sii, stii, ksii, got 'tree'" in page
+    form = {"gates-model": "dcnv2", "intr-source": "own", "intr-rows": 20, "intr-background": 10}
+    search, page = _run(url, space, "intr", {**form, "intr-index": "h2"})
+    assert "intr_index=h2" in search
+    stored = stored_result(space, "intrinsic", "dcnv2", {"source": "own", "index": "h2", **SMALL})
+    assert stored.measured_index == "h2" and "h2 measured" in page
+
+
+def test_the_main_gates_job_keeps_the_cards_options_in_the_url(served):
+    from tests.app.web.dash_http import start_job
+
+    space, url, _ = served
+    current = "?data=clicks&model=dcnv2&site=old&intr_index=h2&oswitch_pairs=colour%2Csize"
+    form = {"gates-data": "clicks", "gates-model": "dcnv2", "gates-rows": 20}
+    form |= {"gates-bootstrap": 10, "gates-attribution-rows": 2, "gates-interactions": "off"}
+    form |= {"gates-permutations": 1, "gates-view-url": current}
+    answer = start_job(url, "gates", {**form, "wb-workspace-key": str(space.root)}).wait(120)
+    search = answer["response"]["gates-url"]["search"]
+    assert "rows=20" in search and "intr_index=h2" in search
+    assert "oswitch_pairs=colour%2Csize" in search and "site=" not in search
