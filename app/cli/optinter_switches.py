@@ -93,9 +93,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _parse_pairs(text: str | None) -> list[tuple[str, str]] | None:
-    if not text:
-        return None
-    pairs = [tuple(p.strip() for p in part.split(",")) for part in text.split(";") if part.strip()]
-    if not pairs or any(len(p) != 2 or not all(p) for p in pairs):
-        raise ParameterError(f"--pairs: expected 'a,b;c,d' (two fields per pair), got {text!r}")
-    return pairs
+    """``--pairs`` read as the app reads its pairs (app/parameter_text.py), so both name the
+    same pairs the same way; the error names the option."""
+    from app.parameter_text import field_pairs, parse_field_pairs
+
+    try:
+        return field_pairs(parse_field_pairs(text or ""))
+    except ParameterError as error:
+        raise ParameterError(f"--{error}") from None
