@@ -15,9 +15,11 @@ whatever ``TrainingConfig.max_epochs`` and early stopping do to the retraining.
 ``gate_hardness`` reports it (a soft ticket is never silent). Unlike OptFS, which rewinds to
 the weights of an early search epoch, the ticket retrains from the searched weights.
 
-Default λ (``OptFS(penalty=...)``, a sum over values): the paper's λ·N (λ times the number of
-values N) is 0.01..0.07; Adult has N = 160, and λ = {penalty} keeps {kept} of its values
-(measured in this module's report, ``workbench optfs --data adult``).
+Default λ (``OptFS(penalty=1e-4)``, a sum over values): the paper's λ·N (λ times the number
+of values N) is 0.01..0.07 (README: λ 2e-9..1e-8 over millions of values); Adult has N = 160,
+so λ·N = 0.016. ``workbench optfs --data adult`` (seed 0) keeps 66.2 % of the values (the old
+mean with λ = 1e-3 kept 95.6 %), 99.4 % of the gates end hard, and the retrained ticket scores
+test AUC 0.9220 / log-loss 0.2889 against the ungated backbone's 0.9210 / 0.2913.
 """
 
 from __future__ import annotations
