@@ -18,9 +18,13 @@ import pandas as pd
 from analyzers.result import Diagnostic, Result
 from workbench.errors import ParameterError
 from workbench.progress import ProgressCallback
+from workbench.zoo.optfs_search import SEARCH_EPOCHS
 from workbench.zoo.training import TrainingConfig
 
-__all__ = ["OptFSSelectionResult", "optfs_selection"]
+__all__ = ["HARD_SHARE", "OptFSSelectionResult", "optfs_selection"]
+
+# below this share of hard searched gates the ticket is read from soft gates: say so
+HARD_SHARE = 0.95
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,9 @@ class OptFSSelectionResult(Result):
         Share of every feature value the ticket keeps.
     settings, seconds, diagnostics
         As for every ``Result``.
+    gate_hardness : float or None
+        Share of values whose searched gate σ(τ m) ended within 0.05 of 0 or 1 (None in a
+        result stored before it was measured).
     """
 
     kind = "optfs_selection"
@@ -54,6 +61,7 @@ class OptFSSelectionResult(Result):
     settings: dict[str, Any]
     seconds: float
     diagnostics: tuple[Diagnostic, ...] = ()
+    gate_hardness: float | None = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.values
@@ -64,6 +72,7 @@ def optfs_selection(
     *,
     config: dict[str, Any] | None = None,
     max_epochs: int = TrainingConfig.max_epochs,
+    search_epochs: int = SEARCH_EPOCHS,
     random_state: int = TrainingConfig.seed,
     backbone: bool = True,
     model_name: str = "optfs",
@@ -78,7 +87,9 @@ def optfs_selection(
     config : dict, optional
         OptFS options (``embedding_dim``, ``hidden``, ``penalty``...), as ``build_model`` takes.
     max_epochs : int
-        Epochs of each training run (search, retraining, backbone).
+        Most epochs of the retraining and of the backbone (each stops early).
+    search_epochs : int
+        Epochs of the search, all run: τ reaches its final value at the last step.
     random_state : int
         The training seed (initialisation, splits, batch order).
     backbone : bool
@@ -90,11 +101,12 @@ def optfs_selection(
     Returns
     -------
     OptFSSelectionResult
-        With ``nothing_pruned`` when the ticket keeps every value.
+        With ``nothing_pruned`` when the ticket keeps every value, ``soft_gates`` when fewer
+        than ``HARD_SHARE`` of the searched gates are hard.
 
     Example
     -------
-    >>> result = optfs_selection(adult_fields(), max_epochs=5)
+    >>> result = optfs_selection(adult_fields(), max_epochs=5, search_epochs=5)
     >>> result.fields[["field", "kept_share"]], result.metrics
     """
     from workbench.zoo.optfs_search import search_optfs_ticket
@@ -106,18 +118,11 @@ def optfs_selection(
         dataset,
         config=config,
         training=TrainingConfig(max_epochs=max_epochs, seed=random_state),
+        search_epochs=search_epochs,
         backbone=backbone,
         progress=progress,
     )
-    diagnostics = ()
-    if run.kept_share == 1:
-        diagnostics = (
-            Diagnostic(
-                "nothing_pruned",
-                "the ticket keeps every feature value: the sparsity penalty pruned nothing in "
-                f"{max_epochs} epochs (train longer or raise the penalty)",
-            ),
-        )
+    diagnostics = _diagnostics(run.kept_share, run.gate_hardness, search_epochs)
     settings = {**run.settings, "backbone": backbone}
     settings["config"] = {
         k: v for k, v in settings["config"].items() if k not in ("vocab_sizes", "field_names")
@@ -128,7 +133,30 @@ def optfs_selection(
         fields=run.fields,
         metrics=run.metrics,
         kept_share=run.kept_share,
+        gate_hardness=run.gate_hardness,
         settings=settings,
         seconds=time.perf_counter() - start,
         diagnostics=diagnostics,
     )
+
+
+def _diagnostics(kept_share: float, hardness: float, search_epochs: int) -> tuple[Diagnostic, ...]:
+    found = []
+    if kept_share == 1:
+        found.append(
+            Diagnostic(
+                "nothing_pruned",
+                "the ticket keeps every feature value: the sparsity penalty pruned nothing in "
+                f"{search_epochs} search epochs (search longer or raise the penalty)",
+            )
+        )
+    if hardness < HARD_SHARE:
+        found.append(
+            Diagnostic(
+                "soft_gates",
+                f"only {hardness:.0%} of the searched gates ended within 0.05 of 0 or 1: the "
+                "ticket 1[m > 0] rounds soft gates, so it is not the model the search trained "
+                "(raise final_temperature or search longer)",
+            )
+        )
+    return tuple(found)

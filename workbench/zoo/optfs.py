@@ -5,14 +5,17 @@ Written from the paper and docs/ctr-models.md §1.1; the layout follows OptFS's 
 has one scalar m_x. The embedding e_x enters the backbone as g_x · e_x with
     search phase:  g_x = σ(τ m_x) / σ(m_0)      (m_0 = ``mask_init``, so g = 1 at the start)
     ticket:        g_x = 1[m_x > 0]             (the retrained model: exactly 0 or 1)
-The search adds λ · mean_x σ(τ m_x) to the loss (``training_penalty``), and τ rises from 1 to
-``final_temperature`` geometrically over the epochs (``start_epoch``), so the gates harden.
-``ticket()`` derives the 0/1 model from a searched one, to be retrained with the zoo's trainer.
+The search adds λ · Σ_x σ(τ m_x) to the loss (``training_penalty``): a sum over values, as
+OptFS's ``MaskEmbedding.reg`` (λ is per value, so a larger vocabulary is penalised more, as in
+the paper, whose λ of 1e-9..1e-8 over millions of values puts λ·N at 0.01..0.07). τ rises
+geometrically from 1 to ``final_temperature``: per step over a fixed-length search
+(``anneal``, what ``workbench.zoo.optfs_search`` does, so the gates are hard at its end), or
+per epoch under the zoo's generic trainer (``start_epoch``). ``gate_hardness`` says how hard
+the gates are; ``ticket()`` derives the 0/1 model, to be retrained with the zoo's trainer.
 
 Assumptions (the paper applies the gates to several backbones): the backbone here is a DNN on
 the gated, flattened embedding (no ungated first-order term, so a 0-gated value contributes
-nothing); the penalty is a mean (not a sum) over values, so λ does not scale with the
-vocabulary; gates are per (field, level) also with a shared hashed table.
+nothing); gates are per (field, level) also with a shared hashed table.
 
 Site: ``value_gate`` (kind "gate", field-aligned: each value's gate repeated over its field's
 embedding columns, (rows, D)), open value 1.
@@ -30,9 +33,11 @@ from torch import nn
 from workbench.errors import ParameterError
 from workbench.zoo.base import CtrModel, check_hidden, mlp
 
-__all__ = ["OptFS"]
+__all__ = ["HARD_TOLERANCE", "OptFS"]
 
 PHASES = ("search", "ticket")
+# a gate within this of 0 or 1 counts as hard (``gate_hardness``): |τ m| >= ln(19) ≈ 2.94
+HARD_TOLERANCE = 0.05
 
 
 class OptFS(CtrModel):
@@ -51,9 +56,10 @@ class OptFS(CtrModel):
         Initial m of every value (OptFS's ``mask_initial_value``); must be > 0 so every value
         starts selected.
     final_temperature : float
-        τ reached in the last epoch of the search.
+        τ reached at the end of the search (OptFS's ``final_temp``, 200 by default).
     penalty : float
-        λ of the sparsity penalty (search only).
+        λ of the sparsity penalty λ · Σ_x σ(τ m_x) (search only; a sum over values, as the
+        paper's). The default selects on Adult (160 values): see ``optfs_search``.
 
     Example
     -------
@@ -62,6 +68,8 @@ class OptFS(CtrModel):
     """
 
     name = "optfs"
+    # 2: the penalty became a sum over values (was a mean), with a new default λ
+    revision = 2
 
     def __init__(
         self,
@@ -77,7 +85,7 @@ class OptFS(CtrModel):
         phase: str = "search",
         mask_init: float = 0.5,
         final_temperature: float = 200.0,
-        penalty: float = 1e-3,
+        penalty: float = 1e-4,
     ) -> None:
         widths = check_hidden(hidden, "hidden")
         if phase not in PHASES:
@@ -135,23 +143,48 @@ class OptFS(CtrModel):
         return self.mask_weight.detach() > 0
 
     def ticket(self) -> OptFS:
-        """The retrain-phase model: the same weights, gates fixed to 1[m > 0]."""
+        """The retrain-phase model: the same weights, gates fixed to 1[m > 0].
+
+        A hard search gate is 1[m > 0] / σ(m_0) (OptFS's ``compute_mask`` scales its ticket
+        too); the 1/σ(m_0) goes into the embedding here, so the ticket's gates stay 0/1 and,
+        once the search gates are hard, the ticket computes what the searched model does.
+        """
         ticket = type(self)(**{**self.config, "phase": "ticket"})
         ticket.load_state_dict(self.state_dict())
+        if self.config["phase"] == "search":
+            with torch.no_grad():
+                for weight in ticket.embedding.parameters():
+                    weight.mul_(1 / _sigmoid(self.config["mask_init"]))
         return ticket
 
     # ------------------------------------------------------------------ training hooks
 
     def training_penalty(self) -> torch.Tensor | None:
-        """λ · mean over values of σ(τ m) during the search (pushes unneeded gates to 0)."""
+        """λ · Σ over values of σ(τ m) during the search (pushes unneeded gates to 0)."""
         if self.config["phase"] == "ticket" or self.config["penalty"] == 0:
             return None
-        return self.config["penalty"] * torch.sigmoid(self.temperature * self.mask_weight).mean()
+        return self.config["penalty"] * torch.sigmoid(self.temperature * self.mask_weight).sum()
+
+    def anneal(self, step: int, total_steps: int) -> None:
+        """τ = final^(step / (total_steps - 1)) for step 0..total_steps - 1: 1 at the first
+        step, ``final_temperature`` at the last (and after it)."""
+        share = min(step / max(total_steps - 1, 1), 1.0)
+        self.temperature.fill_(self.config["final_temperature"] ** share)
 
     def start_epoch(self, epoch: int, max_epochs: int) -> None:
-        """τ = final^((epoch - 1) / (max_epochs - 1)): 1 in the first epoch, final in the last."""
-        share = (epoch - 1) / max(max_epochs - 1, 1)
-        self.temperature.fill_(self.config["final_temperature"] ** share)
+        """τ = final^((epoch - 1) / (max_epochs - 1)): 1 in the first epoch, final in the last.
+        The generic trainer's hook; it may stop early, so check ``gate_hardness`` after it."""
+        self.anneal(epoch - 1, max_epochs)
+
+    def gate_hardness(self, tolerance: float = HARD_TOLERANCE) -> float:
+        """Share of feature values whose gate σ(τ m) (before the 1/σ(m_0) scaling) lies within
+        ``tolerance`` of 0 or 1 at the current τ: 1 when the ticket 1[m > 0] is what the
+        searched model computed, lower when the ticket is read from soft gates."""
+        if self.config["phase"] == "ticket":
+            return 1.0
+        gates = torch.sigmoid(self.temperature * self.mask_weight.detach())
+        hard = (gates <= tolerance) | (gates >= 1 - tolerance)
+        return float(hard.float().mean())
 
     # ------------------------------------------------------------------ forward
 

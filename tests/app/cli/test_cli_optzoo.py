@@ -21,11 +21,13 @@ def test_optfs_writes_the_kept_values_per_field(csv_path, tmp_path, capsys):
     code = cli.main(
         [str(a) for a in (
             "optfs", "--data", csv_path, "--target", "clicked", "--config", "embedding_dim=2",
-            "--config", "hidden=[8]", "--max-epochs", "2", "--no-backbone", "--out", out,
+            "--config", "hidden=[8]", "--max-epochs", "2", "--search-epochs", "2",
+            "--no-backbone", "--out", out,
         )]
     )  # fmt: skip
     assert code == 0
-    assert "the ticket keeps" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "the ticket keeps" in printed and "of the searched gates ended within 0.05" in printed
     values = pd.read_csv(out / "values.csv")
     assert len(values) == 3 + 4 + 2 and set(values["field"]) == {"colour", "size", "shape"}
     assert {"red", "green", "blue"} <= set(values["level"])  # levels by their labels
@@ -36,6 +38,7 @@ def test_optfs_writes_the_kept_values_per_field(csv_path, tmp_path, capsys):
     assert [m["stage"] for m in summary["metrics"]] == [
         "search", "ticket before retraining", "ticket retrained"
     ]  # fmt: skip
+    assert summary["settings"]["search_epochs"] == 2 and 0 <= summary["gate_hardness"] <= 1
 
 
 def test_optinter_switches_writes_the_switch_table(csv_path, tmp_path, capsys):

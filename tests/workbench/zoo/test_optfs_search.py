@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from analyzers.optfs_selection import optfs_selection
 from workbench.errors import ParameterError
 from workbench.zoo.ctr_data import synthetic_ctr
 from workbench.zoo.optfs_search import STAGES, search_optfs_ticket
@@ -11,7 +12,7 @@ from workbench.zoo.training import TrainingConfig
 SEARCH = {
     "embedding_dim": 4,
     "hidden": [16],
-    "penalty": 0.01,
+    "penalty": 5e-4,  # a sum over the 18 values (0.01 as the mean it once was, ~5.6e-4)
     "mask_init": 0.05,
     "final_temperature": 20.0,
 }
@@ -31,7 +32,7 @@ def test_the_ticket_keeps_far_fewer_values_of_a_noise_field_than_of_informative_
         main_strength=1.5,
     )
     assert truth.main_fields == ("f0", "f1")
-    run = search_optfs_ticket(data, config=SEARCH, training=TRAINING)
+    run = search_optfs_ticket(data, config=SEARCH, training=TRAINING, search_epochs=3)
     share = run.fields.set_index("field")["kept_share"]
     assert share["f2"] <= 0.2 and min(share["f0"], share["f1"]) >= share["f2"] + 0.4
     assert tuple(run.metrics["stage"]) == STAGES
@@ -50,3 +51,44 @@ def test_a_phase_in_the_config_is_refused():
     data, _ = synthetic_ctr(n_rows=50, n_fields=2, seed=0, triples=(), main_fields=(0,))
     with pytest.raises(ParameterError, match="config: phase is set by the search"):
         search_optfs_ticket(data, config={"phase": "ticket"})
+
+
+def _small_data():
+    return synthetic_ctr(
+        n_rows=600, n_fields=3, seed=2, vocab_sizes=(5, 5, 5), pairs=(), triples=(),
+        main_fields=(0, 1),
+    )[0]  # fmt: skip
+
+
+def test_a_search_ends_with_hard_gates_even_when_training_would_stop_after_one_epoch():
+    """The search runs all its epochs and τ reaches final_temperature at its last step, so
+    early stopping (max_epochs=1 here, which used to leave τ at 1) cannot leave soft gates."""
+    early = TrainingConfig(max_epochs=1, patience=1, batch_size=128, learning_rate=0.02)
+    config = {**SEARCH, "mask_init": 0.5, "final_temperature": 200.0}
+    run = search_optfs_ticket(data := _small_data(), config=config, training=early, search_epochs=3)
+    assert float(run.searched.temperature) == pytest.approx(200.0)
+    assert run.gate_hardness >= 0.95 and run.to_dict()["gate_hardness"] == run.gate_hardness
+    # hard gates: the searched model's gate is its ticket's 0/1 gate, up to the 1/σ(m_0) scale
+    scale = 1 / torch.sigmoid(torch.tensor(config["mask_init"]))
+    agree = torch.isclose(
+        run.searched.value_gates(data.X), scale * run.ticket.value_gates(data.X), atol=0.1
+    )
+    assert float(agree.float().mean()) >= 0.95
+
+
+def test_a_search_that_ends_with_soft_gates_says_so():
+    """final_temperature 1 never hardens the gates: the Result warns that the ticket rounds
+    soft gates, with the measured share."""
+    config = {**SEARCH, "final_temperature": 1.0}
+    result = optfs_selection(
+        _small_data(), config=config, max_epochs=1, search_epochs=1, backbone=False
+    )
+    assert result.gate_hardness < 0.5
+    (soft,) = [d for d in result.diagnostics if d.code == "soft_gates"]
+    assert f"{result.gate_hardness:.0%} of the searched gates" in soft.message
+    assert type(result).from_dict(result.to_dict()).gate_hardness == result.gate_hardness
+
+
+def test_search_epochs_must_be_a_positive_integer():
+    with pytest.raises(ParameterError, match="search_epochs must be an integer >= 1, got 0"):
+        search_optfs_ticket(_small_data(), search_epochs=0)

@@ -1,5 +1,6 @@
 """OptFS (per-value gates, search and 0/1 ticket) and OptInter (an operation per field pair)."""
 
+import math
 from functools import cache
 
 import numpy as np
@@ -14,6 +15,11 @@ from workbench.zoo.ctr_data import synthetic_ctr
 from workbench.zoo.optfs import OptFS
 from workbench.zoo.optinter import OptInter
 from workbench.zoo.training import TrainingConfig, train_ctr_model
+
+
+def _sig(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
 
 CODES = torch.tensor([[0, 2, 4], [3, 1, 0], [1, 2, 2], [2, 0, 1]])
 VOCAB = [4, 3, 5]
@@ -73,17 +79,44 @@ def test_optfs_ticket_gates_are_zero_or_one_and_a_dropped_values_row_does_nothin
     torch.testing.assert_close(after[:3], before[:3])
 
 
+def test_optfs_ticket_of_hard_search_gates_computes_the_searched_model():
+    """Once τ m is large, σ(τ m)/σ(m_0) is 1[m > 0]/σ(m_0): the ticket (0/1 gates, the scale
+    in its embedding) predicts exactly what the searched model predicts."""
+    torch.manual_seed(0)
+    searched = OptFS(VOCAB, embedding_dim=2, hidden=[8]).eval()
+    with torch.no_grad():
+        searched.mask_weight.copy_(torch.tensor([0.5, -0.5] * 6))
+    searched.anneal(1, 2)  # τ = 200: |τ m| = 100, every gate hard
+    assert searched.gate_hardness() == 1.0
+    ticket = searched.ticket().eval()
+    with torch.no_grad():
+        torch.testing.assert_close(ticket(CODES), searched(CODES))
+        torch.testing.assert_close(ticket.ticket()(CODES), ticket(CODES))  # no second scaling
+
+
 def test_optfs_temperature_anneals_and_the_penalty_only_searches():
-    model = OptFS(VOCAB, embedding_dim=2, final_temperature=100.0)
+    model = OptFS(VOCAB, embedding_dim=2, final_temperature=100.0, penalty=0.01)
     model.start_epoch(1, 3)
     assert float(model.temperature) == 1.0
+    model.anneal(5, 11)  # half way through 11 steps: √100
+    assert float(model.temperature) == pytest.approx(10.0)
     model.start_epoch(3, 3)
     assert float(model.temperature) == pytest.approx(100.0)
-    expected = 1e-3 * torch.sigmoid(100.0 * model.mask_weight).mean()
-    torch.testing.assert_close(model.training_penalty(), expected)
+    # a sum over the 12 values, as OptFS's MaskEmbedding.reg: every gate is on (m = 0.5)
+    torch.testing.assert_close(model.training_penalty(), torch.tensor(0.01 * 12 * _sig(50.0)))
     assert model.ticket().training_penalty() is None
     with pytest.raises(ParameterError, match="mask_init must be > 0"):
         OptFS(VOCAB, mask_init=0.0)
+
+
+def test_optfs_gate_hardness_counts_gates_within_005_of_0_or_1():
+    model = OptFS([4], embedding_dim=2)
+    with torch.no_grad():  # σ(τ m) at τ = 1: 0.5, 0.952, 0.047, 0.73
+        model.mask_weight.copy_(torch.tensor([0.0, math.log(20), -3.0, 1.0]))
+    assert model.gate_hardness() == pytest.approx(0.5)
+    model.anneal(1, 2)  # τ = 200: every gate but the one at m = 0 is hard
+    assert model.gate_hardness() == pytest.approx(0.75)
+    assert model.ticket().gate_hardness() == 1.0
 
 
 def test_optfs_penalty_switches_gates_off_and_a_noise_field_goes_first():
