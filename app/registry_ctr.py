@@ -161,9 +161,11 @@ INTRINSIC_ANALYSES: dict[str, Analysis] = {
         read=read_optfs,
         with_workspace=True,  # trains on the model's whole data set, split as the recipe does
         defaults=signature_defaults(
-            optfs_selection, ["max_epochs", "random_state", "backbone"], switches=("backbone",)
+            optfs_selection,
+            ["max_epochs", "search_epochs", "random_state", "backbone"],
+            switches=("backbone",),
         ),
         choices={"backbone": ("on", "off")},
-        bounds={"max_epochs": (1, 1000), "random_state": SEED_BOUNDS},
+        bounds={"max_epochs": (1, 1000), "search_epochs": (1, 1000), "random_state": SEED_BOUNDS},
     ),
 }

@@ -6,7 +6,7 @@ OptFS learns a gate per feature value; the search keeps the values whose gate we
 that model's options, as a background job whose progress names the training stage, and shows
 the kept values per field with each stage's test AUC and log-loss. Offered for OptFS models
 only; for any other model Run is disabled and says why on hover. The options live in the page
-URL (``optfs_max_epochs``, ``optfs_backbone``; see ``gates_cards``).
+URL (``optfs_search_epochs``, ``optfs_max_epochs``, ``optfs_backbone``; see ``gates_cards``).
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ from workbench.errors import ParameterError
 PAGE = "optfs"
 JOB = JobIds("optfs")
 EPOCHS = "optfs-epochs"
+SEARCH_EPOCHS = "optfs-search-epochs"
 BACKBONE = "optfs-backbone"
 NOTE = "optfs-note"
 REFERENCE = "optfs-reference"
 #: the options a URL carries (as ``optfs_<name>``); random_state keeps its default
-FORM_PARAMETERS = ("max_epochs", "backbone")
+FORM_PARAMETERS = ("search_epochs", "max_epochs", "backbone")
 TABLES = {
     "fields": lambda result: result.fields,
     "metrics": lambda result: result.metrics,
@@ -45,7 +46,8 @@ def offered(workspace, model: str | None) -> tuple[bool, str]:
 
 
 def optfs_card(workspace, data: str | None, model: str | None, query: dict) -> html.Div:
-    """The card: epochs per training run and the backbone switch (from the URL ``query``),
+    """The card: the search's epochs, the retraining's most epochs and the backbone switch
+    (from the URL ``query``),
     Run/Cancel and the stored result of the model and these options."""
     parameters, problem = card_parameters("optfs", JOB.prefix, FORM_PARAMETERS, query)
     disabled, reason = offered(workspace, model)
@@ -72,7 +74,14 @@ def optfs_card(workspace, data: str | None, model: str | None, query: dict) -> h
             html.Div(
                 [
                     number_field(
-                        "Epochs per training run",
+                        "Search epochs (all run: the gates harden by the last)",
+                        "optfs",
+                        "search_epochs",
+                        SEARCH_EPOCHS,
+                        parameters["search_epochs"],
+                    ),
+                    number_field(
+                        "Most epochs of the retraining and the backbone (early stopping)",
                         "optfs",
                         "max_epochs",
                         EPOCHS,
@@ -99,7 +108,7 @@ def optfs_card(workspace, data: str | None, model: str | None, query: dict) -> h
 def register(app: Dash, workspace, data_id: str, model_id: str, page_url: str) -> None:
     """The job (its URL query is built on ``page_url``'s, the page's current one) and the
     choices and stored result that follow the model."""
-    options = [State(EPOCHS, "value"), State(BACKBONE, "value")]
+    options = [State(SEARCH_EPOCHS, "value"), State(EPOCHS, "value"), State(BACKBONE, "value")]
     states = [State(data_id, "value"), State(model_id, "value")]
     register_job(app, JOB, [*states, *options, State(page_url, "search")], _analyze)
 
@@ -113,10 +122,10 @@ def register(app: Dash, workspace, data_id: str, model_id: str, page_url: str) -
         *options,
         prevent_initial_call=True,
     )
-    def follow_model(model, data, max_epochs, backbone):
+    def follow_model(model, data, search_epochs, max_epochs, backbone):
         # The last result belongs to the model it names: show the new model's, or say none.
         disabled, reason = offered(workspace, model)
-        given = {"max_epochs": max_epochs, "backbone": backbone}
+        given = {"search_epochs": search_epochs, "max_epochs": max_epochs, "backbone": backbone}
         view = None if disabled else form_view(workspace, "optfs", data, model, given, result_view)
         return disabled, reason, reason if disabled else "", view
 
@@ -132,12 +141,12 @@ def _table(read, table):
     return lambda reference: table(read(reference))
 
 
-def _analyze(progress, workspace, data, model, max_epochs, backbone, search):
+def _analyze(progress, workspace, data, model, search_epochs, max_epochs, backbone, search):
     """The background job: the stored result of these settings, else computed and stored;
     the page URL then records them."""
     if not model:
         raise ParameterError("model: choose an OptFS model at the top of the page")
-    given = {"max_epochs": max_epochs, "backbone": backbone}
+    given = {"search_epochs": search_epochs, "max_epochs": max_epochs, "backbone": backbone}
     parameters = analysis("optfs").parameters(given, from_form=True)
     started = time.monotonic()
     result = compute_result(workspace, "optfs", model, parameters, progress=progress)

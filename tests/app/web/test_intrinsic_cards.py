@@ -133,14 +133,21 @@ def test_optfs_job_reports_its_stages_and_stores_the_numbers_of_the_python_call(
     from analyzers.optfs_selection import optfs_selection
 
     space, url, _ = served
-    form = {"gates-model": "optfs", "optfs-epochs": 1, "optfs-backbone": "off"}
+    form = {
+        "gates-model": "optfs",
+        "optfs-search-epochs": 2,
+        "optfs-epochs": 1,
+        "optfs-backbone": "off",
+    }
     search, page = _run(url, space, "optfs", form)
-    assert "the ticket keeps" in page and "optfs_max_epochs=1" in search
-    stored = compute_result(space, "optfs", "optfs", {"max_epochs": 1, "backbone": "off"})
+    assert "the ticket keeps" in page
+    assert "optfs_search_epochs=2" in search and "optfs_max_epochs=1" in search
+    given = {"search_epochs": 2, "max_epochs": 1, "backbone": "off"}
+    stored = compute_result(space, "optfs", "optfs", given)
     stages = []
     direct = optfs_selection(
         space.dataset("clicks"), config={"embedding_dim": 2, "hidden": [8]}, max_epochs=1,
-        backbone=False, model_name="optfs", progress=lambda *stage: stages.append(stage),
+        search_epochs=2, backbone=False, model_name="optfs", progress=lambda *stage: stages.append(stage),
     )  # fmt: skip
     assert stages == [("training search", 0, 2), ("retraining ticket", 1, 2), ("done", 2, 2)]
     pd.testing.assert_frame_equal(stored.values, direct.values, check_exact=True)
