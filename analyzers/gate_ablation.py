@@ -15,7 +15,12 @@ from collections.abc import Sequence
 import pandas as pd
 import torch
 
-from analyzers.gate_common import as_site_adapter, chosen_sites, field_names_of
+from analyzers.gate_common import (
+    as_site_adapter,
+    chosen_sites,
+    field_names_of,
+    soft_gate_diagnostics,
+)
 from analyzers.gate_results import GateAblation
 from analyzers.result import Diagnostic
 from workbench.deprecation import renamed_parameters
@@ -71,7 +76,8 @@ def gate_ablation(
     Returns
     -------
     GateAblation
-        With a ``no_ablation_effect`` diagnostic for a site where every interval holds 0.
+        With a ``no_ablation_effect`` diagnostic for a site where every interval holds 0,
+        and ``soft_gates`` for a searched OptFS whose gates are not yet 0/1.
     """
     start = time.perf_counter()
     _check_parameters(modes, confidence, n_bootstrap, dataset)
@@ -103,7 +109,7 @@ def gate_ablation(
         },
         forward_passes=kernel.forward_passes,
         seconds=time.perf_counter() - start,
-        diagnostics=no_effect_diagnostics(effects, confidence),
+        diagnostics=soft_gate_diagnostics(module) + no_effect_diagnostics(effects, confidence),
     )
 
 

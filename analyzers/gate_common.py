@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from analyzers.result import Diagnostic
 from workbench.errors import ModelError, ParameterError
 from workbench.models import ModelAdapter, wrap_model
 from workbench.sites import SiteSpec, as_site_specs, measure_sites
@@ -23,6 +24,7 @@ __all__ = [
     "field_names_of",
     "gate_site_specs",
     "sample_rows",
+    "soft_gate_diagnostics",
 ]
 
 # Rows of the one forward pass that measures each site's width.
@@ -112,3 +114,31 @@ def sample_rows(n_rows: int, rows: int, random_state: int) -> np.ndarray:
         return np.arange(n_rows)
     generator = np.random.default_rng(random_state)
     return np.sort(generator.choice(n_rows, size=rows, replace=False))
+
+
+def soft_gate_diagnostics(module: torch.nn.Module) -> tuple[Diagnostic, ...]:
+    """``soft_gates`` for a searched OptFS whose value gates σ(τ m) have not settled at 0 or 1.
+
+    Such gates are not the 0/1 selection the model stands for (its ticket keeps m > 0): a
+    search cut short, or one whose τ stayed low. Statistics and ablations of them describe an
+    in-between model, so the reader is told, with the same threshold as ``optfs_selection``.
+    """
+    from workbench.zoo.optfs import OptFS
+
+    if not isinstance(module, OptFS):
+        return ()
+    from analyzers.optfs_selection import HARD_SHARE
+
+    hardness = module.gate_hardness()
+    if hardness >= HARD_SHARE:
+        return ()
+    return (
+        Diagnostic(
+            "soft_gates",
+            f"only {hardness:.0%} of this OptFS's value gates σ(τ m) lie within 0.05 of 0 or 1 "
+            f"(τ = {float(module.temperature):.3g}): they are not the 0/1 selection its ticket "
+            "makes, so these gates describe a search that had not settled (train it with "
+            "train_ctr_model or workbench train, which run OptFS's full search, or raise "
+            "final_temperature)",
+        ),
+    )

@@ -16,7 +16,13 @@ import pandas as pd
 import torch
 
 from analyzers.gate_ablation import ABLATION_MODES, gate_ablation, weighted_auc
-from analyzers.gate_common import as_site_adapter, chosen_sites, field_codes, field_names_of
+from analyzers.gate_common import (
+    as_site_adapter,
+    chosen_sites,
+    field_codes,
+    field_names_of,
+    soft_gate_diagnostics,
+)
 from analyzers.gate_results import GateReport, GateStatistics
 from analyzers.result import Diagnostic
 from workbench.arguments import check_dataset
@@ -71,7 +77,7 @@ def gate_statistics(
     -------
     GateStatistics
         With a ``constant_gate_site`` diagnostic for a site whose values are the same for
-        every row.
+        every row, and ``soft_gates`` for a searched OptFS whose gates are not yet 0/1.
 
     Example
     -------
@@ -109,7 +115,8 @@ def gate_statistics(
         per_unit_site=per_unit_site,
         settings={"near_zero": near_zero, "n_rows": dataset.n_rows},
         seconds=time.perf_counter() - start,
-        diagnostics=constant_gate_diagnostics(per_field, per_unit_site),
+        diagnostics=soft_gate_diagnostics(module)
+        + constant_gate_diagnostics(per_field, per_unit_site),
     )
 
 
@@ -341,7 +348,8 @@ def analyze_gates(
         pairs,
         settings=settings,
         seconds=time.perf_counter() - start,
-        diagnostics=notes + tuple(d for part in parts for d in part.diagnostics),
+        # dict.fromkeys: a model-wide note both statistics and ablation give (soft_gates) once
+        diagnostics=tuple(dict.fromkeys(notes + tuple(d for p in parts for d in p.diagnostics))),
     )
 
 

@@ -216,3 +216,29 @@ def test_planted_pair_has_the_largest_field_interaction(name):
     top = scores.iloc[0]
     assert {top["field_1"], top["field_2"]} == {"f0", "f1"}
     assert abs(top["fis"]) > 5 * abs(scores.iloc[1]["fis"])
+
+
+def test_an_optfs_with_soft_gates_is_flagged_and_a_hard_one_is_not():
+    """An OptFS whose gates σ(τ m) are not near 0/1 (τ = 1 here, m = ±1 or ±5: half soft)
+    gets soft_gates, once per report, with the measured share; the same weights at the
+    search's final τ (every gate hard) and its 0/1 ticket get none."""
+    data, _ = synthetic_ctr(n_rows=200, n_fields=2, seed=0, triples=(), main_fields=(0,))
+    torch.manual_seed(0)
+    searched = build_model("optfs", data, embedding_dim=2, hidden=[4])
+    values = searched.mask_weight.numel()
+    with torch.no_grad():  # σ(±1) = 0.73 / 0.27 (soft), σ(±5) = 0.993 / 0.007 (hard)
+        searched.mask_weight.copy_(torch.tensor([1.0, -1.0, 5.0, -5.0] * values)[:values])
+    hard_share = searched.gate_hardness()
+    assert hard_share == pytest.approx(0.5, abs=0.1)
+    quick = {"compute_attributions": False, "compute_interactions": False, "n_bootstrap": 10}
+    report = analyze_gates(searched.eval(), data, device="cpu", **quick)
+    (soft,) = [d for d in report.diagnostics if d.code == "soft_gates"]
+    assert f"only {hard_share:.0%} of this OptFS's value gates" in soft.message
+    assert "soft_gates" in {
+        d.code for d in gate_ablation(searched, data, n_bootstrap=10).diagnostics
+    }
+    searched.anneal(1, 2)  # τ = final_temperature (200): |τ m| >= 200
+    assert searched.gate_hardness() == 1.0
+    for model in (searched, searched.ticket().eval()):
+        codes = {d.code for d in analyze_gates(model, data, device="cpu", **quick).diagnostics}
+        assert "soft_gates" not in codes

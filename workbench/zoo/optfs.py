@@ -8,10 +8,10 @@ has one scalar m_x. The embedding e_x enters the backbone as g_x · e_x with
 The search adds λ · Σ_x σ(τ m_x) to the loss (``training_penalty``): a sum over values, as
 OptFS's ``MaskEmbedding.reg`` (λ is per value, so a larger vocabulary is penalised more, as in
 the paper, whose λ of 1e-9..1e-8 over millions of values puts λ·N at 0.01..0.07). τ rises
-geometrically from 1 to ``final_temperature``: per step over a fixed-length search
-(``anneal``, what ``workbench.zoo.optfs_search`` does, so the gates are hard at its end), or
-per epoch under the zoo's generic trainer (``start_epoch``). ``gate_hardness`` says how hard
-the gates are; ``ticket()`` derives the 0/1 model, to be retrained with the zoo's trainer.
+geometrically from 1 to ``final_temperature`` per step over a fixed-length search (``anneal``;
+``workbench.zoo.optfs_search.run_search``, which the zoo's trainer also runs for a search-phase
+OptFS, so the gates are hard at its end). ``gate_hardness`` says how hard the gates are;
+``ticket()`` derives the 0/1 model, to be retrained with the zoo's trainer.
 
 Assumptions (the paper applies the gates to several backbones): the backbone here is a DNN on
 the gated, flattened embedding (no ungated first-order term, so a 0-gated value contributes
@@ -69,7 +69,8 @@ class OptFS(CtrModel):
 
     name = "optfs"
     # 2: the penalty became a sum over values (was a mean), with a new default λ
-    revision = 2
+    # 3: train_ctr_model runs OptFS's search (τ per step, no early stopping), not per-epoch τ
+    revision = 3
 
     def __init__(
         self,
@@ -170,11 +171,6 @@ class OptFS(CtrModel):
         step, ``final_temperature`` at the last (and after it)."""
         share = min(step / max(total_steps - 1, 1), 1.0)
         self.temperature.fill_(self.config["final_temperature"] ** share)
-
-    def start_epoch(self, epoch: int, max_epochs: int) -> None:
-        """τ = final^((epoch - 1) / (max_epochs - 1)): 1 in the first epoch, final in the last.
-        The generic trainer's hook; it may stop early, so check ``gate_hardness`` after it."""
-        self.anneal(epoch - 1, max_epochs)
 
     def gate_hardness(self, tolerance: float = HARD_TOLERANCE) -> float:
         """Share of feature values whose gate σ(τ m) (before the 1/σ(m_0) scaling) lies within

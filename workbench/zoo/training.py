@@ -5,6 +5,12 @@ Weights are saved as a plain ``state_dict`` read back with ``torch.load(weights_
 the measured metrics. Sample models are trained on first use and cached (``sample_ctr_model``):
 every sample trains in seconds on a quiet CPU; only the demo's FinalMLP and GDCN weights ship
 (``sample_data/zoo``), so that ``workbench demo`` starts without training.
+
+An OptFS in its search phase is the one model not trained by the early-stopping loop: its value
+gates are what the Gates page studies, and they mean the 0/1 selection OptFS makes only once τ
+has reached ``final_temperature``. So ``train_ctr_model`` hands it to OptFS's own search
+(``workbench.zoo.optfs_search.run_search``: a fixed length, τ per step, no early stopping), and
+the zoo's OptFS is the searched model ``workbench optfs`` derives its ticket from.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from sklearn.metrics import roc_auc_score
 from workbench.data import Dataset
 from workbench.errors import DataError, ModelError, ParameterError
 from workbench.zoo import CtrModel, build_model, model_from_config
+from workbench.zoo.optfs import OptFS
 
 __all__ = [
     "SAMPLE_DATA",
@@ -92,7 +99,8 @@ class TrainedModel:
         In eval mode, on the CPU.
     train, test : Dataset
     metrics : dict
-        ``test_auc``, ``test_log_loss``, ``best_epoch``, ``epochs_run``, ``train_seconds``.
+        ``test_auc``, ``test_log_loss``, ``best_epoch``, ``epochs_run``, ``train_seconds``;
+        for an OptFS search also ``gate_hardness`` and ``kept_share`` (``train_ctr_model``).
     """
 
     name: str
@@ -112,6 +120,12 @@ def train_ctr_model(
 ) -> dict[str, float]:
     """Train ``model`` in place with Adam on log-loss, stopping early on a validation split.
 
+    An OptFS in its search phase is trained by OptFS's search instead (``run_search``, the one
+    ``workbench optfs`` runs): min(max_epochs, ``SEARCH_EPOCHS``) epochs on every row of
+    ``train``, all run, τ annealed per step to ``final_temperature``, no early stopping, so its
+    gates end hard. ``SEARCH_EPOCHS`` (10, OptFS's usual search) is the length its default
+    penalty was measured at; ``max_epochs`` only shortens it.
+
     Parameters
     ----------
     model : CtrModel
@@ -124,10 +138,15 @@ def train_ctr_model(
     -------
     dict
         ``best_epoch``, ``epochs_run``, ``valid_log_loss`` (at the best epoch), ``train_seconds``
-        (wall) and ``train_cpu_seconds``.
+        (wall) and ``train_cpu_seconds``. An OptFS search has no validation split (no
+        ``valid_log_loss``; its best epoch is its last) and reports ``gate_hardness`` (share
+        of gates within 0.05 of 0 or 1, ``OptFS.gate_hardness``) and ``kept_share`` (share of
+        values with m > 0, those its ticket keeps).
     """
     config = config or TrainingConfig()
     _check_binary_target(train)
+    if isinstance(model, OptFS) and model.config["phase"] == "search":
+        return _train_search(model, train, config)
     start, cpu_start = time.perf_counter(), time.process_time()
     fit, valid = train.train_test_split(config.valid_fraction, seed=config.seed, stratify=True)
     generator = torch.Generator().manual_seed(config.seed)
@@ -138,16 +157,10 @@ def train_ctr_model(
     best_loss, best_state, best_epoch, epoch = float("inf"), None, 0, 0
     for epoch in range(1, config.max_epochs + 1):
         model.train()
-        # search-phase models (OptFS) anneal a temperature per epoch; others have no hook
-        if hasattr(model, "start_epoch"):
-            model.start_epoch(epoch, config.max_epochs)
         order = torch.randperm(fit.n_rows, generator=generator)
         for batch in order.split(config.batch_size):
             optimizer.zero_grad()
             loss = loss_fn(model(fit.X[batch]), fit.y[batch])
-            penalty = model.training_penalty() if hasattr(model, "training_penalty") else None
-            if penalty is not None:  # OptFS's sparsity penalty on its value gates
-                loss = loss + penalty
             loss.backward()
             optimizer.step()
         valid_loss = evaluate_ctr_model(model, valid)["log_loss"]
@@ -166,6 +179,24 @@ def train_ctr_model(
         "train_seconds": time.perf_counter() - start,
         # CPU seconds of this process: the machine's load does not inflate them.
         "train_cpu_seconds": time.process_time() - cpu_start,
+    }
+
+
+def _train_search(model: OptFS, train: Dataset, config: TrainingConfig) -> dict[str, float]:
+    """``train_ctr_model`` for an OptFS search: OptFS's own schedule, and how hard it ended."""
+    # imported here: optfs_search imports this module (it retrains the ticket with it)
+    from workbench.zoo.optfs_search import SEARCH_EPOCHS, run_search
+
+    epochs = min(int(config.max_epochs), SEARCH_EPOCHS)
+    cpu_start = time.process_time()
+    seconds = run_search(model, train, config, epochs)
+    return {
+        "best_epoch": epochs,
+        "epochs_run": epochs,
+        "train_seconds": seconds,
+        "train_cpu_seconds": time.process_time() - cpu_start,
+        "gate_hardness": model.gate_hardness(),
+        "kept_share": float(model.kept_values().float().mean()),
     }
 
 

@@ -75,3 +75,27 @@ def test_errors_are_one_line(csv_path, tmp_path, capsys):
     assert run("gates", "--model", "gdcn", "--data", csv_path, "--target", "clicked",
                "--config", "oops", "--out", tmp_path / "x") == 2  # fmt: skip
     assert "expected KEY=VALUE" in capsys.readouterr().err
+
+
+def test_gates_of_an_optfs_whose_gates_stayed_soft_warn_in_the_report_and_on_the_page(
+    csv_path, tmp_path
+):
+    """final_temperature=1 leaves OptFS's gates σ(m) soft after its search: the report
+    ``workbench gates`` writes carries soft_gates, and the Gates page's view of it shows it."""
+    from app.web.pages.gates_view import result_view
+    from tests.app.web.layout_tree import texts
+
+    out = tmp_path / "gates"
+    code = run(
+        "gates", "--model", "optfs", "--data", csv_path, "--target", "clicked",
+        "--config", "embedding_dim=2", "--config", "hidden=[4]",
+        "--config", "final_temperature=1", "--max-epochs", "1",
+        "--cache-dir", tmp_path / "cache", "--out", out, "--n-bootstrap", "10",
+        "--no-attributions", "--no-interactions", "--formats", "html",
+    )  # fmt: skip
+    assert code == 0
+    report = GateReport.from_json((out / "report.json").read_text())
+    (soft,) = [d for d in report.diagnostics if d.code == "soft_gates"]
+    assert "of this OptFS's value gates" in soft.message and "(τ = 1)" in soft.message
+    page = texts(result_view(report, "clicks", "optfs", {}, None, None, None))
+    assert soft.message in page

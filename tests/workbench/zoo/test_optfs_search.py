@@ -92,3 +92,44 @@ def test_a_search_that_ends_with_soft_gates_says_so():
 def test_search_epochs_must_be_a_positive_integer():
     with pytest.raises(ParameterError, match="search_epochs must be an integer >= 1, got 0"):
         search_optfs_ticket(_small_data(), search_epochs=0)
+
+
+def test_the_zoos_optfs_is_the_searched_model_of_workbench_optfs(tmp_path):
+    """sample_ctr_model (the demo's, a workspace's and ``workbench gates``' zoo models) trains
+    an OptFS by the same search: the same weights as search_optfs_ticket's searched model, not
+    the early-stopping loop (which picked an early epoch, its τ annealed per epoch), and its
+    metrics say how hard its gates ended and how many values its ticket keeps."""
+    from workbench.zoo.training import sample_ctr_model
+
+    data = _small_data()
+    config = {**SEARCH, "mask_init": 0.5, "final_temperature": 200.0}
+    early = TrainingConfig(max_epochs=2, patience=1, batch_size=128, learning_rate=0.02)
+    trained = sample_ctr_model("optfs", data, config=config, training=early, cache_dir=tmp_path)
+    run = search_optfs_ticket(data, config=config, training=early, search_epochs=2, backbone=False)
+    for name, weight in run.searched.state_dict().items():
+        torch.testing.assert_close(trained.model.state_dict()[name], weight, rtol=0, atol=0)
+    assert float(trained.model.temperature) == pytest.approx(200.0)
+    metrics = trained.metrics
+    assert metrics["epochs_run"] == metrics["best_epoch"] == 2
+    assert metrics["gate_hardness"] == run.gate_hardness >= 0.95
+    assert metrics["kept_share"] == pytest.approx(run.kept_share)
+    # the recorded hardness is in the saved description, and the cached copy is the same model
+    again = sample_ctr_model("optfs", data, config=config, training=early, cache_dir=tmp_path)
+    assert again.metrics["gate_hardness"] == metrics["gate_hardness"]
+    assert again.model.gate_hardness() == metrics["gate_hardness"]
+
+
+def test_the_trainer_searches_at_most_search_epochs():
+    """max_epochs bounds the search, which is otherwise OptFS's usual SEARCH_EPOCHS (the
+    length the default penalty was measured at), never the generic 30."""
+    from workbench.zoo import build_model
+    from workbench.zoo.optfs_search import SEARCH_EPOCHS
+    from workbench.zoo.training import train_ctr_model
+
+    data = synthetic_ctr(n_rows=200, n_fields=2, seed=0, triples=(), main_fields=(0,))[0]
+    model = build_model("optfs", data, embedding_dim=2, hidden=[4])
+    metrics = train_ctr_model(model, data, TrainingConfig(batch_size=200))
+    assert metrics["epochs_run"] == SEARCH_EPOCHS == 10 and "valid_log_loss" not in metrics
+    # a ticket is a fixed-gate model: the ordinary loop trains it, with its validation split
+    ticket = model.ticket()
+    assert "valid_log_loss" in train_ctr_model(ticket, data, TrainingConfig(max_epochs=2))

@@ -96,11 +96,11 @@ def test_optfs_ticket_of_hard_search_gates_computes_the_searched_model():
 
 def test_optfs_temperature_anneals_and_the_penalty_only_searches():
     model = OptFS(VOCAB, embedding_dim=2, final_temperature=100.0, penalty=0.01)
-    model.start_epoch(1, 3)
+    model.anneal(0, 11)
     assert float(model.temperature) == 1.0
     model.anneal(5, 11)  # half way through 11 steps: √100
     assert float(model.temperature) == pytest.approx(10.0)
-    model.start_epoch(3, 3)
+    model.anneal(10, 11)
     assert float(model.temperature) == pytest.approx(100.0)
     # a sum over the 12 values, as OptFS's MaskEmbedding.reg: every gate is on (m = 0.5)
     torch.testing.assert_close(model.training_penalty(), torch.tensor(0.01 * 12 * _sig(50.0)))
