@@ -206,7 +206,8 @@ def run_search(model: OptFS, train: Dataset, training: TrainingConfig, epochs: i
     plus the gate penalty, τ annealed per step (``OptFS.anneal``); returns wall seconds.
 
     No early stopping and no best-epoch restore: either could end on an early epoch whose
-    gates are still soft. The gate weights get no weight decay (OptFS's ``getOptim``).
+    gates are still soft. The gate weights get no weight decay (OptFS's ``getOptim``). The
+    zoo's ``train_ctr_model`` runs this too for a search-phase OptFS (the zoo's OptFS models).
     """
     start = time.perf_counter()
     gates = [model.mask_weight]
