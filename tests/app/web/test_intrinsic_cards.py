@@ -147,7 +147,8 @@ def test_optfs_job_reports_its_stages_and_stores_the_numbers_of_the_python_call(
     stages = []
     direct = optfs_selection(
         space.dataset("clicks"), config={"embedding_dim": 2, "hidden": [8]}, max_epochs=1,
-        search_epochs=2, backbone=False, model_name="optfs", progress=lambda *stage: stages.append(stage),
+        search_epochs=2, backbone=False, model_name="optfs",
+        progress=lambda *stage: stages.append(stage),
     )  # fmt: skip
     assert stages == [("training search", 0, 2), ("retraining ticket", 1, 2), ("done", 2, 2)]
     pd.testing.assert_frame_equal(stored.values, direct.values, check_exact=True)
