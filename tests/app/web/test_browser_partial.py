@@ -23,6 +23,10 @@ HALO_GRAPH = '[id=\'{"figure":"fisc-halo","type":"graph"}\']'
 HALO = HALO_GRAPH + " .main-svg"
 HALO_TITLE = "#fisc-halo-area h3"
 SWARM = '[id=\'{"figure":"fisc-swarm","type":"graph"}\'] .main-svg'
+MAIN_EFFECTS = '[id=\'{"figure":"fisc-main-effects","type":"graph"}\'] .main-svg'
+#: the grids wait below the fold, each behind a line, until scrolled near (lazy grids)
+WAITING = "#fisc-details-area .wb-lazy-waiting"
+SUMMARY_ROWS = '[id*=\'"table":"summary"\'] .ag-row'
 FISC = "rashomon?data=xor&model=xor-logistic&approximator=permutation"
 
 
@@ -61,7 +65,8 @@ def open_option(driver, dropdown: str, text: str):
 
 def test_stored_fisc_result_and_pair_switch_update_only_the_halo(browser, served):
     _, url, result = served
-    watch_every_page(browser, {"halo": HALO, "swarm": SWARM, "rows": "#fisc-details-area .ag-row"})
+    watched = {"halo": HALO, "swarm": SWARM, "main effects": MAIN_EFFECTS, "waiting": WAITING}
+    watch_every_page(browser, watched)
     started = time.monotonic()
     browser.get(url + FISC)
     wait_for(browser, HALO)
@@ -74,19 +79,39 @@ def test_stored_fisc_result_and_pair_switch_update_only_the_halo(browser, served
     record_timing(
         "partial: stored FISC result, reload to halo drawn (view kept)", time.monotonic() - started
     )
-    # The swarms and tables below the fold come once the halo is drawn.
-    wait_for(browser, SWARM)
-    wait_for(browser, "#fisc-details-area .ag-row")
+    # The swarms below the fold come once the halo is drawn; the grids further down wait,
+    # each behind a line saying so, until scrolled near.
+    for css in (SWARM, MAIN_EFFECTS, WAITING):
+        wait_for(browser, css)
     record_timing(
-        "partial: stored FISC result, reload to every figure and table drawn (view kept)",
+        "partial: stored FISC result, reload to every figure drawn and every grid in view built "
+        "(view kept)",
         time.monotonic() - started,
     )
-    drawn = {name: seen_at(browser, name) for name in ("halo", "swarm", "rows")}
+    drawn = {name: seen_at(browser, name) for name in watched}
     record_timing("partial: stored FISC result, reload to halo drawn (page clock)", drawn["halo"])
     record_timing(
-        "partial: stored FISC result, reload to every figure and table drawn (page clock)",
+        "partial: stored FISC result, reload to every figure drawn and every grid in view built "
+        "(page clock)",
         max(drawn.values()),
     )
+    assert browser.find_elements("css selector", "#fisc-details-area .ag-row") == []
+    lines = [e.text for e in browser.find_elements("css selector", WAITING)]
+    assert len(lines) == 4 and all("rows: built when scrolled to" in line for line in lines)
+    # Scrolled to, the range table is built with every pair.
+    scrolled = watch(browser, "summary rows", SUMMARY_ROWS)
+    browser.execute_script(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'})",
+        '[id*=\'"table":"summary"\'].wb-lazy-grid',
+    )
+    wait_for(browser, SUMMARY_ROWS)
+    record_timing(
+        "partial: FISC range table, scrolled to grid built (page clock)",
+        seen_at(browser, "summary rows") - scrolled / 1000,
+    )
+    rows = browser.find_elements("css selector", '[id*=\'"table":"summary"\'] .ag-row')
+    assert len(rows) == len(result.interactions)  # fewer than a grid page (20)
+    browser.execute_script("window.scrollTo(0, 0)")
 
     shown = browser.find_element("css selector", HALO_TITLE).text
     wanted = next(pair for pair in result.interactions if pair not in shown)
