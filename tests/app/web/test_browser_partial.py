@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import time
 
+import pandas as pd
 import pytest
 
 from app.analyses import compute_result
 from app.web import create_app
-from tests.app.conftest import console_errors, served_to, wait_for, wait_for_text
+from tests.app.conftest import (
+    console_errors,
+    served_to,
+    wait_for,
+    wait_for_file,
+    wait_for_text,
+)
 from tests.app.web.page_clock import seen_at, watch, watch_every_page
 from tests.app.web.test_browser import click, record_timing
 
@@ -98,6 +105,14 @@ def test_stored_fisc_result_and_pair_switch_update_only_the_halo(browser, served
     assert browser.find_elements("css selector", "#fisc-details-area .ag-row") == []
     lines = [e.text for e in browser.find_elements("css selector", WAITING)]
     assert len(lines) == 4 and all("rows: built when scrolled to" in line for line in lines)
+    # A CSV comes from the store: its grid need not be built (a click without scrolling).
+    browser.execute_script(
+        "document.getElementById(arguments[0]).click()",
+        '{"page":"rashomon","table":"boundaries","type":"csv"}',
+    )
+    csv = pd.read_csv(wait_for_file(browser.download_dir, "fisc_xor_xor-logistic_boundaries.csv"))
+    assert len(csv) == len(result.boundaries) and set(result.boundaries.columns) <= set(csv)
+    assert browser.find_elements("css selector", '[id*=\'"table":"boundaries"\'] .ag-row') == []
     # Scrolled to, the range table is built with every pair.
     scrolled = watch(browser, "summary rows", SUMMARY_ROWS)
     browser.execute_script(
