@@ -56,6 +56,11 @@ def grid_id(page: str, table: str) -> dict:
 LAZY_SLOT, LAZY_SPEC, LAZY_SEEN = "lazy-grid", "lazy-grid-spec", "lazy-grid-seen"
 #: the line a lazy grid's place shows until the grid is built
 LAZY_WAITING = "Table of {rows:,} rows: built when scrolled to"
+#: heights (px) of a built grid's parts in Chromium (AG Grid's default theme, measured): its
+#: header, a row, the paging bar, a horizontal scroll bar, the borders; the rows' area is at
+#: least _GRID_MIN_ROWS_PX high
+_GRID_PARTS_PX = {"header": 49, "row": 42, "paging": 42, "scroll": 15, "borders": 2}
+_GRID_MIN_ROWS_PX = 150
 
 
 def export_stem(analysis: str, data: str | None, models) -> str:
@@ -233,11 +238,22 @@ def lazy_grid(page: str, name: str, grid: dag.AgGrid, rows: int) -> list:
     the grid needs no second trip to the server when it is scrolled to."""
     ids = {kind: {"type": kind, "page": page, "table": name} for kind in (LAZY_SLOT, LAZY_SPEC)}
     waiting = html.P(LAZY_WAITING.format(rows=rows), className="wb-muted wb-lazy-waiting")
+    # The place is as tall as the grid will be: built as a user scrolls (or reaches for the
+    # CSV button under it), a grid must not push what is below it away from the pointer.
+    height = {"minHeight": f"{grid_height(rows)}px"}
     return [
-        html.Div(waiting, id=ids[LAZY_SLOT], className="wb-lazy-grid"),
+        html.Div(waiting, id=ids[LAZY_SLOT], className="wb-lazy-grid", style=height),
         dcc.Store(id=ids[LAZY_SPEC], data=grid.to_plotly_json()),
         dcc.Store(id={"type": LAZY_SEEN, "page": page, "table": name}),
     ]
+
+
+def grid_height(rows: int) -> int:
+    """Pixels a built grid of ``rows`` rows takes on its first page (``PAGE_SIZE`` rows at
+    most), a horizontal scroll bar included: the most it takes at the default page size."""
+    parts = _GRID_PARTS_PX
+    shown = max(_GRID_MIN_ROWS_PX, min(rows, PAGE_SIZE) * parts["row"])
+    return parts["header"] + shown + parts["paging"] + parts["scroll"] + parts["borders"]
 
 
 def register_lazy_grids(app: Dash, page: str) -> None:

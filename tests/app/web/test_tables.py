@@ -146,6 +146,8 @@ def test_a_lazy_grid_waits_behind_a_line_that_counts_its_rows_and_holds_every_ro
     assert spec["props"]["rowData"] == json.loads(json.dumps(eager.rowData))
     assert spec["props"]["columnDefs"] == eager.columnDefs
     assert spec["props"]["id"] == eager.id
+    # Its place is as tall as the grid (20 rows, a page) will be: building it moves nothing.
+    assert by_type[LAZY_SLOT].style == {"minHeight": "948px"}  # measured in Chromium
     assert LAZY_SEEN in by_type  # written by assets/lazy_grids.js, which spells the type itself
     script = (Path(__file__).parents[3] / "app/web/assets/lazy_grids.js").read_text()
     assert f'"{LAZY_SEEN}"' in script
