@@ -3,7 +3,8 @@
 Serves a COMPAS workspace with one stored result (FISC of compas-mlp, or its SII/tree
 interactions), opens the page once (the server builds the view) and reloads it ``--reloads``
 times (views kept), and prints per visit when each figure and each grid's first row appeared
-(``tests/app/web/page_clock.py``: a MutationObserver, seconds since navigation start), with the
+(``tests/app/web/page_clock.py``: a MutationObserver, seconds since navigation start; a lazy
+grid out of view counts when its waiting line is there), with the
 CPU seconds Chromium's processes and the server's process spent and the load average: on the
 shared 2-core machine the CPU seconds move less with load than the wall times do.
 
@@ -26,7 +27,9 @@ from pathlib import Path
 import psutil
 
 GRAPH = '[id=\'{{"figure":"{}","type":"graph"}}\'] .main-svg'
-GRID = '[id*=\'"table":"{}"\'] .ag-row'
+#: a grid's first row, or the line that stands in for a lazy grid not scrolled to (a grid
+#: counts as shown when built or, out of view, when that line says it waits there)
+GRID = '[id*=\'"table":"{0}"\'] .ag-row, [id*=\'"table":"{0}"\'] .wb-lazy-waiting'
 FISC_TABLES = ("summary", "fis_cloud", "main_effects", "boundaries")
 #: what each page draws: {name: css}
 WATCHED = {

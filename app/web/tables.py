@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import dash_ag_grid as dag
 import pandas as pd
-from dash import dcc, html
+from dash import MATCH, Dash, Input, Output, State, dcc, html
 
 SIGNIFICANT_DIGITS = 4
 #: rows per grid page; a user can pick another size under the grid
@@ -49,6 +49,18 @@ COLUMN_UNITS = {
 def grid_id(page: str, table: str) -> dict:
     """The id of one page's table grid (pattern-matching ids, like the CSV buttons)."""
     return {"type": "grid", "page": page, "table": table}
+
+
+#: a lazy grid's place, its grid (as component JSON) and the flag assets/lazy_grids.js writes
+#: once the place is scrolled near; the ids differ in ``type`` only (the script relies on it)
+LAZY_SLOT, LAZY_SPEC, LAZY_SEEN = "lazy-grid", "lazy-grid-spec", "lazy-grid-seen"
+#: the line a lazy grid's place shows until the grid is built
+LAZY_WAITING = "Table of {rows:,} rows: built when scrolled to"
+#: heights (px) of a built grid's parts in Chromium (AG Grid's default theme, measured): its
+#: header, a row, the paging bar, a horizontal scroll bar, the borders; the rows' area is at
+#: least _GRID_MIN_ROWS_PX high
+_GRID_PARTS_PX = {"header": 49, "row": 42, "paging": 42, "scroll": 15, "borders": 2}
+_GRID_MIN_ROWS_PX = 150
 
 
 def export_stem(analysis: str, data: str | None, models) -> str:
@@ -181,18 +193,22 @@ def table_card(
     cell_styles: Mapping[str, dict] | None = None,
     headers: Mapping[str, str] | None = None,
     virtual_columns: bool = False,
+    lazy: bool = False,
 ) -> html.Div:
     """A card with the grid of ``frame`` and a button that downloads it as CSV.
 
     ``export`` is the file-name stem (see ``export_stem``): the CSV is ``<export>_<name>.csv``;
     ``headers`` renames columns on the page only (see ``column_defs``); ``virtual_columns``:
-    see ``results_grid``.
+    see ``results_grid``. ``lazy``: the grid is built in the browser only once its card is
+    scrolled near (``lazy_grid``; the page must call ``register_lazy_grids``); the CSV comes
+    from the server either way.
     """
     filename = f"{export}_{name}.csv" if export else f"{name}.csv"
+    grid = results_grid(page, name, frame, units, cell_styles, headers, virtual_columns)
     return html.Div(
         [
             html.H3(title),
-            results_grid(page, name, frame, units, cell_styles, headers, virtual_columns),
+            *(lazy_grid(page, name, grid, len(frame)) if lazy else [grid]),
             html.Div(
                 [
                     html.Span(
@@ -209,6 +225,49 @@ def table_card(
             dcc.Download(id={"type": "csv-download", "page": page, "table": name}),
         ],
         className="wb-card wb-table-card",
+    )
+
+
+def lazy_grid(page: str, name: str, grid: dag.AgGrid, rows: int) -> list:
+    """``grid`` held in the page as data, built once its place is scrolled near.
+
+    A FISC page's four grids sit far below the first screen, yet mounting them (and loading
+    AG Grid's 870 kB script for the first) cost Chromium a quarter to a third of a reload. Their
+    place says how many rows wait there; assets/lazy_grids.js watches it (IntersectionObserver)
+    and writes ``LAZY_SEEN``, on which a clientside callback puts the grid in. Held in a Store,
+    the grid needs no second trip to the server when it is scrolled to."""
+    ids = {kind: {"type": kind, "page": page, "table": name} for kind in (LAZY_SLOT, LAZY_SPEC)}
+    waiting = html.P(LAZY_WAITING.format(rows=rows), className="wb-muted wb-lazy-waiting")
+    # The place is as tall as the grid will be: built as a user scrolls (or reaches for the
+    # CSV button under it), a grid must not push what is below it away from the pointer.
+    height = {"minHeight": f"{grid_height(rows)}px"}
+    return [
+        html.Div(waiting, id=ids[LAZY_SLOT], className="wb-lazy-grid", style=height),
+        dcc.Store(id=ids[LAZY_SPEC], data=grid.to_plotly_json()),
+        dcc.Store(id={"type": LAZY_SEEN, "page": page, "table": name}),
+    ]
+
+
+def grid_height(rows: int) -> int:
+    """Pixels a built grid of ``rows`` rows takes on its first page (``PAGE_SIZE`` rows at
+    most), a horizontal scroll bar included: the most it takes at the default page size."""
+    parts = _GRID_PARTS_PX
+    shown = max(_GRID_MIN_ROWS_PX, min(rows, PAGE_SIZE) * parts["row"])
+    return parts["header"] + shown + parts["paging"] + parts["scroll"] + parts["borders"]
+
+
+def register_lazy_grids(app: Dash, page: str) -> None:
+    """Build ``page``'s lazy grids (``table_card(lazy=True)``) in the browser when asked."""
+    app.clientside_callback(
+        """
+        function (seen, grid) {
+            return seen && grid ? grid : window.dash_clientside.no_update;
+        }
+        """,
+        Output({"type": LAZY_SLOT, "page": page, "table": MATCH}, "children"),
+        Input({"type": LAZY_SEEN, "page": page, "table": MATCH}, "data"),
+        State({"type": LAZY_SPEC, "page": page, "table": MATCH}, "data"),
+        prevent_initial_call=True,
     )
 
 

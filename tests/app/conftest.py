@@ -194,8 +194,10 @@ def grid_under(driver, title_start: str, timeout: float = 30.0) -> list[dict[str
     card_path = (
         f"//div[contains(@class, 'wb-card')][h3[starts-with(normalize-space(.), '{title_start}')]]"
     )
+    # Scrolled to first, as a user would: a lazy grid is built only then (app/web/tables.py).
+    card = wait_for_xpath(driver, card_path, timeout)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", card)
     wait_for_xpath(driver, card_path + "//div[contains(@class, 'ag-row')]", timeout)
-    card = driver.find_element("xpath", card_path)
     rows = card.find_elements("css selector", ".ag-center-cols-container .ag-row")
     rows.sort(key=lambda row: int(row.get_attribute("row-index")))
     return [
@@ -251,6 +253,25 @@ _PAINT_TABLE_CARDS = """
 """
 
 
+_WAITING_GRIDS = """
+    return Array.from(document.querySelectorAll('.wb-lazy-grid'))
+        .filter(slot => slot.querySelector('.wb-lazy-waiting'));
+"""
+
+
+def build_lazy_grids(driver, timeout: float = 10.0) -> None:
+    """Scroll to each grid still waiting to be built (app/web/tables.py lazy_grid), wait (at
+    most ``timeout`` s) until every one is built, and scroll back to the top: a full-page
+    screenshot shows every grid, not the lines that stand in for them."""
+    for slot in driver.execute_script(_WAITING_GRIDS):
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", slot)
+        time.sleep(0.1)  # the IntersectionObserver reports on the next frame
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and driver.execute_script(_WAITING_GRIDS):
+        time.sleep(0.2)
+    driver.execute_script("window.scrollTo(0, 0)")
+
+
 def screenshot_at(driver, name: str, width: int, height: int) -> Path:
     """The whole page laid out in a ``width`` × ``height`` viewport, as
     ``<name>-<width>x<height>.png``: the viewport is set exactly (not the window, whose frame
@@ -264,6 +285,7 @@ def screenshot_at(driver, name: str, width: int, height: int) -> Path:
     # Table cards below the fold are painted only when scrolled near (content-visibility in
     # style.css): a full-page shot showed them as empty cards.
     driver.execute_script(_PAINT_TABLE_CARDS)
+    build_lazy_grids(driver)
     tall = driver.execute_script("return document.documentElement.scrollHeight")
     # At least the viewport's width: scrollWidth leaves out the scroll bar (15 px), but the
     # capture below the fold lays the page out without one, which cut every page's right edge.

@@ -48,6 +48,7 @@ from app.web.pages.rashomon_view import (
     known_interaction,
     result_view,
 )
+from app.web.tables import register_lazy_grids
 
 PATH = "/rashomon"
 DATA = "fisc-data"
@@ -124,6 +125,8 @@ def register(app: Dash, workspace) -> None:
 
         return read
 
+    # The grids sit far below the halo: each is built when scrolled near; CSVs need no grid.
+    register_lazy_grids(app, PAGE)
     register_table_downloads(
         app,
         PAGE,

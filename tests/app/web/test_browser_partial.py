@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import time
 
+import pandas as pd
 import pytest
 
 from app.analyses import compute_result
 from app.web import create_app
-from tests.app.conftest import console_errors, served_to, wait_for, wait_for_text
+from tests.app.conftest import (
+    console_errors,
+    served_to,
+    wait_for,
+    wait_for_file,
+    wait_for_text,
+)
 from tests.app.web.page_clock import seen_at, watch, watch_every_page
 from tests.app.web.test_browser import click, record_timing
 
@@ -23,6 +30,10 @@ HALO_GRAPH = '[id=\'{"figure":"fisc-halo","type":"graph"}\']'
 HALO = HALO_GRAPH + " .main-svg"
 HALO_TITLE = "#fisc-halo-area h3"
 SWARM = '[id=\'{"figure":"fisc-swarm","type":"graph"}\'] .main-svg'
+MAIN_EFFECTS = '[id=\'{"figure":"fisc-main-effects","type":"graph"}\'] .main-svg'
+#: the grids wait below the fold, each behind a line, until scrolled near (lazy grids)
+WAITING = "#fisc-details-area .wb-lazy-waiting"
+SUMMARY_ROWS = '[id*=\'"table":"summary"\'] .ag-row'
 FISC = "rashomon?data=xor&model=xor-logistic&approximator=permutation"
 
 
@@ -61,7 +72,8 @@ def open_option(driver, dropdown: str, text: str):
 
 def test_stored_fisc_result_and_pair_switch_update_only_the_halo(browser, served):
     _, url, result = served
-    watch_every_page(browser, {"halo": HALO, "swarm": SWARM, "rows": "#fisc-details-area .ag-row"})
+    watched = {"halo": HALO, "swarm": SWARM, "main effects": MAIN_EFFECTS, "waiting": WAITING}
+    watch_every_page(browser, watched)
     started = time.monotonic()
     browser.get(url + FISC)
     wait_for(browser, HALO)
@@ -74,19 +86,47 @@ def test_stored_fisc_result_and_pair_switch_update_only_the_halo(browser, served
     record_timing(
         "partial: stored FISC result, reload to halo drawn (view kept)", time.monotonic() - started
     )
-    # The swarms and tables below the fold come once the halo is drawn.
-    wait_for(browser, SWARM)
-    wait_for(browser, "#fisc-details-area .ag-row")
+    # The swarms below the fold come once the halo is drawn; the grids further down wait,
+    # each behind a line saying so, until scrolled near.
+    for css in (SWARM, MAIN_EFFECTS, WAITING):
+        wait_for(browser, css)
     record_timing(
-        "partial: stored FISC result, reload to every figure and table drawn (view kept)",
+        "partial: stored FISC result, reload to every figure drawn and every grid in view built "
+        "(view kept)",
         time.monotonic() - started,
     )
-    drawn = {name: seen_at(browser, name) for name in ("halo", "swarm", "rows")}
+    drawn = {name: seen_at(browser, name) for name in watched}
     record_timing("partial: stored FISC result, reload to halo drawn (page clock)", drawn["halo"])
     record_timing(
-        "partial: stored FISC result, reload to every figure and table drawn (page clock)",
+        "partial: stored FISC result, reload to every figure drawn and every grid in view built "
+        "(page clock)",
         max(drawn.values()),
     )
+    assert browser.find_elements("css selector", "#fisc-details-area .ag-row") == []
+    lines = [e.text for e in browser.find_elements("css selector", WAITING)]
+    assert len(lines) == 4 and all("rows: built when scrolled to" in line for line in lines)
+    # A CSV comes from the store: its grid need not be built (a click without scrolling).
+    browser.execute_script(
+        "document.getElementById(arguments[0]).click()",
+        '{"page":"rashomon","table":"boundaries","type":"csv"}',
+    )
+    csv = pd.read_csv(wait_for_file(browser.download_dir, "fisc_xor_xor-logistic_boundaries.csv"))
+    assert len(csv) == len(result.boundaries) and set(result.boundaries.columns) <= set(csv)
+    assert browser.find_elements("css selector", '[id*=\'"table":"boundaries"\'] .ag-row') == []
+    # Scrolled to, the range table is built with every pair.
+    scrolled = watch(browser, "summary rows", SUMMARY_ROWS)
+    browser.execute_script(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'})",
+        '[id*=\'"table":"summary"\'].wb-lazy-grid',
+    )
+    wait_for(browser, SUMMARY_ROWS)
+    record_timing(
+        "partial: FISC range table, scrolled to grid built (page clock)",
+        seen_at(browser, "summary rows") - scrolled / 1000,
+    )
+    rows = browser.find_elements("css selector", '[id*=\'"table":"summary"\'] .ag-row')
+    assert len(rows) == len(result.interactions)  # fewer than a grid page (20)
+    browser.execute_script("window.scrollTo(0, 0)")
 
     shown = browser.find_element("css selector", HALO_TITLE).text
     wanted = next(pair for pair in result.interactions if pair not in shown)

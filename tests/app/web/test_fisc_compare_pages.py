@@ -37,7 +37,12 @@ def table_rows(children, title_start: str) -> list[dict]:
         if not isinstance(parts, list) or not parts or getattr(parts[0], "children", None) is None:
             continue
         if str(parts[0].children).startswith(title_start):
-            return parts[1].rowData
+            # The grid itself, or a lazy grid's Store holding it (app/web/tables.py lazy_grid).
+            for part in parts[1:]:
+                if hasattr(part, "rowData"):
+                    return part.rowData
+                if isinstance(getattr(part, "data", None), dict) and "props" in part.data:
+                    return part.data["props"]["rowData"]
     raise AssertionError(f"no table titled {title_start!r}")
 
 

@@ -122,3 +122,32 @@ def test_only_a_grid_asked_for_virtual_columns_leaves_off_screen_columns_out_of_
     assert options["suppressColumnVirtualisation"] is True
     wide = results_grid("page", "t", frame(2), virtual_columns=True).dashGridOptions
     assert wide["suppressColumnVirtualisation"] is False
+
+
+def test_a_lazy_grid_waits_behind_a_line_that_counts_its_rows_and_holds_every_row():
+    """A lazy card shows no grid until scrolled near, says what waits there, and carries the
+    same grid (every row, the same columns) for the browser to build."""
+    import plotly
+
+    from app.web.tables import LAZY_SEEN, LAZY_SLOT, LAZY_SPEC
+
+    data = frame(40)
+    eager = grid_of(table_card("page", "summary", data, "Summary"))
+    card = table_card("page", "summary", data, "Summary", lazy=True)
+    assert not any(type(part).__name__ == "AgGrid" for part in card.children)
+    by_type = {
+        part.id["type"]: part
+        for part in card.children
+        if isinstance(getattr(part, "id", None), dict)
+    }
+    assert by_type[LAZY_SLOT].children.children == "Table of 40 rows: built when scrolled to"
+    spec = json.loads(json.dumps(by_type[LAZY_SPEC].data, cls=plotly.utils.PlotlyJSONEncoder))
+    assert (spec["namespace"], spec["type"]) == ("dash_ag_grid", "AgGrid")
+    assert spec["props"]["rowData"] == json.loads(json.dumps(eager.rowData))
+    assert spec["props"]["columnDefs"] == eager.columnDefs
+    assert spec["props"]["id"] == eager.id
+    # Its place is as tall as the grid (20 rows, a page) will be: building it moves nothing.
+    assert by_type[LAZY_SLOT].style == {"minHeight": "948px"}  # measured in Chromium
+    assert LAZY_SEEN in by_type  # written by assets/lazy_grids.js, which spells the type itself
+    script = (Path(__file__).parents[3] / "app/web/assets/lazy_grids.js").read_text()
+    assert f'"{LAZY_SEEN}"' in script
