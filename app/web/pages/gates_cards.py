@@ -10,12 +10,13 @@ changes: a result computed for another model is never left under the new one's n
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from dash import html
 
-from app.analyses import analysis
-from app.web.jobs import read_result, updated_search
+from app.analyses import analysis, compute_result
+from app.web.jobs import JobIds, read_result, results_area, updated_search
 from workbench.errors import WorkbenchError
 
 #: ``view(result, data, model, parameters) -> list`` of a card's result
@@ -85,3 +86,29 @@ def form_view(
     except WorkbenchError as error:
         return stored_view(workspace, analysis_name, data, model, {}, view, str(error))
     return stored_view(workspace, analysis_name, data, model, parameters, view)
+
+
+def card_job(
+    progress, workspace, analysis_name: str, ids: JobIds, names, view: ResultView, job: dict
+) -> tuple[str, list, str]:
+    """A card's background job: the stored result of the form's options (``job``: data, model,
+    the URL ``search`` and ``given``, the form values by parameter name), else computed and
+    stored; returns (the page URL query recording them, the result view, the status line)."""
+    data, model = job["data"], job["model"]
+    parameters = analysis(analysis_name).parameters(job["given"], from_form=True)
+    started = time.monotonic()
+    result = compute_result(workspace, analysis_name, model, parameters, progress=progress)
+    done = f"Done in {time.monotonic() - started:.1f} s; stored, so a second run reads the store."
+    search = card_search(job["search"], ids.prefix, data, model, parameters, names)
+    return search, view(result, data, model, parameters), done
+
+
+def card_tail(ids: JobIds, panel: list, note_id: str, reason: str, view) -> list:
+    """The rows under a card's form: Run/Cancel and progress, the reason a model cannot use
+    the card (beside the greyed Run), the job's status line and the results area."""
+    return [
+        *panel,
+        html.P(reason, id=note_id, className="wb-muted"),
+        html.Div(id=ids.status),
+        results_area(ids, view),
+    ]

@@ -13,16 +13,19 @@ shown disabled, with the reason on hover. The options live in the page URL (``in
 
 from __future__ import annotations
 
-import time
-
 from dash import Dash, Input, Output, State, dcc, html
 
-from app.analyses import analysis, compute_result, stored_result
+from app.analyses import analysis, stored_result
 from app.applicability import intrinsic_source_reason
 from app.intrinsic_runs import INTRINSIC_SOURCES
 from app.web.components import diagnostics_card, figure_card, register_table_downloads
 from app.web.jobs import JobIds, field, job_panel, number_field, register_job, results_area
-from app.web.pages.gates_cards import card_parameters, card_search, form_view, stored_view
+from app.web.pages.gates_cards import (
+    card_job,
+    card_parameters,
+    form_view,
+    stored_view,
+)
 from app.web.pages.interactions_form import INDEX_LABELS
 from app.web.tables import export_stem, table_card
 from workbench.errors import ParameterError
@@ -174,13 +177,8 @@ def _analyze(progress, workspace, data, model, source, index, rows, background, 
             f"source: {model!r} has neither its own pair weights we read nor attention sites"
         )
     given = {"source": source, "index": index, "rows": rows, "background": background}
-    parameters = analysis("intrinsic").parameters(given, from_form=True)
-    started = time.monotonic()
-    result = compute_result(workspace, "intrinsic", model, parameters, progress=progress)
-    seconds = time.monotonic() - started
-    done = f"Done in {seconds:.1f} s; stored, so a second run reads the store."
-    search = card_search(search, JOB.prefix, data, model, parameters, FORM_PARAMETERS)
-    return search, result_view(result, data, model, parameters), done
+    job = {"data": data, "model": model, "search": search, "given": given}
+    return card_job(progress, workspace, "intrinsic", JOB, FORM_PARAMETERS, result_view, job)
 
 
 def result_view(result, data: str | None, model: str, parameters: dict) -> list:

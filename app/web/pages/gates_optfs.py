@@ -11,15 +11,19 @@ URL (``optfs_search_epochs``, ``optfs_max_epochs``, ``optfs_backbone``; see ``ga
 
 from __future__ import annotations
 
-import time
-
 from dash import Dash, Input, Output, State, dcc, html
 
-from app.analyses import analysis, compute_result, stored_result
+from app.analyses import stored_result
 from app.applicability import optfs_reason
 from app.web.components import diagnostics_card, figure_card, register_table_downloads
-from app.web.jobs import JobIds, field, job_panel, number_field, register_job, results_area
-from app.web.pages.gates_cards import card_parameters, card_search, form_view, stored_view
+from app.web.jobs import JobIds, field, job_panel, number_field, register_job
+from app.web.pages.gates_cards import (
+    card_job,
+    card_parameters,
+    card_tail,
+    form_view,
+    stored_view,
+)
 from app.web.tables import export_stem, table_card
 from workbench.errors import ParameterError
 
@@ -96,10 +100,7 @@ def optfs_card(workspace, data: str | None, model: str | None, query: dict) -> h
                 ],
                 className="wb-form",
             ),
-            *panel,
-            html.P(reason if disabled else "", id=NOTE, className="wb-muted"),
-            html.Div(id=JOB.status),
-            results_area(JOB, view),
+            *card_tail(JOB, panel, NOTE, reason if disabled else "", view),
         ],
         className="wb-card",
     )
@@ -147,13 +148,8 @@ def _analyze(progress, workspace, data, model, search_epochs, max_epochs, backbo
     if not model:
         raise ParameterError("model: choose an OptFS model at the top of the page")
     given = {"search_epochs": search_epochs, "max_epochs": max_epochs, "backbone": backbone}
-    parameters = analysis("optfs").parameters(given, from_form=True)
-    started = time.monotonic()
-    result = compute_result(workspace, "optfs", model, parameters, progress=progress)
-    seconds = time.monotonic() - started
-    done = f"Done in {seconds:.1f} s; stored, so a second run reads the store."
-    search = card_search(search, JOB.prefix, data, model, parameters, FORM_PARAMETERS)
-    return search, result_view(result, data, model, parameters), done
+    job = {"data": data, "model": model, "search": search, "given": given}
+    return card_job(progress, workspace, "optfs", JOB, FORM_PARAMETERS, result_view, job)
 
 
 def result_view(result, data: str | None, model: str, parameters: dict) -> list:

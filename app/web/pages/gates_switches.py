@@ -12,15 +12,19 @@ for any other model Run is disabled and says why on hover. The options live in t
 
 from __future__ import annotations
 
-import time
-
 from dash import Dash, Input, Output, State, dcc, html
 
-from app.analyses import analysis, compute_result, stored_result
+from app.analyses import stored_result
 from app.applicability import optinter_reason
 from app.web.components import diagnostics_card, figure_card, register_table_downloads
-from app.web.jobs import JobIds, field, job_panel, number_field, register_job, results_area
-from app.web.pages.gates_cards import card_parameters, card_search, form_view, stored_view
+from app.web.jobs import JobIds, field, job_panel, number_field, register_job
+from app.web.pages.gates_cards import (
+    card_job,
+    card_parameters,
+    card_tail,
+    form_view,
+    stored_view,
+)
 from app.web.pages.gates_intrinsic import index_options
 from app.web.tables import export_stem, table_card
 from workbench.errors import ParameterError
@@ -133,10 +137,7 @@ def switch_card(workspace, data: str | None, model: str | None, query: dict) -> 
                 ],
                 className="wb-form",
             ),
-            *panel,
-            html.P(reason if disabled else "", id=NOTE, className="wb-muted"),
-            html.Div(id=JOB.status),
-            results_area(JOB, view),
+            *card_tail(JOB, panel, NOTE, reason if disabled else "", view),
         ],
         className="wb-card",
     )
@@ -197,13 +198,10 @@ def _analyze(progress, workspace, data, model, pairs, n_bootstrap, index, rows, 
         raise ParameterError("model: choose an OptInter model at the top of the page")
     given = {"pairs": pairs, "n_bootstrap": n_bootstrap, "index": index, "rows": rows}
     given["background"] = background
-    parameters = analysis("optinter_switches").parameters(given, from_form=True)
-    started = time.monotonic()
-    result = compute_result(workspace, "optinter_switches", model, parameters, progress=progress)
-    seconds = time.monotonic() - started
-    done = f"Done in {seconds:.1f} s; stored, so a second run reads the store."
-    search = card_search(search, JOB.prefix, data, model, parameters, FORM_PARAMETERS)
-    return search, result_view(result, data, model, parameters), done
+    job = {"data": data, "model": model, "search": search, "given": given}
+    return card_job(
+        progress, workspace, "optinter_switches", JOB, FORM_PARAMETERS, result_view, job
+    )
 
 
 def result_view(result, data: str | None, model: str, parameters: dict) -> list:
