@@ -54,6 +54,7 @@ from app.web.pages.interactions_view import (
     result_view,
     view_search,
 )
+from app.web.tables import register_lazy_grids
 from workbench.errors import ParameterError
 
 __all__ = [  # the page's ids and helpers, used by other pages and the tests
@@ -87,6 +88,7 @@ def register(app: Dash, workspace) -> None:
     )
 
     register_model_choices(app, workspace, DATA, MODEL)
+    register_lazy_grids(app, PAGE)
 
     def score(progress, workspace, data, model, index, rows, background, scale, clip, aggregate):
         parameters = {

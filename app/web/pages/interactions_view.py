@@ -204,6 +204,7 @@ def _details(result, aggregate: str, export: str, dataset, pair, row) -> list:
             table,
             f"Global score per pair (ranked by {AGGREGATE_LABELS[aggregate]})",
             export=export,
+            lazy=True,  # below the local views: built when scrolled near, as on Rashomon
         ),
         table_card(
             PAGE,
@@ -212,6 +213,7 @@ def _details(result, aggregate: str, export: str, dataset, pair, row) -> list:
             "All scores (per row for local indices)",
             units=units,
             export=export,
+            lazy=True,
         ),
     ]
 

@@ -26,7 +26,8 @@ DRAWN = {
     "heatmap": HEATMAP,
     "network": '[id=\'{"figure":"inter-network","type":"graph"}\'] .main-svg',
     "dependence": DEPENDENCE + " .main-svg",
-    "rows": "#inter-details-area .ag-row",
+    # a grid in view built, or (below the fold) its waiting line: lazy grids, app/web/tables.py
+    "rows": "#inter-details-area .ag-row, #inter-details-area .wb-lazy-waiting",
 }
 #: records the outputs of every Dash callback request the page sends from now on
 _WATCH_REQUESTS = """
@@ -80,7 +81,8 @@ def record_page_draw(browser, visit: str) -> None:
         f"interactions: stored result, {visit} to heatmap drawn (page clock)", drawn["heatmap"]
     )
     record_timing(
-        f"interactions: stored result, {visit} to every figure and table drawn (page clock)",
+        f"interactions: stored result, {visit} to every figure drawn and every grid in view "
+        "built (page clock)",
         max(drawn.values()),
     )
 
