@@ -180,7 +180,13 @@ def _kill_mid_job(workspace, folder: Path, signal_number) -> None:
         family = psutil.Process(servers[0].pid).children(recursive=True)
         assert family, "the job runs in a child of the server"
         # The dump a hung server gives (stopped_in_time), and the server serves on after it.
-        assert "serve_forever" in thread_stacks(servers[0], log)
+        stacks = thread_stacks(servers[0], log)
+        if "serve_forever" not in stacks:
+            # One CI run got a dump of one request thread only (no main thread, no "Current
+            # thread" line) and the server went on: ask once more, and log that it happened.
+            record_flaky_retry(f"thread dump without serve_forever ({signal_number.name})")
+            stacks = thread_stacks(servers[0], log)
+        assert "serve_forever" in stacks
         assert servers[0].poll() is None
 
         os.kill(servers[0].pid, signal_number)
