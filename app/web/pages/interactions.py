@@ -19,7 +19,14 @@ from app.reports.interactions import pair_table
 from app.web.components import register_model_choices, register_table_downloads
 from app.web.context import current_workspace
 from app.web.deferred import ask_when_drawn
-from app.web.jobs import NO_RESULT, register_job, results_area, select, updated_search
+from app.web.jobs import (
+    NO_RESULT,
+    register_job,
+    results_area,
+    select,
+    stored_status,
+    updated_search,
+)
 from app.web.pages import interactions_local as local
 from app.web.pages.interactions_form import (
     AGGREGATE,
@@ -246,6 +253,8 @@ def layout(
     if chosen.parameters["index"] == "tree" and tree_reason and not chosen.problem:
         chosen = replace(chosen, problem=f"index: {tree_reason}")
     problem = html.Span(chosen.problem, className="wb-error") if chosen.problem else None
+    if problem is None and chosen.result is not None:
+        problem = html.Span(stored_status(chosen.result), className="wb-ok")
     return html.Div(
         [
             html.H2("Feature interactions of one model"),

@@ -33,6 +33,7 @@ from app.web.jobs import (
     register_job,
     results_area,
     select,
+    stored_status,
     updated_search,
 )
 from app.web.pages.rashomon_view import (
@@ -275,10 +276,6 @@ def _status(problem: str | None, result) -> html.Span | None:
     if result is not None:
         return html.Span(stored_status(result), className="wb-ok")
     return None
-
-
-def stored_status(result) -> str:
-    return f"Stored result, computed in {result.seconds:.1f} s: read from the store."
 
 
 def _form(data_names, data, models, model, parameters) -> html.Div:
